@@ -1,0 +1,203 @@
+import express from 'express';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createCloudWebhookRouter } from './channels/cloud-api/webhook.js';
+import { CloudMediaFetcher } from './channels/cloud-api/media.js';
+import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
+import { loadOrCreateKey } from './config/secrets.js';
+import type { NormalizedBatch } from './core/events.js';
+import type { Clock } from './core/ports.js';
+import type { Job } from './core/records.js';
+import { fetchMedia } from './flows/fetch-media.js';
+import { ingestBatch, type IngestResult } from './flows/ingest.js';
+import { relayEvent } from './flows/relay.js';
+import { DeterministicComposer } from './mail/compose/composer.js';
+import { SmtpTransport } from './mail/transport/smtp.js';
+import { problemHandler, sendProblem } from './api/problem.js';
+import { componentLogger, createLogger, type Logger } from './ops/logger.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { OutboxWorker } from './outbox/worker.js';
+import { startSandbox, type Sandbox } from './sandbox/start.js';
+import { openSqlite } from './store/db.js';
+import { FileBlobStore } from './store/blob-files.js';
+import { SqlOutbox } from './store/outbox.js';
+import { SqlStore } from './store/sql-store.js';
+
+export interface Bridge {
+  url: string;
+  port: number;
+  config: Config;
+  store: SqlStore;
+  outbox: SqlOutbox;
+  worker: OutboxWorker;
+  metrics: Metrics;
+  sandbox?: Sandbox;
+  /** Stores a batch as the webhook would, and wakes the worker. */
+  ingest(batch: NormalizedBatch): Promise<IngestResult>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Retry backoff ceiling; tests shorten it. Default 5 minutes. */
+  retryMaxDelayMs?: number;
+  retryBaseDelayMs?: number;
+  pollMs?: number;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * The composition root: builds every adapter from the configuration, hands them to the flows, and
+ * starts the HTTP server and the outbox worker. Wiring only; behaviour lives in the flows.
+ */
+export async function startBridge(config: Config, options: StartOptions = {}): Promise<Bridge> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const log = componentLogger(logger, 'app');
+  const metrics = createMetrics();
+  const opened = openSqlite(config.database.file);
+  if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
+  const store = new SqlStore(opened.db, config.tenant);
+  const outbox = new SqlOutbox(opened.db);
+  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
+
+  const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
+  let sandbox: Sandbox | undefined;
+  let mail: MailSettings;
+  let cloudApi: CloudApiSettings | undefined = config.cloudApi;
+  if (config.sandbox) {
+    sandbox = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets });
+    mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };
+    cloudApi = { ...sandboxSecrets, baseUrl: sandbox.simulator.url, version: 'v23.0' };
+  } else if (config.mail) {
+    mail = config.mail;
+  } else {
+    throw new Error('mail settings missing outside the sandbox');
+  }
+
+  const transport = new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
+  const composer = new DeterministicComposer();
+  const relayDeps = {
+    store,
+    outbox,
+    blobs,
+    composer,
+    transport,
+    clock: systemClock,
+    tenant: config.tenant,
+    mailDomain: config.mailDomain,
+    mailbox: mail.mailbox,
+    envelopeFrom: mail.envelopeFrom,
+    replySecret,
+  };
+  const fetcher = cloudApi
+    ? new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: config.mediaMaxBytes, timeoutMs: 60_000 })
+    : undefined;
+
+  const outboxLog = componentLogger(logger, 'outbox');
+  const worker = new OutboxWorker(
+    outbox,
+    {
+      'mail.relay': async (job) => {
+        await relayEvent(relayDeps, job as Job<'mail.relay'>);
+      },
+      'media.fetch': async (job) => {
+        if (!fetcher) throw new Error('no WhatsApp Cloud API access token is configured, so media cannot be downloaded');
+        await fetchMedia({ store, outbox, blobs, fetcher }, job as Job<'media.fetch'>);
+      },
+    },
+    {
+      concurrency: config.workerConcurrency,
+      leaseMs: 5 * 60_000,
+      pollMs: options.pollMs ?? 1000,
+      retry: { baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 5 * 60_000 },
+      clock: systemClock,
+      events: {
+        onDone: (job, ms) => {
+          metrics.jobs.inc({ kind: job.kind, outcome: 'done' });
+          metrics.jobSeconds.observe({ kind: job.kind }, ms / 1000);
+        },
+        onRetry: (job, error, delayMs) => {
+          metrics.jobs.inc({ kind: job.kind, outcome: 'retry' });
+          outboxLog.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, delayMs, err: error }, 'job failed, will retry');
+        },
+        onParked: (job, error) => {
+          metrics.jobs.inc({ kind: job.kind, outcome: 'parked' });
+          outboxLog.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: error }, 'job needs attention');
+        },
+        onCrash: (error) => outboxLog.error({ err: error }, 'outbox worker error'),
+      },
+    },
+  );
+
+  const ingest = async (batch: NormalizedBatch): Promise<IngestResult> => {
+    const result = await ingestBatch({ store, clock: systemClock, tenant: config.tenant }, batch);
+    for (const event of result.stored) metrics.events.inc({ channel: event.channel, kind: event.kind, result: 'stored' });
+    if (result.duplicates > 0) metrics.events.inc({ channel: batch.events[0]?.channel ?? 'unknown', kind: 'any', result: 'duplicate' }, result.duplicates);
+    if (result.stored.length > 0) worker.wake();
+    return result;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  if (cloudApi) {
+    app.use('/webhooks/whatsapp', createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch: async (batch) => void (await ingest(batch)) }));
+  }
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await outbox.counts();
+      res.json({ status: 'ready', sandbox: config.sandbox });
+    } catch {
+      sendProblem(res, 503, 'not_ready', 'The database is not answering.');
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    metrics.setJobCounts(await outbox.counts());
+    metrics.relayLag.set((await outbox.oldestPendingAgeMs(Date.now())) / 1000);
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  if (sandbox) {
+    app.use('/sandbox', sandbox.router);
+    app.get('/', (_req, res) => res.redirect('/sandbox'));
+  } else {
+    app.get('/', (_req, res) => void res.json({ service: 'wa-bridge', webhook: '/webhooks/whatsapp', health: '/healthz' }));
+  }
+  app.use((req, res) => sendProblem(res, 404, 'not_found', `No route for ${req.method} ${req.path}.`));
+  app.use(problemHandler(componentLogger(logger, 'http')));
+
+  const server = await listen(app, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`);
+  await worker.start(true);
+  log.info({ url, sandbox: config.sandbox, database: config.database.file }, 'wa-bridge started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await worker.stop();
+      server.closeAllConnections();
+      await closed;
+      await transport.close();
+      await sandbox?.stop();
+      await opened.close();
+      log.info('wa-bridge stopped');
+    })());
+
+  return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ingest, stop };
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { BadInputError, type FieldIssue } from '../../core/errors.js';
+
+/**
+ * Zod schemas of the Cloud API `messages` webhook (PROTOCOLS.md 3.1-3.3; Meta "messages webhook
+ * reference"). Every object is loose: Meta adds fields without notice, and an unknown field must
+ * never turn a delivery into a 400 that Meta then retries for days. What normalize.ts relies on
+ * (ids, digit timestamps, the type object of a known type) is checked strictly, with paths.
+ */
+
+/** Meta sends unix seconds as a string of digits (PROTOCOLS.md 3.7 pitfalls: parse it as a string). */
+const unixSeconds = z.string().regex(/^\d{1,12}$/, 'expected unix seconds as a string of digits');
+const waId = z.string().max(64);
+const bsuid = z.string().max(256);
+
+export const cloudErrorSchema = z.looseObject({
+  code: z.number().int(),
+  title: z.string().max(1024).optional(),
+  message: z.string().max(4096).optional(),
+  error_data: z.looseObject({ details: z.string().max(4096).optional() }).optional(),
+  href: z.string().max(2048).optional(),
+});
+export type CloudError = z.infer<typeof cloudErrorSchema>;
+
+const mediaSchema = z.looseObject({
+  id: z.string().min(1).max(256),
+  mime_type: z.string().max(255).optional(),
+  sha256: z.string().max(128).optional(),
+  caption: z.string().max(65536).optional(),
+  filename: z.string().max(1024).optional(),
+  voice: z.boolean().optional(),
+  animated: z.boolean().optional(),
+  url: z.string().max(4096).optional(),
+});
+export type CloudMedia = z.infer<typeof mediaSchema>;
+
+const typed = <T extends z.ZodType>(item: T) => z.array(item).optional();
+const contactCardSchema = z.looseObject({
+  name: z
+    .looseObject({
+      formatted_name: z.string().max(1024).optional(),
+      first_name: z.string().max(1024).optional(),
+      last_name: z.string().max(1024).optional(),
+    })
+    .optional(),
+  phones: typed(z.looseObject({ phone: z.string().max(64).optional(), wa_id: waId.optional(), type: z.string().max(64).optional() })),
+  emails: typed(z.looseObject({ email: z.string().max(512).optional(), type: z.string().max(64).optional() })),
+  urls: typed(z.looseObject({ url: z.string().max(2048).optional(), type: z.string().max(64).optional() })),
+  org: z.looseObject({ company: z.string().max(512).optional(), department: z.string().max(512).optional(), title: z.string().max(512).optional() }).optional(),
+  addresses: typed(
+    z.looseObject({
+      street: z.string().max(1024).optional(),
+      city: z.string().max(512).optional(),
+      state: z.string().max(512).optional(),
+      zip: z.string().max(64).optional(),
+      country: z.string().max(512).optional(),
+      type: z.string().max(64).optional(),
+    }),
+  ),
+  birthday: z.string().max(32).optional(),
+});
+export type CloudContactCard = z.infer<typeof contactCardSchema>;
+
+const replySchema = z.looseObject({ id: z.string().max(1024).optional(), title: z.string().max(4096).optional(), description: z.string().max(4096).optional() });
+
+/** The type objects of every documented message type; only the one named by `type` is present. */
+const contentFields = {
+  text: z.looseObject({ body: z.string().max(65536) }).optional(),
+  image: mediaSchema.optional(),
+  video: mediaSchema.optional(),
+  audio: mediaSchema.optional(),
+  document: mediaSchema.optional(),
+  sticker: mediaSchema.optional(),
+  location: z
+    .looseObject({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().max(1024).optional(),
+      address: z.string().max(2048).optional(),
+      url: z.string().max(2048).optional(),
+    })
+    .optional(),
+  contacts: z.array(contactCardSchema).min(1).optional(),
+  interactive: z
+    .looseObject({
+      type: z.string().min(1).max(64),
+      button_reply: replySchema.optional(),
+      list_reply: replySchema.optional(),
+      nfm_reply: z.looseObject({ response_json: z.string().max(65536).optional(), body: z.string().max(4096).optional(), name: z.string().max(256).optional() }).optional(),
+    })
+    .optional(),
+  button: z.looseObject({ text: z.string().max(4096), payload: z.string().max(4096).optional() }).optional(),
+  reaction: z.looseObject({ message_id: z.string().min(1).max(256), emoji: z.string().max(64).optional() }).optional(),
+  unsupported: z.looseObject({ type: z.string().max(128).optional() }).optional(),
+  system: z
+    .looseObject({
+      body: z.string().max(65536).optional(),
+      type: z.string().max(128).optional(),
+      wa_id: waId.optional(),
+      new_wa_id: waId.optional(),
+      user_id: bsuid.optional(),
+      previous_user_id: bsuid.optional(),
+    })
+    .optional(),
+  revoke: z.looseObject({ original_message_id: z.string().min(1).max(256) }).optional(),
+  errors: z.array(cloudErrorSchema).optional(),
+};
+
+/** Types whose object normalize.ts reads; for these the object named by `type` must be present. */
+const typesWithObject = new Set(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'reaction', 'system', 'edit', 'revoke']);
+
+const requireTypeObject = (message: { type: string } & Record<string, unknown>, ctx: z.RefinementCtx): void => {
+  if (typesWithObject.has(message.type) && message[message.type] === undefined) {
+    ctx.addIssue({ code: 'custom', path: [message.type], message: `a message of type "${message.type}" needs its "${message.type}" object` });
+  }
+};
+
+/** The new content inside an `edit` (Coexistence numbers only, PROTOCOLS.md 3.2). */
+const editedMessageSchema = z
+  .looseObject({
+    type: z.string().min(1).max(64),
+    context: z.looseObject({ id: z.string().max(256).optional(), from: z.string().max(256).optional() }).optional(),
+    ...contentFields,
+  })
+  .superRefine(requireTypeObject);
+export type CloudEditedMessage = z.infer<typeof editedMessageSchema>;
+
+export const cloudMessageSchema = z
+  .looseObject({
+    id: z.string().min(1).max(256),
+    /** Empty or absent for users with a username whose number the business has not seen (BSUID doc). */
+    from: waId.optional(),
+    from_user_id: bsuid.optional(),
+    timestamp: unixSeconds,
+    /** Kept as any string: an unknown type still parses and becomes unsupported content. */
+    type: z.string().min(1).max(64),
+    context: z
+      .looseObject({
+        id: z.string().max(256).optional(),
+        from: z.string().max(256).optional(),
+        forwarded: z.boolean().optional(),
+        frequently_forwarded: z.boolean().optional(),
+      })
+      .optional(),
+    edit: z.looseObject({ original_message_id: z.string().min(1).max(256), message: editedMessageSchema }).optional(),
+    ...contentFields,
+  })
+  .superRefine(requireTypeObject);
+export type CloudMessage = z.infer<typeof cloudMessageSchema>;
+
+export const cloudContactSchema = z.looseObject({
+  wa_id: waId.optional(),
+  user_id: bsuid.optional(),
+  profile: z.looseObject({ name: z.string().max(1024).optional(), username: z.string().max(256).optional() }).optional(),
+});
+export type CloudContact = z.infer<typeof cloudContactSchema>;
+
+export const cloudStatusSchema = z.looseObject({
+  id: z.string().min(1).max(256),
+  /** Any string here; normalize.ts keeps the four the Cloud API documents (PROTOCOLS.md 3.3). */
+  status: z.string().min(1).max(64),
+  timestamp: unixSeconds,
+  recipient_id: z.string().max(256).optional(),
+  recipient_user_id: bsuid.optional(),
+  biz_opaque_callback_data: z.string().max(512).optional(),
+  errors: z.array(cloudErrorSchema).optional(),
+});
+export type CloudStatus = z.infer<typeof cloudStatusSchema>;
+
+export const cloudValueSchema = z.looseObject({
+  messaging_product: z.literal('whatsapp'),
+  metadata: z.looseObject({ display_phone_number: z.string().max(64).optional(), phone_number_id: z.string().min(1).max(64) }),
+  contacts: z.array(cloudContactSchema).optional(),
+  messages: z.array(cloudMessageSchema).optional(),
+  statuses: z.array(cloudStatusSchema).optional(),
+  /** Account-level errors (e.g. 130429 rate limit); no event of their own. */
+  errors: z.array(cloudErrorSchema).optional(),
+});
+export type CloudValue = z.infer<typeof cloudValueSchema>;
+
+/**
+ * One change. Only `field: "messages"` carries inbound messages and statuses (PROTOCOLS.md 3.1);
+ * other fields (template updates, username decisions, ...) have other shapes and are not ours to
+ * validate, so their value is dropped here and normalize.ts skips them.
+ */
+const changeSchema = z.looseObject({ field: z.string().min(1).max(128), value: z.unknown() }).transform((change, ctx) => {
+  if (change.field !== 'messages') return { field: change.field, value: undefined };
+  const parsed = cloudValueSchema.safeParse(change.value);
+  if (parsed.success) return { field: change.field, value: parsed.data };
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['value', ...issue.path] });
+  return z.NEVER;
+});
+
+export const cloudWebhookSchema = z.looseObject({
+  object: z.literal('whatsapp_business_account'),
+  entry: z.array(z.looseObject({ id: z.string().min(1).max(64), changes: z.array(changeSchema) })),
+});
+export type CloudWebhookPayload = z.infer<typeof cloudWebhookSchema>;
+
+/**
+ * Validates a parsed webhook body. Throws BadInputError `bad_payload` listing every issue with its
+ * path (`entry[0].changes[0].value.messages[1].timestamp`); messages never quote the input.
+ */
+export function parseCloudWebhook(json: unknown): CloudWebhookPayload {
+  const parsed = cloudWebhookSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  throw new BadInputError('bad_payload', 'The webhook body is not a WhatsApp Cloud API messages webhook as documented; see errors for each field.', toFieldIssues(parsed.error.issues));
+}
+
+export function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldIssue[] {
+  return issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message }));
+}
+
+export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}

@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { registerConfig } from './config.js';
+import { registerJobs } from './jobs.js';
+import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
+
+/** The `wa-bridge` command: one file per command, wired here. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('wa-bridge')
+    .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerServe(program);
+  registerSimulate(program);
+  registerConfig(program);
+  registerJobs(program);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { startBridge } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import { runCommand } from './run.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the bridge: webhooks, outbox worker, mail relay (and the sandbox when nothing is configured).')
+    .option('-c, --config <file>', 'JSON config file (environment variables win)')
+    .action((options: { config?: string }) =>
+      runCommand(async () => {
+        const config = loadConfig(process.env, options.config ?? process.env.WA_BRIDGE_CONFIG);
+        const bridge = await startBridge(config);
+        if (bridge.sandbox) {
+          const open = bridge.url.replace('127.0.0.1', 'localhost');
+          process.stderr.write(
+            [
+              '',
+              '  wa-bridge is running as a SANDBOX: no WhatsApp number and no mailbox are connected.',
+              `  Open ${open}/sandbox to write as a client and watch the threaded emails arrive.`,
+              '  To connect a real number and mailbox, set the variables listed in README.md.',
+              '',
+            ].join('\n') + '\n',
+          );
+        }
+        await waitForSignal();
+        await bridge.stop();
+      }),
+    );
+}
+
+/** Graceful shutdown: the first SIGINT/SIGTERM drains in-flight work; a second one exits at once. */
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

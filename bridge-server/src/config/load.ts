@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { rawConfigSchema, settings, type RawConfig } from './schema.js';
+
+export interface MailSettings {
+  smtpUrl: string;
+  maxConnections: number;
+  mailbox: string;
+  envelopeFrom: string;
+}
+
+export interface CloudApiSettings {
+  appSecret: string;
+  verifyToken: string;
+  accessToken: string;
+  baseUrl: string;
+  version: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string };
+  tenant: string;
+  mailDomain: string;
+  replySecret?: string;
+  /** Absent in the sandbox, which brings its own catcher. */
+  mail?: MailSettings;
+  /** Absent in the sandbox, which brings its own simulator. */
+  cloudApi?: CloudApiSettings;
+  sandbox: boolean;
+  mediaMaxBytes: number;
+  logLevel: RawConfig['logLevel'];
+  workerConcurrency: number;
+}
+
+export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
+
+/**
+ * Reads settings from an optional JSON config file (WA_BRIDGE_CONFIG or `configFile`) and the
+ * environment (which wins), validates them, and throws one ConfigError whose message has one line
+ * per problem, each starting with the variable's name.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile = env.WA_BRIDGE_CONFIG): Config {
+  const problems: string[] = [];
+  const input: Record<string, unknown> = {};
+  if (configFile) Object.assign(input, readConfigFile(configFile, problems));
+  for (const setting of settings) {
+    const value = env[setting.env];
+    if (value !== undefined && value !== '') input[setting.key] = value;
+  }
+
+  const parsed = rawConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path[0];
+      const setting = settings.find((s) => s.key === key);
+      problems.push(`${setting?.env ?? String(key)}: ${issue.message}`);
+    }
+    throw new ConfigError(problems.join('\n'));
+  }
+  const config = resolve(parsed.data, problems);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return config;
+}
+
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      problems.push(`WA_BRIDGE_CONFIG: ${file} must hold a JSON object of settings`);
+      return {};
+    }
+    const known = new Set<string>(settings.map((s) => s.key));
+    const byEnv = new Map(settings.map((s) => [s.env, s.key] as const));
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(data)) {
+      const name = byEnv.get(key) ?? (known.has(key) ? key : undefined);
+      if (name === undefined) problems.push(`WA_BRIDGE_CONFIG: unknown setting "${key}" in ${file}`);
+      else out[name] = value;
+    }
+    return out;
+  } catch (error) {
+    problems.push(`WA_BRIDGE_CONFIG: cannot read ${file}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+function resolve(raw: RawConfig, problems: string[]): Config {
+  const dataDir = path.resolve(raw.dataDir);
+  const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
+  const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined;
+  const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;
+  const sandbox = raw.sandbox === 'on' || (raw.sandbox === 'auto' && !hasMail && !hasCloud);
+  const mailDomain = raw.mailDomain ?? (sandbox ? SANDBOX_MAIL_DOMAIN : undefined);
+
+  let mail: MailSettings | undefined;
+  let cloudApi: CloudApiSettings | undefined;
+  if (!sandbox) {
+    if (raw.smtpUrl === undefined) problems.push('WA_BRIDGE_SMTP_URL: required outside the sandbox (e.g. smtp://mail.firm.example:25)');
+    if (raw.mailbox === undefined) problems.push('WA_BRIDGE_MAILBOX: required outside the sandbox (the firm address that receives mirrored mail)');
+    if (mailDomain === undefined) problems.push('WA_BRIDGE_MAIL_DOMAIN: required outside the sandbox (e.g. wa.firm.example)');
+    if (raw.smtpUrl && raw.mailbox && mailDomain) {
+      mail = { smtpUrl: raw.smtpUrl, maxConnections: raw.smtpMaxConnections, mailbox: raw.mailbox, envelopeFrom: raw.envelopeFrom ?? `bridge@${mailDomain}` };
+    }
+    if (hasCloud) {
+      if (raw.cloudApiAppSecret === undefined) problems.push('WA_BRIDGE_CLOUD_API_APP_SECRET: required with the Cloud API (webhook signatures cannot be checked without it)');
+      if (raw.cloudApiVerifyToken === undefined) problems.push('WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: required with the Cloud API (the webhook handshake needs it)');
+      if (raw.cloudApiAccessToken === undefined) problems.push('WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: required with the Cloud API (media downloads need it)');
+      if (raw.cloudApiAppSecret && raw.cloudApiVerifyToken && raw.cloudApiAccessToken) {
+        cloudApi = {
+          appSecret: raw.cloudApiAppSecret,
+          verifyToken: raw.cloudApiVerifyToken,
+          accessToken: raw.cloudApiAccessToken,
+          baseUrl: raw.cloudApiBaseUrl.replace(/\/+$/, ''),
+          version: raw.cloudApiVersion,
+        };
+      }
+    }
+  }
+  return {
+    port: raw.port,
+    host: raw.host,
+    dataDir,
+    database,
+    tenant: raw.tenant,
+    mailDomain: mailDomain ?? SANDBOX_MAIL_DOMAIN,
+    ...(raw.replySecret ? { replySecret: raw.replySecret } : {}),
+    ...(mail ? { mail } : {}),
+    ...(cloudApi ? { cloudApi } : {}),
+    sandbox,
+    mediaMaxBytes: raw.mediaMaxBytes,
+    logLevel: raw.logLevel,
+    workerConcurrency: raw.workerConcurrency,
+  };
+}
+
+function resolveDatabase(databaseUrl: string | undefined, dataDir: string, problems: string[]): Config['database'] {
+  const fallback = { kind: 'sqlite' as const, file: path.join(dataDir, 'wa-bridge.sqlite') };
+  if (databaseUrl === undefined) return fallback;
+  const match = /^sqlite:(?:\/\/)?(.+)$/.exec(databaseUrl);
+  if (match?.[1]) return { kind: 'sqlite', file: path.resolve(match[1]) };
+  if (/^postgres(ql)?:/.test(databaseUrl)) {
+    problems.push('WA_BRIDGE_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:<file> or leave it unset');
+  } else {
+    problems.push(`WA_BRIDGE_DATABASE_URL: expected sqlite:<file>, got ${JSON.stringify(databaseUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  }
+  return fallback;
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * Every setting, once: its variable, default and one-line description. The README table and
+ * .env.example are generated from this list (`wa-bridge config --markdown` / `--env`).
+ */
+export interface Setting {
+  key: keyof RawConfig;
+  env: string;
+  doc: string;
+  secret?: boolean;
+}
+
+const withoutCredentials = (value: string) => value.replace(/\/\/[^@/]*@/, '//***@');
+
+const url = (protocols: string[], example: string) =>
+  z.string().superRefine((value, ctx) => {
+    let ok: boolean;
+    try {
+      ok = protocols.includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      const expected = protocols.map((p) => `${p}//`).join(' or ');
+      ctx.addIssue({ code: 'custom', message: `expected ${expected} URL (e.g. ${example}), got ${JSON.stringify(withoutCredentials(value))}` });
+    }
+  });
+
+const email = z.string().regex(/^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected an email address such as whatsapp@firm.example');
+const domain = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$/, 'expected a domain name such as wa.firm.example');
+
+export const rawConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  host: z.string().min(1).default('0.0.0.0'),
+  dataDir: z.string().min(1).default('./data'),
+  databaseUrl: z.string().optional(),
+  tenant: z.string().regex(/^[a-z0-9-]{1,40}$/, 'expected lower-case letters, digits and dashes (at most 40)').default('default'),
+  smtpUrl: url(['smtp:', 'smtps:'], 'smtp://127.0.0.1:25').optional(),
+  smtpMaxConnections: z.coerce.number().int().min(1).max(64).default(8),
+  mailbox: email.optional(),
+  mailDomain: domain.optional(),
+  envelopeFrom: email.optional(),
+  replySecret: z.string().min(32, 'expected at least 32 characters of random secret').optional(),
+  cloudApiAppSecret: z.string().min(8).optional(),
+  cloudApiVerifyToken: z.string().min(8).optional(),
+  cloudApiAccessToken: z.string().min(8).optional(),
+  cloudApiBaseUrl: url(['https:', 'http:'], 'https://graph.facebook.com').default('https://graph.facebook.com'),
+  cloudApiVersion: z.string().regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v23.0').default('v23.0'),
+  mediaMaxBytes: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  sandbox: z.enum(['auto', 'on', 'off']).default('auto'),
+  workerConcurrency: z.coerce.number().int().min(1).max(256).default(32),
+});
+export type RawConfig = z.infer<typeof rawConfigSchema>;
+
+export const settings: Setting[] = [
+  { key: 'port', env: 'PORT', doc: 'HTTP port of the bridge (webhooks, API, sandbox page). Default 3000.' },
+  { key: 'host', env: 'WA_BRIDGE_HOST', doc: 'Address to listen on. Default 0.0.0.0.' },
+  { key: 'dataDir', env: 'WA_BRIDGE_DATA_DIR', doc: 'Directory for the SQLite database, media blobs, relayed mail and keys. Default ./data.' },
+  { key: 'databaseUrl', env: 'WA_BRIDGE_DATABASE_URL', doc: 'Database URL. Default: sqlite:<data dir>/wa-bridge.sqlite.' },
+  { key: 'tenant', env: 'WA_BRIDGE_TENANT', doc: 'Tenant name hashed into every Message-ID. Default "default"; never change it once mail has been relayed.' },
+  { key: 'smtpUrl', env: 'WA_BRIDGE_SMTP_URL', doc: 'SMTP server that receives mirrored mail, e.g. smtp://mail.firm.example:25 (user:password@ allowed).', secret: true },
+  { key: 'smtpMaxConnections', env: 'WA_BRIDGE_SMTP_MAX_CONNECTIONS', doc: 'Pooled SMTP connections. Default 8.' },
+  { key: 'mailbox', env: 'WA_BRIDGE_MAILBOX', doc: 'Firm address that receives mirrored mail, e.g. whatsapp@firm.example.' },
+  { key: 'mailDomain', env: 'WA_BRIDGE_MAIL_DOMAIN', doc: 'Domain on the right of Message-IDs and reply addresses, e.g. wa.firm.example.' },
+  { key: 'envelopeFrom', env: 'WA_BRIDGE_ENVELOPE_FROM', doc: 'SMTP envelope sender (bounces go here). Default bridge@<mail domain>.' },
+  { key: 'replySecret', env: 'WA_BRIDGE_REPLY_SECRET', doc: 'Secret for reply-address tokens. Default: generated once into <data dir>/keys/reply.key.', secret: true },
+  { key: 'cloudApiAppSecret', env: 'WA_BRIDGE_CLOUD_API_APP_SECRET', doc: 'Meta app secret; checks X-Hub-Signature-256 on webhooks.', secret: true },
+  { key: 'cloudApiVerifyToken', env: 'WA_BRIDGE_CLOUD_API_VERIFY_TOKEN', doc: 'Verify token typed into the Meta App Dashboard for the webhook handshake.', secret: true },
+  { key: 'cloudApiAccessToken', env: 'WA_BRIDGE_CLOUD_API_ACCESS_TOKEN', doc: 'System-user access token for media downloads and sending.', secret: true },
+  { key: 'cloudApiBaseUrl', env: 'WA_BRIDGE_CLOUD_API_BASE_URL', doc: "Graph API base URL. Default Meta's https://graph.facebook.com; tests point it at the simulator." },
+  { key: 'cloudApiVersion', env: 'WA_BRIDGE_CLOUD_API_VERSION', doc: 'Graph API version. Default v23.0.' },
+  { key: 'mediaMaxBytes', env: 'WA_BRIDGE_MEDIA_MAX_BYTES', doc: 'Largest media item downloaded. Default 100 MiB (the WhatsApp document limit).' },
+  { key: 'logLevel', env: 'WA_BRIDGE_LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent. Default info.' },
+  { key: 'sandbox', env: 'WA_BRIDGE_SANDBOX', doc: 'auto (sandbox when no WhatsApp and no SMTP settings), on or off. Default auto.' },
+  { key: 'workerConcurrency', env: 'WA_BRIDGE_WORKER_CONCURRENCY', doc: 'Outbox jobs run at once (at most one per conversation). Default 32.' },
+];

@@ -1,0 +1,126 @@
+import type { InboundEvent, StatusEvent } from './events.js';
+import type { OutgoingMail } from './mail.js';
+import type { AttachmentRecord, ConversationRecord, EventRecord, Job, JobKind, NewEventRecord, NewJob, RelayRecord } from './records.js';
+
+/**
+ * The interfaces flows need from the world. Adapters implement them; app.ts wires them.
+ */
+
+/** An open store transaction. Opaque to flows: they only pass it back to the store. */
+export interface Tx {
+  readonly isTransaction: true;
+}
+
+export interface ClientLookup {
+  tenant: string;
+  channel: InboundEvent['channel'];
+  businessId: string;
+  waId?: string;
+  userId?: string;
+}
+
+export type NewConversation = Omit<ConversationRecord, 'id' | 'lastSeq' | 'chainHead'>;
+
+/**
+ * The archive store. Every method but `transaction` takes the transaction handle first; there is
+ * no ambient transaction. Methods throw only on store failure (the caller's transaction is then
+ * rolled back).
+ */
+export interface Store {
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+
+  findConversation(tx: Tx, lookup: ClientLookup): Promise<ConversationRecord | undefined>;
+  getConversation(tx: Tx, id: number): Promise<ConversationRecord | undefined>;
+  createConversation(tx: Tx, conversation: NewConversation): Promise<ConversationRecord>;
+  /** Fills in an identity attribute learnt later (a user_id for a chat first keyed by phone). */
+  addConversationIdentity(tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }): Promise<void>;
+  /** Moves the conversation's sequence counter and chain head to the event just inserted. */
+  advanceConversation(tx: Tx, id: number, lastSeq: number, chainHead: string): Promise<void>;
+
+  /** True when an event with this unique key (tenant via conversation, channel, id, kind, version) exists. */
+  hasEvent(tx: Tx, key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string }): Promise<boolean>;
+  insertEvent(tx: Tx, event: NewEventRecord): Promise<EventRecord>;
+  getEvent(tx: Tx, id: number): Promise<EventRecord | undefined>;
+  /** The newest event of the conversation with this WhatsApp id and kind 'message', if stored. */
+  findMessageByWaId(tx: Tx, conversationId: number, waMessageId: string): Promise<EventRecord | undefined>;
+  /** Up to `limit` events before `seq`, oldest first. */
+  listEventsBefore(tx: Tx, conversationId: number, seq: number, limit: number): Promise<EventRecord[]>;
+
+  insertAttachment(tx: Tx, attachment: Omit<AttachmentRecord, 'id' | 'sha256' | 'size'>): Promise<AttachmentRecord>;
+  getAttachment(tx: Tx, id: number): Promise<AttachmentRecord | undefined>;
+  listAttachments(tx: Tx, eventId: number): Promise<AttachmentRecord[]>;
+  setAttachmentBlob(tx: Tx, id: number, sha256: string, size: number): Promise<void>;
+
+  /** Stores a status once per (message id, status); returns false for a duplicate. */
+  insertStatus(tx: Tx, status: StatusEvent, tenant: string): Promise<boolean>;
+
+  getRelay(tx: Tx, conversationId: number, eventId: number | null): Promise<RelayRecord | undefined>;
+  /** Records the composed bytes of a mail before its first send. */
+  prepareRelay(tx: Tx, relay: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }): Promise<void>;
+  markRelaySent(tx: Tx, mailMessageId: string, sentAt: number, response: string): Promise<void>;
+
+  enqueue(tx: Tx, job: NewJob): Promise<number>;
+}
+
+/**
+ * The outbox: jobs written in the same transaction as their data and run after commit.
+ */
+export interface Outbox {
+  /**
+   * Claims up to `limit` due jobs, at most one running per conversation, oldest first within a
+   * conversation. Claimed jobs are `running` until finished or until their lease runs out.
+   */
+  claim(limit: number, now: number, leaseMs: number): Promise<Job[]>;
+  /** Marks the job done inside `tx`, so its effect and its completion commit together. */
+  complete(tx: Tx, jobId: number): Promise<void>;
+  /** Puts the job back to pending at `runAt` with the error recorded. */
+  reschedule(jobId: number, runAt: number, error: string): Promise<void>;
+  /** Parks the job for a person to look at; it never runs again by itself. */
+  park(jobId: number, error: string): Promise<void>;
+  /** Jobs stuck `running` past their lease (a crash) go back to pending. */
+  recoverExpired(now: number): Promise<number>;
+  counts(): Promise<Record<JobKind, Record<Job['state'], number>>>;
+}
+
+/** Content-addressed blob storage for media and relayed mail. */
+export interface BlobStore {
+  /** Stores the bytes under their SHA-256 (hex) and returns it; storing twice is harmless. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** Throws NotFoundError when absent. */
+  get(sha256: string): Promise<Buffer>;
+  has(sha256: string): Promise<boolean>;
+}
+
+/** Downloads one media item from the channel that announced it. */
+export interface MediaFetcher {
+  /**
+   * Fetches the bytes for a media id. Throws UpstreamError (transient for network trouble, 5xx,
+   * 429 or an expired URL; permanent for 4xx such as an unknown id) or BadInputError when the
+   * bytes do not match the announced SHA-256.
+   */
+  fetch(ref: { waMediaId: string; businessId: string; announcedSha256: string | null }): Promise<{ bytes: Buffer; mimeType: string }>;
+}
+
+/** Writes one OutgoingMail as RFC 5322 bytes. Deterministic: the same mail gives the same bytes. */
+export interface MailComposer {
+  compose(mail: OutgoingMail): Promise<Buffer>;
+}
+
+export interface SendResult {
+  /** The server's reply, e.g. "250 2.0.0 Ok: queued as 4Xyz". */
+  response: string;
+}
+
+/**
+ * Hands a composed message to the firm's mail system. Throws UpstreamError: transient for a
+ * dropped connection or a 4xx reply, permanent for a 5xx reply.
+ */
+export interface MailTransport {
+  send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}

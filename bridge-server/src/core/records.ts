@@ -1,0 +1,103 @@
+import type { ChatKey, ChatToken } from './ids.js';
+import type { ChannelKind, Direction, EventKind, InboundEvent, StatusEvent } from './events.js';
+
+/** A stored conversation: the record that joins a WhatsApp chat and its email thread. */
+export interface ConversationRecord {
+  id: number;
+  tenant: string;
+  channel: ChannelKind;
+  chatKey: ChatKey;
+  chatToken: ChatToken;
+  businessId: string;
+  businessDisplayNumber: string | null;
+  clientWaId: string | null;
+  clientUserId: string | null;
+  /** The client's name as first seen; later profile names do not change the thread. */
+  clientName: string | null;
+  /** Fixed for the life of the chat (Outlook groups by it). */
+  subject: string;
+  /** WhatsApp time of the first event: the time in the Thread-Index header block. */
+  openedAt: number;
+  /** Number of events stored so far; the next event gets lastSeq + 1. */
+  lastSeq: number;
+  /** Hex SHA-256 of the newest link of this conversation's hash chain ('' before the first). */
+  chainHead: string;
+  createdAt: number;
+}
+
+/** One stored WhatsApp event, in the conversation's order of arrival. Never rewritten. */
+export interface EventRecord {
+  id: number;
+  conversationId: number;
+  seq: number;
+  channel: ChannelKind;
+  waMessageId: string;
+  kind: EventKind;
+  versionKey: string;
+  direction: Direction;
+  timestamp: number;
+  event: InboundEvent;
+  /** Hex SHA-256 chain link: hash(previous link, canonical form of this record). */
+  chainHash: string;
+  receivedAt: number;
+}
+
+export type NewEventRecord = Omit<EventRecord, 'id'>;
+
+/** A media item of an event; `sha256` is set once the bytes are stored. */
+export interface AttachmentRecord {
+  id: number;
+  eventId: number;
+  ordinal: number;
+  waMediaId: string;
+  mimeType: string;
+  fileName: string | null;
+  announcedSha256: string | null;
+  sha256: string | null;
+  size: number | null;
+}
+
+/**
+ * The mail relayed for an event (or the cover mail, eventId null). It is written 'prepared', with
+ * the exact bytes stored, before the first send; every retry sends those stored bytes, so one
+ * Message-ID can never go out with two different contents.
+ */
+export interface RelayRecord {
+  conversationId: number;
+  eventId: number | null;
+  mailMessageId: string;
+  rawSha256: string;
+  state: 'prepared' | 'sent';
+  preparedAt: number;
+  sentAt: number | null;
+  response: string | null;
+}
+
+export type StoredStatus = StatusEvent & { id: number };
+
+export type JobState = 'pending' | 'running' | 'done' | 'needs_attention';
+export type JobKind = 'mail.relay' | 'media.fetch';
+
+export interface JobPayloads {
+  /** eventId null: the conversation's cover mail. */
+  'mail.relay': { conversationId: number; eventId: number | null };
+  'media.fetch': { conversationId: number; eventId: number; attachmentId: number };
+}
+
+export interface NewJob<K extends JobKind = JobKind> {
+  kind: K;
+  payload: JobPayloads[K];
+  /** Jobs of one conversation run one at a time, in (sortKey, id) order. */
+  conversationId: number | null;
+  sortKey: number;
+  runAt?: number;
+}
+
+export interface Job<K extends JobKind = JobKind> extends NewJob<K> {
+  id: number;
+  state: JobState;
+  attempts: number;
+  runAt: number;
+  lastError: string | null;
+  createdAt: number;
+}

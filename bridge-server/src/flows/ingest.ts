@@ -1,0 +1,137 @@
+import { canonicalRecord, chainLink } from '../core/chain.js';
+import type { InboundEvent, NormalizedBatch } from '../core/events.js';
+import { makeChatKey, makeChatToken } from '../core/ids.js';
+import type { Clock, Store, Tx } from '../core/ports.js';
+import type { ConversationRecord, EventRecord } from '../core/records.js';
+import { makeSubject } from '../core/threading.js';
+
+export interface IngestDeps {
+  store: Store;
+  clock: Clock;
+  tenant: string;
+}
+
+export interface IngestResult {
+  stored: EventRecord[];
+  duplicates: number;
+  statuses: number;
+  /** Conversations created by this batch. */
+  opened: ConversationRecord[];
+}
+
+/**
+ * Stores one normalized batch in ONE transaction: per new event its conversation (created on first
+ * contact, with the cover mail's job), the event with its chain link, its media reference, and the
+ * job that carries it on (media.fetch for media, else mail.relay). A redelivered event is skipped
+ * by its unique key. Resolves only after the commit: channels acknowledge WhatsApp after that.
+ */
+export async function ingestBatch(deps: IngestDeps, batch: NormalizedBatch): Promise<IngestResult> {
+  return deps.store.transaction(async (tx) => {
+    const result: IngestResult = { stored: [], duplicates: 0, statuses: 0, opened: [] };
+    for (const event of batch.events) {
+      const outcome = await ingestEvent(deps, tx, event);
+      if (outcome === 'duplicate') result.duplicates += 1;
+      else {
+        result.stored.push(outcome.event);
+        if (outcome.opened) result.opened.push(outcome.conversation);
+      }
+    }
+    for (const status of batch.statuses) {
+      if (await deps.store.insertStatus(tx, status, deps.tenant)) result.statuses += 1;
+    }
+    return result;
+  });
+}
+
+async function ingestEvent(
+  deps: IngestDeps,
+  tx: Tx,
+  event: InboundEvent,
+): Promise<'duplicate' | { event: EventRecord; conversation: ConversationRecord; opened: boolean }> {
+  const { store, tenant } = deps;
+  const key = { tenant, channel: event.channel, waMessageId: event.waMessageId, kind: event.kind, versionKey: event.versionKey };
+  if (await store.hasEvent(tx, key)) return 'duplicate';
+
+  const { conversation, opened } = await resolveConversation(deps, tx, event);
+  const receivedAt = deps.clock.now();
+  const seq = conversation.lastSeq + 1;
+  const draft = {
+    seq,
+    channel: event.channel,
+    waMessageId: event.waMessageId,
+    kind: event.kind,
+    versionKey: event.versionKey,
+    direction: event.direction,
+    timestamp: event.timestamp,
+    event,
+    receivedAt,
+  };
+  const chainHash = chainLink(conversation.chainHead, canonicalRecord(conversation.chatKey, draft));
+  const stored = await store.insertEvent(tx, { ...draft, conversationId: conversation.id, chainHash });
+  await store.advanceConversation(tx, conversation.id, seq, chainHash);
+
+  const media = 'content' in event && 'media' in event.content ? event.content.media : undefined;
+  if (media) {
+    const attachment = await store.insertAttachment(tx, {
+      eventId: stored.id,
+      ordinal: 0,
+      waMediaId: media.waMediaId,
+      mimeType: media.mimeType,
+      fileName: media.fileName ?? null,
+      announcedSha256: media.sha256 ?? null,
+    });
+    await store.enqueue(tx, {
+      kind: 'media.fetch',
+      payload: { conversationId: conversation.id, eventId: stored.id, attachmentId: attachment.id },
+      conversationId: conversation.id,
+      sortKey: seq,
+    });
+  } else {
+    await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq });
+  }
+  return { event: stored, conversation, opened };
+}
+
+async function resolveConversation(deps: IngestDeps, tx: Tx, event: InboundEvent): Promise<{ conversation: ConversationRecord; opened: boolean }> {
+  const { store, tenant } = deps;
+  const { client, business } = event;
+  const lookup = {
+    tenant,
+    channel: event.channel,
+    businessId: business.id,
+    ...(client.waId !== undefined ? { waId: client.waId } : {}),
+    ...(client.userId !== undefined ? { userId: client.userId } : {}),
+  };
+  const found = await store.findConversation(tx, lookup);
+  if (found) {
+    if ((client.userId && !found.clientUserId) || (client.waId && !found.clientWaId)) {
+      await store.addConversationIdentity(tx, found.id, {
+        ...(client.waId && !found.clientWaId ? { clientWaId: client.waId } : {}),
+        ...(client.userId && !found.clientUserId ? { clientUserId: client.userId } : {}),
+      });
+    }
+    return { conversation: found, opened: false };
+  }
+
+  // A business-scoped user_id outlives phone-number changes, so it keys the chat when known.
+  const clientId = client.userId ?? client.waId ?? '';
+  const chatKey = makeChatKey(business.id, clientId);
+  const chatToken = makeChatToken(tenant, event.channel, chatKey);
+  const conversation = await store.createConversation(tx, {
+    tenant,
+    channel: event.channel,
+    chatKey,
+    chatToken,
+    businessId: business.id,
+    businessDisplayNumber: business.displayNumber ?? null,
+    clientWaId: client.waId ?? null,
+    clientUserId: client.userId ?? null,
+    clientName: client.name ?? null,
+    subject: makeSubject({ clientName: client.name ?? null, clientWaId: client.waId ?? null, clientUserId: client.userId ?? null, chatToken }),
+    openedAt: event.timestamp,
+    createdAt: deps.clock.now(),
+  });
+  // The cover mail carries the thread's root Message-ID; sort key 0 sends it before any event.
+  await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: null }, conversationId: conversation.id, sortKey: 0 });
+  return { conversation, opened: true };
+}

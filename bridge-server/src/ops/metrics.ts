@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobKind, JobState } from '../core/records.js';
+
+/**
+ * Every metric the bridge exports, in one place: wa_bridge_<thing>_<unit>, labelled by channel,
+ * job kind and outcome. Each needs-attention state has a gauge.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'wa_bridge_process_' });
+  const webhooks = new Counter({
+    name: 'wa_bridge_webhook_requests_total',
+    help: 'Webhook deliveries by channel and outcome (accepted, rejected_signature, bad_payload, error).',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'wa_bridge_events_ingested_total',
+    help: 'WhatsApp events stored, by channel and kind; duplicates counted separately.',
+    labelNames: ['channel', 'kind', 'result'],
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'wa_bridge_outbox_job_runs_total',
+    help: 'Outbox job runs by kind and outcome (done, retry, parked).',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const jobSeconds = new Histogram({
+    name: 'wa_bridge_outbox_job_duration_seconds',
+    help: 'Time to run one successful outbox job, by kind.',
+    labelNames: ['kind'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const jobsByState = new Gauge({
+    name: 'wa_bridge_outbox_jobs',
+    help: 'Outbox jobs by kind and state (pending, running, needs_attention, done).',
+    labelNames: ['kind', 'state'],
+    registers: [registry],
+  });
+  const needsAttention = new Gauge({
+    name: 'wa_bridge_outbox_jobs_needs_attention',
+    help: 'Jobs parked for a person to look at (retry them with `wa-bridge jobs retry`).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const relayLag = new Gauge({
+    name: 'wa_bridge_relay_lag_seconds',
+    help: 'Age of the oldest job not yet done: how far mail delivery is behind.',
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    webhooks,
+    events,
+    jobs,
+    jobSeconds,
+    relayLag,
+    setJobCounts(counts: Record<JobKind, Record<JobState, number>>): void {
+      for (const [kind, byState] of Object.entries(counts)) {
+        for (const [state, n] of Object.entries(byState)) jobsByState.set({ kind, state }, n);
+        needsAttention.set({ kind }, byState.needs_attention);
+      }
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,313 @@
+/* global document, window, fetch, EventSource, FileReader */
+// The sandbox page's script, inlined into page.ts's HTML (its hash is in the page's CSP).
+// Plain browser JavaScript with no build step. Mail data only ever reaches the DOM through
+// textContent, attributes and the sandboxed iframe's srcdoc, never through innerHTML.
+'use strict';
+
+const base = document.body.dataset.base || '/sandbox';
+const maxFileBytes = 16 * 1024 * 1024;
+const mails = new Map();
+const mailNodes = new Map();
+const threadNodes = new Map();
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props, children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'text') node.textContent = String(value);
+    else if (key === 'className') node.className = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children || []) if (child) node.append(child);
+  return node;
+}
+
+function formatBytes(size) {
+  if (size < 1024) return size + ' bytes';
+  if (size < 1024 * 1024) return (size / 1024).toFixed(1) + ' KB';
+  return (size / 1024 / 1024).toFixed(1) + ' MB';
+}
+
+function formatDate(iso) {
+  if (!iso) return 'no date';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
+}
+
+/* ---------- client's phone ---------- */
+
+const form = $('composer');
+const fields = { name: $('name'), phone: $('phone'), text: $('text'), file: $('file') };
+const formError = $('form-error');
+const sendButton = $('send');
+const sendStatus = $('send-status');
+
+function clearErrors() {
+  formError.hidden = true;
+  formError.replaceChildren();
+  for (const [key, input] of Object.entries(fields)) {
+    input.removeAttribute('aria-invalid');
+    const message = $(key + '-error');
+    message.textContent = '';
+    message.hidden = true;
+  }
+}
+
+function showProblem(detail, errors) {
+  formError.replaceChildren(el('p', { text: detail }));
+  if (errors && errors.length > 0) {
+    formError.append(el('ul', {}, errors.map((issue) => el('li', { text: issue.path + ': ' + issue.message }))));
+    for (const issue of errors) {
+      const key = String(issue.path).split(/[.[]/)[0];
+      if (!fields[key]) continue;
+      fields[key].setAttribute('aria-invalid', 'true');
+      const message = $(key + '-error');
+      message.textContent = message.textContent ? message.textContent + ' ' + issue.message : issue.message;
+      message.hidden = false;
+    }
+  }
+  formError.hidden = false;
+}
+
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result);
+      resolve(url.slice(url.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(reader.error || new Error('The file could not be read.'));
+    reader.readAsDataURL(file);
+  });
+}
+
+function addSent(text, fileName, outcome, failed) {
+  const bubble = el('li', { className: failed ? 'bubble failed' : 'bubble' }, [
+    text ? el('p', { className: 'bubble-text', text }) : null,
+    fileName ? el('p', { className: 'bubble-file', text: '📎 ' + fileName }) : null,
+    el('p', { className: 'bubble-meta', text: outcome }),
+  ]);
+  $('sent').prepend(bubble);
+  $('sent-empty').hidden = true;
+}
+
+async function send(event) {
+  event.preventDefault();
+  clearErrors();
+  const text = fields.text.value;
+  const file = fields.file.files && fields.file.files[0];
+  if (file && file.size > maxFileBytes) {
+    showProblem('The file is ' + formatBytes(file.size) + '; the sandbox accepts files up to 16 MB.', [{ path: 'file', message: 'Choose a smaller file.' }]);
+    return;
+  }
+  sendButton.disabled = true;
+  sendStatus.textContent = 'Sending…';
+  try {
+    const body = { name: fields.name.value, phone: fields.phone.value };
+    if (text.trim() !== '') body.text = text;
+    if (file) body.file = { fileName: file.name, mimeType: file.type || 'application/octet-stream', dataBase64: await readFile(file) };
+    const response = await fetch(base + '/api/messages', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showProblem(answer.detail || 'The bridge answered ' + response.status + '.', answer.errors);
+      sendStatus.textContent = 'Not sent.';
+      return;
+    }
+    addSent(body.text, file ? file.name : '', 'Stored by the bridge · ' + answer.waMessageId, false);
+    sendStatus.textContent = 'Sent. The email follows in a moment.';
+    fields.text.value = '';
+    fields.file.value = '';
+    fields.text.focus();
+  } catch (error) {
+    showProblem('Could not reach the bridge: ' + (error && error.message ? error.message : String(error)), []);
+    sendStatus.textContent = 'Not sent.';
+  } finally {
+    sendButton.disabled = false;
+  }
+}
+
+form.addEventListener('submit', send);
+fields.text.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+});
+
+/* ---------- firm mailbox ---------- */
+
+const threadsNode = $('threads');
+const emptyNode = $('mailbox-empty');
+const announcer = $('announcer');
+
+function headerRow(name, value) {
+  if (value === null || value === undefined || value === '') return null;
+  return el('div', { className: 'header-row' }, [el('dt', { text: name }), el('dd', { text: value })]);
+}
+
+function bodyHeight(mail) {
+  const lines = (mail.text || '').split('\n').reduce((sum, line) => sum + 1 + Math.floor(line.length / 70), 0);
+  return Math.min(420, Math.max(96, 40 + lines * 22));
+}
+
+function renderMail(mail) {
+  const direction = mail.headers.find((header) => header.name.toLowerCase() === 'x-whatsapp-direction');
+  const threading = el('dl', { className: 'headers' }, [
+    headerRow('Message-ID', mail.messageId),
+    headerRow('In-Reply-To', mail.inReplyTo),
+    headerRow('References', mail.references.join(' ')),
+    headerRow('Thread-Index', mail.threadIndex),
+    headerRow('Thread-Topic', mail.threadTopic),
+    headerRow('To', mail.to),
+    ...mail.headers.map((header) => headerRow(header.name, header.value)),
+    headerRow('SMTP envelope', 'from ' + (mail.envelope.from || '<>') + ' to ' + mail.envelope.to.join(', ')),
+    headerRow('SHA-256 (raw)', mail.sha256),
+  ]);
+  const body = [];
+  if (mail.parseError) body.push(el('p', { className: 'problem', text: 'This mail could not be parsed: ' + mail.parseError }));
+  if (mail.html !== null) {
+    const frame = el('iframe', { sandbox: '', title: 'HTML body of “' + (mail.subject || 'mail ' + mail.id) + '”', className: 'html-body' });
+    frame.style.height = bodyHeight(mail) + 'px';
+    frame.srcdoc = mail.html;
+    body.push(frame);
+    if (mail.text !== null) body.push(el('details', { className: 'text-part' }, [el('summary', { text: 'Plain-text part' }), el('pre', { className: 'text-body', text: mail.text })]));
+  } else if (mail.text !== null) {
+    body.push(el('pre', { className: 'text-body', text: mail.text }));
+  }
+  const attachments = mail.attachments.length === 0
+    ? null
+    : el('ul', { className: 'attachments', 'aria-label': 'Attachments' }, mail.attachments.map((attachment) =>
+      el('li', {}, [
+        el('a', { href: attachment.url, download: attachment.fileName, text: attachment.fileName }),
+        el('span', { className: 'muted', text: ' ' + attachment.contentType + ' · ' + formatBytes(attachment.size) }),
+      ])));
+  return el('article', { className: 'mail', id: 'mail-' + mail.id, 'data-mail-id': mail.id, 'aria-labelledby': 'mail-' + mail.id + '-subject' }, [
+    el('div', { className: 'mail-head' }, [
+      el('span', { className: 'from', text: mail.from || '(no From)' }),
+      el('time', { className: 'date', datetime: mail.date || undefined, text: formatDate(mail.date) }),
+    ]),
+    el('div', { className: 'subject', id: 'mail-' + mail.id + '-subject' }, [
+      direction ? el('span', { className: 'badge ' + direction.value.toLowerCase(), text: direction.value }) : null,
+      document.createTextNode(mail.subject || '(no subject)'),
+    ]),
+    el('details', { className: 'headers-block' }, [el('summary', { text: 'Threading and archive headers' }), threading]),
+    ...body,
+    attachments,
+    el('div', { className: 'mail-foot' }, [
+      el('a', { href: mail.rawUrl, target: '_blank', rel: 'noopener', className: 'raw-link', text: 'View raw MIME' }),
+      el('span', { className: 'muted', text: ' · ' + formatBytes(mail.size) + ' · received ' + formatDate(new Date(mail.receivedAt).toISOString()) }),
+    ]),
+  ]);
+}
+
+function byDate(a, b) {
+  const da = Date.parse(a.date || '') || a.receivedAt;
+  const db = Date.parse(b.date || '') || b.receivedAt;
+  return da - db || a.id - b.id;
+}
+
+function threadNode(key) {
+  let node = threadNodes.get(key);
+  if (!node) {
+    const id = 'thread-' + threadNodes.size;
+    node = {
+      title: el('h3', { id: id + '-title' }),
+      meta: el('p', { className: 'thread-meta' }),
+      list: el('ol', { className: 'mails' }),
+    };
+    node.root = el('section', { className: 'thread', 'aria-labelledby': id + '-title', 'data-chat-id': key }, [
+      el('div', { className: 'thread-head' }, [node.title, node.meta]),
+      node.list,
+    ]);
+    threadNodes.set(key, node);
+  }
+  return node;
+}
+
+/** Puts `nodes` in `parent` in order, moving only what is out of place (moving an iframe reloads it). */
+function place(parent, nodes) {
+  nodes.forEach((node, index) => {
+    if (parent.children[index] !== node) parent.insertBefore(node, parent.children[index] || null);
+  });
+  while (parent.children.length > nodes.length) parent.lastElementChild.remove();
+}
+
+function render() {
+  const groups = new Map();
+  for (const mail of [...mails.values()].sort(byDate)) {
+    const key = mail.chatId || '';
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(mail);
+  }
+  const ordered = [...groups.entries()].sort((a, b) => byDate(b[1][b[1].length - 1], a[1][a[1].length - 1]));
+  const sections = ordered.map(([key, list]) => {
+    const node = threadNode(key);
+    const first = list[0];
+    const last = list[list.length - 1];
+    node.title.textContent = key ? first.threadTopic || first.subject || 'WhatsApp chat' : 'Mail without an X-WhatsApp-Chat-Id header';
+    node.meta.textContent = (key ? 'Chat ' + key + ' · ' : '') + list.length + (list.length === 1 ? ' mail' : ' mails') + ' · last ' + formatDate(last.date);
+    place(node.list, list.map((mail) => {
+      let item = mailNodes.get(mail.id);
+      if (!item) {
+        item = el('li', {}, [renderMail(mail)]);
+        mailNodes.set(mail.id, item);
+      }
+      return item;
+    }));
+    return node.root;
+  });
+  place(threadsNode, sections);
+  emptyNode.hidden = mails.size > 0;
+  $('mail-count').textContent = mails.size === 0 ? '' : mails.size + (mails.size === 1 ? ' mail' : ' mails') + ' in ' + sections.length + (sections.length === 1 ? ' thread' : ' threads');
+}
+
+async function loadAll() {
+  const response = await fetch(base + '/api/mails', { headers: { Accept: 'application/json' } });
+  if (!response.ok) return;
+  const answer = await response.json();
+  const ids = new Set(answer.mails.map((mail) => mail.id));
+  for (const id of [...mails.keys()]) {
+    if (ids.has(id)) continue;
+    mails.delete(id);
+    mailNodes.delete(id);
+  }
+  for (const mail of answer.mails) mails.set(mail.id, mail);
+  render();
+}
+
+async function loadOne(id) {
+  if (mails.has(id)) return;
+  const response = await fetch(base + '/api/mails/' + id, { headers: { Accept: 'application/json' } });
+  if (!response.ok) return;
+  const mail = await response.json();
+  mails.set(mail.id, mail);
+  render();
+  const node = mailNodes.get(mail.id);
+  if (node) {
+    node.firstElementChild.classList.add('fresh');
+    window.setTimeout(() => node.firstElementChild.classList.remove('fresh'), 4000);
+  }
+  announcer.textContent = 'New mail: ' + (mail.subject || '(no subject)');
+}
+
+function setLive(state, text) {
+  const live = $('live');
+  live.dataset.state = state;
+  live.textContent = text;
+}
+
+const events = new EventSource(base + '/api/events');
+events.addEventListener('open', () => {
+  setLive('live', 'Live');
+  loadAll().catch(() => setLive('down', 'Could not load the mailbox'));
+});
+events.addEventListener('error', () => setLive('down', 'Reconnecting…'));
+events.addEventListener('mail', (event) => {
+  const { id } = JSON.parse(event.data);
+  loadOne(id).catch(() => undefined);
+});
+loadAll().catch(() => setLive('down', 'Could not load the mailbox'));

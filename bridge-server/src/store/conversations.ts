@@ -1,0 +1,96 @@
+import type { Selectable } from 'kysely';
+import type { ChannelKind } from '../core/events.js';
+import { parseChatKey, parseChatToken } from '../core/ids.js';
+import type { ClientLookup, NewConversation } from '../core/ports.js';
+import type { ConversationRecord } from '../core/records.js';
+import type { Executor } from './executor.js';
+import type { ConversationsTable } from './schema.js';
+
+export function toConversation(row: Selectable<ConversationsTable>): ConversationRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    channel: row.channel as ChannelKind,
+    chatKey: parseChatKey(row.chat_key),
+    chatToken: parseChatToken(row.chat_token),
+    businessId: row.business_id,
+    businessDisplayNumber: row.business_display_number,
+    clientWaId: row.client_wa_id,
+    clientUserId: row.client_user_id,
+    clientName: row.client_name,
+    subject: row.subject,
+    openedAt: row.opened_at,
+    lastSeq: row.last_seq,
+    chainHead: row.chain_head,
+    createdAt: row.created_at,
+  };
+}
+
+/** Finds the chat by the durable user_id first, then by phone number. */
+export async function findConversation(db: Executor, lookup: ClientLookup): Promise<ConversationRecord | undefined> {
+  const base = db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('tenant', '=', lookup.tenant)
+    .where('channel', '=', lookup.channel)
+    .where('business_id', '=', lookup.businessId);
+  if (lookup.userId !== undefined) {
+    const row = await base.where('client_user_id', '=', lookup.userId).executeTakeFirst();
+    if (row) return toConversation(row);
+  }
+  if (lookup.waId !== undefined) {
+    const row = await base.where('client_wa_id', '=', lookup.waId).orderBy('id').executeTakeFirst();
+    if (row) return toConversation(row);
+  }
+  return undefined;
+}
+
+export async function getConversation(db: Executor, id: number): Promise<ConversationRecord | undefined> {
+  const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toConversation(row) : undefined;
+}
+
+export async function getConversationByToken(db: Executor, chatToken: string): Promise<ConversationRecord | undefined> {
+  const row = await db.selectFrom('conversations').selectAll().where('chat_token', '=', chatToken).executeTakeFirst();
+  return row ? toConversation(row) : undefined;
+}
+
+export async function listConversations(db: Executor, limit = 100): Promise<ConversationRecord[]> {
+  const rows = await db.selectFrom('conversations').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  return rows.map(toConversation);
+}
+
+export async function createConversation(db: Executor, c: NewConversation): Promise<ConversationRecord> {
+  const row = await db
+    .insertInto('conversations')
+    .values({
+      tenant: c.tenant,
+      channel: c.channel,
+      chat_key: c.chatKey,
+      chat_token: c.chatToken,
+      business_id: c.businessId,
+      business_display_number: c.businessDisplayNumber,
+      client_wa_id: c.clientWaId,
+      client_user_id: c.clientUserId,
+      client_name: c.clientName,
+      subject: c.subject,
+      opened_at: c.openedAt,
+      created_at: c.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toConversation(row);
+}
+
+export async function addConversationIdentity(db: Executor, id: number, identity: { clientWaId?: string; clientUserId?: string }): Promise<void> {
+  if (identity.clientWaId !== undefined) {
+    await db.updateTable('conversations').set({ client_wa_id: identity.clientWaId }).where('id', '=', id).where('client_wa_id', 'is', null).execute();
+  }
+  if (identity.clientUserId !== undefined) {
+    await db.updateTable('conversations').set({ client_user_id: identity.clientUserId }).where('id', '=', id).where('client_user_id', 'is', null).execute();
+  }
+}
+
+export async function advanceConversation(db: Executor, id: number, lastSeq: number, chainHead: string): Promise<void> {
+  await db.updateTable('conversations').set({ last_seq: lastSeq, chain_head: chainHead }).where('id', '=', id).execute();
+}

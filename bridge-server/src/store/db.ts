@@ -1,0 +1,56 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  /** Names of the migrations this call applied (empty when the schema was current). */
+  applied: string[];
+  close(): Promise<void>;
+}
+
+const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode and brings its schema up to date.
+ * Each migration runs in its own transaction with its bookkeeping row, so a failed one leaves
+ * the database as it was before it.
+ */
+export function openSqlite(file: string): OpenedDatabase {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  // WAL lets readers run beside the writer; NORMAL sync in WAL mode is durable across process
+  // crashes (only an OS crash can lose the newest commits), which is what the outbox relies on.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const applied = migrate(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, applied, close: () => db.destroy() };
+}
+
+export function listMigrations(dialect: 'sqlite' | 'postgres'): Array<{ name: string; sql: string }> {
+  return readdirSync(migrationsDir)
+    .filter((file) => file.endsWith(`.${dialect}.sql`) || (/^\d{4}-[a-z0-9-]+\.sql$/.test(file) && !/\.(sqlite|postgres)\.sql$/.test(file)))
+    .sort()
+    .map((file) => ({ name: file.replace(/\.(sqlite|postgres)\.sql$|\.sql$/, ''), sql: readFileSync(path.join(migrationsDir, file), 'utf8') }));
+}
+
+function migrate(sqlite: BetterSqlite3.Database): string[] {
+  sqlite.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const done = new Set((sqlite.prepare('SELECT name FROM schema_migrations').all() as Array<{ name: string }>).map((row) => row.name));
+  const applied: string[] = [];
+  for (const migration of listMigrations('sqlite')) {
+    if (done.has(migration.name)) continue;
+    sqlite.transaction(() => {
+      sqlite.exec(migration.sql);
+      sqlite.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now());
+    })();
+    applied.push(migration.name);
+  }
+  return applied;
+}

@@ -1,0 +1,163 @@
+import { sql, type Selectable } from 'kysely';
+import type { Outbox, Tx } from '../core/ports.js';
+import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
+import { executorOf, type Executor } from './executor.js';
+import type { OutboxJobsTable } from './schema.js';
+
+const jobKinds: JobKind[] = ['mail.relay', 'media.fetch'];
+const jobStates: JobState[] = ['pending', 'running', 'done', 'needs_attention'];
+
+function toJob(row: Selectable<OutboxJobsTable>): Job {
+  return {
+    id: row.id,
+    kind: row.kind as JobKind,
+    payload: JSON.parse(row.payload_json) as JobPayloads[JobKind],
+    conversationId: row.conversation_id,
+    sortKey: row.sort_key,
+    state: row.state as JobState,
+    attempts: row.attempts,
+    runAt: row.run_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+  };
+}
+
+export async function enqueue(db: Executor, job: NewJob, now: number): Promise<number> {
+  const row = await db
+    .insertInto('outbox_jobs')
+    .values({
+      kind: job.kind,
+      payload_json: JSON.stringify(job.payload),
+      conversation_id: job.conversationId,
+      sort_key: job.sortKey,
+      run_at: job.runAt ?? now,
+      locked_until: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export interface JobSummary {
+  id: number;
+  kind: JobKind;
+  state: JobState;
+  attempts: number;
+  conversationId: number | null;
+  runAt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+/**
+ * The outbox on the SQL store. A conversation's jobs run one at a time in (sort_key, id) order:
+ * the head of each conversation is its smallest active (pending or running) job, and only a
+ * pending, due head is claimable. Jobs without a conversation are independent.
+ */
+export class SqlOutbox implements Outbox {
+  constructor(private readonly db: Executor) {}
+
+  async claim(limit: number, now: number, leaseMs: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const result = await sql<Selectable<OutboxJobsTable>>`
+        SELECT j.* FROM outbox_jobs j
+        WHERE j.state = 'pending' AND j.run_at <= ${now}
+          AND (
+            j.conversation_id IS NULL
+            OR NOT EXISTS (
+              SELECT 1 FROM outbox_jobs o
+              WHERE o.conversation_id = j.conversation_id
+                AND o.state IN ('pending', 'running')
+                AND (o.state = 'running' OR o.sort_key < j.sort_key OR (o.sort_key = j.sort_key AND o.id < j.id))
+            )
+          )
+        ORDER BY j.run_at, j.id
+        LIMIT ${limit}`.execute(trx);
+      const rows = result.rows;
+      if (rows.length === 0) return [];
+      await trx
+        .updateTable('outbox_jobs')
+        .set({ state: 'running', locked_until: now + leaseMs, attempts: sql`attempts + 1`, updated_at: now })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map((row) => ({ ...toJob(row), state: 'running' as const, attempts: row.attempts + 1 }));
+    });
+  }
+
+  async complete(tx: Tx, jobId: number): Promise<void> {
+    await executorOf(tx).updateTable('outbox_jobs').set({ state: 'done', locked_until: null, updated_at: Date.now() }).where('id', '=', jobId).execute();
+  }
+
+  async reschedule(jobId: number, runAt: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('outbox_jobs')
+      .set({ state: 'pending', run_at: runAt, locked_until: null, last_error: error, updated_at: Date.now() })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  async park(jobId: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('outbox_jobs')
+      .set({ state: 'needs_attention', locked_until: null, last_error: error, updated_at: Date.now() })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  async recoverExpired(now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('outbox_jobs')
+      .set({ state: 'pending', locked_until: null, updated_at: now })
+      .where('state', '=', 'running')
+      .where('locked_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Puts parked jobs back in line (all, or the given ids). Returns how many. */
+  async retryParked(ids?: number[]): Promise<number> {
+    let query = this.db.updateTable('outbox_jobs').set({ state: 'pending', run_at: Date.now(), updated_at: Date.now() }).where('state', '=', 'needs_attention');
+    if (ids) query = query.where('id', 'in', ids);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async counts(): Promise<Record<JobKind, Record<JobState, number>>> {
+    const rows = await this.db
+      .selectFrom('outbox_jobs')
+      .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['kind', 'state'])
+      .execute();
+    const out = Object.fromEntries(jobKinds.map((k) => [k, Object.fromEntries(jobStates.map((s) => [s, 0]))])) as Record<JobKind, Record<JobState, number>>;
+    for (const row of rows) {
+      const byState = out[row.kind as JobKind];
+      if (byState) byState[row.state as JobState] = Number(row.n);
+    }
+    return out;
+  }
+
+  /** Seconds since the oldest pending job was created (0 when none): the relay lag. */
+  async oldestPendingAgeMs(now: number): Promise<number> {
+    const row = await this.db.selectFrom('outbox_jobs').select((eb) => eb.fn.min('created_at').as('oldest')).where('state', 'in', ['pending', 'running']).executeTakeFirst();
+    const oldest = row?.oldest;
+    return oldest === null || oldest === undefined ? 0 : Math.max(0, now - Number(oldest));
+  }
+
+  async list(filter: { states?: JobState[]; limit?: number } = {}): Promise<JobSummary[]> {
+    let query = this.db.selectFrom('outbox_jobs').selectAll().orderBy('id').limit(filter.limit ?? 100);
+    if (filter.states) query = query.where('state', 'in', filter.states);
+    const rows = await query.execute();
+    return rows.map((row) => {
+      const { id, kind, state, attempts, conversationId, runAt, lastError, createdAt } = toJob(row);
+      return { id, kind, state, attempts, conversationId, runAt, lastError, createdAt };
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import type { Generated } from 'kysely';
+
+/** Row types of every table, as Kysely sees them. Column names follow the SQL (snake_case). */
+export interface ConversationsTable {
+  id: Generated<number>;
+  tenant: string;
+  channel: string;
+  chat_key: string;
+  chat_token: string;
+  business_id: string;
+  business_display_number: string | null;
+  client_wa_id: string | null;
+  client_user_id: string | null;
+  client_name: string | null;
+  subject: string;
+  opened_at: number;
+  last_seq: Generated<number>;
+  chain_head: Generated<string>;
+  created_at: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  conversation_id: number;
+  seq: number;
+  tenant: string;
+  channel: string;
+  wa_message_id: string;
+  kind: string;
+  version_key: string;
+  direction: string;
+  content_type: string | null;
+  wa_timestamp: number;
+  event_json: string;
+  chain_sha256: string;
+  received_at: number;
+}
+
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  created_at: number;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  event_id: number;
+  ordinal: number;
+  wa_media_id: string;
+  mime_type: string;
+  file_name: string | null;
+  announced_sha256: string | null;
+  sha256: string | null;
+  size: number | null;
+  fetched_at: number | null;
+}
+
+export interface StatusesTable {
+  id: Generated<number>;
+  tenant: string;
+  channel: string;
+  wa_message_id: string;
+  status: string;
+  wa_timestamp: number;
+  recipient_id: string | null;
+  callback_data: string | null;
+  status_json: string;
+  received_at: number;
+}
+
+export interface MailRelaysTable {
+  id: Generated<number>;
+  conversation_id: number;
+  event_id: number | null;
+  mail_message_id: string;
+  raw_sha256: string;
+  state: string;
+  prepared_at: number;
+  sent_at: number | null;
+  response: string | null;
+}
+
+export interface OutboxJobsTable {
+  id: Generated<number>;
+  kind: string;
+  payload_json: string;
+  conversation_id: number | null;
+  sort_key: number;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  run_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SchemaMigrationsTable {
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  events: EventsTable;
+  blobs: BlobsTable;
+  attachments: AttachmentsTable;
+  statuses: StatusesTable;
+  mail_relays: MailRelaysTable;
+  outbox_jobs: OutboxJobsTable;
+  schema_migrations: SchemaMigrationsTable;
+}

@@ -1,0 +1,55 @@
+import type { StatusEvent } from '../core/events.js';
+import type { ClientLookup, NewConversation, Store, Tx } from '../core/ports.js';
+import type { AttachmentRecord, NewEventRecord, NewJob, RelayRecord } from '../core/records.js';
+import * as attachments from './attachments.js';
+import * as conversations from './conversations.js';
+import * as events from './events.js';
+import { asSqlTx, executorOf, type Executor } from './executor.js';
+import * as outbox from './outbox.js';
+import * as relays from './relays.js';
+import * as statuses from './statuses.js';
+
+/**
+ * The Store port over Kysely. Each method delegates to the table family's module; this class
+ * only adapts the transaction handle and fills in the tenant and the clock.
+ */
+export class SqlStore implements Store {
+  constructor(
+    readonly db: Executor,
+    private readonly tenant: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(asSqlTx(trx)));
+  }
+
+  findConversation = (tx: Tx, lookup: ClientLookup) => conversations.findConversation(executorOf(tx), lookup);
+  getConversation = (tx: Tx, id: number) => conversations.getConversation(executorOf(tx), id);
+  createConversation = (tx: Tx, c: NewConversation) => conversations.createConversation(executorOf(tx), c);
+  addConversationIdentity = (tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }) =>
+    conversations.addConversationIdentity(executorOf(tx), id, identity);
+  advanceConversation = (tx: Tx, id: number, lastSeq: number, chainHead: string) => conversations.advanceConversation(executorOf(tx), id, lastSeq, chainHead);
+
+  hasEvent = (tx: Tx, key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string }) => events.hasEvent(executorOf(tx), key);
+  insertEvent = (tx: Tx, e: NewEventRecord) => events.insertEvent(executorOf(tx), this.tenant, e);
+  getEvent = (tx: Tx, id: number) => events.getEvent(executorOf(tx), id);
+  findMessageByWaId = (tx: Tx, conversationId: number, waMessageId: string) => events.findMessageByWaId(executorOf(tx), conversationId, waMessageId);
+  listEventsBefore = (tx: Tx, conversationId: number, seq: number, limit: number) => events.listEventsBefore(executorOf(tx), conversationId, seq, limit);
+
+  insertAttachment = (tx: Tx, a: Omit<AttachmentRecord, 'id' | 'sha256' | 'size'>) => attachments.insertAttachment(executorOf(tx), a);
+  getAttachment = (tx: Tx, id: number) => attachments.getAttachment(executorOf(tx), id);
+  listAttachments = (tx: Tx, eventId: number) => attachments.listAttachments(executorOf(tx), eventId);
+  setAttachmentBlob = (tx: Tx, id: number, sha256: string, size: number) => attachments.setAttachmentBlob(executorOf(tx), id, sha256, size, this.now());
+
+  insertStatus = (tx: Tx, status: StatusEvent, tenant: string) => statuses.insertStatus(executorOf(tx), tenant, status, this.now());
+
+  getRelay = (tx: Tx, conversationId: number, eventId: number | null) => relays.getRelay(executorOf(tx), conversationId, eventId);
+  prepareRelay = (tx: Tx, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }) => {
+    const { rawSize, ...relay } = r;
+    return relays.prepareRelay(executorOf(tx), relay, rawSize);
+  };
+  markRelaySent = (tx: Tx, mailMessageId: string, sentAt: number, response: string) => relays.markRelaySent(executorOf(tx), mailMessageId, sentAt, response);
+
+  enqueue = (tx: Tx, job: NewJob) => outbox.enqueue(executorOf(tx), job, this.now());
+}

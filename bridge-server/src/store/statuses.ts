@@ -1,0 +1,22 @@
+import type { StatusEvent } from '../core/events.js';
+import type { Executor } from './executor.js';
+
+/** Stores a delivery status once per (message, status); redelivery returns false. */
+export async function insertStatus(db: Executor, tenant: string, s: StatusEvent, now: number): Promise<boolean> {
+  const result = await db
+    .insertInto('statuses')
+    .values({
+      tenant,
+      channel: s.channel,
+      wa_message_id: s.waMessageId,
+      status: s.status,
+      wa_timestamp: s.timestamp,
+      recipient_id: s.recipientId ?? null,
+      callback_data: s.callbackData ?? null,
+      status_json: JSON.stringify(s),
+      received_at: now,
+    })
+    .onConflict((oc) => oc.columns(['tenant', 'channel', 'wa_message_id', 'status']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}

@@ -1,0 +1,32 @@
+/**
+ * The machine-readable headers on every mirrored mail. The server writes them; the Outlook add-in
+ * and Teams tab read them to find the conversation behind a mail, so the names live here once.
+ */
+export const mailHeaders = {
+  chatId: 'X-WhatsApp-Chat-Id',
+  messageId: 'X-WhatsApp-Message-Id',
+  direction: 'X-WhatsApp-Direction',
+  from: 'X-WhatsApp-From',
+  event: 'X-WhatsApp-Event',
+  type: 'X-WhatsApp-Type',
+  matterRef: 'X-Matter-Ref',
+  archiveHash: 'X-Archive-Hash',
+} as const;
+
+export type MailHeaderName = (typeof mailHeaders)[keyof typeof mailHeaders];
+
+/** A chat id as carried in X-WhatsApp-Chat-Id: 26 lower-case base32 characters. */
+export const chatIdPattern = /^[a-z2-7]{26}$/;
+
+/** Reads the chat id from a raw header block (as office-js getAllInternetHeadersAsync returns it). */
+export function chatIdFromHeaders(rawHeaders: string): string | undefined {
+  const unfolded = rawHeaders.replace(/\r?\n[ \t]+/g, ' ');
+  for (const line of unfolded.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    if (line.slice(0, colon).trim().toLowerCase() !== mailHeaders.chatId.toLowerCase()) continue;
+    const value = line.slice(colon + 1).trim();
+    return chatIdPattern.test(value) ? value : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,215 @@
+import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nodemailer from 'nodemailer';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { problemHandler } from '../../bridge-server/src/api/problem.js';
+import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import { createSandboxRouter, type SandboxClient } from '../../bridge-server/src/sandbox/routes.js';
+import { launchChromium } from '../support/browser.js';
+
+/**
+ * The sandbox page in headless Chromium, against the real catcher and router. The whole bridge is
+ * stood in for by a SandboxClient that relays each message straight to the catcher as a threaded
+ * mail shaped like the bridge's, so this suite depends on nothing but the sandbox folder.
+ */
+
+const firmNumber = '+44 20 7946 0000';
+const mailbox = 'whatsapp@firm.example';
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+
+/** Relays like the bridge would: one subject and chat id per chat, In-Reply-To the previous mail. */
+function standInBridge(catcherUrl: string): SandboxClient & { calls: number; close(): void } {
+  const transport = nodemailer.createTransport({ url: catcherUrl });
+  const chats = new Map<string, string[]>();
+  let sequence = 0;
+  const client = {
+    calls: 0,
+    close: () => transport.close(),
+    async sendAsClient(input: Parameters<SandboxClient['sendAsClient']>[0]) {
+      client.calls += 1;
+      sequence += 1;
+      const waMessageId = `wamid.TEST${String(sequence).padStart(4, '0')}`;
+      const chatId = `cloud:442079460000:${input.phone.slice(1)}`;
+      const previous = chats.get(chatId) ?? [];
+      const messageId = `<m.test${sequence}@wa.sandbox.test>`;
+      const subject = `WhatsApp · ${input.name} (${input.phone}) [WA test01]`;
+      const text = input.text ?? `(sent a file: ${input.file?.fileName ?? ''})`;
+      await transport.sendMail({
+        envelope: { from: 'bridge@wa.sandbox.test', to: [mailbox] },
+        from: { name: `${input.name} via WhatsApp`, address: 'bridge@wa.sandbox.test' },
+        to: mailbox,
+        subject,
+        messageId,
+        date: new Date(Date.UTC(2026, 2, 3, 10, 0, sequence)),
+        ...(previous.length > 0 ? { inReplyTo: previous[previous.length - 1], references: previous } : {}),
+        headers: {
+          'Thread-Topic': subject,
+          'Thread-Index': `AdxTESTAAAAAAAAAAAAAAAAAAAA${sequence}`,
+          'X-WhatsApp-Chat-Id': chatId,
+          'X-WhatsApp-Message-Id': waMessageId,
+          'X-WhatsApp-Direction': 'inbound',
+          'X-WhatsApp-From': input.phone,
+          'X-Archive-Hash': `sha256:${'ab'.repeat(32)}`,
+          'Auto-Submitted': 'auto-generated',
+        },
+        text,
+        html: `<div style="font-family:sans-serif"><p><b>${escapeHtml(input.name)}</b> wrote on WhatsApp:</p><p>${escapeHtml(text)}</p><script>document.title='ran'</script></div>`,
+        attachments: input.file ? [{ filename: input.file.fileName, contentType: input.file.mimeType, content: input.file.bytes }] : [],
+      });
+      chats.set(chatId, [...previous, messageId]);
+      return { waMessageId };
+    },
+  };
+  return client;
+}
+
+describe('sandbox page', () => {
+  let catcher: MailCatcher;
+  let bridge: ReturnType<typeof standInBridge>;
+  let server: Server;
+  let baseUrl: string;
+  let browser: Browser;
+  let page: Page;
+  const pageProblems: string[] = [];
+  const outsideRequests: string[] = [];
+  const blockedScripts: string[] = [];
+
+  beforeAll(async () => {
+    catcher = await startMailCatcher();
+    bridge = standInBridge(catcher.url);
+    const app = express();
+    app.use('/sandbox', createSandboxRouter({ catcher, client: bridge, firmNumber, mailbox }));
+    app.use(problemHandler({ error: () => undefined }));
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    // Anything but this loopback server is a failure: the page must be self-contained.
+    await context.route(
+      (url) => !url.href.startsWith(`${baseUrl}/`),
+      (route) => {
+        outsideRequests.push(route.request().url());
+        return route.abort();
+      },
+    );
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const text = message.text();
+      // Expected: the test mail's <script> is stopped by the frame's sandbox, and the invalid
+      // phone number gets its 400.
+      if (text.startsWith("Blocked script execution in 'about:srcdoc'")) blockedScripts.push(text);
+      else if (!text.includes('status of 400')) pageProblems.push(`console: ${text}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    bridge?.close();
+    await catcher?.stop();
+  });
+
+  const threads = () => page.locator('section.thread');
+  const mailArticles = () => page.locator('article.mail');
+
+  it('shows the sandbox banner and the connection instructions', async () => {
+    const response = await page.goto(`${baseUrl}/sandbox`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+    const banner = page.getByRole('note');
+    expect(await banner.innerText()).toContain(
+      'SANDBOX: no real WhatsApp number or mailbox is connected. Messages you type here go through a local WhatsApp Cloud API simulator, and the emails go to a local mail catcher, not to anyone.',
+    );
+    const connect = await page.getByRole('region', { name: 'How to connect a real number and mailbox' }).innerText();
+    for (const name of ['WA_BRIDGE_CLOUD_API_APP_SECRET', 'WA_BRIDGE_CLOUD_API_VERIFY_TOKEN', 'WA_BRIDGE_CLOUD_API_ACCESS_TOKEN', 'WA_BRIDGE_SMTP_URL', 'WA_BRIDGE_MAILBOX', 'WA_BRIDGE_MAIL_DOMAIN', 'README.md']) {
+      expect(connect).toContain(name);
+    }
+    expect(await page.getByLabel("Client's name").inputValue()).toBe('Jane Smith');
+    expect(await page.getByLabel("Client's phone number").inputValue()).toBe('+44 7700 900123');
+    await page.locator('#live[data-state="live"]').waitFor();
+  });
+
+  it('sends a message with a file and shows the relayed mail, its attachment and its raw MIME', async () => {
+    const fileBytes = Buffer.from('%PDF-1.4\n% a small test statement\n', 'latin1');
+    await page.getByLabel('Message', { exact: true }).fill('Hello, here is my bank statement <b>for March</b>.');
+    await page.getByLabel(/Attach a file/).setInputFiles({ name: 'statement.pdf', mimeType: 'application/pdf', buffer: fileBytes });
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    const mail = mailArticles().filter({ hasText: 'Hello, here is my bank statement <b>for March</b>.' });
+    await mail.waitFor();
+    expect(await threads().count()).toBe(1);
+    expect(await mail.locator('.from').innerText()).toContain('Jane Smith via WhatsApp');
+    expect(await mail.locator('.subject').innerText()).toContain('WhatsApp · Jane Smith (+447700900123) [WA test01]');
+    expect(await page.locator('#sent').innerText()).toContain('wamid.TEST0001');
+
+    // The HTML body renders in a frame that may not run scripts; the mail's <script> did nothing.
+    const frame = mail.locator('iframe');
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    const frameBody = mail.frameLocator('iframe').locator('body');
+    await frameBody.getByText('Jane Smith wrote on WhatsApp:').waitFor();
+    expect(await frameBody.innerText()).toContain('for March');
+    expect(await mail.frameLocator('iframe').locator('b', { hasText: 'for March' }).count()).toBe(0);
+
+    await mail.locator('summary', { hasText: 'Threading and archive headers' }).click();
+    const headers = await mail.locator('dl.headers').innerText();
+    expect(headers).toContain('<m.test1@wa.sandbox.test>');
+    expect(headers.toLowerCase()).toContain('x-whatsapp-chat-id');
+    expect(headers).toContain('WhatsApp · Jane Smith (+447700900123) [WA test01]');
+    expect(headers).toContain('cloud:442079460000:447700900123');
+    expect(headers).toContain('AdxTESTAAAAAAAAAAAAAAAAAAAA1');
+
+    const link = mail.locator('ul.attachments a');
+    expect(await link.innerText()).toBe('statement.pdf');
+    const download = await fetch(new URL((await link.getAttribute('href')) ?? '', baseUrl));
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="?statement\.pdf"?$/);
+    expect(Buffer.from(await download.arrayBuffer()).equals(fileBytes)).toBe(true);
+
+    const rawHref = await mail.getByRole('link', { name: 'View raw MIME' }).getAttribute('href');
+    const raw = await fetch(new URL(rawHref ?? '', baseUrl));
+    expect(raw.status).toBe(200);
+    expect(Buffer.from(await raw.arrayBuffer()).equals(catcher.mails()[0]?.raw ?? Buffer.alloc(0))).toBe(true);
+  });
+
+  it('puts a second message of the same chat in the same thread, after the first', async () => {
+    await page.getByLabel('Message', { exact: true }).fill('And one more question about the hearing date.');
+    await page.getByLabel('Message', { exact: true }).press('Control+Enter');
+
+    await mailArticles().filter({ hasText: 'And one more question about the hearing date.' }).waitFor();
+    expect(await threads().count()).toBe(1);
+    const inThread = threads().first().locator('article.mail');
+    expect(await inThread.count()).toBe(2);
+    expect(await inThread.nth(1).textContent()).toContain('hearing date');
+    expect(await threads().first().locator('.thread-meta').innerText()).toContain('2 mails');
+  });
+
+  it("shows the server's error for an invalid phone number and sends nothing", async () => {
+    const callsBefore = bridge.calls;
+    await page.getByLabel("Client's phone number").fill('call me maybe');
+    await page.getByLabel('Message', { exact: true }).fill('This should not be sent.');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain('Enter the number in international form with the country code, 8 to 15 digits');
+    expect(await page.getByLabel("Client's phone number").getAttribute('aria-invalid')).toBe('true');
+    expect(bridge.calls).toBe(callsBefore);
+    expect(await mailArticles().count()).toBe(2);
+
+    await page.getByLabel("Client's phone number").fill('+44 7700 900123');
+    await page.screenshot({ path: '/tmp/sandbox.png', fullPage: true });
+  });
+
+  it('ran without script errors, CSP violations or requests leaving the machine', () => {
+    expect(pageProblems).toEqual([]);
+    expect(outsideRequests).toEqual([]);
+    expect(blockedScripts.length).toBeGreaterThan(0);
+  });
+});
