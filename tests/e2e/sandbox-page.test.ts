@@ -116,6 +116,17 @@ describe('sandbox page', () => {
     await catcher?.stop();
   });
 
+  /**
+   * The whole page in one image. The mail bodies' sandboxed frames paint in their own process, so
+   * the viewport is grown to the page first (a full-page capture can catch them unpainted).
+   */
+  const screenshot = async (path: string) => {
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: 1360, height });
+    await page.locator('article.mail iframe').last().scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path });
+  };
   const threads = () => page.locator('section.thread');
   const mailArticles = () => page.locator('article.mail');
 
@@ -203,8 +214,7 @@ describe('sandbox page', () => {
     expect(bridge.calls).toBe(callsBefore);
     expect(await mailArticles().count()).toBe(2);
 
-    await page.getByLabel("Client's phone number").fill('+44 7700 900123');
-    await page.screenshot({ path: '/tmp/sandbox.png', fullPage: true });
+    await screenshot('/tmp/sandbox.png');
   });
 
   it('ran without script errors, CSP violations or requests leaving the machine', () => {

@@ -16,7 +16,9 @@ export interface BridgeProcess {
  * /readyz answers. PORT must be set in `env`.
  */
 export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
+  // WA_BRIDGE_CPU_PROFILE_DIR: write a V8 CPU profile of the bridge process there (benchmarks).
+  const profile = process.env.WA_BRIDGE_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WA_BRIDGE_CPU_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, bin, 'serve'], {
     env: { ...process.env, WA_BRIDGE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 import type { InboundEvent, StatusEvent } from './events.js';
 import type { OutgoingMail } from './mail.js';
-import type { AttachmentRecord, ConversationRecord, EventRecord, Job, JobKind, NewEventRecord, NewJob, RelayRecord } from './records.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, Job, JobKind, NewEventRecord, NewJob, RelayRecord } from './records.js';
 
 /**
  * The interfaces flows need from the world. Adapters implement them; app.ts wires them.
@@ -29,6 +29,11 @@ export type NewConversation = Omit<ConversationRecord, 'id' | 'lastSeq' | 'chain
 export interface Store {
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` with a handle that reads committed data without opening a transaction: for reads of
+   * archived facts, which never change, where a snapshot buys nothing. `fn` must not write.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 
   findConversation(tx: Tx, lookup: ClientLookup): Promise<ConversationRecord | undefined>;
   getConversation(tx: Tx, id: number): Promise<ConversationRecord | undefined>;
@@ -44,8 +49,8 @@ export interface Store {
   getEvent(tx: Tx, id: number): Promise<EventRecord | undefined>;
   /** The newest event of the conversation with this WhatsApp id and kind 'message', if stored. */
   findMessageByWaId(tx: Tx, conversationId: number, waMessageId: string): Promise<EventRecord | undefined>;
-  /** Up to `limit` events before `seq`, oldest first. */
-  listEventsBefore(tx: Tx, conversationId: number, seq: number, limit: number): Promise<EventRecord[]>;
+  /** The keys of up to `limit` events before `seq`, oldest first (for References). */
+  listEventKeysBefore(tx: Tx, conversationId: number, seq: number, limit: number): Promise<EventKey[]>;
 
   insertAttachment(tx: Tx, attachment: Omit<AttachmentRecord, 'id' | 'sha256' | 'size'>): Promise<AttachmentRecord>;
   getAttachment(tx: Tx, id: number): Promise<AttachmentRecord | undefined>;

@@ -44,6 +44,9 @@ export interface EventRecord {
 
 export type NewEventRecord = Omit<EventRecord, 'id'>;
 
+/** What names an event's mail: enough to derive its Message-ID without loading the event. */
+export type EventKey = Pick<EventRecord, 'seq' | 'channel' | 'waMessageId' | 'kind' | 'versionKey'>;
+
 /** A media item of an event; `sha256` is set once the bytes are stored. */
 export interface AttachmentRecord {
   id: number;

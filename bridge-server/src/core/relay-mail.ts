@@ -1,7 +1,7 @@
 import { toHeaderText, truncateText } from './header-text.js';
 import type { MailAddress, OutgoingMail } from './mail.js';
 import { formatPhone, toE164 } from './phone.js';
-import type { AttachmentRecord, ConversationRecord, EventRecord } from './records.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord } from './records.js';
 import type { RenderContext } from './render/content.js';
 import { renderCover } from './render/cover.js';
 import { renderDeletion } from './render/deletion.js';
@@ -29,7 +29,7 @@ export interface RelayMailInput {
   /** null: the "conversation opened" cover mail, which carries the root Message-ID. */
   event: EventRecord | null;
   /** Up to 20 events before this one, oldest first; empty for the first event. */
-  previous: EventRecord[];
+  previous: EventKey[];
   /** The quoted message, or the target of an edit, deletion or reaction, when stored. */
   related?: EventRecord;
   attachments: Array<{ record: AttachmentRecord; content: Buffer }>;
@@ -40,7 +40,7 @@ export interface RelayMailInput {
 const nameLimit = 64;
 
 /** The Message-ID (without brackets) of the mail for a stored event. */
-export function recordMailId(tenant: string, record: EventRecord, domain: string): string {
+export function recordMailId(tenant: string, record: EventKey, domain: string): string {
   return eventMailId(tenant, record.channel, record.waMessageId, record.kind, record.versionKey, domain);
 }
 

@@ -36,7 +36,7 @@ export interface RelayOutcome {
  */
 export async function relayEvent(deps: RelayDeps, job: Job<'mail.relay'>): Promise<RelayOutcome> {
   const { conversationId, eventId } = job.payload;
-  const loaded = await deps.store.transaction(async (tx) => {
+  const loaded = await deps.store.read(async (tx) => {
     const relay = await deps.store.getRelay(tx, conversationId, eventId);
     if (relay) return { kind: 'existing' as const, relay };
     const conversation = await deps.store.getConversation(tx, conversationId);
@@ -51,7 +51,7 @@ export async function relayEvent(deps: RelayDeps, job: Job<'mail.relay'>): Promi
       facts: {
         conversation,
         event,
-        previous: await deps.store.listEventsBefore(tx, conversationId, event.seq, REFERENCES_DEPTH),
+        previous: await deps.store.listEventKeysBefore(tx, conversationId, event.seq, REFERENCES_DEPTH),
         attachmentRows: await deps.store.listAttachments(tx, event.id),
         ...(related ? { related } : {}),
       },

@@ -3,6 +3,8 @@ import type { Job, JobKind } from '../core/records.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
 
 export type JobHandler = (job: Job) => Promise<void>;
+
+const CLAIM_COALESCE_MS = 2;
 export type JobHandlers = Record<JobKind, JobHandler>;
 
 export interface WorkerEvents {
@@ -48,7 +50,10 @@ export class OutboxWorker {
     this.wake();
   }
 
-  /** Asks for a claim soon; cheap to call after every commit. */
+  /**
+   * Asks for a claim soon; cheap to call after every commit. Wake-ups within a couple of
+   * milliseconds share one claim, so a busy worker claims in batches rather than per job.
+   */
   wake(): void {
     if (!this.running) return;
     if (this.claiming) {
@@ -56,7 +61,7 @@ export class OutboxWorker {
       return;
     }
     this.claiming = true;
-    setImmediate(() => void this.claimLoop());
+    setTimeout(() => void this.claimLoop(), CLAIM_COALESCE_MS);
   }
 
   /** Stops claiming and waits for in-flight jobs to finish (or `timeoutMs`). */

@@ -146,5 +146,6 @@ function headerText(value: HeaderValue | undefined): string | null {
 
 function addressText(value: AddressObject | AddressObject[] | undefined): string | null {
   if (value === undefined) return null;
-  return (Array.isArray(value) ? value : [value]).map((one) => one.text).join(', ');
+  const mailboxes = (Array.isArray(value) ? value : [value]).flatMap((one) => one.value);
+  return mailboxes.map((one) => (one.name && one.address ? `${one.name} <${one.address}>` : (one.address ?? one.name))).join(', ');
 }

@@ -87,7 +87,7 @@ function readFile(file) {
 function addSent(text, fileName, outcome, failed) {
   const bubble = el('li', { className: failed ? 'bubble failed' : 'bubble' }, [
     text ? el('p', { className: 'bubble-text', text }) : null,
-    fileName ? el('p', { className: 'bubble-file', text: '📎 ' + fileName }) : null,
+    fileName ? el('p', { className: 'bubble-file', text: fileName }) : null,
     el('p', { className: 'bubble-meta', text: outcome }),
   ]);
   $('sent').prepend(bubble);
@@ -149,9 +149,11 @@ function headerRow(name, value) {
   return el('div', { className: 'header-row' }, [el('dt', { text: name }), el('dd', { text: value })]);
 }
 
+// The frame's document has an opaque origin, so its height cannot be measured from here: guess it
+// from the plain-text part, and let the reader drag the frame taller (CSS resize).
 function bodyHeight(mail) {
-  const lines = (mail.text || '').split('\n').reduce((sum, line) => sum + 1 + Math.floor(line.length / 70), 0);
-  return Math.min(420, Math.max(96, 40 + lines * 22));
+  const lines = (mail.text || '').split('\n').reduce((sum, line) => sum + 1 + Math.floor(line.length / 90), 0);
+  return Math.min(480, Math.max(96, 48 + lines * 17));
 }
 
 function renderMail(mail) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../core/errors.js';
@@ -11,6 +10,10 @@ import type { BlobStore } from '../core/ports.js';
  * leaves at most a stray temporary file.
  */
 export class FileBlobStore implements BlobStore {
+  /** Directories known to exist, so a put costs no mkdir once its fan-out directory is made. */
+  private readonly madeDirs = new Set<string>();
+  private tempCounter = 0;
+
   constructor(private readonly root: string) {}
 
   pathOf(hash: string): string {
@@ -21,9 +24,13 @@ export class FileBlobStore implements BlobStore {
   async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256(bytes).toString('hex');
     const file = this.pathOf(hash);
-    if (await this.has(hash)) return hash;
-    await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    const dir = path.dirname(file);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    // Same name, same bytes: renaming over an existing copy changes nothing, so no existence check.
+    const temp = `${file}.${process.pid}.${(this.tempCounter += 1)}.tmp`;
     await writeFile(temp, bytes);
     await rename(temp, file);
     return hash;

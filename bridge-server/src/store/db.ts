@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface OpenedDatabase {
@@ -29,8 +29,29 @@ export function openSqlite(file: string): OpenedDatabase {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const applied = migrate(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, applied, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs more than running these small statements.
+ * The SQL text Kysely generates is stable per query shape, so prepared statements are kept by
+ * text. better-sqlite3 statements are reusable once a call has returned (Kysely never iterates
+ * lazily), and the cache is bounded by the number of query shapes in store/.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => void sqlite.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (cache.size < 500) cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 export function listMigrations(dialect: 'sqlite' | 'postgres'): Array<{ name: string; sql: string }> {
@@ -54,3 +75,4 @@ function migrate(sqlite: BetterSqlite3.Database): string[] {
   }
   return applied;
 }
+

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
-import type { EventRecord, NewEventRecord } from '../core/records.js';
+import type { EventKey, EventRecord, NewEventRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
 
@@ -75,16 +75,22 @@ export async function findMessageByWaId(db: Executor, conversationId: number, wa
   return row ? toEvent(row) : undefined;
 }
 
-export async function listEventsBefore(db: Executor, conversationId: number, seq: number, limit: number): Promise<EventRecord[]> {
+export async function listEventKeysBefore(db: Executor, conversationId: number, seq: number, limit: number): Promise<EventKey[]> {
   const rows = await db
     .selectFrom('events')
-    .selectAll()
+    .select(['seq', 'channel', 'wa_message_id', 'kind', 'version_key'])
     .where('conversation_id', '=', conversationId)
     .where('seq', '<', seq)
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute();
-  return rows.reverse().map(toEvent);
+  return rows.reverse().map((row) => ({
+    seq: row.seq,
+    channel: row.channel as ChannelKind,
+    waMessageId: row.wa_message_id,
+    kind: row.kind as EventKind,
+    versionKey: row.version_key,
+  }));
 }
 
 export async function listEvents(db: Executor, conversationId: number): Promise<EventRecord[]> {

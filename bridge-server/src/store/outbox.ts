@@ -63,19 +63,32 @@ export class SqlOutbox implements Outbox {
   async claim(limit: number, now: number, leaseMs: number): Promise<Job[]> {
     if (limit <= 0) return [];
     return this.db.transaction().execute(async (trx) => {
+      // Heads: for each conversation with active (pending or running) jobs, its first active job
+      // in (sort_key, id) order. The recursive part hops from one conversation id to the next
+      // through the partial index, so a claim costs a few index seeks per active conversation,
+      // however many jobs are queued behind the heads. A running head blocks its conversation; a
+      // pending, due head is claimable. Jobs without a conversation are their own heads.
       const result = await sql<Selectable<OutboxJobsTable>>`
-        SELECT j.* FROM outbox_jobs j
-        WHERE j.state = 'pending' AND j.run_at <= ${now}
-          AND (
-            j.conversation_id IS NULL
-            OR NOT EXISTS (
-              SELECT 1 FROM outbox_jobs o
-              WHERE o.conversation_id = j.conversation_id
-                AND o.state IN ('pending', 'running')
-                AND (o.state = 'running' OR o.sort_key < j.sort_key OR (o.sort_key = j.sort_key AND o.id < j.id))
-            )
+        WITH RECURSIVE conversations_active(cid) AS (
+          SELECT (SELECT min(conversation_id) FROM outbox_jobs INDEXED BY outbox_active WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
+          UNION ALL
+          SELECT (SELECT min(conversation_id) FROM outbox_jobs INDEXED BY outbox_active WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
+          FROM conversations_active c WHERE c.cid IS NOT NULL
+        ),
+        heads(id) AS (
+          SELECT (
+            SELECT o.id FROM outbox_jobs o INDEXED BY outbox_active
+            WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
+            ORDER BY o.sort_key, o.id LIMIT 1
           )
-        ORDER BY j.run_at, j.id
+          FROM conversations_active c WHERE c.cid IS NOT NULL
+        )
+        SELECT j.* FROM heads h JOIN outbox_jobs j ON j.id = h.id
+        WHERE j.state = 'pending' AND j.run_at <= ${now}
+        UNION ALL
+        SELECT j.* FROM outbox_jobs j
+        WHERE j.conversation_id IS NULL AND j.state = 'pending' AND j.run_at <= ${now}
+        ORDER BY run_at, id
         LIMIT ${limit}`.execute(trx);
       const rows = result.rows;
       if (rows.length === 0) return [];

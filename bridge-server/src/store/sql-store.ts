@@ -24,6 +24,10 @@ export class SqlStore implements Store {
     return this.db.transaction().execute((trx) => fn(asSqlTx(trx)));
   }
 
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return fn(asSqlTx(this.db));
+  }
+
   findConversation = (tx: Tx, lookup: ClientLookup) => conversations.findConversation(executorOf(tx), lookup);
   getConversation = (tx: Tx, id: number) => conversations.getConversation(executorOf(tx), id);
   createConversation = (tx: Tx, c: NewConversation) => conversations.createConversation(executorOf(tx), c);
@@ -35,7 +39,7 @@ export class SqlStore implements Store {
   insertEvent = (tx: Tx, e: NewEventRecord) => events.insertEvent(executorOf(tx), this.tenant, e);
   getEvent = (tx: Tx, id: number) => events.getEvent(executorOf(tx), id);
   findMessageByWaId = (tx: Tx, conversationId: number, waMessageId: string) => events.findMessageByWaId(executorOf(tx), conversationId, waMessageId);
-  listEventsBefore = (tx: Tx, conversationId: number, seq: number, limit: number) => events.listEventsBefore(executorOf(tx), conversationId, seq, limit);
+  listEventKeysBefore = (tx: Tx, conversationId: number, seq: number, limit: number) => events.listEventKeysBefore(executorOf(tx), conversationId, seq, limit);
 
   insertAttachment = (tx: Tx, a: Omit<AttachmentRecord, 'id' | 'sha256' | 'size'>) => attachments.insertAttachment(executorOf(tx), a);
   getAttachment = (tx: Tx, id: number) => attachments.getAttachment(executorOf(tx), id);

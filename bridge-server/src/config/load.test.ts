@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.js';
+import { loadConfig } from './load.js';
+
+const live = {
+  WA_BRIDGE_SMTP_URL: 'smtp://127.0.0.1:2525',
+  WA_BRIDGE_MAILBOX: 'whatsapp@firm.example',
+  WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.example',
+  WA_BRIDGE_CLOUD_API_APP_SECRET: 'app-secret-123',
+  WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: 'verify-token-123',
+  WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: 'access-token-123',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, undefined);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message.split('\n');
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs the sandbox when nothing is configured, with the documented defaults', () => {
+    const config = loadConfig({}, undefined);
+    expect(config.sandbox).toBe(true);
+    expect(config.port).toBe(3000);
+    expect(config.database.file).toMatch(/data\/wa-bridge\.sqlite$/);
+    expect(config.mail).toBeUndefined();
+  });
+
+  it('accepts a complete live configuration', () => {
+    const config = loadConfig({ ...live, PORT: '8080' }, undefined);
+    expect(config.sandbox).toBe(false);
+    expect(config.port).toBe(8080);
+    expect(config.mail).toEqual({ smtpUrl: live.WA_BRIDGE_SMTP_URL, maxConnections: 8, mailbox: live.WA_BRIDGE_MAILBOX, envelopeFrom: 'bridge@wa.firm.example' });
+    expect(config.cloudApi?.baseUrl).toBe('https://graph.facebook.com');
+  });
+
+  it('names every wrong variable on its own line', () => {
+    const lines = problems({ ...live, PORT: 'eighty', WA_BRIDGE_SMTP_URL: 'localhost:25', WA_BRIDGE_MAILBOX: 'not-an-address' });
+    expect(lines).toHaveLength(3);
+    expect(lines).toContainEqual(expect.stringMatching(/^PORT: /));
+    expect(lines).toContainEqual('WA_BRIDGE_SMTP_URL: expected smtp:// or smtps:// URL (e.g. smtp://127.0.0.1:25), got "localhost:25"');
+    expect(lines).toContainEqual(expect.stringMatching(/^WA_BRIDGE_MAILBOX: /));
+  });
+
+  it('asks for the missing half of a partial setup instead of falling back to the sandbox', () => {
+    const lines = problems({ WA_BRIDGE_SMTP_URL: 'smtp://mail.firm.example:25' });
+    expect(lines).toEqual([
+      'WA_BRIDGE_MAILBOX: required outside the sandbox (the firm address that receives mirrored mail)',
+      'WA_BRIDGE_MAIL_DOMAIN: required outside the sandbox (e.g. wa.firm.example)',
+    ]);
+  });
+
+  it('never echoes SMTP credentials in a problem', () => {
+    const lines = problems({ ...live, WA_BRIDGE_SMTP_URL: 'http://user:hunter2@mail.firm.example' });
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('refuses a PostgreSQL URL plainly until that store exists', () => {
+    expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://db/wa' })[0]).toMatch(/^WA_BRIDGE_DATABASE_URL: PostgreSQL is not supported/);
+  });
+});
