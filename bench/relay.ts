@@ -147,7 +147,7 @@ async function relayedMails(dataDir: string, n: number): Promise<Buffer[]> {
   const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
   try {
     const rows = db.prepare("SELECT raw_sha256 FROM mail_relays WHERE event_id IS NOT NULL AND state = 'sent' ORDER BY id DESC LIMIT ?").all(n) as Array<{ raw_sha256: string }>;
-    return Promise.all(rows.map((r) => readFile(path.join(dataDir, 'blobs', r.raw_sha256.slice(0, 2), r.raw_sha256.slice(2, 4), r.raw_sha256))));
+    return Promise.all(rows.map((r) => readFile(path.join(dataDir, 'blobs', r.raw_sha256.slice(0, 2), r.raw_sha256))));
   } finally {
     db.close();
   }

@@ -145,12 +145,13 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   if (cloudApi) {
+    app.use('/webhooks/whatsapp', countWebhooks(metrics, 'cloud-api'));
     app.use('/webhooks/whatsapp', createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch: async (batch) => void (await ingest(batch)) }));
   }
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
-      await outbox.counts();
+      await store.ping();
       res.json({ status: 'ready', sandbox: config.sandbox });
     } catch {
       sendProblem(res, 503, 'not_ready', 'The database is not answering.');
@@ -192,6 +193,20 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     })());
 
   return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ingest, stop };
+}
+
+/** Counts each webhook delivery by how it was answered, once the answer is sent. */
+function countWebhooks(metrics: Metrics, channel: string): express.RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'POST') {
+      res.once('finish', () => {
+        const status = res.statusCode;
+        const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
+        metrics.webhooks.inc({ channel, outcome });
+      });
+    }
+    next();
+  };
 }
 
 function listen(app: express.Express, port: number, host: string): Promise<Server> {

@@ -9,6 +9,8 @@ export const mailHeaders = {
   from: 'X-WhatsApp-From',
   event: 'X-WhatsApp-Event',
   type: 'X-WhatsApp-Type',
+  /** On edits, deletions and reactions: the message they change. */
+  targetMessageId: 'X-WhatsApp-Target-Message-Id',
   matterRef: 'X-Matter-Ref',
   archiveHash: 'X-Archive-Hash',
 } as const;

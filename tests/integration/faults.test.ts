@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -134,6 +135,11 @@ describe('faults: the bridge killed with SIGKILL mid-relay', () => {
     await Promise.all(senders);
     const deliveredBeforeRestart = (await fetchAll(stack, 'solicitor')).length;
     expect(deliveredBeforeRestart).toBeLessThan(total + clients.length);
+    // The kill left work behind: queued relays, and the WAL of a process that never closed.
+    const left = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
+    const queued = (left.prepare("SELECT count(*) AS n FROM outbox_jobs WHERE kind = 'mail.relay'").get() as { n: number }).n;
+    left.close();
+    expect(queued).toBeGreaterThan(0);
 
     const second = await startBridgeProcess(env);
     try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
+import { decodeEncodedWords } from '../../bridge-server/src/sandbox/encoded-words.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { fetchAll, threadReferences, waitForCount } from '../support/imap.js';
 import { parseAll, rawHeader, sha256Hex, type ReadMail } from '../support/mail-assert.js';
@@ -116,7 +117,7 @@ describe('webhook to firm mailbox and journal', () => {
       if (!mail) continue;
       expect(mail.parsed.date?.getTime()).toBe(sent.timestamp);
       expect(mail.header('x-whatsapp-direction')).toBe('inbound');
-      expect(mail.header('x-whatsapp-from')).toBe(`+${clients[sent.chat]!.from}`);
+      expect(decodeEncodedWords(mail.header('x-whatsapp-from') ?? '')).toBe(`+${clients[sent.chat]!.from}`);
       expect(mail.header('auto-submitted')).toBe('auto-generated');
       expect(rawHeader(mail.raw, 'X-Archive-Hash')).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(mail.parsed.replyTo?.value[0]?.address).toMatch(/^wa\+[a-z2-7]{26}\.[a-z2-7]{16}@wa\.firm\.test$/);
@@ -124,7 +125,12 @@ describe('webhook to firm mailbox and journal', () => {
         expect(mail.parsed.attachments, sent.type).toHaveLength(1);
         expect(sha256Hex(mail.parsed.attachments[0]!.content)).toBe(sha256Hex(sent.bytes));
       }
-      if (sent.type === 'document') expect(mail.parsed.attachments[0]!.filename).toBe('Lease – 14 High St.pdf');
+      if (sent.type === 'document') {
+        // A hostile path in the file name never survives as a path.
+        const name = mail.parsed.attachments[0]!.filename!;
+        expect(name).toMatch(/Lease – 14 High St\.pdf$/);
+        expect(name).not.toMatch(/[/\\]|^\./);
+      }
       if (sent.type === 'contacts') expect(mail.parsed.attachments.map((a) => a.contentType)).toContain('text/vcard');
       if (sent.type === 'text') {
         expect(mail.parsed.text).toContain('<script>alert(1)</script>');
@@ -156,7 +162,7 @@ function checkThreadHeaders(mails: ReadMail[]): void {
   expect(subject).toMatch(/^WhatsApp · /);
   for (const mail of mails) {
     expect(mail.parsed.subject).toBe(subject);
-    expect(mail.header('thread-topic')).toBe(subject);
+    expect(decodeEncodedWords(mail.header('thread-topic') ?? '')).toBe(subject);
     if (mail === cover) continue;
     const index = Buffer.from(rawHeader(mail.raw, 'Thread-Index')!, 'base64');
     expect(index).toHaveLength(27);

@@ -10,8 +10,8 @@ export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('Inspect and retry outbox jobs (mail relays, media downloads).');
   jobs
     .command('list')
-    .description('List jobs that are not done (or those in --state).')
-    .option('--state <states>', 'comma-separated: pending,running,needs_attention,done', 'pending,running,needs_attention')
+    .description('List queued jobs: pending, running and those that need attention (or those in --state).')
+    .option('--state <states>', 'comma-separated: pending,running,needs_attention', 'pending,running,needs_attention')
     .option('--json', 'print JSON lines')
     .action((options: { state: string; json?: boolean }) =>
       runCommand(async () => {

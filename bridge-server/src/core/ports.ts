@@ -77,7 +77,7 @@ export interface Outbox {
    * conversation. Claimed jobs are `running` until finished or until their lease runs out.
    */
   claim(limit: number, now: number, leaseMs: number): Promise<Job[]>;
-  /** Marks the job done inside `tx`, so its effect and its completion commit together. */
+  /** Finishes the job inside `tx` (it is removed), so its effect and its completion commit together. */
   complete(tx: Tx, jobId: number): Promise<void>;
   /** Puts the job back to pending at `runAt` with the error recorded. */
   reschedule(jobId: number, runAt: number, error: string): Promise<void>;

@@ -78,7 +78,8 @@ export interface RelayRecord {
 
 export type StoredStatus = StatusEvent & { id: number };
 
-export type JobState = 'pending' | 'running' | 'done' | 'needs_attention';
+/** A job exists until it is done; then it is deleted in the transaction that records its effect. */
+export type JobState = 'pending' | 'running' | 'needs_attention';
 export type JobKind = 'mail.relay' | 'media.fetch';
 
 export interface JobPayloads {

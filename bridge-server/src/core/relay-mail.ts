@@ -1,6 +1,7 @@
 import { toHeaderText, truncateText } from './header-text.js';
 import type { MailAddress, OutgoingMail } from './mail.js';
-import { formatPhone, toE164 } from './phone.js';
+import { mailHeaders } from '@wa-bridge/shared/headers';
+import { formatPhone, toE164 } from '@wa-bridge/shared/phone';
 import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord } from './records.js';
 import type { RenderContext } from './render/content.js';
 import { renderCover } from './render/cover.js';
@@ -125,15 +126,15 @@ function eventHeaders(record: EventRecord, input: RelayMailInput, messageId: str
   const guid = chatGuid(conversation.chatToken);
   const headers = [
     ...threadHeaders(conversation.subject, threadIndex(guid, conversation.openedAt, record.timestamp, messageId)),
-    header('X-WhatsApp-Chat-Id', conversation.chatToken),
-    header('X-WhatsApp-Message-Id', record.waMessageId),
-    header('X-WhatsApp-Direction', record.direction),
-    header('X-WhatsApp-From', senderId(record, conversation)),
-    header('X-WhatsApp-Event', record.kind),
+    header(mailHeaders.chatId, conversation.chatToken),
+    header(mailHeaders.messageId, record.waMessageId),
+    header(mailHeaders.direction, record.direction),
+    header(mailHeaders.from, senderId(record, conversation)),
+    header(mailHeaders.event, record.kind),
   ];
-  if (event.kind === 'message' || event.kind === 'edit') headers.push(header('X-WhatsApp-Type', event.content.type));
-  if (event.kind !== 'message') headers.push(header('X-WhatsApp-Target-Message-Id', event.targetWaMessageId));
-  if (input.archiveHash !== '') headers.push(header('X-Archive-Hash', `sha256:${input.archiveHash.toLowerCase()}`));
+  if (event.kind === 'message' || event.kind === 'edit') headers.push(header(mailHeaders.type, event.content.type));
+  if (event.kind !== 'message') headers.push(header(mailHeaders.targetMessageId, event.targetWaMessageId));
+  if (input.archiveHash !== '') headers.push(header(mailHeaders.archiveHash, `sha256:${input.archiveHash.toLowerCase()}`));
   return [...headers, ...autoHeaders];
 }
 
@@ -193,9 +194,9 @@ function buildCoverMail(input: RelayMailInput): OutgoingMail {
   });
   const headers = [
     ...threadHeaders(conversation.subject, threadIndex(chatGuid(conversation.chatToken), conversation.openedAt, null)),
-    header('X-WhatsApp-Chat-Id', conversation.chatToken),
-    header('X-WhatsApp-Event', 'conversation-opened'),
-    ...(input.archiveHash === '' ? [] : [header('X-Archive-Hash', `sha256:${input.archiveHash.toLowerCase()}`)]),
+    header(mailHeaders.chatId, conversation.chatToken),
+    header(mailHeaders.event, 'conversation-opened'),
+    ...(input.archiveHash === '' ? [] : [header(mailHeaders.archiveHash, `sha256:${input.archiveHash.toLowerCase()}`)]),
     ...autoHeaders,
   ];
   return {

@@ -1,7 +1,7 @@
 import type { EventKind } from './events.js';
 import { toHeaderText, truncateText } from './header-text.js';
 import { base32, sha256, type ChatToken } from './ids.js';
-import { formatPhone } from './phone.js';
+import { formatPhone } from '@wa-bridge/shared/phone';
 
 /**
  * The threading rules: Message-IDs, subject, Thread-Index and References, each a pure function

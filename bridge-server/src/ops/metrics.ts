@@ -35,7 +35,7 @@ export function createMetrics() {
   });
   const jobsByState = new Gauge({
     name: 'wa_bridge_outbox_jobs',
-    help: 'Outbox jobs by kind and state (pending, running, needs_attention, done).',
+    help: 'Queued outbox jobs by kind and state (pending, running, needs_attention).',
     labelNames: ['kind', 'state'],
     registers: [registry],
   });
@@ -47,7 +47,7 @@ export function createMetrics() {
   });
   const relayLag = new Gauge({
     name: 'wa_bridge_relay_lag_seconds',
-    help: 'Age of the oldest job not yet done: how far mail delivery is behind.',
+    help: 'Age of the oldest pending or running job: how far mail delivery is behind.',
     registers: [registry],
   });
 

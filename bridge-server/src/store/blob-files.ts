@@ -5,7 +5,8 @@ import { sha256 } from '../core/ids.js';
 import type { BlobStore } from '../core/ports.js';
 
 /**
- * Content-addressed files under <data dir>/blobs/<aa>/<bb>/<sha256>. A blob is written to a
+ * Content-addressed files under <data dir>/blobs/<aa>/<sha256>: one level of 256 directories keeps
+ * a few thousand files per directory at a million blobs. A blob is written to a
  * temporary name and renamed into place, so a reader never sees a half-written file and a crash
  * leaves at most a stray temporary file.
  */
@@ -18,7 +19,7 @@ export class FileBlobStore implements BlobStore {
 
   pathOf(hash: string): string {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new TypeError('not a sha256 hex digest');
-    return path.join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+    return path.join(this.root, hash.slice(0, 2), hash);
   }
 
   async put(bytes: Uint8Array): Promise<string> {

@@ -5,7 +5,7 @@ import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
 const jobKinds: JobKind[] = ['mail.relay', 'media.fetch'];
-const jobStates: JobState[] = ['pending', 'running', 'done', 'needs_attention'];
+const jobStates: JobState[] = ['pending', 'running', 'needs_attention'];
 
 function toJob(row: Selectable<OutboxJobsTable>): Job {
   return {
@@ -86,8 +86,8 @@ export class SqlOutbox implements Outbox {
         SELECT j.* FROM heads h JOIN outbox_jobs j ON j.id = h.id
         WHERE j.state = 'pending' AND j.run_at <= ${now}
         UNION ALL
-        SELECT j.* FROM outbox_jobs j
-        WHERE j.conversation_id IS NULL AND j.state = 'pending' AND j.run_at <= ${now}
+        SELECT j.* FROM outbox_jobs j INDEXED BY outbox_unordered
+        WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
         ORDER BY run_at, id
         LIMIT ${limit}`.execute(trx);
       const rows = result.rows;
@@ -106,7 +106,9 @@ export class SqlOutbox implements Outbox {
   }
 
   async complete(tx: Tx, jobId: number): Promise<void> {
-    await executorOf(tx).updateTable('outbox_jobs').set({ state: 'done', locked_until: null, updated_at: Date.now() }).where('id', '=', jobId).execute();
+    // A finished job has nothing left to say: its effect is recorded beside the data it concerns
+    // (the relay row, the stored blob). Deleting it keeps the queue as small as the work left.
+    await executorOf(tx).deleteFrom('outbox_jobs').where('id', '=', jobId).execute();
   }
 
   async reschedule(jobId: number, runAt: number, error: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { StatusEvent } from '../core/events.js';
 import type { ClientLookup, NewConversation, Store, Tx } from '../core/ports.js';
 import type { AttachmentRecord, NewEventRecord, NewJob, RelayRecord } from '../core/records.js';
@@ -22,6 +23,11 @@ export class SqlStore implements Store {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(asSqlTx(trx)));
+  }
+
+  /** Resolves when the database answers a trivial query (readiness). */
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

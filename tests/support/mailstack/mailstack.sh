@@ -83,8 +83,12 @@ render() {
     -e "s|@PASSWORD@|$PASSWORD|g" \
     -e "s|@INSTANCE@|${DIR##*/}|g" \
     "$HERE/$template" >"$target"
+  # Postfix distrusts a main.cf modified within the current second and rereads it every 300 ms
+  # until the second has passed; every postconf run during start-up would pay that wait.
+  touch -d '1 minute ago' "$target"
 }
 
+# Postfix's data_directory is left out: post-install creates it owned by the postfix user.
 prepare_dir() {
   mkdir -p "$DIR"/postfix/{etc,spool} "$DIR"/dovecot/{run,state} "$DIR/mail"
   # Dovecot's mail processes run as nobody and must reach DIR/mail through every parent.
@@ -146,31 +150,48 @@ belongs_to_stack() {
   grep -qaF -- "$DIR/" "/proc/$pid/cmdline" "/proc/$pid/environ" 2>/dev/null
 }
 
-# Both masters lead their own process group; children that outlive the master could still hold
-# the listening socket, so stopping waits for the whole group.
+# Both masters lead their own process group. A child that outlived its master could still hold
+# a listening socket, so stopping waits for the whole group. Zombies count as gone: they hold no
+# sockets, and PID 1 in some containers is slow to reap them.
 group_alive() {
-  local pgid=$1 stat rest pgrp
+  local pgid=$1 stat rest state pgrp
   for stat in /proc/[0-9]*/stat; do
     { read -r rest <"$stat"; } 2>/dev/null || continue
     rest=${rest##*) }
-    read -r _ _ pgrp _ <<<"$rest"
-    [[ $pgrp == "$pgid" ]] && return 0
+    read -r state _ pgrp _ <<<"$rest"
+    [[ $pgrp == "$pgid" && $state != Z ]] && return 0
   done
   return 1
 }
 
-stop_master() {
-  local pid=$1 name=$2 deadline=$((SECONDS + STOP_WAIT_SECONDS))
-  belongs_to_stack "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while group_alive "$pid"; do
+owned_pid() {
+  if belongs_to_stack "$1"; then echo "$1"; fi
+}
+
+# The whole group gets SIGTERM at once: on its own, Dovecot's master keeps its log process alive
+# for another second so late messages get written, which only slows down a throwaway stack.
+signal_group() {
+  [[ -z $1 ]] || kill -TERM -- "-$1" 2>/dev/null || true
+}
+
+wait_group_gone() {
+  local pgid=$1 name=$2 deadline=$((SECONDS + STOP_WAIT_SECONDS))
+  [[ -n $pgid ]] || return 0
+  while group_alive "$pgid"; do
     if ((SECONDS >= deadline)); then
-      echo "mailstack: $name (pid $pid) ignored SIGTERM, killing its process group" >&2
-      kill -KILL -- "-$pid" 2>/dev/null || true
+      echo "mailstack: $name (pid $pgid) ignored SIGTERM, killing its process group" >&2
+      kill -KILL -- "-$pgid" 2>/dev/null || true
       deadline=$((SECONDS + STOP_WAIT_SECONDS))
     fi
-    sleep 0.05
+    sleep 0.02
   done
+}
+
+stop_postfix() {
+  local pid
+  pid=$(owned_pid "$(postfix_pid)")
+  signal_group "$pid"
+  wait_group_gone "$pid" Postfix
 }
 
 load_env() {
@@ -226,15 +247,21 @@ cmd_start() {
 cmd_stop() {
   DIR=${1:?usage: mailstack.sh stop DIR}
   check_dir "$DIR"
-  stop_master "$(postfix_pid)" Postfix
-  stop_master "$(dovecot_pid)" Dovecot
+  local postfix dovecot
+  postfix=$(owned_pid "$(postfix_pid)")
+  dovecot=$(owned_pid "$(dovecot_pid)")
+  # Both at once: the two shutdowns overlap instead of adding up.
+  signal_group "$postfix"
+  signal_group "$dovecot"
+  wait_group_gone "$postfix" Postfix
+  wait_group_gone "$dovecot" Dovecot
 }
 
 cmd_smtp_stop() {
   DIR=${1:?usage: mailstack.sh smtp-stop DIR}
   check_dir "$DIR"
   load_env
-  stop_master "$(postfix_pid)" Postfix
+  stop_postfix
   wait_port_closed "$SMTP_PORT"
 }
 

@@ -1,4 +1,4 @@
-import { formatPhone } from '../phone.js';
+import { formatPhone } from '@wa-bridge/shared/phone';
 import type { ContentOf, RenderedContent } from './content.js';
 import { cleanText, labelled, oneLine, paragraph, textParagraph } from './html.js';
 

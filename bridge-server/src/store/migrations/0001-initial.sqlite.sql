@@ -117,5 +117,5 @@ CREATE TABLE outbox_jobs (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX outbox_active ON outbox_jobs (conversation_id, sort_key, id) WHERE state IN ('pending', 'running');
-CREATE INDEX outbox_due ON outbox_jobs (run_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_unordered ON outbox_jobs (run_at, id) WHERE state = 'pending' AND conversation_id IS NULL;
 CREATE INDEX outbox_by_state ON outbox_jobs (state, kind);

@@ -19,6 +19,15 @@ export function toE164(value: string): string | null {
 export function formatPhone(value: string): string | null {
   const e164 = toE164(value);
   if (e164 === null) return null;
-  const parsed = parsePhoneNumberFromString(e164);
-  return parsed === undefined ? e164 : parsed.formatInternational();
+  let formatted = formatted164.get(e164);
+  if (formatted === undefined) {
+    const parsed = parsePhoneNumberFromString(e164);
+    formatted = parsed === undefined ? e164 : parsed.formatInternational();
+    // Every mail of a chat formats the same few numbers; parsing costs more than the rest of a mail header.
+    if (formatted164.size >= 10_000) formatted164.clear();
+    formatted164.set(e164, formatted);
+  }
+  return formatted;
 }
+
+const formatted164 = new Map<string, string>();
