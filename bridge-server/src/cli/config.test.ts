@@ -9,6 +9,11 @@ describe('settings reference', () => {
     expect(readme).toContain(markdownTable().trim());
   });
 
+  it('.env.example is exactly what the schema generates', () => {
+    const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+    expect(example).toBe(envExample());
+  });
+
   it('documents every setting once, with its variable name', () => {
     const envs = settings.map((s) => s.env);
     expect(new Set(envs).size).toBe(envs.length);
