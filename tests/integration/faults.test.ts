@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { countEvents } from '../../bridge-server/src/store/events.js';
-import { startBridgeWorld, testSecrets, waitFor, type BridgeWorld } from '../support/bridge.js';
+import { testSecrets, useBridgeOnMailStack, waitFor } from '../support/bridge.js';
 import { startBridgeProcess } from '../support/bridge-process.js';
 import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
@@ -16,65 +16,55 @@ import { freePort } from '../support/ports.js';
 const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
 
 describe('faults: redelivery, bad signatures, SMTP outage', () => {
-  let stack: MailStack;
-  let world: BridgeWorld;
-
-  beforeAll(async () => {
-    stack = await startMailStack();
-    world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`, mailbox: stack.mailbox });
-  });
-  afterAll(async () => {
-    await world?.stop();
-    await stack?.stop();
-  });
+  const env = useBridgeOnMailStack();
 
   const mailsFor = async (waMessageId: string) =>
-    (await parseAll(await fetchAll(stack, 'solicitor'))).filter((m) => m.header('x-whatsapp-message-id') === waMessageId);
+    (await parseAll(await fetchAll(env.stack, 'solicitor'))).filter((m) => m.header('x-whatsapp-message-id') === waMessageId);
 
   it('stores a webhook delivered three times once and sends one email', async () => {
-    const envelope = world.simulator.inboundMessage({ from: '447700900111', name: 'Redelivery Client', type: 'text', body: 'sent once, delivered thrice' });
-    const before = await countEvents(world.bridge.store.db);
-    for (let i = 0; i < 3; i += 1) expect((await world.simulator.postWebhook(envelope)).status).toBe(200);
-    expect(await countEvents(world.bridge.store.db)).toBe(before + 1);
-    await waitForCount(stack, 'solicitor', 2, 30_000);
+    const envelope = env.world.simulator.inboundMessage({ from: '447700900111', name: 'Redelivery Client', type: 'text', body: 'sent once, delivered thrice' });
+    const before = await countEvents(env.world.bridge.store.db);
+    for (let i = 0; i < 3; i += 1) expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
+    expect(await countEvents(env.world.bridge.store.db)).toBe(before + 1);
+    await waitForCount(env.stack, 'solicitor', 2, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await mailsFor(waIdOf(envelope))).toHaveLength(1);
   });
 
   it('answers 401 to a bad or missing signature and stores nothing', async () => {
-    const before = await countEvents(world.bridge.store.db);
-    const jobsBefore = await world.bridge.outbox.counts();
+    const before = await countEvents(env.world.bridge.store.db);
+    const jobsBefore = await env.world.bridge.outbox.counts();
     for (const signature of ['bad', 'none'] as const) {
-      const envelope = world.simulator.inboundMessage({ from: '447700900222', name: 'Forged', type: 'text', body: 'forged' });
-      const answer = await world.simulator.postWebhook(envelope, { signature });
+      const envelope = env.world.simulator.inboundMessage({ from: '447700900222', name: 'Forged', type: 'text', body: 'forged' });
+      const answer = await env.world.simulator.postWebhook(envelope, { signature });
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.body).code).toBe(signature === 'bad' ? 'signature_mismatch' : 'signature_missing');
     }
-    expect(await countEvents(world.bridge.store.db)).toBe(before);
-    expect(await world.bridge.outbox.counts()).toEqual(jobsBefore);
+    expect(await countEvents(env.world.bridge.store.db)).toBe(before);
+    expect(await env.world.bridge.outbox.counts()).toEqual(jobsBefore);
   });
 
   it('keeps 100 messages that arrive while SMTP is down and delivers each once when it is back', async () => {
-    const already = (await fetchAll(stack, 'solicitor')).length;
-    await stack.stopSmtp();
+    const already = (await fetchAll(env.stack, 'solicitor')).length;
+    await env.stack.stopSmtp();
     const clients = ['447700900301', '447700900302', '447700900303'];
     const sent: string[] = [];
     for (let i = 0; i < 100; i += 1) {
-      const envelope = world.simulator.inboundMessage({ from: clients[i % 3]!, name: `Outage ${i % 3}`, type: 'text', body: `message ${i} during the outage` });
+      const envelope = env.world.simulator.inboundMessage({ from: clients[i % 3]!, name: `Outage ${i % 3}`, type: 'text', body: `message ${i} during the outage` });
       sent.push(waIdOf(envelope));
-      expect((await world.simulator.postWebhook(envelope)).status).toBe(200);
+      expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
     }
     // Relays fail and back off while the server is away; the jobs stay pending with the reason.
     await waitFor(
-      async () => (await world.bridge.outbox.list({ states: ['pending'] })).some((j) => (j.lastError ?? '').includes('SMTP connection failed')),
+      async () => (await env.world.bridge.outbox.list({ states: ['pending'] })).some((j) => (j.lastError ?? '').includes('SMTP connection failed')),
       20_000,
-      async () => JSON.stringify(await world.bridge.outbox.counts()),
+      async () => JSON.stringify(await env.world.bridge.outbox.counts()),
     );
-    expect((await world.bridge.outbox.counts())['mail.relay'].needs_attention).toBe(0);
-    await stack.startSmtp();
-    await waitForCount(stack, 'solicitor', already + 100 + clients.length, 60_000);
+    expect((await env.world.bridge.outbox.counts())['mail.relay'].needs_attention).toBe(0);
+    await env.stack.startSmtp();
+    await waitForCount(env.stack, 'solicitor', already + 100 + clients.length, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const mails = await parseAll(await fetchAll(stack, 'solicitor'));
+    const mails = await parseAll(await fetchAll(env.stack, 'solicitor'));
     for (const id of sent) expect(mails.filter((m) => m.header('x-whatsapp-message-id') === id), id).toHaveLength(1);
   });
 });

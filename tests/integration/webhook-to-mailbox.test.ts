@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
 import { decodeEncodedWords } from '../../bridge-server/src/sandbox/encoded-words.js';
-import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
+import { useBridgeOnMailStack } from '../support/bridge.js';
 import { fetchAll, threadReferences, waitForCount } from '../support/imap.js';
 import { parseAll, rawHeader, sha256Hex, type ReadMail } from '../support/mail-assert.js';
-import { startMailStack, type MailStack } from '../support/mail-stack.js';
 
 /**
  * Webhook to mailbox over the real mail stack: Postfix (always_bcc to a journal address) delivering
@@ -13,20 +12,10 @@ import { startMailStack, type MailStack } from '../support/mail-stack.js';
  * webhooks from the simulator; the mail is read back over IMAP.
  */
 describe('webhook to firm mailbox and journal', () => {
-  let stack: MailStack;
-  let world: BridgeWorld;
-
-  beforeAll(async () => {
-    stack = await startMailStack();
-    world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`, mailbox: stack.mailbox });
-  });
-  afterAll(async () => {
-    await world?.stop();
-    await stack?.stop();
-  });
+  const env = useBridgeOnMailStack();
 
   it('mirrors three interleaved chats of every type as one thread per chat, in the mailbox and the journal', async () => {
-    const sim = world.simulator;
+    const sim = env.world.simulator;
     const clients = [
       { from: '447700900123', name: 'Jane Smith' },
       { from: '33612345678', name: 'Émile Zoë Dubois', userId: 'FR.8810452209913' },
@@ -84,10 +73,10 @@ describe('webhook to firm mailbox and journal', () => {
     }
 
     const expected = clients.length + sentIds.length;
-    await waitForCount(stack, 'solicitor', expected, 90_000);
-    await waitForCount(stack, 'journal', expected, 30_000);
-    const mailbox = await parseAll(await fetchAll(stack, 'solicitor'));
-    const journal = await parseAll(await fetchAll(stack, 'journal'));
+    await waitForCount(env.stack, 'solicitor', expected, 90_000);
+    await waitForCount(env.stack, 'journal', expected, 30_000);
+    const mailbox = await parseAll(await fetchAll(env.stack, 'solicitor'));
+    const journal = await parseAll(await fetchAll(env.stack, 'journal'));
     expect(mailbox).toHaveLength(expected);
     expect(journal).toHaveLength(expected);
 
@@ -98,7 +87,7 @@ describe('webhook to firm mailbox and journal', () => {
     // One thread per chat: IMAP THREAD=REFERENCES over what Dovecot stored.
     const byChat = groupBy(mailbox, (m) => m.header('x-whatsapp-chat-id') ?? 'none');
     expect(byChat.size).toBe(clients.length);
-    const threads = await threadReferences(stack, 'solicitor');
+    const threads = await threadReferences(env.stack, 'solicitor');
     expect(threads).toHaveLength(clients.length);
     for (const thread of threads) {
       const chatIds = new Set(thread.map((uid) => mailbox.find((m) => m.uid === uid)?.header('x-whatsapp-chat-id')));
@@ -106,7 +95,7 @@ describe('webhook to firm mailbox and journal', () => {
       const chatId = [...chatIds][0]!;
       expect([...thread].sort((a, b) => a - b)).toEqual(byChat.get(chatId)!.map((m) => m.uid).sort((a, b) => a - b));
     }
-    expect(await threadReferences(stack, 'journal')).toHaveLength(clients.length);
+    expect(await threadReferences(env.stack, 'journal')).toHaveLength(clients.length);
 
     for (const [, mails] of byChat) checkThreadHeaders(mails);
 

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
+import { startMailStack, type MailStack } from './mail-stack.js';
 
 export const testSecrets = {
   appSecret: 'test-app-secret-0123456789',
@@ -68,4 +70,26 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${await describe()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface MailWorld {
+  stack: MailStack;
+  world: BridgeWorld;
+}
+
+/**
+ * Registers hooks that start the private mail stack and a bridge relaying into it before the
+ * suite, and stop both after it. Read the fields inside tests (they are set in beforeAll).
+ */
+export function useBridgeOnMailStack(): MailWorld {
+  const handle = {} as MailWorld;
+  beforeAll(async () => {
+    handle.stack = await startMailStack();
+    handle.world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${handle.stack.smtpPort}`, mailbox: handle.stack.mailbox });
+  });
+  afterAll(async () => {
+    await handle.world?.stop();
+    await handle.stack?.stop();
+  });
+  return handle;
 }
