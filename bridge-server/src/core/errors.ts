@@ -98,3 +98,20 @@ export class UpstreamError extends BridgeError {
 }
 
 export const isBridgeError = (error: unknown): error is BridgeError => error instanceof BridgeError;
+
+/**
+ * A free-form message outside WhatsApp's 24-hour customer-service window: only an approved
+ * template may be sent. Carries the templates the sender can choose from and when the window
+ * closed.
+ */
+export class WindowClosedError extends BridgeError {
+  readonly status = 409;
+  readonly code = 'window_closed';
+  constructor(
+    message: string,
+    readonly templates: Array<{ name: string; language: string }>,
+    readonly closedAt: number | null,
+  ) {
+    super(message);
+  }
+}

@@ -11,7 +11,8 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type ChatKey = Brand<string, 'ChatKey'>;
 export type ChatToken = Brand<string, 'ChatToken'>;
 
-const chatKeyPattern = /^[A-Za-z0-9._+-]{1,64}:[A-Za-z0-9._+-]{1,160}$/;
+// The client part may be a whatsapp-web.js JID (digits@c.us, id@g.us for a group chat).
+const chatKeyPattern = /^[A-Za-z0-9._+-]{1,64}:[A-Za-z0-9._+@-]{1,160}$/;
 
 export function makeChatKey(businessNumberId: string, clientId: string): ChatKey {
   return parseChatKey(`${businessNumberId}:${clientId}`);

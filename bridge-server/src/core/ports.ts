@@ -126,6 +126,37 @@ export interface MailTransport {
   close(): Promise<void>;
 }
 
+/** What the channel answered for one sent WhatsApp message. */
+export interface SendReceipt {
+  waMessageId: string;
+  /** Channel time of the send, ms since the epoch (the mirrored mail's Date). */
+  timestamp: number;
+}
+
+/** One outbound message as a channel sends it: the command with its files' bytes loaded. */
+export interface OutboundMessage {
+  /** The chat's addressable id on the channel: E.164 digits or BSUID (Cloud API), JID (whatsapp-web.js). */
+  to: string;
+  businessId: string;
+  text?: string;
+  files: Array<{ fileName: string; mimeType: string; bytes: Buffer }>;
+  quotedWaMessageId?: string;
+  template?: { name: string; language: string; parameters: string[] };
+  /** Opaque id echoed back on delivery statuses where the channel supports it. */
+  callbackData?: string;
+}
+
+/**
+ * A WhatsApp channel that can send. Called from the wa.send job; may block on the network. Throws
+ * UpstreamError (transient or permanent) or WindowClosedError when WhatsApp refuses a free-form
+ * message outside the 24-hour window. Must not store anything: the flow records the receipt.
+ */
+export interface Channel {
+  readonly kind: import('./events.js').ChannelKind;
+  /** One WhatsApp message per call (a text, or a file with the text as caption, or a template). */
+  send(message: OutboundMessage): Promise<SendReceipt>;
+}
+
 export interface Clock {
   now(): number;
 }
