@@ -1,22 +1,61 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites need and a fresh machine lacks: Postfix and Dovecot
-# for the private mail stack, Chromium for the browser tests. Does nothing when all are present.
-# Services are never started here: the suites start private instances from a temp dir.
+# Installs the Debian 12 packages the test suite needs besides Node: Postfix and Dovecot for the
+# private mail stack (tests/support/mailstack) and Chromium for the end-to-end tests.
+# Idempotent and fast when everything is present: it only asks dpkg, and touches apt only for
+# what is missing. Needs root (or sudo).
+
 set -euo pipefail
 
-packages=(postfix dovecot-core dovecot-imapd dovecot-lmtpd chromium)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+readonly PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd chromium)
+readonly POLICY=/usr/sbin/policy-rc.d
 
-echo "installing: ${missing[*]}"
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-# Postfix asks how mail should be configured; the suites bring their own configuration.
-echo 'postfix postfix/main_mailer_type select No configuration' | "${sudo[@]}" debconf-set-selections
-echo "postfix postfix/mailname string $(hostname -f 2>/dev/null || hostname)" | "${sudo[@]}" debconf-set-selections
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+as_root() {
+  if ((EUID == 0)); then "$@"; else sudo "$@"; fi
+}
+
+installed() {
+  [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == 'install ok installed' ]]
+}
+
+missing_packages() {
+  local package
+  for package in "${PACKAGES[@]}"; do
+    installed "$package" || echo "$package"
+  done
+}
+
+# Without answers Postfix's postinst asks which kind of mail server this is. "No configuration"
+# also leaves /etc/postfix/main.cf unwritten: the tests bring their own configuration.
+preseed_postfix() {
+  as_root debconf-set-selections <<'EOF'
+postfix postfix/main_mailer_type select No configuration
+postfix postfix/mailname string wa-bridge.test
+EOF
+}
+
+# The tests start private instances on loopback ports; system daemons started by the package
+# scripts would only hold ports 25 and 143 and read /etc. A policy-rc.d that answers 101 makes
+# invoke-rc.d skip every start. An existing one (as in containers) is left alone.
+forbid_service_starts() {
+  [[ ! -e $POLICY ]] || return 0
+  printf '#!/bin/sh\n# Temporary, from .ci/install-system-deps.sh\nexit 101\n' | as_root tee "$POLICY" >/dev/null
+  as_root chmod 755 "$POLICY"
+  trap 'as_root rm -f "$POLICY"' EXIT
+}
+
+main() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    echo "install-system-deps: ${PACKAGES[*]} already installed"
+    return 0
+  fi
+  echo "install-system-deps: installing ${missing[*]}"
+  preseed_postfix
+  forbid_service_starts
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+  # Recommends stay on: they bring the fonts Chromium renders with on the reference machines.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+}
+
+main "$@"

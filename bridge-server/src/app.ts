@@ -5,14 +5,19 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createCloudWebhookRouter } from './channels/cloud-api/webhook.js';
 import { CloudMediaFetcher } from './channels/cloud-api/media.js';
+import { CloudApiSender } from './channels/cloud-api/send.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { loadOrCreateKey } from './config/secrets.js';
+import type { OutboundCommand } from './core/commands.js';
 import type { NormalizedBatch } from './core/events.js';
 import type { Clock } from './core/ports.js';
 import type { Job } from './core/records.js';
 import { fetchMedia } from './flows/fetch-media.js';
 import { ingestBatch, type IngestResult } from './flows/ingest.js';
+import { sendNotice } from './flows/notice.js';
+import { submitReply, type ReplyAccepted } from './flows/reply.js';
 import { relayEvent } from './flows/relay.js';
+import { sendOutbound, type SendDeps } from './flows/send.js';
 import { DeterministicComposer } from './mail/compose/composer.js';
 import { SmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
@@ -36,6 +41,8 @@ export interface Bridge {
   sandbox?: Sandbox;
   /** Stores a batch as the webhook would, and wakes the worker. */
   ingest(batch: NormalizedBatch): Promise<IngestResult>;
+  /** Accepts a solicitor's reply (as the API and the email intake do), and wakes the worker. */
+  reply(command: OutboundCommand): Promise<ReplyAccepted>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +100,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     envelopeFrom: mail.envelopeFrom,
     replySecret,
   };
+  const channels: SendDeps['channels'] = cloudApi
+    ? { 'cloud-api': new CloudApiSender({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, templates: config.templates }) }
+    : {};
   const fetcher = cloudApi
     ? new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: config.mediaMaxBytes, timeoutMs: 60_000 })
     : undefined;
@@ -107,6 +117,13 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       'media.fetch': async (job) => {
         if (!fetcher) throw new Error('no WhatsApp Cloud API access token is configured, so media cannot be downloaded');
         await fetchMedia({ store, outbox, blobs, fetcher }, job as Job<'media.fetch'>);
+      },
+      'wa.send': async (job) => {
+        await sendOutbound({ store, outbox, blobs, clock: systemClock, tenant: config.tenant, channels }, job as Job<'wa.send'>);
+        worker.wake();
+      },
+      'mail.notice': async (job) => {
+        await sendNotice({ ...relayDeps, templates: config.templates }, job as Job<'mail.notice'>);
       },
     },
     {
@@ -139,6 +156,12 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     if (result.duplicates > 0) metrics.events.inc({ channel: batch.events[0]?.channel ?? 'unknown', kind: 'any', result: 'duplicate' }, result.duplicates);
     if (result.stored.length > 0) worker.wake();
     return result;
+  };
+
+  const reply = async (command: OutboundCommand): Promise<ReplyAccepted> => {
+    const accepted = await submitReply({ store, clock: systemClock, templates: config.templates }, command);
+    worker.wake();
+    return accepted;
   };
 
   const app = express();
@@ -192,7 +215,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       log.info('wa-bridge stopped');
     })());
 
-  return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ingest, stop };
+  return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ingest, reply, stop };
 }
 
 /** Counts each webhook delivery by how it was answered, once the answer is sent. */

@@ -34,7 +34,7 @@ describe('SQLite store, ingest and outbox', () => {
   });
 
   it('runs every migration from empty once, and again is a no-op', async () => {
-    expect(opened.applied).toEqual(['0001-initial']);
+    expect(opened.applied).toEqual(['0001-initial', '0002-outbound']);
     await opened.close();
     opened = openSqlite(path.join(dir, 'db.sqlite'));
     expect(opened.applied).toEqual([]);

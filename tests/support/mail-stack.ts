@@ -152,7 +152,7 @@ async function handleFor(dir: string, output: string, password: string): Promise
 }
 
 function createHandle(dir: string, values: Map<string, string>, password: string): MailStack {
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
   return {
     dir,
     smtpPort: portFrom(values, 'MAILSTACK_SMTP_PORT'),
@@ -167,11 +167,12 @@ function createHandle(dir: string, values: Map<string, string>, password: string
     startSmtp: async () => {
       await runScript(['smtp-start', dir]);
     },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await runScript(['stop', dir]);
-      await rm(dir, { recursive: true, force: true });
-    },
+    // Shared so that an afterAll and a failing test's cleanup can both call it.
+    stop: () => (stopping ??= stopAndRemove(dir)),
   };
+}
+
+async function stopAndRemove(dir: string): Promise<void> {
+  await runScript(['stop', dir]);
+  await rm(dir, { recursive: true, force: true });
 }

@@ -34,6 +34,9 @@ export interface Config {
   mediaMaxBytes: number;
   logLevel: RawConfig['logLevel'];
   workerConcurrency: number;
+  /** The SMTP intake for email replies; absent when not configured. */
+  replyIntake?: { host: string; port: number; allowedSenders: string[] };
+  templates: Array<{ name: string; language: string }>;
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -120,6 +123,14 @@ function resolve(raw: RawConfig, problems: string[]): Config {
       }
     }
   }
+  let replyIntake: Config['replyIntake'];
+  if (raw.replySmtpPort !== undefined) {
+    if (!raw.allowedSenders || raw.allowedSenders.length === 0) {
+      problems.push('WA_BRIDGE_ALLOWED_SENDERS: required with WA_BRIDGE_REPLY_SMTP_PORT (whose email replies may reach clients, e.g. @firm.example)');
+    } else {
+      replyIntake = { host: raw.replySmtpHost, port: raw.replySmtpPort, allowedSenders: raw.allowedSenders };
+    }
+  }
   return {
     port: raw.port,
     host: raw.host,
@@ -134,6 +145,11 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     mediaMaxBytes: raw.mediaMaxBytes,
     logLevel: raw.logLevel,
     workerConcurrency: raw.workerConcurrency,
+    ...(replyIntake ? { replyIntake } : {}),
+    templates: (raw.templates ?? []).map((pair) => {
+      const [name, language] = pair.split(':') as [string, string];
+      return { name, language };
+    }),
   };
 }
 

@@ -51,6 +51,18 @@ export const rawConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   sandbox: z.enum(['auto', 'on', 'off']).default('auto'),
   workerConcurrency: z.coerce.number().int().min(1).max(256).default(32),
+  replySmtpPort: z.coerce.number().int().min(0).max(65535).optional(),
+  replySmtpHost: z.string().min(1).default('0.0.0.0'),
+  allowedSenders: z
+    .string()
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example')))
+    .optional(),
+  templates: z
+    .string()
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB')))
+    .optional(),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -75,4 +87,8 @@ export const settings: Setting[] = [
   { key: 'logLevel', env: 'WA_BRIDGE_LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent.' },
   { key: 'sandbox', env: 'WA_BRIDGE_SANDBOX', doc: 'auto (sandbox when no WhatsApp and no SMTP settings), on or off.' },
   { key: 'workerConcurrency', env: 'WA_BRIDGE_WORKER_CONCURRENCY', doc: 'Outbox jobs run at once (at most one per conversation).' },
+  { key: 'replySmtpPort', env: 'WA_BRIDGE_REPLY_SMTP_PORT', doc: "Port of the SMTP intake for solicitors' email replies (route the reply domain here). Unset: no intake." },
+  { key: 'replySmtpHost', env: 'WA_BRIDGE_REPLY_SMTP_HOST', doc: 'Address the reply intake listens on.' },
+  { key: 'allowedSenders', env: 'WA_BRIDGE_ALLOWED_SENDERS', doc: 'Who may reply to clients by email: addresses and @domains, comma-separated (e.g. @firm.example).' },
+  { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window: name:language, comma-separated.' },
 ];

@@ -26,6 +26,9 @@ export const mediaRefSchema = z.object({
   caption: z.string().max(65536).optional(),
   voice: z.boolean().optional(),
   animated: z.boolean().optional(),
+  /** Set when the bytes are already in the blob store (a file the firm sent): nothing to download. */
+  storedSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  storedSize: z.number().int().nonnegative().optional(),
 });
 export type MediaRef = z.infer<typeof mediaRefSchema>;
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Branded ids with make/parse pairs. A ChatKey names one client chat on one firm business
@@ -65,4 +65,11 @@ export function parseChatToken(value: string): ChatToken {
 export function makeReplyToken(secret: Uint8Array, chatToken: ChatToken): string {
   const mac = base32(createHmac('sha256', secret).update(`reply:${chatToken}`).digest()).slice(0, 16);
   return `${chatToken}.${mac}`;
+}
+
+/** Checks a reply token from an address against the one this secret issues, in constant time. */
+export function isReplyTokenValid(secret: Uint8Array, chatToken: ChatToken, token: string): boolean {
+  const expected = Buffer.from(makeReplyToken(secret, chatToken));
+  const given = Buffer.from(token);
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

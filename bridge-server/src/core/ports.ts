@@ -1,6 +1,20 @@
 import type { InboundEvent, StatusEvent } from './events.js';
 import type { OutgoingMail } from './mail.js';
-import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, Job, JobKind, NewEventRecord, NewJob, RelayRecord } from './records.js';
+import type { OutboundCommand } from './commands.js';
+import type {
+  AttachmentRecord,
+  ConversationRecord,
+  DeliveryStatus,
+  EventKey,
+  EventRecord,
+  Job,
+  JobKind,
+  NewEventRecord,
+  NewJob,
+  OutboundRecord,
+  OutboundState,
+  RelayRecord,
+} from './records.js';
 
 /**
  * The interfaces flows need from the world. Adapters implement them; app.ts wires them.
@@ -37,6 +51,7 @@ export interface Store {
 
   findConversation(tx: Tx, lookup: ClientLookup): Promise<ConversationRecord | undefined>;
   getConversation(tx: Tx, id: number): Promise<ConversationRecord | undefined>;
+  getConversationByToken(tx: Tx, chatToken: string): Promise<ConversationRecord | undefined>;
   createConversation(tx: Tx, conversation: NewConversation): Promise<ConversationRecord>;
   /** Fills in an identity attribute learnt later (a user_id for a chat first keyed by phone). */
   addConversationIdentity(tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }): Promise<void>;
@@ -66,6 +81,18 @@ export interface Store {
   markRelaySent(tx: Tx, mailMessageId: string, sentAt: number, response: string): Promise<void>;
 
   enqueue(tx: Tx, job: NewJob): Promise<number>;
+
+  /** Stores a command once per source; `created` false when that source was seen before. */
+  insertOutbound(tx: Tx, command: OutboundCommand): Promise<{ id: number; created: boolean }>;
+  getOutbound(tx: Tx, id: number): Promise<OutboundRecord | undefined>;
+  addOutboundPart(tx: Tx, commandId: number, index: number, waMessageId: string, sentAt: number): Promise<void>;
+  setOutboundState(tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }): Promise<void>;
+  /** Moves a sent part's status forward (never back); undefined when the id is not a part. */
+  applyDeliveryStatus(tx: Tx, waMessageId: string, status: DeliveryStatus, at: number): Promise<{ commandId: number; conversationId: number; changed: boolean } | undefined>;
+  /** WhatsApp time of the client's newest message, or null. */
+  lastInboundAt(tx: Tx, conversationId: number): Promise<number | null>;
+  /** The event whose mail had this Message-ID (no brackets), if the bridge relayed it. */
+  findEventByMailId(tx: Tx, mailMessageId: string): Promise<EventRecord | undefined>;
 }
 
 /**

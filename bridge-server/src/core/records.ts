@@ -80,12 +80,43 @@ export type StoredStatus = StatusEvent & { id: number };
 
 /** A job exists until it is done; then it is deleted in the transaction that records its effect. */
 export type JobState = 'pending' | 'running' | 'needs_attention';
-export type JobKind = 'mail.relay' | 'media.fetch';
+export type JobKind = 'mail.relay' | 'media.fetch' | 'wa.send' | 'mail.notice';
 
 export interface JobPayloads {
   /** eventId null: the conversation's cover mail. */
   'mail.relay': { conversationId: number; eventId: number | null };
   'media.fetch': { conversationId: number; eventId: number; attachmentId: number };
+  'wa.send': { conversationId: number; commandId: number };
+  /** A mail in the thread telling the solicitor a reply could not be sent, and what to do. */
+  'mail.notice': { conversationId: number; commandId: number };
+}
+
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+/** Statuses only move forward: a late `delivered` never replaces `read` (Cloud API order is not guaranteed). */
+export const deliveryRank: Record<DeliveryStatus, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
+
+export interface OutboundPart {
+  index: number;
+  waMessageId: string;
+  status: DeliveryStatus;
+  statusAt: number;
+  sentAt: number;
+}
+
+export type OutboundState = 'queued' | 'sent' | 'failed';
+
+export interface OutboundRecord {
+  id: number;
+  conversationId: number;
+  command: import('./commands.js').OutboundCommand;
+  state: OutboundState;
+  errorCode: string | null;
+  errorMessage: string | null;
+  parts: OutboundPart[];
+  createdAt: number;
+  /** When the state last changed (the time of a failure, for its notice mail). */
+  updatedAt: number;
 }
 
 export interface NewJob<K extends JobKind = JobKind> {

@@ -1,5 +1,5 @@
 import { canonicalRecord, chainLink } from '../core/chain.js';
-import type { InboundEvent, NormalizedBatch } from '../core/events.js';
+import type { InboundEvent, NormalizedBatch, StatusEvent } from '../core/events.js';
 import { makeChatKey, makeChatToken } from '../core/ids.js';
 import type { Clock, Store, Tx } from '../core/ports.js';
 import type { ConversationRecord, EventRecord } from '../core/records.js';
@@ -26,21 +26,44 @@ export interface IngestResult {
  * by its unique key. Resolves only after the commit: channels acknowledge WhatsApp after that.
  */
 export async function ingestBatch(deps: IngestDeps, batch: NormalizedBatch): Promise<IngestResult> {
-  return deps.store.transaction(async (tx) => {
-    const result: IngestResult = { stored: [], duplicates: 0, statuses: 0, opened: [] };
-    for (const event of batch.events) {
-      const outcome = await ingestEvent(deps, tx, event);
-      if (outcome === 'duplicate') result.duplicates += 1;
-      else {
-        result.stored.push(outcome.event);
-        if (outcome.opened) result.opened.push(outcome.conversation);
-      }
+  return deps.store.transaction((tx) => ingestInTransaction(deps, tx, batch));
+}
+
+/** The body of ingestBatch inside a transaction the caller owns (a sent reply records its event this way). */
+export async function ingestInTransaction(deps: IngestDeps, tx: Tx, batch: NormalizedBatch): Promise<IngestResult> {
+  const result: IngestResult = { stored: [], duplicates: 0, statuses: 0, opened: [] };
+  for (const event of batch.events) {
+    const outcome = await ingestEvent(deps, tx, event);
+    if (outcome === 'duplicate') result.duplicates += 1;
+    else {
+      result.stored.push(outcome.event);
+      if (outcome.opened) result.opened.push(outcome.conversation);
     }
-    for (const status of batch.statuses) {
-      if (await deps.store.insertStatus(tx, status, deps.tenant)) result.statuses += 1;
-    }
-    return result;
+  }
+  for (const status of batch.statuses) {
+    if (!(await deps.store.insertStatus(tx, status, deps.tenant))) continue;
+    result.statuses += 1;
+    await applyStatus(deps, tx, status);
+  }
+  return result;
+}
+
+/**
+ * Moves the status of the reply part it concerns forward. A failure WhatsApp reports after
+ * accepting the send marks the reply failed and queues the notice that tells the solicitor.
+ */
+async function applyStatus(deps: IngestDeps, tx: Tx, status: StatusEvent): Promise<void> {
+  const applied = await deps.store.applyDeliveryStatus(tx, status.waMessageId, status.status, status.timestamp);
+  if (!applied?.changed || status.status !== 'failed') return;
+  const error = status.errors[0];
+  const windowClosed = error?.code === 131047;
+  await deps.store.setOutboundState(tx, applied.commandId, 'failed', {
+    code: windowClosed ? 'window_closed' : 'delivery_failed',
+    message: windowClosed
+      ? 'WhatsApp refused the message: more than 24 hours have passed since the client last wrote, so only an approved template can be sent.'
+      : `WhatsApp could not deliver the message${error ? ` (error ${error.code}${error.title ? `: ${error.title}` : ''})` : ''}.`,
   });
+  await deps.store.enqueue(tx, { kind: 'mail.notice', payload: { conversationId: applied.conversationId, commandId: applied.commandId }, conversationId: applied.conversationId, sortKey: 0 });
 }
 
 async function ingestEvent(
@@ -80,12 +103,18 @@ async function ingestEvent(
       fileName: media.fileName ?? null,
       announcedSha256: media.sha256 ?? null,
     });
-    await store.enqueue(tx, {
-      kind: 'media.fetch',
-      payload: { conversationId: conversation.id, eventId: stored.id, attachmentId: attachment.id },
-      conversationId: conversation.id,
-      sortKey: seq,
-    });
+    if (media.storedSha256 !== undefined) {
+      // The firm's own file: already in the blob store, so the mail can go at once.
+      await store.setAttachmentBlob(tx, attachment.id, media.storedSha256, media.storedSize ?? 0);
+      await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq });
+    } else {
+      await store.enqueue(tx, {
+        kind: 'media.fetch',
+        payload: { conversationId: conversation.id, eventId: stored.id, attachmentId: attachment.id },
+        conversationId: conversation.id,
+        sortKey: seq,
+      });
+    }
   } else {
     await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq });
   }

@@ -4,7 +4,7 @@ import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/record
 import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
-const jobKinds: JobKind[] = ['mail.relay', 'media.fetch'];
+const jobKinds: JobKind[] = ['mail.relay', 'media.fetch', 'wa.send', 'mail.notice'];
 const jobStates: JobState[] = ['pending', 'running', 'needs_attention'];
 
 function toJob(row: Selectable<OutboxJobsTable>): Job {

@@ -109,4 +109,30 @@ export interface Database {
   mail_relays: MailRelaysTable;
   outbox_jobs: OutboxJobsTable;
   schema_migrations: SchemaMigrationsTable;
+  outbound_commands: OutboundCommandsTable;
+  outbound_parts: OutboundPartsTable;
+}
+
+export interface OutboundCommandsTable {
+  id: Generated<number>;
+  conversation_id: number;
+  command_json: string;
+  source_kind: string;
+  source_ref: string;
+  state: Generated<string>;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OutboundPartsTable {
+  id: Generated<number>;
+  command_id: number;
+  part_index: number;
+  wa_message_id: string;
+  status: Generated<string>;
+  status_rank: Generated<number>;
+  status_at: number;
+  sent_at: number;
 }

@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
 import type { StatusEvent } from '../core/events.js';
 import type { ClientLookup, NewConversation, Store, Tx } from '../core/ports.js';
-import type { AttachmentRecord, NewEventRecord, NewJob, RelayRecord } from '../core/records.js';
+import type { OutboundCommand } from '../core/commands.js';
+import type { AttachmentRecord, DeliveryStatus, NewEventRecord, NewJob, OutboundState, RelayRecord } from '../core/records.js';
 import * as attachments from './attachments.js';
 import * as conversations from './conversations.js';
 import * as events from './events.js';
 import { asSqlTx, executorOf, type Executor } from './executor.js';
+import * as outbound from './outbound.js';
 import * as outbox from './outbox.js';
 import * as relays from './relays.js';
 import * as statuses from './statuses.js';
@@ -36,6 +38,7 @@ export class SqlStore implements Store {
 
   findConversation = (tx: Tx, lookup: ClientLookup) => conversations.findConversation(executorOf(tx), lookup);
   getConversation = (tx: Tx, id: number) => conversations.getConversation(executorOf(tx), id);
+  getConversationByToken = (tx: Tx, chatToken: string) => conversations.getConversationByToken(executorOf(tx), chatToken);
   createConversation = (tx: Tx, c: NewConversation) => conversations.createConversation(executorOf(tx), c);
   addConversationIdentity = (tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }) =>
     conversations.addConversationIdentity(executorOf(tx), id, identity);
@@ -62,4 +65,17 @@ export class SqlStore implements Store {
   markRelaySent = (tx: Tx, mailMessageId: string, sentAt: number, response: string) => relays.markRelaySent(executorOf(tx), mailMessageId, sentAt, response);
 
   enqueue = (tx: Tx, job: NewJob) => outbox.enqueue(executorOf(tx), job, this.now());
+
+  insertOutbound = (tx: Tx, command: OutboundCommand) => outbound.insertOutbound(executorOf(tx), command, this.now());
+  getOutbound = (tx: Tx, id: number) => outbound.getOutbound(executorOf(tx), id);
+  addOutboundPart = (tx: Tx, commandId: number, index: number, waMessageId: string, sentAt: number) =>
+    outbound.addOutboundPart(executorOf(tx), commandId, index, waMessageId, sentAt);
+  setOutboundState = (tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }) =>
+    outbound.setOutboundState(executorOf(tx), id, state, this.now(), error);
+  applyDeliveryStatus = (tx: Tx, waMessageId: string, status: DeliveryStatus, at: number) => outbound.applyDeliveryStatus(executorOf(tx), waMessageId, status, at);
+  lastInboundAt = (tx: Tx, conversationId: number) => outbound.lastInboundAt(executorOf(tx), conversationId);
+  findEventByMailId = async (tx: Tx, mailMessageId: string) => {
+    const relay = await relays.getRelayByMessageId(executorOf(tx), mailMessageId);
+    return relay?.eventId ? events.getEvent(executorOf(tx), relay.eventId) : undefined;
+  };
 }

@@ -124,9 +124,31 @@ start_dovecot() {
   fi
 }
 
+new_maillog() {
+  tail -c "+$(($1 + 1))" "$DIR/postfix/maillog" 2>/dev/null
+}
+
+# Most configuration mistakes do not stop the master from starting: the daemon that reads the
+# bad parameter dies with "fatal:" in the maillog instead, so look there as well. postlogd
+# writes asynchronously, but smtpd logs our port probe after anything logged at start-up.
+postfix_logged_fatal() {
+  local since=$1 deadline=$((SECONDS + 2))
+  until new_maillog "$since" | grep -q 'smtpd.* connect from'; do
+    ((SECONDS < deadline)) || break
+    sleep 0.02
+  done
+  new_maillog "$since" | grep -qE ' (fatal|panic): '
+}
+
+maillog_size() {
+  stat -c %s "$DIR/postfix/maillog" 2>/dev/null || echo 0
+}
+
 start_postfix() {
+  local since
+  since=$(maillog_size)
   if ! "$POSTFIX" -c "$DIR/postfix/etc" start >"$DIR/postfix/start.out" 2>&1 </dev/null ||
-    ! wait_port_open "$SMTP_PORT" "Postfix SMTP"; then
+    ! wait_port_open "$SMTP_PORT" "Postfix SMTP" || postfix_logged_fatal "$since"; then
     explain_postfix_failure
     return 1
   fi
@@ -168,8 +190,14 @@ owned_pid() {
   if belongs_to_stack "$1"; then echo "$1"; fi
 }
 
-# The whole group gets SIGTERM at once: on its own, Dovecot's master keeps its log process alive
+# Dovecot's whole group gets SIGTERM at once: on its own, its master keeps the log process alive
 # for another second so late messages get written, which only slows down a throwaway stack.
+# Postfix's master must be signalled alone: it signals its group itself and then logs through
+# postlogd, and if postlogd were already gone that write could block the master for 5 s.
+signal_master() {
+  [[ -z $1 ]] || kill -TERM "$1" 2>/dev/null || true
+}
+
 signal_group() {
   [[ -z $1 ]] || kill -TERM -- "-$1" 2>/dev/null || true
 }
@@ -190,7 +218,7 @@ wait_group_gone() {
 stop_postfix() {
   local pid
   pid=$(owned_pid "$(postfix_pid)")
-  signal_group "$pid"
+  signal_master "$pid"
   wait_group_gone "$pid" Postfix
 }
 
@@ -251,7 +279,7 @@ cmd_stop() {
   postfix=$(owned_pid "$(postfix_pid)")
   dovecot=$(owned_pid "$(dovecot_pid)")
   # Both at once: the two shutdowns overlap instead of adding up.
-  signal_group "$postfix"
+  signal_master "$postfix"
   signal_group "$dovecot"
   wait_group_gone "$postfix" Postfix
   wait_group_gone "$dovecot" Dovecot
