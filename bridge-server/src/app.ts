@@ -9,16 +9,21 @@ import { CloudApiSender } from './channels/cloud-api/send.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
+import type { EmailReplyOutcome, InboundEmailReply } from './core/email-reply.js';
 import type { NormalizedBatch } from './core/events.js';
 import type { Clock } from './core/ports.js';
 import type { Job } from './core/records.js';
 import { fetchMedia } from './flows/fetch-media.js';
 import { ingestBatch, type IngestResult } from './flows/ingest.js';
+import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
 import { submitReply, type ReplyAccepted } from './flows/reply.js';
 import { relayEvent } from './flows/relay.js';
 import { sendOutbound, type SendDeps } from './flows/send.js';
 import { DeterministicComposer } from './mail/compose/composer.js';
+import { extractReplyText } from './mail/inbound/reply-text/extract.js';
+import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-poller.js';
+import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { SmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
@@ -39,6 +44,10 @@ export interface Bridge {
   worker: OutboxWorker;
   metrics: Metrics;
   sandbox?: Sandbox;
+  /** The SMTP port of the email reply intake, when it runs. */
+  replyIntakePort?: number;
+  /** The IMAP reply reader, when it runs. */
+  replyPoller?: ImapPoller;
   /** Stores a batch as the webhook would, and wakes the worker. */
   ingest(batch: NormalizedBatch): Promise<IngestResult>;
   /** Accepts a solicitor's reply (as the API and the email intake do), and wakes the worker. */
@@ -194,6 +203,22 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   app.use((req, res) => sendProblem(res, 404, 'not_found', `No route for ${req.method} ${req.path}.`));
   app.use(problemHandler(componentLogger(logger, 'http')));
 
+  const replyLog = componentLogger(logger, 'reply');
+  const replyRoute = config.replyIntake;
+  const onReply = async (inbound: InboundEmailReply): Promise<EmailReplyOutcome> => {
+    const deps = { store, clock: systemClock, templates: config.templates, blobs, mailDomain: config.mailDomain, replySecret, allowedSenders: replyRoute?.allowedSenders ?? [] };
+    const outcome = await handleEmailReply(deps, inbound);
+    if (outcome.outcome === 'accepted' || outcome.outcome === 'refused') worker.wake();
+    return outcome;
+  };
+  const logReply = (fields: Record<string, unknown>, message: string) => replyLog.info(fields, message);
+  const intake = replyRoute?.smtp
+    ? await startInboundSmtp({ ...replyRoute.smtp, mailDomain: config.mailDomain, maxBytes: 35 * 1024 * 1024, extract: extractReplyText, onReply, log: logReply })
+    : undefined;
+  const replyPoller = replyRoute?.imap
+    ? startImapReplyPoller({ ...replyRoute.imap, mailDomain: config.mailDomain, extract: extractReplyText, onReply, log: logReply })
+    : undefined;
+
   const server = await listen(app, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -209,13 +234,16 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await worker.stop();
       server.closeAllConnections();
       await closed;
+      await intake?.stop();
+      await replyPoller?.stop();
       await transport.close();
       await sandbox?.stop();
       await opened.close();
       log.info('wa-bridge stopped');
     })());
 
-  return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ingest, reply, stop };
+  return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ...(intake ? { replyIntakePort: intake.port } : {}),
+    ...(replyPoller ? { replyPoller } : {}), ingest, reply, stop };
 }
 
 /** Counts each webhook delivery by how it was answered, once the answer is sent. */

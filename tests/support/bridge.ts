@@ -81,11 +81,12 @@ export interface MailWorld {
  * Registers hooks that start the private mail stack and a bridge relaying into it before the
  * suite, and stop both after it. Read the fields inside tests (they are set in beforeAll).
  */
-export function useBridgeOnMailStack(): MailWorld {
+export function useBridgeOnMailStack(env: Record<string, string> | ((stack: MailStack) => Record<string, string>) = {}): MailWorld {
   const handle = {} as MailWorld;
   beforeAll(async () => {
     handle.stack = await startMailStack();
-    handle.world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${handle.stack.smtpPort}`, mailbox: handle.stack.mailbox });
+    const extra = typeof env === 'function' ? env(handle.stack) : env;
+    handle.world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${handle.stack.smtpPort}`, mailbox: handle.stack.mailbox, env: extra });
   });
   afterAll(async () => {
     await handle.world?.stop();

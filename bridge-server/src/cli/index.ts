@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerJobs } from './jobs.js';
+import { registerReplyText } from './reply-text.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 
@@ -14,5 +15,6 @@ export async function main(argv: string[]): Promise<void> {
   registerSimulate(program);
   registerConfig(program);
   registerJobs(program);
+  registerReplyText(program);
   await program.parseAsync(argv);
 }

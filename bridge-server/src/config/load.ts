@@ -34,8 +34,8 @@ export interface Config {
   mediaMaxBytes: number;
   logLevel: RawConfig['logLevel'];
   workerConcurrency: number;
-  /** The SMTP intake for email replies; absent when not configured. */
-  replyIntake?: { host: string; port: number; allowedSenders: string[] };
+  /** Email replies: the SMTP intake and/or the IMAP mailbox; absent when neither is configured. */
+  replyIntake?: { smtp?: { host: string; port: number }; imap?: { url: string; pollMs: number }; allowedSenders: string[] };
   templates: Array<{ name: string; language: string }>;
 }
 
@@ -124,11 +124,15 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     }
   }
   let replyIntake: Config['replyIntake'];
-  if (raw.replySmtpPort !== undefined) {
+  if (raw.replySmtpPort !== undefined || raw.replyImapUrl !== undefined) {
     if (!raw.allowedSenders || raw.allowedSenders.length === 0) {
-      problems.push('WA_BRIDGE_ALLOWED_SENDERS: required with WA_BRIDGE_REPLY_SMTP_PORT (whose email replies may reach clients, e.g. @firm.example)');
+      problems.push('WA_BRIDGE_ALLOWED_SENDERS: required with an email reply route (whose email replies may reach clients, e.g. @firm.example)');
     } else {
-      replyIntake = { host: raw.replySmtpHost, port: raw.replySmtpPort, allowedSenders: raw.allowedSenders };
+      replyIntake = {
+        ...(raw.replySmtpPort !== undefined ? { smtp: { host: raw.replySmtpHost, port: raw.replySmtpPort } } : {}),
+        ...(raw.replyImapUrl !== undefined ? { imap: { url: raw.replyImapUrl, pollMs: raw.replyImapPollMs } } : {}),
+        allowedSenders: raw.allowedSenders,
+      };
     }
   }
   return {

@@ -53,6 +53,8 @@ export const rawConfigSchema = z.object({
   workerConcurrency: z.coerce.number().int().min(1).max(256).default(32),
   replySmtpPort: z.coerce.number().int().min(0).max(65535).optional(),
   replySmtpHost: z.string().min(1).default('0.0.0.0'),
+  replyImapUrl: url(['imap:', 'imaps:'], 'imaps://wa-replies%40firm.example:password@outlook.office365.com/INBOX').optional(),
+  replyImapPollMs: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
   allowedSenders: z
     .string()
     .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
@@ -89,6 +91,8 @@ export const settings: Setting[] = [
   { key: 'workerConcurrency', env: 'WA_BRIDGE_WORKER_CONCURRENCY', doc: 'Outbox jobs run at once (at most one per conversation).' },
   { key: 'replySmtpPort', env: 'WA_BRIDGE_REPLY_SMTP_PORT', doc: "Port of the SMTP intake for solicitors' email replies (route the reply domain here). Unset: no intake." },
   { key: 'replySmtpHost', env: 'WA_BRIDGE_REPLY_SMTP_HOST', doc: 'Address the reply intake listens on.' },
+  { key: 'replyImapUrl', env: 'WA_BRIDGE_REPLY_IMAP_URL', doc: 'Instead of (or beside) the SMTP intake: a mailbox the reply domain is delivered to, read over IMAP (imaps://user:password@host/INBOX).', secret: true },
+  { key: 'replyImapPollMs', env: 'WA_BRIDGE_REPLY_IMAP_POLL_MS', doc: 'How often the reply mailbox is read, in milliseconds.' },
   { key: 'allowedSenders', env: 'WA_BRIDGE_ALLOWED_SENDERS', doc: 'Who may reply to clients by email: addresses and @domains, comma-separated (e.g. @firm.example).' },
   { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window: name:language, comma-separated.' },
 ];

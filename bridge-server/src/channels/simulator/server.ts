@@ -67,6 +67,8 @@ export interface Simulator {
    * 'bad' (signed with another key) or 'none' (no header).
    */
   postWebhook(payload: object | string | Buffer, opts?: { signature?: 'valid' | 'bad' | 'none' }): Promise<{ status: number; body: string }>;
+  /** Media the simulator holds (uploaded by a bridge or added by a test), by media id. */
+  mediaById(id: string): { bytes: Buffer; mimeType: string } | undefined;
   /** Registers media to serve; the result plugs into inboundMessage's `media`. */
   addMedia(bytes: Buffer, mimeType: string): MediaInput & { id: string; sha256: string };
   inboundMessage(input: InboundMessageInput): WebhookEnvelope;
@@ -192,6 +194,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (signature !== 'none') headers['X-Hub-Signature-256'] = signatureHeader(signature === 'valid' ? options.appSecret : `not-${options.appSecret}`, body);
       const response = await fetch(target, { method: 'POST', headers, body });
       return { status: response.status, body: await response.text() };
+    },
+    mediaById(id) {
+      const item = media.get(id);
+      return item ? { bytes: item.bytes, mimeType: item.mimeType } : undefined;
     },
     addMedia(bytes, mimeType) {
       const item = media.add(bytes, mimeType, business.phoneNumberId);

@@ -1,0 +1,71 @@
+import { simpleParser } from 'mailparser';
+import { BadInputError } from '../../../core/errors.js';
+import type { ReplyInput } from './extract.js';
+
+/**
+ * Turns the bytes of a reply file into the bodies extractReplyText works from. Shared by the
+ * `reply-text` command and the corpus tests, so both read files the same way. It does not touch
+ * the file system: the caller reads the file and checks its size.
+ *
+ * `.eml` is an RFC 5322 message (MIME, quoted-printable, base64 and charsets decoded by
+ * mailparser; the HTML is not converted by mailparser, html.ts does that). `.txt` is a plain body,
+ * UTF-8 or else Windows-1252. Any other name is sniffed: header fields first means a message.
+ *
+ * Throws BadInputError `not_a_message` for binary data or a message without a single header field.
+ */
+export async function parseReplySource(bytes: Uint8Array, name: string): Promise<ReplyInput> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lower = name.toLowerCase();
+  const isMessage = lower.endsWith('.eml') || (!lower.endsWith('.txt') && looksLikeMessage(buffer));
+  return isMessage ? parseMessage(buffer, name) : { text: decodeText(buffer, name) };
+}
+
+async function parseMessage(buffer: Buffer, name: string): Promise<ReplyInput> {
+  const headerEnd = buffer.indexOf('\n\n') >= 0 ? buffer.indexOf('\n\n') : buffer.indexOf('\r\n\r\n');
+  if (isBinary(buffer.subarray(0, headerEnd >= 0 ? headerEnd : 65_536))) throw notParsable(name, 'its header holds binary data');
+  const mail = await simpleParser(buffer, {
+    skipHtmlToText: true,
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    keepCidLinks: true,
+    checksumAlgo: false,
+  }).catch((error: unknown) => {
+    throw notParsable(name, error instanceof Error ? error.message.split('\n')[0]! : 'mailparser failed');
+  });
+  if (mail.headers.size === 0) throw notParsable(name, 'it has no RFC 5322 header fields');
+  const input: ReplyInput = {};
+  if (typeof mail.text === 'string' && mail.text !== '') input.text = mail.text;
+  if (typeof mail.html === 'string' && mail.html !== '') input.html = mail.html;
+  if (typeof mail.subject === 'string') input.subject = mail.subject;
+  return input;
+}
+
+function decodeText(buffer: Buffer, name: string): string {
+  if (isBinary(buffer.subarray(0, 65_536))) throw notParsable(name, 'it holds binary data, not text');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    return new TextDecoder('windows-1252').decode(buffer);
+  }
+}
+
+/** A NUL byte, or more than one control character in ten (tabs, line breaks and form feeds aside). */
+function isBinary(sample: Buffer): boolean {
+  let control = 0;
+  for (const byte of sample) {
+    if (byte === 0) return true;
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c) || byte === 0x7f) control++;
+  }
+  return control * 10 > sample.length;
+}
+
+/** Header fields from the first line on ("Received:", "From:", "MIME-Version:" …). */
+function looksLikeMessage(buffer: Buffer): boolean {
+  const head = buffer.subarray(0, 4096).toString('latin1');
+  return /^(?:[!-9;-~]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){2,}/u.test(head) && /^(?:from|date|subject|message-id|mime-version|received|content-type):/imu.test(head);
+}
+
+function notParsable(name: string, why: string): BadInputError {
+  return new BadInputError('not_a_message', `${name} is not a readable message or text file: ${why}`);
+}
