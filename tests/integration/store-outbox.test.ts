@@ -109,6 +109,17 @@ describe('SQLite store, ingest and outbox', () => {
     expect((await outbox.counts())['mail.relay'].needs_attention).toBe(1);
   });
 
+  it('keeps WhatsApp sends in their own lane, so a stuck mail relay never holds back a reply', async () => {
+    const { stored } = await ingest({ from: '447700900123', name: 'Jane', type: 'text', body: 'a' });
+    const conversationId = stored[0]!.conversationId;
+    const now = Date.now();
+    const [cover] = await outbox.claim(10, now, 60_000);
+    await outbox.reschedule(cover!.id, now + 60_000, 'SMTP connection failed');
+    await store.transaction((tx) => store.enqueue(tx, { kind: 'wa.send', payload: { conversationId, commandId: 1 }, conversationId, lane: 'whatsapp', sortKey: 5 }));
+    const claimed = await outbox.claim(10, Date.now(), 60_000);
+    expect(claimed.map((j) => [j.kind, j.conversationId, j.lane])).toEqual([['wa.send', conversationId, 'whatsapp']]);
+  });
+
   it('holds a rescheduled head back until it is due, with the chat waiting behind it', async () => {
     for (const body of ['a', 'b']) await ingest({ from: '447700900123', name: 'Jane', type: 'text', body });
     const now = Date.now();

@@ -122,8 +122,13 @@ export interface OutboundRecord {
 export interface NewJob<K extends JobKind = JobKind> {
   kind: K;
   payload: JobPayloads[K];
-  /** Jobs of one conversation run one at a time, in (sortKey, id) order. */
+  /** Jobs of one conversation and lane run one at a time, in (sortKey, id) order. */
   conversationId: number | null;
+  /**
+   * Mail to the mailbox and messages to WhatsApp queue separately, so an SMTP outage never holds
+   * back a reply to a client (and a WhatsApp outage never holds back the mailbox). Default 'mail'.
+   */
+  lane?: 'mail' | 'whatsapp';
   sortKey: number;
   runAt?: number;
 }

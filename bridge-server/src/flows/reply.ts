@@ -58,6 +58,7 @@ export async function submitReply(deps: ReplyDeps, input: OutboundCommand): Prom
         kind: 'wa.send',
         payload: { conversationId: conversation.id, commandId: stored.id },
         conversationId: conversation.id,
+        lane: 'whatsapp',
         sortKey: conversation.lastSeq,
       });
     }

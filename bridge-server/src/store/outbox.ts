@@ -7,12 +7,20 @@ import type { OutboxJobsTable } from './schema.js';
 const jobKinds: JobKind[] = ['mail.relay', 'media.fetch', 'wa.send', 'mail.notice'];
 const jobStates: JobState[] = ['pending', 'running', 'needs_attention'];
 
+/**
+ * The column conversation_id holds the ordering lane: the conversation id for its mail lane, the
+ * negated id for its WhatsApp lane. Claims only compare lanes, so the two never wait on each other.
+ */
+const toLaneKey = (job: NewJob): number | null => (job.conversationId === null ? null : job.lane === 'whatsapp' ? -job.conversationId : job.conversationId);
+
 function toJob(row: Selectable<OutboxJobsTable>): Job {
+  const key = row.conversation_id;
   return {
     id: row.id,
     kind: row.kind as JobKind,
     payload: JSON.parse(row.payload_json) as JobPayloads[JobKind],
-    conversationId: row.conversation_id,
+    conversationId: key === null ? null : Math.abs(key),
+    lane: key !== null && key < 0 ? 'whatsapp' : 'mail',
     sortKey: row.sort_key,
     state: row.state as JobState,
     attempts: row.attempts,
@@ -28,7 +36,7 @@ export async function enqueue(db: Executor, job: NewJob, now: number): Promise<n
     .values({
       kind: job.kind,
       payload_json: JSON.stringify(job.payload),
-      conversation_id: job.conversationId,
+      conversation_id: toLaneKey(job),
       sort_key: job.sortKey,
       run_at: job.runAt ?? now,
       locked_until: null,
