@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createCloudWebhookRouter } from './channels/cloud-api/webhook.js';
-import { CloudMediaFetcher } from './channels/cloud-api/media.js';
-import { CloudApiSender } from './channels/cloud-api/send.js';
+import { buildChannels } from './channels/registry.js';
+import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
@@ -19,7 +18,7 @@ import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
 import { submitReply, type ReplyAccepted } from './flows/reply.js';
 import { relayEvent } from './flows/relay.js';
-import { sendOutbound, type SendDeps } from './flows/send.js';
+import { sendOutbound } from './flows/send.js';
 import { DeterministicComposer } from './mail/compose/composer.js';
 import { extractReplyText } from './mail/inbound/reply-text/extract.js';
 import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-poller.js';
@@ -109,13 +108,6 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     envelopeFrom: mail.envelopeFrom,
     replySecret,
   };
-  const channels: SendDeps['channels'] = cloudApi
-    ? { 'cloud-api': new CloudApiSender({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, templates: config.templates }) }
-    : {};
-  const fetcher = cloudApi
-    ? new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: config.mediaMaxBytes, timeoutMs: 60_000 })
-    : undefined;
-
   const outboxLog = componentLogger(logger, 'outbox');
   const worker = new OutboxWorker(
     outbox,
@@ -124,11 +116,10 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         await relayEvent(relayDeps, job as Job<'mail.relay'>);
       },
       'media.fetch': async (job) => {
-        if (!fetcher) throw new Error('no WhatsApp Cloud API access token is configured, so media cannot be downloaded');
-        await fetchMedia({ store, outbox, blobs, fetcher }, job as Job<'media.fetch'>);
+        await fetchMedia({ store, outbox, blobs, fetchers: channels.fetchers }, job as Job<'media.fetch'>);
       },
       'wa.send': async (job) => {
-        await sendOutbound({ store, outbox, blobs, clock: systemClock, tenant: config.tenant, channels }, job as Job<'wa.send'>);
+        await sendOutbound({ store, outbox, blobs, clock: systemClock, tenant: config.tenant, channels: channels.senders }, job as Job<'wa.send'>);
         worker.wake();
       },
       'mail.notice': async (job) => {
@@ -167,6 +158,12 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     return result;
   };
 
+  const channels = buildChannels(
+    { dataDir: config.dataDir, mediaMaxBytes: config.mediaMaxBytes, templates: config.templates, ...(cloudApi ? { cloudApi } : {}), ...(config.whatsappWeb ? { whatsappWeb: config.whatsappWeb } : {}) },
+    async (batch) => void (await ingest(batch)),
+    logger,
+  );
+
   const reply = async (command: OutboundCommand): Promise<ReplyAccepted> => {
     const accepted = await submitReply({ store, clock: systemClock, templates: config.templates }, command);
     worker.wake();
@@ -176,10 +173,11 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  if (cloudApi) {
+  if (channels.cloudWebhook) {
     app.use('/webhooks/whatsapp', countWebhooks(metrics, 'cloud-api'));
-    app.use('/webhooks/whatsapp', createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch: async (batch) => void (await ingest(batch)) }));
+    app.use('/webhooks/whatsapp', channels.cloudWebhook);
   }
+  if (channels.whatsappWeb) app.use('/admin/whatsapp-web', whatsappWebAdminRouter(channels.whatsappWeb));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
@@ -234,6 +232,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await worker.stop();
       server.closeAllConnections();
       await closed;
+      await channels.stop();
       await intake?.stop();
       await replyPoller?.stop();
       await transport.close();

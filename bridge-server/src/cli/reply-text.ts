@@ -28,7 +28,8 @@ export function registerReplyText(program: Command): void {
     );
 }
 
-async function readReplyFile(file: string): Promise<Buffer> {
+/** Reads a reply file after checking it is a regular file of at most 25 MiB; BadInputError otherwise. */
+export async function readReplyFile(file: string): Promise<Buffer> {
   const info = await stat(file).catch((error: unknown) => {
     throw unreadable(file, error);
   });

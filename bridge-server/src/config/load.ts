@@ -37,6 +37,8 @@ export interface Config {
   /** Email replies: the SMTP intake and/or the IMAP mailbox; absent when neither is configured. */
   replyIntake?: { smtp?: { host: string; port: number }; imap?: { url: string; pollMs: number }; allowedSenders: string[] };
   templates: Array<{ name: string; language: string }>;
+  /** The unofficial whatsapp-web.js channel, when switched on. */
+  whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -95,8 +97,9 @@ function resolve(raw: RawConfig, problems: string[]): Config {
   const dataDir = path.resolve(raw.dataDir);
   const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
   const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined;
+  const hasWeb = raw.whatsappWeb === 'on';
   const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;
-  const sandbox = raw.sandbox === 'on' || (raw.sandbox === 'auto' && !hasMail && !hasCloud);
+  const sandbox = raw.sandbox === 'on' || (raw.sandbox === 'auto' && !hasMail && !hasCloud && !hasWeb);
   const mailDomain = raw.mailDomain ?? (sandbox ? SANDBOX_MAIL_DOMAIN : undefined);
 
   let mail: MailSettings | undefined;
@@ -150,6 +153,15 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     logLevel: raw.logLevel,
     workerConcurrency: raw.workerConcurrency,
     ...(replyIntake ? { replyIntake } : {}),
+    ...(hasWeb && !sandbox
+      ? {
+          whatsappWeb: {
+            chromiumPath: raw.chromiumPath,
+            ...(raw.whatsappWebPairPhone ? { pairPhoneNumber: raw.whatsappWebPairPhone.replace(/^\+/, '') } : {}),
+            inlineVideo: raw.whatsappWebInlineVideo === 'on',
+          },
+        }
+      : {}),
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };

@@ -1,4 +1,5 @@
-import { NotFoundError } from '../core/errors.js';
+import type { ChannelKind } from '../core/events.js';
+import { NotFoundError, UpstreamError } from '../core/errors.js';
 import type { BlobStore, MediaFetcher, Outbox, Store } from '../core/ports.js';
 import type { Job } from '../core/records.js';
 
@@ -6,7 +7,8 @@ export interface FetchMediaDeps {
   store: Store;
   outbox: Outbox;
   blobs: BlobStore;
-  fetcher: MediaFetcher;
+  /** The media fetcher of each configured channel. */
+  fetchers: Partial<Record<ChannelKind, MediaFetcher>>;
 }
 
 /**
@@ -17,14 +19,16 @@ export interface FetchMediaDeps {
  */
 export async function fetchMedia(deps: FetchMediaDeps, job: Job<'media.fetch'>): Promise<{ sha256: string; size: number }> {
   const { conversationId, eventId, attachmentId } = job.payload;
-  const { attachment, businessId } = await deps.store.transaction(async (tx) => {
+  const { attachment, businessId, channel } = await deps.store.read(async (tx) => {
     const attachment = await deps.store.getAttachment(tx, attachmentId);
     const conversation = await deps.store.getConversation(tx, conversationId);
     if (!attachment || !conversation) throw new NotFoundError(`attachment ${attachmentId} of conversation ${conversationId} is not in the store`);
-    return { attachment, businessId: conversation.businessId };
+    return { attachment, businessId: conversation.businessId, channel: conversation.channel };
   });
+  const fetcher = deps.fetchers[channel];
+  if (!fetcher) throw new UpstreamError(channel, `the ${channel} channel is not configured on this bridge, so its media cannot be downloaded`, 'permanent');
 
-  const { bytes } = await deps.fetcher.fetch({ waMediaId: attachment.waMediaId, businessId, announcedSha256: attachment.announcedSha256 });
+  const { bytes } = await fetcher.fetch({ waMediaId: attachment.waMediaId, businessId, announcedSha256: attachment.announcedSha256 });
   const sha256 = await deps.blobs.put(bytes);
   await deps.store.transaction(async (tx) => {
     await deps.store.setAttachmentBlob(tx, attachmentId, sha256, bytes.length);

@@ -28,6 +28,8 @@ export interface HtmlReply {
 export interface HtmlOptions {
   /** The message is a forward: keep Outlook's header container and what follows it. */
   forward?: boolean;
+  /** Render everything, cutting nothing (no container cut, signature elements kept). */
+  renderAll?: boolean;
 }
 
 /** Exchange prefixes ids with `x_` each time it re-renders a message, sometimes more than once. */
@@ -38,10 +40,10 @@ const quoteClass = /(?:^|\s)(?:gmail_quote|gmail_quote_container|gmail_attr|moz-
 
 /** Parses, cuts and renders an HTML body; see the file comment. */
 export function htmlToReplyText(html: string, options: HtmlOptions = {}): HtmlReply {
-  const document = parseDocument(html, { decodeEntities: true });
+  const document = parseDocument(html.slice(0, nestingLimitIndex(html)), { decodeEntities: true });
   let hasMarkers = false;
   let cut: Element | undefined;
-  const signatures: Element[] = [];
+  const signatures: Element[] = []; // left out of the text, like the quote
   for (const element of elementsInOrder(document)) {
     const id = element.attribs.id ?? '';
     const className = element.attribs.class ?? '';
@@ -56,9 +58,37 @@ export function htmlToReplyText(html: string, options: HtmlOptions = {}): HtmlRe
       if (!options.forward) cut = element;
     }
   }
-  for (const signature of signatures) detach(signature);
+  if (options.renderAll) return { text: renderText(document, new Set()), hasMarkers };
   if (cut !== undefined) cutFrom(cut);
-  return { text: renderText(document), hasMarkers };
+  return { text: renderText(document, new Set(signatures)), hasMarkers };
+}
+
+/**
+ * Elements nested deeper than this are not parsed: htmlparser2's open-element stack costs O(depth)
+ * per tag, so hostile nesting would take minutes. Real replies stay far below it, and the person's
+ * text comes first, so only the (deep) end of the quoted history is lost.
+ */
+export const MAX_HTML_DEPTH = 500;
+const voidElements = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+// Closed implicitly by the next sibling, so they never pile up on the parser's stack.
+const impliedEnd = new Set(['p', 'li', 'dt', 'dd', 'td', 'th', 'tr', 'option', 'optgroup', 'thead', 'tbody', 'tfoot', 'rt', 'rp']);
+
+/** Where the element depth first exceeds MAX_HTML_DEPTH (the length if never); one linear pass. */
+export function nestingLimitIndex(html: string): number {
+  let depth = 0;
+  let at = html.indexOf('<');
+  while (at >= 0) {
+    const end = html.indexOf('>', at + 1);
+    if (end < 0) break;
+    const closing = html[at + 1] === '/';
+    const name = /^[a-z][a-z0-9:-]*/iu.exec(html.slice(at + (closing ? 2 : 1), Math.min(end, at + 40)))?.[0]?.toLowerCase();
+    if (name !== undefined && !voidElements.has(name) && !impliedEnd.has(name) && html[end - 1] !== '/') {
+      depth = closing ? Math.max(0, depth - 1) : depth + 1;
+      if (depth > MAX_HTML_DEPTH) return at;
+    }
+    at = html.indexOf('<', end + 1);
+  }
+  return html.length;
 }
 
 function isOutlookContainer(element: Element, id: string): boolean {
@@ -79,12 +109,6 @@ function* elementsInOrder(root: ParentNode): Generator<Element> {
     yield node;
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }
-}
-
-function detach(node: AnyNode): void {
-  const parent = node.parent;
-  if (parent) parent.children = parent.children.filter((c) => c !== node);
-  node.parent = null;
 }
 
 /** Removes `node` and everything after it in document order. */
@@ -122,6 +146,7 @@ class TextBuilder {
   private hasContent = false;
   depth = 0;
   private readonly links: string[] = [];
+  private readonly listCounters = new Map<Element, number>();
 
   write(raw: string): void {
     const text = this.current.text === '' ? raw.replace(/^[ \t\n\r\f]+/u, '') : raw;
@@ -131,7 +156,7 @@ class TextBuilder {
     this.hasContent = true;
     if (this.current.text === '') this.current.depth = this.depth;
     this.current.text += this.current.text.endsWith(' ') && text.startsWith(' ') ? text.slice(1) : text;
-    for (let i = 0; i < this.links.length; i++) this.links[i] = (this.links[i]! + text).slice(0, 2000);
+    for (let i = 0; i < this.links.length; i++) if (this.links[i]!.length < 2000) this.links[i] += text;
   }
 
   /** Ends the current line if it has text. */
@@ -162,6 +187,15 @@ class TextBuilder {
     return this.links.pop() ?? '';
   }
 
+  /** "- " in a bulleted list, "3. " for the third item of a numbered one. */
+  listMarker(item: Element): string {
+    const list = item.parent;
+    if (!(list instanceof Element) || list.name !== 'ol') return '- ';
+    const n = (this.listCounters.get(list) ?? 0) + 1;
+    this.listCounters.set(list, n);
+    return `${n}. `;
+  }
+
   finish(): string {
     this.breakLine();
     return this.lines
@@ -175,8 +209,8 @@ class TextBuilder {
 
 type Step = { node: AnyNode; exit: false } | { node: Element; exit: true; quote: boolean; paragraph: boolean };
 
-/** Renders the document as text: blocks on their own lines, blockquotes as `> ` lines. */
-function renderText(document: ParentNode): string {
+/** Renders the document as text, leaving out `skipped`: blocks on their own lines, blockquotes as `> ` lines. */
+function renderText(document: ParentNode, skipped: ReadonlySet<Element>): string {
   const out = new TextBuilder();
   const stack: Step[] = [...document.children].reverse().map((node) => ({ node, exit: false as const }));
   while (stack.length > 0) {
@@ -190,7 +224,7 @@ function renderText(document: ParentNode): string {
       out.write(node.data.replace(/[ \t\n\r\f]+/gu, ' '));
       continue;
     }
-    if (!(node instanceof Element) || skippedElements.has(node.name)) continue;
+    if (!(node instanceof Element) || skippedElements.has(node.name) || skipped.has(node)) continue;
     if (node.name === 'pre') {
       out.breakLine();
       for (const line of textOf(node, 200_000, 100_000).split('\n')) {
@@ -236,7 +270,7 @@ function enter(out: TextBuilder, node: Element, quote: boolean, paragraph: boole
   if (paragraph) out.paragraph();
   else if (blockElements.has(node.name)) out.breakLine();
   if (quote) out.depth++;
-  if (node.name === 'li') out.write(listMarker(node));
+  if (node.name === 'li') out.write(out.listMarker(node));
   if ((node.name === 'td' || node.name === 'th') && node.prev !== null) out.write(' ');
   if (node.name === 'a') out.openLink();
 }
@@ -253,14 +287,6 @@ function leave(out: TextBuilder, node: Element, quote: boolean, paragraph: boole
   if (paragraph) out.paragraph();
   else if (blockElements.has(node.name)) out.breakLine();
   if (quote) out.depth--;
-}
-
-function listMarker(item: Element): string {
-  const list = item.parent;
-  if (!(list instanceof Element) || list.name !== 'ol') return '- ';
-  let n = 1;
-  for (let sibling = item.prev; sibling !== null && n < 10_000; sibling = sibling.prev) if (sibling instanceof Element && sibling.name === 'li') n++;
-  return `${n}. `;
 }
 
 /** The text under `root`, up to `limit` characters or `maxVisits` nodes, without recursion. */

@@ -21,8 +21,9 @@ export async function parseReplySource(bytes: Uint8Array, name: string): Promise
 }
 
 async function parseMessage(buffer: Buffer, name: string): Promise<ReplyInput> {
-  const headerEnd = buffer.indexOf('\n\n') >= 0 ? buffer.indexOf('\n\n') : buffer.indexOf('\r\n\r\n');
-  if (isBinary(buffer.subarray(0, headerEnd >= 0 ? headerEnd : 65_536))) throw notParsable(name, 'its header holds binary data');
+  const ends = [buffer.indexOf('\n\n'), buffer.indexOf('\r\n\r\n')].filter((i) => i >= 0);
+  const headerEnd = ends.length > 0 ? Math.min(...ends) : Math.min(buffer.length, 65_536);
+  if (isBinary(buffer.subarray(0, headerEnd))) throw notParsable(name, 'its header holds binary data');
   const mail = await simpleParser(buffer, {
     skipHtmlToText: true,
     skipImageLinks: true,
@@ -46,8 +47,16 @@ function decodeText(buffer: Buffer, name: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {
-    return new TextDecoder('windows-1252').decode(buffer);
+    return decodeWindows1252(buffer);
   }
+}
+
+// Windows-1252 differs from ISO-8859-1 only in 0x80-0x9F; Node's TextDecoder decodes the label
+// as ISO-8859-1, so those 32 code points are mapped here (U+FFFD for the five unassigned bytes).
+const cp1252High = '€\ufffd‚ƒ„…†‡ˆ‰Š‹Œ\ufffdŽ\ufffd\ufffd‘’“”•–—˜™š›œ\ufffdžŸ';
+
+function decodeWindows1252(buffer: Buffer): string {
+  return buffer.toString('latin1').replace(/[\u0080-\u009f]/gu, (c) => cp1252High[c.charCodeAt(0) - 0x80]!);
 }
 
 /** A NUL byte, or more than one control character in ten (tabs, line breaks and form feeds aside). */

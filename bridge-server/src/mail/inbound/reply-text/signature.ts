@@ -19,15 +19,15 @@ export function stripSignature(input: readonly string[]): string[] {
 // Name blocks are short: name, role, firm, a few contact lines.
 const MAX_NAME_BLOCK_LINES = 10;
 
-/** Trailing blanks, footers, the `-- ` block and disclaimers, until none is left. */
+/**
+ * Trailing blanks, footers, the `-- ` block and disclaimers, until none is left. The delimiter and
+ * disclaimer cuts each remove everything from their first occurrence, so the loop runs a few times
+ * at most, whatever the input.
+ */
 function stripTrailingNoise(lines: string[]): string[] {
   for (;;) {
-    while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
+    popTrailingFooters(lines);
     if (lines.length === 0) return lines;
-    if (isMobileFooterLine(lines[lines.length - 1]!.trim())) {
-      lines.pop();
-      continue;
-    }
     // RFC 3676 4.3: "-- " on a line of its own opens the signature; clients that trim trailing
     // spaces leave "--".
     const delimiter = lines.findIndex((l) => /^--\s?$/u.test(l));
@@ -42,6 +42,22 @@ function stripTrailingNoise(lines: string[]): string[] {
     }
     return lines;
   }
+}
+
+/** Pops blank lines, mobile footers and a "-Tom" sign-off from the end, in place. */
+function popTrailingFooters(lines: string[]): void {
+  while (lines.length > 0) {
+    const last = lines[lines.length - 1]!.trim();
+    // A "-Tom" sign-off stands in its own paragraph; "- Passport" at the end of a list does not.
+    const signOff = isDashedSignOff(last) && lines[lines.length - 2]?.trim() === '' && lines.some((l, i) => i < lines.length - 2 && l.trim() !== '');
+    if (last !== '' && !isMobileFooterLine(last) && !signOff) return;
+    lines.pop();
+  }
+}
+
+/** A "-Tom" or Swedish-style "/Oliver" sign-off on the last line. */
+function isDashedSignOff(line: string): boolean {
+  return /^[-/–—] ?\p{Lu}[\p{L}'’.-]{0,30}(?: \p{Lu}[\p{L}'’.-]{0,30})?$/u.test(line);
 }
 
 /**

@@ -50,8 +50,7 @@ export function cutQuotedHistory(lines: readonly string[], options: CutOptions =
     if (isQuoted(lines[i]!)) return cutAtQuote(lines, i);
     if (line.length > MAX_MARKER_LINE) continue;
     if (isForwardMarkerLine(line)) return { reply: lines.slice(0, i), forwarded: lines.slice(i) };
-    const hard = hardMarkerAt(lines, i);
-    if (hard !== undefined) {
+    if (isHardMarkerAt(lines, i)) {
       if (options.forward) return { reply: lines.slice(0, i), forwarded: lines.slice(i) };
       return { reply: dropTrailingAttribution(lines.slice(0, i)) };
     }
@@ -65,18 +64,18 @@ export function isQuoted(line: string): boolean {
 }
 
 /**
- * Where older history starts without `>` quoting: "-----Original Message-----", a header block,
- * or a line of underscores directly above a header block. Returns the number of marker lines.
+ * Whether older history starts at line `i` without `>` quoting: "-----Original Message-----", a
+ * header block, or a line of underscores directly above a header block.
  */
-function hardMarkerAt(lines: readonly string[], i: number): number | undefined {
+function isHardMarkerAt(lines: readonly string[], i: number): boolean {
   const line = lines[i]!.trim();
-  if (isOriginalMessageLine(line)) return 1;
+  if (isOriginalMessageLine(line)) return true;
   if (/^_{20,}$/u.test(line)) {
     // Outlook on the web and mobile put 32 underscores above the block; one blank line may follow.
     const next = lines[i + 1]?.trim() === '' ? i + 2 : i + 1;
-    return next < lines.length && headerBlockLength(lines, next) > 0 ? 1 : undefined;
+    return next < lines.length && headerBlockLength(lines, next) > 0;
   }
-  return headerBlockLength(lines, i) > 0 ? 1 : undefined;
+  return headerBlockLength(lines, i) > 0;
 }
 
 /**
@@ -120,7 +119,7 @@ function cutAtQuote(lines: readonly string[], q: number): CutText {
       if (answers.length > 0 && answers[answers.length - 1] !== '') answers.push('');
       continue;
     }
-    if (trimmed.length <= MAX_MARKER_LINE && hardMarkerAt(lines, j) !== undefined) break;
+    if (trimmed.length <= MAX_MARKER_LINE && isHardMarkerAt(lines, j)) break;
     const attribution = attributionLengthAt(lines, j);
     if (attribution > 0) {
       j += attribution - 1;
@@ -133,8 +132,8 @@ function cutAtQuote(lines: readonly string[], q: number): CutText {
 }
 
 /**
- * If the first non-blank line at or after `j` starts an attribution that is followed by quoted
- * lines (or the end of the text), its length in lines; else 0.
+ * If line `j` starts an attribution (up to three lines) that quoted lines or the end of the text
+ * follow, its length in lines; else 0. Inline replies quote more than once.
  */
 function attributionLengthAt(lines: readonly string[], j: number): number {
   if (!startsLikeAttribution(lines[j]!.trim())) return 0;

@@ -1,0 +1,65 @@
+import type { Router } from 'express';
+import type { CloudApiSettings } from '../config/load.js';
+import type { ChannelKind, NormalizedBatch } from '../core/events.js';
+import type { Channel, MediaFetcher } from '../core/ports.js';
+import type { Logger } from '../ops/logger.js';
+import { CloudMediaFetcher } from './cloud-api/media.js';
+import { CloudApiSender } from './cloud-api/send.js';
+import { createCloudWebhookRouter } from './cloud-api/webhook.js';
+import { JsonFileMarks } from './whatsapp-web/catch-up-marks.js';
+import { WhatsAppWebChannel } from './whatsapp-web/channel.js';
+import { createWebClient } from './whatsapp-web/client-port.js';
+import { WhatsAppWebMediaFetcher } from './whatsapp-web/media.js';
+import { WhatsAppWebSession } from './whatsapp-web/session.js';
+
+export interface ChannelSettings {
+  dataDir: string;
+  mediaMaxBytes: number;
+  templates: Array<{ name: string; language: string }>;
+  cloudApi?: CloudApiSettings;
+  whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
+}
+
+/** Every configured channel's adapters, by kind: the one map the flows look channels up in. */
+export interface Channels {
+  senders: Partial<Record<ChannelKind, Channel>>;
+  fetchers: Partial<Record<ChannelKind, MediaFetcher>>;
+  /** The Cloud API webhook, to mount at /webhooks/whatsapp. */
+  cloudWebhook?: Router;
+  whatsappWeb?: WhatsAppWebSession;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the adapters of each configured channel. Adding a channel means one block here and its
+ * own folder; nothing is discovered by scanning.
+ */
+export function buildChannels(settings: ChannelSettings, onBatch: (batch: NormalizedBatch) => Promise<void>, logger: Logger): Channels {
+  const channels: Channels = { senders: {}, fetchers: {}, stop: async () => undefined };
+  const { cloudApi, whatsappWeb } = settings;
+  if (cloudApi) {
+    channels.senders['cloud-api'] = new CloudApiSender({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, templates: settings.templates });
+    channels.fetchers['cloud-api'] = new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: settings.mediaMaxBytes, timeoutMs: 60_000 });
+    channels.cloudWebhook = createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch });
+  }
+  if (whatsappWeb) {
+    const session = new WhatsAppWebSession({
+      createClient: () =>
+        createWebClient({
+          dataDir: settings.dataDir,
+          chromiumPath: whatsappWeb.chromiumPath,
+          ...(whatsappWeb.pairPhoneNumber ? { pairPhoneNumber: whatsappWeb.pairPhoneNumber } : {}),
+        }),
+      onBatch,
+      marks: JsonFileMarks.inDataDir(settings.dataDir),
+      logger: logger.child({ component: 'whatsapp-web' }),
+      print: (text) => process.stdout.write(text),
+    });
+    channels.whatsappWeb = session;
+    channels.senders['whatsapp-web'] = new WhatsAppWebChannel({ session, inlineVideo: whatsappWeb.inlineVideo });
+    channels.fetchers['whatsapp-web'] = new WhatsAppWebMediaFetcher({ session, maxBytes: settings.mediaMaxBytes });
+    session.start();
+    channels.stop = () => session.stop();
+  }
+  return channels;
+}
