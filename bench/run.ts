@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { benchRelay } from './relay.js';
+import { benchReplyText } from './reply-text.js';
 
 /**
  * `npm run bench [-- NAME ...]`: runs the named benchmarks (all when none is named), prints a
@@ -8,6 +9,7 @@ import { benchRelay } from './relay.js';
  */
 const benchmarks: Record<string, () => Promise<object>> = {
   relay: () => benchRelay(),
+  reply_text: () => benchReplyText(),
 };
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));

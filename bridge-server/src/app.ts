@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildChannels } from './channels/registry.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
+import type { WebClient } from './channels/whatsapp-web/client-port.js';
+import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
@@ -47,6 +49,8 @@ export interface Bridge {
   replyIntakePort?: number;
   /** The IMAP reply reader, when it runs. */
   replyPoller?: ImapPoller;
+  /** The whatsapp-web.js session, when that channel is on. */
+  whatsappWeb?: WhatsAppWebSession;
   /** Stores a batch as the webhook would, and wakes the worker. */
   ingest(batch: NormalizedBatch): Promise<IngestResult>;
   /** Accepts a solicitor's reply (as the API and the email intake do), and wakes the worker. */
@@ -60,6 +64,8 @@ export interface StartOptions {
   retryMaxDelayMs?: number;
   retryBaseDelayMs?: number;
   pollMs?: number;
+  /** Tests: a double of the whatsapp-web.js client (see channels/registry.ts). */
+  createWebClient?: () => WebClient;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -159,7 +165,14 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   };
 
   const channels = buildChannels(
-    { dataDir: config.dataDir, mediaMaxBytes: config.mediaMaxBytes, templates: config.templates, ...(cloudApi ? { cloudApi } : {}), ...(config.whatsappWeb ? { whatsappWeb: config.whatsappWeb } : {}) },
+    {
+      dataDir: config.dataDir,
+      mediaMaxBytes: config.mediaMaxBytes,
+      templates: config.templates,
+      ...(cloudApi ? { cloudApi } : {}),
+      ...(config.whatsappWeb ? { whatsappWeb: config.whatsappWeb } : {}),
+      ...(options.createWebClient ? { createWebClient: options.createWebClient } : {}),
+    },
     async (batch) => void (await ingest(batch)),
     logger,
   );
@@ -242,7 +255,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     })());
 
   return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ...(intake ? { replyIntakePort: intake.port } : {}),
-    ...(replyPoller ? { replyPoller } : {}), ingest, reply, stop };
+    ...(replyPoller ? { replyPoller } : {}),
+    ...(channels.whatsappWeb ? { whatsappWeb: channels.whatsappWeb } : {}), ingest, reply, stop };
 }
 
 /** Counts each webhook delivery by how it was answered, once the answer is sent. */

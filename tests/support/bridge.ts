@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
+import { startBridge, type Bridge, type StartOptions } from '../../bridge-server/src/app.js';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
@@ -27,7 +27,14 @@ export interface BridgeWorld {
  * A bridge in this process, configured like a real deployment (not the sandbox): SMTP to the given
  * server, the Cloud API pointing at a simulator whose webhooks go to this bridge.
  */
-export async function startBridgeWorld(options: { smtpUrl: string; mailbox: string; dataDir?: string; env?: Record<string, string>; retryMaxDelayMs?: number }): Promise<BridgeWorld> {
+export async function startBridgeWorld(options: {
+  smtpUrl: string;
+  mailbox: string;
+  dataDir?: string;
+  env?: Record<string, string>;
+  retryMaxDelayMs?: number;
+  createWebClient?: StartOptions['createWebClient'];
+}): Promise<BridgeWorld> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wab-data-')));
   const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken });
   const env: Record<string, string> = {
@@ -48,6 +55,7 @@ export async function startBridgeWorld(options: { smtpUrl: string; mailbox: stri
     retryBaseDelayMs: 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
     pollMs: 200,
+    ...(options.createWebClient ? { createWebClient: options.createWebClient } : {}),
   });
   simulator.webhookUrl = `${bridge.url}/webhooks/whatsapp`;
   return {

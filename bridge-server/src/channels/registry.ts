@@ -8,7 +8,7 @@ import { CloudApiSender } from './cloud-api/send.js';
 import { createCloudWebhookRouter } from './cloud-api/webhook.js';
 import { JsonFileMarks } from './whatsapp-web/catch-up-marks.js';
 import { WhatsAppWebChannel } from './whatsapp-web/channel.js';
-import { createWebClient } from './whatsapp-web/client-port.js';
+import { createWebClient, type WebClient } from './whatsapp-web/client-port.js';
 import { WhatsAppWebMediaFetcher } from './whatsapp-web/media.js';
 import { WhatsAppWebSession } from './whatsapp-web/session.js';
 
@@ -18,6 +18,11 @@ export interface ChannelSettings {
   templates: Array<{ name: string; language: string }>;
   cloudApi?: CloudApiSettings;
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
+  /**
+   * Replaces the real whatsapp-web.js client (a browser session with WhatsApp's servers, which no
+   * test can reach) with a double that follows the library's documented contract.
+   */
+  createWebClient?: () => WebClient;
 }
 
 /** Every configured channel's adapters, by kind: the one map the flows look channels up in. */
@@ -44,12 +49,13 @@ export function buildChannels(settings: ChannelSettings, onBatch: (batch: Normal
   }
   if (whatsappWeb) {
     const session = new WhatsAppWebSession({
-      createClient: () =>
+      createClient: settings.createWebClient ??
+        (() =>
         createWebClient({
           dataDir: settings.dataDir,
           chromiumPath: whatsappWeb.chromiumPath,
           ...(whatsappWeb.pairPhoneNumber ? { pairPhoneNumber: whatsappWeb.pairPhoneNumber } : {}),
-        }),
+        })),
       onBatch,
       marks: JsonFileMarks.inDataDir(settings.dataDir),
       logger: logger.child({ component: 'whatsapp-web' }),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startBridge } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { runCommand } from './run.js';
 
@@ -11,6 +10,8 @@ export function registerServe(program: Command): void {
     .action((options: { config?: string }) =>
       runCommand(async () => {
         const config = loadConfig(process.env, options.config ?? process.env.WA_BRIDGE_CONFIG);
+        // Loaded on use: the whole server is a lot to load for the small commands beside it.
+        const { startBridge } = await import('../app.js');
         const bridge = await startBridge(config);
         if (bridge.sandbox) {
           const open = bridge.url.replace('127.0.0.1', 'localhost');

@@ -1,8 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runSimulatorCommand } from '../channels/simulator/command.js';
-import { startSimulator } from '../channels/simulator/server.js';
 import { BadInputError } from '../core/errors.js';
 import { runCommand } from './run.js';
 
@@ -27,6 +25,7 @@ export function registerSimulate(program: Command): void {
     .option('--access-token <token>', 'the only bearer token accepted (generated if absent)')
     .action((options: { port: number; host: string; webhookUrl?: string; appSecret?: string; accessToken?: string }) =>
       runCommand(async () => {
+        const { runSimulatorCommand } = await import('../channels/simulator/command.js');
         const simulator = await runSimulatorCommand(options);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
@@ -51,6 +50,7 @@ export function registerSimulate(program: Command): void {
         if (!options.text && !options.file) throw new BadInputError('bad_usage', 'give --text or --file (or both)');
         const from = options.from.replace(/^\+/, '');
         if (!/^\d{8,15}$/.test(from)) throw new BadInputError('bad_usage', '--from must be a phone number of 8 to 15 digits');
+        const { startSimulator } = await import('../channels/simulator/server.js');
         const simulator = await startSimulator({ appSecret: options.appSecret, accessToken: options.accessToken, webhookUrl: options.webhookUrl });
         try {
           const sender = { from, name: options.name };

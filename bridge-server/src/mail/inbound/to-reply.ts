@@ -2,7 +2,7 @@ import type { AddressObject, ParsedMail } from 'mailparser';
 import type { InboundEmailReply } from '../../core/email-reply.js';
 import { safeFileName } from '../../core/file-name.js';
 
-export type ReplyTextExtractor = (body: { text?: string; html?: string }) => string;
+export type ReplyTextExtractor = (body: { text?: string; html?: string; subject?: string }) => string;
 
 const bracketless = (id: string | undefined | null): string | null => (id ? id.trim().replace(/^<|>$/g, '') : null);
 
@@ -43,7 +43,7 @@ export function toInboundReply(mail: ParsedMail, envelope: { from: string; to: s
     isAutoReplyByHeaders: mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond') || (headerText(mail, 'x-auto-response-suppress') === 'all' && /^(automatic reply|auto:|out of office)/i.test(mail.subject ?? '')),
     isReport: contentType.includes('multipart/report'),
     hasBridgeHeaders: mail.headers.has('x-whatsapp-message-id') || mail.headers.has('x-whatsapp-event'),
-    text: extract({ ...(mail.text ? { text: mail.text } : {}), ...(html ? { html } : {}) }),
+    text: extract({ ...(mail.text ? { text: mail.text } : {}), ...(html ? { html } : {}), ...(mail.subject ? { subject: mail.subject } : {}) }),
     attachments: mail.attachments
       .filter((a) => !(a.related || (a.contentDisposition === 'inline' && a.cid && html?.includes(`cid:${a.cid}`))))
       .map((a, i) => ({ fileName: safeFileName(a.filename ?? '', `attachment-${i + 1}`), mimeType: a.contentType || 'application/octet-stream', bytes: a.content })),
