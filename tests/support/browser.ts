@@ -2,7 +2,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 /**
  * Headless Chromium for end-to-end tests: the system's Debian build (or WA_BRIDGE_CHROMIUM),
- * never a downloaded one, with the flags PLATFORM.md section 5 settled on. The background
+ * never a downloaded one, with flags that suit a root user in a container. The background
  * networking switches keep the browser from calling anything but the page under test.
  */
 export function launchChromium(): Promise<Browser> {

@@ -9,7 +9,7 @@ import { runCommand } from './run.js';
 export const MAX_REPLY_FILE_BYTES = 25 * 1024 * 1024;
 
 /**
- * `wa-bridge reply-text FILE` (a contract other tools rely on, see DESIGN.md): prints only the text
+ * `wa-bridge reply-text FILE` (a fixed contract other tools rely on): prints only the text
  * the person wrote in a reply (.eml, or a .txt body), then one newline; a reply with no text of its
  * own prints just the newline. Exit 0; exit 2 with one `wa-bridge: …` line for a file that is
  * missing, unreadable, over 25 MiB, or not a message or text.

@@ -14,7 +14,7 @@ import { renderReaction } from './render/reaction.js';
 import { chatGuid, eventMailId, references, rootMailId, threadIndex } from './threading.js';
 
 /**
- * One relayed mail, built from stored facts only (DESIGN.md "Email mapping"): the same input
+ * One relayed mail, built from stored facts only: the same input
  * always gives the same OutgoingMail, so a retried relay job composes byte-identical MIME.
  */
 

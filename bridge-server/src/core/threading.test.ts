@@ -100,7 +100,7 @@ describe('makeSubject', () => {
   });
 });
 
-describe('Thread-Index (PROTOCOLS.md 1.5 worked example)', () => {
+describe('Thread-Index (MS-OXOMSG 2.2.1.3, worked example)', () => {
   const guid = Buffer.from('11d1c28abce67c8a680659171643c6ae', 'hex');
   const t0 = Date.parse('2024-01-31T13:45:02Z');
 

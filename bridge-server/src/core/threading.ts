@@ -5,7 +5,7 @@ import { formatPhone } from '@wa-bridge/shared/phone';
 
 /**
  * The threading rules: Message-IDs, subject, Thread-Index and References, each a pure function
- * of stored facts, so a retry derives exactly the same headers (reference/PROTOCOLS.md 1.1-1.8).
+ * of stored facts, so a retry derives exactly the same headers (RFC 5322 3.6.4, RFC 5256, MS-OXOMSG 2.2.1).
  */
 
 // Versioned so the scheme can change later without colliding with ids already in mailboxes.
@@ -25,7 +25,7 @@ const hashToken = (input: string): string => base32(sha256(input)).slice(0, 26);
 /**
  * The Message-ID (without angle brackets) of the mail for one WhatsApp event. A plain message
  * hashes tenant, channel and WhatsApp id only; any other kind, or a version key, is appended,
- * because mail stores drop a second mail with a known Message-ID (PROTOCOLS.md 1.7) and an
+ * because mail stores drop a second mail with a known Message-ID (Exchange and Mimecast de-duplicate on Message-ID) and an
  * edit, deletion or reaction must never vanish as a "duplicate" of the message it concerns.
  */
 export function eventMailId(tenant: string, channel: string, waMessageId: string, kind: EventKind, versionKey: string, domain: string): string {
@@ -55,7 +55,7 @@ const idLimit = 64;
 /**
  * The thread's subject, e.g. `WhatsApp · Jane Smith (+44 7700 900123) [WA i5y2nb]`. It always
  * starts with "WhatsApp ·", never with a 1-3 letter word and a colon, which Outlook would strip as
- * a reply prefix and so split the conversation (PROTOCOLS.md 1.4). Call it once per chat and
+ * a reply prefix and so split the conversation (MS-OXOMSG 2.2.1.2). Call it once per chat and
  * store the result: the subject must stay byte-identical for the life of the chat.
  */
 export function makeSubject(parts: SubjectParts): string {
@@ -85,7 +85,7 @@ function toFiletime(timeMs: number): bigint {
 
 /**
  * The 22-byte header block, classic layout (MS-OXOMSG 2.2.1.3): bytes 0-5 are FILETIME >> 16
- * big-endian (what desktop Outlook writes; PROTOCOLS.md 1.5), then the 16-byte GUID.
+ * big-endian (what desktop Outlook writes; MS-OXOMSG 2.2.1.3), then the 16-byte GUID.
  */
 export function threadIndexHeader(guid16: Uint8Array, rootTimeMs: number): Buffer {
   if (guid16.length !== 16) throw new RangeError(`a conversation GUID has 16 bytes, got ${guid16.length}`);
@@ -121,7 +121,7 @@ const minBigint = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 /**
  * The Thread-Index value with an explicit random byte: the header block alone, or the header plus
  * exactly one child block. Every mail of a chat is a child of the root rather than of the
- * previous mail, so the header stays 27 bytes however long the chat (PROTOCOLS.md 1.5 design note).
+ * previous mail, so the header stays 27 bytes however long the chat (MS-OXOMSG 2.2.1.3).
  */
 export function encodeThreadIndex(guid16: Uint8Array, rootTimeMs: number, child: { timeMs: number; randomByte: number } | null): string {
   const header = threadIndexHeader(guid16, rootTimeMs);
@@ -147,7 +147,7 @@ const referencesLimit = 20;
  * The References list (ids without angle brackets): the root first, then at most the last 20
  * earlier mails, the parent last, each id once. RFC 5322 3.6.4 asks for the parent's References
  * plus the parent; trimming the middle keeps root and parent, which is all JWZ threading, IMAP
- * THREAD=REFERENCES and Gmail need (PROTOCOLS.md 1.1), and keeps the header short.
+ * THREAD=REFERENCES and Gmail need (RFC 5322 3.6.4), and keeps the header short.
  */
 export function references(rootId: string, previousIds: readonly string[]): string[] {
   const seen = new Set<string>([rootId]);

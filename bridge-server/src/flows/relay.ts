@@ -19,7 +19,7 @@ export interface RelayDeps {
   replySecret: Uint8Array;
 }
 
-/** How many earlier mails a References header names besides the root (PROTOCOLS 1.1). */
+/** How many earlier mails a References header names besides the root (RFC 5322 3.6.4). */
 const REFERENCES_DEPTH = 20;
 
 export interface RelayOutcome {

@@ -27,7 +27,7 @@ const mediaInfoSchema = z.looseObject({
 });
 
 /**
- * Downloads Cloud API media in the two documented steps (PROTOCOLS.md 3.4): look the media id up
+ * Downloads Cloud API media in the two documented steps (Meta Media reference): look the media id up
  * for a short-lived URL, then GET that URL with the same bearer token, streaming under a size cap
  * and checking the bytes against every SHA-256 announced (webhook and lookup; hex or base64).
  * Called by the media.fetch job, never during a webhook request.

@@ -2,7 +2,7 @@ import type { Content, MediaRef, MediaType, SharedContact } from '../../core/eve
 import type { CloudContactCard, CloudEditedMessage, CloudMedia, CloudMessage } from './payload.js';
 
 /**
- * Maps the type object of one Cloud API message to our Content (PROTOCOLS.md 3.2, one case per
+ * Maps the type object of one Cloud API message to our Content (Meta messages webhook reference, one case per
  * documented type). Pure. Anything we do not know, or that WhatsApp itself could not deliver,
  * becomes `unsupported` content naming the original type; the event keeps the raw JSON.
  */
@@ -37,7 +37,7 @@ export function toContent(message: CloudMessage | CloudEditedMessage): Content {
         body: system.body ?? '',
         systemType: system.type,
         newWaId: nonEmpty(system.wa_id) ?? nonEmpty(system.new_wa_id),
-        // The BSUID doc names previous_user_id on identity-change events (PROTOCOLS.md 3.2, verify).
+        // The BSUID doc names previous_user_id on identity-change events (unverified).
         previousUserId: nonEmpty(system.previous_user_id),
       };
     }

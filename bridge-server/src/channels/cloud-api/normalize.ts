@@ -5,7 +5,7 @@ import { nonEmpty, toContent } from './normalize-content.js';
 import { formatPath, type CloudContact, type CloudMessage, type CloudStatus, type CloudValue, type CloudWebhookPayload } from './payload.js';
 
 /**
- * Cloud API webhook -> NormalizedBatch (STYLE.md 4 step 2). Pure: no I/O, no clock, no logging.
+ * Cloud API webhook -> NormalizedBatch. Pure: no I/O, no clock, no logging.
  * Every event it returns has passed `inboundEventSchema` / `statusEventSchema`; an item that cannot
  * become a valid event throws BadInputError `bad_payload` naming where it sits in the payload, so
  * the webhook answers 400 and nothing of the delivery is stored.
@@ -46,7 +46,7 @@ function toInboundEvent(message: CloudMessage, value: CloudValue): InboundCandid
     raw: { message, contact, metadata: value.metadata },
   };
   // Meta's reaction reference shows the add and the removal of a reaction under one message id,
-  // and DESIGN.md keys reactions, edits and deletions by time too, so their version is the time.
+  // and Message-IDs key reactions, edits and deletions by time too, so their version is the time.
   const versioned = { ...base, versionKey: message.timestamp };
   switch (message.type) {
     case 'reaction': {
@@ -100,7 +100,7 @@ const documentedStatuses: ReadonlySet<string> = new Set<StatusEvent['status']>([
 const isDocumentedStatus = (status: string): status is StatusEvent['status'] => documentedStatuses.has(status);
 
 /**
- * `deleted` and `warning` belonged to the retired On-Premises API (PROTOCOLS.md 3.3); a status we do
+ * `deleted` and `warning` belonged to the retired On-Premises API (Meta status webhook reference); a status we do
  * not know says nothing about delivery, so it is skipped rather than failing the whole delivery.
  */
 function toStatusEvent(status: CloudStatus, value: CloudValue): StatusCandidate | undefined {

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { BadInputError, type FieldIssue } from '../../core/errors.js';
 
 /**
- * Zod schemas of the Cloud API `messages` webhook (PROTOCOLS.md 3.1-3.3; Meta "messages webhook
+ * Zod schemas of the Cloud API `messages` webhook (Meta webhooks reference; Meta "messages webhook
  * reference"). Every object is loose: Meta adds fields without notice, and an unknown field must
  * never turn a delivery into a 400 that Meta then retries for days. What normalize.ts relies on
  * (ids, digit timestamps, the type object of a known type) is checked strictly, with paths.
  */
 
-/** Meta sends unix seconds as a string of digits (PROTOCOLS.md 3.7 pitfalls: parse it as a string). */
+/** Meta sends unix seconds as a string of digits (keep it a string). */
 const unixSeconds = z.string().regex(/^\d{1,12}$/, 'expected unix seconds as a string of digits');
 const waId = z.string().max(64);
 const bsuid = z.string().max(256);
@@ -115,7 +115,7 @@ const requireTypeObject = (message: { type: string } & Record<string, unknown>, 
   }
 };
 
-/** The new content inside an `edit` (Coexistence numbers only, PROTOCOLS.md 3.2). */
+/** The new content inside an `edit` (Coexistence numbers only, Meta messages webhook reference). */
 const editedMessageSchema = z
   .looseObject({
     type: z.string().min(1).max(64),
@@ -157,7 +157,7 @@ export type CloudContact = z.infer<typeof cloudContactSchema>;
 
 export const cloudStatusSchema = z.looseObject({
   id: z.string().min(1).max(256),
-  /** Any string here; normalize.ts keeps the four the Cloud API documents (PROTOCOLS.md 3.3). */
+  /** Any string here; normalize.ts keeps the four the Cloud API documents (Meta status webhook reference). */
   status: z.string().min(1).max(64),
   timestamp: unixSeconds,
   recipient_id: z.string().max(256).optional(),
@@ -179,7 +179,7 @@ export const cloudValueSchema = z.looseObject({
 export type CloudValue = z.infer<typeof cloudValueSchema>;
 
 /**
- * One change. Only `field: "messages"` carries inbound messages and statuses (PROTOCOLS.md 3.1);
+ * One change. Only `field: "messages"` carries inbound messages and statuses (Meta webhooks reference);
  * other fields (template updates, username decisions, ...) have other shapes and are not ours to
  * validate, so their value is dropped here and normalize.ts skips them.
  */

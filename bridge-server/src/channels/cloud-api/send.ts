@@ -15,11 +15,11 @@ interface GraphError {
   error?: { code?: number; message?: string; error_data?: { details?: string } };
 }
 
-/** Cloud API error 131047: more than 24 hours since the customer last wrote (PROTOCOLS 3.6). */
+/** Cloud API error 131047: more than 24 hours since the customer last wrote (Meta error codes). */
 const REENGAGEMENT_REQUIRED = 131047;
 
 /**
- * Sends through the Cloud API (PROTOCOLS 3.5): `POST /{version}/{phone-number-id}/messages`;
+ * Sends through the Cloud API (Meta Messages reference): `POST /{version}/{phone-number-id}/messages`;
  * files are uploaded first with `POST /{version}/{phone-number-id}/media` so no link to the file
  * is ever exposed. `biz_opaque_callback_data` carries the reply's id back on statuses.
  */

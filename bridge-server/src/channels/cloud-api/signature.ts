@@ -4,7 +4,7 @@ export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'mismatch';
 
 /**
  * Checks `X-Hub-Signature-256: sha256=<hex>` against HMAC-SHA256(App Secret, body) over the exact
- * bytes received (PROTOCOLS.md 3.1). Meta signs the escaped-unicode JSON it sent, so this must run
+ * bytes received (Meta webhooks reference). Meta signs the escaped-unicode JSON it sent, so this must run
  * on the raw body before any parsing; the digests are compared in constant time.
  */
 export function checkSignature(appSecret: string, body: Uint8Array, header: string | undefined): SignatureCheck {

@@ -21,11 +21,11 @@ export interface CloudWebhookOptions {
   maxBodyBytes?: number;
 }
 
-/** Meta documents payloads of up to 3 MB (PROTOCOLS.md 3.1); a margin so a full one is never cut. */
+/** Meta documents payloads of up to 3 MB (Meta webhooks reference); a margin so a full one is never cut. */
 export const defaultWebhookBodyLimit = 4 * 1024 * 1024;
 
 /**
- * The Cloud API webhook, mounted by the app at `/webhooks/whatsapp` (STYLE.md 4 steps 1 and 4).
+ * The Cloud API webhook, mounted by the app at `/webhooks/whatsapp`.
  * GET answers the verify-token handshake. POST reads the raw body, checks its signature before
  * anything else, validates and normalizes it, hands it to `onBatch`, and answers 200 only once that
  * resolves. 4xx answers are problem documents that never quote secrets or message text.
@@ -64,7 +64,7 @@ export function createCloudWebhookRouter(options: CloudWebhookOptions): Router {
         throw error;
       }
 
-      // Meta retries any non-2xx for days, so answer 200 only after the commit (STYLE.md 4 step 4).
+      // Meta retries any non-2xx for days, so answer 200 only after the commit.
       await options.onBatch(batch);
       res.status(200).json({});
     },
@@ -72,7 +72,7 @@ export function createCloudWebhookRouter(options: CloudWebhookOptions): Router {
   return router;
 }
 
-/** Hub verification (PROTOCOLS.md 3.1): echo the challenge only for `subscribe` with our token. */
+/** Hub verification (Meta webhooks reference): echo the challenge only for `subscribe` with our token. */
 function answerVerification(req: Request, res: Response, verifyToken: string): void {
   // Read the query ourselves: the app's query-parser setting must not decide how `hub.mode` parses.
   const params = new URL(req.originalUrl, 'http://webhook.invalid').searchParams;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Builders for Cloud API `messages` webhooks as Meta documents them (PROTOCOLS.md 3.1-3.3 and 3.7;
+ * Builders for Cloud API `messages` webhooks as Meta documents them (Meta "messages webhook reference";
  * Meta "messages webhook reference" pages). Part of the simulator, a test double of a service no
  * test can reach: the shapes follow the reference, the ids are made up.
  */
@@ -59,7 +59,7 @@ export type InboundContent =
   | { type: 'reaction'; messageId: string; emoji?: string }
   | { type: 'unsupported'; unsupportedType: string }
   | { type: 'system'; body: string; systemType: string; newWaId?: string; newUserId?: string; previousUserId?: string }
-  /** Coexistence numbers only (PROTOCOLS.md 3.2). */
+  /** Coexistence numbers only (Meta messages webhook reference). */
   | { type: 'edit'; originalMessageId: string; body: string }
   | { type: 'revoke'; originalMessageId: string };
 
@@ -112,7 +112,7 @@ export interface StatusInput {
   errors?: Array<{ code: number; title: string; details?: string }>;
 }
 
-/** A status webhook for a message the firm sent (PROTOCOLS.md 3.3; example 3.7 c). */
+/** A status webhook for a message the firm sent (Meta status webhook reference). */
 export function statusUpdate(input: StatusInput, business: SimulatedBusiness = defaultSimulatedBusiness): WebhookEnvelope {
   const status: Record<string, unknown> = {
     id: input.id,
@@ -138,7 +138,7 @@ export function statusUpdate(input: StatusInput, business: SimulatedBusiness = d
 }
 
 /**
- * Merges envelopes into one delivery the way Meta batches them (PROTOCOLS.md 3.1): entries of one
+ * Merges envelopes into one delivery the way Meta batches them (Meta webhooks reference): entries of one
  * WABA share an entry, and `messages` changes of one phone number share a value, with their
  * contacts, messages and statuses arrays concatenated.
  */

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 
 /**
  * Serializes a webhook the way Meta's senders do: non-ASCII as \uXXXX escapes (astral characters
- * as surrogate pairs) and "/" as "\/". PROTOCOLS.md 3.1: Meta signs that escaped JSON, which is why
+ * as surrogate pairs) and "/" as "\/". Meta signs that escaped JSON, which is why
  * a receiver that re-serializes the parsed body gets a different digest; the simulator keeps that
  * property so tests can prove the bridge signs nothing but the bytes it received.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The request shape of `POST /{version}/{phone-number-id}/messages` as documented (PROTOCOLS.md 3.5;
+ * The request shape of `POST /{version}/{phone-number-id}/messages` as documented (Meta Messages reference;
  * Meta "Messages" reference): enough to catch what a client gets wrong, loose about everything
  * else, because the simulator is a test double and not a second implementation of WhatsApp.
  */

@@ -105,7 +105,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     res.type('text/plain').send(`${simulatorLabel}.\nGraph endpoints: GET /{version}/{media-id}, POST /{version}/{phone-number-id}/messages, POST /{version}/{phone-number-id}/media.\n`);
   });
 
-  // Step 2 of the media download (PROTOCOLS.md 3.4): same bearer header as the lookup.
+  // Step 2 of the media download (Meta Media reference): same bearer header as the lookup.
   app.get('/whatsapp_business/attachments/', bearer, (req, res) => {
     if (faults.downloads.count > 0) {
       faults.downloads.count -= 1;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /**
- * Per-chat high-water marks for the catch-up after a reconnect (PROTOCOLS.md 4.5, issue #589:
+ * Per-chat high-water marks for the catch-up after a reconnect (whatsapp-web.js issue #589:
  * messages that arrive while the bridge is offline never emit message_create). A mark is the
  * WhatsApp time (ms) up to which everything of the chat has been handed to ingest; it only
  * moves forward, and only after ingest resolved. Marks are kept per linked number, so linking

@@ -6,7 +6,7 @@ import { describeError, type WebLogger } from './log-port.js';
 import { normalizeAck, normalizeEdit, normalizeMessage, normalizeReaction } from './normalize.js';
 
 /**
- * The catch-up after every `ready` (PROTOCOLS.md 4.5, issue #589): what arrived while the bridge
+ * The catch-up after every `ready` (whatsapp-web.js issue #589): what arrived while the bridge
  * was offline never emits message_create, so each chat's recent messages are fetched back to its
  * high-water mark and handed to ingest like live events. Ingest skips what it already stored (the
  * ids repeat), so fetching a little too much is harmless and fetching too little is not: the

@@ -10,7 +10,7 @@ export interface WhatsAppWebChannelOptions {
   createMedia?: (mimeType: string, base64: string, fileName: string | null, size: number | null) => WebMedia;
   /**
    * Send videos as videos rather than as documents. Only with Google Chrome as the browser:
-   * WhatsApp Web needs its codecs to send video (PROTOCOLS.md 4). Default false.
+   * WhatsApp Web needs its codecs to send video (whatsapp-web.js docs). Default false.
    */
   inlineVideo?: boolean;
   /** How long one send may take before it counts as a transient failure; default 60 s. */
@@ -23,9 +23,9 @@ const inlineImages = new Set(['image/jpeg', 'image/png']);
 const inlineVideos = new Set(['video/mp4', 'video/3gpp']);
 
 /**
- * Sends the firm's replies through the linked phone's WhatsApp Web session (PROTOCOLS.md 4.4).
+ * Sends the firm's replies through the linked phone's WhatsApp Web session (whatsapp-web.js docs).
  * whatsapp-web.js is unofficial and WhatsApp may ban a number that uses it: the Cloud API is the
- * channel firms should prefer (DESIGN.md "Channels").
+ * channel firms should prefer.
  */
 export class WhatsAppWebChannel implements Channel {
   readonly kind = 'whatsapp-web' as const;

@@ -1,7 +1,7 @@
 /**
  * One chain of work per chat: live events and the catch-up of a chat run one after another, in
- * the order they were queued, so a chat's events reach ingest in WhatsApp's order (PROTOCOLS.md
- * 4.5: async handlers otherwise interleave and duplicate). Different chats run side by side.
+ * the order they were queued, so a chat's events reach ingest in WhatsApp's order
+ * (whatsapp-web.js issue #1898: async handlers otherwise interleave and duplicate). Different chats run side by side.
  */
 export class ChatQueues {
   private readonly tails = new Map<string, Promise<void>>();

@@ -4,7 +4,7 @@ import type WAWebJS from 'whatsapp-web.js';
 
 /**
  * The part of a whatsapp-web.js 1.34 `Client` this adapter uses, typed from the library's
- * documented shapes (index.d.ts, src/structures/*.js; PROTOCOLS.md 4). The real Client is passed
+ * documented shapes (index.d.ts, src/structures/*.js). The real Client is passed
  * as it is; the check at the bottom of this file makes the compiler prove it fits. Tests pass a
  * double that follows the same contract.
  */
@@ -14,7 +14,7 @@ export interface WebMessageKey {
   fromMe: boolean;
   remote: string | { _serialized: string };
   id: string;
-  /** `{fromMe}_{remote}_{id}` (+ `_{participant}` in groups): the idempotency key (PROTOCOLS.md 4.3). */
+  /** `{fromMe}_{remote}_{id}` (+ `_{participant}` in groups): the idempotency key (whatsapp-web.js docs). */
   _serialized: string;
 }
 
@@ -73,7 +73,7 @@ export interface WebMessage {
   protocolMessageKey?: WebMessageKey;
   /** WhatsApp Web's own serialized model (mimetype, filename, filehash, notifyName, ...). */
   rawData?: object;
-  /** Resolves undefined (or null) when the media cannot be resolved any more (PROTOCOLS.md 4.5). */
+  /** Resolves undefined (or null) when the media cannot be resolved any more (whatsapp-web.js known issues). */
   downloadMedia(): Promise<WebMedia | null | undefined>;
   getQuotedMessage(): Promise<WebMessage | null | undefined>;
   getReactions?(): Promise<Array<{ id: string; senders: WebReaction[] }> | undefined>;
@@ -158,7 +158,7 @@ export interface WebClientOptions {
   pairPhoneNumber?: string;
 }
 
-/** Flags for Chromium in a container (PROTOCOLS.md 4.5, PLATFORM.md 5). */
+/** Flags for Chromium in a container (whatsapp-web.js troubleshooting). */
 export const chromiumArgs = [
   '--no-sandbox',
   '--disable-setuid-sandbox',

@@ -1,7 +1,7 @@
 import type { WebMessage, WebMessageKey } from './client-port.js';
 
 /**
- * WhatsApp ids (JIDs) as whatsapp-web.js writes them (PROTOCOLS.md 4.3): `<digits>@c.us` a
+ * WhatsApp ids (JIDs) as whatsapp-web.js writes them (whatsapp-web.js docs): `<digits>@c.us` a
  * person by phone number, `<opaque>@lid` a person by linked (privacy) identity, `<id>@g.us` a
  * group, `status@broadcast` status updates, `<id>@broadcast` broadcast lists, `<id>@newsletter`
  * channels. Pure helpers; the only place that knows these spellings.

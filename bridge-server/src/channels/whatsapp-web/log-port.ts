@@ -1,7 +1,7 @@
 /**
  * The logger the session needs: pino's Logger fits it (app.ts passes a child logger with
  * `component: 'whatsapp-web'`). Fields carry ids and states only, never message content, names
- * or the QR string (STYLE.md 8).
+ * or the QR string.
  */
 export interface WebLogger {
   debug(fields: object, message: string): void;

@@ -30,7 +30,7 @@ export class WhatsAppWebMediaFetcher implements MediaFetcher {
   /**
    * Throws UpstreamError('whatsapp-web'): transient when the session is not connected, the page
    * failed or the download hung; permanent when WhatsApp Web no longer has the message or its
-   * media (expired, REUPLOADING, deleted: downloadMedia() resolves undefined, PROTOCOLS.md 4.5),
+   * media (expired, REUPLOADING, deleted: downloadMedia() resolves undefined, whatsapp-web.js known issues),
    * the session is linked to another number, or the media is over the size cap. Throws
    * BadInputError `media_hash_mismatch` when the bytes do not match the SHA-256 WhatsApp announced.
    */

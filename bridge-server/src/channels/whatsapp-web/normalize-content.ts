@@ -4,7 +4,7 @@ import type { WebLocation, WebMessage } from './client-port.js';
 import { parseVCards } from './vcard-parse.js';
 
 /**
- * Maps one whatsapp-web.js Message to our Content (PROTOCOLS.md 4.3, one case per type we relay).
+ * Maps one whatsapp-web.js Message to our Content (whatsapp-web.js docs, one case per type we relay).
  * Pure. `undefined` means "not a chat event": notifications, protocol messages and undecrypted
  * placeholders that the library or WhatsApp itself reports as separate events.
  */
@@ -32,7 +32,7 @@ export function rawModelOf(message: Pick<WebMessage, 'rawData'>): RawModel {
 /**
  * Types that are not messages someone wrote: group and security notifications, call and protocol
  * records, reactions (their own event), album containers (each picture arrives as its own
- * message), and `ciphertext`, which emits message_create again once decrypted (PROTOCOLS.md 4.2).
+ * message), and `ciphertext`, which emits message_create again once decrypted (whatsapp-web.js docs).
  */
 const notChatEvents: ReadonlySet<string> = new Set([
   'ciphertext',

@@ -6,12 +6,12 @@ import { chatIdOf, chatKindOf, isClientChat, phoneDigitsOf, reactionChatIdOf } f
 import { isChatEventType, rawModelOf, toContent } from './normalize-content.js';
 
 /**
- * whatsapp-web.js callbacks -> InboundEvent / StatusEvent (STYLE.md 4). Pure: no I/O, no clock,
+ * whatsapp-web.js callbacks -> InboundEvent / StatusEvent. Pure: no I/O, no clock,
  * no logging; what needs the browser (the lid -> phone lookup, the quoted message's id, the
  * chat's name) the session looks up first and passes in the context. Every event returned has
  * passed the core schemas; one that cannot throws BadInputError `bad_message`.
  *
- * Identity (DESIGN.md "Email mapping"): the chat is keyed on the phone JID. A `@lid` chat is
+ * Identity: the chat is keyed on the phone JID. A `@lid` chat is
  * mapped to its phone number when the session knows it; otherwise the lid JID itself becomes the
  * userId (`<opaque>@lid`: chat keys allow `@`, not `:`), never a waId. A group is one
  * conversation whose client is the group (`userId` `<id>@g.us`), with the writer of each message
@@ -95,7 +95,7 @@ export function normalizeEdit(message: WebMessage, edit: { newBody: string; prev
 /**
  * message_revoke_everyone(after, before?) -> a `deletion` event naming the original message:
  * `after.protocolMessageKey` identifies it, `before` (best effort, may be missing) is the
- * original itself (PROTOCOLS.md 4.2). The archived original stays; this only records the act.
+ * original itself (whatsapp-web.js docs). The archived original stays; this only records the act.
  */
 export function normalizeRevoke(after: WebMessage, before: WebMessage | null | undefined, context: NormalizeContext): InboundEvent | undefined {
   if (!isClientMessage(after)) return undefined;

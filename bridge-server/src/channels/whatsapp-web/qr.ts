@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 
 /**
- * Renders the linking QR code WhatsApp Web shows (the `qr` event's string, PROTOCOLS.md 4.1).
+ * Renders the linking QR code WhatsApp Web shows (the `qr` event's string, whatsapp-web.js docs).
  * Pure apart from CPU: no I/O. The string is a secret while it is valid (anyone who scans it
  * links their phone as this bridge), so callers show it only to an admin and never log it.
  */

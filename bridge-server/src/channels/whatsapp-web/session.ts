@@ -49,7 +49,7 @@ export interface WhatsAppWebSessionOptions {
   /** Reconnect delay: `initialDelayMs` doubling up to `maxDelayMs`, with jitter. Defaults 1 s and 5 min. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   catchUp?: Partial<CatchUpOptions>;
-  /** Restart when neither a QR code nor `ready` came this long after starting (PROTOCOLS.md 4.5). Default 5 min. */
+  /** Restart when neither a QR code nor `ready` came this long after starting (whatsapp-web.js known issues). Default 5 min. */
   startTimeoutMs?: number;
   /** How long stop() waits for in-flight deliveries and for the browser to close. Default 15 s. */
   stopTimeoutMs?: number;
@@ -58,7 +58,7 @@ export interface WhatsAppWebSessionOptions {
 type LiveWork = (resolver: ContextResolver) => Promise<{ batch: NormalizedBatch; mark?: number }>;
 
 /**
- * Owns the one whatsapp-web.js client of the linked number (DESIGN.md "Channels"): QR or
+ * Owns the one whatsapp-web.js client of the linked number: QR or
  * pairing-code linking, the catch-up after every `ready`, live events, and reconnecting with
  * backoff, forever until stop(). Events go to `onBatch` one chat at a time, in order. The
  * catch-up marks of a chat move only after `onBatch` resolved; a failed delivery freezes the
@@ -107,7 +107,7 @@ export class WhatsAppWebSession {
 
   /**
    * Stops for good: no reconnect, no new deliveries; waits (bounded) for deliveries in flight,
-   * then closes the browser so LocalAuth's profile is saved (PROTOCOLS.md 4.5). Never throws.
+   * then closes the browser so LocalAuth's profile is saved (whatsapp-web.js known issues). Never throws.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -180,7 +180,7 @@ export class WhatsAppWebSession {
       authenticated: () => live() && this.onAuthenticated(generation),
       auth_failure: (message) => live() && this.fail(generation, 'WhatsApp Web authentication failed', new Error(String(message))),
       ready: () => live() && this.onReady(client, generation),
-      // The library destroys the client itself after this event (PROTOCOLS.md 4.1): start a new one.
+      // The library destroys the client itself after this event (whatsapp-web.js docs): start a new one.
       disconnected: (reason) => live() && this.fail(generation, 'WhatsApp Web disconnected', new Error(`disconnected: ${String(reason)}`)),
       message_create: (message) => live() && this.onMessage(message),
       message_edit: (message, newBody, prevBody) => live() && this.onEdit(message, String(newBody), String(prevBody)),

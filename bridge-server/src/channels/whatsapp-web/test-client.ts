@@ -4,7 +4,7 @@ import type { WebChat, WebClient, WebMedia, WebMessage, WebReaction, WebSendOpti
 
 /**
  * A test double of whatsapp-web.js's Client, for tests only: WhatsApp Web cannot be reached from
- * a test. It follows the library's documented contract (PROTOCOLS.md 4, src/Client.js,
+ * a test. It follows the library's documented contract (src/Client.js,
  * src/structures/Message.js): events with the library's argument lists, Message objects built
  * from JSON fixtures the way Message._patch shapes them (`rawData` is the `_data` model),
  * `fetchMessages({limit})` returning the newest `limit` messages oldest first, `sendMessage`
@@ -131,7 +131,7 @@ export class FakeWebClient extends EventEmitter implements WebClient {
       hasMedia: typeof content !== 'string',
       hasQuotedMsg: options?.quotedMessageId !== undefined,
     });
-    // The page adds the sent message to its store, which emits message_create (PROTOCOLS.md 4.2).
+    // The page adds the sent message to its store, which emits message_create (whatsapp-web.js docs).
     setImmediate(() => this.emit('message_create', message));
     return message;
   }

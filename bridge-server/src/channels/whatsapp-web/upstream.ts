@@ -2,7 +2,7 @@ import { UpstreamError } from '../../core/errors.js';
 import type { WebClient } from './client-port.js';
 
 /**
- * How calls into WhatsApp Web fail, classified once for sending and media (STYLE.md 7). The
+ * How calls into WhatsApp Web fail, classified once for sending and media. The
  * library runs everything inside the browser page, so its failures are page errors: a closed or
  * crashed page is transient (the session reconnects and the job retries); an id WhatsApp Web
  * rejects is permanent, and retrying it would only repeat the refusal.

@@ -3,7 +3,7 @@ import type { EventBody } from './layout.js';
 
 /**
  * The "conversation opened" cover mail. It carries the chat's root Message-ID so that the root
- * every later mail references exists in the mailbox (PROTOCOLS.md 1.8), and tells the reader
+ * every later mail references exists in the mailbox (RFC 5322 3.6.4), and tells the reader
  * what this thread is and how replying works.
  */
 export function renderCover(client: string, firmNumber: string): EventBody {

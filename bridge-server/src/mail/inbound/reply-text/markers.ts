@@ -2,8 +2,7 @@
  * Every localized pattern the reply-text stripper knows, in one place: Outlook header-block
  * labels, "On … wrote:" attributions, "Original Message" and forward separators, mobile footers,
  * closings and disclaimer phrases, for the eight languages the firm's clients write in.
- * Sources: the marker catalogue in shared/reference/PROTOCOLS.md section 6.3, and the labels the
- * clients print (Outlook desktop/web/Mac, Gmail, Apple Mail, Thunderbird, Samsung Email).
+ * Sources: the quote markers and the labels the clients print (Outlook desktop/web/Mac, Gmail, Apple Mail, Thunderbird, Samsung Email).
  *
  * All matchers work on one line (or a few joined lines) that the caller has already trimmed and
  * whose no-break spaces are plain spaces. None of the expressions backtracks over more than a
