@@ -86,6 +86,27 @@ describe('whatsapp-web.js events become mails', () => {
   it('sends a reply through the linked phone and mirrors it once, even though the phone echoes it', async () => {
     const conversation = await world.bridge.store.db.selectFrom('conversations').select('id').where('channel', '=', 'whatsapp-web').executeTakeFirstOrThrow();
     const sentBefore = client.sent.length;
+    // As the real page may: the echo (message_create of our own message) comes before sendMessage resolves.
+    client.onSend = async (chatId, content) => {
+      const id = '3EB0EC40EC40EC40EC40';
+      const message = toMessage({
+        id: { fromMe: true, remote: chatId, id, _serialized: `true_${chatId}_${id}` },
+        from: '442071234567@c.us',
+        to: chatId,
+        fromMe: true,
+        type: 'chat',
+        body: String(content),
+        timestamp: Math.ceil(Date.now() / 1000),
+        ack: 0,
+        hasMedia: false,
+        hasQuotedMsg: false,
+      });
+      client.emit('message_create', message);
+      // Worst case: the page takes long enough that an echo handled at once would be stored first.
+      const stored = () => world.bridge.store.db.selectFrom('events').select('id').where('wa_message_id', '=', message.id._serialized).executeTakeFirst();
+      for (let waited = 0; waited < 1000 && !(await stored()); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      return message;
+    };
     await world.bridge.reply({ conversationId: conversation.id, text: 'Tuesday is fine, see you at 10.', files: [], author: { name: 'Tom Baker', address: 'tom@firm.test' }, source: { kind: 'api', ref: 'wweb-reply-1' } });
     await waitFor(() => client.sent.length > sentBefore, 10_000, () => 'nothing sent through the phone');
     expect(client.sent.at(-1)).toMatchObject({ chatId: '447700900123@c.us', content: 'Tuesday is fine, see you at 10.', options: { sendSeen: false } });

@@ -70,6 +70,10 @@ export class WhatsAppWebSession {
   private readonly random: () => number;
   private readonly catchUpOptions: CatchUpOptions;
   private readonly queues = new ChatQueues();
+  /** Per chat, the bridge's sends still in flight; the echo of each waits for them. */
+  private readonly bridgeSends = new Map<string, Promise<void>>();
+  /** Ids of messages the bridge sent whose echo has not come yet. */
+  private readonly sentByBridge = new Set<string>();
   private readonly fetching: Semaphore;
   private readonly statusListeners = new Set<(status: SessionStatus) => void>();
   /** Chats whose last delivery failed: their mark waits for a catch-up to succeed. */
@@ -273,11 +277,39 @@ export class WhatsAppWebSession {
     }, limit);
   }
 
+  /**
+   * The bridge's own sends. WhatsApp Web echoes every sent message as message_create, possibly
+   * before sendMessage resolves; the send flow records the message itself (with the solicitor's
+   * name and the file it already holds), so the echo is dropped rather than ingested first.
+   */
+  async trackSend<T>(chatId: string, send: () => Promise<T>, idOf: (result: T) => string | undefined): Promise<T> {
+    const run = send();
+    const settled = run.then(
+      (result) => {
+        const id = idOf(result);
+        if (!id) return;
+        if (this.sentByBridge.size >= 1000) this.sentByBridge.clear();
+        this.sentByBridge.add(id);
+      },
+      () => undefined,
+    );
+    const all = Promise.all([this.bridgeSends.get(chatId), settled]).then(() => undefined);
+    this.bridgeSends.set(chatId, all);
+    void all.then(() => {
+      if (this.bridgeSends.get(chatId) === all) this.bridgeSends.delete(chatId);
+    });
+    return run;
+  }
+
   private onMessage(message: WebMessage): void {
-    this.deliver(chatIdOf(message), async (resolver) => ({
-      batch: { events: present(normalizeMessage(message, await resolver.forMessage(message))), statuses: [] },
-      mark: message.timestamp * 1000,
-    }));
+    const chatId = chatIdOf(message);
+    this.deliver(chatId, async (resolver) => {
+      if (message.fromMe) {
+        await this.bridgeSends.get(chatId);
+        if (this.sentByBridge.delete(message.id._serialized)) return { batch: { events: [], statuses: [] }, mark: message.timestamp * 1000 };
+      }
+      return { batch: { events: present(normalizeMessage(message, await resolver.forMessage(message))), statuses: [] }, mark: message.timestamp * 1000 };
+    });
   }
 
   private onEdit(message: WebMessage, newBody: string, prevBody: string): void {

@@ -40,6 +40,11 @@ export function requireReady(session: SessionView, businessId: string, what: str
 /** What sending and media need from the session. */
 export interface SessionView {
   readyClient(): { client: WebClient; businessId: string } | undefined;
+  /**
+   * Runs a send the bridge makes, so the session can tell WhatsApp Web's echo of it (a
+   * message_create for our own message) from a message someone typed on the phone.
+   */
+  trackSend?<T>(chatId: string, send: () => Promise<T>, idOf: (result: T) => string | undefined): Promise<T>;
 }
 
 /** Rejects with a transient UpstreamError when `work` takes longer than `ms` (a hung page). */
