@@ -62,4 +62,14 @@ describe('loadConfig', () => {
   it('refuses a PostgreSQL URL plainly until that store exists', () => {
     expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://db/wa' })[0]).toMatch(/^WA_BRIDGE_DATABASE_URL: PostgreSQL is not supported/);
   });
+
+  it('asks who may reply when an email reply route is configured, and reads the template list', () => {
+    expect(problems({ ...live, WA_BRIDGE_REPLY_SMTP_PORT: '2526' })).toEqual([
+      'WA_BRIDGE_ALLOWED_SENDERS: required with an email reply route (whose email replies may reach clients, e.g. @firm.example)',
+    ]);
+    const config = loadConfig({ ...live, WA_BRIDGE_REPLY_SMTP_PORT: '2526', WA_BRIDGE_ALLOWED_SENDERS: '@firm.example, tom@firm.example', WA_BRIDGE_TEMPLATES: 'case_update:en_GB' }, undefined);
+    expect(config.replyIntake).toEqual({ smtp: { host: '0.0.0.0', port: 2526 }, allowedSenders: ['@firm.example', 'tom@firm.example'] });
+    expect(config.templates).toEqual([{ name: 'case_update', language: 'en_GB' }]);
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'Bad Template' })[0]).toMatch(/^WA_BRIDGE_TEMPLATES: expected name:language pairs/);
+  });
 });

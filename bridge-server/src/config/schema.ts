@@ -27,6 +27,13 @@ const url = (protocols: string[], example: string) =>
     }
   });
 
+/** A comma-separated list whose every item must match `pattern`. */
+const commaList = (pattern: RegExp, message: string) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(pattern, message)));
+
 const email = z.string().regex(/^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected an email address such as whatsapp@firm.example');
 const domain = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$/, 'expected a domain name such as wa.firm.example');
 
@@ -59,16 +66,8 @@ export const rawConfigSchema = z.object({
   replySmtpHost: z.string().min(1).default('0.0.0.0'),
   replyImapUrl: url(['imap:', 'imaps:'], 'imaps://wa-replies%40firm.example:password@outlook.office365.com/INBOX').optional(),
   replyImapPollMs: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
-  allowedSenders: z
-    .string()
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example')))
-    .optional(),
-  templates: z
-    .string()
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB')))
-    .optional(),
+  allowedSenders: commaList(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example').optional(),
+  templates: commaList(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB').optional(),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
