@@ -215,7 +215,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   app.use(problemHandler(componentLogger(logger, 'http')));
 
   const replyLog = componentLogger(logger, 'reply');
-  const replyRoute = config.replyIntake;
+  // The sandbox answers its own clients too: replies go to an intake on loopback, from the
+  // sandbox firm's domain only.
+  const replyRoute = sandbox ? { smtp: { host: '127.0.0.1', port: 0 }, allowedSenders: [`@${sandbox.firmDomain}`] } : config.replyIntake;
   const onReply = async (inbound: InboundEmailReply): Promise<EmailReplyOutcome> => {
     const deps = { store, clock: systemClock, templates: config.templates, blobs, mailDomain: config.mailDomain, replySecret, allowedSenders: replyRoute?.allowedSenders ?? [] };
     const outcome = await handleEmailReply(deps, inbound);
@@ -233,7 +235,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const server = await listen(app, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`);
+  if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
   await worker.start(true);
   log.info({ url, sandbox: config.sandbox, database: config.database.file }, 'wa-bridge started');
 

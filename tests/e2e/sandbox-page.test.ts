@@ -80,7 +80,15 @@ describe('sandbox page', () => {
     catcher = await startMailCatcher();
     bridge = standInBridge(catcher.url);
     const app = express();
-    app.use('/sandbox', createSandboxRouter({ catcher, client: bridge, firmNumber, mailbox }));
+    app.use('/sandbox', createSandboxRouter({
+        catcher,
+        client: bridge,
+        // The solicitor's side is covered by sandbox-two-way.test.ts against the real bridge.
+        solicitor: { reply: async () => ({ response: '250 2.0.0 reply accepted' }) },
+        phone: { messages: () => [] },
+        firmNumber,
+        mailbox,
+      }),);
     app.use(problemHandler({ error: () => undefined }));
     server = await new Promise<Server>((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -82,6 +82,43 @@ export function parseSandboxMessage(body: unknown): ParsedInput {
   };
 }
 
+/** The body of `POST /sandbox/api/replies`: the solicitor's answer to the newest mail of a thread. */
+export interface SolicitorReplyInput {
+  /** The caught mail answered (its Reply-To and Message-ID address the reply). */
+  mailId: number;
+  /** Not blank unless a file is given. */
+  text: string;
+  file?: { fileName: string; mimeType: string; bytes: Buffer };
+}
+
+/** Room for a long quoted-over text and a 16 MB file, as for the client's messages. */
+export const maxReplyBodyBytes = maxMessageBodyBytes;
+
+const replySchema = z.object(
+  {
+    mailId: z.number({ error: 'Give the id of the mail answered, a whole number.' }).int('Give the id of the mail answered, a whole number.').positive('Give the id of the mail answered, a whole number.'),
+    text: z.string({ error: 'The reply text must be a string.' }).max(maxTextLength, `A WhatsApp message holds at most ${maxTextLength} characters.`).optional(),
+    file: fileSchema.optional(),
+  },
+  { error: 'Expected a JSON object { mailId, text, file? }.' },
+);
+
+export function parseSolicitorReply(body: unknown): { ok: true; value: SolicitorReplyInput } | { ok: false; errors: FieldIssue[] } {
+  const parsed = replySchema.safeParse(body);
+  const errors: FieldIssue[] = parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  if (parsed.success && (parsed.data.text ?? '').trim() === '' && parsed.data.file === undefined) errors.push({ path: 'text', message: 'Type a reply or attach a file.' });
+  if (!parsed.success || errors.length > 0) return { ok: false, errors };
+  const { mailId, text, file } = parsed.data;
+  return {
+    ok: true,
+    value: {
+      mailId,
+      text: text ?? '',
+      ...(file ? { file: { fileName: file.fileName, mimeType: file.mimeType.toLowerCase(), bytes: Buffer.from(file.dataBase64, 'base64') } } : {}),
+    },
+  };
+}
+
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;

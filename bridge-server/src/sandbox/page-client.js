@@ -138,6 +138,74 @@ fields.text.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) form.requestSubmit();
 });
 
+/* ---------- what the firm sent to this phone ---------- */
+
+const inbox = $('inbox');
+const inboxNodes = new Map();
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const stateLabels = { accepted: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
+const svgNs = 'http://www.w3.org/2000/svg';
+
+/** One grey tick when sent, two when delivered, two blue ones when read; a clock before that. */
+function ticks(state) {
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('viewBox', '0 0 18 12');
+  svg.setAttribute('aria-hidden', 'true');
+  const shapes = state === 'accepted'
+    ? ['M9 1.5a4.5 4.5 0 1 0 0 9a4.5 4.5 0 1 0 0-9', 'M9 3.5v2.8l1.8 1.2']
+    : state === 'sent'
+      ? ['M3 6.5l3 3l6.5-7']
+      : ['M1 6.5l3 3l6.5-7', 'M8 8.5l1 1l6.5-7'];
+  for (const d of shapes) {
+    const path = document.createElementNS(svgNs, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  const label = stateLabels[state] || state;
+  return el('span', { className: 'ticks', 'data-state': state, title: label }, [svg, el('span', { text: label })]);
+}
+
+function phoneMeta(message) {
+  return el('p', { className: 'bubble-meta' }, [el('span', { text: 'Firm · ' + timeFormat.format(new Date(message.sentAt)) }), ticks(message.state)]);
+}
+
+function renderInbox(messages) {
+  const nodes = messages.map((message) => {
+    let node = inboxNodes.get(message.waMessageId);
+    if (!node) {
+      node = el('li', { className: 'bubble incoming', 'data-wamid': message.waMessageId, 'data-state': message.state }, [
+        message.text ? el('p', { className: 'bubble-text', text: message.text }) : null,
+        message.fileName ? el('p', { className: 'bubble-file', text: message.fileName }) : null,
+        phoneMeta(message),
+      ]);
+      inboxNodes.set(message.waMessageId, node);
+      announcer.textContent = 'New WhatsApp message from the firm' + (message.text ? ': ' + message.text : '');
+    } else if (node.dataset.state !== message.state) {
+      node.dataset.state = message.state;
+      node.lastElementChild.replaceWith(phoneMeta(message));
+    }
+    return node;
+  });
+  for (const id of [...inboxNodes.keys()]) if (!messages.some((message) => message.waMessageId === id)) inboxNodes.delete(id);
+  place(inbox, nodes);
+  $('inbox-empty').hidden = nodes.length > 0;
+}
+
+async function pollPhone() {
+  const phone = fields.phone.value;
+  const digits = phone.replace(/\D/g, '');
+  try {
+    if (digits.length >= 8 && digits.length <= 15 && /^\+?[0-9 ().-]+$/.test(phone.trim())) {
+      const response = await fetch(base + '/api/phone?phone=' + encodeURIComponent('+' + digits), { headers: { Accept: 'application/json' } });
+      if (response.ok) renderInbox((await response.json()).messages);
+    }
+  } catch {
+    // The bridge restarting; the next poll tries again.
+  } finally {
+    window.setTimeout(pollPhone, 1000);
+  }
+}
+
 /* ---------- firm mailbox ---------- */
 
 const threadsNode = $('threads');
@@ -212,6 +280,66 @@ function byDate(a, b) {
   return da - db || a.id - b.id;
 }
 
+/** The "reply as the solicitor" composer under a thread; it answers the thread's newest mail. */
+function replyForm(id, node) {
+  const rid = id + '-reply';
+  const parts = {
+    text: el('textarea', { id: rid + '-text', rows: 3, maxlength: 4096, 'aria-describedby': rid + '-hint' }),
+    file: el('input', { id: rid + '-file', type: 'file' }),
+    button: el('button', { type: 'submit', text: 'Reply as Tom Baker (solicitor)' }),
+    status: el('span', { className: 'muted', role: 'status' }),
+    error: el('div', { className: 'form-error', role: 'alert', hidden: true }),
+  };
+  parts.form = el('form', { className: 'reply', novalidate: true, 'aria-label': 'Reply to this thread as the solicitor' }, [
+    el('div', { className: 'field' }, [
+      el('label', { for: rid + '-text', text: 'Solicitor’s reply' }),
+      parts.text,
+      el('small', { className: 'hint', id: rid + '-hint', text: 'Goes to the thread’s reply address with the earlier mail quoted below it, as a mail client sends it. The bridge strips the quote and sends the rest to the client on WhatsApp. Ctrl+Enter sends.' }),
+    ]),
+    el('div', { className: 'field' }, [el('label', { for: rid + '-file', text: 'Reply attachment (optional)' }), parts.file]),
+    parts.error,
+    el('div', { className: 'actions' }, [parts.button, parts.status]),
+  ]);
+  const fail = (detail, errors) => {
+    parts.error.replaceChildren(el('p', { text: detail }));
+    if (errors && errors.length > 0) parts.error.append(el('ul', {}, errors.map((issue) => el('li', { text: issue.path + ': ' + issue.message }))));
+    parts.error.hidden = false;
+    parts.status.textContent = 'Not sent.';
+  };
+  parts.form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    parts.error.hidden = true;
+    const text = parts.text.value;
+    const file = parts.file.files && parts.file.files[0];
+    if (text.trim() === '' && !file) return fail('Type a reply or attach a file.', []);
+    if (file && file.size > maxFileBytes) return fail('The file is ' + formatBytes(file.size) + '; the sandbox accepts files up to 16 MB.', []);
+    parts.button.disabled = true;
+    parts.status.textContent = 'Sending…';
+    try {
+      const body = { mailId: node.lastMailId, text };
+      if (file) body.file = { fileName: file.name, mimeType: file.type || 'application/octet-stream', dataBase64: await readFile(file) };
+      const response = await fetch(base + '/api/replies', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) return fail(answer.detail || 'The sandbox answered ' + response.status + '.', answer.errors);
+      parts.status.textContent = 'The reply intake answered: ' + answer.response;
+      parts.text.value = '';
+      parts.file.value = '';
+    } catch (error) {
+      fail('Could not reach the sandbox: ' + (error && error.message ? error.message : String(error)), []);
+    } finally {
+      parts.button.disabled = false;
+    }
+  });
+  parts.text.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) parts.form.requestSubmit();
+  });
+  return parts;
+}
+
 function threadNode(key) {
   let node = threadNodes.get(key);
   if (!node) {
@@ -221,9 +349,11 @@ function threadNode(key) {
       meta: el('p', { className: 'thread-meta' }),
       list: el('ol', { className: 'mails' }),
     };
+    node.reply = replyForm(id, node);
     node.root = el('section', { className: 'thread', 'aria-labelledby': id + '-title', 'data-chat-id': key }, [
       el('div', { className: 'thread-head' }, [node.title, node.meta]),
       node.list,
+      node.reply.form,
     ]);
     threadNodes.set(key, node);
   }
@@ -251,6 +381,8 @@ function render() {
     const first = list[0];
     const last = list[list.length - 1];
     node.title.textContent = key ? first.threadTopic || first.subject || 'WhatsApp chat' : 'Mail without an X-WhatsApp-Chat-Id header';
+    node.lastMailId = last.id;
+    node.reply.form.hidden = !key;
     node.meta.textContent = (key ? 'Chat ' + key + ' · ' : '') + list.length + (list.length === 1 ? ' mail' : ' mails') + ' · last ' + formatDate(last.date);
     place(node.list, list.map((mail) => {
       let item = mailNodes.get(mail.id);
@@ -313,3 +445,4 @@ events.addEventListener('mail', (event) => {
   loadOne(id).catch(() => undefined);
 });
 loadAll().catch(() => setLive('down', 'Could not load the mailbox'));
+pollPhone();

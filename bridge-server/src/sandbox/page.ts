@@ -103,6 +103,9 @@ export function renderSandboxPage(options: SandboxPageOptions): string {
             <span id="send-status" class="muted" role="status"></span>
           </div>
         </form>
+        <h3 class="sent-title" id="inbox-title">From the firm</h3>
+        <p class="muted" id="inbox-empty">Nothing from the firm yet. Answer a thread in the mailbox as the solicitor, and the reply arrives here.</p>
+        <ol class="sent" id="inbox" aria-labelledby="inbox-title"></ol>
         <h3 class="sent-title">Sent from this phone</h3>
         <p class="muted" id="sent-empty">Nothing sent yet.</p>
         <ol class="sent" id="sent" aria-label="Messages sent from this phone"></ol>
@@ -187,6 +190,16 @@ button:disabled{opacity:.6;cursor:progress}
 .bubble p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .bubble .bubble-meta{margin-top:4px;color:var(--muted);font-size:12px}
 .bubble.failed{background:#fde8e6}
+.bubble.incoming{justify-self:start;border:1px solid var(--line);border-radius:10px 10px 10px 2px;background:#fff}
+.bubble.incoming .bubble-meta{display:flex;align-items:center;gap:6px}
+.ticks{display:inline-flex;align-items:center;gap:4px;color:#667781}
+.ticks svg{width:18px;height:12px;fill:none;stroke:currentColor;stroke-width:1.8;stroke-linecap:round;stroke-linejoin:round}
+.ticks[data-state=read]{color:#1d9bd1;font-weight:600}
+.reply{margin:0;padding:12px 14px 14px;border-top:1px solid var(--line);background:#f4f7fb;border-radius:0 0 8px 8px}
+.reply .field{margin-bottom:8px}
+.reply textarea{min-height:64px}
+.reply button{background:var(--blue)}
+.reply button:hover{background:#0c4d88}
 .variables{margin:0;display:grid;gap:2px}
 .variables dt{margin-top:8px}
 .variables dd{margin:0;color:var(--muted);font-size:13px}

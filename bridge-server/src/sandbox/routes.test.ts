@@ -8,7 +8,8 @@ import { problemHandler } from '../api/problem.js';
 import { BadInputError } from '../core/errors.js';
 import { startMailCatcher, type MailCatcher } from './catcher.js';
 import { renderSandboxPage } from './page.js';
-import { createSandboxRouter, type MailViewWithLinks, type SandboxClient } from './routes.js';
+import { createSandboxRouter, type MailViewWithLinks, type PhoneMessage, type SandboxClient, type SandboxPhone, type SandboxSolicitor } from './routes.js';
+import { ReplyRefusedError } from './solicitor.js';
 
 type SendInput = Parameters<SandboxClient['sendAsClient']>[0];
 
@@ -17,6 +18,16 @@ describe('sandbox API', () => {
   let server: Server;
   let base: string;
   const sent: SendInput[] = [];
+  const replies: Array<Parameters<SandboxSolicitor['reply']>[0]> = [];
+  const firmMessage: PhoneMessage = { waMessageId: 'wamid.OUT1', type: 'text', text: 'We have your statement.', sentAt: 1_770_000_000_000, state: 'delivered' };
+  const solicitor: SandboxSolicitor = {
+    async reply(input) {
+      if (input.text === 'refuse me') throw new ReplyRefusedError("The bridge's reply intake refused the reply: 550 5.7.1 sender not allowed");
+      replies.push(input);
+      return { response: '250 2.0.0 reply accepted' };
+    },
+  };
+  const phone: SandboxPhone = { messages: (to) => (to === '+447700900123' ? [firmMessage] : []) };
   const transport = () => nodemailer.createTransport({ url: catcher.url });
 
   beforeAll(async () => {
@@ -29,7 +40,7 @@ describe('sandbox API', () => {
       },
     };
     const app = express();
-    app.use('/sandbox', createSandboxRouter({ catcher, client, firmNumber: '+44 20 7946 0000', mailbox: 'whatsapp@firm.example' }));
+    app.use('/sandbox', createSandboxRouter({ catcher, client, solicitor, phone, firmNumber: '+44 20 7946 0000', mailbox: 'whatsapp@firm.example' }));
     app.use(problemHandler({ error: () => undefined }));
     server = await new Promise<Server>((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -191,5 +202,41 @@ describe('sandbox API', () => {
     expect(hostile).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(hostile).toContain('data-base="/x&quot;&gt;&lt;script&gt;"');
     expect(hostile).toContain('a&amp;b@firm.example');
+  });
+
+  describe('solicitor replies and the phone', () => {
+    const postReply = (body: unknown) => fetch(`${base}/api/replies`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('hands a reply to the newest mail to the solicitor and answers 202 with the intake response', async () => {
+      await transport().sendMail({ from: 'bridge@wa.sandbox.test', to: 'whatsapp@firm.example', subject: 'to answer', text: 'hello' });
+      const mail = catcher.mails().at(-1)!;
+      const response = await postReply({ mailId: mail.id, text: 'Thanks, received.', file: { fileName: 'a.txt', mimeType: 'text/plain', dataBase64: Buffer.from('A').toString('base64') } });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ response: '250 2.0.0 reply accepted' });
+      expect(replies.at(-1)).toMatchObject({ mail: { id: mail.id }, text: 'Thanks, received.', file: { fileName: 'a.txt', mimeType: 'text/plain', bytes: Buffer.from('A') } });
+    });
+
+    it('answers problems for a bad reply, an unknown mail and a refused one', async () => {
+      const mailId = catcher.mails().at(-1)!.id;
+      const bad = await postReply({ mailId: 'x', text: ' ' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { errors: Array<{ path: string }> }).errors.map((issue) => issue.path)).toContain('mailId');
+      const blank = await postReply({ mailId, text: '  ' });
+      expect(blank.status).toBe(400);
+      expect(await blank.json()).toMatchObject({ errors: [{ path: 'text', message: 'Type a reply or attach a file.' }] });
+      const unknown = await postReply({ mailId: 999_999, text: 'hi' });
+      expect(unknown.status).toBe(404);
+      const refused = await postReply({ mailId, text: 'refuse me' });
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(await refused.json()).toMatchObject({ code: 'reply_refused', detail: expect.stringContaining('550 5.7.1 sender not allowed') });
+    });
+
+    it("lists the firm's messages to one phone, normalised to E.164, and refuses a bad number", async () => {
+      const response = await fetch(`${base}/api/phone?phone=${encodeURIComponent('+44 7700 900123')}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ phone: '+447700900123', messages: [firmMessage] });
+      expect((await fetch(`${base}/api/phone?phone=call-me`)).status).toBe(400);
+    });
   });
 });

@@ -4,7 +4,7 @@ import { isBridgeError } from '../core/errors.js';
 import { safeFileName, safeMimeType } from '../core/file-name.js';
 import type { CaughtMail, MailCatcher } from './catcher.js';
 import { attachmentOf, toMailView, type MailView } from './mail-view.js';
-import { maxMessageBodyBytes, parseSandboxMessage } from './message-input.js';
+import { maxMessageBodyBytes, maxReplyBodyBytes, parseSandboxMessage, parseSolicitorReply } from './message-input.js';
 import { renderSandboxPage, sandboxPagePolicy } from './page.js';
 
 /**
@@ -23,9 +23,39 @@ export interface SandboxClient {
   sendAsClient(input: { name: string; phone: string; text?: string; file?: { fileName: string; mimeType: string; bytes: Buffer } }): Promise<{ waMessageId: string }>;
 }
 
+/** The pretend solicitor who answers threads from the mailbox pane (see solicitor.ts). */
+export interface SandboxSolicitor {
+  /**
+   * Answers `mail` as a mail client would and hands the reply to the bridge's reply intake.
+   * Resolves with the intake's 250 answer; throws a BridgeError when the intake refused it.
+   */
+  reply(input: { mail: CaughtMail; text: string; file?: { fileName: string; mimeType: string; bytes: Buffer } }): Promise<{ response: string }>;
+}
+
+/** What the firm sent to one WhatsApp number, as the client's phone shows it. */
+export interface PhoneMessage {
+  waMessageId: string;
+  /** The Cloud API message type: text, image, document, template… */
+  type: string;
+  /** The text, or a media message's caption. */
+  text?: string;
+  fileName?: string;
+  /** When the simulator accepted the send (ms since the epoch). */
+  sentAt: number;
+  /** `accepted` until the first status webhook went out. */
+  state: 'accepted' | 'sent' | 'delivered' | 'read';
+}
+
+export interface SandboxPhone {
+  /** The firm's messages to `phone` (E.164), oldest first. */
+  messages(phone: string): PhoneMessage[];
+}
+
 export interface SandboxRouterOptions {
   catcher: MailCatcher;
   client: SandboxClient;
+  solicitor: SandboxSolicitor;
+  phone: SandboxPhone;
   /** The firm's (simulated) WhatsApp business number, shown on the page. */
   firmNumber: string;
   /** The mailbox the bridge relays to, shown on the page. */
@@ -78,6 +108,30 @@ export function createSandboxRouter(options: SandboxRouterOptions): express.Rout
     }
   });
   router.use('/api/messages', bodyErrors);
+
+  router.post('/api/replies', express.json({ limit: maxReplyBodyBytes }), async (req, res) => {
+    const input = parseSolicitorReply(req.body);
+    if (!input.ok) return sendProblem(res, 400, 'bad_reply', 'The reply was not sent; see errors for each field.', input.errors);
+    const mail = catcher.get(input.value.mailId);
+    if (!mail) return sendProblem(res, 404, 'not_found', `No caught mail has id ${input.value.mailId}; the sandbox keeps only the newest mails, in memory.`);
+    try {
+      const { response } = await options.solicitor.reply({ mail, text: input.value.text, ...(input.value.file ? { file: input.value.file } : {}) });
+      res.status(202).json({ response });
+    } catch (error) {
+      if (!isBridgeError(error)) throw error;
+      sendProblem(res, error.status, error.code, error.message, error.details);
+    }
+  });
+  router.use('/api/replies', bodyErrors);
+
+  router.get('/api/phone', (req, res) => {
+    const raw = typeof req.query.phone === 'string' ? req.query.phone : '';
+    const digits = raw.replace(/\D/g, '');
+    if (!/^\+?[0-9 ().-]+$/.test(raw) || !/^\d{8,15}$/.test(digits)) {
+      return sendProblem(res, 400, 'bad_phone', 'Give the phone as ?phone= in international form, 8 to 15 digits, e.g. +447700900123.', [{ path: 'phone', message: 'Expected 8 to 15 digits.' }]);
+    }
+    res.set('Cache-Control', 'no-store').json({ phone: `+${digits}`, messages: options.phone.messages(`+${digits}`) });
+  });
 
   router.get('/api/mails', async (req, res) => {
     forgetEvicted();

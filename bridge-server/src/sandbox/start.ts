@@ -1,8 +1,9 @@
 import type { Router } from 'express';
-import { startSimulator, type Simulator } from '../channels/simulator/server.js';
+import { startSimulator, type SentRequest, type Simulator } from '../channels/simulator/server.js';
 import type { Logger } from '../ops/logger.js';
 import { startMailCatcher, type MailCatcher } from './catcher.js';
-import { createSandboxRouter, type SandboxClient } from './routes.js';
+import { createSandboxRouter, type PhoneMessage, type SandboxClient, type SandboxPhone, type SandboxSolicitor } from './routes.js';
+import { ReplyIntakeDownError, sendSolicitorReply } from './solicitor.js';
 
 export interface Sandbox {
   simulator: Simulator;
@@ -10,8 +11,10 @@ export interface Sandbox {
   /** The pretend firm mailbox the relayed mail is addressed to. */
   mailbox: string;
   router: Router;
-  /** Points the simulator's webhooks at the bridge once it listens. */
-  connect(webhookUrl: string): Promise<void>;
+  /** The pretend firm's domain; its addresses may reply to clients in the sandbox. */
+  firmDomain: string;
+  /** Points the simulator's webhooks at the bridge once it listens, and notes the reply intake's port. */
+  connect(webhookUrl: string, replyIntakePort?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,8 +25,15 @@ export const SANDBOX_MAILBOX = 'solicitor@firm.sandbox.test';
  * bridge, and a local SMTP catcher that receives the relayed mail, shown at /sandbox.
  */
 export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string }): Promise<Sandbox> {
-  const simulator = await startSimulator({ appSecret: options.appSecret, accessToken: options.accessToken });
+  const simulator = await startSimulator({
+    appSecret: options.appSecret,
+    accessToken: options.accessToken,
+    autoStatuses: true,
+    onAutoStatusError: (error) => options.logger.warn({ err: error }, 'sandbox: a simulated status webhook could not be posted'),
+  });
   const catcher = await startMailCatcher({});
+  /** Where the page's "reply as the solicitor" mails go (set by connect()). */
+  const replyIntake: { port: number | undefined } = { port: undefined };
   const client: SandboxClient = {
     async sendAsClient(input) {
       const sender = { from: input.phone.replace(/\D/g, ''), name: input.name };
@@ -39,20 +49,50 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
       return { waMessageId: message?.[0]?.id ?? '' };
     },
   };
-  const router = createSandboxRouter({ catcher, client, firmNumber: `+${simulator.business.displayPhoneNumber}`, mailbox: SANDBOX_MAILBOX });
+  const solicitor: SandboxSolicitor = {
+    reply(input) {
+      if (replyIntake.port === undefined) throw new ReplyIntakeDownError("The bridge's reply intake is not running, so the solicitor cannot reply.");
+      return sendSolicitorReply(replyIntake.port, input);
+    },
+  };
+  const phone: SandboxPhone = {
+    messages: (to) => {
+      const digits = to.replace(/\D/g, '');
+      return simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId)));
+    },
+  };
+  const router = createSandboxRouter({ catcher, client, solicitor, phone, firmNumber: `+${simulator.business.displayPhoneNumber}`, mailbox: SANDBOX_MAILBOX });
   options.logger.info({ simulator: simulator.url, catcher: catcher.url }, 'sandbox started: simulator and mail catcher on loopback');
   return {
     simulator,
     catcher,
     mailbox: SANDBOX_MAILBOX,
+    firmDomain: SANDBOX_MAILBOX.split('@')[1]!,
     router,
-    async connect(webhookUrl) {
+    async connect(webhookUrl, replyIntakePort) {
       simulator.webhookUrl = webhookUrl;
+      replyIntake.port = replyIntakePort;
     },
     async stop() {
       await simulator.stop();
       await catcher.stop();
     },
+  };
+}
+
+/** The parts of a Cloud API send that a phone shows: text or caption, and the file's name. */
+function phoneMessageOf(sent: SentRequest, state: PhoneMessage['state'] | undefined): PhoneMessage {
+  const content = sent.body[sent.type];
+  const fields = typeof content === 'object' && content !== null ? (content as Record<string, unknown>) : {};
+  const text = sent.type === 'text' ? fields.body : sent.type === 'template' ? `(template ${String(fields.name ?? '')})` : fields.caption;
+  const fileName = typeof fields.filename === 'string' ? fields.filename : ['image', 'video', 'audio', 'sticker'].includes(sent.type) ? `(${sent.type})` : undefined;
+  return {
+    waMessageId: sent.waMessageId,
+    type: sent.type,
+    ...(typeof text === 'string' && text !== '' ? { text } : {}),
+    ...(fileName ? { fileName } : {}),
+    sentAt: sent.receivedAt,
+    state: state ?? 'accepted',
   };
 }
 

@@ -179,3 +179,52 @@ describe('simulator postWebhook', () => {
     await expect(sim.postWebhook({})).rejects.toThrow(/webhookUrl/);
   });
 });
+
+describe('simulator autoStatuses', () => {
+  it('posts signed sent, delivered and read statuses for an accepted send, in order, and stops on stop()', async () => {
+    const received: Array<{ status: string; id: string; recipient: string; signed: boolean; at: number }> = [];
+    const target = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const envelope = JSON.parse(body.toString('utf8')) as { entry: Array<{ changes: Array<{ value: { statuses: Array<{ id: string; status: string; recipient_id: string }> } }> }> };
+        const status = envelope.entry[0]!.changes[0]!.value.statuses[0]!;
+        const signed = req.headers['x-hub-signature-256'] === `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+        received.push({ status: status.status, id: status.id, recipient: status.recipient_id, signed, at: Date.now() });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const auto = await startSimulator({ appSecret, accessToken, autoStatuses: true, webhookUrl: `http://127.0.0.1:${(target.address() as AddressInfo).port}/webhooks/whatsapp` });
+    try {
+      const post = (to: string) =>
+        fetch(`${auto.url}/v23.0/${auto.business.phoneNumberId}/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ messaging_product: 'whatsapp', to, type: 'text', text: { body: 'Hi' } }) });
+      const start = Date.now();
+      const { messages } = (await (await post('+44 7700 900123')).json()) as { messages: Array<{ id: string }> };
+      const wamid = messages[0]!.id;
+      await expect.poll(() => auto.deliveryState(wamid), { timeout: 5000, interval: 50 }).toBe('read');
+      expect(received.map((one) => one.status)).toEqual(['sent', 'delivered', 'read']);
+      expect(received.every((one) => one.id === wamid && one.recipient === '447700900123' && one.signed)).toBe(true);
+      expect(received[1]!.at - start).toBeGreaterThanOrEqual(450);
+      expect(received[2]!.at - start).toBeGreaterThanOrEqual(1400);
+
+      // A send just before stop() gets at most its first status; its later ones never go out.
+      await post('447700900999');
+      await auto.stop();
+      const count = received.length;
+      await new Promise((resolve) => setTimeout(resolve, 1700));
+      expect(received.length).toBeLessThanOrEqual(count + 1);
+      expect(received.filter((one) => one.recipient === '447700900999' && one.status !== 'sent')).toEqual([]);
+    } finally {
+      await auto.stop().catch(() => undefined);
+      await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
+  });
+
+  it('is off by default', async () => {
+    const { messages } = (await (await send({ messaging_product: 'whatsapp', to: '447700900123', type: 'text', text: { body: 'Hi' } })).json()) as { messages: Array<{ id: string }> };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sim.deliveryState(messages[0]!.id)).toBeUndefined();
+  });
+});

@@ -37,7 +37,17 @@ export interface SimulatorOptions {
   wabaId?: string;
   /** Lifetime of media download URLs; default five minutes, as Meta's. */
   mediaUrlTtlMs?: number;
+  /**
+   * After each accepted send, post its status webhooks as a phone would cause them: `sent` at
+   * once, `delivered` after about 500 ms, `read` after about 1.5 s. Default false (tests post
+   * statuses themselves).
+   */
+  autoStatuses?: boolean;
+  /** Called when an automatic status webhook could not be posted (the bridge not answering). */
+  onAutoStatusError?: (error: Error) => void;
 }
+
+export type DeliveryState = 'sent' | 'delivered' | 'read';
 
 export interface SentRequest {
   apiVersion: string;
@@ -61,6 +71,8 @@ export interface Simulator {
   readonly sent: SentRequest[];
   /** Accepted mark-as-read requests: the wamids marked. */
   readonly readReceipts: string[];
+  /** The latest automatic status posted for a sent wamid (autoStatuses only); undefined before any. */
+  deliveryState(waMessageId: string): DeliveryState | undefined;
   /**
    * Posts a webhook to `webhookUrl`. Objects are serialized as Meta does (escaped unicode); strings
    * and buffers go as they are. The signature covers exactly the bytes sent: 'valid' (default),
@@ -91,6 +103,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = { downloads: { count: 0, status: 500 }, sends: { count: 0, status: 400, code: 131000 } };
   const sent: SentRequest[] = [];
   const readReceipts: string[] = [];
+  const deliveryStates = new Map<string, DeliveryState>();
+  const statusTimers = new Set<NodeJS.Timeout>();
+  let stopped = false;
   let baseUrl = '';
 
   const app = express();
@@ -146,6 +161,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const waMessageId = newWaMessageId();
     sent.push({ apiVersion: version, phoneNumberId, waMessageId, to: check.to, type: check.type, body: req.body as Record<string, unknown>, receivedAt: Date.now() });
     res.json({ messaging_product: 'whatsapp', contacts: [recipientContact(check.to)], messages: [{ id: waMessageId }] });
+    if (options.autoStatuses) scheduleStatuses(waMessageId, check.to);
   });
 
   // Upload (Meta Media reference): multipart with messaging_product, file and type; answers {id}.
@@ -177,6 +193,35 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
 
+  /** Each step waits for the previous webhook's answer, so the bridge sees them in order. */
+  function scheduleStatuses(waMessageId: string, to: string): void {
+    const recipientId = to.replace(/\D/g, '');
+    const steps: Array<[DeliveryState, number]> = [
+      ['sent', 0],
+      ['delivered', 500],
+      ['read', 1000],
+    ];
+    const next = (index: number): void => {
+      const step = steps[index];
+      if (!step || stopped) return;
+      const timer = setTimeout(() => {
+        statusTimers.delete(timer);
+        if (stopped) return;
+        deliveryStates.set(waMessageId, step[0]);
+        const envelope = statusUpdate({ id: waMessageId, status: step[0], recipientId }, business);
+        simulator.postWebhook(envelope).then(
+          () => next(index + 1),
+          (error: unknown) => {
+            if (!stopped) options.onAutoStatusError?.(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      }, step[1]);
+      timer.unref();
+      statusTimers.add(timer);
+    };
+    next(0);
+  }
+
   const simulator: Simulator = {
     url: baseUrl,
     business,
@@ -185,6 +230,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     webhookUrl: options.webhookUrl,
     sent,
     readReceipts,
+    deliveryState: (waMessageId) => deliveryStates.get(waMessageId),
     async postWebhook(payload, opts = {}) {
       const target = simulator.webhookUrl;
       if (!target) throw new Error('simulator: no webhookUrl to post to; pass webhookUrl to startSimulator or set simulator.webhookUrl');
@@ -213,6 +259,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        stopped = true;
+        for (const timer of statusTimers) clearTimeout(timer);
+        statusTimers.clear();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
