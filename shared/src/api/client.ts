@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { problemSchema, type Problem } from './common.js';
+import { adminStatusSchema, jobListSchema, meSchema, sandboxTokenSchema } from './account.js';
+import {
+  conversationDetailSchema,
+  conversationSummarySchema,
+  messagePageSchema,
+  replyAcceptedSchema,
+  windowStateSchema,
+  type Assign,
+  type ListConversationsQuery,
+  type ListMessagesQuery,
+  type ReplyRequest,
+} from './conversations.js';
+import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuery } from './matters.js';
+import { apiPaths as paths } from './contract.js';
+import { searchResponseSchema, type SearchQuery } from './search.js';
+
+/** An error answer from the API, with its problem document. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.detail);
+    this.name = 'ApiError';
+  }
+  get code(): string {
+    return this.problem.code;
+  }
+}
+
+export interface ApiClientOptions {
+  /** Origin of the bridge, e.g. https://wa.firm.example; '' for same-origin pages. */
+  baseUrl: string;
+  /** Supplies a current access token for each call (MSAL, Office SSO, the sandbox sign-in). */
+  getToken: () => Promise<string>;
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+
+/**
+ * A typed client for the API: every answer is checked against the shared schemas, so a server
+ * that drifted from the contract fails loudly here instead of rendering nonsense. Error answers
+ * throw ApiError carrying the problem document.
+ */
+export function createApiClient(options: ApiClientOptions) {
+  const doFetch = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
+  const url = (path: string, query?: Query) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    const search = params.toString();
+    return `${options.baseUrl}${path}${search ? `?${search}` : ''}`;
+  };
+
+  async function send(method: string, path: string, init: { query?: Query; body?: unknown; auth?: boolean } = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (init.auth !== false) headers.authorization = `Bearer ${await options.getToken()}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await doFetch(url(path, init.query), { method, headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+    if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+
+  async function call<T extends z.ZodType>(schema: T, method: string, path: string, init?: { query?: Query; body?: unknown; auth?: boolean }): Promise<z.infer<T>> {
+    const response = await send(method, path, init);
+    return schema.parse(await response.json());
+  }
+
+  const conversationPage = z.object({ items: z.array(conversationSummarySchema), nextCursor: z.string().nullable() });
+  const linkList = z.object({ items: z.array(matterLinkSchema) });
+  const matterList = z.object({ items: z.array(matterSchema) });
+
+  return {
+    me: () => call(meSchema, 'GET', paths.me),
+    sandboxToken: () => call(sandboxTokenSchema, 'GET', paths.sandboxToken, { auth: false }),
+    listConversations: (query: ListConversationsQuery = {}) => call(conversationPage, 'GET', paths.conversations, { query: query as Query }),
+    getConversation: (id: number) => call(conversationDetailSchema, 'GET', paths.conversation(id)),
+    conversationByChatId: (chatId: string) => call(conversationDetailSchema, 'GET', paths.conversationByChatId(chatId)),
+    listMessages: (id: number, query: ListMessagesQuery = {}) => call(messagePageSchema, 'GET', paths.messages(id), { query: query as Query }),
+    window: (id: number) => call(windowStateSchema, 'GET', paths.window(id)),
+    reply: (id: number, body: ReplyRequest) => call(replyAcceptedSchema, 'POST', paths.replies(id), { body }),
+    assign: (id: number, body: Assign) => call(conversationDetailSchema, 'PUT', paths.assignee(id), { body }),
+    listLinks: (id: number) => call(linkList, 'GET', paths.links(id)),
+    link: (id: number, matterId: number) => call(matterLinkSchema, 'POST', paths.links(id), { body: { matterId } }),
+    unlink: (id: number, linkId: number) => call(matterLinkSchema, 'DELETE', paths.link(id, linkId)),
+    /** The attachment's bytes (use URL.createObjectURL for previews; img src cannot carry the token). */
+    downloadAttachment: async (downloadUrl: string): Promise<Blob> => (await send('GET', downloadUrl)).blob(),
+    attachmentPath: paths.attachment,
+    listMatters: (query: ListMattersQuery = {}) => call(matterList, 'GET', paths.matters, { query: query as Query }),
+    createMatter: (body: CreateMatter) => call(matterSchema, 'POST', paths.matters, { body }),
+    getMatter: (id: number) => call(matterSchema, 'GET', paths.matter(id)),
+    closeMatter: (id: number) => call(matterSchema, 'POST', paths.closeMatter(id)),
+    addMember: (id: number, email: string) => call(matterSchema, 'POST', paths.matterMembers(id), { body: { email } }),
+    search: (query: SearchQuery) => call(searchResponseSchema, 'GET', paths.search, { query: query as Query }),
+    adminStatus: () => call(adminStatusSchema, 'GET', paths.adminStatus),
+    listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),
+    retryJob: async (id: number): Promise<void> => void (await send('POST', paths.retryJob(id))),
+    /**
+     * The URL to open with EventSource for live updates (the token goes in the query because
+     * EventSource cannot send an Authorization header). Parse each event's data with
+     * streamEventSchema. Get a fresh URL when reconnecting: tokens expire.
+     */
+    streamUrl: async (conversationId?: number): Promise<string> =>
+      url(paths.stream, { conversation: conversationId, access_token: await options.getToken() }),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+async function toApiError(response: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const parsed = problemSchema.safeParse(body);
+  const problem: Problem = parsed.success
+    ? parsed.data
+    : { type: 'about:blank', status: response.status, code: 'http_error', title: response.statusText || 'Error', detail: `The bridge answered ${response.status} without a problem document.` };
+  return new ApiError(response.status, problem);
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { channelSchema, directionSchema, isoTime, pageQuery, templateSchema } from './common.js';
+import { matterLinkSchema } from './matters.js';
+
+/**
+ * WhatsApp's 24-hour customer-service window (Cloud API): free-form replies only within 24 hours
+ * of the client's last message; outside it only an approved template. `not_applicable` for
+ * channels without the rule (whatsapp-web).
+ */
+export const windowStateSchema = z.object({
+  state: z.enum(['open', 'closed', 'not_applicable']),
+  /** When the window closes (open) or closed (closed); null if the client never wrote. */
+  closesAt: isoTime.nullable(),
+  lastInboundAt: isoTime.nullable(),
+  /** Templates that may be sent when the window is closed. */
+  templates: z.array(templateSchema),
+});
+export type WindowState = z.infer<typeof windowStateSchema>;
+
+export const conversationSummarySchema = z.object({
+  id: z.number().int(),
+  /** The value of the mirrored mails' X-WhatsApp-Chat-Id header. */
+  chatId: z.string(),
+  channel: channelSchema,
+  client: z.object({
+    name: z.string().nullable(),
+    /** E.164 with a leading +, when WhatsApp gave a number. */
+    number: z.string().nullable(),
+  }),
+  /** The firm's WhatsApp number the chat runs on. */
+  businessNumber: z.string().nullable(),
+  subject: z.string(),
+  /** Links in force now (no end). */
+  matters: z.array(matterLinkSchema),
+  /** Sign-in name of the person an unlinked conversation is assigned to. */
+  assignee: z.string().nullable(),
+  window: windowStateSchema,
+  lastActivityAt: isoTime,
+  openedAt: isoTime,
+});
+export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
+
+export const conversationDetailSchema = conversationSummarySchema.extend({
+  /** Every link, past and present, newest first. */
+  links: z.array(matterLinkSchema),
+  /** What the signed-in user may do here. */
+  can: z.object({ reply: z.boolean(), link: z.boolean(), assign: z.boolean() }),
+});
+export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
+
+export const listConversationsQuery = pageQuery.extend({
+  matterId: z.coerce.number().int().positive().optional(),
+  /** Only conversations with no link in force. */
+  unlinked: z.enum(['true', 'false']).optional(),
+});
+export type ListConversationsQuery = z.input<typeof listConversationsQuery>;
+
+export const assignSchema = z.object({ assignee: z.string().trim().min(3).max(320).nullable() });
+export type Assign = z.infer<typeof assignSchema>;
+
+export const attachmentSchema = z.object({
+  id: z.number().int(),
+  fileName: z.string().nullable(),
+  mimeType: z.string(),
+  size: z.number().int().nullable(),
+  /** image, video, audio, document or sticker. */
+  mediaType: z.string(),
+  /** Relative API path (needs the bearer token); null until the bytes are fetched. */
+  downloadUrl: z.string().nullable(),
+});
+export type Attachment = z.infer<typeof attachmentSchema>;
+
+export const deliveryStatusSchema = z.enum(['queued', 'sent', 'delivered', 'read', 'failed']);
+export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
+
+/**
+ * One bubble of the conversation view: a message, or an edit, deletion or reaction that refers
+ * to one (`targetWaMessageId`). A message that was later edited or deleted says so itself too.
+ */
+export const messageItemSchema = z.object({
+  id: z.number().int(),
+  seq: z.number().int(),
+  waMessageId: z.string(),
+  kind: z.enum(['message', 'edit', 'deletion', 'reaction']),
+  direction: directionSchema,
+  sender: z.object({ name: z.string().nullable(), side: z.enum(['client', 'firm']) }),
+  sentAt: isoTime,
+  /** text, image, video, audio, document, sticker, location, contacts, interactive, button, system, unsupported. */
+  contentType: z.string().nullable(),
+  /** Plain text to show: the body, a caption, or a one-line rendering of other content. */
+  text: z.string().nullable(),
+  attachments: z.array(attachmentSchema),
+  quoted: z.object({ waMessageId: z.string(), text: z.string().nullable(), senderName: z.string().nullable() }).nullable(),
+  targetWaMessageId: z.string().nullable(),
+  /** Reactions only; null when the reaction was removed. */
+  emoji: z.string().nullable(),
+  edited: z.boolean(),
+  deleted: z.boolean(),
+  /** Outbound only. */
+  delivery: z.object({ status: deliveryStatusSchema, at: isoTime }).nullable(),
+});
+export type MessageItem = z.infer<typeof messageItemSchema>;
+
+/** A reply accepted but not yet a WhatsApp message (queued), or one that failed before sending. */
+export const pendingReplySchema = z.object({
+  commandId: z.number().int(),
+  state: z.enum(['queued', 'failed']),
+  text: z.string().nullable(),
+  fileNames: z.array(z.string()),
+  template: templateSchema.nullable(),
+  author: z.string(),
+  createdAt: isoTime,
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type PendingReply = z.infer<typeof pendingReplySchema>;
+
+/**
+ * Messages newest page first: `items` are in chronological order within the page, and
+ * `nextCursor` fetches the page of older items. `pending` is filled on the newest page only.
+ */
+export const messagePageSchema = z.object({
+  items: z.array(messageItemSchema),
+  nextCursor: z.string().nullable(),
+  pending: z.array(pendingReplySchema),
+});
+export type MessagePage = z.infer<typeof messagePageSchema>;
+
+export const listMessagesQuery = pageQuery;
+export type ListMessagesQuery = z.input<typeof listMessagesQuery>;
+
+/** A file sent with a reply, base64 in the JSON body (the request body may be up to 25 MiB). */
+export const replyFileSchema = z.object({
+  fileName: z.string().min(1).max(255),
+  mimeType: z.string().min(1).max(255),
+  contentBase64: z.string().min(1).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
+});
+export type ReplyFile = z.infer<typeof replyFileSchema>;
+
+/**
+ * A reply to the client. Text and files, or a template (the only thing WhatsApp accepts outside
+ * the 24-hour window). `clientRef` makes retries safe: the same ref from the same user is
+ * accepted once.
+ */
+export const replyRequestSchema = z.object({
+  text: z.string().max(4096).optional(),
+  files: z.array(replyFileSchema).max(10).default([]),
+  template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15), parameters: z.array(z.string().max(1024)).max(20).default([]) }).optional(),
+  quotedWaMessageId: z.string().max(256).optional(),
+  clientRef: z.string().min(8).max(100).regex(/^[A-Za-z0-9_-]+$/).optional(),
+});
+export type ReplyRequest = z.input<typeof replyRequestSchema>;
+
+export const replyAcceptedSchema = z.object({
+  commandId: z.number().int(),
+  /** False when this clientRef had already been accepted. */
+  created: z.boolean(),
+  state: z.enum(['queued', 'sent', 'failed']),
+});
+export type ReplyAccepted = z.infer<typeof replyAcceptedSchema>;

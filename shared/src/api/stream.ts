@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { isoTime } from './common.js';
+import { conversationSummarySchema, deliveryStatusSchema, messageItemSchema, pendingReplySchema } from './conversations.js';
+
+/**
+ * Server-sent events on GET /api/stream. Each event's SSE `event:` field equals its `type`, and
+ * `data:` is the JSON below. Only conversations the user may see are reported; with
+ * `?conversation=<id>` only that one. A comment line (`: ping`) every 25 s keeps proxies open.
+ */
+export const streamEventSchema = z.discriminatedUnion('type', [
+  /** The first event: the stream is live. */
+  z.object({ type: z.literal('ready'), at: isoTime }),
+  /** A new stored WhatsApp event (inbound, or a reply once sent). */
+  z.object({ type: z.literal('message'), conversationId: z.number().int(), message: messageItemSchema }),
+  /** A sent message's delivery status moved forward. */
+  z.object({ type: z.literal('delivery'), conversationId: z.number().int(), waMessageId: z.string(), status: deliveryStatusSchema, at: isoTime }),
+  /** A reply was accepted (queued) or failed before it became a WhatsApp message. */
+  z.object({ type: z.literal('reply'), conversationId: z.number().int(), reply: pendingReplySchema }),
+  /** Links, assignee or window changed: the new summary. */
+  z.object({ type: z.literal('conversation'), conversation: conversationSummarySchema }),
+]);
+export type StreamEvent = z.infer<typeof streamEventSchema>;
+export type StreamEventType = StreamEvent['type'];
+export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation'];
