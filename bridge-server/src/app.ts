@@ -27,6 +27,7 @@ import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-polle
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { SmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
+import { staticUiRouter } from './api/static-ui.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { OutboxWorker } from './outbox/worker.js';
@@ -205,6 +206,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     metrics.relayLag.set((await outbox.oldestPendingAgeMs(Date.now())) / 1000);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.use(staticUiRouter());
   if (sandbox) {
     app.use('/sandbox', sandbox.router);
     app.get('/', (_req, res) => res.redirect('/sandbox'));
