@@ -8,6 +8,8 @@ import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
+import { scheduleCheckpoints } from './archive/checkpoints.js';
+import { loadCheckpointKey } from './archive/signing-key.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
 import type { EmailReplyOutcome, InboundEmailReply } from './core/email-reply.js';
@@ -84,6 +86,14 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  const checkpointLog = componentLogger(logger, 'archive');
+  const checkpoints = scheduleCheckpoints({
+    db: opened.db,
+    key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
+    intervalMs: config.checkpoints.intervalMs,
+    onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
+    onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
+  });
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -258,6 +268,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       log.info('wa-bridge stopped');
     })());
 
+      await checkpoints.stop();
   return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ...(intake ? { replyIntakePort: intake.port } : {}),
     ...(replyPoller ? { replyPoller } : {}),
     ...(channels.whatsappWeb ? { whatsappWeb: channels.whatsappWeb } : {}), ingest, reply, stop };

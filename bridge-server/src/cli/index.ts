@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerJobs } from './jobs.js';
+import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
@@ -16,5 +17,6 @@ export async function main(argv: string[]): Promise<void> {
   registerConfig(program);
   registerJobs(program);
   registerReplyText(program);
+  registerParseExport(program);
   await program.parseAsync(argv);
 }

@@ -68,6 +68,8 @@ export const rawConfigSchema = z.object({
   replyImapPollMs: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
   allowedSenders: commaList(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example').optional(),
   templates: commaList(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB').optional(),
+  checkpointKeyFile: z.string().min(1).optional(),
+  checkpointIntervalHours: z.coerce.number().min(0.01).max(24).default(24),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -102,4 +104,6 @@ export const settings: Setting[] = [
   { key: 'replyImapPollMs', env: 'WA_BRIDGE_REPLY_IMAP_POLL_MS', doc: 'How often the reply mailbox is read, in milliseconds.' },
   { key: 'allowedSenders', env: 'WA_BRIDGE_ALLOWED_SENDERS', doc: 'Who may reply to clients by email: addresses and @domains, comma-separated (e.g. @firm.example).' },
   { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window: name:language, comma-separated.' },
+  { key: 'checkpointKeyFile', env: 'WA_BRIDGE_CHECKPOINT_KEY_FILE', doc: 'Ed25519 private key (PEM) that signs archive checkpoints. Default: generated once into <data dir>/keys/checkpoint.pem.', secret: true },
+  { key: 'checkpointIntervalHours', env: 'WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS', doc: 'Hours between signed checkpoints of every chain head (at most 24).' },
 ];

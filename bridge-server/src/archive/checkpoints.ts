@@ -1,0 +1,61 @@
+import { checkpointDigest, checkpointHeadsJson, checkpointPayload, type CheckpointHead } from '../core/chain-check.js';
+import { sha256 } from '../core/ids.js';
+import { insertCheckpoint, latestCheckpoint, listConversationHeads, type CheckpointRow } from '../store/archive.js';
+import type { Executor } from '../store/executor.js';
+import type { CheckpointKey } from './signing-key.js';
+
+export type CheckpointReason = 'scheduled' | 'on_demand';
+
+/** The digest the next checkpoint names as its previous one. */
+export function digestOf(row: Pick<CheckpointRow, 'previousSha256' | 'createdAt' | 'reason' | 'headsSha256'>): string {
+  return checkpointDigest(checkpointPayload(row));
+}
+
+/**
+ * Signs the chain heads of every conversation as they stand, in one transaction so the heads
+ * and the link to the previous checkpoint are read at the same moment.
+ */
+export async function writeCheckpoint(db: Executor, key: CheckpointKey, reason: CheckpointReason, now: number = Date.now()): Promise<CheckpointRow> {
+  return db.transaction().execute(async (tx) => {
+    const heads: CheckpointHead[] = (await listConversationHeads(tx)).map((c) => ({ conversationId: c.id, chatKey: c.chatKey, seq: c.lastSeq, head: c.chainHead }));
+    const previous = await latestCheckpoint(tx);
+    const headsJson = checkpointHeadsJson(heads);
+    const fields = { previousSha256: previous ? digestOf(previous) : '', createdAt: now, reason, headsSha256: sha256(headsJson).toString('hex') };
+    const row = { ...fields, headsJson, publicKey: key.publicKey, signature: key.sign(checkpointPayload(fields)) };
+    const id = await insertCheckpoint(tx, row);
+    return { id, ...row };
+  });
+}
+
+export interface CheckpointSchedule {
+  /** Stops the timer and waits for a checkpoint being written, so the store can close after it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps checkpoints at least `intervalMs` apart at most: one at start when the newest is older
+ * than that (or there is none), then one every interval. A failure is reported and the next
+ * tick tries again; it never stops the bridge.
+ */
+export function scheduleCheckpoints(options: { db: Executor; key: CheckpointKey; intervalMs: number; onError: (error: Error) => void; onWritten?: (row: CheckpointRow) => void }): CheckpointSchedule {
+  const tick = async (onlyIfDue: boolean) => {
+    try {
+      const latest = await latestCheckpoint(options.db);
+      if (onlyIfDue && latest && Date.now() - latest.createdAt < options.intervalMs) return;
+      options.onWritten?.(await writeCheckpoint(options.db, options.key, 'scheduled'));
+    } catch (error) {
+      options.onError(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  let running = tick(true);
+  const timer = setInterval(() => {
+    running = running.then(() => tick(false));
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

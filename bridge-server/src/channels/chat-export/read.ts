@@ -1,0 +1,45 @@
+import { ChatExportError, ChatExportParser, ExportDecoder, ExportProfiler, type DateOrder, type ExportProfile, type ParsedMessage } from '@wa-bridge/shared/chat-export';
+import { BadInputError } from '../../core/errors.js';
+import type { ExportSource } from './source.js';
+
+/**
+ * Reads an export's messages in two streaming passes over its text: the first learns the date
+ * order and colon-bearing author names from every header, the second emits messages in batches.
+ * Memory stays at one chunk plus one message whatever the file size. Throws BadInputError when
+ * the text is binary or no export.
+ */
+export async function* readExportMessages(source: ExportSource, options: { dateOrder?: DateOrder } = {}): AsyncGenerator<ParsedMessage[], ExportProfile> {
+  const profile = await profileExport(source);
+  const parser = new ChatExportParser({ dateOrder: options.dateOrder ?? profile.dateOrder, colonAuthors: profile.colonAuthors });
+  const decoder = new ExportDecoder();
+  try {
+    for await (const bytes of source.openText()) {
+      const batch = parser.push(decoder.decode(bytes));
+      if (batch.length > 0) yield batch;
+    }
+    parser.push(decoder.end());
+    const last = parser.end();
+    if (last.length > 0) yield last;
+  } catch (error) {
+    throw asBadInput(source, error);
+  }
+  return profile;
+}
+
+/** The first pass alone: date order, author names and the number of headers. */
+export async function profileExport(source: ExportSource): Promise<ExportProfile> {
+  const profiler = new ExportProfiler();
+  const decoder = new ExportDecoder();
+  try {
+    for await (const bytes of source.openText()) profiler.push(decoder.decode(bytes));
+    profiler.push(decoder.end());
+    return profiler.end();
+  } catch (error) {
+    throw asBadInput(source, error);
+  }
+}
+
+function asBadInput(source: ExportSource, error: unknown): unknown {
+  if (error instanceof ChatExportError) return new BadInputError(error.code, `${source.file}: ${error.message}`);
+  return error;
+}

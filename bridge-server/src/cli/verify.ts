@@ -1,0 +1,63 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { writeCheckpoint } from '../archive/checkpoints.js';
+import { loadCheckpointKey } from '../archive/signing-key.js';
+import { verifyArchive, type VerifyProblem } from '../archive/verify.js';
+import { loadConfig } from '../config/load.js';
+import { FileBlobStore } from '../store/blob-files.js';
+import { openSqlite } from '../store/db.js';
+import { exitCodes, runCommand } from './run.js';
+
+/** `wa-bridge verify` and `wa-bridge checkpoint`: proving the archive is as it was written. */
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('Recompute every hash chain, checkpoint signature and media hash of the store; exit 0 only when all hold.')
+    .option('--json', 'print the report as one JSON object')
+    .option('--trusted-key <key...>', "trust only these checkpoint public keys (as `wa-bridge checkpoint` prints them), not the data dir's key")
+    .action((options: { json?: boolean; trustedKey?: string[] }) =>
+      runCommand(async () => {
+        const config = loadConfig();
+        const opened = openSqlite(config.database.file);
+        try {
+          const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
+          const report = await verifyArchive({ db: opened.db, blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')), trustedKeys });
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(report)}\n`);
+          } else {
+            for (const problem of report.problems) process.stdout.write(`FAIL ${describe(problem)}\n`);
+            const counts = `${report.conversations} conversation(s), ${report.events} event(s), ${report.blobs} blob(s), ${report.checkpoints} checkpoint(s)`;
+            process.stdout.write(report.ok ? `OK ${counts}: every chain, checkpoint and media hash holds\n` : `FAILED ${report.problems.length} problem(s) in ${counts}\n`);
+          }
+          return report.ok ? exitCodes.ok : exitCodes.failure;
+        } finally {
+          await opened.close();
+        }
+      }),
+    );
+  program
+    .command('checkpoint')
+    .description('Sign the chain heads of every conversation now (the bridge also does this on a schedule).')
+    .action(() =>
+      runCommand(async () => {
+        const config = loadConfig();
+        const opened = openSqlite(config.database.file);
+        try {
+          const row = await writeCheckpoint(opened.db, loadCheckpointKey(config.dataDir, config.checkpoints.keyFile), 'on_demand');
+          const heads = (JSON.parse(row.headsJson) as unknown[]).length;
+          process.stdout.write(`checkpoint ${row.id}: ${heads} chain head(s) signed by key ${row.publicKey}\n`);
+        } finally {
+          await opened.close();
+        }
+      }),
+    );
+}
+
+function describe(problem: VerifyProblem): string {
+  const where = [
+    problem.conversationId !== undefined ? `conversation ${problem.conversationId}${problem.chatKey ? ` (${problem.chatKey})` : ''}` : undefined,
+    problem.seq !== undefined ? `event ${problem.seq}` : undefined,
+    problem.waMessageId ? `message ${problem.waMessageId}` : undefined,
+  ].filter(Boolean);
+  return `[${problem.area}] ${where.length > 0 ? `${where.join(', ')}: ` : ''}${problem.detail}`;
+}

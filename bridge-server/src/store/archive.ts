@@ -1,0 +1,155 @@
+import type { Generated, Kysely, Selectable } from 'kysely';
+import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
+import type { EventRecord } from '../core/records.js';
+import type { Executor } from './executor.js';
+
+/**
+ * Reads for checking the archive (`wa-bridge verify`) and writes of signed checkpoints. Reads
+ * take rows as they are on disk: nothing here trusts that the rows are well formed, because
+ * finding out whether they are is the point.
+ */
+
+export interface CheckpointsTable {
+  id: Generated<number>;
+  created_at: number;
+  reason: string;
+  heads_json: string;
+  heads_sha256: string;
+  previous_sha256: string;
+  public_key: string;
+  signature: string;
+}
+
+type WithCheckpoints = Kysely<{ checkpoints: CheckpointsTable }>;
+const checkpointsOf = (db: Executor): WithCheckpoints => db.withTables<{ checkpoints: CheckpointsTable }>() as unknown as WithCheckpoints;
+
+export interface CheckpointRow {
+  id: number;
+  createdAt: number;
+  reason: string;
+  headsJson: string;
+  headsSha256: string;
+  previousSha256: string;
+  publicKey: string;
+  signature: string;
+}
+
+export async function insertCheckpoint(db: Executor, row: Omit<CheckpointRow, 'id'>): Promise<number> {
+  const inserted = await checkpointsOf(db)
+    .insertInto('checkpoints')
+    .values({
+      created_at: row.createdAt,
+      reason: row.reason,
+      heads_json: row.headsJson,
+      heads_sha256: row.headsSha256,
+      previous_sha256: row.previousSha256,
+      public_key: row.publicKey,
+      signature: row.signature,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return inserted.id;
+}
+
+function toCheckpoint(row: Selectable<CheckpointsTable>): CheckpointRow {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    reason: row.reason,
+    headsJson: row.heads_json,
+    headsSha256: row.heads_sha256,
+    previousSha256: row.previous_sha256,
+    publicKey: row.public_key,
+    signature: row.signature,
+  };
+}
+
+/** Every checkpoint, oldest first. */
+export async function listCheckpoints(db: Executor): Promise<CheckpointRow[]> {
+  return (await checkpointsOf(db).selectFrom('checkpoints').selectAll().orderBy('id').execute()).map(toCheckpoint);
+}
+
+export async function latestCheckpoint(db: Executor): Promise<CheckpointRow | undefined> {
+  const row = await checkpointsOf(db).selectFrom('checkpoints').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row ? toCheckpoint(row) : undefined;
+}
+
+export interface ConversationHeadRow {
+  id: number;
+  chatKey: string;
+  lastSeq: number;
+  chainHead: string;
+}
+
+export async function listConversationHeads(db: Executor): Promise<ConversationHeadRow[]> {
+  const rows = await db.selectFrom('conversations').select(['id', 'chat_key', 'last_seq', 'chain_head']).orderBy('id').execute();
+  return rows.map((row) => ({ id: row.id, chatKey: row.chat_key, lastSeq: row.last_seq, chainHead: row.chain_head }));
+}
+
+/** A stored event as it is on disk; `event` is the parsed JSON, or the raw text when it no longer parses. */
+export type ScannedEvent = EventRecord & { conversationId: number };
+
+/**
+ * Every event in (conversation, seq) order, streamed so a large archive is never held in
+ * memory. The stream holds the connection: run no other query until it has finished.
+ */
+export async function* scanEvents(db: Executor, chunkSize = 2000): AsyncGenerator<ScannedEvent> {
+  for await (const row of db.selectFrom('events').selectAll().orderBy('conversation_id').orderBy('seq').stream(chunkSize)) {
+    let event: unknown;
+    try {
+      event = JSON.parse(row.event_json);
+    } catch {
+      event = row.event_json;
+    }
+    yield {
+      id: row.id,
+      conversationId: row.conversation_id,
+      seq: row.seq,
+      channel: row.channel as ChannelKind,
+      waMessageId: row.wa_message_id,
+      kind: row.kind as EventKind,
+      versionKey: row.version_key,
+      direction: row.direction as Direction,
+      timestamp: row.wa_timestamp,
+      event: event as InboundEvent,
+      chainHash: row.chain_sha256,
+      receivedAt: row.received_at,
+    };
+  }
+}
+
+export async function* scanBlobs(db: Executor, chunkSize = 2000): AsyncGenerator<{ sha256: string; size: number }> {
+  for await (const row of db.selectFrom('blobs').select(['sha256', 'size']).orderBy('sha256').stream(chunkSize)) yield row;
+}
+
+/** Stored hashes that name a blob the blob table no longer lists: media and relayed mail. */
+export async function listDanglingBlobRefs(db: Executor): Promise<Array<{ what: 'attachment' | 'mail'; id: number; sha256: string }>> {
+  const attachments = await db
+    .selectFrom('attachments')
+    .leftJoin('blobs', 'blobs.sha256', 'attachments.sha256')
+    .select(['attachments.id as id', 'attachments.sha256 as sha256'])
+    .where('attachments.sha256', 'is not', null)
+    .where('blobs.sha256', 'is', null)
+    .execute();
+  const mails = await db
+    .selectFrom('mail_relays')
+    .leftJoin('blobs', 'blobs.sha256', 'mail_relays.raw_sha256')
+    .select(['mail_relays.id as id', 'mail_relays.raw_sha256 as sha256'])
+    .where('blobs.sha256', 'is', null)
+    .execute();
+  return [
+    ...attachments.map((row) => ({ what: 'attachment' as const, id: row.id, sha256: row.sha256 ?? '' })),
+    ...mails.map((row) => ({ what: 'mail' as const, id: row.id, sha256: row.sha256 })),
+  ];
+}
+
+/** Events whose conversation row is gone (only possible with foreign keys switched off). */
+export async function countOrphanEvents(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .leftJoin('conversations', 'conversations.id', 'events.conversation_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('conversations.id', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
