@@ -5,6 +5,7 @@ import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
+import { registerVerify } from './verify.js';
 
 /** The `wa-bridge` command: one file per command, wired here. */
 export async function main(argv: string[]): Promise<void> {
@@ -18,5 +19,6 @@ export async function main(argv: string[]): Promise<void> {
   registerJobs(program);
   registerReplyText(program);
   registerParseExport(program);
+  registerVerify(program);
   await program.parseAsync(argv);
 }

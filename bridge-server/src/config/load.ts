@@ -39,11 +39,9 @@ export interface Config {
   templates: Array<{ name: string; language: string }>;
   /** The unofficial whatsapp-web.js channel, when switched on. */
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
-}
-  /** API sign-in (Entra ID); absent when not configured. */
-  auth?: AuthSettings;
   /** Signed checkpoints of the archive's chain heads: the key file (default under the data dir) and how often. */
   checkpoints: { keyFile?: string; intervalMs: number };
+}
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
 
@@ -166,10 +164,10 @@ function resolve(raw: RawConfig, problems: string[]): Config {
           },
         }
       : {}),
+    checkpoints: { ...(raw.checkpointKeyFile ? { keyFile: path.resolve(raw.checkpointKeyFile) } : {}), intervalMs: Math.round(raw.checkpointIntervalHours * 3_600_000) },
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };
-    checkpoints: { ...(raw.checkpointKeyFile ? { keyFile: path.resolve(raw.checkpointKeyFile) } : {}), intervalMs: Math.round(raw.checkpointIntervalHours * 3_600_000) },
     }),
   };
 }
