@@ -76,6 +76,24 @@ async function ingestEvent(
   if (await store.hasEvent(tx, key)) return 'duplicate';
 
   const { conversation, opened } = await resolveConversation(deps, tx, event);
+  const { stored } = await appendEvent(deps, tx, conversation, event, { relay: true });
+  return { event: stored, conversation, opened };
+}
+
+/**
+ * Appends one event to a conversation the caller has resolved: its chain link over the current
+ * head, the event row, the conversation's new head, its media reference, and (with `relay`) the
+ * job that carries it on. Every path into the archive goes through here, so every stored event
+ * has its link. Returns the stored event and the conversation as it now stands.
+ */
+export async function appendEvent(
+  deps: IngestDeps,
+  tx: Tx,
+  conversation: ConversationRecord,
+  event: InboundEvent,
+  options: { relay: boolean },
+): Promise<{ stored: EventRecord; conversation: ConversationRecord }> {
+  const { store } = deps;
   const receivedAt = deps.clock.now();
   const seq = conversation.lastSeq + 1;
   const draft = {
@@ -92,8 +110,10 @@ async function ingestEvent(
   const chainHash = chainLink(conversation.chainHead, canonicalRecord(conversation.chatKey, draft));
   const stored = await store.insertEvent(tx, { ...draft, conversationId: conversation.id, chainHash });
   await store.advanceConversation(tx, conversation.id, seq, chainHash);
+  const advanced = { ...conversation, lastSeq: seq, chainHead: chainHash };
 
   const media = 'content' in event && 'media' in event.content ? event.content.media : undefined;
+  const relay = { kind: 'mail.relay' as const, payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq };
   if (media) {
     const attachment = await store.insertAttachment(tx, {
       eventId: stored.id,
@@ -104,10 +124,10 @@ async function ingestEvent(
       announcedSha256: media.sha256 ?? null,
     });
     if (media.storedSha256 !== undefined) {
-      // The firm's own file: already in the blob store, so the mail can go at once.
+      // The firm's own file or an imported one: already in the blob store, so the mail can go at once.
       await store.setAttachmentBlob(tx, attachment.id, media.storedSha256, media.storedSize ?? 0);
-      await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq });
-    } else {
+      if (options.relay) await store.enqueue(tx, relay);
+    } else if (options.relay) {
       await store.enqueue(tx, {
         kind: 'media.fetch',
         payload: { conversationId: conversation.id, eventId: stored.id, attachmentId: attachment.id },
@@ -115,10 +135,10 @@ async function ingestEvent(
         sortKey: seq,
       });
     }
-  } else {
-    await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq });
+  } else if (options.relay) {
+    await store.enqueue(tx, relay);
   }
-  return { event: stored, conversation, opened };
+  return { stored, conversation: advanced };
 }
 
 async function resolveConversation(deps: IngestDeps, tx: Tx, event: InboundEvent): Promise<{ conversation: ConversationRecord; opened: boolean }> {
