@@ -85,20 +85,29 @@ function senderId(record: EventRecord, conversation: ConversationRecord): string
   return toE164(client.waId ?? conversation.clientWaId ?? '') ?? client.userId ?? conversation.clientUserId ?? '';
 }
 
-/** The one switch over event kinds; each kind renders in its own file under render/. */
-function renderEvent(record: EventRecord, input: RelayMailInput): EventBody {
-  const context: RenderContext = { media: input.attachments };
+/** Who wrote the event, for a person: the client with their number, or the firm's author and number. */
+export function eventSender(record: EventRecord, conversation: ConversationRecord): string {
+  if (record.direction === 'inbound') return clientLabel(describeClient(conversation, record));
+  return `${authorName(record) ?? 'Firm'} (firm number ${firmNumber(conversation)})`;
+}
+
+/**
+ * The one switch over event kinds; each kind renders in its own file under render/. Mails and
+ * evidence transcripts both show events through it.
+ */
+export function renderEventBody(record: EventRecord, attachments: RelayMailInput['attachments'], related: EventRecord | undefined): EventBody {
+  const context: RenderContext = { media: attachments };
   const actor = record.direction === 'inbound' ? 'The client' : 'The firm';
   const event = record.event;
   switch (event.kind) {
     case 'message':
-      return renderMessage(event, context, input.related);
+      return renderMessage(event, context, related);
     case 'edit':
-      return renderEdit(event, actor, context, input.related);
+      return renderEdit(event, actor, context, related);
     case 'deletion':
-      return renderDeletion(actor, input.related);
+      return renderDeletion(actor, related);
     case 'reaction':
-      return renderReaction(event, actor, input.related);
+      return renderReaction(event, actor, related);
     default: {
       const unexpected: never = event;
       throw new TypeError(`no renderer for event kind ${String((unexpected as { kind?: unknown }).kind)}`);
@@ -152,8 +161,8 @@ function buildEventMail(input: RelayMailInput, record: EventRecord): OutgoingMai
   const messageId = recordMailId(input.tenant, record, input.mailDomain);
   const previousIds = input.previous.map((r) => recordMailId(input.tenant, r, input.mailDomain));
   const client = describeClient(conversation, record);
-  const body = renderEvent(record, input);
-  const sender = record.direction === 'inbound' ? clientLabel(client) : `${authorName(record) ?? 'Firm'} (firm number ${firmNumber(conversation)})`;
+  const body = renderEventBody(record, input.attachments, input.related);
+  const sender = eventSender(record, conversation);
   const { text, html } = layoutMail({
     subject: conversation.subject,
     rows: [
