@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     maxWorkers: 2,
     reporters: ['default', './tests/support/summary-reporter.ts'],
+    // The browser suites need the add-in and Teams tab bundles; builds them when sources changed.
+    globalSetup: ['./tests/support/ui-build.ts'],
   },
 });

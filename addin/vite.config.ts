@@ -10,6 +10,8 @@ export default defineConfig({
   root,
   base: '/addin/',
   plugins: [react()],
+  // Build-time settings for nested app authentication (see README); absent, Office SSO is used.
+  envPrefix: 'WA_BRIDGE_UI_',
   build: {
     outDir: path.join(root, 'dist'),
     emptyOutDir: true,

@@ -8,7 +8,7 @@ import { connectOffice } from './host/office.js';
 const host = await connectOffice();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <FluentProvider theme={host.theme === 'dark' ? webDarkTheme : webLightTheme} style={{ minHeight: '100vh' }}>
+    <FluentProvider theme={host.theme === 'dark' ? webDarkTheme : webLightTheme} style={{ height: '100vh' }}>
       <App host={host} />
     </FluentProvider>
   </StrictMode>,

@@ -1,1 +1,190 @@
-export {};
+import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
+import type { ConversationDetail, MessageItem, PendingReply, WindowState } from '@wa-bridge/shared/api/conversations';
+import type { StreamEvent } from '@wa-bridge/shared/api/stream';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useSession } from './api-context.js';
+import { Composer } from './conversation/composer.js';
+import { MatterLinks } from './conversation/matter-links.js';
+import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
+import { describeError } from './format.js';
+import { useStream, type StreamState } from './use-stream.js';
+
+const useStyles = makeStyles({
+  root: { display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0, backgroundColor: tokens.colorNeutralBackground1 },
+  header: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap' },
+  title: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0 },
+  list: { flexGrow: 1, overflowY: 'auto', listStyle: 'none', margin: 0, padding: tokens.spacingHorizontalS, minHeight: '120px' },
+  older: { alignSelf: 'center', margin: tokens.spacingVerticalXS },
+  readOnly: { padding: tokens.spacingHorizontalS, color: tokens.colorNeutralForeground3 },
+});
+
+const streamLabels: Record<StreamState, string> = { connecting: 'Connecting', live: 'Live', offline: 'Offline, retrying' };
+
+/**
+ * The WhatsApp conversation as both front ends show it: header with the client and matters,
+ * bubbles oldest to newest (older pages on request), replies waiting to be sent, the composer, and
+ * live updates from the API's event stream. After a reconnect it reloads the newest page, so an
+ * event missed while offline still shows up.
+ */
+export function ConversationView({ conversationId }: { conversationId: number }) {
+  const styles = useStyles();
+  const { api } = useSession();
+  const [detail, setDetail] = useState<ConversationDetail | null>(null);
+  const [items, setItems] = useState<MessageItem[]>([]);
+  const [pending, setPending] = useState<PendingReply[]>([]);
+  const [olderCursor, setOlderCursor] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const listRef = useRef<HTMLOListElement>(null);
+  const stickToBottom = useRef(true);
+
+  const loadDetail = useCallback(() => api.getConversation(conversationId).then(setDetail), [api, conversationId]);
+  const loadNewest = useCallback(async () => {
+    const page = await api.listMessages(conversationId, { limit: 50 });
+    setItems((current) => merge(current, page.items));
+    setPending(page.pending);
+    setOlderCursor((cursor) => cursor ?? page.nextCursor);
+  }, [api, conversationId]);
+
+  useEffect(() => {
+    setDetail(null);
+    setItems([]);
+    setPending([]);
+    setOlderCursor(null);
+    setProblem(null);
+    Promise.all([loadDetail(), loadNewest()]).catch((error: unknown) => setProblem(describeError(error)));
+  }, [loadDetail, loadNewest]);
+
+  const onEvent = useCallback(
+    (event: StreamEvent) => {
+      const refresh = () => void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
+      switch (event.type) {
+        case 'ready':
+          refresh();
+          return;
+        case 'message':
+          if (event.conversationId !== conversationId) return;
+          setItems((current) => merge(current, [event.message]));
+          if (event.message.direction === 'outbound') refresh();
+          return;
+        case 'delivery':
+          if (event.conversationId !== conversationId) return;
+          setItems((current) => current.map((item) => (item.waMessageId === event.waMessageId && item.kind === 'message' ? { ...item, delivery: { status: event.status, at: event.at } } : item)));
+          return;
+        case 'reply':
+          if (event.conversationId === conversationId) refresh();
+          return;
+        case 'conversation':
+          if (event.conversation.id === conversationId) setDetail((current) => (current ? { ...current, ...event.conversation } : current));
+          return;
+      }
+    },
+    [conversationId, loadNewest],
+  );
+  const streamState = useStream(conversationId, onEvent);
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
+  }, [items, pending]);
+
+  const loadOlder = async () => {
+    if (!olderCursor) return;
+    stickToBottom.current = false;
+    try {
+      const page = await api.listMessages(conversationId, { cursor: olderCursor, limit: 50 });
+      setItems((current) => merge(current, page.items));
+      setOlderCursor(page.nextCursor);
+    } catch (error) {
+      setProblem(describeError(error));
+    }
+  };
+
+  const { bubbles, reactionsByTarget } = useMemo(() => {
+    const reactions = new Map<string, MessageItem[]>();
+    for (const item of items) {
+      if (item.kind !== 'reaction' || !item.targetWaMessageId) continue;
+      reactions.set(item.targetWaMessageId, [...(reactions.get(item.targetWaMessageId) ?? []), item]);
+    }
+    return { bubbles: items.filter((item) => item.kind !== 'reaction'), reactionsByTarget: reactions };
+  }, [items]);
+
+  if (!detail) {
+    return problem ? (
+      <MessageBar intent="error" role="alert">
+        <MessageBarBody>{problem}</MessageBarBody>
+      </MessageBar>
+    ) : (
+      <Spinner label="Loading the conversation" />
+    );
+  }
+
+  const setWindow = (window: WindowState) => setDetail({ ...detail, window });
+  const client = detail.client.name ?? detail.client.number ?? 'Client';
+  return (
+    <section className={styles.root} aria-label={`WhatsApp conversation with ${client}`} data-conversation-id={detail.id}>
+      <header className={styles.header}>
+        <div className={styles.title}>
+          <Body1Strong className="client-name">{client}</Body1Strong>
+          <Caption1>
+            {[detail.client.name ? detail.client.number : null, detail.channel === 'whatsapp-web' ? 'WhatsApp Web' : detail.channel === 'cloud-api' ? 'WhatsApp Business' : 'Imported chat'].filter(Boolean).join(' · ')}
+          </Caption1>
+        </div>
+        <Badge appearance="outline" color={streamState === 'live' ? 'success' : 'warning'} className="stream-state" data-state={streamState}>
+          {streamLabels[streamState]}
+        </Badge>
+      </header>
+      <MatterLinks conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
+      {problem && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      <ol
+        ref={listRef}
+        className={styles.list}
+        role="log"
+        aria-label="Messages"
+        tabIndex={0}
+        onScroll={(event) => {
+          const list = event.currentTarget;
+          stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+        }}
+      >
+        {olderCursor && (
+          <li className={styles.older}>
+            <Button size="small" appearance="subtle" onClick={() => void loadOlder()}>
+              Show older messages
+            </Button>
+          </li>
+        )}
+        {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
+        {bubbles.map((message) => (
+          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} />
+        ))}
+        {pending.map((reply) => (
+          <PendingBubble key={`pending-${reply.commandId}`} reply={reply} />
+        ))}
+      </ol>
+      {detail.can.reply ? (
+        <Composer
+          conversationId={detail.id}
+          window={detail.window}
+          onWindowChange={setWindow}
+          onSent={() => {
+            stickToBottom.current = true;
+            void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
+          }}
+        />
+      ) : (
+        <Caption1 className={styles.readOnly}>You can read this conversation but not reply to it.</Caption1>
+      )}
+    </section>
+  );
+}
+
+/** Adds or replaces messages by id and keeps them in the order the bridge stored them. */
+function merge(current: MessageItem[], incoming: MessageItem[]): MessageItem[] {
+  const byId = new Map(current.map((item) => [item.id, item]));
+  for (const item of incoming) byId.set(item.id, item);
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}

@@ -1,14 +1,28 @@
 import { FluentProvider, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme } from '@fluentui/react-components';
-import { StrictMode } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { connectTeams } from './host/teams.js';
+import { App } from './app.js';
+import { connectTeams, type HostInfo, type TeamsTheme } from './host/teams.js';
 
-const host = await connectTeams();
 const themes = { light: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
+
+/** Follows Teams' theme switches while the tab is open. */
+function Root({ host }: { host: HostInfo }) {
+  const [theme, setTheme] = useState<TeamsTheme>(host.theme);
+  useEffect(() => {
+    if (host.kind === 'teams') host.onThemeChange(setTheme);
+  }, [host]);
+  return (
+    <FluentProvider theme={themes[theme]} style={{ height: '100vh' }}>
+      <App host={host} />
+    </FluentProvider>
+  );
+}
+
+// Render only once teams-js has said whether the tab runs inside Teams.
+const host = await connectTeams();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <FluentProvider theme={themes[host.theme]} style={{ minHeight: '100vh' }}>
-      {host.kind}
-    </FluentProvider>
+    <Root host={host} />
   </StrictMode>,
 );

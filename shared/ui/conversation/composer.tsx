@@ -1,0 +1,174 @@
+import { Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
+import { ApiError } from '@wa-bridge/shared/api/client';
+import type { ReplyFile, WindowState } from '@wa-bridge/shared/api/conversations';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useSession } from '../api-context.js';
+import { describeError, formatBytes, formatTime } from '../format.js';
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, padding: tokens.spacingHorizontalS, borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
+  actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  grow: { flexGrow: 1 },
+  files: { display: 'flex', flexDirection: 'column', gap: '2px', margin: 0, padding: 0, listStyle: 'none' },
+  file: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalXS, overflowWrap: 'anywhere' },
+});
+
+// WhatsApp's text limit, counted as the API's schema counts it (UTF-16 code units), so an emoji
+// never slips past the counter and fails on the server.
+const maxText = 4096;
+const maxFiles = 10;
+const maxTotalBytes = 18 * 1024 * 1024;
+
+export interface ComposerProps {
+  conversationId: number;
+  window: WindowState;
+  onWindowChange(window: WindowState): void;
+  onSent(): void;
+}
+
+/**
+ * Reply box: text with attachments while WhatsApp's 24-hour window is open; once it has closed,
+ * only an approved template, and the pane says when the window closed. A 409 window_closed from the
+ * bridge switches modes on the spot with the templates it lists.
+ */
+export function Composer({ conversationId, window, onWindowChange, onSent }: ComposerProps) {
+  const styles = useStyles();
+  const { api } = useSession();
+  const [text, setText] = useState('');
+  const [files, setFiles] = useState<File[]>([]);
+  const [template, setTemplate] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const closed = window.state === 'closed';
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  const tooLong = text.length > maxText;
+  const tooBig = totalBytes > maxTotalBytes;
+  const canSend = !busy && (closed ? template !== '' : (text.trim() !== '' || files.length > 0) && !tooLong && !tooBig);
+
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    if (!canSend) return;
+    setBusy(true);
+    setProblem(null);
+    setNotice(null);
+    try {
+      const clientRef = crypto.randomUUID();
+      if (closed) {
+        const chosen = window.templates.find((item) => `${item.name}|${item.language}` === template);
+        if (!chosen) throw new Error('Choose a template.');
+        await api.reply(conversationId, { template: { name: chosen.name, language: chosen.language, parameters: [] }, clientRef });
+        setTemplate('');
+      } else {
+        const encoded: ReplyFile[] = await Promise.all(files.map(toReplyFile));
+        await api.reply(conversationId, { ...(text.trim() ? { text } : {}), files: encoded, clientRef });
+        setText('');
+        setFiles([]);
+      }
+      setNotice('Reply queued for WhatsApp.');
+      onSent();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'window_closed') {
+        onWindowChange({ ...window, state: 'closed', closesAt: error.problem.closesAt ?? window.closesAt, templates: error.problem.templates ?? window.templates });
+      }
+      setProblem(describeError(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void submit();
+  };
+
+  return (
+    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Reply to the client">
+      {window.state === 'open' && window.closesAt && <Caption1 className="window-state">WhatsApp window open until {formatTime(window.closesAt)}.</Caption1>}
+      {closed ? (
+        <>
+          <MessageBar intent="warning" className="window-closed">
+            <MessageBarBody>
+              The 24-hour window {window.closesAt ? `closed at ${formatTime(window.closesAt)}` : 'is closed (the client has not written yet)'}. WhatsApp only accepts an approved template until the client writes again.
+            </MessageBarBody>
+          </MessageBar>
+          <Field label="Template">
+            <Select value={template} onChange={(_event, data) => setTemplate(data.value)} disabled={window.templates.length === 0}>
+              <option value="">{window.templates.length === 0 ? 'No templates configured' : 'Choose a template'}</option>
+              {window.templates.map((item) => (
+                <option key={`${item.name}|${item.language}`} value={`${item.name}|${item.language}`}>
+                  {item.name} ({item.language})
+                </option>
+              ))}
+            </Select>
+          </Field>
+        </>
+      ) : (
+        <>
+          <Field label="Reply" validationState={tooLong ? 'error' : 'none'} validationMessage={tooLong ? `Too long by ${text.length - maxText} characters.` : undefined} hint="Ctrl+Enter sends.">
+            <Textarea value={text} onChange={(_event, data) => setText(data.value)} onKeyDown={onKeyDown} resize="vertical" rows={3} />
+          </Field>
+          {files.length > 0 && (
+            <ul className={styles.files} aria-label="Attachments">
+              {files.map((file, index) => (
+                <li key={`${file.name}-${index}`} className={styles.file}>
+                  <Caption1>
+                    📎 {file.name} {formatBytes(file.size)}
+                  </Caption1>
+                  <Button size="small" appearance="subtle" aria-label={`Remove ${file.name}`} onClick={() => setFiles(files.filter((_, at) => at !== index))}>
+                    Remove
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          )}
+          {tooBig && <Caption1 role="alert">Attachments may total {formatBytes(maxTotalBytes)}.</Caption1>}
+        </>
+      )}
+      <div className={styles.actions}>
+        {!closed && (
+          <>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              aria-label="Attach files"
+              onChange={(event) => {
+                const chosen = [...(event.target.files ?? [])];
+                setFiles([...files, ...chosen].slice(0, maxFiles));
+                event.target.value = '';
+              }}
+            />
+            <Button appearance="secondary" onClick={() => fileInput.current?.click()} disabled={files.length >= maxFiles}>
+              Attach
+            </Button>
+          </>
+        )}
+        <Caption1 className={styles.grow} aria-live="polite">
+          {!closed && `${text.length}/${maxText}`}
+        </Caption1>
+        <Button appearance="primary" type="submit" disabled={!canSend}>
+          {closed ? 'Send template' : 'Send'}
+        </Button>
+      </div>
+      {problem && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {notice && (
+        <Caption1 role="status" className="composer-status">
+          {notice}
+        </Caption1>
+      )}
+    </form>
+  );
+}
+
+async function toReplyFile(file: File): Promise<ReplyFile> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  return { fileName: file.name, mimeType: file.type || 'application/octet-stream', contentBase64: btoa(binary) };
+}

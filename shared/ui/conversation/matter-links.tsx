@@ -1,0 +1,123 @@
+import { Badge, Button, Caption1, Combobox, Field, makeStyles, Option, tokens } from '@fluentui/react-components';
+import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
+import type { Matter } from '@wa-bridge/shared/api/matters';
+import { useEffect, useState } from 'react';
+import { useSession } from '../api-context.js';
+import { describeError } from '../format.js';
+
+const useStyles = makeStyles({
+  box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalS}` },
+  links: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalXS, alignItems: 'center', margin: 0, padding: 0, listStyle: 'none' },
+  link: { display: 'flex', alignItems: 'center', gap: '2px' },
+  picker: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-end' },
+  grow: { flexGrow: 1, minWidth: 0 },
+});
+
+/**
+ * The matters this conversation belongs to now, and a picker to link it to another one. Ending a
+ * link keeps it in the conversation's history on the server.
+ */
+export function MatterLinks({ conversation, onChanged }: { conversation: ConversationDetail; onChanged(): void }) {
+  const styles = useStyles();
+  const { api } = useSession();
+  const [matters, setMatters] = useState<Matter[]>([]);
+  const [query, setQuery] = useState('');
+  const [chosen, setChosen] = useState<Matter | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const linkedIds = new Set(conversation.matters.map((link) => link.matterId));
+
+  useEffect(() => {
+    if (!conversation.can.link) return;
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      api.listMatters({ state: 'open', ...(query.trim() ? { q: query.trim() } : {}) }).then(
+        (list) => !cancelled && setMatters(list.items),
+        (error: unknown) => !cancelled && setProblem(describeError(error)),
+      );
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [api, query, conversation.can.link]);
+
+  const run = async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await action();
+      onChanged();
+    } catch (error) {
+      setProblem(describeError(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className={styles.box} aria-label="Matters">
+      <ul className={styles.links}>
+        <Caption1>Matter:</Caption1>
+        {conversation.matters.length === 0 && <Caption1 className="no-matter">not linked</Caption1>}
+        {conversation.matters.map((link) => (
+          <li key={link.id} className={styles.link}>
+            <Badge appearance="tint" color="brand" className="matter-ref" title={link.title}>
+              {link.reference}
+            </Badge>
+            {conversation.can.link && (
+              <Button size="small" appearance="subtle" disabled={busy} aria-label={`Unlink ${link.reference}`} onClick={() => void run(() => api.unlink(conversation.id, link.id))}>
+                ✕
+              </Button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {conversation.can.link && (
+        <div className={styles.picker}>
+          <Field label="Link to matter" className={styles.grow}>
+            <Combobox
+              freeform
+              placeholder="Reference or title"
+              value={query}
+              onChange={(event) => {
+                setQuery(event.target.value);
+                setChosen(null);
+              }}
+              onOptionSelect={(_event, data) => {
+                const matter = matters.find((item) => String(item.id) === data.optionValue) ?? null;
+                setChosen(matter);
+                setQuery(matter ? `${matter.reference} · ${matter.title}` : '');
+              }}
+            >
+              {matters
+                .filter((matter) => !linkedIds.has(matter.id))
+                .map((matter) => (
+                  <Option key={matter.id} value={String(matter.id)} text={`${matter.reference} · ${matter.title}`}>
+                    {matter.reference} · {matter.title}
+                  </Option>
+                ))}
+            </Combobox>
+          </Field>
+          <Button
+            disabled={!chosen || busy}
+            onClick={() =>
+              void run(async () => {
+                await api.link(conversation.id, chosen!.id);
+                setChosen(null);
+                setQuery('');
+              })
+            }
+          >
+            Link
+          </Button>
+        </div>
+      )}
+      {problem && (
+        <Caption1 role="alert" className="matter-problem">
+          {problem}
+        </Caption1>
+      )}
+    </section>
+  );
+}

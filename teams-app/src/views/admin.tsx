@@ -1,0 +1,147 @@
+import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
+import type { AdminStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
+import { useSession } from '@wa-bridge/shared/ui/api-context';
+import QRCode from 'qrcode';
+import { useCallback, useEffect, useState } from 'react';
+
+const useStyles = makeStyles({
+  box: { padding: tokens.spacingHorizontalM, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, overflowY: 'auto' },
+  section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+  channel: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: tokens.spacingHorizontalS, border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
+  line: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  qr: { width: '220px', height: '220px', backgroundColor: '#ffffff', padding: '8px' },
+  code: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase500, letterSpacing: '0.2em' },
+  error: { overflowWrap: 'anywhere' },
+});
+
+const refreshMs = 10_000;
+
+/** Admin role: channel health and pairing, relay lag, jobs needing attention, reply senders. */
+export function AdminView() {
+  const styles = useStyles();
+  const { api } = useSession();
+  const [status, setStatus] = useState<AdminStatus | null>(null);
+  const [jobs, setJobs] = useState<JobItem[]>([]);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const [current, list] = await Promise.all([api.adminStatus(), api.listJobs()]);
+      setStatus(current);
+      setJobs(list.items);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void load();
+    // A QR code expires within a minute or so, and the relay lag moves: refresh while open.
+    const timer = setInterval(() => void load(), refreshMs);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  const retry = async (job: JobItem) => {
+    try {
+      await api.retryJob(job.id);
+      await load();
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  if (!status) return problem ? <Problem text={problem} /> : <Spinner label="Loading the bridge's status" />;
+  return (
+    <div className={styles.box}>
+      {problem && <Problem text={problem} />}
+      <section className={styles.section} aria-labelledby="admin-channels">
+        <Subtitle2 id="admin-channels">WhatsApp channels</Subtitle2>
+        {status.channels.length === 0 && <Caption1>No channel is configured.</Caption1>}
+        {status.channels.map((channel) => (
+          <ChannelCard key={channel.kind} channel={channel} />
+        ))}
+      </section>
+      <section className={styles.section} aria-labelledby="admin-relay">
+        <Subtitle2 id="admin-relay">Relay</Subtitle2>
+        <Caption1 className="relay-lag">
+          Oldest waiting job: {status.relayLagSeconds.toFixed(0)} s · pending {status.jobs.pending} · running {status.jobs.running} · needing attention {status.jobs.needsAttention}
+        </Caption1>
+      </section>
+      <section className={styles.section} aria-labelledby="admin-jobs">
+        <Subtitle2 id="admin-jobs">Jobs needing attention</Subtitle2>
+        {jobs.length === 0 ? (
+          <Caption1>None.</Caption1>
+        ) : (
+          <Table size="small" aria-labelledby="admin-jobs">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Job</TableHeaderCell>
+                <TableHeaderCell>Last error</TableHeaderCell>
+                <TableHeaderCell>Action</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {jobs.map((job) => (
+                <TableRow key={job.id}>
+                  <TableCell>
+                    {job.kind} #{job.id} ({job.attempts} attempts)
+                  </TableCell>
+                  <TableCell className={styles.error}>{job.lastError ?? '—'}</TableCell>
+                  <TableCell>
+                    <Button size="small" onClick={() => void retry(job)} aria-label={`Retry job ${job.id}`}>
+                      Retry
+                    </Button>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </section>
+      <section className={styles.section} aria-labelledby="admin-senders">
+        <Subtitle2 id="admin-senders">Who may reply by email</Subtitle2>
+        {status.allowedSenders.length === 0 ? <Caption1>Nobody: email replies are off.</Caption1> : <Caption1>{status.allowedSenders.join(', ')}</Caption1>}
+      </section>
+    </div>
+  );
+}
+
+function ChannelCard({ channel }: { channel: ChannelStatus }) {
+  const styles = useStyles();
+  const [qrSvg, setQrSvg] = useState<string | null>(null);
+  useEffect(() => {
+    if (!channel.qr) return setQrSvg(null);
+    QRCode.toString(channel.qr, { type: 'svg', margin: 1 }).then(setQrSvg, () => setQrSvg(null));
+  }, [channel.qr]);
+  const colour = channel.state === 'connected' ? 'success' : channel.state === 'disconnected' ? 'danger' : channel.state === 'pairing' ? 'warning' : 'informative';
+  return (
+    <div className={styles.channel}>
+      <div className={styles.line}>
+        <Body1Strong>{channel.kind === 'cloud-api' ? 'WhatsApp Business Cloud API' : channel.kind === 'whatsapp-web' ? 'WhatsApp Web (linked phone)' : channel.kind}</Body1Strong>
+        <Badge color={colour}>{channel.state}</Badge>
+      </div>
+      {channel.detail && <Caption1>{channel.detail}</Caption1>}
+      {channel.webhooks && <Caption1>Webhooks since start: {Object.entries(channel.webhooks).map(([outcome, count]) => `${outcome} ${count}`).join(', ') || 'none'}</Caption1>}
+      {qrSvg && (
+        <>
+          <Caption1>Scan in WhatsApp on the firm's phone: Settings › Linked devices › Link a device.</Caption1>
+          <div className={styles.qr} role="img" aria-label="QR code to link the firm's phone" dangerouslySetInnerHTML={{ __html: qrSvg }} />
+        </>
+      )}
+      {channel.pairingCode && (
+        <Caption1>
+          Or link with phone number, code: <span className={styles.code}>{channel.pairingCode}</span>
+        </Caption1>
+      )}
+    </div>
+  );
+}
+
+function Problem({ text }: { text: string }) {
+  return (
+    <MessageBar intent="error" role="alert">
+      <MessageBarBody>{text}</MessageBarBody>
+    </MessageBar>
+  );
+}

@@ -1,0 +1,165 @@
+import { Badge, Body1Strong, Button, Caption1, Input, makeStyles, MessageBar, MessageBarBody, Select, Spinner, tokens } from '@fluentui/react-components';
+import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
+import type { Matter } from '@wa-bridge/shared/api/matters';
+import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
+import { useEffect, useState } from 'react';
+import { listStyles } from './list-styles.js';
+
+const useStyles = makeStyles({
+  bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
+  grow: { flexGrow: 1, minWidth: '140px' },
+  pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+});
+
+type Level = { at: 'matters' } | { at: 'matter'; matterId: number } | { at: 'conversation'; matterId: number | null; conversationId: number };
+
+/**
+ * Matters, then a matter's conversations, then one conversation: one level at a time, so it reads
+ * the same in a narrow side panel as in a full tab. A channel tab starts on its bound matter.
+ */
+export function MattersView({ boundMatterId }: { boundMatterId: number | null }) {
+  const styles = useStyles();
+  const [level, setLevel] = useState<Level>(boundMatterId ? { at: 'matter', matterId: boundMatterId } : { at: 'matters' });
+
+  if (level.at === 'conversation') {
+    return (
+      <div className={styles.pane}>
+        <div className={styles.bar}>
+          <Button appearance="subtle" onClick={() => setLevel(level.matterId ? { at: 'matter', matterId: level.matterId } : { at: 'matters' })}>
+            ← Back to conversations
+          </Button>
+        </div>
+        <ConversationView conversationId={level.conversationId} />
+      </div>
+    );
+  }
+  if (level.at === 'matter') {
+    return (
+      <MatterConversations
+        matterId={level.matterId}
+        onBack={boundMatterId ? null : () => setLevel({ at: 'matters' })}
+        onOpen={(conversationId) => setLevel({ at: 'conversation', matterId: level.matterId, conversationId })}
+      />
+    );
+  }
+  return <MatterList onOpen={(matterId) => setLevel({ at: 'matter', matterId })} />;
+}
+
+function MatterList({ onOpen }: { onOpen(matterId: number): void }) {
+  const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [state, setState] = useState<'open' | 'closed' | 'all'>('open');
+  const [query, setQuery] = useState('');
+  const [matters, setMatters] = useState<Matter[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      api.listMatters({ state, ...(query.trim() ? { q: query.trim() } : {}) }).then(
+        (result) => !cancelled && setMatters(result.items),
+        (error: unknown) => !cancelled && setProblem(error instanceof Error ? error.message : String(error)),
+      );
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [api, state, query]);
+
+  return (
+    <div className={styles.pane}>
+      <div className={styles.bar}>
+        <Input className={styles.grow} placeholder="Filter by reference or title" aria-label="Filter matters" value={query} onChange={(_event, data) => setQuery(data.value)} />
+        <Select aria-label="Matter state" value={state} onChange={(_event, data) => setState(data.value as typeof state)}>
+          <option value="open">Open</option>
+          <option value="closed">Closed</option>
+          <option value="all">All</option>
+        </Select>
+      </div>
+      {problem && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!matters && !problem && <Spinner label="Loading matters" />}
+      {matters && matters.length === 0 && <Caption1 className={list.empty}>No matters to show.</Caption1>}
+      <ul className={list.list} aria-label="Matters">
+        {matters?.map((matter) => (
+          <li key={matter.id}>
+            <button type="button" className={list.row} onClick={() => onOpen(matter.id)}>
+              <span className={list.line}>
+                <Body1Strong className="matter-ref">{matter.reference}</Body1Strong>
+                {matter.state === 'closed' && <Badge appearance="outline">closed</Badge>}
+                <Badge appearance="tint" aria-label={`${matter.linkedConversations} conversations`}>
+                  {matter.linkedConversations}
+                </Badge>
+              </span>
+              <Caption1>{[matter.title, matter.matterType].filter(Boolean).join(' · ')}</Caption1>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; onBack: (() => void) | null; onOpen(conversationId: number): void }) {
+  const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [matter, setMatter] = useState<Matter | null>(null);
+  const [conversations, setConversations] = useState<ConversationSummary[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    Promise.all([api.getMatter(matterId), api.listConversations({ matterId, limit: 100 })]).then(
+      ([found, page]) => {
+        setMatter(found);
+        setConversations(page.items);
+      },
+      (error: unknown) => setProblem(error instanceof Error ? error.message : String(error)),
+    );
+  }, [api, matterId]);
+
+  return (
+    <div className={styles.pane}>
+      <div className={styles.bar}>
+        {onBack && (
+          <Button appearance="subtle" onClick={onBack}>
+            ← Matters
+          </Button>
+        )}
+        {matter && (
+          <span className={styles.grow}>
+            <Body1Strong className="matter-heading">{matter.reference}</Body1Strong> <Caption1>{matter.title}</Caption1>
+          </span>
+        )}
+      </div>
+      {problem && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!conversations && !problem && <Spinner label="Loading conversations" />}
+      {conversations && conversations.length === 0 && <Caption1 className={list.empty}>No WhatsApp conversations are linked to this matter.</Caption1>}
+      <ul className={list.list} aria-label="Conversations">
+        {conversations?.map((conversation) => (
+          <li key={conversation.id}>
+            <button type="button" className={list.row} onClick={() => onOpen(conversation.id)}>
+              <span className={list.line}>
+                <Body1Strong className="client-name">{conversation.client.name ?? conversation.client.number ?? 'Client'}</Body1Strong>
+                {conversation.window.state === 'open' && <Badge appearance="tint" color="success">window open</Badge>}
+              </span>
+              <Caption1>
+                {[conversation.client.name ? conversation.client.number : null, `last activity ${new Date(conversation.lastActivityAt).toLocaleString()}`].filter(Boolean).join(' · ')}
+              </Caption1>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

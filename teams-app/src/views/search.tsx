@@ -1,0 +1,152 @@
+import { Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Select, tokens } from '@fluentui/react-components';
+import type { SearchHit, SearchQuery } from '@wa-bridge/shared/api/search';
+import type { Matter } from '@wa-bridge/shared/api/matters';
+import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
+import { useEffect, useState, type FormEvent } from 'react';
+import { listStyles } from './list-styles.js';
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end' },
+  query: { flexGrow: 1, minWidth: '180px' },
+  pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  match: { backgroundColor: tokens.colorPaletteYellowBackground2, color: tokens.colorNeutralForeground1, fontWeight: tokens.fontWeightSemibold },
+});
+
+/** Full-text search over the messages the user may see, with the API's filters. */
+export function SearchView() {
+  const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [q, setQ] = useState('');
+  const [matterId, setMatterId] = useState('');
+  const [client, setClient] = useState('');
+  const [direction, setDirection] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [matters, setMatters] = useState<Matter[]>([]);
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
+
+  useEffect(() => {
+    api.listMatters({ state: 'all' }).then((result) => setMatters(result.items), () => setMatters([]));
+  }, [api]);
+
+  const query = (cursor?: string): SearchQuery => ({
+    q: q.trim(),
+    ...(matterId ? { matterId: Number(matterId) } : {}),
+    ...(client.trim() ? { client: client.trim() } : {}),
+    ...(direction ? { direction: direction as 'inbound' | 'outbound' } : {}),
+    ...(from ? { from: new Date(`${from}T00:00:00`).toISOString() } : {}),
+    ...(to ? { to: new Date(`${to}T23:59:59.999`).toISOString() } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
+
+  const run = async (event?: FormEvent, cursor?: string) => {
+    event?.preventDefault();
+    if (!q.trim()) return;
+    setProblem(null);
+    try {
+      const result = await api.search(query(cursor));
+      setHits(cursor ? [...(hits ?? []), ...result.items] : result.items);
+      setNextCursor(result.nextCursor);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  if (open !== null) {
+    return (
+      <div className={styles.pane}>
+        <div className={styles.form}>
+          <Button appearance="subtle" onClick={() => setOpen(null)}>
+            ← Back to results
+          </Button>
+        </div>
+        <ConversationView conversationId={open} />
+      </div>
+    );
+  }
+
+  return (
+    <div className={styles.pane}>
+      <form className={styles.form} onSubmit={(event) => void run(event)} role="search" aria-label="Search messages">
+        <Field label="Words" className={styles.query}>
+          <Input value={q} onChange={(_event, data) => setQ(data.value)} type="search" />
+        </Field>
+        <Field label="Matter">
+          <Select value={matterId} onChange={(_event, data) => setMatterId(data.value)}>
+            <option value="">Any</option>
+            {matters.map((matter) => (
+              <option key={matter.id} value={String(matter.id)}>
+                {matter.reference}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Client">
+          <Input value={client} onChange={(_event, data) => setClient(data.value)} placeholder="Name or number" />
+        </Field>
+        <Field label="Direction">
+          <Select value={direction} onChange={(_event, data) => setDirection(data.value)}>
+            <option value="">Both</option>
+            <option value="inbound">From the client</option>
+            <option value="outbound">From the firm</option>
+          </Select>
+        </Field>
+        <Field label="From">
+          <Input type="date" value={from} onChange={(_event, data) => setFrom(data.value)} />
+        </Field>
+        <Field label="To">
+          <Input type="date" value={to} onChange={(_event, data) => setTo(data.value)} />
+        </Field>
+        <Button appearance="primary" type="submit" disabled={!q.trim()}>
+          Search
+        </Button>
+      </form>
+      {problem && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {hits && (
+        <Caption1 className={list.empty} role="status">
+          {hits.length === 0 ? 'No messages match.' : `${hits.length}${nextCursor ? '+' : ''} matching messages`}
+        </Caption1>
+      )}
+      <ul className={list.list} aria-label="Search results">
+        {hits?.map((hit) => (
+          <li key={hit.messageId} className="search-hit">
+            <button type="button" className={list.row} onClick={() => setOpen(hit.conversationId)}>
+              <span className={list.line}>
+                <Body1Strong>{hit.clientName ?? 'Client'}</Body1Strong>
+                <Caption1>
+                  {hit.direction === 'inbound' ? 'from the client' : 'from the firm'} · {new Date(hit.sentAt).toLocaleString()}
+                  {hit.matters.length > 0 && ` · ${hit.matters.join(', ')}`}
+                </Caption1>
+              </span>
+              <span className="snippet">
+                {hit.snippet.map((part, index) =>
+                  part.match ? (
+                    <mark key={index} className={styles.match}>
+                      {part.text}
+                    </mark>
+                  ) : (
+                    <span key={index}>{part.text}</span>
+                  ),
+                )}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {nextCursor && (
+        <Button appearance="subtle" onClick={() => void run(undefined, nextCursor)}>
+          More results
+        </Button>
+      )}
+    </div>
+  );
+}

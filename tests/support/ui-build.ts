@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Vitest global setup: the browser suites load the add-in and the Teams tab as the bridge serves
+ * them, so build both once before any test file runs, and only when a source is newer than the
+ * bundle (a run that touches no front-end file pays a few stat calls).
+ */
+const repo = path.resolve(import.meta.dirname, '../..');
+const sources = ['addin/src', 'addin/index.html', 'addin/commands.html', 'addin/public', 'addin/vite.config.ts', 'teams-app/src', 'teams-app/index.html', 'teams-app/vite.config.ts', 'shared/ui', 'shared/src'];
+const outputs = ['addin/dist/index.html', 'teams-app/dist/index.html'];
+
+function newestMtime(entry: string): number {
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(entry).map((name) => newestMtime(path.join(entry, name))));
+}
+
+export default function setup(): void {
+  const built = outputs.map((file) => path.join(repo, file));
+  const builtAt = built.every((file) => existsSync(file)) ? Math.min(...built.map((file) => statSync(file).mtimeMs)) : 0;
+  const changedAt = Math.max(...sources.map((entry) => path.join(repo, entry)).filter((entry) => existsSync(entry)).map(newestMtime));
+  if (builtAt > changedAt) return;
+  const result = spawnSync('npm', ['run', 'build:ui'], { cwd: repo, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build:ui failed:\n${result.stdout}\n${result.stderr}`);
+}
