@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerImport } from './import.js';
+import { registerExport } from './export.js';
 import { registerJobs } from './jobs.js';
 import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<void> {
   registerJobs(program);
   registerReplyText(program);
   registerParseExport(program);
+  registerImport(program);
   registerVerify(program);
+  registerExport(program);
   await program.parseAsync(argv);
 }

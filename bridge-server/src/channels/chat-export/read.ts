@@ -1,15 +1,19 @@
 import { ChatExportError, ChatExportParser, ExportDecoder, ExportProfiler, type DateOrder, type ExportProfile, type ParsedMessage } from '@wa-bridge/shared/chat-export';
 import { BadInputError } from '../../core/errors.js';
+import type { ExportReader } from '../../flows/import.js';
 import type { ExportSource } from './source.js';
 
 /**
  * Reads an export's messages in two streaming passes over its text: the first learns the date
  * order and colon-bearing author names from every header, the second emits messages in batches.
- * Memory stays at one chunk plus one message whatever the file size. Throws BadInputError when
- * the text is binary or no export.
+ * Memory stays at one chunk plus one message whatever the file size. A profile from an earlier
+ * first pass skips it. Throws BadInputError when the text is binary or no export.
  */
-export async function* readExportMessages(source: ExportSource, options: { dateOrder?: DateOrder } = {}): AsyncGenerator<ParsedMessage[], ExportProfile> {
-  const profile = await profileExport(source);
+export async function* readExportMessages(
+  source: ExportSource,
+  options: { dateOrder?: DateOrder; profile?: ExportProfile } = {},
+): AsyncGenerator<ParsedMessage[], ExportProfile> {
+  const profile = options.profile ?? (await profileExport(source));
   const parser = new ChatExportParser({ dateOrder: options.dateOrder ?? profile.dateOrder, colonAuthors: profile.colonAuthors });
   const decoder = new ExportDecoder();
   try {
@@ -42,4 +46,16 @@ export async function profileExport(source: ExportSource): Promise<ExportProfile
 function asBadInput(source: ExportSource, error: unknown): unknown {
   if (error instanceof ChatExportError) return new BadInputError(error.code, `${source.file}: ${error.message}`);
   return error;
+}
+
+/** An export opened for the import flow: the first pass done once, the second as often as asked. */
+export async function openExportReader(source: ExportSource, dateOrder?: DateOrder): Promise<ExportReader & { dateOrder: DateOrder }> {
+  const profile = await profileExport(source);
+  const order = dateOrder ?? profile.dateOrder;
+  return {
+    dateOrder: order,
+    messages: () => readExportMessages(source, { dateOrder: order, profile }),
+    readMedia: (name) => source.readMedia(name),
+    mediaNames: () => source.mediaNames(),
+  };
 }

@@ -1,0 +1,171 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { BadInputError, NotFoundError } from '../core/errors.js';
+import type { ConversationRecord } from '../core/records.js';
+import { machineTimeZone, WallClock } from '../core/wall-time.js';
+import { openExportReader } from '../channels/chat-export/read.js';
+import { hashFile, openExportSource } from '../channels/chat-export/source.js';
+import { importExport, openImportConversation, scanExport, type ExportScan } from '../flows/import.js';
+import { openSqlite } from '../store/db.js';
+import { conversationsByPhone, conversationsOfMatter, findMatterId, hasMattersTable, linkToMatter, SqlImportStore } from '../store/imports.js';
+import { FileBlobStore } from '../store/blob-files.js';
+import { SqlStore } from '../store/sql-store.js';
+import type { Executor } from '../store/executor.js';
+import { parseDateOrder } from './parse-export.js';
+import { runCommand } from './run.js';
+
+export interface ImportOptions {
+  conversation?: string;
+  matter?: string;
+  clientPhone?: string;
+  firmAuthor: string[];
+  timezone: string;
+  dateOrder?: string;
+  businessId: string;
+  by: string;
+  mirror?: boolean;
+}
+
+export const mirrorNote =
+  'note: mirrored mails are queued now and carry the original dates in their Date header, but journaling (Exchange, Mimecast) records them when they are sent, not at those dates; the Graph import route is not journaled at all.';
+
+/**
+ * `wa-bridge import FILE`: a chat export into the archive as messages of one conversation, with
+ * their original times. Exit 0 with a summary line; exit 2 with one `wa-bridge: …` line and
+ * nothing stored for a bad file, an unknown conversation or matter, or authors it cannot place.
+ */
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('Import a WhatsApp "Export chat" file (.txt or .zip) into the archive as messages of a conversation.')
+    .argument('<file>', 'the exported .txt, or the .zip WhatsApp makes with media')
+    .option('--conversation <id>', "the conversation: its chat id (the X-WhatsApp-Chat-Id header) or its number")
+    .option('--matter <ref>', 'a matter reference: its one linked conversation, or link the conversation imported into')
+    .option('--client-phone <number>', "the client's number (+44 7700 900123): its conversation, created if there is none")
+    .option('--firm-author <name>', 'an author in the export who is the firm (repeatable); the others are the client', collect, [])
+    .option('--timezone <zone>', 'IANA zone the export was written in (its times carry none)', machineTimeZone())
+    .option('--date-order <order>', 'dmy, mdy or ymd: overrides the order inferred from the whole file')
+    .option('--business-id <id>', 'the firm number id for a conversation created here', 'chat-export')
+    .option('--by <name>', 'who is importing, recorded with the import', userInfo().username)
+    .option('--mirror', 'also queue one mail per message to the mailbox (off by default)')
+    .action((file: string, options: ImportOptions) => runCommand(() => runImport(file, options)));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function runImport(file: string, options: ImportOptions): Promise<void> {
+  const config = loadConfig();
+  // Every option is checked before the file is read or the database touched.
+  const clock = new WallClock(options.timezone);
+  const dateOrder = parseDateOrder(options.dateOrder);
+  const clientWaId = options.clientPhone === undefined ? undefined : parsePhone(options.clientPhone);
+  if (options.conversation === undefined && options.matter === undefined && clientWaId === undefined) {
+    throw new BadInputError('no_conversation', 'name the conversation: --conversation ID, --client-phone +44…, or --matter REF');
+  }
+  const opened = openSqlite(config.database.file);
+  const source = await openExportSource(file);
+  try {
+    const store = new SqlStore(opened.db, config.tenant);
+    const deps = { store, clock: { now: Date.now }, tenant: config.tenant, imports: new SqlImportStore(config.tenant), blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')) };
+    const matterId = options.matter === undefined ? undefined : await resolveMatter(opened.db, options.matter);
+    let conversation = await findTarget(opened.db, store, config.tenant, options, clientWaId, matterId);
+
+    const reader = await openExportReader(source, dateOrder);
+    const scan = await scanExport(reader);
+    const firmAuthors = placeAuthors(scan, options.firmAuthor, conversation);
+    const sha256 = await hashFile(file);
+    if (!conversation) {
+      const clients = [...scan.authors.keys()].filter((a) => !firmAuthors.includes(a));
+      conversation = await openImportConversation(deps, {
+        businessId: options.businessId,
+        clientWaId: clientWaId!,
+        clientName: clients.length === 1 ? clients[0]! : null,
+        openedAt: Date.now(),
+        mirror: options.mirror === true,
+      });
+    }
+    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} messages {eta_formatted}' }, cliProgress.Presets.shades_classic) : undefined;
+    bar?.start(scan.messages, 0);
+    const result = await importExport(
+      deps,
+      {
+        conversation,
+        source: { name: path.basename(file), sha256, size: source.size, kind: source.kind },
+        clock,
+        dateOrder: reader.dateOrder,
+        firmAuthors,
+        importedBy: options.by,
+        mirror: options.mirror === true,
+      },
+      reader,
+      scan,
+      (done) => bar?.update(done),
+    ).finally(() => bar?.stop());
+    if (matterId !== undefined) await linkToMatter(opened.db, conversation.id, matterId, options.by, Date.now());
+    process.stdout.write(
+      `import ${result.importId}: ${result.messages} messages read, ${result.added} added, ${result.duplicates} already archived; ` +
+        `media ${result.mediaLinked} linked, ${result.mediaMissing} not in the export; conversation ${conversation.id} (chat id ${conversation.chatToken}); ` +
+        `times read as ${clock.timeZone}, dates ${reader.dateOrder}; source sha256 ${sha256}\n`,
+    );
+    if (options.mirror) process.stderr.write(`${mirrorNote}\n`);
+  } finally {
+    await source.close();
+    await opened.close();
+  }
+}
+
+async function resolveMatter(db: Executor, reference: string): Promise<number> {
+  if (!(await hasMattersTable(db))) throw new BadInputError('matters_unavailable', '--matter: matters are not available in this database yet; use --conversation or --client-phone');
+  const id = await findMatterId(db, reference);
+  if (id === undefined) throw new NotFoundError(`--matter: no matter with reference ${JSON.stringify(reference)}`);
+  return id;
+}
+
+async function findTarget(db: Executor, store: SqlStore, tenant: string, options: ImportOptions, clientWaId: string | undefined, matterId: number | undefined): Promise<ConversationRecord | undefined> {
+  const read = (id: number) => store.read((tx) => store.getConversation(tx, id));
+  if (options.conversation !== undefined) {
+    const ref = options.conversation;
+    const found = /^\d+$/.test(ref) ? await read(Number(ref)) : /^[a-z2-7]{26}$/.test(ref) ? await store.read((tx) => store.getConversationByToken(tx, ref)) : undefined;
+    if (!found || found.tenant !== tenant) throw new NotFoundError(`--conversation: no conversation ${JSON.stringify(ref)} (give its number or the chat id from the X-WhatsApp-Chat-Id header)`);
+    return found;
+  }
+  if (clientWaId !== undefined) {
+    const ids = await conversationsByPhone(db, tenant, clientWaId);
+    if (ids.length > 1) throw new BadInputError('ambiguous_conversation', `--client-phone: conversations ${ids.join(', ')} all have this number; name one with --conversation`);
+    return ids.length === 1 ? read(ids[0]!) : undefined;
+  }
+  const ids = await conversationsOfMatter(db, matterId!);
+  if (ids.length !== 1) {
+    throw new BadInputError('ambiguous_conversation', `--matter: the matter has ${ids.length === 0 ? 'no linked conversation' : `conversations ${ids.join(', ')}`}; name one with --conversation or --client-phone`);
+  }
+  return read(ids[0]!);
+}
+
+/**
+ * Which authors are the firm. Named ones must occur in the export. Otherwise, a chat of two
+ * people where one is the conversation's client by name makes the other the firm; anything else
+ * needs --firm-author, since guessing wrong would record every message in the wrong direction.
+ */
+function placeAuthors(scan: ExportScan, named: string[], conversation: ConversationRecord | undefined): string[] {
+  const authors = [...scan.authors.keys()];
+  const list = authors.map((a) => JSON.stringify(a)).join(', ');
+  for (const name of named) {
+    if (!scan.authors.has(name)) throw new BadInputError('unknown_author', `--firm-author: ${JSON.stringify(name)} wrote nothing in this export (authors: ${list})`);
+  }
+  if (named.length > 0) return named;
+  const client = conversation?.clientName;
+  if (client && authors.includes(client) && authors.length <= 2) return authors.filter((a) => a !== client);
+  if (authors.length === 0) return [];
+  throw new BadInputError('authors_unplaced', `cannot tell which authors are the firm: pass --firm-author NAME (authors: ${list})`);
+}
+
+function parsePhone(value: string): string {
+  const digits = value.replace(/[\s().-]/g, '');
+  if (!/^\+?\d{8,15}$/.test(digits)) throw new BadInputError('bad_phone', `--client-phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(value)}`);
+  return digits.replace(/^\+/, '');
+}

@@ -1,0 +1,39 @@
+import type { Tx } from './ports.js';
+
+/** One import of a chat-export file, recorded before its first message is stored. */
+export interface ImportRecord {
+  id: number;
+  conversationId: number;
+  sourceSha256: string;
+  sourceName: string;
+  sourceSize: number;
+  sourceKind: 'txt' | 'zip';
+  timeZone: string;
+  dateOrder: string;
+  firmAuthors: string[];
+  importedBy: string;
+  mirrored: boolean;
+  state: 'running' | 'complete';
+  startedAt: number;
+  finishedAt: number | null;
+  counts: ImportCounts;
+}
+
+export interface ImportCounts {
+  messages: number;
+  added: number;
+  duplicates: number;
+  mediaLinked: number;
+  mediaMissing: number;
+  firstMessageAt: number | null;
+  lastMessageAt: number | null;
+}
+
+export type NewImport = Omit<ImportRecord, 'id' | 'state' | 'finishedAt' | 'counts'>;
+
+/** What the import flow needs beyond the Store port: its own evidence rows. */
+export interface ImportStore {
+  beginImport(tx: Tx, record: NewImport): Promise<number>;
+  /** Records the final counts and marks the import complete. */
+  finishImport(tx: Tx, id: number, counts: ImportCounts, finishedAt: number): Promise<void>;
+}

@@ -1,0 +1,116 @@
+import { sql } from 'kysely';
+import type { ImportCounts, ImportRecord, ImportStore, NewImport } from '../core/imports.js';
+import type { Tx } from '../core/ports.js';
+import { executorOf, type Executor } from './executor.js';
+
+interface ImportRow {
+  id: number;
+  conversation_id: number;
+  source_sha256: string;
+  source_name: string;
+  source_size: number;
+  source_kind: string;
+  time_zone: string;
+  date_order: string;
+  firm_authors_json: string;
+  imported_by: string;
+  mirrored: number;
+  state: string;
+  started_at: number;
+  finished_at: number | null;
+  messages: number;
+  added: number;
+  duplicates: number;
+  media_linked: number;
+  media_missing: number;
+  first_message_at: number | null;
+  last_message_at: number | null;
+}
+
+// The imports table is outside store/schema.ts's Database type (that file is shared by every
+// table family); these few statements use Kysely's sql tag with bound values instead.
+
+/** The import rows of one tenant, keyed by their own table: implements ImportStore. */
+export class SqlImportStore implements ImportStore {
+  constructor(private readonly tenant: string) {}
+
+  async beginImport(tx: Tx, r: NewImport): Promise<number> {
+    const result = await sql<{ id: number }>`
+      INSERT INTO imports (tenant, conversation_id, source_sha256, source_name, source_size, source_kind, time_zone, date_order,
+        firm_authors_json, imported_by, mirrored, started_at)
+      VALUES (${this.tenant}, ${r.conversationId}, ${r.sourceSha256}, ${r.sourceName}, ${r.sourceSize}, ${r.sourceKind}, ${r.timeZone},
+        ${r.dateOrder}, ${JSON.stringify(r.firmAuthors)}, ${r.importedBy}, ${r.mirrored ? 1 : 0}, ${r.startedAt})
+      RETURNING id`.execute(executorOf(tx));
+    return result.rows[0]!.id;
+  }
+
+  async finishImport(tx: Tx, id: number, c: ImportCounts, finishedAt: number): Promise<void> {
+    await sql`
+      UPDATE imports SET state = 'complete', finished_at = ${finishedAt}, messages = ${c.messages}, added = ${c.added},
+        duplicates = ${c.duplicates}, media_linked = ${c.mediaLinked}, media_missing = ${c.mediaMissing},
+        first_message_at = ${c.firstMessageAt}, last_message_at = ${c.lastMessageAt}
+      WHERE id = ${id}`.execute(executorOf(tx));
+  }
+}
+
+export async function listImports(db: Executor, conversationId?: number): Promise<ImportRecord[]> {
+  const rows = await sql<ImportRow>`SELECT * FROM imports WHERE ${conversationId === undefined ? sql`1 = 1` : sql`conversation_id = ${conversationId}`} ORDER BY id`.execute(db);
+  return rows.rows.map((row) => ({
+    id: row.id,
+    conversationId: row.conversation_id,
+    sourceSha256: row.source_sha256,
+    sourceName: row.source_name,
+    sourceSize: row.source_size,
+    sourceKind: row.source_kind as 'txt' | 'zip',
+    timeZone: row.time_zone,
+    dateOrder: row.date_order,
+    firmAuthors: JSON.parse(row.firm_authors_json) as string[],
+    importedBy: row.imported_by,
+    mirrored: row.mirrored === 1,
+    state: row.state as 'running' | 'complete',
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    counts: {
+      messages: row.messages,
+      added: row.added,
+      duplicates: row.duplicates,
+      mediaLinked: row.media_linked,
+      mediaMissing: row.media_missing,
+      firstMessageAt: row.first_message_at,
+      lastMessageAt: row.last_message_at,
+    },
+  }));
+}
+
+/** Matters arrive with migration 0003; an older database has no table to look in. */
+export async function hasMattersTable(db: Executor): Promise<boolean> {
+  const result = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'matter_links'`.execute(db);
+  return Number(result.rows[0]?.n ?? 0) > 0;
+}
+
+/** The matter with this reference (case-insensitive), if any. */
+export async function findMatterId(db: Executor, reference: string): Promise<number | undefined> {
+  const result = await sql<{ id: number }>`SELECT id FROM matters WHERE reference = ${reference} COLLATE NOCASE`.execute(db);
+  return result.rows[0]?.id;
+}
+
+/** Conversations linked to the matter by a link in force. */
+export async function conversationsOfMatter(db: Executor, matterId: number): Promise<number[]> {
+  const result = await sql<{ conversation_id: number }>`
+    SELECT DISTINCT conversation_id FROM matter_links WHERE matter_id = ${matterId} AND unlinked_at IS NULL ORDER BY conversation_id`.execute(db);
+  return result.rows.map((row) => row.conversation_id);
+}
+
+/** Links a conversation to a matter unless a link is already in force. */
+export async function linkToMatter(db: Executor, conversationId: number, matterId: number, by: string, now: number): Promise<void> {
+  await sql`
+    INSERT INTO matter_links (conversation_id, matter_id, linked_at, linked_by)
+    SELECT ${conversationId}, ${matterId}, ${now}, ${by}
+    WHERE NOT EXISTS (SELECT 1 FROM matter_links WHERE conversation_id = ${conversationId} AND matter_id = ${matterId} AND unlinked_at IS NULL)`.execute(db);
+}
+
+/** Conversations of the tenant whose client has this phone number (digits), newest first. */
+export async function conversationsByPhone(db: Executor, tenant: string, waId: string): Promise<number[]> {
+  const result = await sql<{ id: number }>`SELECT id FROM conversations WHERE tenant = ${tenant} AND client_wa_id = ${waId} ORDER BY id DESC`.execute(db);
+  return result.rows.map((row) => row.id);
+}
