@@ -29,6 +29,12 @@ import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-polle
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { SmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
+import { ChangeFeed } from './api/change-feed.js';
+import { readChannelStatus } from './api/channel-status.js';
+import { apiRouter } from './api/router.js';
+import { GraphUserDirectory } from './auth/graph-directory.js';
+import { createSandboxSignIn } from './auth/sandbox-signin.js';
+import { entraTrust, TokenValidator } from './auth/token-validator.js';
 import { staticUiRouter } from './api/static-ui.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
@@ -223,6 +229,38 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   } else {
     app.get('/', (_req, res) => void res.json({ service: 'wa-bridge', webhook: '/webhooks/whatsapp', health: '/healthz' }));
   }
+  // The API: Entra ID tokens when a tenant is configured; in the sandbox also the demo sign-in,
+  // whose key exists only in this process.
+  const sandboxSignIn = sandbox ? await createSandboxSignIn(sandbox.firmDomain) : undefined;
+  const trusts = [...(config.auth ? [entraTrust(config.auth)] : []), ...(sandboxSignIn ? [sandboxSignIn.trust] : [])];
+  const feed = new ChangeFeed(opened.db, { pollMs: 250, now: systemClock.now, onError: (error) => log.error({ err: error }, 'live stream feed failed') });
+  const webhookCounts = async () => Object.fromEntries((await metrics.webhooks.get()).values.map((v) => [String(v.labels.outcome), v.value]));
+  const allowedSenders = sandbox ? [`@${sandbox.firmDomain}`] : (config.replyIntake?.allowedSenders ?? []);
+  app.use(
+    '/api',
+    apiRouter(
+      {
+        db: opened.db,
+        outbox,
+        blobs,
+        clock: systemClock,
+        templates: config.templates,
+        sandbox: config.sandbox,
+        mediaMaxBytes: config.mediaMaxBytes,
+        ...(trusts.length > 0 ? { validator: new TokenValidator(trusts) } : {}),
+        ...(sandboxSignIn ? { sandboxSignIn } : {}),
+        ...(config.auth?.graph ? { directory: new GraphUserDirectory(config.auth.graph) } : {}),
+        reply,
+        channelStatus: async () => ({
+          channels: await readChannelStatus({ cloudApi: cloudApi !== undefined, webhookCounts, ...(channels.whatsappWeb ? { whatsappWeb: () => channels.whatsappWeb!.status() } : {}) }),
+          allowedSenders,
+        }),
+        wake: () => worker.wake(),
+        feed,
+      },
+      componentLogger(logger, 'http'),
+    ),
+  );
   app.use((req, res) => sendProblem(res, 404, 'not_found', `No route for ${req.method} ${req.path}.`));
   app.use(problemHandler(componentLogger(logger, 'http')));
 
@@ -255,6 +293,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      feed.stop();
       server.closeIdleConnections();
       await worker.stop();
       server.closeAllConnections();

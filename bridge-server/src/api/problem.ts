@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { isBridgeError } from '../core/errors.js';
+import { isBridgeError, WindowClosedError, type BridgeError } from '../core/errors.js';
 
 /**
  * Turns any error into an RFC 9457 problem document. Known errors keep their status, code and
@@ -10,17 +10,30 @@ export interface ProblemLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-export function sendProblem(res: Response, status: number, code: string, detail: string, errors: Array<{ path: string; message: string }> = []): void {
+export function sendProblem(
+  res: Response,
+  status: number,
+  code: string,
+  detail: string,
+  errors: Array<{ path: string; message: string }> = [],
+  extensions: Record<string, unknown> = {},
+): void {
   res
     .status(status)
     .type('application/problem+json')
-    .json({ type: `urn:wa-bridge:problem:${code}`, status, code, title: titleFor(status), detail, ...(errors.length > 0 ? { errors } : {}) });
+    .json({ type: `urn:wa-bridge:problem:${code}`, status, code, title: titleFor(status), detail, ...(errors.length > 0 ? { errors } : {}), ...extensions });
+}
+
+/** RFC 9457 3.2 extension members: what a client needs to act on the problem. */
+function extensionsOf(error: BridgeError): Record<string, unknown> {
+  if (error instanceof WindowClosedError) return { templates: error.templates, closesAt: error.closedAt === null ? null : new Date(error.closedAt).toISOString() };
+  return {};
 }
 
 export function problemHandler(logger: ProblemLogger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    if (isBridgeError(error)) return sendProblem(res, error.status, error.code, error.message, error.details);
+    if (isBridgeError(error)) return sendProblem(res, error.status, error.code, error.message, error.details, extensionsOf(error));
     const bodyError = expressBodyError(error);
     if (bodyError) return sendProblem(res, bodyError.status, bodyError.code, bodyError.detail);
     const logId = randomUUID();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { resolveAuth, type AuthSettings } from './auth.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
 export interface MailSettings {
@@ -39,6 +40,8 @@ export interface Config {
   templates: Array<{ name: string; language: string }>;
   /** The unofficial whatsapp-web.js channel, when switched on. */
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
+  /** API sign-in (Entra ID); absent when not configured. */
+  auth?: AuthSettings;
   /** Signed checkpoints of the archive's chain heads: the key file (default under the data dir) and how often. */
   checkpoints: { keyFile?: string; intervalMs: number };
 }
@@ -140,8 +143,10 @@ function resolve(raw: RawConfig, problems: string[]): Config {
       };
     }
   }
+  const auth = resolveAuth(raw, problems);
   return {
     port: raw.port,
+    ...auth,
     host: raw.host,
     dataDir,
     database,

@@ -187,3 +187,12 @@ export interface Channel {
 export interface Clock {
   now(): number;
 }
+
+/**
+ * Finds people of the firm (Microsoft Graph through the signed-in user's token). Used when a
+ * matter member is added by email. May block on the network. Resolves undefined when nobody has
+ * that address; throws UpstreamError when the directory cannot be asked.
+ */
+export interface UserDirectory {
+  findUser(email: string, userToken: string): Promise<{ upn: string; name: string | null } | undefined>;
+}

@@ -102,3 +102,21 @@ export async function countEvents(db: Executor): Promise<number> {
   const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Up to `limit` events before `beforeSeq` (all when undefined), newest first. */
+export async function listEventPage(db: Executor, conversationId: number, beforeSeq: number | undefined, limit: number): Promise<EventRecord[]> {
+  let query = db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'desc').limit(limit);
+  if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+  return (await query.execute()).map(toEvent);
+}
+
+/** Events stored after `afterId` (any conversation), oldest first: the live stream's feed. */
+export async function listEventsAfter(db: Executor, afterId: number, limit: number): Promise<EventRecord[]> {
+  const rows = await db.selectFrom('events').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  return rows.map(toEvent);
+}
+
+export async function maxEventId(db: Executor): Promise<number> {
+  const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return Number(row?.id ?? 0);
+}

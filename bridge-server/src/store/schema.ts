@@ -111,6 +111,11 @@ export interface Database {
   schema_migrations: SchemaMigrationsTable;
   outbound_commands: OutboundCommandsTable;
   outbound_parts: OutboundPartsTable;
+  matters: MattersTable;
+  matter_members: MatterMembersTable;
+  matter_links: MatterLinksTable;
+  conversation_assignees: ConversationAssigneesTable;
+  message_search: MessageSearchTable;
 }
 
 export interface OutboundCommandsTable {
@@ -135,4 +140,47 @@ export interface OutboundPartsTable {
   status_rank: Generated<number>;
   status_at: number;
   sent_at: number;
+}
+
+export interface MattersTable {
+  id: Generated<number>;
+  reference: string;
+  title: string;
+  matter_type: string | null;
+  state: Generated<string>;
+  created_at: number;
+  created_by: string;
+  closed_at: number | null;
+  closed_by: string | null;
+}
+
+export interface MatterMembersTable {
+  matter_id: number;
+  upn: string;
+  name: string | null;
+  added_at: number;
+  added_by: string;
+}
+
+export interface MatterLinksTable {
+  id: Generated<number>;
+  conversation_id: number;
+  matter_id: number;
+  linked_at: number;
+  linked_by: string;
+  unlinked_at: number | null;
+  unlinked_by: string | null;
+}
+
+export interface ConversationAssigneesTable {
+  conversation_id: number;
+  assignee: string;
+  assigned_at: number;
+  assigned_by: string;
+}
+
+/** The FTS5 index of message text; rowid is the event id. */
+export interface MessageSearchTable {
+  rowid: number;
+  body: string;
 }

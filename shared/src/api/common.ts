@@ -3,10 +3,7 @@ import { z } from 'zod';
 /** Times on the API are ISO 8601 in UTC with milliseconds, as Date#toISOString writes them. */
 export const isoTime = z.iso.datetime();
 
-export const roles = ['Solicitor', 'CaseHandler', 'ComplianceOfficer', 'Admin'] as const;
-/** The Entra ID app roles the bridge reads from the token's `roles` claim. */
-export const roleSchema = z.enum(roles);
-export type Role = z.infer<typeof roleSchema>;
+export { roles, roleSchema, type Role } from '../roles.js';
 
 export const channelSchema = z.enum(['cloud-api', 'whatsapp-web', 'chat-export']);
 export type Channel = z.infer<typeof channelSchema>;

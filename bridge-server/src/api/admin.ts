@@ -1,0 +1,59 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { AdminStatus, JobItem } from '@wa-bridge/shared/api/account';
+import { isAdmin } from '../core/access.js';
+import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { principalOf } from '../auth/middleware.js';
+import { idOf, type ApiDeps } from './context.js';
+import { iso } from './views.js';
+
+/** The admin view (Admin role): channel states, relay lag, jobs needing attention and their retry. */
+export function adminRouter(deps: ApiDeps): Router {
+  const router = express.Router();
+  router.use((_req: Request, res: Response, next: NextFunction) => {
+    if (!isAdmin(principalOf(res))) throw new ForbiddenError('admin_only', 'The admin view needs the Admin role.');
+    next();
+  });
+
+  router.get('/status', async (_req, res) => {
+    const counts = await deps.outbox.counts();
+    const jobs = { pending: 0, running: 0, needsAttention: 0 };
+    for (const byState of Object.values(counts)) {
+      jobs.pending += byState.pending ?? 0;
+      jobs.running += byState.running ?? 0;
+      jobs.needsAttention += byState.needs_attention ?? 0;
+    }
+    const body: AdminStatus = {
+      sandbox: deps.sandbox,
+      ...(await deps.channelStatus()),
+      relayLagSeconds: (await deps.outbox.oldestPendingAgeMs(deps.clock.now())) / 1000,
+      jobs,
+      templates: deps.templates,
+    };
+    res.json(body);
+  });
+
+  router.get('/jobs', async (_req, res) => {
+    const jobs = await deps.outbox.list({ states: ['needs_attention'], limit: 500 });
+    const items: JobItem[] = jobs.map((job) => ({
+      id: job.id,
+      kind: job.kind,
+      state: job.state,
+      conversationId: job.conversationId,
+      attempts: job.attempts,
+      lastError: job.lastError,
+      createdAt: iso(job.createdAt),
+      // A parked job's run time is when it last ran: the moment it was given up on.
+      updatedAt: iso(Math.max(job.runAt, job.createdAt)),
+    }));
+    res.json({ items });
+  });
+
+  router.post('/jobs/:id/retry', async (req, res) => {
+    const id = idOf(req);
+    const retried = await deps.outbox.retryParked([id]);
+    if (retried === 0) throw new NotFoundError(`Job ${id} is not waiting for attention (it may have been retried or finished).`);
+    deps.wake();
+    res.status(204).end();
+  });
+  return router;
+}

@@ -1,0 +1,141 @@
+import type { DeliveryStatus } from '../core/records.js';
+import type { EventRecord } from '../core/records.js';
+import type { PendingReplyRow } from '../store/conversation-views.js';
+import { listEventsAfter, maxEventId } from '../store/events.js';
+import type { Executor } from '../store/executor.js';
+
+export type FeedChange =
+  | { type: 'message'; conversationId: number; event: EventRecord }
+  | { type: 'delivery'; conversationId: number; waMessageId: string; status: DeliveryStatus; at: number }
+  | { type: 'reply'; conversationId: number; reply: PendingReplyRow }
+  | { type: 'conversation'; conversationId: number };
+
+export type FeedListener = (changes: FeedChange[]) => Promise<void>;
+
+/**
+ * What changed in the store, for the live stream. It reads the store itself (new events, new
+ * delivery statuses, replies queued or failed) rather than being told by each flow, so every road
+ * into the archive shows up alike: webhooks, whatsapp-web.js, the reply flow, other processes on
+ * the same database. It polls only while someone listens; link and assignee changes made through
+ * the API are pushed at once with `notifyConversation`.
+ */
+export class ChangeFeed {
+  private readonly listeners = new Set<FeedListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private lastEventId = 0;
+  private lastStatusId = 0;
+  private commandsSince = 0;
+  private readonly seenCommands = new Map<string, number>();
+  private ticking = false;
+
+  constructor(
+    private readonly db: Executor,
+    private readonly options: { pollMs: number; now: () => number; onError: (error: unknown) => void },
+  ) {}
+
+  /** Adds a listener; resolves once changes from now on will reach it. Returns the unsubscribe. */
+  async subscribe(listener: FeedListener): Promise<() => void> {
+    this.starting ??= this.start();
+    await this.starting;
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  notifyConversation(conversationId: number): void {
+    void this.deliver([{ type: 'conversation', conversationId }]);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.starting = undefined;
+  }
+
+  private async start(): Promise<void> {
+    this.lastEventId = await maxEventId(this.db);
+    const status = await this.db.selectFrom('statuses').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    this.lastStatusId = Number(status?.id ?? 0);
+    this.commandsSince = this.options.now();
+    this.seenCommands.clear();
+    this.schedule();
+  }
+
+  /** One timer at a time: a tick still running when the feed restarts must not start a second chain. */
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const changes = [...(await this.newEvents()), ...(await this.newStatuses()), ...(await this.changedReplies())];
+      if (changes.length > 0) await this.deliver(changes);
+    } catch (error) {
+      this.options.onError(error);
+    } finally {
+      this.ticking = false;
+      if (this.timer) this.schedule();
+    }
+  }
+
+  private async newEvents(): Promise<FeedChange[]> {
+    const events = await listEventsAfter(this.db, this.lastEventId, 500);
+    if (events.length > 0) this.lastEventId = events.at(-1)!.id;
+    return events.map((event) => ({ type: 'message' as const, conversationId: event.conversationId, event }));
+  }
+
+  private async newStatuses(): Promise<FeedChange[]> {
+    const rows = await this.db
+      .selectFrom('statuses')
+      .innerJoin('outbound_parts', 'outbound_parts.wa_message_id', 'statuses.wa_message_id')
+      .innerJoin('outbound_commands', 'outbound_commands.id', 'outbound_parts.command_id')
+      .select(['statuses.id as id', 'outbound_parts.wa_message_id as waMessageId', 'outbound_parts.status as status', 'outbound_parts.status_at as at', 'outbound_commands.conversation_id as conversationId'])
+      .where('statuses.id', '>', this.lastStatusId)
+      .orderBy('statuses.id')
+      .limit(500)
+      .execute();
+    const last = await this.db.selectFrom('statuses').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    this.lastStatusId = Math.max(this.lastStatusId, Number(last?.id ?? 0));
+    // The part holds the best status so far, so a late "delivered" after "read" reports "read".
+    return rows.map((row) => ({ type: 'delivery' as const, conversationId: row.conversationId, waMessageId: row.waMessageId, status: row.status as DeliveryStatus, at: row.at }));
+  }
+
+  private async changedReplies(): Promise<FeedChange[]> {
+    const rows = await this.db
+      .selectFrom('outbound_commands')
+      .select(['id', 'conversation_id', 'state', 'command_json', 'created_at', 'updated_at', 'error_code', 'error_message'])
+      .where('updated_at', '>=', this.commandsSince)
+      .where('state', 'in', ['queued', 'failed'])
+      .orderBy('updated_at')
+      .limit(500)
+      .execute();
+    const changes: FeedChange[] = [];
+    for (const row of rows) {
+      const key = `${row.id}:${row.state}`;
+      if (this.seenCommands.has(key)) continue;
+      this.seenCommands.set(key, row.updated_at);
+      changes.push({
+        type: 'reply',
+        conversationId: row.conversation_id,
+        reply: { id: row.id, state: row.state, commandJson: row.command_json, createdAt: row.created_at, errorCode: row.error_code, errorMessage: row.error_message },
+      });
+    }
+    const newest = rows.at(-1)?.updated_at;
+    if (newest !== undefined && newest > this.commandsSince) {
+      this.commandsSince = newest;
+      for (const [key, at] of this.seenCommands) if (at < newest) this.seenCommands.delete(key);
+    }
+    return changes;
+  }
+
+  private async deliver(changes: FeedChange[]): Promise<void> {
+    await Promise.all([...this.listeners].map((listener) => listener(changes).catch((error: unknown) => this.options.onError(error))));
+  }
+}

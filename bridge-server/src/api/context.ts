@@ -1,0 +1,59 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { AdminStatus } from '@wa-bridge/shared/api/account';
+import type { OutboundCommand } from '../core/commands.js';
+import { BadInputError } from '../core/errors.js';
+import type { BlobStore, Clock, UserDirectory } from '../core/ports.js';
+import type { ReplyAccepted, Template } from '../flows/reply.js';
+import type { SandboxSignIn } from '../auth/sandbox-signin.js';
+import type { TokenValidator } from '../auth/token-validator.js';
+import type { Executor } from '../store/executor.js';
+import type { SqlOutbox } from '../store/outbox.js';
+import type { ChangeFeed } from './change-feed.js';
+
+/** What the API's routers need; app.ts builds it. */
+export interface ApiDeps {
+  db: Executor;
+  outbox: SqlOutbox;
+  blobs: BlobStore;
+  clock: Clock;
+  templates: Template[];
+  sandbox: boolean;
+  /** Largest reply file, in bytes. */
+  mediaMaxBytes: number;
+  /** Absent when sign-in is not configured: every call is refused. */
+  validator?: TokenValidator;
+  /** The sandbox's demo sign-in; only in the sandbox. */
+  sandboxSignIn?: SandboxSignIn;
+  /** Graph user lookup; absent when not configured (members are then given by sign-in name). */
+  directory?: UserDirectory;
+  /** The reply flow as app.ts runs it (store, queue, wake the worker): the same road as an email reply. */
+  reply(command: OutboundCommand): Promise<ReplyAccepted>;
+  /** Channel states and reply settings for the admin view. */
+  channelStatus(): Promise<Pick<AdminStatus, 'channels' | 'allowedSenders'>>;
+  /** Wakes the outbox worker (after a retry). */
+  wake(): void;
+  feed: ChangeFeed;
+}
+
+/** Parses request input with a contract schema; every issue is reported with its path. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new BadInputError(
+    'bad_request',
+    `The ${what} is not valid.`,
+    parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message })),
+  );
+}
+
+export const idOf = (req: Request, name = 'id'): number => {
+  const value = Number(req.params[name]);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new BadInputError('bad_id', `"${req.params[name] ?? ''}" is not an id: expected a positive whole number.`);
+  return value;
+};
+
+/** The bearer token of this request (for on-behalf-of calls). */
+export const bearerOf = (req: Request): string => /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+
+export const sendJson = (res: Response, status: number, body: unknown): void => void res.status(status).json(body);

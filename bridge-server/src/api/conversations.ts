@@ -1,0 +1,84 @@
+import express, { type Router } from 'express';
+import { assignSchema, listConversationsQuery, listMessagesQuery } from '@wa-bridge/shared/api/conversations';
+import { conversationScope } from '../core/access.js';
+import { BadInputError } from '../core/errors.js';
+import { normalizeUpn } from '../core/matters.js';
+import { principalOf } from '../auth/middleware.js';
+import { listConversationsIn, listPendingReplies } from '../store/conversation-views.js';
+import { listEventPage } from '../store/events.js';
+import { conversationFacts, setAssignee } from '../store/matters.js';
+import { lastInboundAt } from '../store/outbound.js';
+import { decodeCursor, encodeCursor } from '../store/scope.js';
+import { idOf, parseInput, type ApiDeps } from './context.js';
+import { detailOf, loadConversation, loadConversationToAct, messageItems, summaryFacts } from './load.js';
+import { toPendingReply, toSummary, toWindowState } from './views.js';
+
+/** Conversations: the list the user may see, one by id or by chat id, its window, messages and assignee. */
+export function conversationsRouter(deps: ApiDeps): Router {
+  const router = express.Router();
+
+  router.get('/', async (req, res) => {
+    const principal = principalOf(res);
+    const query = parseInput(listConversationsQuery, req.query, 'conversation list query');
+    const after = decodeCursor(query.cursor);
+    if (after === 'invalid') throw new BadInputError('bad_cursor', 'The cursor is not one this API gave out; start again without it.');
+    const rows = await listConversationsIn(deps.db, conversationScope(principal), {
+      ...(query.matterId !== undefined ? { matterId: query.matterId } : {}),
+      ...(query.unlinked !== undefined ? { unlinked: query.unlinked === 'true' } : {}),
+      ...(after ? { after } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const facts = await summaryFacts(deps, page);
+    const last = page.at(-1);
+    res.json({
+      items: page.map((row) => toSummary(row.conversation, facts.get(row.conversation.id)!)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.lastActivityAt, last.conversation.id) : null,
+    });
+  });
+
+  router.get('/by-chat-id/:chatId', async (req, res) => {
+    const principal = principalOf(res);
+    const loaded = await loadConversation(deps, principal, { chatId: String(req.params.chatId).trim().toLowerCase() });
+    res.json(await detailOf(deps, principal, loaded));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const principal = principalOf(res);
+    const loaded = await loadConversation(deps, principal, { id: idOf(req) });
+    res.json(await detailOf(deps, principal, loaded));
+  });
+
+  router.get('/:id/window', async (req, res) => {
+    const { conversation } = await loadConversation(deps, principalOf(res), { id: idOf(req) });
+    res.json(toWindowState(conversation.channel, await lastInboundAt(deps.db, conversation.id), deps.clock.now(), deps.templates));
+  });
+
+  router.get('/:id/messages', async (req, res) => {
+    const { conversation } = await loadConversation(deps, principalOf(res), { id: idOf(req) });
+    const query = parseInput(listMessagesQuery, req.query, 'message list query');
+    const before = decodeCursor(query.cursor);
+    if (before === 'invalid') throw new BadInputError('bad_cursor', 'The cursor is not one this API gave out; start again without it.');
+    const events = await listEventPage(deps.db, conversation.id, before?.at, query.limit + 1);
+    const page = events.slice(0, query.limit).reverse();
+    const oldest = page[0];
+    res.json({
+      items: await messageItems(deps, conversation, page),
+      nextCursor: events.length > query.limit && oldest ? encodeCursor(oldest.seq, oldest.id) : null,
+      pending: before ? [] : (await listPendingReplies(deps.db, conversation.id)).map(toPendingReply),
+    });
+  });
+
+  router.put('/:id/assignee', async (req, res) => {
+    const principal = principalOf(res);
+    const id = idOf(req);
+    const loaded = await loadConversationToAct(deps, principal, id, 'assign it');
+    const body = parseInput(assignSchema, req.body, 'assignment');
+    await setAssignee(deps.db, id, body.assignee === null ? null : normalizeUpn(body.assignee), principal.upn, deps.clock.now());
+    deps.feed.notifyConversation(id);
+    // Answered with the new facts even when the assigner can no longer see the conversation.
+    res.json(await detailOf(deps, principal, { ...loaded, facts: await conversationFacts(deps.db, id) }));
+  });
+
+  return router;
+}

@@ -1,0 +1,35 @@
+import express, { type Router } from 'express';
+import { requireUser } from '../auth/middleware.js';
+import { adminRouter } from './admin.js';
+import { attachmentsRouter } from './attachments.js';
+import type { ApiDeps } from './context.js';
+import { conversationsRouter } from './conversations.js';
+import { linksRouter } from './links.js';
+import { mattersRouter } from './matters.js';
+import { meRouter, sandboxTokenRouter } from './me.js';
+import { problemHandler, sendProblem, type ProblemLogger } from './problem.js';
+import { repliesRouter } from './replies.js';
+import { searchRouter } from './search.js';
+import { streamRouter } from './stream.js';
+
+/**
+ * Everything under /api: one router per resource behind the bearer-token check, JSON bodies up to
+ * 25 MiB (replies carry base64 files), and a problem document for every error, unknown routes
+ * included.
+ */
+export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
+  const api = express.Router();
+  api.use('/sandbox/token', sandboxTokenRouter(deps));
+  api.use('/stream', requireUser(deps.validator, { allowQueryToken: true }), streamRouter(deps));
+  api.use(requireUser(deps.validator));
+  api.use(express.json({ limit: '25mb' }));
+  api.use('/me', meRouter(deps));
+  api.use('/conversations', conversationsRouter(deps), repliesRouter(deps), linksRouter(deps));
+  api.use('/attachments', attachmentsRouter(deps));
+  api.use('/matters', mattersRouter(deps));
+  api.use('/search', searchRouter(deps));
+  api.use('/admin', adminRouter(deps));
+  api.use((req, res) => sendProblem(res, 404, 'not_found', `No API route for ${req.method} ${req.baseUrl}${req.path}.`));
+  api.use(problemHandler(logger));
+  return api;
+}

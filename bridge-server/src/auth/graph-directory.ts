@@ -1,0 +1,46 @@
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import { UpstreamError } from '../core/errors.js';
+import type { UserDirectory } from '../core/ports.js';
+
+export interface GraphSettings {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** https://graph.microsoft.com unless pointed elsewhere. */
+  graphBaseUrl: string;
+  /** https://login.microsoftonline.com unless pointed elsewhere. */
+  authorityHost: string;
+}
+
+/**
+ * Microsoft Graph user lookup on behalf of the signed-in user: MSAL trades the user's API token
+ * for a Graph token (OAuth 2.0 on-behalf-of), so the lookup sees only what that user may see.
+ * GET /v1.0/users/{id | userPrincipalName} answers the user or 404.
+ */
+export class GraphUserDirectory implements UserDirectory {
+  private readonly msal: ConfidentialClientApplication;
+
+  constructor(private readonly settings: GraphSettings) {
+    this.msal = new ConfidentialClientApplication({
+      auth: { clientId: settings.clientId, clientSecret: settings.clientSecret, authority: `${settings.authorityHost}/${settings.tenantId}` },
+    });
+  }
+
+  async findUser(email: string, userToken: string): Promise<{ upn: string; name: string | null } | undefined> {
+    let graphToken: string;
+    try {
+      const result = await this.msal.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${this.settings.graphBaseUrl}/User.ReadBasic.All`] });
+      if (!result?.accessToken) throw new Error('no access token in the answer');
+      graphToken = result.accessToken;
+    } catch (error) {
+      throw new UpstreamError('microsoft-graph', `Could not get a Microsoft Graph token on your behalf (${(error as Error).message}); add members by their sign-in name instead.`, 'transient');
+    }
+    const url = `${this.settings.graphBaseUrl}/v1.0/users/${encodeURIComponent(email)}?$select=userPrincipalName,displayName`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${graphToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new UpstreamError('microsoft-graph', `Microsoft Graph answered ${response.status} to a user lookup.`, response.status >= 500 || response.status === 429 ? 'transient' : 'permanent', response.status);
+    const body = (await response.json()) as { userPrincipalName?: unknown; displayName?: unknown };
+    if (typeof body.userPrincipalName !== 'string') throw new UpstreamError('microsoft-graph', 'Microsoft Graph answered a user without userPrincipalName.', 'permanent');
+    return { upn: body.userPrincipalName, name: typeof body.displayName === 'string' ? body.displayName : null };
+  }
+}

@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import type { ConversationScope } from '../core/access.js';
+import type { Executor } from './executor.js';
+import { visibleConversationSql } from './scope.js';
+
+export interface SearchFilter {
+  /** An FTS5 query (build it with toFtsQuery). */
+  match: string;
+  scope: ConversationScope;
+  matterId?: number;
+  conversationId?: number;
+  client?: string;
+  from?: number;
+  to?: number;
+  direction?: 'inbound' | 'outbound';
+  after?: { at: number; id: number };
+  limit: number;
+}
+
+export interface SearchRow {
+  eventId: number;
+  conversationId: number;
+  chatToken: string;
+  channel: string;
+  clientName: string | null;
+  waMessageId: string;
+  direction: string;
+  timestamp: number;
+  /** Snippet text with matches between \u0002 and \u0003. */
+  snippet: string;
+  /** References of matters whose link covers the message (in force, or ended after it). */
+  matters: string | null;
+}
+
+export const matchStart = '\u0002';
+export const matchEnd = '\u0003';
+
+/**
+ * Each word of the user's text as a quoted FTS5 prefix term, all required. Quoting keeps FTS5
+ * operators and punctuation in the text from being read as query syntax. Undefined when the
+ * text has no word at all.
+ */
+export function toFtsQuery(text: string): string | undefined {
+  const words = text.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  if (words.length === 0) return undefined;
+  return words.slice(0, 20).map((word) => `"${word}"*`).join(' ');
+}
+
+/**
+ * Messages whose text matches, newest first, in conversations the scope allows. A matter covers a
+ * conversation's messages up to the end of its link (all of them while the link is in force).
+ */
+export async function searchMessages(db: Executor, filter: SearchFilter): Promise<SearchRow[]> {
+  if (filter.scope.kind === 'none') return [];
+  const conditions = [visibleConversationSql(filter.scope, sql.ref('e.conversation_id'))];
+  const covers = (alias: string) => sql`${sql.raw(alias)}.conversation_id = e.conversation_id AND (${sql.raw(alias)}.unlinked_at IS NULL OR e.wa_timestamp < ${sql.raw(alias)}.unlinked_at)`;
+  if (filter.matterId !== undefined) conditions.push(sql<boolean>`EXISTS (SELECT 1 FROM matter_links fm WHERE ${covers('fm')} AND fm.matter_id = ${filter.matterId})`);
+  if (filter.conversationId !== undefined) conditions.push(sql<boolean>`e.conversation_id = ${filter.conversationId}`);
+  if (filter.client !== undefined) {
+    const like = `%${filter.client.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const digits = filter.client.replace(/\D/g, '');
+    conditions.push(
+      digits.length >= 3
+        ? sql<boolean>`(c.client_name LIKE ${like} ESCAPE '\\' OR c.client_wa_id LIKE ${`%${digits}%`})`
+        : sql<boolean>`c.client_name LIKE ${like} ESCAPE '\\'`,
+    );
+  }
+  if (filter.from !== undefined) conditions.push(sql<boolean>`e.wa_timestamp >= ${filter.from}`);
+  if (filter.to !== undefined) conditions.push(sql<boolean>`e.wa_timestamp <= ${filter.to}`);
+  if (filter.direction !== undefined) conditions.push(sql<boolean>`e.direction = ${filter.direction}`);
+  if (filter.after) conditions.push(sql<boolean>`(e.wa_timestamp < ${filter.after.at} OR (e.wa_timestamp = ${filter.after.at} AND e.id < ${filter.after.id}))`);
+  const result = await sql<SearchRow>`
+    SELECT e.id AS eventId, e.conversation_id AS conversationId, c.chat_token AS chatToken, c.channel AS channel,
+      c.client_name AS clientName, e.wa_message_id AS waMessageId, e.direction AS direction, e.wa_timestamp AS timestamp,
+      snippet(message_search, 0, ${matchStart}, ${matchEnd}, '…', 16) AS snippet,
+      (SELECT group_concat(m.reference, char(10)) FROM matter_links hm JOIN matters m ON m.id = hm.matter_id WHERE ${covers('hm')}) AS matters
+    FROM message_search
+    JOIN events e ON e.id = message_search.rowid
+    JOIN conversations c ON c.id = e.conversation_id
+    WHERE message_search MATCH ${filter.match} AND ${sql.join(conditions, sql` AND `)}
+    ORDER BY e.wa_timestamp DESC, e.id DESC
+    LIMIT ${filter.limit}`.execute(db);
+  return result.rows;
+}
