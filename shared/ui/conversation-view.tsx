@@ -1,6 +1,7 @@
 import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
 import type { ConversationDetail, MessageItem, PendingReply, WindowState } from '@wa-bridge/shared/api/conversations';
 import type { StreamEvent } from '@wa-bridge/shared/api/stream';
+import { formatPhone } from '@wa-bridge/shared/phone';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useSession } from './api-context.js';
 import { Composer } from './conversation/composer.js';
@@ -119,14 +120,15 @@ export function ConversationView({ conversationId }: { conversationId: number })
   }
 
   const setWindow = (window: WindowState) => setDetail({ ...detail, window });
-  const client = detail.client.name ?? detail.client.number ?? 'Client';
+  const number = detail.client.number ? (formatPhone(detail.client.number) ?? detail.client.number) : null;
+  const client = detail.client.name ?? number ?? 'Client';
   return (
     <section className={styles.root} aria-label={`WhatsApp conversation with ${client}`} data-conversation-id={detail.id}>
       <header className={styles.header}>
         <div className={styles.title}>
           <Body1Strong className="client-name">{client}</Body1Strong>
           <Caption1>
-            {[detail.client.name ? detail.client.number : null, detail.channel === 'whatsapp-web' ? 'WhatsApp Web' : detail.channel === 'cloud-api' ? 'WhatsApp Business' : 'Imported chat'].filter(Boolean).join(' · ')}
+            {[detail.client.name ? number : null, detail.channel === 'whatsapp-web' ? 'WhatsApp Web' : detail.channel === 'cloud-api' ? 'WhatsApp Business' : 'Imported chat'].filter(Boolean).join(' · ')}
           </Caption1>
         </div>
         <Badge appearance="outline" color={streamState === 'live' ? 'success' : 'warning'} className="stream-state" data-state={streamState}>

@@ -67,6 +67,7 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
         setFiles([]);
       }
       setNotice('Reply queued for WhatsApp.');
+      setTimeout(() => setNotice(null), 5000);
       onSent();
     } catch (error) {
       if (error instanceof ApiError && error.code === 'window_closed') {

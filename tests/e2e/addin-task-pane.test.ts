@@ -1,0 +1,107 @@
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/bridge.js';
+import { mirroredHeaders, officeStub } from '../support/office-stub.js';
+import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
+
+/**
+ * The Outlook task pane in headless Chromium against a real sandbox bridge. Only office.js is
+ * replaced (by a stub of the documented host calls); everything behind it is real: the bundle the
+ * bridge serves, the API, the outbox, the Cloud API simulator as WhatsApp.
+ */
+
+describe('Outlook task pane', () => {
+  let world: UiWorld;
+  let page: Page;
+  const jane = { phone: '447700900123', name: 'Jane Smith' };
+  const firstText = 'Good morning, did the buyer’s solicitor send the contract? 🏠';
+  const replyText = 'Yes, it arrived today 👍 I will call you at 3.';
+  const laterText = 'Thank you! Speak at 3 then.';
+  let chatId: string;
+  let matterRef: string;
+
+  beforeAll(async () => {
+    world = await startUiWorld();
+    await clientSays(world.bridge, { ...jane, text: firstText });
+    const conversation = await conversationOf(world.api, jane.phone);
+    chatId = conversation.chatId;
+    const matter = await world.api.createMatter({ reference: 'SMI-2026-0042', title: 'Smith: purchase of 4 Elm Road', matterType: 'Conveyancing' });
+    matterRef = matter.reference;
+
+    page = await world.context.newPage();
+    const subject = `WhatsApp · Jane Smith (+44 7700 900123) [WA ${chatId.slice(0, 6)}]`;
+    await page.route('**/addin/office-js/office.js', (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub({ subject, headers: mirroredHeaders(chatId, subject) }) }));
+    await page.goto(`${world.bridge.url}/addin/index.html`);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('finds the conversation from the mail’s X-WhatsApp-Chat-Id header and shows it', async () => {
+    const pane = page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    await pane.waitFor({ timeout: 20_000 });
+    await expect.poll(() => pane.locator('li.bubble.incoming .text').allInnerTexts()).toEqual([firstText]);
+    expect(await pane.locator('.client-name').innerText()).toBe('Jane Smith');
+    expect(await page.getByText('Sandbox', { exact: true }).count()).toBe(1);
+    await page.locator('.stream-state[data-state="live"]').waitFor({ timeout: 10_000 });
+  });
+
+  it('sends a reply that reaches the client on WhatsApp, emoji intact, and shows its delivery ticks', async () => {
+    await page.getByLabel('Reply', { exact: true }).fill(replyText);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === 1, 15_000, () => `simulator received ${world.bridge.sandbox!.simulator.sent.length} sends`);
+    const sent = world.bridge.sandbox!.simulator.sent[0]!;
+    expect(sent).toMatchObject({ to: jane.phone, type: 'text' });
+    expect(JSON.stringify(sent)).toContain(JSON.stringify(replyText).slice(1, -1));
+
+    const outgoing = page.locator('li.bubble.outgoing', { hasText: replyText });
+    await outgoing.locator('.ticks[data-status="read"]').waitFor({ timeout: 15_000 });
+    expect(await outgoing.locator('.ticks').getAttribute('aria-label')).toBe('Read');
+    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('');
+  });
+
+  it('links the conversation to a matter and shows the matter reference', async () => {
+    expect(await page.locator('.no-matter').innerText()).toBe('not linked');
+    const picker = page.getByRole('combobox', { name: 'Link to matter' });
+    await picker.click();
+    await picker.pressSequentially('SMI');
+    const option = page.getByRole('option', { name: /SMI-2026-0042/ });
+    await option.waitFor({ timeout: 10_000 }).catch(async (error: unknown) => {
+      await page.screenshot({ path: path.join(artifactsDir, 'addin-matter-picker-failure.png') });
+      throw error;
+    });
+    await option.click();
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    await expect.poll(() => page.locator('.matter-ref').allInnerTexts(), { timeout: 10_000 }).toEqual([matterRef]);
+
+    const conversation = await conversationOf(world.api, jane.phone);
+    expect(conversation.matters.map((link) => link.reference)).toEqual([matterRef]);
+  });
+
+  it('shows a new client message live, without reloading', async () => {
+    const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = Math.random()));
+    await clientSays(world.bridge, { ...jane, text: laterText });
+    await expect.poll(() => page.locator('li.bubble.incoming .text').allInnerTexts(), { timeout: 15_000 }).toEqual([firstText, laterText]);
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-task-pane.png'), fullPage: true });
+  });
+
+  it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {
+    await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
+    await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-not-whatsapp.png') });
+  });
+
+  it('outside Outlook, with the real office.js, says so instead of failing', async () => {
+    const plain = await world.context.newPage();
+    await plain.goto(`${world.bridge.url}/addin/index.html`);
+    await plain.getByText('Not running inside Outlook').waitFor({ timeout: 10_000 });
+    await plain.close();
+  });
+
+  it('ran without script errors or requests leaving the machine', () => {
+    expect(world.problems).toEqual([]);
+  });
+});

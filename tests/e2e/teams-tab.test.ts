@@ -1,0 +1,105 @@
+import path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { teamsHostPage } from '../support/teams-host.js';
+import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
+
+/**
+ * The Teams tab in headless Chromium, inside a stand-in Teams host page that answers teams-js over
+ * postMessage, against a real sandbox bridge: a matter's conversations, search, and the admin view.
+ */
+
+describe('Teams tab', () => {
+  let world: UiWorld;
+  let page: Page;
+  let tab: FrameLocator;
+  const jane = { phone: '447700900123', name: 'Jane Smith' };
+  const omar = { phone: '447700900456', name: 'Omar Khan' };
+
+  beforeAll(async () => {
+    world = await startUiWorld();
+    await clientSays(world.bridge, { ...jane, text: 'Has the completion date been agreed with the seller?' });
+    await clientSays(world.bridge, { ...omar, text: 'I have signed the lease and posted it today.' });
+    await clientSays(world.bridge, { ...jane, text: 'Also, the survey mentions damp in the cellar.' });
+    const janeConversation = await conversationOf(world.api, jane.phone);
+    await conversationOf(world.api, omar.phone);
+    const purchase = await world.api.createMatter({ reference: 'SMI-2026-0042', title: 'Smith: purchase of 4 Elm Road', matterType: 'Conveyancing' });
+    await world.api.createMatter({ reference: 'KHA-2026-0007', title: 'Khan: commercial lease', matterType: 'Commercial property' });
+    await world.api.link(janeConversation.id, purchase.id);
+
+    page = await world.context.newPage();
+    await page.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath: '/teams/index.html?view=personal' }) }));
+    await page.goto(`${world.bridge.url}/teams-host.html`);
+    tab = page.frameLocator('#tab');
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('initializes inside the host and lists the matters', async () => {
+    const matters = tab.getByRole('list', { name: 'Matters' });
+    await matters.locator('.matter-ref', { hasText: 'SMI-2026-0042' }).waitFor({ timeout: 20_000 });
+    expect((await matters.locator('.matter-ref').allInnerTexts()).sort()).toEqual(['KHA-2026-0007', 'SMI-2026-0042']);
+    const calls = await page.evaluate(() => (window as unknown as { __teamsCalls: { func: string }[] }).__teamsCalls.map((call) => call.func));
+    expect(calls).toContain('initialize');
+    expect(calls).toContain('getContext');
+  });
+
+  it("lists a matter's conversations and opens one", async () => {
+    await tab.getByRole('button', { name: /SMI-2026-0042/ }).click();
+    const conversations = tab.getByRole('list', { name: 'Conversations' });
+    await conversations.locator('.client-name').first().waitFor({ timeout: 10_000 });
+    expect(await conversations.locator('.client-name').allInnerTexts()).toEqual(['Jane Smith']);
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-matter-conversations.png') });
+
+    await conversations.getByRole('button', { name: /Jane Smith/ }).click();
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    await expect.poll(() => view.locator('li.bubble.incoming .text').allInnerTexts(), { timeout: 10_000 }).toEqual([
+      'Has the completion date been agreed with the seller?',
+      'Also, the survey mentions damp in the cellar.',
+    ]);
+    expect(await view.locator('.matter-ref').allInnerTexts()).toEqual(['SMI-2026-0042']);
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-conversation.png') });
+  });
+
+  it('searches messages and highlights the words that matched', async () => {
+    await tab.getByRole('tab', { name: 'Search' }).click();
+    await tab.getByLabel('Words').fill('lease');
+    await tab.getByRole('button', { name: 'Search', exact: true }).click();
+    const hits = tab.locator('li.search-hit');
+    await hits.first().waitFor({ timeout: 10_000 });
+    expect(await hits.count()).toBe(1);
+    expect(await hits.first().innerText()).toContain('Omar Khan');
+    expect((await hits.first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase())).toEqual(['lease']);
+
+    // Narrowed to the purchase matter, the lease message is not there, and damp is.
+    await tab.getByLabel('Matter').selectOption({ label: 'SMI-2026-0042' });
+    await tab.getByRole('button', { name: 'Search', exact: true }).click();
+    await tab.getByRole('status').filter({ hasText: 'No messages match.' }).waitFor({ timeout: 10_000 });
+    await tab.getByLabel('Words').fill('damp');
+    await tab.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => hits.allInnerTexts(), { timeout: 10_000 }).toEqual([expect.stringContaining('damp in the cellar')]);
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-search.png') });
+
+    await hits.first().getByRole('button').click();
+    await tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).waitFor({ timeout: 10_000 });
+  });
+
+  it("shows the admin view to the sandbox's admin: channel state, relay lag and reply senders", async () => {
+    await tab.getByRole('tab', { name: 'Admin' }).click();
+    await tab.getByText('WhatsApp Business Cloud API').waitFor({ timeout: 10_000 });
+    expect(await tab.locator('.relay-lag').innerText()).toMatch(/^Oldest waiting job: \d+ s · pending \d+ · running \d+ · needing attention 0$/);
+    await page.setViewportSize({ width: taskPaneViewport.width, height: 1000 });
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-admin.png') });
+  });
+
+  it('labels the audit trail as not available yet', async () => {
+    await tab.getByRole('tab', { name: 'Audit trail' }).click();
+    await tab.getByText('Audit trail: not available yet').waitFor({ timeout: 5_000 });
+  });
+
+  it('ran without script errors or requests leaving the machine', () => {
+    expect(world.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * A stand-in for the Teams client: a page that shows the tab in an iframe and answers teams-js's
+ * postMessage calls as Teams does. `initialize` is answered with the frame context, client type,
+ * runtime configuration (what the host supports) and SDK version; `getContext` with a context of
+ * the documented (legacy) shape that teams-js turns into `app.Context`. Other calls are recorded
+ * in `window.__teamsCalls` (the configuration page's setValidityState and setSettings, say) and
+ * answered with an empty success.
+ */
+export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'dark'; entityId?: string; frameContext?: 'content' | 'settings' }): string {
+  const context = {
+    locale: 'en-gb',
+    frameContext: options.frameContext ?? 'content',
+    hostClientType: 'web',
+    hostName: 'Teams',
+    theme: options.theme ?? 'default',
+    userPrincipalName: 'case.handler@firm.test',
+    userObjectId: '00000000-0000-0000-0000-00000000c45e',
+    tid: '00000000-0000-0000-0000-0000000071d0',
+    entityId: options.entityId ?? 'matters',
+    appSessionId: '00000000-0000-0000-0000-000000005e55',
+  };
+  const runtime = { apiVersion: 4, supports: { appInstallDialog: {}, pages: { appButton: {}, tabs: {}, config: {}, backStack: {}, fullTrust: {} }, teamsCore: {}, authentication: {} } };
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Teams (test host)</title>
+<style>html,body{margin:0;height:100%}iframe{border:0;width:100%;height:100%;display:block}</style></head>
+<body><iframe id="tab" title="Tab" src="${options.tabPath}"></iframe>
+<script>
+  window.__teamsCalls = [];
+  const context = ${JSON.stringify(context)};
+  const runtime = ${JSON.stringify(runtime)};
+  window.addEventListener('message', (event) => {
+    const request = event.data;
+    if (!request || typeof request !== 'object' || typeof request.func !== 'string') return;
+    window.__teamsCalls.push({ func: request.func, args: request.args });
+    const answer = (args) => event.source.postMessage({ id: request.id, uuid: request.uuid, args }, event.origin);
+    if (request.func === 'initialize') return answer([context.frameContext, 'web', JSON.stringify(runtime), '2.0.0']);
+    if (request.func === 'getContext') return answer([context]);
+    answer([true]);
+  });
+</script></body></html>`;
+}
