@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the test suite needs besides Node: Postfix and Dovecot for the
-# private mail stack (tests/support/mailstack) and Chromium for the end-to-end tests.
+# private mail stack (tests/support/mailstack), Chromium for the end-to-end tests, and Poppler
+# (pdftoppm, pdftotext) with the DejaVu, Droid fallback (CJK) and Symbola fonts the evidence
+# transcripts are written in.
 # Idempotent and fast when everything is present: it only asks dpkg, and touches apt only for
 # what is missing. Needs root (or sudo).
 
 set -euo pipefail
 
-readonly PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd chromium)
+readonly PACKAGES=(postfix dovecot-core dovecot-imapd dovecot-lmtpd chromium poppler-utils fonts-dejavu-core fonts-droid-fallback fonts-symbola)
 readonly POLICY=/usr/sbin/policy-rc.d
 
 as_root() {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerImport } from './import.js';
+import { registerExport } from './export.js';
 import { registerJobs } from './jobs.js';
 import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
@@ -22,5 +23,6 @@ export async function main(argv: string[]): Promise<void> {
   registerParseExport(program);
   registerImport(program);
   registerVerify(program);
+  registerExport(program);
   await program.parseAsync(argv);
 }

@@ -2,6 +2,7 @@ import type { Generated, Kysely, Selectable } from 'kysely';
 import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
 import type { EventRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
+import type { EventsTable } from './schema.js';
 
 /**
  * Reads for checking the archive (`wa-bridge verify`) and writes of signed checkpoints. Reads
@@ -89,33 +90,35 @@ export async function listConversationHeads(db: Executor): Promise<ConversationH
 /** A stored event as it is on disk; `event` is the parsed JSON, or the raw text when it no longer parses. */
 export type ScannedEvent = EventRecord & { conversationId: number };
 
+function toScanned(row: Selectable<EventsTable>): ScannedEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(row.event_json);
+  } catch {
+    event = row.event_json;
+  }
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    channel: row.channel as ChannelKind,
+    waMessageId: row.wa_message_id,
+    kind: row.kind as EventKind,
+    versionKey: row.version_key,
+    direction: row.direction as Direction,
+    timestamp: row.wa_timestamp,
+    event: event as InboundEvent,
+    chainHash: row.chain_sha256,
+    receivedAt: row.received_at,
+  };
+}
+
 /**
  * Every event in (conversation, seq) order, streamed so a large archive is never held in
  * memory. The stream holds the connection: run no other query until it has finished.
  */
 export async function* scanEvents(db: Executor, chunkSize = 2000): AsyncGenerator<ScannedEvent> {
-  for await (const row of db.selectFrom('events').selectAll().orderBy('conversation_id').orderBy('seq').stream(chunkSize)) {
-    let event: unknown;
-    try {
-      event = JSON.parse(row.event_json);
-    } catch {
-      event = row.event_json;
-    }
-    yield {
-      id: row.id,
-      conversationId: row.conversation_id,
-      seq: row.seq,
-      channel: row.channel as ChannelKind,
-      waMessageId: row.wa_message_id,
-      kind: row.kind as EventKind,
-      versionKey: row.version_key,
-      direction: row.direction as Direction,
-      timestamp: row.wa_timestamp,
-      event: event as InboundEvent,
-      chainHash: row.chain_sha256,
-      receivedAt: row.received_at,
-    };
-  }
+  for await (const row of db.selectFrom('events').selectAll().orderBy('conversation_id').orderBy('seq').stream(chunkSize)) yield toScanned(row);
 }
 
 export async function* scanBlobs(db: Executor, chunkSize = 2000): AsyncGenerator<{ sha256: string; size: number }> {
@@ -152,4 +155,18 @@ export async function countOrphanEvents(db: Executor): Promise<number> {
     .where('conversations.id', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** A conversation's events in seq order, those with WhatsApp times in [from, to) when given. */
+export async function listEventsForExport(db: Executor, conversationId: number, range: { from?: number; to?: number }): Promise<ScannedEvent[]> {
+  let query = db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId);
+  if (range.from !== undefined) query = query.where('wa_timestamp', '>=', range.from);
+  if (range.to !== undefined) query = query.where('wa_timestamp', '<', range.to);
+  return (await query.orderBy('seq').execute()).map(toScanned);
+}
+
+/** The chain link of the event before `seq` ('' before the first): where a partial export's chain starts. */
+export async function chainLinkBefore(db: Executor, conversationId: number, seq: number): Promise<string> {
+  const row = await db.selectFrom('events').select('chain_sha256').where('conversation_id', '=', conversationId).where('seq', '=', seq - 1).executeTakeFirst();
+  return row?.chain_sha256 ?? '';
 }

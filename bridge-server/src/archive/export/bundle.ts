@@ -1,0 +1,210 @@
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
+import { NotFoundError } from '../../core/errors.js';
+import { safeFileName } from '../../core/file-name.js';
+import { sha256 } from '../../core/ids.js';
+import type { ConversationRecord } from '../../core/records.js';
+import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
+import { chainLinkBefore, latestCheckpoint, listEventsForExport } from '../../store/archive.js';
+import { listAttachments } from '../../store/attachments.js';
+import { getConversationByToken } from '../../store/conversations.js';
+import { findMessageByWaId } from '../../store/events.js';
+import type { Executor } from '../../store/executor.js';
+import { listRelays } from '../../store/relays.js';
+import type { CheckpointKey } from '../signing-key.js';
+import type { BlobReader } from '../verify.js';
+import { bundleFormat, manifestPath, signaturePath, type BundleEvent, type BundleManifest } from './manifest.js';
+import { toMbox } from './mbox.js';
+import { transcriptHtml, type TranscriptSection } from './transcript-html.js';
+import { transcriptPdf } from './transcript-pdf.js';
+
+export interface ExportSelection {
+  /** Chat ids as in X-WhatsApp-Chat-Id. */
+  conversations: string[];
+  /** A matter's reference, recorded when the conversations came from one. */
+  matter?: string;
+  from?: number;
+  to?: number;
+}
+
+export interface ExportOptions {
+  db: Executor;
+  blobs: BlobReader;
+  key: CheckpointKey;
+  out: string;
+  selection: ExportSelection;
+  timeZone: string;
+  exportedBy: string;
+  now?: number;
+  /** Called as events and mails are gathered; `total` is known after the first call. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ExportResult {
+  path: string;
+  events: number;
+  mails: number;
+  files: number;
+  sha256: string;
+}
+
+/**
+ * Writes one evidence bundle: per conversation the archived events (events.ndjson, with their
+ * chain links), every mail exactly as relayed (.eml) and as one mbox, the media; for all of them
+ * a printable transcript in HTML and PDF; and the signed manifest. The zip is written under a
+ * temporary name and renamed at the end, so a failed export never leaves a bundle that looks whole.
+ */
+export async function exportBundle(options: ExportOptions): Promise<ExportResult> {
+  const now = options.now ?? Date.now();
+  const conversations: ConversationRecord[] = [];
+  for (const chatId of options.selection.conversations) {
+    const conversation = await getConversationByToken(options.db, chatId);
+    if (!conversation) throw new NotFoundError(`no conversation has chat id ${chatId} (the X-WhatsApp-Chat-Id of its mails)`);
+    conversations.push(conversation);
+  }
+  const range = { ...(options.selection.from !== undefined ? { from: options.selection.from } : {}), ...(options.selection.to !== undefined ? { to: options.selection.to } : {}) };
+
+  const files = new Map<string, { sha256: string; size: number; content: Buffer }>();
+  const add = (path: string, content: Buffer): { sha256: string; size: number } => {
+    const entry = { sha256: sha256(content).toString('hex'), size: content.length, content };
+    files.set(path, entry);
+    return entry;
+  };
+
+  const gathered = [];
+  let total = 0;
+  for (const conversation of conversations) {
+    const events = await listEventsForExport(options.db, conversation.id, range);
+    const ids = new Set(events.map((event) => event.id));
+    const relays = (await listRelays(options.db, conversation.id)).filter((relay) => relay.eventId === null || ids.has(relay.eventId));
+    gathered.push({ conversation, events, relays });
+    total += events.length + relays.length;
+  }
+  let done = 0;
+  const tick = () => options.onProgress?.((done += 1), total);
+
+  const sections: TranscriptSection[] = [];
+  const manifestConversations: BundleManifest['conversations'] = [];
+  let eventCount = 0;
+  let mailCount = 0;
+  for (const { conversation, events, relays } of gathered) {
+    const dir = `conversations/${conversation.chatToken}`;
+    const inputs: TranscriptInput[] = [];
+    const lines: string[] = [];
+    let previousSeq = -1;
+    let previousLink = '';
+    for (const record of events) {
+      const attachments = [];
+      for (const attachment of await listAttachments(options.db, record.id)) {
+        if (attachment.sha256 !== null) attachments.push({ record: attachment, content: await options.blobs.get(attachment.sha256) });
+      }
+      const target = record.event.kind === 'message' ? record.event.quoted?.waMessageId : record.event.targetWaMessageId;
+      const related = target === undefined ? undefined : await findMessageByWaId(options.db, conversation.id, target);
+      inputs.push({ record, attachments, ...(related ? { related } : {}) });
+      const previous = record.seq === previousSeq + 1 ? previousLink : await chainLinkBefore(options.db, conversation.id, record.seq);
+      const line: BundleEvent = {
+        seq: record.seq,
+        previous,
+        chainHash: record.chainHash,
+        channel: record.channel,
+        waMessageId: record.waMessageId,
+        kind: record.kind,
+        versionKey: record.versionKey,
+        direction: record.direction,
+        timestamp: record.timestamp,
+        receivedAt: record.receivedAt,
+        event: record.event,
+      };
+      lines.push(JSON.stringify(line));
+      previousSeq = record.seq;
+      previousLink = record.chainHash;
+      tick();
+    }
+    add(`${dir}/events.ndjson`, Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8'));
+
+    const placeFile = (file: { fileName: string; contentType: string; content: Buffer }): TranscriptFile => {
+      const hash = sha256(file.content).toString('hex');
+      const path = `${dir}/media/${hash.slice(0, 12)}-${safeFileName(file.fileName, 'file')}`;
+      add(path, file.content);
+      return { fileName: file.fileName, contentType: file.contentType, size: file.content.length, sha256: hash, path };
+    };
+    const entries = buildTranscript(conversation, inputs, placeFile);
+
+    const seqOf = new Map(events.map((event) => [event.id, event.seq]));
+    const mails = [];
+    for (const relay of [...relays].sort((a, b) => (a.eventId === null ? 0 : (seqOf.get(a.eventId) ?? 0)) - (b.eventId === null ? 0 : (seqOf.get(b.eventId) ?? 0)))) {
+      const raw = await options.blobs.get(relay.rawSha256);
+      const seq = relay.eventId === null ? 0 : (seqOf.get(relay.eventId) ?? 0);
+      add(`${dir}/mail/${String(seq).padStart(6, '0')}${seq === 0 ? '-conversation-opened' : ''}.eml`, raw);
+      mails.push({ raw, date: new Date(relay.sentAt ?? relay.preparedAt) });
+      tick();
+    }
+    if (mails.length > 0) add(`${dir}/mail.mbox`, toMbox(mails));
+    eventCount += events.length;
+    mailCount += mails.length;
+
+    const client = [conversation.clientName, conversation.clientWaId ? `+${conversation.clientWaId}` : conversation.clientUserId].filter(Boolean).join(' ');
+    sections.push({ title: conversation.subject, client: client === '' ? 'unknown' : client, chatId: conversation.chatToken, entries });
+    manifestConversations.push({
+      chatId: conversation.chatToken,
+      chatKey: conversation.chatKey,
+      subject: conversation.subject,
+      events: events.length,
+      firstSeq: events[0]?.seq ?? null,
+      lastSeq: events.at(-1)?.seq ?? null,
+      chainHead: conversation.chainHead,
+      eventsFile: `${dir}/events.ndjson`,
+    });
+  }
+
+  const selectionText = describeSelection(options.selection);
+  const meta = { exportedAt: now, exportedBy: options.exportedBy, timeZone: options.timeZone, selection: selectionText };
+  add('transcript.html', Buffer.from(transcriptHtml(meta, sections), 'utf8'));
+  add('transcript.pdf', await transcriptPdf(meta, sections, (path) => files.get(path)?.content));
+
+  const checkpoint = await latestCheckpoint(options.db);
+  const manifest: BundleManifest = {
+    format: bundleFormat,
+    exportedAt: new Date(now).toISOString(),
+    exportedBy: options.exportedBy,
+    timeZone: options.timeZone,
+    selection: {
+      ...(options.selection.conversations.length > 0 && !options.selection.matter ? { conversation: options.selection.conversations.join(',') } : {}),
+      ...(options.selection.matter ? { matter: options.selection.matter } : {}),
+      ...(options.selection.from !== undefined ? { from: new Date(options.selection.from).toISOString() } : {}),
+      ...(options.selection.to !== undefined ? { to: new Date(options.selection.to).toISOString() } : {}),
+    },
+    conversations: manifestConversations,
+    checkpoint: checkpoint
+      ? { id: checkpoint.id, createdAt: new Date(checkpoint.createdAt).toISOString(), reason: checkpoint.reason, headsSha256: checkpoint.headsSha256, previousSha256: checkpoint.previousSha256, publicKey: checkpoint.publicKey, signature: checkpoint.signature }
+      : null,
+    publicKey: options.key.publicKey,
+    files: [...files].map(([path, file]) => ({ path, sha256: file.sha256, size: file.size })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+  };
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+
+  const zip = new ZipFile();
+  const mtime = new Date(now);
+  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) zip.addBuffer(file.content, path, { mtime });
+  zip.addBuffer(manifestBytes, manifestPath, { mtime });
+  zip.addBuffer(Buffer.from(`${options.key.sign(manifestBytes.toString('utf8'))}\n`, 'utf8'), signaturePath, { mtime });
+  zip.end();
+  const partial = `${options.out}.partial`;
+  try {
+    await pipeline(zip.outputStream, createWriteStream(partial, { flags: 'wx' }));
+    await rename(partial, options.out);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  return { path: options.out, events: eventCount, mails: mailCount, files: files.size, sha256: sha256(await readFile(options.out)).toString('hex') };
+}
+
+function describeSelection(selection: ExportSelection): string {
+  const what = selection.matter ? `matter ${selection.matter}` : `conversation ${selection.conversations.join(', ')}`;
+  const from = selection.from !== undefined ? ` from ${new Date(selection.from).toISOString()}` : '';
+  const to = selection.to !== undefined ? ` until ${new Date(selection.to).toISOString()}` : '';
+  return `${what}${from}${to}`;
+}

@@ -1,0 +1,84 @@
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { exportBundle } from '../archive/export/bundle.js';
+import { verifyBundle } from '../archive/export/verify-bundle.js';
+import { loadCheckpointKey } from '../archive/signing-key.js';
+import { loadConfig } from '../config/load.js';
+import { BadInputError } from '../core/errors.js';
+import { isKnownTimeZone } from '../core/transcript.js';
+import { FileBlobStore } from '../store/blob-files.js';
+import { openSqlite } from '../store/db.js';
+import { exitCodes, runCommand } from './run.js';
+
+/** `wa-bridge export` writes an evidence bundle; `wa-bridge verify-bundle` checks one offline. */
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('Write an evidence bundle (zip): each mail as relayed (.eml and mbox), the archived events, media, an HTML and PDF transcript, and a signed manifest of SHA-256 hashes.')
+    .requiredOption('--out <file>', 'the zip to write (must not exist)')
+    .option('--conversation <chatIds...>', 'chat ids as in the X-WhatsApp-Chat-Id header of the mails')
+    .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z)')
+    .option('--to <date>', 'only events before this time (ISO 8601)')
+    .option('--timezone <zone>', 'zone for the times in the transcript (IANA name)', Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .option('--by <name>', 'who is exporting, as recorded in the manifest', userInfo().username)
+    .action((options: { out: string; conversation?: string[]; from?: string; to?: string; timezone: string; by: string }) =>
+      runCommand(async () => {
+        const conversations = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+        if (conversations.length === 0) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails)');
+        if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
+        const from = parseDate('--from', options.from);
+        const to = parseDate('--to', options.to);
+        const config = loadConfig();
+        const opened = openSqlite(config.database.file);
+        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+        try {
+          const result = await exportBundle({
+            db: opened.db,
+            blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')),
+            key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
+            out: path.resolve(options.out),
+            selection: { conversations, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
+            timeZone: options.timezone,
+            exportedBy: options.by,
+            onProgress: (done, total) => {
+              if (!bar) return;
+              if (done === 1) bar.start(total, 0);
+              bar.update(done);
+            },
+          });
+          bar?.stop();
+          process.stdout.write(`${result.path}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}\n`);
+        } finally {
+          bar?.stop();
+          await opened.close();
+        }
+      }),
+    );
+  program
+    .command('verify-bundle')
+    .description('Check an evidence bundle offline: signature, every file hash, nothing missing or added, the event chain; exit 0 only when it is exactly as exported.')
+    .argument('<file>', 'the bundle (zip)')
+    .option('--trusted-key <key...>', 'also require the bundle to be signed by one of these public keys')
+    .action((file: string, options: { trustedKey?: string[] }) =>
+      runCommand(async () => {
+        const report = await verifyBundle(path.resolve(file), options.trustedKey ?? []);
+        for (const problem of report.problems) process.stdout.write(`FAIL ${problem}\n`);
+        if (report.ok) {
+          const trust = report.trusted === true ? 'a trusted key' : `key ${report.publicKey} (compare it with the archive's checkpoint key)`;
+          process.stdout.write(`OK ${report.files} file(s) exactly as exported; manifest signed by ${trust}\n`);
+        } else {
+          process.stdout.write(`FAILED ${report.problems.length} problem(s)\n`);
+        }
+        return report.ok ? exitCodes.ok : exitCodes.failure;
+      }),
+    );
+}
+
+function parseDate(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw new BadInputError('bad_date', `${option}: expected an ISO 8601 date such as 2026-01-31 or 2026-01-31T09:00:00Z, got ${JSON.stringify(value)}`);
+  return time;
+}
