@@ -49,6 +49,20 @@ export class ChangeFeed {
     void this.deliver([{ type: 'conversation', conversationId }]);
   }
 
+  /** A reply the API just accepted: pushed at once, since the worker may send it before the next poll. */
+  async notifyReply(commandId: number): Promise<void> {
+    const row = await this.db
+      .selectFrom('outbound_commands')
+      .select(['id', 'conversation_id', 'state', 'command_json', 'created_at', 'updated_at', 'error_code', 'error_message'])
+      .where('id', '=', commandId)
+      .executeTakeFirst();
+    if (!row) return;
+    const key = `${row.id}:queued`;
+    if (this.seenCommands.has(key)) return;
+    this.seenCommands.set(key, row.updated_at);
+    await this.deliver([{ type: 'reply', conversationId: row.conversation_id, reply: toPendingRow({ ...row, state: 'queued' }) }]);
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -124,7 +138,7 @@ export class ChangeFeed {
       changes.push({
         type: 'reply',
         conversationId: row.conversation_id,
-        reply: { id: row.id, state: row.state, commandJson: row.command_json, createdAt: row.created_at, errorCode: row.error_code, errorMessage: row.error_message },
+        reply: toPendingRow(row),
       });
     }
     const newest = rows.at(-1)?.updated_at;
@@ -138,4 +152,8 @@ export class ChangeFeed {
   private async deliver(changes: FeedChange[]): Promise<void> {
     await Promise.all([...this.listeners].map((listener) => listener(changes).catch((error: unknown) => this.options.onError(error))));
   }
+}
+
+function toPendingRow(row: { id: number; state: string; command_json: string; created_at: number; error_code: string | null; error_message: string | null }): PendingReplyRow {
+  return { id: row.id, state: row.state, commandJson: row.command_json, createdAt: row.created_at, errorCode: row.error_code, errorMessage: row.error_message };
 }

@@ -40,6 +40,7 @@ export function repliesRouter(deps: ApiDeps): Router {
       source: { kind: 'api', ref: `${principal.id}:${body.clientRef ?? randomUUID()}` },
     };
     const accepted = await deps.reply(command);
+    if (accepted.created) await deps.feed.notifyReply(accepted.commandId);
     const stored = await getOutbound(deps.db, accepted.commandId);
     res.status(202).json({ commandId: accepted.commandId, created: accepted.created, state: stored?.state ?? 'queued' });
   });

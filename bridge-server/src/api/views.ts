@@ -123,6 +123,7 @@ export function toMessageItem(event: EventRecord, ctx: MessageContext): MessageI
     edited: e.kind === 'message' && ctx.edited.has(event.waMessageId),
     deleted: e.kind === 'message' && ctx.deleted.has(event.waMessageId),
     delivery: delivery ? { status: delivery.status as DeliveryStatus, at: iso(delivery.at) } : null,
+    commandId: event.direction === 'outbound' ? replyIdOf(e.raw) : null,
   };
 }
 
@@ -138,4 +139,10 @@ export function toPendingReply(row: PendingReplyRow): PendingReply {
     createdAt: iso(row.createdAt),
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
   };
+}
+
+/** The reply a sent message came from: flows/send.ts archives it in the event's raw record. */
+function replyIdOf(raw: unknown): number | null {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { replyId?: unknown }).replyId : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
 }

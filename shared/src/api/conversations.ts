@@ -98,6 +98,8 @@ export const messageItemSchema = z.object({
   deleted: z.boolean(),
   /** Outbound only. */
   delivery: z.object({ status: deliveryStatusSchema, at: isoTime }).nullable(),
+  /** Outbound messages sent for a reply: its commandId, so a pending reply can be replaced by its messages. */
+  commandId: z.number().int().nullable().optional(),
 });
 export type MessageItem = z.infer<typeof messageItemSchema>;
 

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/bridge.js';
+import { useApiWorld, users } from '../support/api-world.js';
+
+const api = useApiWorld();
+
+describe('admin view', () => {
+  it('is for admins only', async () => {
+    for (const user of [users.solicitorA, users.compliance, users.caseHandler]) {
+      const answer = await api.as(user)('GET', '/api/admin/status');
+      expect(answer.status).toBe(403);
+      expect(answer.body.code).toBe('admin_only');
+    }
+  });
+
+  it('shows a parked media download as needing attention, and retrying it delivers the mail', async () => {
+    const { simulator, bridge } = api.world;
+    const photo = randomBytes(5000);
+    const media = simulator.addMedia(photo, 'image/jpeg');
+    simulator.failNextMediaDownloads(1, 403);
+    const envelope = simulator.inboundMessage({ from: '447700900951', name: 'Pat Photo', type: 'image', media, timestamp: new Date() });
+    expect((await simulator.postWebhook(envelope)).status).toBe(200);
+
+    const admin = api.as(users.admin);
+    await waitFor(async () => (await admin('GET', '/api/admin/jobs')).body.items.length > 0, 10_000, () => 'nothing parked');
+    const [job] = (await admin('GET', '/api/admin/jobs')).body.items;
+    expect(job).toMatchObject({ kind: 'media.fetch', state: 'needs_attention' });
+    expect(job.lastError).toContain('403');
+
+    const status = await admin('GET', '/api/admin/status');
+    expect(status.body).toMatchObject({ sandbox: false, jobs: { needsAttention: 1 }, allowedSenders: [] });
+    expect(status.body.channels).toEqual([expect.objectContaining({ kind: 'cloud-api', state: 'configured', webhooks: expect.objectContaining({ accepted: expect.any(Number) }) })]);
+
+    const mailsBefore = api.catcher.mails().length;
+    expect((await admin('POST', `/api/admin/jobs/${job.id}/retry`)).status).toBe(204);
+    expect((await admin('POST', `/api/admin/jobs/${job.id}/retry`)).status).toBe(404);
+    await waitFor(() => api.catcher.mails().length > mailsBefore, 10_000, () => 'no mail after retry');
+    const stored = await bridge.store.db.selectFrom('attachments').select(['sha256']).execute();
+    expect(stored.every((a) => a.sha256 !== null)).toBe(true);
+    expect((await admin('GET', '/api/admin/jobs')).body.items).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/bridge.js';
+import { useApiWorld, users } from '../support/api-world.js';
+
+const api = useApiWorld();
+
+interface SseEvent {
+  event: string;
+  data: { type: string; [key: string]: unknown };
+}
+
+/** Reads a text/event-stream response into events as they arrive (the wire format of the HTML SSE spec). */
+async function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const events: SseEvent[] = [];
+  if (response.ok && response.body) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event && data) events.push({ event, data: JSON.parse(data) });
+          }
+        }
+      } catch {
+        // aborted at the end of the test
+      }
+    })();
+  }
+  return { response, events, close: () => controller.abort() };
+}
+
+const open: Array<() => void> = [];
+afterEach(() => {
+  for (const close of open.splice(0)) close();
+});
+
+const ids = { alice: 0, bob: 0 };
+
+beforeAll(async () => {
+  ids.alice = (await api.clientWrites('447700900901', 'First message', { name: 'Ann Client' })).conversationId;
+  ids.bob = (await api.clientWrites('447700900902', 'Bob client first', { name: 'Ben Client' })).conversationId;
+  const admin = api.as(users.admin);
+  const aliceMatter = (await api.as(users.solicitorA)('POST', '/api/matters', { reference: 'ANN-1', title: 'Ann' })).body.id;
+  const bobMatter = (await api.as(users.solicitorB)('POST', '/api/matters', { reference: 'BEN-1', title: 'Ben' })).body.id;
+  await admin('POST', `/api/conversations/${ids.alice}/links`, { matterId: aliceMatter });
+  await admin('POST', `/api/conversations/${ids.bob}/links`, { matterId: bobMatter });
+});
+
+describe('live stream of conversation changes', () => {
+  it("delivers a client's new message to those who may see it, and not to others", async () => {
+    const alice = await openStream(`${api.world.bridge.url}/api/stream`, { authorization: `Bearer ${await api.token(users.solicitorA)}` });
+    const bob = await openStream(`${api.world.bridge.url}/api/stream?access_token=${await api.token(users.solicitorB)}`);
+    open.push(alice.close, bob.close);
+    expect(alice.response.headers.get('content-type')).toContain('text/event-stream');
+    await waitFor(() => alice.events.length > 0 && bob.events.length > 0, 5000, () => 'no ready event');
+    expect(alice.events[0]?.event).toBe('ready');
+
+    await api.clientWrites('447700900901', 'Is the completion date fixed?', { name: 'Ann Client' });
+    await waitFor(() => alice.events.some((e) => e.event === 'message'), 5000, () => JSON.stringify(alice.events));
+    const message = alice.events.find((e) => e.event === 'message')!.data;
+    expect(message).toMatchObject({ type: 'message', conversationId: ids.alice, message: { direction: 'inbound', text: 'Is the completion date fixed?', sender: { name: 'Ann Client' } } });
+
+    // Bob's own client writes after Ann did; the feed is ordered, so once Bob has his event he
+    // would already have had Ann's had it been sent to him.
+    await api.clientWrites('447700900902', 'Ben again', { name: 'Ben Client' });
+    await waitFor(() => bob.events.some((e) => e.event === 'message'), 5000, () => JSON.stringify(bob.events));
+    expect(bob.events.filter((e) => e.event === 'message').map((e) => e.data.conversationId)).toEqual([ids.bob]);
+  });
+
+  it('reports a reply as queued, its WhatsApp message, and its delivery ticks', async () => {
+    const stream = await openStream(`${api.world.bridge.url}/api/stream?conversation=${ids.alice}`, { authorization: `Bearer ${await api.token(users.solicitorA)}` });
+    open.push(stream.close);
+    await waitFor(() => stream.events.length > 0, 5000, () => 'no ready event');
+    const reply = await api.as(users.solicitorA)('POST', `/api/conversations/${ids.alice}/replies`, { text: 'Yes, the 14th.' });
+    expect(reply.status).toBe(202);
+    await waitFor(() => stream.events.some((e) => e.event === 'message' && (e.data.message as { direction: string }).direction === 'outbound'), 10_000, () => JSON.stringify(stream.events));
+    expect(stream.events.find((e) => e.event === 'reply')?.data).toMatchObject({ conversationId: ids.alice, reply: { commandId: reply.body.commandId, state: 'queued', text: 'Yes, the 14th.' } });
+    const sent = stream.events.find((e) => e.event === 'message' && (e.data.message as { direction: string }).direction === 'outbound')!.data.message as { waMessageId: string; commandId: number };
+    expect(sent.commandId).toBe(reply.body.commandId);
+    await api.world.simulator.postWebhook(api.world.simulator.statusUpdate({ id: sent.waMessageId, status: 'delivered', recipientId: '447700900901' }));
+    await waitFor(() => stream.events.some((e) => e.event === 'delivery'), 5000, () => JSON.stringify(stream.events));
+    expect(stream.events.find((e) => e.event === 'delivery')?.data).toMatchObject({ conversationId: ids.alice, waMessageId: sent.waMessageId, status: 'delivered' });
+  });
+
+  it('refuses a stream of a conversation the user may not see, and a bad query token', async () => {
+    const forbidden = await openStream(`${api.world.bridge.url}/api/stream?conversation=${ids.bob}`, { authorization: `Bearer ${await api.token(users.solicitorA)}` });
+    expect(forbidden.response.status).toBe(403);
+    const expired = await openStream(`${api.world.bridge.url}/api/stream?access_token=${await api.issuer.sign(users.solicitorA, { expiresIn: -3600 })}`);
+    expect(expired.response.status).toBe(401);
+    expect((await expired.response.json()).code).toBe('token_expired');
+  });
+});
