@@ -74,6 +74,7 @@ describe('Teams tab', () => {
     expect((await hits.first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase())).toEqual(['lease']);
 
     // Narrowed to the purchase matter, the lease message is not there, and damp is.
+    await tab.getByRole('button', { name: 'Filters' }).click();
     await tab.getByLabel('Matter').selectOption({ label: 'SMI-2026-0042' });
     await tab.getByRole('button', { name: 'Search', exact: true }).click();
     await tab.getByRole('status').filter({ hasText: 'No messages match.' }).waitFor({ timeout: 10_000 });
@@ -97,6 +98,42 @@ describe('Teams tab', () => {
   it('labels the audit trail as not available yet', async () => {
     await tab.getByRole('tab', { name: 'Audit trail' }).click();
     await tab.getByText('Audit trail: not available yet').waitFor({ timeout: 5_000 });
+  });
+
+  it("binds a channel tab to a matter on the configuration page, and saves the tab's address", async () => {
+    const config = await world.context.newPage();
+    await config.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath: '/teams/index.html?view=config', frameContext: 'settings' }) }));
+    await config.goto(`${world.bridge.url}/teams-host.html`);
+    const frame = config.frameLocator('#tab');
+    const calls = () => config.evaluate(() => (window as unknown as { __teamsCalls: { func: string; args: unknown[] }[] }).__teamsCalls);
+    await frame.getByLabel('Matter').waitFor({ timeout: 20_000 });
+    await expect.poll(async () => (await calls()).filter((call) => call.func === 'settings.setValidityState').at(-1)?.args).toEqual([false]);
+
+    const purchase = (await world.api.listMatters({ q: 'SMI-2026-0042' })).items[0]!;
+    await frame.getByLabel('Matter').selectOption({ label: 'SMI-2026-0042 · Smith: purchase of 4 Elm Road' });
+    await expect.poll(async () => (await calls()).filter((call) => call.func === 'settings.setValidityState').at(-1)?.args).toEqual([true]);
+    await config.evaluate(() => (window as unknown as { __teams: { pressSave(): void } }).__teams.pressSave());
+    await expect.poll(async () => (await calls()).map((call) => call.func)).toContain('settings.save.success');
+    const saved = (await calls()).find((call) => call.func === 'settings.setSettings')!.args[0] as Record<string, string>;
+    expect(saved).toMatchObject({ entityId: String(purchase.id), suggestedDisplayName: 'WhatsApp · SMI-2026-0042', contentUrl: `${world.bridge.url}/teams/index.html?view=channel&matter=${purchase.id}` });
+    await config.close();
+  });
+
+  it('opens a channel tab on its matter, in the dark theme when Teams is dark', async () => {
+    const purchase = (await world.api.listMatters({ q: 'SMI-2026-0042' })).items[0]!;
+    const channel = await world.context.newPage();
+    const tabPath = `/teams/index.html?view=channel&matter=${purchase.id}`;
+    await channel.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath, theme: 'dark', entityId: String(purchase.id) }) }));
+    await channel.goto(`${world.bridge.url}/teams-host.html`);
+    const frame = channel.frameLocator('#tab');
+    await frame.locator('.matter-heading', { hasText: 'SMI-2026-0042' }).waitFor({ timeout: 20_000 });
+    expect(await frame.getByRole('list', { name: 'Conversations' }).locator('.client-name').allInnerTexts()).toEqual(['Jane Smith']);
+    expect(await frame.getByRole('tab').count()).toBe(0);
+    const background = await frame.locator('.fui-FluentProvider').first().evaluate((element) => getComputedStyle(element).backgroundColor);
+    const [r, g, b] = background.match(/\d+/g)!.map(Number) as [number, number, number];
+    expect((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255).toBeLessThan(0.25);
+    await channel.screenshot({ path: path.join(artifactsDir, 'teams-channel-dark.png') });
+    await channel.close();
   });
 
   it('ran without script errors or requests leaving the machine', () => {

@@ -4,7 +4,8 @@
  * runtime configuration (what the host supports) and SDK version; `getContext` with a context of
  * the documented (legacy) shape that teams-js turns into `app.Context`. Other calls are recorded
  * in `window.__teamsCalls` (the configuration page's setValidityState and setSettings, say) and
- * answered with an empty success.
+ * answered with a plain success. `window.__teams.pressSave()` plays the user pressing Save on a
+ * channel tab's configuration page.
  */
 export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'dark'; entityId?: string; frameContext?: 'content' | 'settings' }): string {
   const context = {
@@ -37,5 +38,7 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
     if (request.func === 'getContext') return answer([context]);
     answer([true]);
   });
+  // Teams calls the configuration page's save handler when the user presses Save.
+  window.__teams = { pressSave: () => document.getElementById('tab').contentWindow.postMessage({ func: 'settings.save', args: [{}] }, location.origin) };
 </script></body></html>`;
 }

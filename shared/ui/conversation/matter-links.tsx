@@ -11,6 +11,7 @@ const useStyles = makeStyles({
   link: { display: 'flex', alignItems: 'center', gap: '2px' },
   picker: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-end' },
   grow: { flexGrow: 1, minWidth: 0 },
+  more: { alignSelf: 'flex-start' },
 });
 
 /**
@@ -25,6 +26,9 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
   const [chosen, setChosen] = useState<Matter | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Once linked, the picker folds away behind a button: the pane is narrow and linking is rare.
+  const [picking, setPicking] = useState(false);
+  const showPicker = conversation.can.link && (picking || conversation.matters.length === 0);
   const linkedIds = new Set(conversation.matters.map((link) => link.matterId));
 
   useEffect(() => {
@@ -73,7 +77,12 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
           </li>
         ))}
       </ul>
-      {conversation.can.link && (
+      {conversation.can.link && !showPicker && (
+        <Button size="small" appearance="subtle" className={styles.more} onClick={() => setPicking(true)}>
+          Link another matter
+        </Button>
+      )}
+      {showPicker && (
         <div className={styles.picker}>
           <Field label="Link to matter" className={styles.grow}>
             <Combobox
@@ -106,6 +115,7 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
                 await api.link(conversation.id, chosen!.id);
                 setChosen(null);
                 setQuery('');
+                setPicking(false);
               })
             }
           >

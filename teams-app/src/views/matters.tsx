@@ -1,6 +1,7 @@
 import { Badge, Body1Strong, Button, Caption1, Input, makeStyles, MessageBar, MessageBarBody, Select, Spinner, tokens } from '@fluentui/react-components';
 import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
 import type { Matter } from '@wa-bridge/shared/api/matters';
+import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useState } from 'react';
@@ -150,11 +151,11 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           <li key={conversation.id}>
             <button type="button" className={list.row} onClick={() => onOpen(conversation.id)}>
               <span className={list.line}>
-                <Body1Strong className="client-name">{conversation.client.name ?? conversation.client.number ?? 'Client'}</Body1Strong>
+                <Body1Strong className="client-name">{conversation.client.name ?? phoneOf(conversation) ?? 'Client'}</Body1Strong>
                 {conversation.window.state === 'open' && <Badge appearance="tint" color="success">window open</Badge>}
               </span>
               <Caption1>
-                {[conversation.client.name ? conversation.client.number : null, `last activity ${new Date(conversation.lastActivityAt).toLocaleString()}`].filter(Boolean).join(' · ')}
+                {[conversation.client.name ? phoneOf(conversation) : null, `last activity ${new Date(conversation.lastActivityAt).toLocaleString()}`].filter(Boolean).join(' · ')}
               </Caption1>
             </button>
           </li>
@@ -162,4 +163,8 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
       </ul>
     </div>
   );
+}
+
+function phoneOf(conversation: ConversationSummary): string | null {
+  return conversation.client.number ? (formatPhone(conversation.client.number) ?? conversation.client.number) : null;
 }

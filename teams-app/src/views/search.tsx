@@ -29,6 +29,8 @@ export function SearchView() {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
+  const [showFilters, setShowFilters] = useState(false);
+  const activeFilters = [matterId, client.trim(), direction, from, to].filter(Boolean).length;
 
   useEffect(() => {
     api.listMatters({ state: 'all' }).then((result) => setMatters(result.items), () => setMatters([]));
@@ -76,36 +78,43 @@ export function SearchView() {
         <Field label="Words" className={styles.query}>
           <Input value={q} onChange={(_event, data) => setQ(data.value)} type="search" />
         </Field>
-        <Field label="Matter">
-          <Select value={matterId} onChange={(_event, data) => setMatterId(data.value)}>
-            <option value="">Any</option>
-            {matters.map((matter) => (
-              <option key={matter.id} value={String(matter.id)}>
-                {matter.reference}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Client">
-          <Input value={client} onChange={(_event, data) => setClient(data.value)} placeholder="Name or number" />
-        </Field>
-        <Field label="Direction">
-          <Select value={direction} onChange={(_event, data) => setDirection(data.value)}>
-            <option value="">Both</option>
-            <option value="inbound">From the client</option>
-            <option value="outbound">From the firm</option>
-          </Select>
-        </Field>
-        <Field label="From">
-          <Input type="date" value={from} onChange={(_event, data) => setFrom(data.value)} />
-        </Field>
-        <Field label="To">
-          <Input type="date" value={to} onChange={(_event, data) => setTo(data.value)} />
-        </Field>
         <Button appearance="primary" type="submit" disabled={!q.trim()}>
           Search
         </Button>
+        <Button appearance="subtle" aria-expanded={showFilters} onClick={() => setShowFilters(!showFilters)}>
+          Filters{activeFilters > 0 ? ` (${activeFilters})` : ''}
+        </Button>
       </form>
+      {showFilters && (
+        <div className={styles.form} role="group" aria-label="Search filters">
+          <Field label="Matter">
+            <Select value={matterId} onChange={(_event, data) => setMatterId(data.value)}>
+              <option value="">Any</option>
+              {matters.map((matter) => (
+                <option key={matter.id} value={String(matter.id)}>
+                  {matter.reference}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Client">
+            <Input value={client} onChange={(_event, data) => setClient(data.value)} placeholder="Name or number" />
+          </Field>
+          <Field label="Direction">
+            <Select value={direction} onChange={(_event, data) => setDirection(data.value)}>
+              <option value="">Both</option>
+              <option value="inbound">From the client</option>
+              <option value="outbound">From the firm</option>
+            </Select>
+          </Field>
+          <Field label="From">
+            <Input type="date" value={from} onChange={(_event, data) => setFrom(data.value)} />
+          </Field>
+          <Field label="To">
+            <Input type="date" value={to} onChange={(_event, data) => setTo(data.value)} />
+          </Field>
+        </div>
+      )}
       {problem && (
         <MessageBar intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
