@@ -10,7 +10,8 @@ import { openExportReader } from '../channels/chat-export/read.js';
 import { hashFile, openExportSource } from '../channels/chat-export/source.js';
 import { importExport, openImportConversation, scanExport, type ExportScan } from '../flows/import.js';
 import { openSqlite } from '../store/db.js';
-import { conversationsByPhone, conversationsOfMatter, findMatterId, hasMattersTable, linkToMatter, SqlImportStore } from '../store/imports.js';
+import { conversationsByPhone, conversationsOfMatter, SqlImportStore } from '../store/imports.js';
+import { findMatterByReference, insertLink, listLinks } from '../store/matters.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { SqlStore } from '../store/sql-store.js';
 import type { Executor } from '../store/executor.js';
@@ -106,7 +107,7 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
       scan,
       (done) => bar?.update(done),
     ).finally(() => bar?.stop());
-    if (matterId !== undefined) await linkToMatter(opened.db, conversation.id, matterId, options.by, Date.now());
+    if (matterId !== undefined) await linkOnce(opened.db, conversation.id, matterId, options.by);
     process.stdout.write(
       `import ${result.importId}: ${result.messages} messages read, ${result.added} added, ${result.duplicates} already archived; ` +
         `media ${result.mediaLinked} linked, ${result.mediaMissing} not in the export; conversation ${conversation.id} (chat id ${conversation.chatToken}); ` +
@@ -120,10 +121,14 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
 }
 
 async function resolveMatter(db: Executor, reference: string): Promise<number> {
-  if (!(await hasMattersTable(db))) throw new BadInputError('matters_unavailable', '--matter: matters are not available in this database yet; use --conversation or --client-phone');
-  const id = await findMatterId(db, reference);
+  const id = await findMatterByReference(db, reference);
   if (id === undefined) throw new NotFoundError(`--matter: no matter with reference ${JSON.stringify(reference)}`);
   return id;
+}
+
+async function linkOnce(db: Executor, conversationId: number, matterId: number, by: string): Promise<void> {
+  const links = await listLinks(db, [conversationId], false);
+  if (!links.some((link) => link.matterId === matterId)) await insertLink(db, conversationId, matterId, by, Date.now());
 }
 
 async function findTarget(db: Executor, store: SqlStore, tenant: string, options: ImportOptions, clientWaId: string | undefined, matterId: number | undefined): Promise<ConversationRecord | undefined> {

@@ -82,31 +82,11 @@ export async function listImports(db: Executor, conversationId?: number): Promis
   }));
 }
 
-/** Matters arrive with migration 0003; an older database has no table to look in. */
-export async function hasMattersTable(db: Executor): Promise<boolean> {
-  const result = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'matter_links'`.execute(db);
-  return Number(result.rows[0]?.n ?? 0) > 0;
-}
-
-/** The matter with this reference (case-insensitive), if any. */
-export async function findMatterId(db: Executor, reference: string): Promise<number | undefined> {
-  const result = await sql<{ id: number }>`SELECT id FROM matters WHERE reference = ${reference} COLLATE NOCASE`.execute(db);
-  return result.rows[0]?.id;
-}
-
 /** Conversations linked to the matter by a link in force. */
 export async function conversationsOfMatter(db: Executor, matterId: number): Promise<number[]> {
   const result = await sql<{ conversation_id: number }>`
     SELECT DISTINCT conversation_id FROM matter_links WHERE matter_id = ${matterId} AND unlinked_at IS NULL ORDER BY conversation_id`.execute(db);
   return result.rows.map((row) => row.conversation_id);
-}
-
-/** Links a conversation to a matter unless a link is already in force. */
-export async function linkToMatter(db: Executor, conversationId: number, matterId: number, by: string, now: number): Promise<void> {
-  await sql`
-    INSERT INTO matter_links (conversation_id, matter_id, linked_at, linked_by)
-    SELECT ${conversationId}, ${matterId}, ${now}, ${by}
-    WHERE NOT EXISTS (SELECT 1 FROM matter_links WHERE conversation_id = ${conversationId} AND matter_id = ${matterId} AND unlinked_at IS NULL)`.execute(db);
 }
 
 /** Conversations of the tenant whose client has this phone number (digits), newest first. */
