@@ -98,6 +98,10 @@ describe('evidence export', () => {
     const made = await waBridge(dataDir, 'export', '--conversation', chatId, '--out', bundle, '--timezone', 'Europe/London', '--by', 'Compliance Officer');
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/bundle\.zip: 7 event\(s\), 8 mail\(s\), \d+ file\(s\); SHA-256 [0-9a-f]{64}/);
+    // The export is in the audit trail: what, which file, its hash, and who asked for it.
+    const audit = await waBridge(dataDir, 'audit', '--action', 'export', '--format', 'json');
+    const entries = audit.stdout.trim().split('\n').map((line) => JSON.parse(line) as { target: string; details: { sha256: string; by: string } });
+    expect(entries).toEqual([expect.objectContaining({ target: `conversation:${chatId}`, details: expect.objectContaining({ sha256: /SHA-256 ([0-9a-f]{64})/.exec(made.stdout)![1], by: 'Compliance Officer' }) })]);
   });
 
   afterAll(async () => {

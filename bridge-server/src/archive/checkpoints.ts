@@ -1,10 +1,14 @@
 import { checkpointDigest, checkpointHeadsJson, checkpointPayload, type CheckpointHead } from '../core/chain-check.js';
 import { sha256 } from '../core/ids.js';
 import { insertCheckpoint, latestCheckpoint, listConversationHeads, type CheckpointRow } from '../store/archive.js';
+import { auditHead } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
 import type { CheckpointKey } from './signing-key.js';
 
 export type CheckpointReason = 'scheduled' | 'on_demand';
+
+/** The checkpoint head that stands for the audit trail rather than a conversation. */
+export const auditTrailHeadId = 0;
 
 /** The digest the next checkpoint names as its previous one. */
 export function digestOf(row: Pick<CheckpointRow, 'previousSha256' | 'createdAt' | 'reason' | 'headsSha256'>): string {
@@ -18,6 +22,10 @@ export function digestOf(row: Pick<CheckpointRow, 'previousSha256' | 'createdAt'
 export async function writeCheckpoint(db: Executor, key: CheckpointKey, reason: CheckpointReason, now: number = Date.now()): Promise<CheckpointRow> {
   return db.transaction().execute(async (tx) => {
     const heads: CheckpointHead[] = (await listConversationHeads(tx)).map((c) => ({ conversationId: c.id, chatKey: c.chatKey, seq: c.lastSeq, head: c.chainHead }));
+    // The audit trail's newest link rides along as conversation 0, so removing its latest
+    // entries (which no later link would betray) is caught too.
+    const audit = await auditHead(tx);
+    if (audit) heads.push({ conversationId: auditTrailHeadId, chatKey: 'audit-trail', seq: audit.id, head: audit.entrySha256 });
     const previous = await latestCheckpoint(tx);
     const headsJson = checkpointHeadsJson(heads);
     const fields = { previousSha256: previous ? digestOf(previous) : '', createdAt: now, reason, headsSha256: sha256(headsJson).toString('hex') };

@@ -1,11 +1,13 @@
 import { ChainChecker, checkpointPayload, type ChainProblem, type CheckpointHead, type PinnedHead } from '../core/chain-check.js';
+import { auditLink } from '../core/audit.js';
 import { sha256 } from '../core/ids.js';
 import { countOrphanEvents, listCheckpoints, listConversationHeads, listDanglingBlobRefs, scanBlobs, scanEvents, type CheckpointRow } from '../store/archive.js';
+import { scanAudit } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
-import { digestOf } from './checkpoints.js';
+import { auditTrailHeadId, digestOf } from './checkpoints.js';
 import { verifyCheckpointSignature } from './signing-key.js';
 
-export type VerifyArea = 'chain' | 'checkpoint' | 'media' | 'store';
+export type VerifyArea = 'chain' | 'checkpoint' | 'media' | 'store' | 'audit';
 
 export interface VerifyProblem {
   area: VerifyArea;
@@ -24,6 +26,7 @@ export interface VerifyReport {
   events: number;
   blobs: number;
   checkpoints: number;
+  auditEntries: number;
   problems: VerifyProblem[];
 }
 
@@ -42,6 +45,10 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
   const problems: VerifyProblem[] = [];
   const checkpoints = await listCheckpoints(deps.db);
   const pins = checkCheckpoints(checkpoints, new Set(deps.trustedKeys), problems);
+
+  const auditPins = pins.get(auditTrailHeadId) ?? [];
+  pins.delete(auditTrailHeadId);
+  const auditEntries = await checkAuditChain(deps.db, auditPins, problems);
 
   const conversations = await listConversationHeads(deps.db);
   const byId = new Map(conversations.map((c) => [c.id, c]));
@@ -90,7 +97,7 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
     problems.push({ area: 'media', sha256: ref.sha256, detail: `${ref.what === 'mail' ? 'relayed mail' : 'attachment'} ${ref.id} names blob ${ref.sha256.slice(0, 12)}…, which the blob table no longer lists` });
   }
 
-  return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, problems };
+  return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, auditEntries, problems };
 }
 
 type Pinned = PinnedHead & { chatKey: string };
@@ -156,4 +163,30 @@ async function checkBlob(reader: BlobReader, blob: { sha256: string; size: numbe
   if (actual !== blob.sha256) return `blob ${blob.sha256.slice(0, 12)}… no longer has that hash (its bytes hash to ${actual.slice(0, 12)}…)`;
   if (bytes.length !== blob.size) return `blob ${blob.sha256.slice(0, 12)}… is ${bytes.length} bytes, the archive recorded ${blob.size}`;
   return undefined;
+}
+
+/**
+ * The audit trail's chain: each entry's link recomputed from the stored link before it, and
+ * the entries signed checkpoints fixed still there with the same link. Names the first break.
+ */
+async function checkAuditChain(db: Executor, pins: readonly Pinned[], problems: VerifyProblem[]): Promise<number> {
+  const pinned = new Map(pins.map((pin) => [pin.seq, pin]));
+  let previous = '';
+  let count = 0;
+  let reported = false;
+  const report = (detail: string) => {
+    if (!reported) problems.push({ area: 'audit', detail });
+    reported = true;
+  };
+  for await (const entry of scanAudit(db)) {
+    count += 1;
+    if (entry.prevSha256 !== previous) report(`audit entry ${entry.id} does not follow the entry before it: an entry was removed or its link changed`);
+    else if (auditLink(entry.prevSha256, entry) !== entry.entrySha256) report(`audit entry ${entry.id} (${entry.action} by ${entry.actor}) no longer hashes to its link: the entry was changed`);
+    const pin = pinned.get(entry.id);
+    if (pin && pin.head !== entry.entrySha256) report(`audit entry ${entry.id} is not the entry checkpoint ${pin.checkpointId} signed`);
+    pinned.delete(entry.id);
+    previous = entry.entrySha256;
+  }
+  for (const pin of pinned.values()) report(`checkpoint ${pin.checkpointId} signed audit entry ${pin.seq}, which is no longer in the trail`);
+  return count;
 }

@@ -10,6 +10,9 @@ import { BadInputError } from '../core/errors.js';
 import { isKnownTimeZone } from '../core/transcript.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { openSqlite } from '../store/db.js';
+import { SqlAuditTrail } from '../store/audit.js';
+import { recordCli } from './audit.js';
+import { parseIsoTime } from './dates.js';
 import { exitCodes, runCommand } from './run.js';
 
 /** `wa-bridge export` writes an evidence bundle; `wa-bridge verify-bundle` checks one offline. */
@@ -28,8 +31,8 @@ export function registerExport(program: Command): void {
         const conversations = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
         if (conversations.length === 0) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails)');
         if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
-        const from = parseDate('--from', options.from);
-        const to = parseDate('--to', options.to);
+        const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
+        const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
         const config = loadConfig();
         const opened = openSqlite(config.database.file);
         const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
@@ -49,6 +52,11 @@ export function registerExport(program: Command): void {
             },
           });
           bar?.stop();
+          await recordCli(new SqlAuditTrail(opened.db), {
+            action: 'export',
+            target: conversations.map((id) => `conversation:${id}`).join(','),
+            details: { file: result.path, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null },
+          });
           process.stdout.write(`${result.path}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}\n`);
         } finally {
           bar?.stop();
@@ -74,11 +82,4 @@ export function registerExport(program: Command): void {
         return report.ok ? exitCodes.ok : exitCodes.failure;
       }),
     );
-}
-
-function parseDate(option: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new BadInputError('bad_date', `${option}: expected an ISO 8601 date such as 2026-01-31 or 2026-01-31T09:00:00Z, got ${JSON.stringify(value)}`);
-  return time;
 }

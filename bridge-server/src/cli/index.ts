@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
@@ -24,5 +25,6 @@ export async function main(argv: string[]): Promise<void> {
   registerImport(program);
   registerVerify(program);
   registerExport(program);
+  registerAudit(program);
   await program.parseAsync(argv);
 }

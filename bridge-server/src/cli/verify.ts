@@ -26,7 +26,7 @@ export function registerVerify(program: Command): void {
             process.stdout.write(`${JSON.stringify(report)}\n`);
           } else {
             for (const problem of report.problems) process.stdout.write(`FAIL ${describe(problem)}\n`);
-            const counts = `${report.conversations} conversation(s), ${report.events} event(s), ${report.blobs} blob(s), ${report.checkpoints} checkpoint(s)`;
+            const counts = `${report.conversations} conversation(s), ${report.events} event(s), ${report.blobs} blob(s), ${report.checkpoints} checkpoint(s), ${report.auditEntries} audit entries`;
             process.stdout.write(report.ok ? `OK ${counts}: every chain, checkpoint and media hash holds\n` : `FAILED ${report.problems.length} problem(s) in ${counts}\n`);
           }
           return report.ok ? exitCodes.ok : exitCodes.failure;

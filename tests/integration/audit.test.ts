@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../bridge-server/src/store/db.js';
+import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The audit trail through the real store and the real `wa-bridge audit` and `verify` commands. */
+describe('audit trail', () => {
+  let dataDir: string;
+  const scratch: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wab-audit-'));
+    const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
+    const trail = new SqlAuditTrail(opened.db);
+    // Recorded at once, as concurrent API requests would: the chain must still be one line.
+    await Promise.all([
+      trail.record({ actor: 'oid-1', actorName: 'Tom Baker', roles: ['Solicitor'], action: 'sign_in', source: '10.0.0.5' }),
+      trail.record({ actor: 'oid-1', actorName: 'Tom Baker', roles: ['Solicitor'], action: 'conversation.read', target: 'conversation:abcdefghijklmnopqrstuvwxyz', source: '10.0.0.5' }),
+      trail.record({ actor: '=HYPERLINK("x")', roles: ['ComplianceOfficer'], action: 'search', source: '10.0.0.9', details: { query: 'lease, "signed"', results: 3 } }),
+    ]);
+    await opened.close();
+  });
+
+  afterAll(async () => {
+    for (const dir of [dataDir, ...scratch]) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the trail as JSON lines and CSV, filtered, and records that it was read', async () => {
+    const json = await waBridge(dataDir, 'audit', '--format', 'json');
+    expect(json.code, json.stderr).toBe(0);
+    const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; action: string; prevSha256: string; entrySha256: string });
+    expect(entries.map((e) => e.action).sort()).toEqual(['conversation.read', 'search', 'sign_in']);
+    for (let i = 1; i < entries.length; i += 1) expect(entries[i]!.prevSha256).toBe(entries[i - 1]!.entrySha256);
+
+    const search = await waBridge(dataDir, 'audit', '--action', 'search');
+    const lines = search.stdout.trim().split('\n');
+    expect(lines[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,entrySha256');
+    expect(lines).toHaveLength(2);
+    // A formula-looking actor is defused; a detail with commas and quotes stays one field.
+    expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(lines[1]).toContain('"{""query"":""lease, \\""signed\\"""",""results"":3}"');
+
+    const reads = await waBridge(dataDir, 'audit', '--action', 'audit.read', '--format', 'json');
+    const recorded = reads.stdout.trim().split('\n').map((line) => JSON.parse(line) as { actor: string; details: { format: string } });
+    expect(recorded.length).toBeGreaterThanOrEqual(2);
+    expect(recorded[0]).toMatchObject({ actor: `cli:${userInfo().username}`, details: { format: 'json' } });
+
+    const bad = await waBridge(dataDir, 'audit', '--action', 'delete_everything');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--action: expected one of');
+  });
+
+  it('verifies the trail, and names an entry changed or cut off after a checkpoint', async () => {
+    expect((await waBridge(dataDir, 'checkpoint')).code).toBe(0);
+    const ok = await waBridge(dataDir, 'verify');
+    expect(ok.stdout).toMatch(/^OK 0 conversation\(s\), 0 event\(s\), 0 blob\(s\), 1 checkpoint\(s\), \d+ audit entries/m);
+    expect(ok.code).toBe(0);
+
+    const changed = await mkdtemp(path.join(tmpdir(), 'wab-audit-changed-'));
+    scratch.push(changed);
+    await cp(dataDir, changed, { recursive: true });
+    let db = new BetterSqlite3(path.join(changed, 'wa-bridge.sqlite'));
+    db.exec('DROP TRIGGER audit_append_only_update');
+    db.prepare("UPDATE audit_entries SET target = 'conversation:someone-else' WHERE action = 'conversation.read'").run();
+    const id = (db.prepare("SELECT id FROM audit_entries WHERE action = 'conversation.read'").get() as { id: number }).id;
+    db.close();
+    const afterChange = await waBridge(changed, 'verify');
+    expect(afterChange.code).toBe(1);
+    expect(afterChange.stdout).toContain(`FAIL [audit] audit entry ${id} (conversation.read by oid-1) no longer hashes to its link`);
+
+    const cut = await mkdtemp(path.join(tmpdir(), 'wab-audit-cut-'));
+    scratch.push(cut);
+    await cp(dataDir, cut, { recursive: true });
+    db = new BetterSqlite3(path.join(cut, 'wa-bridge.sqlite'));
+    db.exec('DROP TRIGGER audit_append_only_delete');
+    const last = (db.prepare('SELECT max(id) AS id FROM audit_entries').get() as { id: number }).id;
+    db.prepare('DELETE FROM audit_entries WHERE id = ?').run(last);
+    db.close();
+    const afterCut = await waBridge(cut, 'verify');
+    expect(afterCut.code).toBe(1);
+    expect(afterCut.stdout).toMatch(new RegExp(`FAIL \\[audit\\] checkpoint \\d+ signed audit entry ${last}, which is no longer in the trail`));
+  });
+});
