@@ -21,7 +21,7 @@ import { ingestBatch, type IngestResult } from './flows/ingest.js';
 import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
 import { submitReply, type ReplyAccepted } from './flows/reply.js';
-import { relayEvent } from './flows/relay.js';
+import { relayEvent, relayRun } from './flows/relay.js';
 import { sendOutbound } from './flows/send.js';
 import { DeterministicComposer } from './mail/compose/composer.js';
 import { extractReplyText } from './mail/inbound/reply-text/extract.js';
@@ -43,6 +43,7 @@ import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { openSqlite } from './store/db.js';
 import { FileBlobStore } from './store/blob-files.js';
 import { SqlOutbox } from './store/outbox.js';
+import { SqlRelayRuns } from './store/relays.js';
 import { SqlStore } from './store/sql-store.js';
 
 export interface Bridge {
@@ -130,6 +131,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     mailbox: mail.mailbox,
     envelopeFrom: mail.envelopeFrom,
     replySecret,
+    runs: new SqlRelayRuns(opened.db),
   };
   const outboxLog = componentLogger(logger, 'outbox');
   const worker = new OutboxWorker(
@@ -155,6 +157,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       pollMs: options.pollMs ?? 1000,
       retry: { baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 5 * 60_000 },
       clock: systemClock,
+      // A conversation's queued mails go as one run: one load, one prepare and one record per run.
+      runs: { handlers: { 'mail.relay': (jobs) => relayRun(relayDeps, jobs as Array<Job<'mail.relay'>>) }, maxLength: 32 },
       events: {
         onDone: (job, ms) => {
           metrics.jobs.inc({ kind: job.kind, outcome: 'done' });

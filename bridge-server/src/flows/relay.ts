@@ -2,7 +2,7 @@ import type { InboundEvent } from '../core/events.js';
 import { NotFoundError } from '../core/errors.js';
 import { makeReplyToken } from '../core/ids.js';
 import type { BlobStore, Clock, MailComposer, MailTransport, Outbox, Store } from '../core/ports.js';
-import type { Job, RelayRecord } from '../core/records.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, Job, RelayRecord } from '../core/records.js';
 import { buildRelayMail, type RelayMailInput } from '../core/relay-mail.js';
 
 export interface RelayDeps {
@@ -17,15 +17,52 @@ export interface RelayDeps {
   mailbox: string;
   envelopeFrom: string;
   replySecret: Uint8Array;
+  /** The relay's reads and writes for a whole run; defaults to one built on `store` and `outbox`. */
+  runs?: RelayRunStore;
 }
 
 /** How many earlier mails a References header names besides the root (RFC 5322 3.6.4). */
-const REFERENCES_DEPTH = 20;
+export const REFERENCES_DEPTH = 20;
+
+/** The stored facts one relayed mail is built from. */
+export interface RelayFacts {
+  conversation: ConversationRecord;
+  event: EventRecord | null;
+  /** Up to REFERENCES_DEPTH events before `event`, oldest first. */
+  previous: EventKey[];
+  attachmentRows: AttachmentRecord[];
+  related?: EventRecord;
+}
+
+/** Per job of a run: the relay already recorded, the facts to build it from, or why neither. */
+export type LoadedRelay = { kind: 'existing'; relay: RelayRecord } | { kind: 'new'; facts: RelayFacts } | { kind: 'missing'; reason: string };
+
+export type PreparedRelay = Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number };
+
+/**
+ * What relaying a run of one conversation's mails needs from the store, a few statements per run
+ * rather than per mail. Each write is one transaction.
+ */
+export interface RelayRunStore {
+  /** For each event id (null: the cover mail) of one conversation, in the order given. */
+  load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]>;
+  /** Records the composed bytes of mails before their first send. */
+  prepare(relays: PreparedRelay[]): Promise<void>;
+  /** Marks mails sent and completes the jobs that are finished, together. */
+  record(sent: Array<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: number[]): Promise<void>;
+}
 
 export interface RelayOutcome {
   mailMessageId: string;
   /** False when the mail had already been sent and the job only caught up with that. */
   sent: boolean;
+}
+
+/** The first `done` jobs are finished; when `error` is set, job `done` failed and later ones were not tried. */
+export interface RelayRunResult {
+  done: number;
+  outcomes: RelayOutcome[];
+  error?: unknown;
 }
 
 /**
@@ -35,70 +72,139 @@ export interface RelayOutcome {
  * bytes, which the mailbox de-duplicates on Message-ID.
  */
 export async function relayEvent(deps: RelayDeps, job: Job<'mail.relay'>): Promise<RelayOutcome> {
-  const { conversationId, eventId } = job.payload;
-  const loaded = await deps.store.read(async (tx) => {
-    const relay = await deps.store.getRelay(tx, conversationId, eventId);
-    if (relay) return { kind: 'existing' as const, relay };
-    const conversation = await deps.store.getConversation(tx, conversationId);
-    if (!conversation) throw new NotFoundError(`conversation ${conversationId} is not in the store`);
-    const event = eventId === null ? null : await deps.store.getEvent(tx, eventId);
-    if (event === undefined) throw new NotFoundError(`event ${eventId} is not in the store`);
-    if (event === null) return { kind: 'new' as const, facts: { conversation, event, previous: [], attachmentRows: [] } };
-    const relatedId = relatedWaMessageId(event.event);
-    const related = relatedId ? await deps.store.findMessageByWaId(tx, conversationId, relatedId) : undefined;
-    return {
-      kind: 'new' as const,
-      facts: {
-        conversation,
-        event,
-        previous: await deps.store.listEventKeysBefore(tx, conversationId, event.seq, REFERENCES_DEPTH),
-        attachmentRows: await deps.store.listAttachments(tx, event.id),
-        ...(related ? { related } : {}),
-      },
-    };
-  });
-
-  let relay: RelayRecord;
-  let raw: Buffer | undefined;
-  if (loaded.kind === 'existing') {
-    relay = loaded.relay;
-    if (relay.state === 'prepared') raw = await deps.blobs.get(relay.rawSha256);
-  } else {
-    // Compose outside any transaction: it reads blobs and costs CPU, and the store is shared.
-    const { attachmentRows, ...facts } = loaded.facts;
-    const attachments: RelayMailInput['attachments'] = [];
-    for (const record of attachmentRows) {
-      if (record.sha256) attachments.push({ record, content: await deps.blobs.get(record.sha256) });
-    }
-    const mail = buildRelayMail({
-      tenant: deps.tenant,
-      mailDomain: deps.mailDomain,
-      mailbox: deps.mailbox,
-      replyAddress: `wa+${makeReplyToken(deps.replySecret, facts.conversation.chatToken)}@${deps.mailDomain}`,
-      ...facts,
-      attachments,
-      archiveHash: facts.event?.chainHash ?? '',
-    });
-    raw = await deps.composer.compose(mail);
-    const rawSha256 = await deps.blobs.put(raw);
-    const prepared = { conversationId, eventId, mailMessageId: mail.messageId, rawSha256, preparedAt: deps.clock.now() };
-    await deps.store.transaction((tx) => deps.store.prepareRelay(tx, { ...prepared, rawSize: raw?.length ?? 0 }));
-    relay = { ...prepared, state: 'prepared', sentAt: null, response: null };
-  }
-
-  if (raw === undefined) {
-    await deps.store.transaction((tx) => deps.outbox.complete(tx, job.id));
-    return { mailMessageId: relay.mailMessageId, sent: false };
-  }
-  const result = await deps.transport.send(raw, { from: deps.envelopeFrom, to: [deps.mailbox] });
-  await deps.store.transaction(async (tx) => {
-    await deps.store.markRelaySent(tx, relay.mailMessageId, deps.clock.now(), result.response);
-    await deps.outbox.complete(tx, job.id);
-  });
-  return { mailMessageId: relay.mailMessageId, sent: true };
+  const result = await relayRun(deps, [job]);
+  if ('error' in result) throw result.error;
+  return result.outcomes[0]!;
 }
 
-function relatedWaMessageId(event: InboundEvent): string | undefined {
+/**
+ * Relays a run of one conversation's queued mails, in order: loads their facts together, composes
+ * the new ones and records all their bytes in one transaction before the first send, sends them
+ * one after another, and stops at the first failure. The mails sent so far are then recorded sent
+ * and their jobs completed in one transaction, so a failure in the middle neither loses the
+ * earlier mails' record nor lets a later mail overtake the failed one.
+ */
+export async function relayRun(deps: RelayDeps, jobs: Array<Job<'mail.relay'>>): Promise<RelayRunResult> {
+  const runs = deps.runs ?? storeRuns(deps.store, deps.outbox);
+  const conversationId = jobs[0]!.payload.conversationId;
+  const loaded = await runs.load(
+    conversationId,
+    jobs.map((job) => job.payload.eventId),
+  );
+
+  // Prepare as far as the first job that cannot be prepared; that job fails and stops the run.
+  let stop: unknown;
+  let cut = loaded.findIndex((item) => item.kind === 'missing');
+  if (cut < 0) cut = loaded.length;
+  else stop = new NotFoundError((loaded[cut] as { reason: string }).reason);
+  const prepared = await Promise.allSettled(loaded.slice(0, cut).map((item) => readyToSend(deps, item as Exclude<LoadedRelay, { kind: 'missing' }>)));
+  const failedAt = prepared.findIndex((p) => p.status === 'rejected');
+  if (failedAt >= 0) {
+    cut = failedAt;
+    stop = (prepared[failedAt] as PromiseRejectedResult).reason;
+  }
+  const ready = prepared.slice(0, cut).map((p) => (p as PromiseFulfilledResult<Ready>).value);
+  const fresh = ready.flatMap((r) => (r.fresh ? [r.fresh] : []));
+  if (fresh.length > 0) await runs.prepare(fresh);
+
+  const outcomes: RelayOutcome[] = [];
+  const sent: Array<{ mailMessageId: string; sentAt: number; response: string }> = [];
+  for (const item of ready) {
+    if (item.raw === undefined) {
+      outcomes.push({ mailMessageId: item.mailMessageId, sent: false });
+      continue;
+    }
+    try {
+      const result = await deps.transport.send(item.raw, { from: deps.envelopeFrom, to: [deps.mailbox] });
+      sent.push({ mailMessageId: item.mailMessageId, sentAt: deps.clock.now(), response: result.response });
+      outcomes.push({ mailMessageId: item.mailMessageId, sent: true });
+    } catch (error) {
+      stop = error;
+      break;
+    }
+  }
+  const done = outcomes.length;
+  if (done > 0) await runs.record(sent, jobs.slice(0, done).map((job) => job.id));
+  return stop === undefined && done === jobs.length ? { done, outcomes } : { done, outcomes, error: stop };
+}
+
+interface Ready {
+  mailMessageId: string;
+  /** The bytes to send; undefined when the mail was sent already. */
+  raw?: Buffer;
+  /** Set for a mail composed now, to be recorded before its first send. */
+  fresh?: PreparedRelay;
+}
+
+async function readyToSend(deps: RelayDeps, item: Exclude<LoadedRelay, { kind: 'missing' }>): Promise<Ready> {
+  if (item.kind === 'existing') {
+    const { relay } = item;
+    return relay.state === 'prepared' ? { mailMessageId: relay.mailMessageId, raw: await deps.blobs.get(relay.rawSha256) } : { mailMessageId: relay.mailMessageId };
+  }
+  const { attachmentRows, ...facts } = item.facts;
+  const attachments: RelayMailInput['attachments'] = [];
+  for (const record of attachmentRows) {
+    if (record.sha256) attachments.push({ record, content: await deps.blobs.get(record.sha256) });
+  }
+  const mail = buildRelayMail({
+    tenant: deps.tenant,
+    mailDomain: deps.mailDomain,
+    mailbox: deps.mailbox,
+    replyAddress: `wa+${makeReplyToken(deps.replySecret, facts.conversation.chatToken)}@${deps.mailDomain}`,
+    ...facts,
+    attachments,
+    archiveHash: facts.event?.chainHash ?? '',
+  });
+  const raw = await deps.composer.compose(mail);
+  const rawSha256 = await deps.blobs.put(raw);
+  return {
+    mailMessageId: mail.messageId,
+    raw,
+    fresh: { conversationId: facts.conversation.id, eventId: facts.event?.id ?? null, mailMessageId: mail.messageId, rawSha256, rawSize: raw.length, preparedAt: deps.clock.now() },
+  };
+}
+
+/** The run store over the Store and Outbox ports: a few statements per mail, for any store. */
+export function storeRuns(store: Store, outbox: Outbox): RelayRunStore {
+  return {
+    load: (conversationId, eventIds) => store.read(async (tx) => {
+      const out: LoadedRelay[] = [];
+      for (const eventId of eventIds) {
+        const relay = await store.getRelay(tx, conversationId, eventId);
+        if (relay) {
+          out.push({ kind: 'existing', relay });
+          continue;
+        }
+        const conversation = await store.getConversation(tx, conversationId);
+        if (!conversation) {
+          out.push({ kind: 'missing', reason: `conversation ${conversationId} is not in the store` });
+          continue;
+        }
+        const event = eventId === null ? null : await store.getEvent(tx, eventId);
+        if (event === undefined) out.push({ kind: 'missing', reason: `event ${eventId} is not in the store` });
+        else if (event === null) out.push({ kind: 'new', facts: { conversation, event, previous: [], attachmentRows: [] } });
+        else {
+          const relatedId = relatedWaMessageId(event.event);
+          const related = relatedId ? await store.findMessageByWaId(tx, conversationId, relatedId) : undefined;
+          const previous = await store.listEventKeysBefore(tx, conversationId, event.seq, REFERENCES_DEPTH);
+          const attachmentRows = await store.listAttachments(tx, event.id);
+          out.push({ kind: 'new', facts: { conversation, event, previous, attachmentRows, ...(related ? { related } : {}) } });
+        }
+      }
+      return out;
+    }),
+    prepare: (relays) => store.transaction(async (tx) => {
+      for (const relay of relays) await store.prepareRelay(tx, relay);
+    }),
+    record: (sent, jobIds) => store.transaction(async (tx) => {
+      for (const s of sent) await store.markRelaySent(tx, s.mailMessageId, s.sentAt, s.response);
+      for (const id of jobIds) await outbox.complete(tx, id);
+    }),
+  };
+}
+
+/** The WhatsApp id of the message an event quotes, edits, deletes or reacts to. */
+export function relatedWaMessageId(event: InboundEvent): string | undefined {
   switch (event.kind) {
     case 'message':
       return event.quoted?.waMessageId;

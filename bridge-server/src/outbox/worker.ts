@@ -4,6 +4,24 @@ import { decideRetry, type RetryPolicy } from './retry.js';
 
 export type JobHandler = (job: Job) => Promise<void>;
 
+/**
+ * How a run of jobs went: the first `done` jobs are finished (the handler completed them in the
+ * store); when `error` is set, job number `done` failed with it and the jobs after it were not tried.
+ */
+export interface RunResult {
+  done: number;
+  error?: unknown;
+}
+
+/** Runs several consecutive jobs of one lane, in order, stopping at the first failure. */
+export type RunHandler = (jobs: Job[]) => Promise<RunResult>;
+
+/** The outbox as the worker drives it: the port, plus claims of runs and giving untried jobs back. */
+export interface RunOutbox extends Outbox {
+  claimRuns(limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[]): Promise<Job[][]>;
+  release(jobIds: readonly number[]): Promise<void>;
+}
+
 const CLAIM_COALESCE_MS = 2;
 export type JobHandlers = Record<JobKind, JobHandler>;
 
@@ -22,6 +40,8 @@ export interface WorkerOptions {
   retry: RetryPolicy;
   clock: Clock;
   events?: WorkerEvents;
+  /** Kinds whose queued jobs run several at a time through one handler call, and how many at most. */
+  runs?: { handlers: Partial<Record<JobKind, RunHandler>>; maxLength: number };
 }
 
 /**
@@ -38,7 +58,7 @@ export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly outbox: Outbox,
+    private readonly outbox: RunOutbox,
     private readonly handlers: JobHandlers,
     private readonly options: WorkerOptions,
   ) {}
@@ -82,9 +102,12 @@ export class OutboxWorker {
         this.again = false;
         const free = this.options.concurrency - this.inFlight.size;
         if (free <= 0 || !this.running) break;
-        const jobs = await this.outbox.claim(free, this.options.clock.now(), this.options.leaseMs);
-        for (const job of jobs) this.launch(job);
-        if (jobs.length === free) this.again = true;
+        const runs = this.options.runs;
+        const claimed = runs
+          ? await this.outbox.claimRuns(free, this.options.clock.now(), this.options.leaseMs, runs.maxLength, Object.keys(runs.handlers) as JobKind[])
+          : (await this.outbox.claim(free, this.options.clock.now(), this.options.leaseMs)).map((job) => [job]);
+        for (const run of claimed) this.launch(run);
+        if (claimed.length === free) this.again = true;
       } while (this.again && this.running);
     } catch (error) {
       this.options.events?.onCrash?.(error);
@@ -101,13 +124,37 @@ export class OutboxWorker {
     this.timer.unref();
   }
 
-  private launch(job: Job): void {
+  private launch(jobs: Job[]): void {
+    const head = jobs[0]!;
     const started = this.options.clock.now();
-    const run = this.runOne(job, started).finally(() => {
-      this.inFlight.delete(job.id);
+    const runHandler = jobs.length > 1 ? this.options.runs?.handlers[head.kind] : undefined;
+    const work = runHandler ? this.runMany(runHandler, jobs, started) : this.runOne(head, started);
+    const run = work.finally(() => {
+      this.inFlight.delete(head.id);
       this.wake();
     });
-    this.inFlight.set(job.id, run);
+    this.inFlight.set(head.id, run);
+  }
+
+  private async runMany(handler: RunHandler, jobs: Job[], started: number): Promise<void> {
+    let result: RunResult;
+    try {
+      result = await handler(jobs);
+    } catch (error) {
+      result = { done: 0, error };
+    }
+    const finished = this.options.clock.now() - started;
+    for (const job of jobs.slice(0, result.done)) this.options.events?.onDone?.(job, finished);
+    if (!('error' in result) && result.done >= jobs.length) return;
+    const failed = 'error' in result ? jobs[result.done] : undefined;
+    const untried = jobs.slice(result.done + (failed ? 1 : 0));
+    try {
+      // The failed job goes back first: its lane's order keeps the untried ones behind it.
+      if (failed) await this.settleFailure(failed, result.error);
+      await this.outbox.release(untried.map((job) => job.id));
+    } catch (settleError) {
+      this.options.events?.onCrash?.(settleError);
+    }
   }
 
   private async runOne(job: Job, started: number): Promise<void> {

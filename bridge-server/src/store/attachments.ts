@@ -3,7 +3,7 @@ import type { AttachmentRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
 import type { AttachmentsTable } from './schema.js';
 
-function toAttachment(row: Selectable<AttachmentsTable>): AttachmentRecord {
+export function toAttachment(row: Selectable<AttachmentsTable>): AttachmentRecord {
   return {
     id: row.id,
     eventId: row.event_id,

@@ -4,7 +4,7 @@ import type { EventKey, EventRecord, NewEventRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
 
-function toEvent(row: Selectable<EventsTable>): EventRecord {
+export function toEvent(row: Selectable<EventsTable>): EventRecord {
   return {
     id: row.id,
     conversationId: row.conversation_id,

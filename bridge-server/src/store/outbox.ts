@@ -69,6 +69,16 @@ export class SqlOutbox implements Outbox {
   constructor(private readonly db: Executor) {}
 
   async claim(limit: number, now: number, leaseMs: number): Promise<Job[]> {
+    return (await this.claimRuns(limit, now, leaseMs, 1)).flat();
+  }
+
+  /**
+   * Claims up to `limit` runs: each run is a claimable head and, for a head of a kind in
+   * `runKinds`, the jobs of the same kind queued right behind it in its lane, due and pending, up
+   * to `maxRun` in all (stopping at the first job of another kind or not yet due). A run keeps its
+   * lane's order, so one handler can do the run's work in fewer transactions.
+   */
+  async claimRuns(limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[] = ['mail.relay']): Promise<Job[][]> {
     if (limit <= 0) return [];
     return this.db.transaction().execute(async (trx) => {
       // Heads: for each conversation with active (pending or running) jobs, its first active job
@@ -98,19 +108,53 @@ export class SqlOutbox implements Outbox {
         WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
         ORDER BY run_at, id
         LIMIT ${limit}`.execute(trx);
-      const rows = result.rows;
-      if (rows.length === 0) return [];
+      const runs: Array<Array<Selectable<OutboxJobsTable>>> = [];
+      for (const head of result.rows) {
+        const run = [head];
+        if (maxRun > 1 && head.conversation_id !== null && runKinds.includes(head.kind as JobKind)) {
+          const behind = await sql<Selectable<OutboxJobsTable>>`
+            SELECT * FROM outbox_jobs INDEXED BY outbox_active
+            WHERE conversation_id = ${head.conversation_id} AND state IN ('pending', 'running') AND (sort_key, id) > (${head.sort_key}, ${head.id})
+            ORDER BY sort_key, id LIMIT ${maxRun - 1}`.execute(trx);
+          for (const row of behind.rows) {
+            if (row.kind !== head.kind || row.state !== 'pending' || row.run_at > now) break;
+            run.push(row);
+          }
+        }
+        runs.push(run);
+      }
+      if (runs.length === 0) return [];
       await trx
         .updateTable('outbox_jobs')
         .set({ state: 'running', locked_until: now + leaseMs, attempts: sql`attempts + 1`, updated_at: now })
         .where(
           'id',
           'in',
-          rows.map((r) => r.id),
+          runs.flatMap((run) => run.map((r) => r.id)),
         )
         .execute();
-      return rows.map((row) => ({ ...toJob(row), state: 'running' as const, attempts: row.attempts + 1 }));
+      return runs.map((run) => run.map((row) => ({ ...toJob(row), state: 'running' as const, attempts: row.attempts + 1 })));
     });
+  }
+
+  /**
+   * Gives claimed jobs back untried (a run stopped before them): pending again with their claim
+   * not counted as an attempt. Their lane's order holds them behind the job that stopped the run.
+   */
+  async release(jobIds: readonly number[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.db
+      .updateTable('outbox_jobs')
+      .set({ state: 'pending', locked_until: null, attempts: sql`max(attempts - 1, 0)`, updated_at: Date.now() })
+      .where('id', 'in', [...jobIds])
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  /** Finishes several jobs in one statement inside `tx` (see complete). */
+  async completeMany(tx: Tx, jobIds: readonly number[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await executorOf(tx).deleteFrom('outbox_jobs').where('id', 'in', [...jobIds]).execute();
   }
 
   async complete(tx: Tx, jobId: number): Promise<void> {

@@ -1,5 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { RelayRecord } from '../core/records.js';
+import { sql, type Selectable } from 'kysely';
+import type { AttachmentRecord, EventKey, EventRecord, RelayRecord } from '../core/records.js';
+import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRelay, type RelayRunStore } from '../flows/relay.js';
+import { toAttachment } from './attachments.js';
+import { toConversation } from './conversations.js';
+import { listEventKeysBefore, toEvent } from './events.js';
 import type { Executor } from './executor.js';
 import type { MailRelaysTable } from './schema.js';
 
@@ -51,4 +55,113 @@ export async function markRelaySent(db: Executor, mailMessageId: string, sentAt:
 export async function listRelays(db: Executor, conversationId: number): Promise<RelayRecord[]> {
   const rows = await db.selectFrom('mail_relays').selectAll().where('conversation_id', '=', conversationId).orderBy('id').execute();
   return rows.map(toRelay);
+}
+
+/**
+ * The relay's reads and writes for a run of one conversation's mails, a fixed handful of
+ * statements per run however long it is (see flows/relay.ts).
+ */
+export class SqlRelayRuns implements RelayRunStore {
+  constructor(private readonly db: Executor) {}
+
+  async load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]> {
+    const { db } = this;
+    const relayRows = await db
+      .selectFrom('mail_relays')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where(sql<number>`coalesce(event_id, 0)`, 'in', eventIds.map((id) => id ?? 0))
+      .execute();
+    const relays = new Map(relayRows.map((row) => [row.event_id, toRelay(row)]));
+    const wanted = eventIds.filter((id) => !relays.has(id));
+    if (wanted.length === 0) return eventIds.map((id) => ({ kind: 'existing', relay: relays.get(id)! }));
+
+    const conversationRow = await db.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
+    const conversation = conversationRow ? toConversation(conversationRow) : undefined;
+    const ids = wanted.filter((id): id is number => id !== null);
+    const events = new Map<number, EventRecord>();
+    if (ids.length > 0) for (const row of await db.selectFrom('events').selectAll().where('id', 'in', ids).execute()) events.set(row.id, toEvent(row));
+    const found = [...events.values()].filter((e) => e.conversationId === conversationId);
+    const keys = found.length > 0 ? await keysBefore(db, conversationId, found) : [];
+    const related = await relatedMessages(db, conversationId, found);
+    const attachments = new Map<number, AttachmentRecord[]>();
+    if (found.length > 0) {
+      const rows = await db.selectFrom('attachments').selectAll().where('event_id', 'in', found.map((e) => e.id)).orderBy('event_id').orderBy('ordinal').execute();
+      for (const row of rows) attachments.set(row.event_id, [...(attachments.get(row.event_id) ?? []), toAttachment(row)]);
+    }
+
+    return eventIds.map((id): LoadedRelay => {
+      const relay = relays.get(id);
+      if (relay) return { kind: 'existing', relay };
+      if (!conversation) return { kind: 'missing', reason: `conversation ${conversationId} is not in the store` };
+      if (id === null) return { kind: 'new', facts: { conversation, event: null, previous: [], attachmentRows: [] } };
+      const event = events.get(id);
+      if (!event || event.conversationId !== conversationId) return { kind: 'missing', reason: `event ${id} is not in the store` };
+      const previous = keys.filter((k) => k.seq < event.seq).slice(-REFERENCES_DEPTH);
+      const relatedId = relatedWaMessageId(event.event);
+      const quoted = relatedId === undefined ? undefined : related.get(relatedId);
+      return { kind: 'new', facts: { conversation, event, previous, attachmentRows: attachments.get(id) ?? [], ...(quoted ? { related: quoted } : {}) } };
+    });
+  }
+
+  async prepare(relays: PreparedRelay[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('blobs')
+        .values(relays.map((r) => ({ sha256: r.rawSha256, size: r.rawSize, created_at: r.preparedAt })))
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+      await trx
+        .insertInto('mail_relays')
+        .values(
+          relays.map((r) => ({
+            conversation_id: r.conversationId,
+            event_id: r.eventId,
+            mail_message_id: r.mailMessageId,
+            raw_sha256: r.rawSha256,
+            state: 'prepared',
+            prepared_at: r.preparedAt,
+            sent_at: null,
+            response: null,
+          })),
+        )
+        .execute();
+    });
+  }
+
+  async record(sent: Array<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: number[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const s of sent) await markRelaySent(trx, s.mailMessageId, s.sentAt, s.response);
+      if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', jobIds).execute();
+    });
+  }
+}
+
+/**
+ * The keys of the REFERENCES_DEPTH events before each of `events`, in one query: the newest
+ * keys below the run's last event, as many as the run spans plus the depth (seq is unique per
+ * conversation, so that many always reach REFERENCES_DEPTH below the run's first event).
+ */
+async function keysBefore(db: Executor, conversationId: number, events: EventRecord[]): Promise<EventKey[]> {
+  const seqs = events.map((e) => e.seq);
+  const first = Math.min(...seqs);
+  const last = Math.max(...seqs);
+  return listEventKeysBefore(db, conversationId, last, REFERENCES_DEPTH + (last - first));
+}
+
+/** The newest stored message for each WhatsApp id the events quote or act on. */
+async function relatedMessages(db: Executor, conversationId: number, events: EventRecord[]): Promise<Map<string, EventRecord>> {
+  const waIds = [...new Set(events.flatMap((e) => relatedWaMessageId(e.event) ?? []))];
+  const out = new Map<string, EventRecord>();
+  if (waIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('wa_message_id', 'in', waIds)
+    .where('kind', '=', 'message')
+    .orderBy('seq', 'desc')
+    .execute();
+  for (const row of rows) if (!out.has(row.wa_message_id)) out.set(row.wa_message_id, toEvent(row));
+  return out;
 }

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalizeCloudWebhook } from '../../bridge-server/src/channels/cloud-api/normalize.js';
+import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/payload.js';
+import { inboundMessage, type InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
+import { UpstreamError } from '../../bridge-server/src/core/errors.js';
+import type { Job } from '../../bridge-server/src/core/records.js';
+import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
+import { relayRun, type RelayDeps } from '../../bridge-server/src/flows/relay.js';
+import { DeterministicComposer } from '../../bridge-server/src/mail/compose/composer.js';
+import { SmtpTransport } from '../../bridge-server/src/mail/transport/smtp.js';
+import { OutboxWorker } from '../../bridge-server/src/outbox/worker.js';
+import { FileBlobStore } from '../../bridge-server/src/store/blob-files.js';
+import { openSqlite, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
+import { listRelays, SqlRelayRuns } from '../../bridge-server/src/store/relays.js';
+import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
+import { waitFor } from '../support/bridge.js';
+
+const clock = { now: () => Date.now() };
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const batchOf = (input: InboundMessageInput) => normalizeCloudWebhook(parseCloudWebhook(JSON.parse(JSON.stringify(inboundMessage(input)))));
+
+interface Received {
+  body: string;
+  raw: Buffer;
+}
+
+/**
+ * A real SMTP server that answers 451 (try again later) to a mail whose text contains one of the
+ * `refuse` words, each once, and keeps what it accepted in arrival order.
+ */
+async function startFlakySmtp(refuse: string[]): Promise<{ url: string; received: Received[]; refused: string[]; stop(): Promise<void> }> {
+  const received: Received[] = [];
+  const refused: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const body = /Run message (\w+)/.exec(raw.toString('latin1'))?.[1] ?? 'cover';
+        const index = refuse.indexOf(body);
+        if (index >= 0) {
+          refuse.splice(index, 1);
+          refused.push(body);
+          const error = Object.assign(new Error('mailbox busy, try again later'), { responseCode: 451 });
+          callback(error);
+          return;
+        }
+        received.push({ body, raw });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `smtp://127.0.0.1:${port}`, received, refused, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('relaying a conversation’s queued mails as one run', () => {
+  let dir: string;
+  let opened: OpenedDatabase;
+  let store: SqlStore;
+  let outbox: SqlOutbox;
+  let blobs: FileBlobStore;
+  let deps: Omit<RelayDeps, 'transport'>;
+  let conversationId: number;
+  const words = ['one', 'two', 'three', 'four', 'five'];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'wab-runs-'));
+    opened = openSqlite(path.join(dir, 'db.sqlite'));
+    store = new SqlStore(opened.db, 'default');
+    outbox = new SqlOutbox(opened.db);
+    blobs = new FileBlobStore(path.join(dir, 'blobs'));
+    deps = {
+      store,
+      outbox,
+      blobs,
+      composer: new DeterministicComposer(),
+      clock,
+      tenant: 'default',
+      mailDomain: 'wa.firm.test',
+      mailbox: 'solicitor@firm.test',
+      envelopeFrom: 'bridge@wa.firm.test',
+      replySecret: Buffer.from('0123456789abcdef0123456789abcdef'),
+      runs: new SqlRelayRuns(opened.db),
+    };
+    for (const word of words) {
+      const { stored } = await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900321', name: 'Run Client', type: 'text', body: `Run message ${word}` }));
+      conversationId = stored[0]!.conversationId;
+    }
+  });
+  afterEach(async () => {
+    await opened.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('claims a conversation’s queued relays as one ordered run, stopping at another kind of job', async () => {
+    await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900321', name: 'Run Client', type: 'document', media: { id: '77', mimeType: 'application/pdf' }, filename: 'a.pdf' }));
+    await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900321', name: 'Run Client', type: 'text', body: 'Run message after' }));
+    const runs = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.map((j) => [j.kind, j.sortKey, j.state, j.attempts])).toEqual([
+      ['mail.relay', 0, 'running', 1],
+      ...words.map((_, i) => ['mail.relay', i + 1, 'running', 1]),
+    ]);
+    // The media download and everything behind it wait for the run.
+    expect(await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])).toEqual([]);
+
+    // Jobs given back untried are pending again with their claim not counted.
+    await outbox.release(runs[0]!.slice(2).map((j) => j.id));
+    const pending = await outbox.list({ states: ['pending'] });
+    expect(pending.filter((j) => j.kind === 'mail.relay' && runs[0]!.slice(2).some((r) => r.id === j.id)).map((j) => j.attempts)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('records the mails before a failure as sent, keeps the failed one prepared, and sends none after it', async () => {
+    const smtp = await startFlakySmtp(['three']);
+    const transport = new SmtpTransport({ url: smtp.url, maxConnections: 2 });
+    try {
+      const [run] = (await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])) as Array<Array<Job<'mail.relay'>>>;
+      expect(run).toHaveLength(6);
+      const result = await relayRun({ ...deps, transport }, run!);
+      expect(result.done).toBe(3);
+      expect(result.error).toBeInstanceOf(UpstreamError);
+      expect((result.error as UpstreamError).retry).toBe('transient');
+      expect(smtp.received.map((m) => m.body)).toEqual(['cover', 'one', 'two']);
+
+      const relays = await listRelays(opened.db, conversationId);
+      // Every mail of the run had its bytes stored before the first send.
+      expect(relays.map((r) => r.state)).toEqual(['sent', 'sent', 'sent', 'prepared', 'prepared', 'prepared']);
+      for (const [i, mail] of smtp.received.entries()) expect(sha(mail.raw)).toBe(relays[i]!.rawSha256);
+      const left = await outbox.list({});
+      expect(left.map((j) => j.id)).toEqual(run!.slice(3).map((j) => j.id));
+
+      // Sending again from the failed mail on: the same bytes that were prepared, in order.
+      await outbox.release(run!.slice(3).map((j) => j.id));
+      const [rest] = (await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])) as Array<Array<Job<'mail.relay'>>>;
+      expect(rest!.map((j) => j.id)).toEqual(run!.slice(3).map((j) => j.id));
+      const second = await relayRun({ ...deps, transport }, rest!);
+      expect(second).toMatchObject({ done: 3 });
+      expect(second.error).toBeUndefined();
+      expect(smtp.received.map((m) => m.body)).toEqual(['cover', 'one', 'two', 'three', 'four', 'five']);
+      const after = await listRelays(opened.db, conversationId);
+      expect(after.every((r) => r.state === 'sent')).toBe(true);
+      for (const [i, mail] of smtp.received.entries()) expect(sha(mail.raw)).toBe(after[i]!.rawSha256);
+      expect(await outbox.list({})).toEqual([]);
+    } finally {
+      await transport.close();
+      await smtp.stop();
+    }
+  });
+
+  it('through the worker: retries the failed mail with backoff and delivers the rest after it, in order', async () => {
+    const smtp = await startFlakySmtp(['two', 'four']);
+    const transport = new SmtpTransport({ url: smtp.url, maxConnections: 4 });
+    const retried: Array<{ id: number; attempts: number }> = [];
+    const worker = new OutboxWorker(
+      outbox,
+      {
+        'mail.relay': async () => {
+          throw new Error('runs of one are not expected here');
+        },
+        'media.fetch': async () => undefined,
+        'wa.send': async () => undefined,
+        'mail.notice': async () => undefined,
+      },
+      {
+        concurrency: 4,
+        leaseMs: 60_000,
+        pollMs: 20,
+        retry: { baseDelayMs: 30, maxDelayMs: 30 },
+        clock,
+        runs: { handlers: { 'mail.relay': (jobs) => relayRun({ ...deps, transport }, jobs as Array<Job<'mail.relay'>>) }, maxLength: 32 },
+        events: { onRetry: (job) => retried.push({ id: job.id, attempts: job.attempts }) },
+      },
+    );
+    try {
+      await worker.start(true);
+      await waitFor(() => smtp.received.length >= 6, 10_000, () => `received ${smtp.received.map((m) => m.body).join(', ')}`);
+      await waitFor(async () => (await outbox.list({})).length === 0, 5_000, () => 'jobs left in the outbox');
+      expect(smtp.refused).toEqual(['two', 'four']);
+      expect(smtp.received.map((m) => m.body)).toEqual(['cover', 'one', 'two', 'three', 'four', 'five']);
+      // Each refused mail failed once, on its first attempt (a release does not count one).
+      expect(retried.map((r) => r.attempts)).toEqual([1, 1]);
+      const relays = await listRelays(opened.db, conversationId);
+      for (const [i, mail] of smtp.received.entries()) expect(sha(mail.raw)).toBe(relays[i]!.rawSha256);
+    } finally {
+      await worker.stop();
+      await transport.close();
+      await smtp.stop();
+    }
+  });
+});
