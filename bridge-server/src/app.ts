@@ -23,7 +23,7 @@ import { sendNotice } from './flows/notice.js';
 import { submitReply, type ReplyAccepted } from './flows/reply.js';
 import { relayEvent, relayRun } from './flows/relay.js';
 import { sendOutbound } from './flows/send.js';
-import { DeterministicComposer } from './mail/compose/composer.js';
+import { ThreadedComposer } from './mail/compose/threaded-composer.js';
 import { extractReplyText } from './mail/inbound/reply-text/extract.js';
 import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-poller.js';
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
@@ -118,7 +118,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   }
 
   const transport = new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
-  const composer = new DeterministicComposer();
+  // MIME is built on a thread of its own, so the second core does that share of the relay.
+  const composer = new ThreadedComposer().warm();
   const relayDeps = {
     store,
     outbox,
@@ -306,6 +307,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await intake?.stop();
       await replyPoller?.stop();
       await transport.close();
+      await composer.close();
       await sandbox?.stop();
       await opened.close();
       log.info('wa-bridge stopped');

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BadInputError } from '../../core/errors.js';
+import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
+import { makeAttachmentRecord, makeConversationRecord, makeMessageRecord, makeTextRecord, testDomain, testTenant } from '../../core/test-records.js';
+import { DeterministicComposer } from './composer.js';
+import { ThreadedComposer } from './threaded-composer.js';
+
+function mailOf(overrides: Partial<RelayMailInput> = {}) {
+  const conversation = makeConversationRecord();
+  return buildRelayMail({
+    tenant: testTenant,
+    mailDomain: testDomain,
+    mailbox: 'whatsapp@firm.example',
+    replyAddress: `wa+${conversation.chatToken}.mac0mac0mac0mac0@${testDomain}`,
+    conversation,
+    event: makeTextRecord('Hello'),
+    previous: [],
+    attachments: [],
+    archiveHash: 'ab'.repeat(32),
+    ...overrides,
+  });
+}
+
+describe('ThreadedComposer', () => {
+  const threaded = new ThreadedComposer();
+  const inline = new DeterministicComposer();
+  afterAll(() => threaded.close());
+
+  it('writes the same bytes as the composer on the main thread, attachments included', async () => {
+    const image = makeMessageRecord({ type: 'image', media: { waMediaId: 'img-1', mimeType: 'image/jpeg' } });
+    const mails = [
+      mailOf(),
+      mailOf({ event: makeTextRecord('Zoë <b>bold</b> ünïcödé') }),
+      mailOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-1' }), content: randomBytes(200_000) }] }),
+      mailOf({ event: null }),
+    ];
+    // Sent all at once, before the thread has loaded: every request is answered, each with its own mail.
+    const raws = await Promise.all(mails.map((mail) => threaded.compose(mail)));
+    for (const [i, mail] of mails.entries()) expect(raws[i]!.equals(await inline.compose(mail))).toBe(true);
+  });
+
+  it('fails a mail the composer refuses with the same BadInputError, and keeps working', async () => {
+    const mail = mailOf();
+    const error = await threaded.compose({ ...mail, subject: 'Hi\r\nBcc: evil@x.test' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadInputError);
+    expect((error as BadInputError).code).toBe('header_injection');
+    expect((await threaded.compose(mail)).equals(await inline.compose(mail))).toBe(true);
+  });
+
+  it('refuses new mails once closed', async () => {
+    const closing = new ThreadedComposer();
+    const mail = mailOf();
+    expect((await closing.compose(mail)).length).toBeGreaterThan(0);
+    await closing.close();
+    await expect(closing.compose(mail)).rejects.toThrow(/closed/);
+  });
+});
+
+describe('ThreadedComposer in a process of its own', () => {
+  it('never keeps the process alive once the rest of it is done', async () => {
+    const composerUrl = new URL('./threaded-composer.ts', import.meta.url).href;
+    const mail = {
+      messageId: 'm.exit-check@wa.firm.test',
+      date: '2026-01-02T03:04:05.000Z',
+      from: { name: 'Client (WhatsApp)', address: 'wa@wa.firm.test' },
+      to: [{ address: 'solicitor@firm.test' }],
+      replyTo: { address: 'wa+token@wa.firm.test' },
+      subject: 'WhatsApp chat',
+      headers: [],
+      references: [],
+      text: 'hello',
+      html: '<p>hello</p>',
+      attachments: [],
+    };
+    const script = [
+      `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
+      'register();',
+      `const { ThreadedComposer } = await import(${JSON.stringify(composerUrl)});`,
+      `const mail = ${JSON.stringify(mail)};`,
+      'const raw = await new ThreadedComposer().compose({ ...mail, date: new Date(mail.date) });',
+      "process.stdout.write(raw.includes('Message-ID: <m.exit-check@wa.firm.test>') ? 'composed' : 'wrong bytes');",
+    ].join('\n');
+    const dir = await mkdtemp(path.join(tmpdir(), 'wab-composer-'));
+    const file = path.join(dir, 'compose-once.mjs');
+    await writeFile(file, script);
+    const child = spawn(process.execPath, [file], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const waited = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
+    if (waited === 'still running') child.kill('SIGKILL');
+    expect(waited, output).toBe(0);
+    expect(output).toBe('composed');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
