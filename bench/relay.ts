@@ -21,6 +21,9 @@ export interface RelayResult {
   paced_rate_per_s: number;
   messages: number;
   chats: number;
+  /** CPU the bridge process spent per message of the burst (all threads; main thread alone). */
+  bridge_cpu_ms_per_msg: number;
+  bridge_main_cpu_ms_per_msg: number;
 }
 
 const appSecret = 'bench-app-secret-0123456789';
@@ -70,7 +73,9 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     await Promise.all(Array.from({ length: chats }, (_, chat) => post(chat)));
     await sink.waitFor(2 * chats, 60_000);
 
+    const cpuBefore = await cpuOf(bridge.child.pid);
     const burst = await runBurst(sink, post, messages, chats);
+    const cpuAfter = await cpuOf(bridge.child.pid);
     const paced = await runPaced(sink, post, pacedCount, pacedRate, chats);
     await bridge.kill('SIGTERM');
 
@@ -87,6 +92,8 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
       paced_rate_per_s: pacedRate,
       messages,
       chats,
+      bridge_cpu_ms_per_msg: round((cpuAfter.process - cpuBefore.process) / messages, 3),
+      bridge_main_cpu_ms_per_msg: round((cpuAfter.main - cpuBefore.main) / messages, 3),
     };
   } finally {
     await bridge.kill('SIGKILL');
@@ -165,5 +172,24 @@ async function measureCeiling(sink: SmtpSink, raws: Buffer[]): Promise<number> {
     transport.close();
   }
 }
+
+/**
+ * CPU milliseconds a process has used, all threads and its main thread alone, from /proc (Linux);
+ * unlike throughput on a shared machine, this hardly moves with what else is running.
+ */
+async function cpuOf(pid: number | undefined): Promise<{ process: number; main: number }> {
+  const ticksOf = async (file: string) => {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = await readFile(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  if (pid === undefined) return { process: Number.NaN, main: Number.NaN };
+  const msPerTick = 1000 / CLOCK_TICKS_PER_S;
+  return { process: (await ticksOf(`/proc/${pid}/stat`)) * msPerTick, main: (await ticksOf(`/proc/${pid}/task/${pid}/stat`)) * msPerTick };
+}
+
+/** USER_HZ: Linux reports CPU times in 1/100 s on every common architecture. */
+const CLOCK_TICKS_PER_S = 100;
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
