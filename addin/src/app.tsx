@@ -30,7 +30,7 @@ export function App({ host }: { host: HostInfo }) {
   if (host.kind === 'none') {
     return (
       <div className={styles.note}>
-        <MessageBar intent="info" className="not-in-outlook">
+        <MessageBar layout="multiline" intent="info" className="not-in-outlook">
           <MessageBarBody>
             <MessageBarTitle>Not running inside Outlook</MessageBarTitle>
             Open a mail the bridge mirrored from WhatsApp in Outlook, then choose “WhatsApp conversation” on the ribbon.
@@ -46,7 +46,7 @@ export function App({ host }: { host: HostInfo }) {
     <SessionProvider session={signedIn.session}>
       <div className={styles.root}>
         {signedIn.sandboxNotice && (
-          <MessageBar intent="warning" className={styles.sandbox}>
+          <MessageBar layout="multiline" intent="warning" className={styles.sandbox}>
             <MessageBarBody>
               <MessageBarTitle>Sandbox</MessageBarTitle>
               {signedIn.sandboxNotice}
@@ -97,7 +97,7 @@ function Problem({ title, detail }: { title: string; detail: string }) {
   const styles = useStyles();
   return (
     <div className={styles.note}>
-      <MessageBar intent="warning" role="alert">
+      <MessageBar layout="multiline" intent="warning" role="alert">
         <MessageBarBody>
           <MessageBarTitle>{title}</MessageBarTitle>
           <Body1>{detail}</Body1>

@@ -111,7 +111,7 @@ export function ConversationView({ conversationId }: { conversationId: number })
 
   if (!detail) {
     return problem ? (
-      <MessageBar intent="error" role="alert">
+      <MessageBar layout="multiline" intent="error" role="alert">
         <MessageBarBody>{problem}</MessageBarBody>
       </MessageBar>
     ) : (
@@ -137,7 +137,7 @@ export function ConversationView({ conversationId }: { conversationId: number })
       </header>
       <MatterLinks conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
       {problem && (
-        <MessageBar intent="error" role="alert">
+        <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}

@@ -36,7 +36,7 @@ export function App({ host }: { host: HostInfo }) {
 
   if (problem) {
     return (
-      <MessageBar intent="error" role="alert">
+      <MessageBar layout="multiline" intent="error" role="alert">
         <MessageBarBody>
           <MessageBarTitle>Could not sign in</MessageBarTitle>
           {problem}
@@ -51,7 +51,7 @@ export function App({ host }: { host: HostInfo }) {
     <SessionProvider session={signedIn.session}>
       <div className={styles.root}>
         {signedIn.sandboxNotice && (
-          <MessageBar intent="warning">
+          <MessageBar layout="multiline" intent="warning">
             <MessageBarBody>
               <MessageBarTitle>Sandbox</MessageBarTitle>
               {signedIn.sandboxNotice}

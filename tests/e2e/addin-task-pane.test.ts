@@ -22,7 +22,7 @@ describe('Outlook task pane', () => {
   let matterRef: string;
 
   beforeAll(async () => {
-    world = await startUiWorld();
+    world = await startUiWorld({ WA_BRIDGE_TEMPLATES: 'hearing_update:en_GB' });
     await clientSays(world.bridge, { ...jane, text: firstText });
     const conversation = await conversationOf(world.api, jane.phone);
     chatId = conversation.chatId;
@@ -80,10 +80,11 @@ describe('Outlook task pane', () => {
     expect(conversation.matters.map((link) => link.reference)).toEqual([matterRef]);
   });
 
-  it('shows a new client message live, without reloading', async () => {
+  it('shows a new client message live, without reloading, with the reply it quotes', async () => {
     const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = Math.random()));
-    await clientSays(world.bridge, { ...jane, text: laterText });
+    await clientSays(world.bridge, { ...jane, text: laterText, quoting: world.bridge.sandbox!.simulator.sent[0]!.waMessageId });
     await expect.poll(() => page.locator('li.bubble.incoming .text').allInnerTexts(), { timeout: 15_000 }).toEqual([firstText, laterText]);
+    expect(await page.locator('li.bubble.incoming', { hasText: laterText }).locator('blockquote.quote').innerText()).toContain(replyText);
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.screenshot({ path: path.join(artifactsDir, 'addin-task-pane.png'), fullPage: true });
   });
@@ -92,6 +93,25 @@ describe('Outlook task pane', () => {
     await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
     await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(artifactsDir, 'addin-not-whatsapp.png') });
+  });
+
+  it('offers only templates once the 24-hour window has closed, says when it closed, and sends one', async () => {
+    const lastWrote = new Date(Date.now() - 30 * 3600_000);
+    await clientSays(world.bridge, { phone: '447700900789', name: 'Priya Patel', text: 'Please call me about the will.', at: lastWrote });
+    const priya = await conversationOf(world.api, '447700900789');
+    expect(priya.window.state).toBe('closed');
+    const subject = 'WhatsApp · Priya Patel';
+    await page.evaluate((mail) => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail(mail), { subject, headers: mirroredHeaders(priya.chatId, subject) });
+    await page.getByRole('region', { name: 'WhatsApp conversation with Priya Patel' }).waitFor({ timeout: 10_000 });
+    const closedNote = await page.locator('.window-closed').innerText();
+    expect(closedNote).toMatch(/The 24-hour window closed at .+WhatsApp only accepts an approved template/);
+    expect(await page.getByLabel('Reply', { exact: true }).count()).toBe(0);
+
+    await page.getByLabel('Template').selectOption({ label: 'hearing_update (en_GB)' });
+    await page.getByRole('button', { name: 'Send template' }).click();
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === 2, 15_000, () => `simulator received ${world.bridge.sandbox!.simulator.sent.length} sends`);
+    expect(world.bridge.sandbox!.simulator.sent[1]).toMatchObject({ to: '447700900789', type: 'template' });
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-window-closed.png') });
   });
 
   it('outside Outlook, with the real office.js, says so instead of failing', async () => {

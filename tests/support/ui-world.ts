@@ -34,10 +34,10 @@ export interface UiWorld {
  * A sandbox bridge in this process (simulator as WhatsApp, catcher as the mailbox) and headless
  * Chromium whose every request to anything but the bridge is refused and recorded.
  */
-export async function startUiWorld(): Promise<UiWorld> {
+export async function startUiWorld(env: Record<string, string> = {}): Promise<UiWorld> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wab-ui-'));
   mkdirSync(artifactsDir, { recursive: true });
-  const bridge = await startBridge(loadConfig({ PORT: '0', WA_BRIDGE_HOST: '127.0.0.1', WA_BRIDGE_DATA_DIR: dataDir }, undefined), {
+  const bridge = await startBridge(loadConfig({ PORT: '0', WA_BRIDGE_HOST: '127.0.0.1', WA_BRIDGE_DATA_DIR: dataDir, ...env }, undefined), {
     logger: createLogger(process.env.WA_BRIDGE_TEST_LOG ?? 'silent'),
     pollMs: 100,
     retryBaseDelayMs: 200,
@@ -79,10 +79,17 @@ function isExpectedConsoleError(text: string): boolean {
   return text.includes('net::ERR_FAILED') || text.includes('validDomains');
 }
 
-/** A client's WhatsApp message, delivered through the simulator's signed webhook. */
-export async function clientSays(bridge: Bridge, input: { phone: string; name: string; text: string }): Promise<string> {
+/** A client's WhatsApp message (sent at `at`, replying to `quoting`), through the simulator's signed webhook. */
+export async function clientSays(bridge: Bridge, input: { phone: string; name: string; text: string; at?: Date; quoting?: string }): Promise<string> {
   const simulator = bridge.sandbox!.simulator;
-  const envelope = simulator.inboundMessage({ from: input.phone, name: input.name, type: 'text', body: input.text });
+  const envelope = simulator.inboundMessage({
+    from: input.phone,
+    name: input.name,
+    type: 'text',
+    body: input.text,
+    ...(input.at ? { timestamp: input.at } : {}),
+    ...(input.quoting ? { context: { id: input.quoting } } : {}),
+  });
   const answer = await simulator.postWebhook(envelope);
   if (answer.status !== 200) throw new Error(`the bridge answered the webhook with ${answer.status}: ${answer.body}`);
   const messages = envelope.entry[0]?.changes[0]?.value.messages as Array<{ id: string }> | undefined;

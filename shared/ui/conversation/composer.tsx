@@ -88,7 +88,7 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
       {window.state === 'open' && window.closesAt && <Caption1 className="window-state">WhatsApp window open until {formatTime(window.closesAt)}.</Caption1>}
       {closed ? (
         <>
-          <MessageBar intent="warning" className="window-closed">
+          <MessageBar layout="multiline" intent="warning" className="window-closed">
             <MessageBarBody>
               The 24-hour window {window.closesAt ? `closed at ${formatTime(window.closesAt)}` : 'is closed (the client has not written yet)'}. WhatsApp only accepts an approved template until the client writes again.
             </MessageBarBody>
@@ -154,7 +154,7 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
         </Button>
       </div>
       {problem && (
-        <MessageBar intent="error" role="alert">
+        <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}

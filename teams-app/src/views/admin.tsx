@@ -140,7 +140,7 @@ function ChannelCard({ channel }: { channel: ChannelStatus }) {
 
 function Problem({ text }: { text: string }) {
   return (
-    <MessageBar intent="error" role="alert">
+    <MessageBar layout="multiline" intent="error" role="alert">
       <MessageBarBody>{text}</MessageBarBody>
     </MessageBar>
   );

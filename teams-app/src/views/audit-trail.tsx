@@ -10,7 +10,7 @@ export function AuditTrailView() {
   const styles = useStyles();
   return (
     <div className={styles.box}>
-      <MessageBar intent="info" className="audit-placeholder">
+      <MessageBar layout="multiline" intent="info" className="audit-placeholder">
         <MessageBarBody>
           <MessageBarTitle>Audit trail: not available yet</MessageBarTitle>
           The bridge does not serve its audit trail over the API yet. Until it does, use the command line (`wa-bridge verify`) to check the archive.

@@ -81,7 +81,7 @@ function MatterList({ onOpen }: { onOpen(matterId: number): void }) {
         </Select>
       </div>
       {problem && (
-        <MessageBar intent="error" role="alert">
+        <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}
@@ -140,7 +140,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
         )}
       </div>
       {problem && (
-        <MessageBar intent="error" role="alert">
+        <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}

@@ -116,7 +116,7 @@ export function SearchView() {
         </div>
       )}
       {problem && (
-        <MessageBar intent="error" role="alert">
+        <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}
