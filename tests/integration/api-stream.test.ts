@@ -99,3 +99,14 @@ describe('live stream of conversation changes', () => {
     expect((await expired.response.json()).code).toBe('token_expired');
   });
 });
+
+describe('stream lifetime', () => {
+  it('ends the stream when the token that opened it expires', async () => {
+    // The validator allows 60 s of clock skew, so a token 30 s past its expiry still opens the
+    // stream; the stream then ends at once instead of running on an expired token.
+    const token = await api.issuer.sign(users.solicitorA, { expiresIn: -30 });
+    const response = await fetch(`${api.world.bridge.url}/api/stream`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/^event: ready\n/);
+  });
+});

@@ -36,9 +36,14 @@ export function streamRouter(deps: ApiDeps): Router {
     // A comment line now and then keeps proxies and load balancers from closing an idle stream.
     const ping = setInterval(() => !closed && res.write(': ping\n\n'), 25_000);
     ping.unref();
+    // The stream must not outlive the token that opened it: end it then, and the client
+    // reconnects with a fresh token (EventSource reconnects by itself; the 401 tells it to renew).
+    const expiry = principal.expiresAt === undefined ? undefined : setTimeout(() => res.end(), Math.max(0, principal.expiresAt - deps.clock.now()));
+    expiry?.unref();
     req.on('close', () => {
       closed = true;
       clearInterval(ping);
+      if (expiry) clearTimeout(expiry);
       unsubscribe();
     });
     write({ type: 'ready', at: iso(deps.clock.now()) });

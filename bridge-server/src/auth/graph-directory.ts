@@ -1,4 +1,4 @@
-import { ConfidentialClientApplication } from '@azure/msal-node';
+import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
 import { UpstreamError } from '../core/errors.js';
 import type { UserDirectory } from '../core/ports.js';
 
@@ -20,9 +20,17 @@ export interface GraphSettings {
 export class GraphUserDirectory implements UserDirectory {
   private readonly msal: ConfidentialClientApplication;
 
-  constructor(private readonly settings: GraphSettings) {
+  /**
+   * `networkClient` replaces MSAL's HTTP client; only tests pass one, to reach a local stand-in
+   * for Entra ID (MSAL insists on an https authority, which a loopback server cannot offer).
+   */
+  constructor(
+    private readonly settings: GraphSettings,
+    options: { networkClient?: INetworkModule } = {},
+  ) {
     this.msal = new ConfidentialClientApplication({
       auth: { clientId: settings.clientId, clientSecret: settings.clientSecret, authority: `${settings.authorityHost}/${settings.tenantId}` },
+      ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
     });
   }
 

@@ -70,5 +70,5 @@ function toPrincipal(payload: JWTPayload, sandbox: boolean): Principal {
   if (!id || !upn) throw new UnauthorizedError('token_invalid', 'The access token names no user (oid and preferred_username or upn are required).');
   const claimed = Array.isArray(payload.roles) ? payload.roles : [];
   const roles = knownRoles.filter((role): role is Role => claimed.includes(role));
-  return { id, upn: normalizeUpn(upn), name: claim('name') ?? null, roles, sandbox };
+  return { id, upn: normalizeUpn(upn), name: claim('name') ?? null, roles, sandbox, ...(payload.exp !== undefined ? { expiresAt: payload.exp * 1000 } : {}) };
 }

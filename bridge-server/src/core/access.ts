@@ -21,6 +21,8 @@ export interface Principal {
   roles: Role[];
   /** The sandbox's demo identity, not a person of the firm. */
   sandbox: boolean;
+  /** When the token that named this user expires, ms (long-lived streams end then). */
+  expiresAt?: number;
 }
 
 /** What decides access to one conversation. */

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphUserDirectory } from '../../bridge-server/src/auth/graph-directory.js';
+import { UpstreamError } from '../../bridge-server/src/core/errors.js';
+import { startGraphDouble, type GraphDouble } from '../support/graph-double.js';
+
+const tenantId = '00000000-0000-4000-8000-00000000beef';
+let graph: GraphDouble;
+let directory: GraphUserDirectory;
+
+beforeAll(async () => {
+  graph = await startGraphDouble({ tenantId, users: [{ userPrincipalName: 'Frank.Trainee@firm.test', displayName: 'Frank Trainee', mail: 'frank@firm.test' }] });
+  directory = new GraphUserDirectory(
+    { tenantId, clientId: 'api-client-id', clientSecret: 'api-client-secret', graphBaseUrl: graph.url, authorityHost: 'https://login.microsoftonline.com' },
+    { networkClient: graph.networkClient },
+  );
+});
+afterAll(() => graph?.stop());
+
+describe('finding matter members in Microsoft Graph on behalf of the user', () => {
+  it("trades the user's token for a Graph token and reads the user", async () => {
+    const found = await directory.findUser('frank@firm.test', 'user-api-token-1');
+    expect(found).toEqual({ upn: 'Frank.Trainee@firm.test', name: 'Frank Trainee' });
+    expect(graph.tokenRequests.at(-1)).toMatchObject({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      requested_token_use: 'on_behalf_of',
+      assertion: 'user-api-token-1',
+      client_id: 'api-client-id',
+    });
+    expect(graph.graphTokens.at(-1)).toMatch(/^graph-token-\d+$/);
+  });
+
+  it('answers undefined for an address nobody has', async () => {
+    expect(await directory.findUser('nobody@firm.test', 'user-api-token-2')).toBeUndefined();
+  });
+
+  it('reports a refused on-behalf-of exchange as an upstream failure', async () => {
+    const broken = new GraphUserDirectory(
+      { tenantId, clientId: 'api-client-id', clientSecret: 'x', graphBaseUrl: graph.url, authorityHost: 'https://login.microsoftonline.com' },
+      {
+        networkClient: {
+          ...graph.networkClient,
+          sendPostRequestAsync: async () => ({ status: 400, headers: {}, body: { error: 'invalid_grant', error_description: 'AADSTS50013: Assertion failed signature validation.' } as never }),
+        },
+      },
+    );
+    const error = await broken.findUser('frank@firm.test', 'bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).message).toContain('sign-in name');
+  });
+});
