@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,39 @@ describe('Outlook task pane', () => {
     expect(await page.locator('li.bubble.incoming', { hasText: laterText }).locator('blockquote.quote').innerText()).toContain(replyText);
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.screenshot({ path: path.join(artifactsDir, 'addin-task-pane.png'), fullPage: true });
+  });
+
+  it('shows media previews and downloads, reactions, edits and deletions as the client made them', async () => {
+    const simulator = world.bridge.sandbox!.simulator;
+    const png = readFileSync(path.join(import.meta.dirname, '../../addin/public/icons/icon-64.png'));
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    const post = async (content: Parameters<typeof simulator.inboundMessage>[0]) => {
+      const answer = await simulator.postWebhook(simulator.inboundMessage(content));
+      expect(answer.status).toBe(200);
+    };
+    const sender = { from: jane.phone, name: jane.name };
+    await post({ ...sender, type: 'image', media: simulator.addMedia(png, 'image/png'), caption: 'Photo of the damp patch' });
+    await post({ ...sender, type: 'document', media: simulator.addMedia(pdf, 'application/pdf'), filename: 'survey.pdf' });
+    const typo = await clientSays(world.bridge, { ...jane, text: 'See you at 4.' });
+    const mistake = await clientSays(world.bridge, { ...jane, text: 'Wrong chat, sorry.' });
+    await post({ ...sender, type: 'edit', originalMessageId: typo, body: 'See you at 3.' });
+    await post({ ...sender, type: 'revoke', originalMessageId: mistake });
+    await post({ ...sender, type: 'reaction', messageId: world.bridge.sandbox!.simulator.sent[0]!.waMessageId, emoji: '👍' });
+
+    const image = page.locator('li.bubble.incoming img');
+    await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(64);
+    expect(await image.getAttribute('src')).toMatch(/^blob:/);
+    await page.getByRole('button', { name: 'Download survey.pdf' }).waitFor({ timeout: 20_000 });
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download survey.pdf' }).click();
+    expect((await download).suggestedFilename()).toBe('survey.pdf');
+
+    await page.locator('li.bubble', { hasText: 'See you at 4.' }).locator('.edited').waitFor({ timeout: 15_000 });
+    expect(await page.locator('li.bubble[data-kind="edit"] .text').allInnerTexts()).toEqual(['See you at 3.']);
+    await page.locator('li.bubble', { hasText: 'Wrong chat, sorry.' }).locator('.deleted').waitFor({ timeout: 15_000 });
+    expect(await page.locator('li[data-kind="deletion"]').count()).toBe(1);
+    await expect.poll(() => page.locator('li.bubble.outgoing', { hasText: replyText }).getByLabel('Reactions').innerText(), { timeout: 15_000 }).toContain('👍');
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-media-edits.png'), fullPage: true });
   });
 
   it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {

@@ -95,6 +95,24 @@ describe('Teams tab', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'teams-admin.png') });
   });
 
+  it('lists a job that needs attention and retries it from the admin view', async () => {
+    const simulator = world.bridge.sandbox!.simulator;
+    // A 403 on the media download is permanent, so the fetch job is parked at once.
+    simulator.failNextMediaDownloads(1, 403);
+    const envelope = simulator.inboundMessage({ from: omar.phone, name: omar.name, type: 'document', media: simulator.addMedia(Buffer.from('signed lease'), 'application/pdf'), filename: 'lease.pdf' });
+    expect((await simulator.postWebhook(envelope)).status).toBe(200);
+    await expect.poll(async () => (await world.api.listJobs()).items.map((job) => job.state), { timeout: 15_000 }).toEqual(['needs_attention']);
+    // Opening the view again loads at once instead of at the next refresh.
+    await tab.getByRole('tab', { name: 'Search' }).click();
+    await tab.getByRole('tab', { name: 'Admin' }).click();
+    const retry = tab.getByRole('button', { name: /^Retry job \d+$/ });
+    await retry.waitFor({ timeout: 10_000 });
+    expect(await tab.getByRole('table').innerText()).toContain('media.fetch');
+    await retry.click();
+    await tab.getByText('None.').waitFor({ timeout: 20_000 });
+    await expect.poll(async () => (await world.api.listJobs()).items.length, { timeout: 10_000 }).toBe(0);
+  });
+
   it('labels the audit trail as not available yet', async () => {
     await tab.getByRole('tab', { name: 'Audit trail' }).click();
     await tab.getByText('Audit trail: not available yet').waitFor({ timeout: 5_000 });
