@@ -3,11 +3,11 @@
  * host boundary is fake. It follows the documented shapes: `Office.onReady()` resolves
  * `{ host: 'Outlook', platform }`, `item.getAllInternetHeadersAsync(callback)` calls back with an
  * AsyncResult `{ status, value }`, `mailbox.addHandlerAsync(EventType.ItemChanged, handler)` keeps
- * the handler, and `Office.auth.getAccessToken` rejects as it does without an SSO registration
- * (error 13000, "not supported"). `window.__office.selectMail(headers)` plays the user choosing
+ * the handler, and `Office.auth.getAccessToken` resolves `ssoToken` when given, else rejects as
+ * it does without an SSO registration (error 13000, "not supported"). `window.__office.selectMail(headers)` plays the user choosing
  * another mail in a pinned pane.
  */
-export function officeStub(mail: { subject: string; headers: string }): string {
+export function officeStub(mail: { subject: string; headers: string }, ssoToken?: string): string {
   return `(() => {
   const handlers = [];
   const item = (mail) => ({
@@ -41,7 +41,7 @@ export function officeStub(mail: { subject: string; headers: string }): string {
       officeTheme: { bodyBackgroundColor: '#ffffff' },
     },
     auth: {
-      getAccessToken: () => Promise.reject(Object.assign(new Error('SSO is not supported in this host.'), { code: 13000 })),
+      getAccessToken: () => ${ssoToken ? `Promise.resolve(${JSON.stringify(ssoToken)})` : "Promise.reject(Object.assign(new Error('SSO is not supported in this host.'), { code: 13000 }))"},
     },
   };
   window.__office = {

@@ -5,9 +5,10 @@
  * the documented (legacy) shape that teams-js turns into `app.Context`. Other calls are recorded
  * in `window.__teamsCalls` (the configuration page's setValidityState and setSettings, say) and
  * answered with a plain success. `window.__teams.pressSave()` plays the user pressing Save on a
- * channel tab's configuration page.
+ * channel tab's configuration page. `ssoToken` is what Teams SSO (`authentication.getAuthToken`) hands
+ * the tab.
  */
-export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'dark'; entityId?: string; frameContext?: 'content' | 'settings' }): string {
+export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'dark'; entityId?: string; frameContext?: 'content' | 'settings'; ssoToken?: string }): string {
   const context = {
     locale: 'en-gb',
     frameContext: options.frameContext ?? 'content',
@@ -29,6 +30,7 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
   window.__teamsCalls = [];
   const context = ${JSON.stringify(context)};
   const runtime = ${JSON.stringify(runtime)};
+  const ssoToken = ${JSON.stringify(options.ssoToken ?? null)};
   window.addEventListener('message', (event) => {
     const request = event.data;
     if (!request || typeof request !== 'object' || typeof request.func !== 'string') return;
@@ -36,6 +38,8 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
     const answer = (args) => event.source.postMessage({ id: request.id, uuid: request.uuid, args }, event.origin);
     if (request.func === 'initialize') return answer([context.frameContext, 'web', JSON.stringify(runtime), '2.0.0']);
     if (request.func === 'getContext') return answer([context]);
+    // teams-js reads [succeeded, token or reason]; without a token Teams reports the failure.
+    if (request.func === 'authentication.getAuthToken') return answer(ssoToken ? [true, ssoToken] : [false, 'FailedToGetToken']);
     answer([true]);
   });
   // Teams calls the configuration page's save handler when the user presses Save.

@@ -43,21 +43,7 @@ export async function startUiWorld(env: Record<string, string> = {}): Promise<Ui
     retryBaseDelayMs: 200,
     retryMaxDelayMs: 1000,
   });
-  const browser = await launchChromium();
-  const context = await browser.newContext({ viewport: taskPaneViewport });
-  const problems: string[] = [];
-  await context.route(
-    (url) => !url.href.startsWith(`${bridge.url}/`),
-    (route) => {
-      const url = route.request().url();
-      if (!teamsJsValidDomains.test(url)) problems.push(`outside request: ${url}`);
-      return route.abort();
-    },
-  );
-  context.on('weberror', (error) => problems.push(`pageerror: ${error.error().message}`));
-  context.on('console', (message) => {
-    if (message.type() === 'error' && !isExpectedConsoleError(message.text())) problems.push(`console: ${message.text()}`);
-  });
+  const { browser, context, problems } = await startBrowserFor(bridge.url);
   const anonymous = createApiClient({ baseUrl: bridge.url, getToken: () => Promise.reject(new Error('no token')) });
   const api = createApiClient({ baseUrl: bridge.url, getToken: async () => (await anonymous.sandboxToken()).accessToken });
   return {
@@ -72,6 +58,26 @@ export async function startUiWorld(env: Record<string, string> = {}): Promise<Ui
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Headless Chromium at task-pane width that may reach `baseUrl` only; anything else is refused and recorded. */
+export async function startBrowserFor(baseUrl: string): Promise<{ browser: Browser; context: BrowserContext; problems: string[] }> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: taskPaneViewport });
+  const problems: string[] = [];
+  await context.route(
+    (url) => !url.href.startsWith(`${baseUrl}/`),
+    (route) => {
+      const url = route.request().url();
+      if (!teamsJsValidDomains.test(url)) problems.push(`outside request: ${url}`);
+      return route.abort();
+    },
+  );
+  context.on('weberror', (error) => problems.push(`pageerror: ${error.error().message}`));
+  context.on('console', (message) => {
+    if (message.type() === 'error' && !isExpectedConsoleError(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  return { browser, context, problems };
 }
 
 /** Console errors the browser prints for requests the test refused on purpose. */
