@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { benchRelay } from './relay.js';
 import { benchReplyText } from './reply-text.js';
+import { benchSearch } from './search.js';
 
 /**
  * `npm run bench [-- NAME ...]`: runs the named benchmarks (all when none is named), prints a
@@ -10,6 +11,7 @@ import { benchReplyText } from './reply-text.js';
 const benchmarks: Record<string, () => Promise<object>> = {
   relay: () => benchRelay(),
   reply_text: () => benchReplyText(),
+  search: () => benchSearch(),
 };
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));

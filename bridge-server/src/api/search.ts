@@ -47,7 +47,7 @@ export function searchRouter(deps: ApiDeps): Router {
       snippet: toSnippetParts(row.snippet),
       matters: row.matters ? [...new Set(row.matters.split('\n'))] : [],
     }));
-    res.json({ items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.timestamp, last.eventId) : null });
+    res.json({ items, nextCursor: rows.length > query.limit && last ? encodeCursor(0, last.eventId) : null });
   });
   return router;
 }

@@ -49,6 +49,9 @@ export function toFtsQuery(text: string): string | undefined {
 /**
  * Messages whose text matches, newest first, in conversations the scope allows. A matter covers a
  * conversation's messages up to the end of its link (all of them while the link is in force).
+ * "Newest" is the order the bridge stored them (the event id, which is the index's rowid): FTS5
+ * walks its rowids in that order, so a page stops after `limit` hits instead of sorting every
+ * match, and snippets are built only for the rows returned.
  */
 export async function searchMessages(db: Executor, filter: SearchFilter): Promise<SearchRow[]> {
   if (filter.scope.kind === 'none') return [];
@@ -68,7 +71,7 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
   if (filter.from !== undefined) conditions.push(sql<boolean>`e.wa_timestamp >= ${filter.from}`);
   if (filter.to !== undefined) conditions.push(sql<boolean>`e.wa_timestamp <= ${filter.to}`);
   if (filter.direction !== undefined) conditions.push(sql<boolean>`e.direction = ${filter.direction}`);
-  if (filter.after) conditions.push(sql<boolean>`(e.wa_timestamp < ${filter.after.at} OR (e.wa_timestamp = ${filter.after.at} AND e.id < ${filter.after.id}))`);
+  if (filter.after) conditions.push(sql<boolean>`message_search.rowid < ${filter.after.id}`);
   const result = await sql<SearchRow>`
     SELECT e.id AS eventId, e.conversation_id AS conversationId, c.chat_token AS chatToken, c.channel AS channel,
       c.client_name AS clientName, e.wa_message_id AS waMessageId, e.direction AS direction, e.wa_timestamp AS timestamp,
@@ -78,7 +81,7 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
     JOIN events e ON e.id = message_search.rowid
     JOIN conversations c ON c.id = e.conversation_id
     WHERE message_search MATCH ${filter.match} AND ${sql.join(conditions, sql` AND `)}
-    ORDER BY e.wa_timestamp DESC, e.id DESC
+    ORDER BY message_search.rowid DESC
     LIMIT ${filter.limit}`.execute(db);
   return result.rows;
 }
