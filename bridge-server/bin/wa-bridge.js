@@ -4,5 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/index.ts');
+// parse-export is called by other tools once per file: it loads the parser alone, not the server.
+const entry = process.argv[2] === 'parse-export' ? '../src/cli/parse-export-entry.ts' : '../src/cli/index.ts';
+const { main } = await import(entry);
 await main(process.argv);

@@ -34,6 +34,10 @@ export function attachmentFileName(firstLine: string): string | undefined {
   const line = stripLeadingMarks(firstLine);
   if (line.length > 320 || line.length < 5) return undefined;
   const c = line.charCodeAt(0);
+  const end = line.trimEnd();
+  const last = end.charCodeAt(end.length - 1);
+  // Every form ends in ">" or ")": most texts are ruled out by their last character.
+  if (last !== 0x3e && last !== 0x29) return undefined;
   if (c === 0x3c) {
     const m = bracketed.exec(line);
     return m ? clean(m[2]!) : undefined;

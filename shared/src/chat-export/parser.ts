@@ -27,15 +27,6 @@ export interface ParserOptions {
   colonAuthors?: ReadonlyMap<string, string>;
 }
 
-interface Pending {
-  date: string;
-  author: string | null;
-  first: string;
-  more: string[] | null;
-  size: number;
-  line: number;
-}
-
 /**
  * Second pass: text chunks in, complete messages out. A message is complete when the next header
  * (or the end) arrives, so at most one message is held; memory does not grow with the file.
@@ -43,8 +34,17 @@ interface Pending {
  */
 export class ChatExportParser {
   private readonly lines: LineSplitter;
-  private pending: Pending | undefined;
   private out: ParsedMessage[] = [];
+  private lastDate: readonly [string, string, string] = ['', '', ''];
+  private lastDay: string | undefined;
+  // The message being read, as plain fields: one object per line would be garbage at a million lines.
+  private pending = false;
+  private pDate = '';
+  private pAuthor: string | null = null;
+  private pFirst = '';
+  private pMore: string[] | null = null;
+  private pSize = 0;
+  private pLine = 0;
 
   constructor(private readonly options: ParserOptions) {
     this.lines = new LineSplitter((line, n) => this.onLine(line, n));
@@ -71,58 +71,72 @@ export class ChatExportParser {
 
   private onLine(line: string, n: number): void {
     const header = readHeader(line);
-    const start = header ? this.toStart(header) : undefined;
-    if (!start) {
-      const p = this.pending;
-      // Text before the first header (a preamble some tools add) belongs to no message.
-      if (!p) return;
-      p.size += line.length + 1;
-      if (p.size > MAX_LINE_CHARS) throw new ChatExportError('message_too_long', `not a WhatsApp chat export: the message at line ${p.line} runs past ${MAX_LINE_CHARS} characters`);
-      if (p.more) p.more.push(line);
-      else p.more = [line];
-      return;
-    }
-    this.flush();
-    this.pending = { ...start, more: null, size: start.first.length, line: n };
+    if (header && this.start(header, n)) return;
+    // Text before the first header (a preamble some tools add) belongs to no message.
+    if (!this.pending) return;
+    this.pSize += line.length + 1;
+    if (this.pSize > MAX_LINE_CHARS) throw new ChatExportError('message_too_long', `not a WhatsApp chat export: the message at line ${this.pLine} runs past ${MAX_LINE_CHARS} characters`);
+    if (this.pMore) this.pMore.push(line);
+    else this.pMore = [line];
   }
 
-  private toStart(header: Header): Omit<Pending, 'more' | 'size' | 'line'> | undefined {
-    const day = toCalendarDate(header.date, this.options.dateOrder);
-    if (day === undefined) return undefined;
-    const date = `${day}T${pad(header.hour)}:${pad(header.minute)}:${pad(header.second)}`;
+  /** Starts a message at a header line; false when the line is text after all. */
+  private start(header: Header, n: number): boolean {
+    const [a, b, c] = header.date;
+    // Consecutive messages mostly share a day: reuse the last conversion.
+    if (a !== this.lastDate[0] || b !== this.lastDate[1] || c !== this.lastDate[2]) {
+      this.lastDate = header.date;
+      this.lastDay = toCalendarDate(header.date, this.options.dateOrder);
+    }
+    const day = this.lastDay;
+    if (day === undefined) return false;
     const rest = header.rest;
     const colon = rest.indexOf(': ');
-    if (colon <= 0 || isSystemLineWithColon(rest)) {
+    let author: string | null = null;
+    let text: string;
+    if (colon <= 0 || isSystemLineWithColon(rest, colon)) {
       // No author: a system line, unless it is an earlier-dated line quoted inside a message.
-      const text = stripLeadingMarks(rest);
-      if (this.pending && day < this.pending.date.slice(0, 10) && !isSystemText(text)) return undefined;
-      return { date, author: null, first: text };
+      text = stripLeadingMarks(rest);
+      if (this.pending && day < this.pDate.slice(0, 10) && !isSystemText(text)) return false;
+    } else {
+      let name = rest.slice(0, colon);
+      let textStart = colon + 2;
+      const longer = this.options.colonAuthors?.get(name);
+      if (longer !== undefined && rest.startsWith(`${longer}: `)) {
+        name = longer;
+        textStart = longer.length + 2;
+      }
+      const raw = rest.slice(textStart);
+      text = stripLeadingMarks(raw);
+      // iOS writes its own notices as the chat's name followed by LRM and the notice.
+      if (text.length === raw.length || !isSystemText(text)) author = stripMarks(name).trim();
     }
-    let author = rest.slice(0, colon);
-    let textStart = colon + 2;
-    const longer = this.options.colonAuthors?.get(author);
-    if (longer !== undefined && rest.startsWith(`${longer}: `)) {
-      author = longer;
-      textStart = longer.length + 2;
-    }
-    const raw = rest.slice(textStart);
-    const text = stripLeadingMarks(raw);
-    // iOS writes its own notices as the chat's name followed by LRM and the notice.
-    if (text.length !== raw.length && isSystemText(text)) return { date, author: null, first: text };
-    return { date, author: stripMarks(author).trim(), first: text };
+    this.flush();
+    this.pending = true;
+    this.pDate = `${day}T${TWO_DIGITS[header.hour]}:${TWO_DIGITS[header.minute]}:${TWO_DIGITS[header.second]}`;
+    this.pAuthor = author;
+    this.pFirst = text;
+    this.pMore = null;
+    this.pSize = text.length;
+    this.pLine = n;
+    return true;
   }
 
   private flush(): void {
-    const p = this.pending;
-    if (!p) return;
-    this.pending = undefined;
-    const message = p.more ? `${p.first}\n${p.more.join('\n')}` : p.first;
-    const fileName = attachmentFileName(p.first);
-    const parsed: ParsedMessage = { date: p.date, author: p.author, message, line: p.line };
-    if (fileName !== undefined) parsed.attachment = { fileName };
+    if (!this.pending) return;
+    this.pending = false;
+    const first = this.pFirst;
+    const message = this.pMore ? `${first}\n${this.pMore.join('\n')}` : first;
+    const fileName = attachmentFileName(first);
+    const parsed: ParsedMessage =
+      fileName === undefined
+        ? { date: this.pDate, author: this.pAuthor, message, line: this.pLine }
+        : { date: this.pDate, author: this.pAuthor, message, line: this.pLine, attachment: { fileName } };
     this.out.push(parsed);
   }
 }
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => pad(i));
 
 /** One NDJSON line in the fixed key order of the parse-export contract (no line number). */
 export function toNdjsonLine(m: ChatMessage): string {

@@ -80,9 +80,12 @@ const changesWithFreeText = [
   /^[^:]{1,80} heeft (het onderwerp|de groepsnaam|de groepsbeschrijving) /,
 ];
 
+// Each notice starts with one of these letters; most texts are ruled out by their first one.
+const noticeStarts = new Set(['M', 'N', 'L', 'A', 'I', 'B']);
+
 export function isEncryptionNotice(text: string): boolean {
   const t = stripLeadingMarks(text);
-  return encryptionNotices.some((re) => re.test(t));
+  return noticeStarts.has(t.charAt(0)) && encryptionNotices.some((re) => re.test(t));
 }
 
 /** True for a text WhatsApp wrote about the chat itself (notice, member or subject change). */
@@ -92,7 +95,17 @@ export function isSystemText(text: string): boolean {
 }
 
 /** True for an Android system line whose free text (a new subject) contains ": ". */
-export function isSystemLineWithColon(rest: string): boolean {
+export function isSystemLineWithColon(rest: string, colon: number): boolean {
   const t = stripLeadingMarks(rest);
-  return changesWithFreeText.some((re) => re.test(t)) || isEncryptionNotice(t);
+  // Every change with free text quotes it, so a quote before the first ": " comes first; this
+  // keeps the patterns off the ordinary "Author: text" line.
+  return (quoteBefore(rest, colon) && changesWithFreeText.some((re) => re.test(t))) || isEncryptionNotice(t);
+}
+
+function quoteBefore(text: string, end: number): boolean {
+  for (let i = 0; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x201c || c === 0x201e || c === 0xab) return true;
+  }
+  return false;
 }

@@ -37,7 +37,7 @@ export async function openExportSource(file: string): Promise<ExportSource> {
     file,
     kind: 'txt',
     size: info.size,
-    openText: () => createReadStream(file, { highWaterMark: 1 << 20 }),
+    openText: () => createReadStream(file, { highWaterMark: 1 << 16 }),
     mediaNames: () => [],
     readMedia: async () => undefined,
     close: async () => {},

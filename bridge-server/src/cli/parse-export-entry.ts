@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { registerParseExport } from './parse-export.js';
+
+/**
+ * `wa-bridge parse-export` on its own: other tools call it once per file, so it loads the parser
+ * and nothing of the server (the full command set costs seconds and over 100 MiB to load).
+ * Same command, options and output as through index.ts.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('wa-bridge').showHelpAfterError();
+  registerParseExport(program);
+  await program.parseAsync(argv);
+}
