@@ -9,6 +9,7 @@ import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
+import { scheduleRetention } from './archive/retention.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
@@ -41,6 +42,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { openSqlite } from './store/db.js';
+import { SqlAuditTrail } from './store/audit.js';
 import { FileBlobStore } from './store/blob-files.js';
 import { SqlOutbox } from './store/outbox.js';
 import { SqlRelayRuns } from './store/relays.js';
@@ -101,6 +103,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
+  const audit = new SqlAuditTrail(opened.db);
+  const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -309,6 +313,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await transport.close();
       await composer.close();
       await sandbox?.stop();
+      await retention?.stop();
       await opened.close();
       log.info('wa-bridge stopped');
     })());

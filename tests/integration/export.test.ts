@@ -77,8 +77,8 @@ describe('evidence export', () => {
     try {
       const sim = world.simulator;
       const client = { from: '447700900351', name: 'Clara Client' };
-      const first = sim.inboundMessage({ ...client, type: 'text', body: texts[0]! });
-      const firstId = (first as { entry: Array<{ changes: Array<{ value: { messages: Array<{ id: string }> } }> }> }).entry[0]!.changes[0]!.value.messages[0]!.id;
+      const firstId = 'wamid.HBgMNDQ3NzAwOTAwMzUxFQIAEhggRklSU1QA';
+      const first = sim.inboundMessage({ ...client, id: firstId, type: 'text', body: texts[0]! });
       const posts = [
         first,
         sim.inboundMessage({ ...client, type: 'image', media: sim.addMedia(photo, 'image/png'), caption: texts[1]! }),

@@ -3,6 +3,7 @@ import { sha256 } from '../core/ids.js';
 import { insertCheckpoint, latestCheckpoint, listConversationHeads, type CheckpointRow } from '../store/archive.js';
 import { auditHead } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
+import { scheduleRepeating, type Schedule } from './schedule.js';
 import type { CheckpointKey } from './signing-key.js';
 
 export type CheckpointReason = 'scheduled' | 'on_demand';
@@ -35,35 +36,18 @@ export async function writeCheckpoint(db: Executor, key: CheckpointKey, reason: 
   });
 }
 
-export interface CheckpointSchedule {
-  /** Stops the timer and waits for a checkpoint being written, so the store can close after it. */
-  stop(): Promise<void>;
-}
-
 /**
- * Keeps checkpoints at least `intervalMs` apart at most: one at start when the newest is older
- * than that (or there is none), then one every interval. A failure is reported and the next
- * tick tries again; it never stops the bridge.
+ * Checkpoints at least every `intervalMs`: one at start when the newest is older than that (or
+ * there is none), then one every interval.
  */
-export function scheduleCheckpoints(options: { db: Executor; key: CheckpointKey; intervalMs: number; onError: (error: Error) => void; onWritten?: (row: CheckpointRow) => void }): CheckpointSchedule {
-  const tick = async (onlyIfDue: boolean) => {
-    try {
+export function scheduleCheckpoints(options: { db: Executor; key: CheckpointKey; intervalMs: number; onError: (error: Error) => void; onWritten?: (row: CheckpointRow) => void }): Schedule {
+  return scheduleRepeating({
+    intervalMs: options.intervalMs,
+    isDue: async () => {
       const latest = await latestCheckpoint(options.db);
-      if (onlyIfDue && latest && Date.now() - latest.createdAt < options.intervalMs) return;
-      options.onWritten?.(await writeCheckpoint(options.db, options.key, 'scheduled'));
-    } catch (error) {
-      options.onError(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
-  let running = tick(true);
-  const timer = setInterval(() => {
-    running = running.then(() => tick(false));
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
+      return !latest || Date.now() - latest.createdAt >= options.intervalMs;
     },
-  };
+    run: async () => options.onWritten?.(await writeCheckpoint(options.db, options.key, 'scheduled')),
+    onError: options.onError,
+  });
 }

@@ -4,6 +4,7 @@ import { sha256 } from '../core/ids.js';
 import { countOrphanEvents, listCheckpoints, listConversationHeads, listDanglingBlobRefs, scanBlobs, scanEvents, type CheckpointRow } from '../store/archive.js';
 import { scanAudit } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
+import { listDeletedConversations } from '../store/retention.js';
 import { auditTrailHeadId, digestOf } from './checkpoints.js';
 import { verifyCheckpointSignature } from './signing-key.js';
 
@@ -52,7 +53,23 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
 
   const conversations = await listConversationHeads(deps.db);
   const byId = new Map(conversations.map((c) => [c.id, c]));
+  // Conversations removed by retention or an erasure leave a certificate. Heads that checkpoints
+  // signed before the removal belong to the removed conversation (its id may since be reused):
+  // they are accounted for when the certificate's last event covers them.
+  const deleted = await listDeletedConversations(deps.db);
   for (const [conversationId, pinned] of pins) {
+    const certificate = deleted.get(conversationId);
+    if (!certificate) continue;
+    const before = pinned.filter((pin) => pin.createdAt <= certificate.deletedAt);
+    for (const pin of before) {
+      if (pin.seq > certificate.lastSeq || (pin.seq === certificate.lastSeq && pin.head !== certificate.chainHead)) {
+        problems.push({ area: 'checkpoint', conversationId, checkpointId: pin.checkpointId, detail: `checkpoint ${pin.checkpointId} signed event ${pin.seq} of conversation ${certificate.chatId}, which its deletion certificate does not account for` });
+      }
+    }
+    pins.set(conversationId, pinned.filter((pin) => pin.createdAt > certificate.deletedAt));
+  }
+  for (const [conversationId, pinned] of pins) {
+    if (pinned.length === 0) continue;
     const conversation = byId.get(conversationId);
     if (!conversation) problems.push({ area: 'checkpoint', conversationId, checkpointId: pinned[0]!.checkpointId, detail: `checkpoint ${pinned[0]!.checkpointId} signed conversation ${conversationId}, which is no longer in the archive` });
     else if (conversation.chatKey !== pinned[0]!.chatKey) problems.push({ area: 'checkpoint', conversationId, chatKey: conversation.chatKey, checkpointId: pinned[0]!.checkpointId, detail: `checkpoint ${pinned[0]!.checkpointId} signed chat ${pinned[0]!.chatKey} for this conversation, the store says ${conversation.chatKey}` });
@@ -100,7 +117,7 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
   return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, auditEntries, problems };
 }
 
-type Pinned = PinnedHead & { chatKey: string };
+type Pinned = PinnedHead & { chatKey: string; createdAt: number };
 const toPin = ({ seq, head, checkpointId }: Pinned): PinnedHead => ({ seq, head, checkpointId });
 
 /** Checks each checkpoint on its own and as a chain; returns the heads of the sound ones by conversation. */
@@ -132,7 +149,7 @@ function checkCheckpoints(checkpoints: readonly CheckpointRow[], trusted: Readon
     }
     for (const head of heads) {
       if (head.seq === 0) continue;
-      pins.set(head.conversationId, [...(pins.get(head.conversationId) ?? []), { seq: head.seq, head: head.head, checkpointId: checkpoint.id, chatKey: head.chatKey }]);
+      pins.set(head.conversationId, [...(pins.get(head.conversationId) ?? []), { seq: head.seq, head: head.head, checkpointId: checkpoint.id, chatKey: head.chatKey, createdAt: checkpoint.createdAt }]);
     }
   }
   return pins;

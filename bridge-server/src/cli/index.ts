@@ -6,6 +6,7 @@ import { registerExport } from './export.js';
 import { registerJobs } from './jobs.js';
 import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
+import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerVerify } from './verify.js';
@@ -26,5 +27,6 @@ export async function main(argv: string[]): Promise<void> {
   registerVerify(program);
   registerExport(program);
   registerAudit(program);
+  registerRetention(program);
   await program.parseAsync(argv);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { resolveAuth, type AuthSettings } from './auth.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
@@ -44,6 +45,8 @@ export interface Config {
   auth?: AuthSettings;
   /** Signed checkpoints of the archive's chain heads: the key file (default under the data dir) and how often. */
   checkpoints: { keyFile?: string; intervalMs: number };
+  /** Retention periods by matter type, and whether the bridge applies them daily. */
+  retention: { policy: RetentionPolicy; daily: boolean };
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -170,6 +173,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
         }
       : {}),
     checkpoints: { ...(raw.checkpointKeyFile ? { keyFile: path.resolve(raw.checkpointKeyFile) } : {}), intervalMs: Math.round(raw.checkpointIntervalHours * 3_600_000) },
+    retention: { policy: retentionPolicy(raw.retentionYears, problems), daily: raw.retentionSchedule === 'daily' },
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };
@@ -188,4 +192,13 @@ function resolveDatabase(databaseUrl: string | undefined, dataDir: string, probl
     problems.push(`WA_BRIDGE_DATABASE_URL: expected sqlite:<file>, got ${JSON.stringify(databaseUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
   }
   return fallback;
+}
+
+function retentionPolicy(text: string, problems: string[]): RetentionPolicy {
+  const parsed = parseRetentionPolicy(text);
+  if ('error' in parsed) {
+    problems.push(`WA_BRIDGE_RETENTION_YEARS: ${parsed.error}`);
+    return { defaultYears: 6, byMatterType: {} };
+  }
+  return parsed.policy;
 }

@@ -77,6 +77,8 @@ export const rawConfigSchema = z.object({
   graphBaseUrl: url(['https:', 'http:'], 'https://graph.microsoft.com').default('https://graph.microsoft.com'),
   checkpointKeyFile: z.string().min(1).optional(),
   checkpointIntervalHours: z.coerce.number().min(0.01).max(24).default(24),
+  retentionYears: z.string().default('default:6'),
+  retentionSchedule: z.enum(['daily', 'off']).default('daily'),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -120,4 +122,6 @@ export const settings: Setting[] = [
   { key: 'graphBaseUrl', env: 'WA_BRIDGE_GRAPH_BASE_URL', doc: 'Microsoft Graph base URL.' },
   { key: 'checkpointKeyFile', env: 'WA_BRIDGE_CHECKPOINT_KEY_FILE', doc: 'Ed25519 private key (PEM) that signs archive checkpoints. Default: generated once into <data dir>/keys/checkpoint.pem.', secret: true },
   { key: 'checkpointIntervalHours', env: 'WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS', doc: 'Hours between signed checkpoints of every chain head (at most 24).' },
+  { key: 'retentionYears', env: 'WA_BRIDGE_RETENTION_YEARS', doc: 'Years a conversation is kept after its matter closes, by matter type, 2 to 21: type:years, comma-separated, with default (also for conversations never linked, from their last activity).' },
+  { key: 'retentionSchedule', env: 'WA_BRIDGE_RETENTION_SCHEDULE', doc: 'daily: delete what retention has expired, with certificates in the audit trail; off: only `wa-bridge retention run`.' },
 ];

@@ -113,3 +113,9 @@ export async function auditHead(db: Executor): Promise<{ id: number; entrySha256
   const row = await auditOf(db).selectFrom('audit_entries').select(['id', 'entry_sha256']).orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row ? { id: row.id, entrySha256: row.entry_sha256 } : undefined;
 }
+
+/** When `actor` last recorded `action`; undefined if never. */
+export async function lastRecordedAt(db: Executor, action: string, actor: string): Promise<number | undefined> {
+  const row = await auditOf(db).selectFrom('audit_entries').select('at').where('actor', '=', actor).where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row?.at;
+}

@@ -1,0 +1,135 @@
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { AuditTrail } from '../core/audit.js';
+import { canonicalJson } from '../core/chain.js';
+import { sha256 } from '../core/ids.js';
+import { decideErasure, decideRetention, type RetentionFacts, type RetentionPolicy } from '../core/retention.js';
+import { lastRecordedAt } from '../store/audit.js';
+import type { Executor } from '../store/executor.js';
+import { deleteConversation, describeConversationContents, listRetentionFacts } from '../store/retention.js';
+import { scheduleRepeating, type Schedule } from './schedule.js';
+
+export interface RetentionOutcome {
+  chatId: string;
+  action: 'deleted' | 'would_delete' | 'kept' | 'refused';
+  /** The rule that expired it, or why it is kept or refused. */
+  why: string;
+  certificateSha256?: string;
+}
+
+export interface RetentionDeps {
+  db: Executor;
+  /** Where a blob's file is, to remove files no conversation uses any more. */
+  blobPath: (sha256: string) => string;
+  audit: AuditTrail;
+  actor: { actor: string; source: string; actorName?: string; roles?: string[] };
+  now: number;
+}
+
+/**
+ * One retention run: every conversation whose period has run out and that no hold covers is
+ * deleted with a certificate (what, under which rule, the hashes that identified it), recorded in
+ * the audit trail. A dry run decides the same and deletes nothing (and says so in the trail).
+ */
+export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy, dryRun: boolean): Promise<RetentionOutcome[]> {
+  const outcomes: RetentionOutcome[] = [];
+  for (const facts of await listRetentionFacts(deps.db)) {
+    const decision = decideRetention(facts, policy, deps.now);
+    if (!decision.expired) {
+      outcomes.push({ chatId: facts.chatId, action: 'kept', why: decision.reason });
+      continue;
+    }
+    if (dryRun) {
+      outcomes.push({ chatId: facts.chatId, action: 'would_delete', why: decision.rule });
+      continue;
+    }
+    const certificateSha256 = await deleteWithCertificate(deps, facts, 'retention', { rule: decision.rule, matters: decision.matters.map((m) => ({ ...m, closedAt: iso(m.closedAt), retainUntil: iso(m.retainUntil) })) });
+    outcomes.push({ chatId: facts.chatId, action: 'deleted', why: decision.rule, certificateSha256 });
+  }
+  const deleted = outcomes.filter((o) => o.action === 'deleted').length;
+  await deps.audit.record({
+    ...deps.actor,
+    at: deps.now,
+    action: dryRun ? 'retention.dry_run' : 'retention.delete',
+    details: { conversations: outcomes.length, deleted, wouldDelete: outcomes.filter((o) => o.action === 'would_delete').length },
+  });
+  return outcomes;
+}
+
+/**
+ * A data subject's erasure request over the conversations given (found by their number):
+ * each is erased only where no retention duty or hold applies; otherwise refused with the reason.
+ */
+export async function eraseConversations(deps: RetentionDeps, policy: RetentionPolicy, conversationIds: readonly number[], request: string, dryRun: boolean): Promise<RetentionOutcome[]> {
+  const outcomes: RetentionOutcome[] = [];
+  for (const facts of await listRetentionFacts(deps.db, conversationIds)) {
+    const decision = decideErasure(facts, policy, deps.now);
+    if (!decision.allowed) {
+      outcomes.push({ chatId: facts.chatId, action: 'refused', why: decision.reason });
+    } else if (dryRun) {
+      outcomes.push({ chatId: facts.chatId, action: 'would_delete', why: `erasure request ${request}` });
+    } else {
+      const certificateSha256 = await deleteWithCertificate(deps, facts, 'erasure', { rule: `erasure request ${request}` });
+      outcomes.push({ chatId: facts.chatId, action: 'deleted', why: `erasure request ${request}`, certificateSha256 });
+    }
+  }
+  await deps.audit.record({
+    ...deps.actor,
+    at: deps.now,
+    action: 'gdpr.erasure',
+    target: `request:${request}`,
+    details: { dryRun, erased: outcomes.filter((o) => o.action === 'deleted').length, refused: outcomes.filter((o) => o.action === 'refused').length },
+  });
+  return outcomes;
+}
+
+async function deleteWithCertificate(deps: RetentionDeps, facts: RetentionFacts, reason: 'retention' | 'erasure', grounds: Record<string, unknown>): Promise<string> {
+  const contents = await describeConversationContents(deps.db, facts.conversationId);
+  // The certificate names the conversation by ids and hashes only: it outlives the personal data.
+  const certificate = {
+    v: 1,
+    reason,
+    ...grounds,
+    conversation: { chatId: contents.chatId, chatKeySha256: sha256(contents.chatKey).toString('hex'), openedAt: iso(contents.openedAt), lastActivityAt: iso(facts.lastActivityAt), events: contents.eventLinks.length, lastSeq: contents.lastSeq, chainHead: contents.chainHead },
+    eventLinksSha256: sha256(contents.eventLinks.join('\n')).toString('hex'),
+    media: contents.mediaSha256,
+    mails: contents.mailSha256,
+    deletedAt: iso(deps.now),
+    deletedBy: deps.actor.actor,
+  };
+  const json = canonicalJson(certificate);
+  const certificateSha256 = sha256(json).toString('hex');
+  const unused = await deleteConversation(deps.db, facts.conversationId, { chatId: contents.chatId, reason, deletedAt: deps.now, lastSeq: contents.lastSeq, chainHead: contents.chainHead, json, sha256: certificateSha256 });
+  for (const hash of unused) await rm(deps.blobPath(hash), { force: true });
+  await deps.audit.record({
+    ...deps.actor,
+    at: deps.now,
+    action: reason === 'retention' ? 'retention.delete' : 'gdpr.erasure',
+    target: `conversation:${contents.chatId}`,
+    details: { certificateSha256, events: contents.eventLinks.length, media: contents.mediaSha256.length, mails: contents.mailSha256.length, rule: String(grounds.rule) },
+  });
+  return certificateSha256;
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+
+const day = 24 * 3_600_000;
+
+/**
+ * Applies retention once a day in the bridge, as the `system` actor: at start when the last run
+ * is more than a day old (or there was none), then daily.
+ */
+export function scheduleRetention(options: { db: Executor; blobs: { pathOf(hash: string): string }; audit: AuditTrail; policy: RetentionPolicy; onError: (error: Error) => void }): Schedule {
+  const actor = { actor: 'system', source: `bridge@${hostname()}` };
+  return scheduleRepeating({
+    intervalMs: day,
+    isDue: async () => {
+      const last = await lastRecordedAt(options.db, 'retention.delete', actor.actor);
+      return last === undefined || Date.now() - last >= day;
+    },
+    run: async () => {
+      await runRetention({ db: options.db, blobPath: (hash) => options.blobs.pathOf(hash), audit: options.audit, actor, now: Date.now() }, options.policy, false);
+    },
+    onError: options.onError,
+  });
+}

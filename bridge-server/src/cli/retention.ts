@@ -1,0 +1,164 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { exportBundle } from '../archive/export/bundle.js';
+import { eraseConversations, runRetention, type RetentionOutcome } from '../archive/retention.js';
+import { loadCheckpointKey } from '../archive/signing-key.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { BadInputError, NotFoundError } from '../core/errors.js';
+import { SqlAuditTrail } from '../store/audit.js';
+import { FileBlobStore } from '../store/blob-files.js';
+import { getConversationByToken } from '../store/conversations.js';
+import { openSqlite, type OpenedDatabase } from '../store/db.js';
+import { findMatterByReference } from '../store/matters.js';
+import { findConversationIdsByClient, listHolds, placeHold, releaseHold } from '../store/retention.js';
+import { cliActor, recordCli } from './audit.js';
+import { runCommand } from './run.js';
+
+/**
+ * `wa-bridge retention`, `wa-bridge hold` and `wa-bridge gdpr`: the compliance officer's tools on
+ * the bridge's host. Every one of them is recorded in the audit trail.
+ */
+export function registerRetention(program: Command): void {
+  const retention = program.command('retention').description('Retention: delete what the periods of WA_BRIDGE_RETENTION_YEARS have expired, with deletion certificates.');
+  retention
+    .command('run')
+    .description('Delete every conversation whose retention has run out and that no legal hold covers; --dry-run only lists them.')
+    .option('--dry-run', 'decide and list, delete nothing')
+    .option('--verbose', 'also list the conversations kept, and why')
+    .action((options: { dryRun?: boolean; verbose?: boolean }) =>
+      withStore(async ({ config, opened }) => {
+        const outcomes = await runRetention(retentionDeps(config, opened), config.retention.policy, options.dryRun === true);
+        printOutcomes(outcomes, options.verbose === true);
+      }),
+    );
+
+  const hold = program.command('hold').description('Legal holds: while one is in force, nothing of its matter or conversation is deleted.');
+  hold
+    .command('place')
+    .description('Place a legal hold on a matter or a conversation.')
+    .option('--matter <reference>', 'the matter reference')
+    .option('--conversation <chatId>', 'the conversation (X-WhatsApp-Chat-Id)')
+    .requiredOption('--reason <text>', 'why, e.g. the litigation or regulator request')
+    .action((options: { matter?: string; conversation?: string; reason: string }) =>
+      withStore(async ({ opened }) => {
+        if ((options.matter === undefined) === (options.conversation === undefined)) throw new BadInputError('bad_scope', 'give exactly one of --matter REF or --conversation CHAT_ID');
+        const scope = options.matter !== undefined ? { matterId: await matterId(opened, options.matter) } : { conversationId: await conversationId(opened, options.conversation!) };
+        const id = await placeHold(opened.db, { ...scope, reason: options.reason, placedBy: cliActor().actor, at: Date.now() });
+        const target = options.matter !== undefined ? `matter:${options.matter}` : `conversation:${options.conversation}`;
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.place', target, details: { hold: id, reason: options.reason } });
+        process.stdout.write(`hold ${id} placed on ${target.replace(':', ' ')}\n`);
+      }),
+    );
+  hold
+    .command('release')
+    .description('Release a legal hold (the hold stays on record as released).')
+    .argument('<id>', 'the hold id, as `hold list` shows it')
+    .action((id: string) =>
+      withStore(async ({ opened }) => {
+        if (!/^\d+$/.test(id)) throw new BadInputError('bad_id', `expected a hold id (a number), got ${JSON.stringify(id)}`);
+        if (!(await releaseHold(opened.db, Number(id), cliActor().actor, Date.now()))) throw new NotFoundError(`no hold ${id} is in force`);
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.release', target: `hold:${id}` });
+        process.stdout.write(`hold ${id} released\n`);
+      }),
+    );
+  hold
+    .command('list')
+    .description('List the holds in force (--all: released ones too).')
+    .option('--all', 'include released holds')
+    .action((options: { all?: boolean }) =>
+      withStore(async ({ opened }) => {
+        for (const h of await listHolds(opened.db, options.all === true)) {
+          const on = h.matterReference !== null ? `matter ${h.matterReference}` : `conversation ${h.chatId ?? '(deleted)'}`;
+          const state = h.releasedAt === null ? 'in force' : `released ${new Date(h.releasedAt).toISOString()} by ${h.releasedBy}`;
+          process.stdout.write(`${h.id}\t${on}\t${state}\tplaced ${new Date(h.placedAt).toISOString()} by ${h.placedBy}\t${h.reason}\n`);
+        }
+      }),
+    );
+
+  const gdpr = program.command('gdpr').description("Data subjects' requests for one phone number across all matters.");
+  gdpr
+    .command('access')
+    .description('Subject access: an evidence bundle of every conversation with this number.')
+    .requiredOption('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .requiredOption('--out <file>', 'the zip to write')
+    .option('--timezone <zone>', 'zone for the transcript times', Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .action((options: { phone: string; out: string; timezone: string }) =>
+      withStore(async ({ config, opened }) => {
+        const ids = await conversationsOf(opened, options.phone);
+        const chatIds: string[] = [];
+        for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
+        const result = await exportBundle({
+          db: opened.db,
+          blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')),
+          key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
+          out: path.resolve(options.out),
+          selection: { conversations: chatIds },
+          timeZone: options.timezone,
+          exportedBy: `${cliActor().actor} (subject access request)`,
+        });
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: `phone:${digits(options.phone)}`, details: { file: result.path, sha256: result.sha256, conversations: chatIds.length } });
+        process.stdout.write(`${result.path}: ${chatIds.length} conversation(s), ${result.events} event(s); SHA-256 ${result.sha256}\n`);
+      }),
+    );
+  gdpr
+    .command('erase')
+    .description('Erasure request: delete the conversations with this number where no retention duty or hold applies; refuse the rest, saying why.')
+    .requiredOption('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .requiredOption('--request <reference>', 'the request\'s reference, recorded with each deletion')
+    .option('--dry-run', 'decide and list, delete nothing')
+    .action((options: { phone: string; request: string; dryRun?: boolean }) =>
+      withStore(async ({ config, opened }) => {
+        const ids = await conversationsOf(opened, options.phone);
+        printOutcomes(await eraseConversations(retentionDeps(config, opened), config.retention.policy, ids, options.request, options.dryRun === true), true);
+      }),
+    );
+}
+
+function withStore(body: (context: { config: Config; opened: OpenedDatabase }) => Promise<void>): Promise<void> {
+  return runCommand(async () => {
+    const config = loadConfig();
+    const opened = openSqlite(config.database.file);
+    try {
+      await body({ config, opened });
+    } finally {
+      await opened.close();
+    }
+  });
+}
+
+function retentionDeps(config: Config, opened: OpenedDatabase) {
+  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  return { db: opened.db, blobPath: (hash: string) => blobs.pathOf(hash), audit: new SqlAuditTrail(opened.db), actor: cliActor(), now: Date.now() };
+}
+
+function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean): void {
+  for (const outcome of outcomes) {
+    if (outcome.action === 'kept' && !verbose) continue;
+    const certificate = outcome.certificateSha256 ? ` (certificate ${outcome.certificateSha256})` : '';
+    process.stdout.write(`${outcome.action.replace('_', ' ')} ${outcome.chatId}: ${outcome.why}${certificate}\n`);
+  }
+  const count = (action: RetentionOutcome['action']) => outcomes.filter((o) => o.action === action).length;
+  process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept\n`);
+}
+
+const digits = (phone: string) => phone.replace(/[\s()+-]/g, '');
+
+async function conversationsOf(opened: OpenedDatabase, phone: string): Promise<number[]> {
+  const waId = digits(phone);
+  if (!/^\d{8,15}$/.test(waId)) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(phone)}`);
+  const ids = await findConversationIdsByClient(opened.db, waId);
+  if (ids.length === 0) throw new NotFoundError(`no conversation with +${waId} is in the archive`);
+  return ids;
+}
+
+async function matterId(opened: OpenedDatabase, reference: string): Promise<number> {
+  const id = await findMatterByReference(opened.db, reference);
+  if (id === undefined) throw new NotFoundError(`no matter has reference ${reference}`);
+  return id;
+}
+
+async function conversationId(opened: OpenedDatabase, chatId: string): Promise<number> {
+  const conversation = await getConversationByToken(opened.db, chatId);
+  if (!conversation) throw new NotFoundError(`no conversation has chat id ${chatId}`);
+  return conversation.id;
+}

@@ -1,0 +1,215 @@
+import { sql, type Generated, type Kysely } from 'kysely';
+import type { RetentionFacts } from '../core/retention.js';
+import type { Executor } from './executor.js';
+
+/**
+ * Legal holds, deletion certificates, and the one delete path of the archive. Deleting runs in a
+ * transaction that first marks retention_in_progress, the only state in which the archive's
+ * triggers let a delete through; the mark is removed before the transaction commits.
+ */
+
+type LegalHoldsTable = {
+  id: Generated<number>;
+  matter_id: number | null;
+  conversation_id: number | null;
+  reason: string;
+  placed_at: number;
+  placed_by: string;
+  released_at: number | null;
+  released_by: string | null;
+};
+
+type DeletionCertificatesTable = {
+  id: Generated<number>;
+  conversation_id: number;
+  chat_id: string;
+  reason: string;
+  deleted_at: number;
+  last_seq: number;
+  chain_head: string;
+  certificate_json: string;
+  certificate_sha256: string;
+};
+
+type RetentionTables = {
+  legal_holds: LegalHoldsTable;
+  deletion_certificates: DeletionCertificatesTable;
+  retention_in_progress: { id: number; started_at: number };
+  imports: { id: number; conversation_id: number };
+};
+type WithRetention = Kysely<RetentionTables>;
+const retentionOf = (db: Executor): WithRetention => db.withTables<RetentionTables>() as unknown as WithRetention;
+
+export interface LegalHold {
+  id: number;
+  matterReference: string | null;
+  chatId: string | null;
+  reason: string;
+  placedAt: number;
+  placedBy: string;
+  releasedAt: number | null;
+  releasedBy: string | null;
+}
+
+export async function placeHold(db: Executor, hold: { matterId?: number; conversationId?: number; reason: string; placedBy: string; at: number }): Promise<number> {
+  const row = await retentionOf(db)
+    .insertInto('legal_holds')
+    .values({ matter_id: hold.matterId ?? null, conversation_id: hold.conversationId ?? null, reason: hold.reason, placed_at: hold.at, placed_by: hold.placedBy, released_at: null, released_by: null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Releases a hold in force; false when there is no such hold or it was released already. */
+export async function releaseHold(db: Executor, id: number, releasedBy: string, at: number): Promise<boolean> {
+  const result = await retentionOf(db).updateTable('legal_holds').set({ released_at: at, released_by: releasedBy }).where('id', '=', id).where('released_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function listHolds(db: Executor, includeReleased: boolean): Promise<LegalHold[]> {
+  let query = retentionOf(db)
+    .selectFrom('legal_holds')
+    .leftJoin(sql<{ id: number; reference: string }>`matters`.as('m'), 'm.id', 'legal_holds.matter_id')
+    .leftJoin(sql<{ id: number; chat_token: string }>`conversations`.as('c'), 'c.id', 'legal_holds.conversation_id')
+    .select(['legal_holds.id', 'm.reference', 'c.chat_token', 'legal_holds.reason', 'legal_holds.placed_at', 'legal_holds.placed_by', 'legal_holds.released_at', 'legal_holds.released_by']);
+  if (!includeReleased) query = query.where('legal_holds.released_at', 'is', null);
+  const rows = await query.orderBy('legal_holds.id').execute();
+  return rows.map((row) => ({
+    id: row.id,
+    matterReference: row.reference ?? null,
+    chatId: row.chat_token ?? null,
+    reason: row.reason,
+    placedAt: row.placed_at,
+    placedBy: row.placed_by,
+    releasedAt: row.released_at,
+    releasedBy: row.released_by,
+  }));
+}
+
+/** What retention decides on, for every conversation (or the ones given). */
+export async function listRetentionFacts(db: Executor, conversationIds?: readonly number[]): Promise<RetentionFacts[]> {
+  let conversations = db
+    .selectFrom('conversations')
+    .leftJoin('events', 'events.conversation_id', 'conversations.id')
+    .select(['conversations.id', 'conversations.chat_token', 'conversations.opened_at', (eb) => eb.fn.max('events.wa_timestamp').as('last_at')])
+    .groupBy('conversations.id');
+  if (conversationIds) conversations = conversations.where('conversations.id', 'in', conversationIds.length > 0 ? [...conversationIds] : [-1]);
+  const rows = await conversations.orderBy('conversations.id').execute();
+  const links = await db
+    .selectFrom('matter_links')
+    .innerJoin('matters', 'matters.id', 'matter_links.matter_id')
+    .select(['matter_links.conversation_id', 'matters.id as matter_id', 'matters.reference', 'matters.matter_type', 'matters.closed_at'])
+    .execute();
+  const holds = await retentionOf(db).selectFrom('legal_holds').select(['id', 'matter_id', 'conversation_id', 'reason']).where('released_at', 'is', null).execute();
+  const matterRefs = new Map(links.map((link) => [link.matter_id, link.reference]));
+  return rows.map((row) => {
+    const own = links.filter((link) => link.conversation_id === row.id);
+    const matters = [...new Map(own.map((link) => [link.matter_id, { reference: link.reference, matterType: link.matter_type, closedAt: link.closed_at }])).values()];
+    const matterIds = new Set(own.map((link) => link.matter_id));
+    const covering = holds.filter((hold) => hold.conversation_id === row.id || (hold.matter_id !== null && matterIds.has(hold.matter_id)));
+    return {
+      conversationId: row.id,
+      chatId: row.chat_token,
+      openedAt: row.opened_at,
+      lastActivityAt: Number(row.last_at ?? row.opened_at),
+      matters,
+      holds: covering.map((hold) => ({ id: hold.id, on: hold.conversation_id !== null ? `conversation ${row.chat_token}` : `matter ${matterRefs.get(hold.matter_id!) ?? hold.matter_id}`, reason: hold.reason })),
+    };
+  });
+}
+
+export interface ConversationContents {
+  chatId: string;
+  chatKey: string;
+  openedAt: number;
+  lastSeq: number;
+  chainHead: string;
+  eventLinks: string[];
+  mediaSha256: string[];
+  mailSha256: string[];
+}
+
+export async function describeConversationContents(db: Executor, conversationId: number): Promise<ConversationContents> {
+  const conversation = await db.selectFrom('conversations').select(['chat_token', 'chat_key', 'opened_at', 'last_seq', 'chain_head']).where('id', '=', conversationId).executeTakeFirstOrThrow();
+  const events = await db.selectFrom('events').select(['id', 'chain_sha256']).where('conversation_id', '=', conversationId).orderBy('seq').execute();
+  const media = events.length === 0 ? [] : await db.selectFrom('attachments').select('sha256').where('event_id', 'in', events.map((e) => e.id)).where('sha256', 'is not', null).execute();
+  const mails = await db.selectFrom('mail_relays').select('raw_sha256').where('conversation_id', '=', conversationId).execute();
+  return {
+    chatId: conversation.chat_token,
+    chatKey: conversation.chat_key,
+    openedAt: conversation.opened_at,
+    lastSeq: conversation.last_seq,
+    chainHead: conversation.chain_head,
+    eventLinks: events.map((e) => e.chain_sha256),
+    mediaSha256: [...new Set(media.map((m) => m.sha256!))],
+    mailSha256: mails.map((m) => m.raw_sha256),
+  };
+}
+
+/**
+ * Deletes a conversation and everything that hangs off it, and writes its certificate, in one
+ * transaction. Returns the blobs no other conversation uses any more: the caller removes their
+ * files after the commit (a crash in between leaves unlisted files, which nothing reads).
+ */
+export async function deleteConversation(
+  db: Executor,
+  conversationId: number,
+  certificate: { chatId: string; reason: string; deletedAt: number; lastSeq: number; chainHead: string; json: string; sha256: string },
+): Promise<string[]> {
+  return db.transaction().execute(async (tx) => {
+    const r = retentionOf(tx);
+    await r.insertInto('retention_in_progress').values({ id: 1, started_at: certificate.deletedAt }).execute();
+    const eventIds = (await tx.selectFrom('events').select('id').where('conversation_id', '=', conversationId).execute()).map((row) => row.id);
+    const blobs = new Set<string>();
+    if (eventIds.length > 0) {
+      for (const row of await tx.selectFrom('attachments').select('sha256').where('event_id', 'in', eventIds).execute()) if (row.sha256) blobs.add(row.sha256);
+    }
+    for (const row of await tx.selectFrom('mail_relays').select('raw_sha256').where('conversation_id', '=', conversationId).execute()) blobs.add(row.raw_sha256);
+    const commandIds = (await tx.selectFrom('outbound_commands').select('id').where('conversation_id', '=', conversationId).execute()).map((row) => row.id);
+    if (commandIds.length > 0) {
+      const parts = await tx.selectFrom('outbound_parts').select('wa_message_id').where('command_id', 'in', commandIds).execute();
+      if (parts.length > 0) await tx.deleteFrom('statuses').where('wa_message_id', 'in', parts.map((p) => p.wa_message_id)).execute();
+      await tx.deleteFrom('outbound_parts').where('command_id', 'in', commandIds).execute();
+      await tx.deleteFrom('outbound_commands').where('id', 'in', commandIds).execute();
+    }
+    if (eventIds.length > 0) {
+      const waIds = (await tx.selectFrom('events').select('wa_message_id').where('conversation_id', '=', conversationId).where('direction', '=', 'outbound').execute()).map((row) => row.wa_message_id);
+      if (waIds.length > 0) await tx.deleteFrom('statuses').where('wa_message_id', 'in', waIds).execute();
+      await sql`DELETE FROM message_search WHERE rowid IN (SELECT id FROM events WHERE conversation_id = ${conversationId})`.execute(tx);
+      await tx.deleteFrom('attachments').where('event_id', 'in', eventIds).execute();
+    }
+    await tx.deleteFrom('outbox_jobs').where('conversation_id', '=', conversationId).execute();
+    await tx.deleteFrom('mail_relays').where('conversation_id', '=', conversationId).execute();
+    await tx.deleteFrom('events').where('conversation_id', '=', conversationId).execute();
+    await tx.deleteFrom('matter_links').where('conversation_id', '=', conversationId).execute();
+    await tx.deleteFrom('conversation_assignees').where('conversation_id', '=', conversationId).execute();
+    await r.deleteFrom('imports').where('conversation_id', '=', conversationId).execute();
+    await tx.deleteFrom('conversations').where('id', '=', conversationId).execute();
+    await r
+      .insertInto('deletion_certificates')
+      .values({ conversation_id: conversationId, chat_id: certificate.chatId, reason: certificate.reason, deleted_at: certificate.deletedAt, last_seq: certificate.lastSeq, chain_head: certificate.chainHead, certificate_json: certificate.json, certificate_sha256: certificate.sha256 })
+      .execute();
+    const unused: string[] = [];
+    for (const hash of blobs) {
+      const still = await tx.selectFrom('attachments').select('id').where('sha256', '=', hash).limit(1).executeTakeFirst();
+      const mail = await tx.selectFrom('mail_relays').select('id').where('raw_sha256', '=', hash).limit(1).executeTakeFirst();
+      if (!still && !mail) {
+        await tx.deleteFrom('blobs').where('sha256', '=', hash).execute();
+        unused.push(hash);
+      }
+    }
+    await r.deleteFrom('retention_in_progress').execute();
+    return unused;
+  });
+}
+
+/** Conversations retention or erasure removed: the last seq and head each had. */
+export async function listDeletedConversations(db: Executor): Promise<Map<number, { lastSeq: number; chainHead: string; chatId: string; deletedAt: number }>> {
+  const rows = await retentionOf(db).selectFrom('deletion_certificates').select(['conversation_id', 'last_seq', 'chain_head', 'chat_id', 'deleted_at']).orderBy('id').execute();
+  return new Map(rows.map((row) => [row.conversation_id, { lastSeq: row.last_seq, chainHead: row.chain_head, chatId: row.chat_id, deletedAt: row.deleted_at }]));
+}
+
+export async function findConversationIdsByClient(db: Executor, waId: string): Promise<number[]> {
+  const rows = await db.selectFrom('conversations').select('id').where('client_wa_id', '=', waId).execute();
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import { openSqlite } from '../../bridge-server/src/store/db.js';
+import { closeMatter, createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
+import { startBridgeWorld, waitFor } from '../support/bridge.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const env = { WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:2,litigation:15', WA_BRIDGE_RETENTION_SCHEDULE: 'off' };
+
+function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Retention, legal hold and erasure on a store a real bridge wrote: four clients, one per case
+ * (expired, expired but held, open matter, never linked), through the real commands.
+ */
+describe('retention and legal hold', () => {
+  let catcher: MailCatcher;
+  let dataDir: string;
+  const chat: Record<'expired' | 'held' | 'open' | 'unlinked', string> = { expired: '', held: '', open: '', unlinked: '' };
+  const phones = { expired: '447700900501', held: '447700900502', open: '447700900503', unlinked: '447700900504' };
+  const photo = Buffer.from('a photo only the expired chat has');
+  const photoSha = createHash('sha256').update(photo).digest('hex');
+  const db = () => new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'));
+  const count = (table: string, where = '1') => {
+    const handle = db();
+    const n = (handle.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n;
+    handle.close();
+    return n;
+  };
+
+  beforeAll(async () => {
+    catcher = await startMailCatcher({});
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wab-retention-'));
+    const world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir, env });
+    try {
+      const sim = world.simulator;
+      for (const [name, phone] of Object.entries(phones)) {
+        expect((await sim.postWebhook(sim.inboundMessage({ from: phone, name: `Client ${name}`, type: 'text', body: `hello from ${name}` }))).status).toBe(200);
+      }
+      expect((await sim.postWebhook(sim.inboundMessage({ from: phones.expired, name: 'Client expired', type: 'image', media: sim.addMedia(photo, 'image/png') }))).status).toBe(200);
+      await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
+    } finally {
+      await world.stop();
+    }
+    const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
+    try {
+      const rows = await opened.db.selectFrom('conversations').select(['id', 'client_wa_id', 'chat_token']).execute();
+      const idOf = (phone: string) => rows.find((row) => row.client_wa_id === phone)!;
+      for (const key of Object.keys(phones) as Array<keyof typeof phones>) chat[key] = idOf(phones[key]).chat_token;
+      const threeYearsAgo = Date.now() - 3 * 365 * 24 * 3_600_000;
+      const matter = async (reference: string, type: string, phone: string, closedAt: number | null) => {
+        const id = (await createMatter(opened.db, { reference, title: reference, matterType: type, members: [], createdBy: 'test' }, threeYearsAgo - 1000))!;
+        await insertLink(opened.db, idOf(phone).id, id, 'test', threeYearsAgo - 500);
+        if (closedAt !== null) await closeMatter(opened.db, id, 'test', closedAt);
+      };
+      await matter('CONV-1', 'conveyancing', phones.expired, threeYearsAgo);
+      await matter('CONV-2', 'conveyancing', phones.held, threeYearsAgo);
+      await matter('LIT-3', 'litigation', phones.open, null);
+    } finally {
+      await opened.close();
+    }
+    expect((await waBridge(dataDir, 'hold', 'place', '--matter', 'CONV-2', '--reason', 'Claim threatened by the buyer')).stdout).toMatch(/^hold \d+ placed on matter CONV-2/);
+    expect((await waBridge(dataDir, 'checkpoint')).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await catcher?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists what would go in a dry run, and deletes nothing', async () => {
+    const events = count('events');
+    const result = await waBridge(dataDir, 'retention', 'run', '--dry-run', '--verbose');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`would delete ${chat.expired}: conveyancing: 2 years after matter CONV-1 closed`);
+    expect(result.stdout).toMatch(new RegExp(`kept ${chat.held}: legal hold \\d+ on matter CONV-2: Claim threatened by the buyer`));
+    expect(result.stdout).toContain(`kept ${chat.open}: matter LIT-3 is open`);
+    expect(result.stdout).toMatch(new RegExp(`kept ${chat.unlinked}: default period of 6 years after the last activity runs to`));
+    expect(count('events')).toBe(events);
+  });
+
+  it('deletes the expired conversation with a certificate, keeps the held one, and the archive still verifies', async () => {
+    const result = await waBridge(dataDir, 'retention', 'run');
+    expect(result.code, result.stderr).toBe(0);
+    const certificate = new RegExp(`^deleted ${chat.expired}: conveyancing: 2 years after matter CONV-1 closed \\(certificate ([0-9a-f]{64})\\)$`, 'm').exec(result.stdout);
+    expect(certificate).not.toBeNull();
+    expect(count('conversations', `chat_token = '${chat.expired}'`)).toBe(0);
+    expect(count('conversations', `chat_token = '${chat.held}'`)).toBe(1);
+    expect(count('blobs', `sha256 = '${photoSha}'`)).toBe(0);
+    expect(existsSync(path.join(dataDir, 'blobs', photoSha.slice(0, 2), photoSha))).toBe(false);
+
+    const handle = db();
+    const stored = handle.prepare('SELECT certificate_json, certificate_sha256 FROM deletion_certificates WHERE chat_id = ?').get(chat.expired) as { certificate_json: string; certificate_sha256: string };
+    handle.close();
+    expect(stored.certificate_sha256).toBe(certificate![1]);
+    expect(createHash('sha256').update(stored.certificate_json).digest('hex')).toBe(stored.certificate_sha256);
+    const body = JSON.parse(stored.certificate_json) as { media: string[]; conversation: { events: number }; rule: string };
+    expect(body).toMatchObject({ media: [photoSha], conversation: { events: 2 }, rule: 'conveyancing: 2 years after matter CONV-1 closed' });
+    expect(stored.certificate_json).not.toContain(phones.expired);
+
+    const audit = JSON.parse((await waBridge(dataDir, 'audit', '--target', `conversation:${chat.expired}`, '--format', 'json')).stdout.trim().split('\n')[0]!) as { action: string; details: { certificateSha256: string } };
+    expect(audit).toMatchObject({ action: 'retention.delete', details: { certificateSha256: certificate![1] } });
+
+    const verify = await waBridge(dataDir, 'verify');
+    expect(verify.stdout).toMatch(/^OK /m);
+    expect(verify.code).toBe(0);
+  });
+
+  it('lets no other path delete archived events', () => {
+    const handle = db();
+    try {
+      expect(() => handle.prepare('DELETE FROM events WHERE conversation_id = (SELECT id FROM conversations WHERE chat_token = ?)').run(chat.held)).toThrow(/append-only/);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('deletes the held conversation once its hold is released', async () => {
+    const list = await waBridge(dataDir, 'hold', 'list');
+    const id = /^(\d+)\tmatter CONV-2\tin force/m.exec(list.stdout)![1]!;
+    expect((await waBridge(dataDir, 'hold', 'release', id)).stdout).toBe(`hold ${id} released\n`);
+    expect((await waBridge(dataDir, 'hold', 'release', id)).code).toBe(2);
+    const result = await waBridge(dataDir, 'retention', 'run');
+    expect(result.stdout).toMatch(new RegExp(`^deleted ${chat.held}: `, 'm'));
+    expect(count('conversations', `chat_token = '${chat.held}'`)).toBe(0);
+  });
+
+  it('refuses erasure where a matter needs the record, erases where none does, and exports subject access', async () => {
+    const refused = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.open}`, '--request', 'DSAR-7');
+    expect(refused.stdout).toContain(`refused ${chat.open}: the firm must keep it: matter LIT-3 is open`);
+    expect(count('conversations', `chat_token = '${chat.open}'`)).toBe(1);
+
+    const access = await waBridge(dataDir, 'gdpr', 'access', '--phone', `+${phones.open}`, '--out', path.join(dataDir, 'dsar.zip'));
+    expect(access.stdout).toMatch(/dsar\.zip: 1 conversation\(s\), 1 event\(s\)/);
+    expect((await waBridge(dataDir, 'verify-bundle', path.join(dataDir, 'dsar.zip'))).code).toBe(0);
+
+    const erased = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.unlinked}`, '--request', 'DSAR-8');
+    expect(erased.stdout).toMatch(new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate [0-9a-f]{64}\\)$`, 'm'));
+    expect(count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
+    expect((await waBridge(dataDir, 'verify')).code).toBe(0);
+  });
+});
