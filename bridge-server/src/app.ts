@@ -18,7 +18,7 @@ import type { NormalizedBatch } from './core/events.js';
 import type { Clock } from './core/ports.js';
 import type { Job } from './core/records.js';
 import { fetchMedia } from './flows/fetch-media.js';
-import { ingestBatch, type IngestResult } from './flows/ingest.js';
+import { ingestInTransaction, type IngestResult } from './flows/ingest.js';
 import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
 import { submitReply, type ReplyAccepted } from './flows/reply.js';
@@ -44,6 +44,7 @@ import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { openSqlite } from './store/db.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { FileBlobStore } from './store/blob-files.js';
+import { GroupCommit } from './store/group-commit.js';
 import { SqlOutbox } from './store/outbox.js';
 import { SqlRelayRuns } from './store/relays.js';
 import { SqlStore } from './store/sql-store.js';
@@ -182,8 +183,11 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     },
   );
 
+  // Webhooks that arrive while a commit is under way share the next one; each is answered only
+  // after the commit that holds it.
+  const ingestGroup = new GroupCommit(opened.db);
   const ingest = async (batch: NormalizedBatch): Promise<IngestResult> => {
-    const result = await ingestBatch({ store, clock: systemClock, tenant: config.tenant }, batch);
+    const result = await ingestGroup.run((tx) => ingestInTransaction({ store, clock: systemClock, tenant: config.tenant }, tx, batch));
     for (const event of result.stored) metrics.events.inc({ channel: event.channel, kind: event.kind, result: 'stored' });
     if (result.duplicates > 0) metrics.events.inc({ channel: batch.events[0]?.channel ?? 'unknown', kind: 'any', result: 'duplicate' }, result.duplicates);
     if (result.stored.length > 0) worker.wake();
