@@ -34,6 +34,8 @@ export type NewImport = Omit<ImportRecord, 'id' | 'state' | 'finishedAt' | 'coun
 /** What the import flow needs beyond the Store port: its own evidence rows. */
 export interface ImportStore {
   beginImport(tx: Tx, record: NewImport): Promise<number>;
+  /** Which of these message ids of the channel are stored already (one query for a group). */
+  existingMessageIds(tx: Tx, channel: string, waMessageIds: string[]): Promise<Set<string>>;
   /** Records the final counts and marks the import complete. */
   finishImport(tx: Tx, id: number, counts: ImportCounts, finishedAt: number): Promise<void>;
 }

@@ -8,7 +8,8 @@ import { BadInputError } from './errors.js';
  */
 export class WallClock {
   private readonly format: Intl.DateTimeFormat;
-  /** Offset per wall hour ("2024-01-31T13"), for hours that hold no offset change. */
+  /** Offset per wall day ("2024-01-31") and hour ("2024-01-31T13") that hold no offset change. */
+  private readonly dayOffsets = new Map<string, number>();
   private readonly hourOffsets = new Map<string, number>();
 
   constructor(readonly timeZone: string) {
@@ -31,6 +32,9 @@ export class WallClock {
   /** Milliseconds since the epoch for "YYYY-MM-DDTHH:MM:SS" read in this zone. */
   toInstant(wall: string): number {
     const asUtc = Date.UTC(+wall.slice(0, 4), +wall.slice(5, 7) - 1, +wall.slice(8, 10), +wall.slice(11, 13), +wall.slice(14, 16), +wall.slice(17, 19));
+    const dayKey = wall.slice(0, 10);
+    const day = this.dayOffsets.get(dayKey);
+    if (day !== undefined) return asUtc - day;
     const hourKey = wall.slice(0, 13);
     const cached = this.hourOffsets.get(hourKey);
     if (cached !== undefined) return asUtc - cached;
@@ -42,6 +46,14 @@ export class WallClock {
     const earlyValid = this.offsetAt(asUtc - early) === early;
     const lateValid = this.offsetAt(asUtc - late) === late;
     const offset = earlyValid && lateValid ? Math.max(early, late) : lateValid ? late : early;
+    // Offsets change on a few days a year: a day whose two ends share the offset is cached whole,
+    // the hours of a changeover day one by one.
+    const dayStart = asUtc - (asUtc % 86_400_000);
+    if (this.offsetAt(dayStart - offset) === offset && this.offsetAt(dayStart + 86_399_999 - offset) === offset) {
+      if (this.dayOffsets.size > 100_000) this.dayOffsets.clear();
+      this.dayOffsets.set(dayKey, offset);
+      return asUtc - offset;
+    }
     const hourStart = asUtc - (asUtc % 3_600_000);
     if (this.offsetAt(hourStart - offset) === offset && this.offsetAt(hourStart + 3_599_999 - offset) === offset) {
       if (this.hourOffsets.size > 100_000) this.hourOffsets.clear();

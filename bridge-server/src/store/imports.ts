@@ -44,6 +44,15 @@ export class SqlImportStore implements ImportStore {
     return result.rows[0]!.id;
   }
 
+  async existingMessageIds(tx: Tx, channel: string, waMessageIds: string[]): Promise<Set<string>> {
+    if (waMessageIds.length === 0) return new Set();
+    const rows = await sql<{ wa_message_id: string }>`
+      SELECT wa_message_id FROM events
+      WHERE tenant = ${this.tenant} AND channel = ${channel} AND kind = 'message' AND version_key = ''
+        AND wa_message_id IN (${sql.join(waMessageIds)})`.execute(executorOf(tx));
+    return new Set(rows.rows.map((row) => row.wa_message_id));
+  }
+
   async finishImport(tx: Tx, id: number, c: ImportCounts, finishedAt: number): Promise<void> {
     await sql`
       UPDATE imports SET state = 'complete', finished_at = ${finishedAt}, messages = ${c.messages}, added = ${c.added},
