@@ -1,5 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { benchImport } from './import.js';
+import { benchParseExport } from './parse-export.js';
 import { benchRelay } from './relay.js';
 import { benchReplyText } from './reply-text.js';
 import { benchSearch } from './search.js';
@@ -11,6 +13,8 @@ import { benchSearch } from './search.js';
 const benchmarks: Record<string, () => Promise<object>> = {
   relay: () => benchRelay(),
   reply_text: () => benchReplyText(),
+  parse_export: () => benchParseExport(),
+  import: () => benchImport(),
   search: () => benchSearch(),
 };
 
