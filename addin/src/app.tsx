@@ -1,9 +1,10 @@
-import { Body1, Caption1, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Spinner, tokens } from '@fluentui/react-components';
+import { Body1, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Spinner, tokens } from '@fluentui/react-components';
 import { ApiError } from '@wa-bridge/shared/api/client';
 import { SessionProvider, signIn, type SignedIn } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useState } from 'react';
 import { outlookTokenSources } from './auth/token-sources.js';
+import { SandboxPreview } from './sandbox-preview.js';
 import type { HostInfo, OutlookHost } from './host/office.js';
 
 const useStyles = makeStyles({
@@ -36,7 +37,11 @@ export function App({ host }: { host: HostInfo }) {
             Open a mail the bridge mirrored from WhatsApp in Outlook, then choose “WhatsApp conversation” on the ribbon.
           </MessageBarBody>
         </MessageBar>
-        {signedIn?.sandboxNotice && <Caption1>This bridge runs as the sandbox; the Teams tab at /teams/ shows its conversations in a browser.</Caption1>}
+        {signedIn?.sandboxNotice && (
+          <SessionProvider session={signedIn.session}>
+            <SandboxPreview />
+          </SessionProvider>
+        )}
       </div>
     );
   }

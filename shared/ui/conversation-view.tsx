@@ -19,6 +19,9 @@ const useStyles = makeStyles({
   readOnly: { padding: tokens.spacingHorizontalS, color: tokens.colorNeutralForeground3 },
 });
 
+const mediaPollMs = 1500;
+const mediaWaitMs = 10 * 60_000;
+
 const streamLabels: Record<StreamState, string> = { connecting: 'Connecting', live: 'Live', offline: 'Offline, retrying' };
 
 /**
@@ -82,6 +85,15 @@ export function ConversationView({ conversationId }: { conversationId: number })
     [conversationId, loadNewest],
   );
   const streamState = useStream(conversationId, onEvent);
+
+  // The stream announces a message when it is stored, which can be before its media has been
+  // fetched from WhatsApp; until every recent attachment has bytes, read the newest page again.
+  const awaitingMedia = items.some((item) => item.attachments.some((attachment) => attachment.downloadUrl === null) && Date.now() - Date.parse(item.sentAt) < mediaWaitMs);
+  useEffect(() => {
+    if (!awaitingMedia) return;
+    const timer = setTimeout(() => void loadNewest().catch((error: unknown) => setProblem(describeError(error))), mediaPollMs);
+    return () => clearTimeout(timer);
+  }, [awaitingMedia, items, loadNewest]);
 
   useLayoutEffect(() => {
     const list = listRef.current;

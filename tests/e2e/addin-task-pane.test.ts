@@ -148,10 +148,12 @@ describe('Outlook task pane', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'addin-window-closed.png') });
   });
 
-  it('outside Outlook, with the real office.js, says so instead of failing', async () => {
+  it('outside Outlook, with the real office.js, says so, and the sandbox offers a preview', async () => {
     const plain = await world.context.newPage();
     await plain.goto(`${world.bridge.url}/addin/index.html`);
     await plain.getByText('Not running inside Outlook').waitFor({ timeout: 10_000 });
+    await plain.getByLabel('Conversation (sandbox preview)').selectOption({ label: 'Jane Smith' });
+    await plain.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).locator('li.bubble.incoming .text', { hasText: firstText }).waitFor({ timeout: 10_000 });
     await plain.close();
   });
 
