@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../bridge-server/src/archive/verify.js';
+import type { Job } from '../../bridge-server/src/core/records.js';
+import { relayEvent } from '../../bridge-server/src/flows/relay.js';
+import { DeterministicComposer } from '../../bridge-server/src/mail/compose/composer.js';
+import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { normalizeCloudWebhook } from '../../bridge-server/src/channels/cloud-api/normalize.js';
 import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/payload.js';
 import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-builder.js';
@@ -190,6 +194,31 @@ describe('wa-bridge import', () => {
       expect(jobs.map((j) => j.kind)).toEqual(Array(6).fill('mail.relay'));
       expect(JSON.parse(jobs[0]!.payload_json)).toMatchObject({ eventId: null });
       expect((await listImports(db))[0]!.mirrored).toBe(true);
+
+      // The queued jobs relay like live ones: each mail dated when the message was written.
+      const mails: string[] = [];
+      const store = new SqlStore(db, 'default');
+      const outbox = new SqlOutbox(db);
+      const deps = {
+        store,
+        outbox,
+        blobs: new FileBlobStore(path.join(dir, 'blobs')),
+        composer: new DeterministicComposer(),
+        transport: { send: async (raw: Buffer) => (mails.push(raw.toString('utf8')), { response: '250 ok' }), close: async () => {} },
+        clock: { now: Date.now },
+        tenant: 'default',
+        mailDomain: 'bridge.firm.example',
+        mailbox: 'whatsapp@firm.example',
+        envelopeFrom: 'bridge@bridge.firm.example',
+        replySecret: Buffer.alloc(32, 1),
+      };
+      for (let jobs = await outbox.claim(10, Date.now(), 60_000); jobs.length > 0; jobs = await outbox.claim(10, Date.now(), 60_000)) {
+        for (const job of jobs) await relayEvent(deps, job as Job<'mail.relay'>);
+      }
+      expect(mails).toHaveLength(6);
+      const mail = mails.find((m) => m.includes('Photo of the damage'))!;
+      // 12:01 PM in the machine's zone when no --timezone is given: the header carries that instant.
+      expect(new Date(/^Date: (.+)$/m.exec(mail)![1]!).getTime()).toBe((await listEvents(db, 1))[2]!.timestamp);
     });
   });
 
