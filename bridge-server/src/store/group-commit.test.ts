@@ -38,12 +38,16 @@ describe('GroupCommit', () => {
   it('answers each unit only once its writes are committed, and commits units that queued up together', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
     const seenAtAnswer = new Map<string, string[]>();
     const first = group.run(async (tx) => {
       await sql`INSERT INTO notes (v) VALUES ('first')`.execute(executorOf(tx));
+      started();
       await gate;
       return 'first';
     });
+    await running;
     void first.then(() => seenAtAnswer.set('first', committed()));
     // These arrive while the first unit's transaction is open, so they share the next one.
     const rest = ['a', 'b', 'c', 'd'].map((v) => insert(v).then((value) => (seenAtAnswer.set(value, committed()), value)));
@@ -53,6 +57,17 @@ describe('GroupCommit', () => {
     expect(seenAtAnswer.get('first')).toEqual(['first']);
     // Answered after the one commit of the group: all four were stored by then.
     for (const v of ['a', 'b', 'c', 'd']) expect(seenAtAnswer.get(v)).toEqual(['first', 'a', 'b', 'c', 'd']);
+  });
+
+  it('puts units that arrive in the same turn of the event loop in one transaction', async () => {
+    const seenAtAnswer: string[][] = [];
+    const units = ['x', 'y', 'z'].map((v) => insert(v).then(() => void seenAtAnswer.push(committed())));
+    await Promise.all(units);
+    expect(seenAtAnswer).toEqual([
+      ['x', 'y', 'z'],
+      ['x', 'y', 'z'],
+      ['x', 'y', 'z'],
+    ]);
   });
 
   it('rolls back a failing unit alone; the rest of its group commits', async () => {
@@ -69,7 +84,13 @@ describe('GroupCommit', () => {
   it('fails every unit of a group whose commit fails, and stores none of them', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const opener = group.run(async () => gate);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const opener = group.run(async () => {
+      started();
+      await gate;
+    });
+    await running;
     const good = insert('good');
     // A deferred foreign key is checked at COMMIT, which then fails for the whole group.
     const dangling = group.run(async (tx) => {

@@ -11,17 +11,19 @@ interface Queued {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * Group commit: units of work that arrive while a commit is under way share the next transaction,
- * each in a savepoint of its own, and every caller learns its outcome only after that one commit.
+ * Group commit: units of work that arrive together (in one pass of the event loop, or while a
+ * group is being written) share one transaction, each in a savepoint of its own, and every caller
+ * learns its outcome only after that one commit.
  * A unit that throws is rolled back to its savepoint alone; the others still commit. If the
  * commit itself fails, every unit of the group fails and nothing of it is stored. So a caller
  * that acknowledges after `run` resolves still acknowledges only what is committed, and a busy
  * store pays one commit (and one WAL write of the pages the group touched) per group, not per unit.
- * The first unit after a quiet spell starts at once: grouping adds no wait of its own.
+ * Grouping adds no timer: a unit waits at most for the event loop's current pass to end.
  */
 export class GroupCommit {
   private readonly queue: Queued[] = [];
   private flushing = false;
+  private scheduled = false;
 
   constructor(
     private readonly db: Executor,
@@ -31,7 +33,15 @@ export class GroupCommit {
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing || this.scheduled) return;
+      // SQLite commits synchronously, so a commit is never "under way" when the next request is
+      // read. Waiting for the end of the current pass over I/O events lets every delivery read in
+      // that pass join the same transaction, at the cost of that one pass.
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
     });
   }
 
