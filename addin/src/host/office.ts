@@ -20,8 +20,8 @@ export interface OutlookHost {
   theme: ThemeMode;
   /** Reads the current mail's headers. Rejects with the host's message when Outlook refuses. */
   readItem(): Promise<MailItemInfo | null>;
-  /** A pinned pane stays open while the user selects another mail; calls back on each change. */
-  onItemChanged(listener: () => void): void;
+  /** A pinned pane stays open while the user selects another mail; calls back on each change until unsubscribed. */
+  onItemChanged(listener: () => void): () => void;
   /** True when the host can broker MSAL tokens (nested app authentication). */
   supportsNestedAppAuth: boolean;
   /** Office SSO: a token for the add-in's own API, issued by the host. */
@@ -44,13 +44,17 @@ export async function connectOffice(): Promise<HostInfo> {
   const info = await Office.onReady();
   const mailbox = Office.context?.mailbox;
   if (String(info.host) !== 'Outlook' || !mailbox) return { kind: 'none', theme: browserTheme() };
+  // One host handler for the page's lifetime; components come and go as listeners.
+  const listeners = new Set<() => void>();
+  mailbox.addHandlerAsync(Office.EventType.ItemChanged, () => listeners.forEach((listener) => listener()));
   return {
     kind: 'outlook',
     platform: String(info.platform ?? 'unknown'),
     theme: officeTheme() ?? browserTheme(),
     readItem: () => readItem(mailbox),
     onItemChanged: (listener) => {
-      mailbox.addHandlerAsync(Office.EventType.ItemChanged, () => listener());
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     supportsNestedAppAuth: Office.context.requirements?.isSetSupported('NestedAppAuth', '1.1') ?? false,
     getSsoToken: () => Office.auth.getAccessToken({ allowSignInPrompt: true, allowConsentPrompt: true, forMSGraphAccess: false }),
