@@ -91,6 +91,19 @@ describe('live stream of conversation changes', () => {
     expect(stream.events.find((e) => e.event === 'delivery')?.data).toMatchObject({ conversationId: ids.alice, waMessageId: sent.waMessageId, status: 'delivered' });
   });
 
+  it('reports a reply WhatsApp refuses as failed, with the reason', async () => {
+    const stream = await openStream(`${api.world.bridge.url}/api/stream?conversation=${ids.alice}`, { authorization: `Bearer ${await api.token(users.solicitorA)}` });
+    open.push(stream.close);
+    await waitFor(() => stream.events.length > 0, 5000, () => 'no ready event');
+    api.world.simulator.failNextSends(1, 400, 131047);
+    const reply = await api.as(users.solicitorA)('POST', `/api/conversations/${ids.alice}/replies`, { text: 'This one is refused' });
+    const failed = () => stream.events.find((e) => e.event === 'reply' && (e.data.reply as { state: string }).state === 'failed');
+    await waitFor(() => failed() !== undefined, 10_000, () => JSON.stringify(stream.events));
+    expect(failed()!.data).toMatchObject({ conversationId: ids.alice, reply: { commandId: reply.body.commandId, error: { code: 'window_closed' } } });
+    const page = await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}/messages`);
+    expect(page.body.pending).toEqual([expect.objectContaining({ commandId: reply.body.commandId, state: 'failed' })]);
+  });
+
   it('refuses a stream of a conversation the user may not see, and a bad query token', async () => {
     const forbidden = await openStream(`${api.world.bridge.url}/api/stream?conversation=${ids.bob}`, { authorization: `Bearer ${await api.token(users.solicitorA)}` });
     expect(forbidden.response.status).toBe(403);

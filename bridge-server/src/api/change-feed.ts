@@ -26,6 +26,8 @@ export class ChangeFeed {
   private lastEventId = 0;
   private lastStatusId = 0;
   private commandsSince = 0;
+  /** Lowest reply id that may still change state (queued); older replies are settled. */
+  private commandsFrom = 0;
   private readonly seenCommands = new Map<string, number>();
   private ticking = false;
 
@@ -74,6 +76,7 @@ export class ChangeFeed {
     const status = await this.db.selectFrom('statuses').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
     this.lastStatusId = Number(status?.id ?? 0);
     this.commandsSince = this.options.now();
+    this.commandsFrom = await this.firstUnsettledCommand(0);
     this.seenCommands.clear();
     this.schedule();
   }
@@ -122,14 +125,18 @@ export class ChangeFeed {
   }
 
   private async changedReplies(): Promise<FeedChange[]> {
+    // Taken before the read, so a reply settling in between is still within this read's range.
+    const nextFrom = await this.firstUnsettledCommand(this.commandsFrom);
     const rows = await this.db
       .selectFrom('outbound_commands')
       .select(['id', 'conversation_id', 'state', 'command_json', 'created_at', 'updated_at', 'error_code', 'error_message'])
+      .where('id', '>=', this.commandsFrom)
       .where('updated_at', '>=', this.commandsSince)
       .where('state', 'in', ['queued', 'failed'])
       .orderBy('updated_at')
       .limit(500)
       .execute();
+    this.commandsFrom = nextFrom;
     const changes: FeedChange[] = [];
     for (const row of rows) {
       const key = `${row.id}:${row.state}`;
@@ -147,6 +154,22 @@ export class ChangeFeed {
       for (const [key, at] of this.seenCommands) if (at < newest) this.seenCommands.delete(key);
     }
     return changes;
+  }
+
+  /**
+   * Replies change state only while queued (a later delivery failure arrives as a status, which
+   * newStatuses reports), so each poll reads from the oldest queued reply on: a range of the
+   * primary key, not the whole table.
+   */
+  private async firstUnsettledCommand(from: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('outbound_commands')
+      .select([(eb) => eb.fn.min<number | null>(eb.case().when('state', '=', 'queued').then(eb.ref('id')).end()).as('queued'), (eb) => eb.fn.max<number | null>('id').as('newest')])
+      .where('id', '>=', from)
+      .executeTakeFirst();
+    if (row?.queued !== null && row?.queued !== undefined) return Number(row.queued);
+    if (row?.newest !== null && row?.newest !== undefined) return Number(row.newest) + 1;
+    return from;
   }
 
   private async deliver(changes: FeedChange[]): Promise<void> {
