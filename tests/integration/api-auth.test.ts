@@ -23,6 +23,7 @@ describe('API sign-in with Entra ID access tokens', () => {
   it('accepts a valid token and reports the user, the roles and what they may do', async () => {
     const answer = await api.as(users.compliance)('GET', '/api/me');
     expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
     expect(answer.body).toEqual({
       user: { id: 'oid-dave.compliance@firm.test', upn: 'dave.compliance@firm.test', name: 'Dave Compliance' },
       roles: ['ComplianceOfficer'],

@@ -30,7 +30,6 @@ export function attachmentsRouter(deps: ApiDeps): Router {
         'content-length': String(bytes.length),
         'content-disposition': `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
         'x-content-type-options': 'nosniff',
-        'cache-control': 'private, max-age=3600',
       })
       .end(bytes);
   });

@@ -19,6 +19,11 @@ import { streamRouter } from './stream.js';
  */
 export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   const api = express.Router();
+  // Client conversations are personal data: no shared or browser cache keeps API answers.
+  api.use((_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
   api.use('/sandbox/token', sandboxTokenRouter(deps));
   api.use('/stream', requireUser(deps.validator, { allowQueryToken: true }), streamRouter(deps));
   api.use(requireUser(deps.validator));
