@@ -123,6 +123,29 @@ describe('Outlook task pane', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'addin-media-edits.png'), fullPage: true });
   });
 
+  it('works from the keyboard: every control is named, and Ctrl+Enter sends', async () => {
+    const controls = page.locator('button, input, textarea, select, [role="combobox"]');
+    expect(await controls.count()).toBeGreaterThan(6);
+    const unnamed = await controls.evaluateAll((elements) =>
+      elements
+        .filter((element) => !(element as HTMLInputElement).hidden && (element as HTMLElement).offsetParent !== null)
+        .filter((element) => {
+          const labelledBy = element.getAttribute('aria-labelledby');
+          const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? (labelledBy ? document.getElementById(labelledBy.split(' ')[0]!)?.textContent : null);
+          return !(element.getAttribute('aria-label') || label || element.textContent?.trim());
+        })
+        .map((element) => element.outerHTML.slice(0, 120)),
+    );
+    expect(unnamed).toEqual([]);
+
+    const before = world.bridge.sandbox!.simulator.sent.length;
+    await page.getByLabel('Reply', { exact: true }).focus();
+    await page.keyboard.type('Sent from the keyboard.');
+    await page.keyboard.press('Control+Enter');
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === before + 1, 15_000, () => 'the keyboard reply never reached the simulator');
+    expect(JSON.stringify(world.bridge.sandbox!.simulator.sent.at(-1))).toContain('Sent from the keyboard.');
+  });
+
   it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {
     await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
     await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });
@@ -141,10 +164,11 @@ describe('Outlook task pane', () => {
     expect(closedNote).toMatch(/The 24-hour window closed at .+WhatsApp only accepts an approved template/);
     expect(await page.getByLabel('Reply', { exact: true }).count()).toBe(0);
 
+    const before = world.bridge.sandbox!.simulator.sent.length;
     await page.getByLabel('Template').selectOption({ label: 'hearing_update (en_GB)' });
     await page.getByRole('button', { name: 'Send template' }).click();
-    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === 2, 15_000, () => `simulator received ${world.bridge.sandbox!.simulator.sent.length} sends`);
-    expect(world.bridge.sandbox!.simulator.sent[1]).toMatchObject({ to: '447700900789', type: 'template' });
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === before + 1, 15_000, () => `simulator received ${world.bridge.sandbox!.simulator.sent.length} sends`);
+    expect(world.bridge.sandbox!.simulator.sent.at(-1)).toMatchObject({ to: '447700900789', type: 'template' });
     await page.screenshot({ path: path.join(artifactsDir, 'addin-window-closed.png') });
   });
 
