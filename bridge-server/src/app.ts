@@ -270,6 +270,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         }),
         wake: () => worker.wake(),
         feed,
+        audit,
       },
       componentLogger(logger, 'http'),
     ),

@@ -155,3 +155,21 @@ describe('matter links over time', () => {
     expect(added.body.members.map((m: { upn: string }) => m.upn)).toContain('frank.trainee@firm.test');
   });
 });
+
+describe('audit trail of API use', () => {
+  it('records reads and changes with the user, the target and the address, without message text', async () => {
+    const { queryAudit } = await import('../../bridge-server/src/store/audit.js');
+    const entries = await queryAudit(api.world.bridge.store.db, {});
+    const byAction = (action: string) => entries.filter((e) => e.action === action);
+    const link = byAction('matter.link').find((e) => e.actor === users.admin.upn)!;
+    expect(link).toMatchObject({ actorName: 'Erin Admin', roles: ['Admin'], source: '127.0.0.1' });
+    expect(link.target).toMatch(/^conversation:[a-z2-7]{26}$/);
+    expect(byAction('matter.unlink')[0]).toMatchObject({ actor: users.solicitorA.upn, details: { matter: 'ALI-001' } });
+    expect(byAction('matter.create').map((e) => e.target)).toEqual(expect.arrayContaining(['matter:ALI-001', 'matter:BOB-001']));
+    expect(byAction('conversation.list').some((e) => e.actor === users.compliance.upn)).toBe(true);
+    expect(byAction('conversation.read').some((e) => e.actor === users.caseHandler.upn && e.details?.by === 'chat_id')).toBe(true);
+    // Refused requests change nothing and are not recorded as done.
+    expect(byAction('reply')).toEqual([]);
+    expect(JSON.stringify(entries)).not.toContain('About the house sale');
+  });
+});

@@ -75,6 +75,15 @@ describe('replies through the API', () => {
     expect(download.headers.get('content-disposition')).toContain('filename="Lease.pdf"');
     expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
     expect((await api.as(users.solicitorB)('GET', reply.attachments[0].downloadUrl)).status).toBe(403);
+
+    // The trail: one reply (the retried clientRef recorded as not created) and the download.
+    const { queryAudit } = await import('../../bridge-server/src/store/audit.js');
+    const entries = await queryAudit(api.world.bridge.store.db, {});
+    expect(entries.filter((e) => e.action === 'reply').map((e) => e.details)).toEqual([
+      { commandId: answer.body.commandId, created: true, files: 1, template: null },
+      { commandId: answer.body.commandId, created: false, files: 0, template: null },
+    ]);
+    expect(entries.filter((e) => e.action === 'media.read').map((e) => e.actor)).toEqual([users.solicitorA.upn]);
   });
 
   it('pages older messages with a cursor', async () => {

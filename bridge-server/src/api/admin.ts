@@ -3,6 +3,7 @@ import type { AdminStatus, JobItem } from '@wa-bridge/shared/api/account';
 import { isAdmin } from '../core/access.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
+import { audit } from './audit.js';
 import { idOf, type ApiDeps } from './context.js';
 import { iso } from './views.js';
 
@@ -14,7 +15,7 @@ export function adminRouter(deps: ApiDeps): Router {
     next();
   });
 
-  router.get('/status', async (_req, res) => {
+  router.get('/status', async (req, res) => {
     const counts = await deps.outbox.counts();
     const jobs = { pending: 0, running: 0, needsAttention: 0 };
     for (const byState of Object.values(counts)) {
@@ -29,6 +30,7 @@ export function adminRouter(deps: ApiDeps): Router {
       jobs,
       templates: deps.templates,
     };
+    await audit(deps, req, res, { action: 'admin.read', details: { view: 'status' } });
     res.json(body);
   });
 
@@ -52,6 +54,7 @@ export function adminRouter(deps: ApiDeps): Router {
     const id = idOf(req);
     const retried = await deps.outbox.retryParked([id]);
     if (retried === 0) throw new NotFoundError(`Job ${id} is not waiting for attention (it may have been retried or finished).`);
+    await audit(deps, req, res, { action: 'jobs.retry', target: `job:${id}` });
     deps.wake();
     res.status(204).end();
   });

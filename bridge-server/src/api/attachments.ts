@@ -4,6 +4,7 @@ import { safeFileName, safeMimeType } from '../core/file-name.js';
 import { principalOf } from '../auth/middleware.js';
 import { getAttachment } from '../store/attachments.js';
 import { getEvent } from '../store/events.js';
+import { audit, conversationTarget } from './audit.js';
 import { idOf, type ApiDeps } from './context.js';
 import { loadConversation, messageItems } from './load.js';
 
@@ -21,6 +22,7 @@ export function attachmentsRouter(deps: ApiDeps): Router {
     const { conversation } = await loadConversation(deps, principal, { id: event.conversationId });
     if (!attachment.sha256) throw new NotFoundError(`Attachment ${attachment.id} has not been downloaded from WhatsApp yet; try again shortly.`);
     const bytes = await deps.blobs.get(attachment.sha256);
+    await audit(deps, req, res, { action: 'media.read', target: conversationTarget(conversation.chatToken), details: { attachmentId: attachment.id, sha256: attachment.sha256 } });
     const [item] = await messageItems(deps, conversation, [event]);
     const name = safeFileName(item?.attachments.find((a) => a.id === attachment.id)?.fileName ?? attachment.fileName ?? 'attachment');
     res

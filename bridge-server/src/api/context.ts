@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { AdminStatus } from '@wa-bridge/shared/api/account';
+import type { AuditTrail } from '../core/audit.js';
 import type { OutboundCommand } from '../core/commands.js';
 import { BadInputError } from '../core/errors.js';
 import type { BlobStore, Clock, UserDirectory } from '../core/ports.js';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   /** Wakes the outbox worker (after a retry). */
   wake(): void;
   feed: ChangeFeed;
+  /** The audit trail every read and change is recorded in; absent only in tests of other parts. */
+  audit?: AuditTrail;
 }
 
 /** Parses request input with a contract schema; every issue is reported with its path. */

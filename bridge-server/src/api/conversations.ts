@@ -9,6 +9,7 @@ import { listEventPage } from '../store/events.js';
 import { conversationFacts, setAssignee } from '../store/matters.js';
 import { lastInboundAt } from '../store/outbound.js';
 import { decodeCursor, encodeCursor } from '../store/scope.js';
+import { audit, conversationTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
 import { detailOf, loadConversation, loadConversationToAct, messageItems, summaryFacts } from './load.js';
 import { toPendingReply, toSummary, toWindowState } from './views.js';
@@ -31,6 +32,7 @@ export function conversationsRouter(deps: ApiDeps): Router {
     const page = rows.slice(0, query.limit);
     const facts = await summaryFacts(deps, page);
     const last = page.at(-1);
+    await audit(deps, req, res, { action: 'conversation.list', details: { count: page.length, matterId: query.matterId ?? null } });
     res.json({
       items: page.map((row) => toSummary(row.conversation, facts.get(row.conversation.id)!)),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last.lastActivityAt, last.conversation.id) : null,
@@ -40,12 +42,14 @@ export function conversationsRouter(deps: ApiDeps): Router {
   router.get('/by-chat-id/:chatId', async (req, res) => {
     const principal = principalOf(res);
     const loaded = await loadConversation(deps, principal, { chatId: String(req.params.chatId).trim().toLowerCase() });
+    await audit(deps, req, res, { action: 'conversation.read', target: conversationTarget(loaded.conversation.chatToken), details: { by: 'chat_id' } });
     res.json(await detailOf(deps, principal, loaded));
   });
 
   router.get('/:id', async (req, res) => {
     const principal = principalOf(res);
     const loaded = await loadConversation(deps, principal, { id: idOf(req) });
+    await audit(deps, req, res, { action: 'conversation.read', target: conversationTarget(loaded.conversation.chatToken) });
     res.json(await detailOf(deps, principal, loaded));
   });
 
@@ -62,6 +66,7 @@ export function conversationsRouter(deps: ApiDeps): Router {
     const events = await listEventPage(deps.db, conversation.id, before?.at, query.limit + 1);
     const page = events.slice(0, query.limit).reverse();
     const oldest = page[0];
+    await audit(deps, req, res, { action: 'message.read', target: conversationTarget(conversation.chatToken), details: { count: page.length } });
     res.json({
       items: await messageItems(deps, conversation, page),
       nextCursor: events.length > query.limit && oldest ? encodeCursor(oldest.seq, oldest.id) : null,

@@ -5,6 +5,7 @@ import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { assertCanLink, assertCanUnlink } from '../core/matters.js';
 import { principalOf } from '../auth/middleware.js';
 import { endLink, getLink, getMatter, insertLink, listLinks } from '../store/matters.js';
+import { audit, conversationTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
 import { loadConversation, loadConversationToAct } from './load.js';
 import { toLink } from './views.js';
@@ -32,6 +33,7 @@ export function linksRouter(deps: ApiDeps): Router {
       assertCanLink(matter, (await listLinks(trx, [conversation.id], false)).map((l) => ({ id: l.id, matterId: l.matterId, unlinkedAt: l.unlinkedAt })));
       return insertLink(trx, conversation.id, matterId, principal.upn, deps.clock.now());
     });
+    await audit(deps, req, res, { action: 'matter.link', target: conversationTarget(conversation.chatToken), details: { matter: matter.reference, linkId } });
     deps.feed.notifyConversation(conversation.id);
     res.status(201).json(toLink((await getLink(deps.db, linkId))!));
   });
@@ -43,6 +45,7 @@ export function linksRouter(deps: ApiDeps): Router {
     if (!link || link.conversationId !== conversation.id) throw new NotFoundError(`Conversation ${conversation.id} has no link ${req.params.linkId}.`);
     assertCanUnlink(link);
     await endLink(deps.db, link.id, principal.upn, deps.clock.now());
+    await audit(deps, req, res, { action: 'matter.unlink', target: conversationTarget(conversation.chatToken), details: { matter: link.reference, linkId: link.id } });
     deps.feed.notifyConversation(conversation.id);
     res.json(toLink((await getLink(deps.db, link.id))!));
   });

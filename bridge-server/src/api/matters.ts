@@ -5,6 +5,7 @@ import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../
 import { assertCanClose, normalizeUpn } from '../core/matters.js';
 import { principalOf } from '../auth/middleware.js';
 import { addMember, closeMatter, createMatter, getMatter, listMatters, type MatterRow } from '../store/matters.js';
+import { audit, matterTarget } from './audit.js';
 import { bearerOf, idOf, parseInput, type ApiDeps } from './context.js';
 import { toMatter } from './views.js';
 
@@ -30,11 +31,14 @@ export function mattersRouter(deps: ApiDeps): Router {
     }
     const id = await createMatter(deps.db, { reference: body.reference, title: body.title, matterType: body.matterType ?? null, members, createdBy: principal.upn }, deps.clock.now());
     if (id === undefined) throw new ConflictError('reference_taken', `A matter with reference ${body.reference} already exists.`);
+    await audit(deps, req, res, { action: 'matter.create', target: matterTarget(body.reference), details: { members: members.length } });
     res.status(201).json(toMatter((await getMatter(deps.db, id))!));
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toMatter(await loadMatter(deps, principalOf(res), idOf(req))));
+    const matter = await loadMatter(deps, principalOf(res), idOf(req));
+    await audit(deps, req, res, { action: 'matter.read', target: matterTarget(matter.reference) });
+    res.json(toMatter(matter));
   });
 
   router.post('/:id/close', async (req, res) => {
@@ -43,6 +47,7 @@ export function mattersRouter(deps: ApiDeps): Router {
     if (!canManageMatter(principal, isMember(matter, principal))) throw new ForbiddenError('read_only', `Closing matter ${matter.reference} needs a place on it (Solicitor or CaseHandler) or the Admin role.`);
     assertCanClose(matter);
     await closeMatter(deps.db, matter.id, principal.upn, deps.clock.now());
+    await audit(deps, req, res, { action: 'matter.close', target: matterTarget(matter.reference) });
     res.json(toMatter((await getMatter(deps.db, matter.id))!));
   });
 

@@ -2,15 +2,18 @@ import express, { type Router } from 'express';
 import type { Me, SandboxToken } from '@wa-bridge/shared/api/account';
 import { capabilities } from '../core/access.js';
 import { principalOf } from '../auth/middleware.js';
+import { audit } from './audit.js';
 import type { ApiDeps } from './context.js';
 import { sendProblem } from './problem.js';
 import { iso } from './views.js';
 
 /** GET /api/me: who the token names, their roles, and whether this is the sandbox. */
-export function meRouter(_deps: ApiDeps): Router {
+export function meRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  router.get('/', (_req, res) => {
+  // The front ends ask for /api/me when they open: that is the sign-in the trail records.
+  router.get('/', async (req, res) => {
     const principal = principalOf(res);
+    await audit(deps, req, res, { action: 'sign_in', details: { sandbox: principal.sandbox } });
     const me: Me = {
       user: { id: principal.id, upn: principal.upn, name: principal.name },
       roles: principal.roles,

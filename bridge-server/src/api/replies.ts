@@ -6,6 +6,7 @@ import { BadInputError, PayloadTooLargeError } from '../core/errors.js';
 import { safeFileName, safeMimeType } from '../core/file-name.js';
 import { principalOf } from '../auth/middleware.js';
 import { getOutbound } from '../store/outbound.js';
+import { audit, conversationTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
 import { loadConversationToAct } from './load.js';
 
@@ -40,6 +41,11 @@ export function repliesRouter(deps: ApiDeps): Router {
       source: { kind: 'api', ref: `${principal.id}:${body.clientRef ?? randomUUID()}` },
     };
     const accepted = await deps.reply(command);
+    await audit(deps, req, res, {
+      action: 'reply',
+      target: conversationTarget(conversation.chatToken),
+      details: { commandId: accepted.commandId, created: accepted.created, files: files.length, template: body.template?.name ?? null },
+    });
     if (accepted.created) await deps.feed.notifyReply(accepted.commandId);
     const stored = await getOutbound(deps.db, accepted.commandId);
     res.status(202).json({ commandId: accepted.commandId, created: accepted.created, state: stored?.state ?? 'queued' });

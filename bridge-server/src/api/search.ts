@@ -5,6 +5,7 @@ import { BadInputError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
 import { decodeCursor, encodeCursor } from '../store/scope.js';
 import { matchEnd, matchStart, searchMessages, toFtsQuery } from '../store/search.js';
+import { audit } from './audit.js';
 import { parseInput, type ApiDeps } from './context.js';
 import { iso } from './views.js';
 
@@ -35,6 +36,11 @@ export function searchRouter(deps: ApiDeps): Router {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
+    // The words searched for are the user's own input, recorded so a review can see what was looked for.
+    await audit(deps, req, res, {
+      action: 'search',
+      details: { q: query.q, hits: page.length, matterId: query.matterId ?? null, conversationId: query.conversationId ?? null, client: query.client ?? null, direction: query.direction ?? null },
+    });
     const items: SearchHit[] = page.map((row) => ({
       conversationId: row.conversationId,
       chatId: row.chatToken,
