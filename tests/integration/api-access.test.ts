@@ -172,4 +172,21 @@ describe('audit trail of API use', () => {
     expect(byAction('reply')).toEqual([]);
     expect(JSON.stringify(entries)).not.toContain('About the house sale');
   });
+
+  it('serves the trail to compliance officers, page by page, and records that they read it', async () => {
+    const compliance = api.as(users.compliance);
+    const first = await compliance('GET', '/api/audit?action=matter.link&limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items[0]).toMatchObject({ action: 'matter.link', actor: users.admin.upn, details: { matter: 'ALI-001' } });
+    expect(first.body.items[0].entrySha256).toMatch(/^[0-9a-f]{64}$/);
+    const rest = await compliance('GET', `/api/audit?action=matter.link&limit=50&cursor=${first.body.nextCursor}`);
+    expect(rest.body.items.every((e: { id: number }) => e.id > first.body.items[1].id)).toBe(true);
+    expect(rest.body.nextCursor).toBeNull();
+    const refused = await api.as(users.solicitorA)('GET', '/api/audit');
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('compliance_only');
+    const reads = await compliance('GET', `/api/audit?action=audit.read&actor=${encodeURIComponent(users.compliance.upn)}`);
+    expect(reads.body.items.length).toBeGreaterThanOrEqual(2);
+  });
 });

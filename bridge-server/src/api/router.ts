@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import { requireUser } from '../auth/middleware.js';
 import { adminRouter } from './admin.js';
 import { attachmentsRouter } from './attachments.js';
+import { auditTrailRouter } from './audit-trail.js';
 import type { ApiDeps } from './context.js';
 import { conversationsRouter } from './conversations.js';
 import { linksRouter } from './links.js';
@@ -34,6 +35,7 @@ export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   api.use('/matters', mattersRouter(deps));
   api.use('/search', searchRouter(deps));
   api.use('/admin', adminRouter(deps));
+  api.use('/audit', auditTrailRouter(deps));
   api.use((req, res) => sendProblem(res, 404, 'not_found', `No API route for ${req.method} ${req.baseUrl}${req.path}.`));
   api.use(problemHandler(logger));
   return api;

@@ -13,6 +13,7 @@ import {
   type ReplyRequest,
 } from './conversations.js';
 import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuery } from './matters.js';
+import { auditPageSchema, type AuditQuery } from './audit.js';
 import { apiPaths as paths } from './contract.js';
 import { searchResponseSchema, type SearchQuery } from './search.js';
 
@@ -98,6 +99,7 @@ export function createApiClient(options: ApiClientOptions) {
     adminStatus: () => call(adminStatusSchema, 'GET', paths.adminStatus),
     listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),
     retryJob: async (id: number): Promise<void> => void (await send('POST', paths.retryJob(id))),
+    audit: (query: AuditQuery = {}) => call(auditPageSchema, 'GET', paths.audit, { query: query as Query }),
     /**
      * The URL to open with EventSource for live updates (the token goes in the query because
      * EventSource cannot send an Authorization header). Parse each event's data with

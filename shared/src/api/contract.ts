@@ -28,6 +28,7 @@
  *   GET    /api/admin/status                         -> AdminStatus (Admin)
  *   GET    /api/admin/jobs                           -> JobList (Admin; jobs needing attention)
  *   POST   /api/admin/jobs/:id/retry                 -> 204 (Admin)
+ *   GET    /api/audit?from&to&actor&action&target&cursor&limit -> AuditPage (ComplianceOfficer, Admin)
  *
  * Roles: Solicitor (conversations of their matters, plus unlinked ones assigned to them),
  * CaseHandler (conversations of their matters), ComplianceOfficer (all, read-only), Admin (all).
@@ -36,7 +37,7 @@
  * `@wa-bridge/shared/api/common` (roles, problem documents, pages), `.../api/conversations`
  * (summaries, messages, replies, window), `.../api/matters` (matters and links), `.../api/search`,
  * `.../api/stream` (server-sent events), `.../api/account` (me, sandbox sign-in, admin status),
- * `.../api/client` (the typed fetch client).
+ * `.../api/audit` (the audit trail), `.../api/client` (the typed fetch client).
  */
 const enc = encodeURIComponent;
 
@@ -63,4 +64,5 @@ export const apiPaths = {
   adminStatus: '/api/admin/status',
   adminJobs: '/api/admin/jobs',
   retryJob: (id: number) => `/api/admin/jobs/${id}/retry`,
+  audit: '/api/audit',
 } as const;
