@@ -123,8 +123,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   }
 
   const transport = new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
-  // MIME is built on a thread of its own, so the second core does that share of the relay.
-  const composer = new ThreadedComposer().warm();
+  // Relayed mails are built, composed and stored on a thread of their own, so the second core
+  // does that share of the relay.
+  const composer = new ThreadedComposer({ blobRoot: path.join(config.dataDir, 'blobs') }).warm();
   const relayDeps = {
     store,
     outbox,
@@ -138,6 +139,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     envelopeFrom: mail.envelopeFrom,
     replySecret,
     runs: new SqlRelayRuns(opened.db),
+    relayComposer: composer,
   };
   const outboxLog = componentLogger(logger, 'outbox');
   const worker = new OutboxWorker(

@@ -19,6 +19,13 @@ export interface RelayDeps {
   replySecret: Uint8Array;
   /** The relay's reads and writes for a whole run; defaults to one built on `store` and `outbox`. */
   runs?: RelayRunStore;
+  /** Builds, composes and stores a relayed mail elsewhere (another thread); else `composer` and `blobs` do it here. */
+  relayComposer?: RelayComposer;
+}
+
+/** Turns a mail's facts into its stored bytes: same Message-ID and bytes as buildRelayMail + compose + put. */
+export interface RelayComposer {
+  composeRelay(input: RelayMailInput): Promise<{ messageId: string; raw: Buffer; rawSha256: string }>;
 }
 
 /** How many earlier mails a References header names besides the root (RFC 5322 3.6.4). */
@@ -146,7 +153,7 @@ async function readyToSend(deps: RelayDeps, item: Exclude<LoadedRelay, { kind: '
   for (const record of attachmentRows) {
     if (record.sha256) attachments.push({ record, content: await deps.blobs.get(record.sha256) });
   }
-  const mail = buildRelayMail({
+  const input: RelayMailInput = {
     tenant: deps.tenant,
     mailDomain: deps.mailDomain,
     mailbox: deps.mailbox,
@@ -154,14 +161,19 @@ async function readyToSend(deps: RelayDeps, item: Exclude<LoadedRelay, { kind: '
     ...facts,
     attachments,
     archiveHash: facts.event?.chainHash ?? '',
-  });
-  const raw = await deps.composer.compose(mail);
-  const rawSha256 = await deps.blobs.put(raw);
-  return {
-    mailMessageId: mail.messageId,
-    raw,
-    fresh: { conversationId: facts.conversation.id, eventId: facts.event?.id ?? null, mailMessageId: mail.messageId, rawSha256, rawSize: raw.length, preparedAt: deps.clock.now() },
   };
+  const { messageId, raw, rawSha256 } = deps.relayComposer ? await deps.relayComposer.composeRelay(input) : await composeHere(deps, input);
+  return {
+    mailMessageId: messageId,
+    raw,
+    fresh: { conversationId: facts.conversation.id, eventId: facts.event?.id ?? null, mailMessageId: messageId, rawSha256, rawSize: raw.length, preparedAt: deps.clock.now() },
+  };
+}
+
+async function composeHere(deps: RelayDeps, input: RelayMailInput): Promise<{ messageId: string; raw: Buffer; rawSha256: string }> {
+  const mail = buildRelayMail(input);
+  const raw = await deps.composer.compose(mail);
+  return { messageId: mail.messageId, raw, rawSha256: await deps.blobs.put(raw) };
 }
 
 /** The run store over the Store and Outbox ports: a few statements per mail, for any store. */

@@ -1,8 +1,13 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { NotFoundError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
 import type { BlobStore } from '../core/ports.js';
+
+/** Threads of one process keep separate counters, so their temporary names must differ too. */
+const threadTag = isMainThread ? '' : `t${threadId}.`;
 
 /**
  * Content-addressed files under <data dir>/blobs/<aa>/<sha256>: one level of 256 directories keeps
@@ -31,9 +36,28 @@ export class FileBlobStore implements BlobStore {
       this.madeDirs.add(dir);
     }
     // Same name, same bytes: renaming over an existing copy changes nothing, so no existence check.
-    const temp = `${file}.${process.pid}.${(this.tempCounter += 1)}.tmp`;
+    const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
     await writeFile(temp, bytes);
     await rename(temp, file);
+    return hash;
+  }
+
+  /**
+   * put() with blocking file calls, for a worker thread whose only job is this: four file
+   * operations cost a thread that may block nothing, where each would be a round trip through
+   * the thread pool from the main thread.
+   */
+  putSync(bytes: Uint8Array): string {
+    const hash = sha256(bytes).toString('hex');
+    const file = this.pathOf(hash);
+    const dir = path.dirname(file);
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
+    writeFileSync(temp, bytes);
+    renameSync(temp, file);
     return hash;
   }
 

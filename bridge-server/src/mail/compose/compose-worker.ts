@@ -1,36 +1,50 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { isBridgeError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
+import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
+import { FileBlobStore } from '../../store/blob-files.js';
 import { DeterministicComposer } from './composer.js';
-import type { ComposeReply, ComposeRequest } from './threaded-composer.js';
+import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threaded-composer.js';
 
 /**
- * Runs on the composer's worker thread: composes each mail it is sent and posts the bytes back.
- * It says `ready` once it listens, so the main thread knows its requests are being taken.
+ * Runs on the composer's worker thread: composes each mail it is sent and posts the bytes back;
+ * for a relayed mail it also builds the mail from the stored facts and stores the bytes in the
+ * blob store before answering. It says `ready` once it listens, so the main thread knows its
+ * requests are being taken.
  */
 const composer = new DeterministicComposer();
 const port = parentPort;
 if (!port) throw new Error('compose-worker runs on a worker thread only');
+const { blobRoot } = (workerData ?? {}) as ComposerThreadData;
+const blobs = blobRoot === undefined ? undefined : new FileBlobStore(blobRoot);
 
-/** Structured cloning turns a Buffer into a plain Uint8Array; nodemailer wants Buffers. */
-function revive(mail: OutgoingMail): OutgoingMail {
-  return { ...mail, attachments: mail.attachments.map((a) => ({ ...a, content: Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength) })) };
+/** Structured cloning turns a Buffer into a plain Uint8Array; nodemailer and the renderers want Buffers. */
+const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const reviveMail = (mail: OutgoingMail): OutgoingMail => ({ ...mail, attachments: mail.attachments.map((a) => ({ ...a, content: toBuffer(a.content) })) });
+const reviveInput = (input: RelayMailInput): RelayMailInput => ({ ...input, attachments: input.attachments.map((a) => ({ ...a, content: toBuffer(a.content) })) });
+
+/** The bytes move to the main thread instead of being copied when `raw` owns its memory. */
+const movable = (raw: Buffer): Uint8Array => (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? new Uint8Array(raw.buffer) : Uint8Array.prototype.slice.call(raw));
+
+async function answer(request: ComposeRequest): Promise<ComposeReply> {
+  if (request.kind === 'mail') return { id: request.id, raw: movable(await composer.compose(reviveMail(request.mail))) };
+  if (!blobs) throw new Error('the composer thread was started without a blob store');
+  const mail = buildRelayMail(reviveInput(request.input));
+  const raw = await composer.compose(mail);
+  const rawSha256 = blobs.putSync(raw);
+  return { id: request.id, raw: movable(raw), messageId: mail.messageId, rawSha256 };
 }
 
 port.on('message', (request: ComposeRequest) => {
-  composer.compose(revive(request.mail)).then(
-    (raw) => {
-      // The bytes move to the main thread instead of being copied (raw owns its memory here).
-      const bytes = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? new Uint8Array(raw.buffer) : Uint8Array.prototype.slice.call(raw);
-      const reply: ComposeReply = { id: request.id, raw: bytes };
-      port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
-    },
+  answer(request).then(
+    (reply) => port.postMessage(reply, 'raw' in reply ? [reply.raw.buffer as ArrayBuffer] : []),
     (error: unknown) => {
       const reply: ComposeReply = {
         id: request.id,
-        error: isBridgeError(error) && error.status === 400
-          ? { badInput: true, code: error.code, message: error.message }
-          : { badInput: false, code: 'compose_failed', message: error instanceof Error ? error.message : String(error) },
+        error:
+          isBridgeError(error) && error.status === 400
+            ? { badInput: true, code: error.code, message: error.message }
+            : { badInput: false, code: 'compose_failed', message: error instanceof Error ? error.message : String(error) },
       };
       port.postMessage(reply);
     },

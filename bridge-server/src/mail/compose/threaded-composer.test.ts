@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,12 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../../core/errors.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
 import { makeAttachmentRecord, makeConversationRecord, makeMessageRecord, makeTextRecord, testDomain, testTenant } from '../../core/test-records.js';
+import { FileBlobStore } from '../../store/blob-files.js';
 import { DeterministicComposer } from './composer.js';
 import { ThreadedComposer } from './threaded-composer.js';
 
-function mailOf(overrides: Partial<RelayMailInput> = {}) {
+function inputOf(overrides: Partial<RelayMailInput> = {}): RelayMailInput {
   const conversation = makeConversationRecord();
-  return buildRelayMail({
+  return {
     tenant: testTenant,
     mailDomain: testDomain,
     mailbox: 'whatsapp@firm.example',
@@ -24,8 +25,10 @@ function mailOf(overrides: Partial<RelayMailInput> = {}) {
     attachments: [],
     archiveHash: 'ab'.repeat(32),
     ...overrides,
-  });
+  };
 }
+
+const mailOf = (overrides: Partial<RelayMailInput> = {}) => buildRelayMail(inputOf(overrides));
 
 describe('ThreadedComposer', () => {
   const threaded = new ThreadedComposer();
@@ -51,6 +54,30 @@ describe('ThreadedComposer', () => {
     expect(error).toBeInstanceOf(BadInputError);
     expect((error as BadInputError).code).toBe('header_injection');
     expect((await threaded.compose(mail)).equals(await inline.compose(mail))).toBe(true);
+  });
+
+  it('builds, composes and stores a relayed mail: the same Message-ID and bytes as on the main thread, stored before it answers', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wab-composer-blobs-'));
+    const relaying = new ThreadedComposer({ blobRoot: dir });
+    try {
+      const image = makeMessageRecord({ type: 'image', media: { waMediaId: 'img-2', mimeType: 'image/jpeg' } });
+      const inputs = [inputOf(), inputOf({ event: null }), inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(50_000) }] })];
+      const composed = await Promise.all(inputs.map((input) => relaying.composeRelay(input)));
+      const blobs = new FileBlobStore(dir);
+      for (const [i, input] of inputs.entries()) {
+        const mail = buildRelayMail(input);
+        const expected = await inline.compose(mail);
+        expect(composed[i]!.messageId).toBe(mail.messageId);
+        expect(composed[i]!.raw.equals(expected)).toBe(true);
+        expect(composed[i]!.rawSha256).toBe(createHash('sha256').update(expected).digest('hex'));
+        expect((await blobs.get(composed[i]!.rawSha256)).equals(expected)).toBe(true);
+      }
+      const refused = await relaying.composeRelay(inputOf({ mailbox: 'solicitor@firm.test\r\nBcc: evil@x.test' })).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BadInputError);
+    } finally {
+      await relaying.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses new mails once closed', async () => {

@@ -2,27 +2,39 @@ import { Worker } from 'node:worker_threads';
 import { BadInputError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import type { MailComposer } from '../../core/ports.js';
+import type { RelayMailInput } from '../../core/relay-mail.js';
 
-export interface ComposeRequest {
-  id: number;
-  mail: OutgoingMail;
+export interface ComposerThreadData {
+  /** The blob store's root: relayed mails are stored there by the thread. */
+  blobRoot?: string;
 }
+
+export type ComposeRequest = { id: number; kind: 'mail'; mail: OutgoingMail } | { id: number; kind: 'relay'; input: RelayMailInput };
 
 export type ComposeReply =
   | { ready: true }
-  | { id: number; raw: Uint8Array }
+  | { id: number; raw: Uint8Array; messageId?: string; rawSha256?: string }
   | { id: number; error: { badInput: boolean; code: string; message: string } };
 
+/** A relayed mail as the thread built it: its Message-ID, its bytes, and their blob (already stored). */
+export interface ComposedRelay {
+  messageId: string;
+  raw: Buffer;
+  rawSha256: string;
+}
+
 interface Waiter {
-  resolve: (raw: Buffer) => void;
+  resolve: (reply: { raw: Buffer; messageId?: string; rawSha256?: string }) => void;
   reject: (error: Error) => void;
 }
 
 /**
  * The deterministic composer on a worker thread, so building MIME (a large share of the relay's
  * CPU) runs on another core than webhooks and the store. Same bytes as DeterministicComposer and
- * the same BadInputErrors. Requests wait until the thread says it is ready; if the thread dies,
- * the mails it held fail (their jobs are retried) and the next request starts a new thread.
+ * the same BadInputErrors. With a blob root it also builds relayed mails from their facts and
+ * stores their bytes there (`composeRelay`), which takes that work off the main thread too.
+ * Requests wait until the thread says it is ready; if the thread dies, the mails it held fail
+ * (their jobs are retried) and the next request starts a new thread.
  */
 export class ThreadedComposer implements MailComposer {
   private worker: Worker | undefined;
@@ -32,23 +44,26 @@ export class ThreadedComposer implements MailComposer {
   private nextId = 0;
   private closed = false;
 
+  constructor(private readonly data: ComposerThreadData = {}) {}
+
   /** Starts the thread now rather than on the first mail (it takes a moment to load). */
   warm(): this {
     this.thread();
     return this;
   }
 
-  compose(mail: OutgoingMail): Promise<Buffer> {
-    if (this.closed) return Promise.reject(new Error('the MIME composer is closed'));
-    const id = (this.nextId += 1);
-    return new Promise((resolve, reject) => {
-      const worker = this.thread();
-      // Held while mails are in the thread, so a caller awaiting one is never left behind.
-      if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { resolve, reject });
-      if (this.ready) worker.postMessage({ id, mail } satisfies ComposeRequest);
-      else this.queued.push({ id, mail });
-    });
+  async compose(mail: OutgoingMail): Promise<Buffer> {
+    return (await this.request({ kind: 'mail', mail })).raw;
+  }
+
+  /**
+   * Builds the relayed mail for `input`, composes it and stores its bytes in the blob store, all
+   * on the thread; resolves once the bytes are stored. Needs the blob root.
+   */
+  async composeRelay(input: RelayMailInput): Promise<ComposedRelay> {
+    if (this.data.blobRoot === undefined) throw new Error('composeRelay needs the blob root');
+    const reply = await this.request({ kind: 'relay', input });
+    return { raw: reply.raw, messageId: reply.messageId!, rawSha256: reply.rawSha256! };
   }
 
   async close(): Promise<void> {
@@ -58,9 +73,22 @@ export class ThreadedComposer implements MailComposer {
     if (worker) await worker.terminate();
   }
 
+  private request(body: { kind: 'mail'; mail: OutgoingMail } | { kind: 'relay'; input: RelayMailInput }): Promise<{ raw: Buffer; messageId?: string; rawSha256?: string }> {
+    if (this.closed) return Promise.reject(new Error('the MIME composer is closed'));
+    const request = { id: (this.nextId += 1), ...body } as ComposeRequest;
+    return new Promise((resolve, reject) => {
+      const worker = this.thread();
+      // Held while mails are in the thread, so a caller awaiting one is never left behind.
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(request.id, { resolve, reject });
+      if (this.ready) worker.postMessage(request);
+      else this.queued.push(request);
+    });
+  }
+
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./compose-thread.js', import.meta.url));
+    const worker = new Worker(new URL('./compose-thread.js', import.meta.url), { workerData: this.data });
     this.worker = worker;
     this.ready = false;
     worker.on('message', (reply: ComposeReply) => {
@@ -73,8 +101,10 @@ export class ThreadedComposer implements MailComposer {
       if (!waiter) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
-      if ('raw' in reply) waiter.resolve(Buffer.from(reply.raw.buffer, reply.raw.byteOffset, reply.raw.byteLength));
-      else if (reply.error.badInput) waiter.reject(new BadInputError(reply.error.code, reply.error.message));
+      if ('raw' in reply) {
+        const { raw, ...rest } = reply;
+        waiter.resolve({ ...rest, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+      } else if (reply.error.badInput) waiter.reject(new BadInputError(reply.error.code, reply.error.message));
       else waiter.reject(new Error(reply.error.message));
     });
     worker.on('error', (error) => this.lost(worker, error));
