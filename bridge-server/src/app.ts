@@ -9,6 +9,8 @@ import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
+import { scheduleBackups } from './archive/backup.js';
+import { loadMasterKey } from './archive/crypto.js';
 import { scheduleRetention } from './archive/retention.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
 import { loadOrCreateKey } from './config/secrets.js';
@@ -106,6 +108,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   });
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
+  const backups = config.backups
+    ? scheduleBackups({ dbFile: config.database.file, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -321,6 +325,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await composer.close();
       await sandbox?.stop();
       await retention?.stop();
+      await backups?.stop();
       await opened.close();
       log.info('wa-bridge stopped');
     })());

@@ -52,7 +52,8 @@ describe('wa-bridge verify', () => {
     }
     const signed = await waBridge(original, 'checkpoint');
     expect(signed.code, signed.stderr).toBe(0);
-    expect(signed.stdout).toMatch(/^checkpoint \d+: 2 chain head\(s\) signed/);
+    // Two conversations, and the audit trail (the bridge recorded its retention run at start).
+    expect(signed.stdout).toMatch(/^checkpoint \d+: 3 chain head\(s\) signed/);
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAudit } from './audit.js';
+import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
@@ -28,5 +29,6 @@ export async function main(argv: string[]): Promise<void> {
   registerExport(program);
   registerAudit(program);
   registerRetention(program);
+  registerBackup(program);
   await program.parseAsync(argv);
 }

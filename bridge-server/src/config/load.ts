@@ -47,6 +47,10 @@ export interface Config {
   checkpoints: { keyFile?: string; intervalMs: number };
   /** Retention periods by matter type, and whether the bridge applies them daily. */
   retention: { policy: RetentionPolicy; daily: boolean };
+  /** WA_BRIDGE_MASTER_KEY when set (else the key file under the data dir is used). */
+  masterKey?: string;
+  /** The daily backup, when a directory is configured. */
+  backups?: { dir: string; keep: number };
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -174,6 +178,8 @@ function resolve(raw: RawConfig, problems: string[]): Config {
       : {}),
     checkpoints: { ...(raw.checkpointKeyFile ? { keyFile: path.resolve(raw.checkpointKeyFile) } : {}), intervalMs: Math.round(raw.checkpointIntervalHours * 3_600_000) },
     retention: { policy: retentionPolicy(raw.retentionYears, problems), daily: raw.retentionSchedule === 'daily' },
+    ...(raw.masterKey ? { masterKey: raw.masterKey } : {}),
+    ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };

@@ -79,6 +79,9 @@ export const rawConfigSchema = z.object({
   checkpointIntervalHours: z.coerce.number().min(0.01).max(24).default(24),
   retentionYears: z.string().default('default:6'),
   retentionSchedule: z.enum(['daily', 'off']).default('daily'),
+  masterKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)').optional(),
+  backupDir: z.string().min(1).optional(),
+  backupKeep: z.coerce.number().int().min(1).max(3650).default(7),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -124,4 +127,7 @@ export const settings: Setting[] = [
   { key: 'checkpointIntervalHours', env: 'WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS', doc: 'Hours between signed checkpoints of every chain head (at most 24).' },
   { key: 'retentionYears', env: 'WA_BRIDGE_RETENTION_YEARS', doc: 'Years a conversation is kept after its matter closes, by matter type, 2 to 21: type:years, comma-separated, with default (also for conversations never linked, from their last activity).' },
   { key: 'retentionSchedule', env: 'WA_BRIDGE_RETENTION_SCHEDULE', doc: 'daily: delete what retention has expired, with certificates in the audit trail; off: only `wa-bridge retention run`.' },
+  { key: 'masterKey', env: 'WA_BRIDGE_MASTER_KEY', doc: 'Master key that wraps the data keys of backups (base64 of 32 bytes). Default: generated once into <data dir>/keys/master.key; keep a copy apart from the backups.', secret: true },
+  { key: 'backupDir', env: 'WA_BRIDGE_BACKUP_DIR', doc: 'Directory for the daily encrypted backup (a different disk or mount than the data dir). Unset: no scheduled backups.' },
+  { key: 'backupKeep', env: 'WA_BRIDGE_BACKUP_KEEP', doc: 'How many backups to keep in WA_BRIDGE_BACKUP_DIR; older ones are removed after each new one.' },
 ];

@@ -90,7 +90,8 @@ export async function listConversationHeads(db: Executor): Promise<ConversationH
 /** A stored event as it is on disk; `event` is the parsed JSON, or the raw text when it no longer parses. */
 export type ScannedEvent = EventRecord & { conversationId: number };
 
-function toScanned(row: Selectable<EventsTable>): ScannedEvent {
+/** An events row as an EventRecord; event_json that no longer parses comes back as its raw text. */
+export function toScanned(row: Selectable<EventsTable>): ScannedEvent {
   let event: unknown;
   try {
     event = JSON.parse(row.event_json);

@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface OpenedDatabase {
@@ -22,15 +22,34 @@ const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 export function openSqlite(file: string): OpenedDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
+  // First, so that even switching to WAL waits for a command or a bridge holding the lock
+  // instead of failing at once with "database is locked".
+  sqlite.pragma('busy_timeout = 5000');
   // WAL lets readers run beside the writer; NORMAL sync in WAL mode is durable across process
   // crashes (only an OS crash can lose the newest commits), which is what the outbox relies on.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
   const applied = migrate(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, applied, close: () => db.destroy() };
+}
+
+/**
+ * Transactions begin IMMEDIATE. The bridge and the commands beside it (audit, retention,
+ * restore, jobs) write to one file from several processes; a deferred transaction that read
+ * first and then writes cannot wait for another process's commit (SQLite answers SQLITE_BUSY at
+ * once, without the busy handler, when the snapshot it read is stale). Taking the write lock at
+ * BEGIN lets busy_timeout do the waiting.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 /**
@@ -67,10 +86,12 @@ function migrate(sqlite: BetterSqlite3.Database): string[] {
   const applied: string[] = [];
   for (const migration of listMigrations('sqlite')) {
     if (done.has(migration.name)) continue;
-    sqlite.transaction(() => {
-      sqlite.exec(migration.sql);
-      sqlite.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now());
-    })();
+    sqlite
+      .transaction(() => {
+        sqlite.exec(migration.sql);
+        sqlite.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, Date.now());
+      })
+      .immediate();
     applied.push(migration.name);
   }
   return applied;

@@ -1,0 +1,178 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import BetterSqlite3 from 'better-sqlite3';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { ZipFile as ZipWriter } from 'yazl';
+import type { AuditTrail } from '../core/audit.js';
+import { BadInputError } from '../core/errors.js';
+import { sha256 } from '../core/ids.js';
+import { openSealedFile, sealFile, type MasterKey } from './crypto.js';
+import { scheduleRepeating, type Schedule } from './schedule.js';
+
+/**
+ * Backups: a consistent copy of the database taken with SQLite's online backup (the bridge keeps
+ * running and writing), plus every blob the copy lists, zipped and sealed with AES-256-GCM under
+ * the master key. Blobs are content-addressed and never change, so copying them after the
+ * database snapshot is consistent; one removed by retention in between is reported.
+ */
+
+export const backupPattern = /^wa-bridge-backup-(\d{8}T\d{9}Z)\.wabk$/;
+
+export interface BackupResult {
+  file: string;
+  conversations: number;
+  events: number;
+  blobs: number;
+  bytes: number;
+}
+
+export async function makeBackup(options: { dbFile: string; blobRoot: string; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
+  const now = options.now ?? Date.now();
+  await mkdir(options.outDir, { recursive: true, mode: 0o700 });
+  const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-'));
+  try {
+    const snapshot = path.join(scratch, 'database.sqlite');
+    const source = new BetterSqlite3(options.dbFile, { readonly: true, fileMustExist: true });
+    source.pragma('busy_timeout = 5000');
+    try {
+      await source.backup(snapshot);
+    } finally {
+      source.close();
+    }
+    const copy = new BetterSqlite3(snapshot, { readonly: true });
+    let hashes: string[];
+    let conversations: number;
+    let events: number;
+    try {
+      hashes = (copy.prepare('SELECT sha256 FROM blobs ORDER BY sha256').all() as Array<{ sha256: string }>).map((row) => row.sha256);
+      conversations = (copy.prepare('SELECT count(*) AS n FROM conversations').get() as { n: number }).n;
+      events = (copy.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    } finally {
+      copy.close();
+    }
+    const zip = new ZipWriter();
+    const manifest = { format: 'wa-bridge-backup/1', createdAt: new Date(now).toISOString(), host: hostname(), conversations, events, blobs: hashes.length };
+    zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 'backup.json');
+    zip.addFile(snapshot, 'database.sqlite');
+    for (const hash of hashes) {
+      const file = path.join(options.blobRoot, hash.slice(0, 2), hash);
+      try {
+        await stat(file);
+      } catch {
+        throw new BadInputError('blob_vanished', `blob ${hash.slice(0, 12)}… is listed but its file is gone (removed by retention while the backup ran, or lost); run the backup again, then wa-bridge verify`);
+      }
+      zip.addFile(file, `blobs/${hash.slice(0, 2)}/${hash}`, { compress: false });
+    }
+    zip.end();
+    const plain = path.join(scratch, 'backup.zip');
+    await pipeline(zip.outputStream, createWriteStream(plain, { mode: 0o600 }));
+    // UTC time to the millisecond: names sort by age and two backups never share one.
+    const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
+    const file = path.join(options.outDir, `wa-bridge-backup-${stamp}.wabk`);
+    await sealFile(options.master, plain, `${file}.partial`, 'backup');
+    await rename(`${file}.partial`, file);
+    return { file, conversations, events, blobs: hashes.length, bytes: (await stat(file)).size };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Removes all but the newest `keep` backups in `dir` (by the time in their names). */
+export async function pruneBackups(dir: string, keep: number): Promise<string[]> {
+  const names = (await readdir(dir)).filter((name) => backupPattern.test(name)).sort();
+  const old = names.slice(0, Math.max(0, names.length - keep));
+  for (const name of old) await rm(path.join(dir, name), { force: true });
+  return old;
+}
+
+export interface OpenedBackup {
+  /** A scratch directory holding database.sqlite and blobs/, like a data dir. */
+  dir: string;
+  manifest: { createdAt: string; conversations: number; events: number; blobs: number };
+  close(): Promise<void>;
+}
+
+/** Decrypts and unpacks a backup into a private scratch directory; the caller closes it. */
+export async function openBackup(master: MasterKey, file: string): Promise<OpenedBackup> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'wab-restore-'));
+  const close = () => rm(dir, { recursive: true, force: true });
+  try {
+    const plain = path.join(dir, 'backup.zip');
+    const { kind } = await openSealedFile(master, file, plain);
+    if (kind !== 'backup') throw new BadInputError('not_backup', `${file} is a sealed ${kind}, not a backup`);
+    const zip = await new Promise<ZipFile>((resolve, reject) => yauzl.open(plain, { lazyEntries: true, autoClose: false }, (error, z) => (error ? reject(error) : resolve(z))));
+    try {
+      await extract(zip, dir);
+    } finally {
+      zip.close();
+    }
+    await rm(plain);
+    const manifest = JSON.parse(await readFile(path.join(dir, 'backup.json'), 'utf8')) as OpenedBackup['manifest'];
+    return { dir, manifest, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Only the names a backup has; anything else means the file is not one of ours. */
+const entryName = /^(backup\.json|database\.sqlite|blobs\/[0-9a-f]{2}\/[0-9a-f]{64})$/;
+
+function extract(zip: ZipFile, dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    zip.on('entry', (entry: Entry) => {
+      if (!entryName.test(entry.fileName)) {
+        reject(new BadInputError('not_backup', `the backup holds an unexpected entry ${JSON.stringify(entry.fileName)}`));
+        return;
+      }
+      zip.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const target = path.join(dir, entry.fileName);
+        mkdir(path.dirname(target), { recursive: true })
+          .then(() => pipeline(stream, createWriteStream(target, { mode: 0o600 })))
+          .then(() => {
+            if (entry.fileName.startsWith('blobs/')) return checkBlobFile(target, path.basename(target));
+            return undefined;
+          })
+          .then(() => zip.readEntry(), reject);
+      });
+    });
+    zip.once('end', () => resolve());
+    zip.once('error', reject);
+    zip.readEntry();
+  });
+}
+
+async function checkBlobFile(file: string, hash: string): Promise<void> {
+  if (sha256(await readFile(file)).toString('hex') !== hash) throw new BadInputError('bad_backup', `blob ${hash.slice(0, 12)}… in the backup does not match its hash`);
+}
+
+const day = 24 * 3_600_000;
+
+/** The time in the newest backup's name in `dir`, or undefined when there is none. */
+async function newestBackupAt(dir: string): Promise<number | undefined> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => backupPattern.test(name)).sort();
+  const stamp = names.at(-1)?.match(backupPattern)?.[1];
+  if (!stamp) return undefined;
+  return Date.parse(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.${stamp.slice(15, 18)}Z`);
+}
+
+/** A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`. */
+export function scheduleBackups(options: { dbFile: string; blobRoot: string; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
+  return scheduleRepeating({
+    intervalMs: day,
+    isDue: async () => {
+      const newest = await newestBackupAt(options.dir);
+      return newest === undefined || Date.now() - newest >= day;
+    },
+    run: async () => {
+      const result = await makeBackup({ dbFile: options.dbFile, blobRoot: options.blobRoot, master: options.master, outDir: options.dir });
+      const pruned = await pruneBackups(options.dir, options.keep);
+      await options.audit.record({ actor: 'system', source: `bridge@${hostname()}`, action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
+    },
+    onError: options.onError,
+  });
+}

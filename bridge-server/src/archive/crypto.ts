@@ -1,0 +1,130 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { loadOrCreateKey } from '../config/secrets.js';
+import { BadInputError } from '../core/errors.js';
+import { sha256 } from '../core/ids.js';
+
+/**
+ * Envelope encryption with AES-256-GCM (NIST SP 800-38D). Each sealed file has its own random
+ * data key; the data key is stored in the file's header wrapped (AES-256-GCM too) by the master
+ * key, which never leaves the server's keys. Rotating the master key therefore means re-wrapping
+ * headers, not re-encrypting contents. The header is bound to the contents as additional
+ * authenticated data, so neither can be changed or swapped without the tag failing.
+ */
+
+export interface MasterKey {
+  /** First 16 hex digits of the key's SHA-256: names the key without revealing it. */
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/** WA_BRIDGE_MASTER_KEY (base64 of 32 bytes) when set, else <data dir>/keys/master.key, made on first use. */
+export function loadMasterKey(dataDir: string, configured?: string): MasterKey {
+  const key = configured !== undefined ? Buffer.from(configured, 'base64') : loadOrCreateKey(dataDir, 'master');
+  if (key.length !== 32) throw new BadInputError('bad_master_key', 'WA_BRIDGE_MASTER_KEY: expected 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+  return { id: sha256(key).toString('hex').slice(0, 16), key };
+}
+
+const magic = 'WABK1\n';
+
+interface Header {
+  v: 1;
+  alg: 'AES-256-GCM';
+  masterKeyId: string;
+  /** The data key wrapped by the master key: nonce, ciphertext and tag, base64. */
+  wrappedKey: string;
+  nonce: string;
+  /** What the file holds, e.g. "backup". */
+  kind: string;
+}
+
+function wrap(master: MasterKey, dataKey: Buffer): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', master.key, nonce);
+  const sealed = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+  return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64');
+}
+
+function unwrap(master: MasterKey, wrapped: string): Buffer {
+  const bytes = Buffer.from(wrapped, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', master.key, bytes.subarray(0, 12));
+  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+  return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]);
+}
+
+function headerBytes(header: Header): Buffer {
+  return Buffer.from(`${magic}${JSON.stringify(header)}\n`, 'utf8');
+}
+
+/** Encrypts `source` into `target` (which must not exist), streaming. */
+export async function sealFile(master: MasterKey, source: string, target: string, kind: string): Promise<void> {
+  const dataKey = randomBytes(32);
+  const nonce = randomBytes(12);
+  const header = headerBytes({ v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrap(master, dataKey), nonce: nonce.toString('base64'), kind });
+  const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
+  cipher.setAAD(header);
+  const out = createWriteStream(target, { flags: 'wx', mode: 0o600 });
+  out.write(header);
+  await pipeline(createReadStream(source), cipher, out, { end: false });
+  await new Promise<void>((resolve, reject) => out.end(cipher.getAuthTag(), (error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** Reads a sealed file's header: which master key it needs and what it holds. */
+export async function readSealedHeader(file: string): Promise<{ header: Header; raw: Buffer }> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const end = text.indexOf('\n', magic.length);
+    if (!text.startsWith(magic) || end === -1) throw new BadInputError('not_sealed', `${file} is not a wa-bridge encrypted file`);
+    let header: Header;
+    try {
+      header = JSON.parse(text.slice(magic.length, end)) as Header;
+    } catch {
+      throw new BadInputError('not_sealed', `${file} has a damaged header`);
+    }
+    if (header.v !== 1 || header.alg !== 'AES-256-GCM') throw new BadInputError('not_sealed', `${file} uses an encryption this version does not know`);
+    return { header, raw: Buffer.from(text.slice(0, end + 1), 'utf8') };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Decrypts `source` into `target` (made 0600). A wrong master key, or any changed byte of header
+ * or contents, fails with a clear error and removes the partial output.
+ */
+export async function openSealedFile(master: MasterKey, source: string, target: string): Promise<{ kind: string }> {
+  const { header, raw } = await readSealedHeader(source);
+  const length = raw.length;
+  if (header.masterKeyId !== master.id) throw new BadInputError('wrong_key', `${source} was encrypted under master key ${header.masterKeyId}; this store's master key is ${master.id}. Set WA_BRIDGE_MASTER_KEY to the key it was made with.`);
+  let dataKey: Buffer;
+  try {
+    dataKey = unwrap(master, header.wrappedKey);
+  } catch {
+    throw new BadInputError('wrong_key', `${source}: the master key does not open its data key (wrong key, or the header was altered)`);
+  }
+  const size = (await stat(source)).size;
+  if (size < length + 16) throw new BadInputError('truncated', `${source} is cut short`);
+  const tag = Buffer.alloc(16);
+  const handle = await open(source, 'r');
+  try {
+    await handle.read(tag, 0, 16, size - 16);
+  } finally {
+    await handle.close();
+  }
+  const decipher = createDecipheriv('aes-256-gcm', dataKey, Buffer.from(header.nonce, 'base64'));
+  decipher.setAAD(raw);
+  decipher.setAuthTag(tag);
+  try {
+    await pipeline(createReadStream(source, { start: length, end: size - 17 }), decipher, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+  } catch (error) {
+    await rm(target, { force: true });
+    if ((error as Error).message.includes('authenticate')) throw new BadInputError('tampered', `${source} does not decrypt: it was altered or damaged after it was made`);
+    throw error;
+  }
+  return { kind: header.kind };
+}

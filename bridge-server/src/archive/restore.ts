@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuditTrail } from '../core/audit.js';
+import { ChainChecker } from '../core/chain-check.js';
+import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
+import { toScanned } from '../store/archive.js';
+import type { FileBlobStore } from '../store/blob-files.js';
+import { openSqlite } from '../store/db.js';
+import type { Executor } from '../store/executor.js';
+import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
+import type { OpenedBackup } from './backup.js';
+
+export interface RestoreResult {
+  conversationId: number;
+  events: number;
+  blobs: number;
+  /** Matter references the conversation was linked to that the live store does not have. */
+  skippedLinks: string[];
+}
+
+/**
+ * Restores one conversation from an opened backup into the live store, leaving everything else
+ * as it is: its events (chain checked before anything is written), media and relayed mail, reply
+ * commands and statuses, matter links (by reference) and import records, in one transaction.
+ * Refuses when the conversation, or a newer one for the same chat, is live.
+ */
+export async function restoreConversation(options: { live: Executor; liveBlobs: FileBlobStore; backup: OpenedBackup; chatId: string; audit: AuditTrail; actor: { actor: string; source: string } }): Promise<RestoreResult> {
+  const opened = openSqlite(path.join(options.backup.dir, 'database.sqlite'));
+  try {
+    const rows = await readConversationRows(opened.db, options.chatId);
+    if (!rows) throw new NotFoundError(`the backup made ${options.backup.manifest.createdAt} has no conversation ${options.chatId}`);
+    const conflict = await restoreConflict(options.live, rows);
+    if (conflict) throw new ConflictError('restore_conflict', conflict);
+
+    const checker = new ChainChecker(rows.conversation.chat_key);
+    for (const row of rows.events) checker.add(toScanned(row));
+    const problems = checker.finish(rows.conversation.last_seq, rows.conversation.chain_head);
+    if (problems.length > 0) throw new BadInputError('backup_chain_broken', `the backup's copy of ${options.chatId} does not verify (event ${problems[0]!.seq}: ${problems[0]!.detail}); nothing was restored`);
+
+    const hashes = new Set<string>([...rows.attachments.flatMap((a) => (a.sha256 ? [a.sha256] : [])), ...rows.relays.map((r) => r.raw_sha256)]);
+    const sizes = new Map<string, number>();
+    for (const hash of hashes) {
+      const bytes = await readFile(path.join(options.backup.dir, 'blobs', hash.slice(0, 2), hash)).catch(() => {
+        throw new BadInputError('backup_incomplete', `the backup lacks blob ${hash.slice(0, 12)}… of ${options.chatId}; nothing was restored`);
+      });
+      if ((await options.liveBlobs.put(bytes)) !== hash) throw new BadInputError('backup_incomplete', `blob ${hash.slice(0, 12)}… in the backup does not match its hash`);
+      sizes.set(hash, bytes.length);
+    }
+    const now = Date.now();
+    const { conversationId, skippedLinks } = await options.live.transaction().execute(async (tx) => {
+      for (const [hash, size] of sizes) await ensureBlobRow(tx, hash, size, now);
+      return insertConversationRows(tx, rows);
+    });
+    await options.audit.record({
+      ...options.actor,
+      action: 'restore',
+      target: `conversation:${options.chatId}`,
+      details: { backupCreatedAt: options.backup.manifest.createdAt, events: rows.events.length, blobs: hashes.size, skippedLinks: skippedLinks.join(',') },
+    });
+    return { conversationId, events: rows.events.length, blobs: hashes.size, skippedLinks };
+  } finally {
+    await opened.close();
+  }
+}

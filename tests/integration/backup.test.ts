@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function waBridge(dataDir: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...extraEnv } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Backups taken by the real command while a real bridge takes messages, checked by restoring
+ * into a scratch store, and one conversation restored into the live store after it was erased.
+ */
+describe('backup and restore', () => {
+  let catcher: MailCatcher;
+  let dataDir: string;
+  let backupDir: string;
+  let backupFile = '';
+  let world: BridgeWorld | undefined;
+  const ann = '447700900601';
+  const bob = '447700900602';
+  const chatOf = (phone: string) => {
+    const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
+    const row = db.prepare('SELECT chat_token FROM conversations WHERE client_wa_id = ?').get(phone) as { chat_token: string } | undefined;
+    db.close();
+    return row?.chat_token;
+  };
+  const eventsOf = (phone: string) => {
+    const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
+    const row = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE client_wa_id = ?)').get(phone) as { n: number };
+    db.close();
+    return row.n;
+  };
+
+  beforeAll(async () => {
+    catcher = await startMailCatcher({});
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wab-backup-data-'));
+    backupDir = await mkdtemp(path.join(tmpdir(), 'wab-backups-'));
+    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir, env: { WA_BRIDGE_RETENTION_SCHEDULE: 'off' } });
+    const sim = world.simulator;
+    for (let i = 0; i < 5; i += 1) {
+      expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'text', body: `Ann ${i}` }))).status).toBe(200);
+    }
+    expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'image', media: sim.addMedia(randomBytes(20_000), 'image/jpeg') }))).status).toBe(200);
+    expect((await sim.postWebhook(sim.inboundMessage({ from: bob, name: 'Bob', type: 'text', body: 'Bob 0' }))).status).toBe(200);
+    await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+    await catcher?.stop();
+    for (const dir of [dataDir, backupDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('backs up while messages keep arriving, and the backup restores into a scratch store that verifies', async () => {
+    const sim = world!.simulator;
+    let flowing = true;
+    let sent = 0;
+    const flow = (async () => {
+      while (flowing) {
+        expect((await sim.postWebhook(sim.inboundMessage({ from: bob, name: 'Bob', type: 'text', body: `Bob during backup ${sent}` }))).status).toBe(200);
+        sent += 1;
+      }
+    })();
+    const made = await waBridge(dataDir, ['backup', '--out-dir', backupDir]);
+    flowing = false;
+    await flow;
+    expect(made.code, made.stderr).toBe(0);
+    expect(sent).toBeGreaterThan(0);
+    backupFile = /^(\S+\.wabk): 2 conversation\(s\)/.exec(made.stdout)![1]!;
+    const verified = await waBridge(dataDir, ['backup', 'verify', backupFile]);
+    expect(verified.stdout, verified.stdout).toMatch(/^OK backup of .*: 2 conversation\(s\), \d+ event\(s\), \d+ blob\(s\) restore and verify$/m);
+    expect(verified.code).toBe(0);
+    await world!.stop();
+    world = undefined;
+  });
+
+  it("restores one erased conversation into the live store, leaving the other as it is", async () => {
+    const annChat = chatOf(ann)!;
+    const annEvents = eventsOf(ann);
+    const bobEvents = eventsOf(bob);
+    const erased = await waBridge(dataDir, ['gdpr', 'erase', '--phone', `+${ann}`, '--request', 'TEST-1']);
+    expect(erased.stdout).toContain(`deleted ${annChat}`);
+    expect(chatOf(ann)).toBeUndefined();
+
+    const restored = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
+    expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored ${annChat} from the backup of .*: ${annEvents} event\\(s\\), \\d+ blob\\(s\\)`));
+    expect(eventsOf(ann)).toBe(annEvents);
+    expect(eventsOf(bob)).toBe(bobEvents);
+    const verify = await waBridge(dataDir, ['verify']);
+    expect(verify.stdout).toMatch(/^OK /m);
+    expect(verify.code).toBe(0);
+
+    const again = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('is in the live store already; nothing was restored');
+  });
+
+  it('refuses a wrong master key and an altered backup with a clear error', async () => {
+    const wrong = await waBridge(dataDir, ['backup', 'verify', backupFile], { WA_BRIDGE_MASTER_KEY: randomBytes(32).toString('base64') });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/was encrypted under master key [0-9a-f]{16}; this store's master key is [0-9a-f]{16}/);
+
+    const altered = path.join(backupDir, 'altered.wabk');
+    const { copyFile } = await import('node:fs/promises');
+    await copyFile(backupFile, altered);
+    const handle = await open(altered, 'r+');
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, 2000);
+    byte[0] = byte[0]! ^ 0xff;
+    await handle.write(byte, 0, 1, 2000);
+    await handle.close();
+    const result = await waBridge(dataDir, ['backup', 'verify', altered]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('does not decrypt: it was altered or damaged after it was made');
+  });
+
+  it('keeps only the newest backups it is told to', async () => {
+    for (let i = 0; i < 3; i += 1) expect((await waBridge(dataDir, ['backup', '--out-dir', backupDir, '--keep', '2'])).code).toBe(0);
+    const left = (await readdir(backupDir)).filter((name) => name.startsWith('wa-bridge-backup-'));
+    expect(left).toHaveLength(2);
+  });
+});
