@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
 import type { EventKey, EventRecord, NewEventRecord } from '../core/records.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
 
@@ -22,40 +23,61 @@ export function toEvent(row: Selectable<EventsTable>): EventRecord {
   };
 }
 
+const selectEventId = compiledOnce((db) =>
+  db.selectFrom('events').select('id').where('tenant', '=', '').where('channel', '=', '').where('wa_message_id', '=', '').where('kind', '=', '').where('version_key', '=', ''),
+);
+
 export async function hasEvent(db: Executor, key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string }): Promise<boolean> {
-  const row = await db
-    .selectFrom('events')
-    .select('id')
-    .where('tenant', '=', key.tenant)
-    .where('channel', '=', key.channel)
-    .where('wa_message_id', '=', key.waMessageId)
-    .where('kind', '=', key.kind)
-    .where('version_key', '=', key.versionKey)
-    .executeTakeFirst();
-  return row !== undefined;
+  const rows = await selectEventId(db, [key.tenant, key.channel, key.waMessageId, key.kind, key.versionKey]);
+  return rows.length > 0;
 }
 
-export async function insertEvent(db: Executor, tenant: string, e: NewEventRecord): Promise<EventRecord> {
-  const row = await db
+const eventColumns = ['conversation_id', 'seq', 'tenant', 'channel', 'wa_message_id', 'kind', 'version_key', 'direction', 'content_type', 'wa_timestamp', 'event_json', 'chain_sha256', 'received_at'] as const;
+const insertEventRow = compiledOnce((db) =>
+  db
     .insertInto('events')
-    .values({
-      conversation_id: e.conversationId,
-      seq: e.seq,
-      tenant,
-      channel: e.channel,
-      wa_message_id: e.waMessageId,
-      kind: e.kind,
-      version_key: e.versionKey,
-      direction: e.direction,
-      content_type: 'content' in e.event ? e.event.content.type : null,
-      wa_timestamp: e.timestamp,
-      event_json: JSON.stringify(e.event),
-      chain_sha256: e.chainHash,
-      received_at: e.receivedAt,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toEvent(row);
+    .values(Object.fromEntries(eventColumns.map((column) => [column, null])) as never)
+    .returning('id'),
+);
+
+/**
+ * Stores an event and returns its record, built from what was stored (the row holds nothing the
+ * caller did not give but its id) instead of read back. The event is the stored JSON parsed, as a
+ * reader of the archive would see it.
+ */
+export async function insertEvent(db: Executor, tenant: string, e: NewEventRecord): Promise<EventRecord> {
+  const eventJson = JSON.stringify(e.event);
+  const values: Record<(typeof eventColumns)[number], unknown> = {
+    conversation_id: e.conversationId,
+    seq: e.seq,
+    tenant,
+    channel: e.channel,
+    wa_message_id: e.waMessageId,
+    kind: e.kind,
+    version_key: e.versionKey,
+    direction: e.direction,
+    content_type: 'content' in e.event ? e.event.content.type : null,
+    wa_timestamp: e.timestamp,
+    event_json: eventJson,
+    chain_sha256: e.chainHash,
+    received_at: e.receivedAt,
+  };
+  const [row] = await insertEventRow(db, eventColumns.map((column) => values[column]));
+  if (!row) throw new Error('the event insert returned no id');
+  return {
+    id: row.id,
+    conversationId: e.conversationId,
+    seq: e.seq,
+    channel: e.channel,
+    waMessageId: e.waMessageId,
+    kind: e.kind,
+    versionKey: e.versionKey,
+    direction: e.direction,
+    timestamp: e.timestamp,
+    event: JSON.parse(eventJson) as InboundEvent,
+    chainHash: e.chainHash,
+    receivedAt: e.receivedAt,
+  };
 }
 
 export async function getEvent(db: Executor, id: number): Promise<EventRecord | undefined> {

@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Outbox, Tx } from '../core/ports.js';
 import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
+import { compiledOnce } from './compiled.js';
 import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
@@ -30,22 +31,17 @@ function toJob(row: Selectable<OutboxJobsTable>): Job {
   };
 }
 
-export async function enqueue(db: Executor, job: NewJob, now: number): Promise<number> {
-  const row = await db
+const insertJob = compiledOnce((db) =>
+  db
     .insertInto('outbox_jobs')
-    .values({
-      kind: job.kind,
-      payload_json: JSON.stringify(job.payload),
-      conversation_id: toLaneKey(job),
-      sort_key: job.sortKey,
-      run_at: job.runAt ?? now,
-      locked_until: null,
-      last_error: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+    .values({ kind: '', payload_json: '', conversation_id: 0, sort_key: 0, run_at: 0, locked_until: null, last_error: null, created_at: 0, updated_at: 0 })
+    .returning('id'),
+);
+
+export async function enqueue(db: Executor, job: NewJob, now: number): Promise<number> {
+  // In the order of the columns above; locked_until and last_error start empty.
+  const [row] = await insertJob(db, [job.kind, JSON.stringify(job.payload), toLaneKey(job), job.sortKey, job.runAt ?? now, null, null, now, now]);
+  if (!row) throw new Error('the job insert returned no id');
   return row.id;
 }
 
