@@ -4,7 +4,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
-// parse-export is called by other tools once per file: it loads the parser alone, not the server.
-const entry = process.argv[2] === 'parse-export' ? '../src/cli/parse-export-entry.ts' : '../src/cli/index.ts';
+// parse-export (called by other tools once per file) and import (long, memory-bound) load what
+// they need alone, not the server.
+const light = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts' };
+const entry = light[process.argv[2]] ?? '../src/cli/index.ts';
 const { main } = await import(entry);
 await main(process.argv);

@@ -133,9 +133,11 @@ export async function importExport(
           counts.duplicates += 1;
           continue;
         }
-        conversation = (await appendEvent(deps, tx, conversation, event, { relay: plan.mirror })).conversation;
+        conversation = (await appendEvent(deps, tx, conversation, event, { relay: plan.mirror, advance: false })).conversation;
         counts.added += 1;
       }
+      // The group's events are chained in memory; the head is stored once, in the same transaction.
+      await store.advanceConversation(tx, conversation.id, conversation.lastSeq, conversation.chainHead);
     });
     onProgress(counts.messages);
   };
@@ -172,8 +174,8 @@ function toEvent(plan: ImportPlan, firm: Set<string>, m: ParsedMessage, scan: Ex
     channel: 'chat-export',
     business: { id: c.businessId, ...(c.businessDisplayNumber ? { displayNumber: c.businessDisplayNumber } : {}) },
     client: { ...(c.clientWaId ? { waId: c.clientWaId } : {}), ...(c.clientUserId ? { userId: c.clientUserId } : {}), ...(c.clientName ? { name: c.clientName } : {}) },
-    // Source file hash and line: the same file always gives the same ids.
-    waMessageId: `export.${plan.source.sha256}.${m.line}`,
+    // Source file hash (its first 128 bits) and line: the same file always gives the same ids.
+    waMessageId: `export.${plan.source.sha256.slice(0, 32)}.${m.line}`,
     versionKey: '',
     timestamp: plan.clock.toInstant(m.date),
     direction: m.author !== null && firm.has(m.author) ? 'outbound' : 'inbound',

@@ -84,14 +84,16 @@ async function ingestEvent(
  * Appends one event to a conversation the caller has resolved: its chain link over the current
  * head, the event row, the conversation's new head, its media reference, and (with `relay`) the
  * job that carries it on. Every path into the archive goes through here, so every stored event
- * has its link. Returns the stored event and the conversation as it now stands.
+ * has its link. Returns the stored event and the conversation as it now stands. With `advance`
+ * false the caller appending a run of events stores the conversation's new head itself, once,
+ * before its transaction ends.
  */
 export async function appendEvent(
   deps: IngestDeps,
   tx: Tx,
   conversation: ConversationRecord,
   event: InboundEvent,
-  options: { relay: boolean },
+  options: { relay: boolean; advance?: boolean },
 ): Promise<{ stored: EventRecord; conversation: ConversationRecord }> {
   const { store } = deps;
   const receivedAt = deps.clock.now();
@@ -109,7 +111,7 @@ export async function appendEvent(
   };
   const chainHash = chainLink(conversation.chainHead, canonicalRecord(conversation.chatKey, draft));
   const stored = await store.insertEvent(tx, { ...draft, conversationId: conversation.id, chainHash });
-  await store.advanceConversation(tx, conversation.id, seq, chainHash);
+  if (options.advance !== false) await store.advanceConversation(tx, conversation.id, seq, chainHash);
   const advanced = { ...conversation, lastSeq: seq, chainHead: chainHash };
 
   const media = 'content' in event && 'media' in event.content ? event.content.media : undefined;

@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { registerImport } from './import.js';
+
+/**
+ * `wa-bridge import` on its own: a long import needs the store and the parser, not the server's
+ * HTTP, mail and WhatsApp clients, whose loading costs seconds and over 100 MiB of memory that
+ * the import then holds for its whole run. Same command, options and output as through index.ts.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('wa-bridge').showHelpAfterError();
+  registerImport(program);
+  await program.parseAsync(argv);
+}
