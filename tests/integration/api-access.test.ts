@@ -27,7 +27,9 @@ beforeAll(async () => {
   matters.bob = (await bob('POST', '/api/matters', { reference: 'BOB-001', title: 'Yolanda: divorce' })).body.id;
   // New chats are triaged by an admin: linked to a matter or assigned to someone.
   const admin = api.as(users.admin);
-  expect((await alice('POST', `/api/conversations/${ids.X}/links`, { matterId: matters.alice })).status).toBe(403);
+  const untriaged = await alice('POST', `/api/conversations/${ids.X}/links`, { matterId: matters.alice });
+  expect(untriaged.status).toBe(403);
+  expect(untriaged.body.detail).toBe(`Conversation ${ids.X} is not linked to a matter or assigned to you yet; ask an admin to link or assign it.`);
   expect((await admin('POST', `/api/conversations/${ids.X}/links`, { matterId: matters.alice })).status).toBe(201);
   expect((await admin('POST', `/api/conversations/${ids.Y}/links`, { matterId: matters.bob })).status).toBe(201);
   expect((await admin('PUT', `/api/conversations/${ids.Z}/assignee`, { assignee: 'Alice.Solicitor@firm.test' })).status).toBe(200);

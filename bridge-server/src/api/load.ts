@@ -24,7 +24,12 @@ export async function loadConversation(deps: ApiDeps, principal: Principal, ref:
   const facts = await conversationFacts(deps.db, conversation.id);
   const memberOf = await memberMatterIds(deps.db, principal.upn);
   if (!canSeeConversation(principal, facts, memberOf)) {
-    throw new ForbiddenError('conversation_forbidden', `Conversation ${conversation.id} belongs to matters you are not on.`);
+    throw new ForbiddenError(
+      'conversation_forbidden',
+      facts.matterIds.length > 0
+        ? `Conversation ${conversation.id} belongs to matters you are not on.`
+        : `Conversation ${conversation.id} is not linked to a matter${principal.roles.includes('Solicitor') ? ' or assigned to you' : ''} yet; ask an admin to link or assign it.`,
+    );
   }
   return { conversation, facts, memberOf };
 }
