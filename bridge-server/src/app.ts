@@ -110,6 +110,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
     ? scheduleBackups({ dbFile: config.database.file, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
