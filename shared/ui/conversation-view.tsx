@@ -36,7 +36,8 @@ export function ConversationView({ conversationId }: { conversationId: number })
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [items, setItems] = useState<MessageItem[]>([]);
   const [pending, setPending] = useState<PendingReply[]>([]);
-  const [olderCursor, setOlderCursor] = useState<string | null>(null);
+  // undefined until the first page arrives; null once there is nothing older.
+  const [olderCursor, setOlderCursor] = useState<string | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
@@ -46,14 +47,14 @@ export function ConversationView({ conversationId }: { conversationId: number })
     const page = await api.listMessages(conversationId, { limit: 50 });
     setItems((current) => merge(current, page.items));
     setPending(page.pending);
-    setOlderCursor((cursor) => cursor ?? page.nextCursor);
+    setOlderCursor((cursor) => (cursor === undefined ? page.nextCursor : cursor));
   }, [api, conversationId]);
 
   useEffect(() => {
     setDetail(null);
     setItems([]);
     setPending([]);
-    setOlderCursor(null);
+    setOlderCursor(undefined);
     setProblem(null);
     Promise.all([loadDetail(), loadNewest()]).catch((error: unknown) => setProblem(describeError(error)));
   }, [loadDetail, loadNewest]);

@@ -113,9 +113,17 @@ describe('Teams tab', () => {
     await expect.poll(async () => (await world.api.listJobs()).items.length, { timeout: 10_000 }).toBe(0);
   });
 
-  it('labels the audit trail as not available yet', async () => {
+  it('shows the audit trail, filtered by action: the link made for this test is in it', async () => {
     await tab.getByRole('tab', { name: 'Audit trail' }).click();
-    await tab.getByText('Audit trail: not available yet').waitFor({ timeout: 5_000 });
+    const trail = tab.getByRole('list', { name: 'Audit trail' });
+    await trail.locator('li.audit-entry').first().waitFor({ timeout: 10_000 });
+    await tab.getByLabel('Action').fill('matter.link');
+    await tab.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => trail.locator('li.audit-entry').evaluateAll((entries) => entries.map((entry) => entry.getAttribute('data-action'))), { timeout: 10_000 }).toEqual(['matter.link']);
+    const entry = trail.locator('li.audit-entry');
+    expect(await entry.locator('.audit-target').innerText()).toMatch(/^conversation:[a-z2-7]{26}$/);
+    expect(await entry.innerText()).toContain('matter: SMI-2026-0042');
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-audit-trail.png') });
   });
 
   it("binds a channel tab to a matter on the configuration page, and saves the tab's address", async () => {

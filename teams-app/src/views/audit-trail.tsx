@@ -1,22 +1,123 @@
-import { Body1, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, tokens } from '@fluentui/react-components';
+import { Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
+import type { AuditEntryItem, AuditQuery } from '@wa-bridge/shared/api/audit';
+import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { listStyles } from './list-styles.js';
 
-const useStyles = makeStyles({ box: { padding: tokens.spacingHorizontalM, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS } });
+const useStyles = makeStyles({
+  pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  form: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end' },
+  entry: { display: 'flex', flexDirection: 'column', gap: '2px', padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  details: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
+  hash: { fontFamily: tokens.fontFamilyMonospace, color: tokens.colorNeutralForeground3 },
+});
 
 /**
- * Placeholder for compliance officers: the API has no audit-trail route yet (it comes with the
- * compliance archive), so this says so plainly instead of showing an empty table.
+ * The audit trail for compliance officers and admins: who read or changed what, when and from
+ * where, oldest first from the chosen day, filtered by person, action or target. Reading it is
+ * itself recorded by the bridge.
  */
 export function AuditTrailView() {
   const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [day, setDay] = useState(() => new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 10));
+  const [actor, setActor] = useState('');
+  const [action, setAction] = useState('');
+  const [target, setTarget] = useState('');
+  const [entries, setEntries] = useState<AuditEntryItem[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const load = useCallback(
+    async (cursor?: string) => {
+      const query: AuditQuery = {
+        ...(day ? { from: new Date(`${day}T00:00:00`).toISOString() } : {}),
+        ...(actor.trim() ? { actor: actor.trim() } : {}),
+        ...(action.trim() ? { action: action.trim() } : {}),
+        ...(target.trim() ? { target: target.trim() } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: 100,
+      };
+      try {
+        const page = await api.audit(query);
+        setEntries((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
+        setNextCursor(page.nextCursor);
+        setProblem(null);
+      } catch (error) {
+        setProblem(error instanceof Error ? error.message : String(error));
+      }
+    },
+    [api, day, actor, action, target],
+  );
+
+  // Only the first load is automatic; later ones follow the form's Show button.
+  const [loadedOnce, setLoadedOnce] = useState(false);
+  useEffect(() => {
+    if (loadedOnce) return;
+    setLoadedOnce(true);
+    void load();
+  }, [loadedOnce, load]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void load();
+  };
+
   return (
-    <div className={styles.box}>
-      <MessageBar layout="multiline" intent="info" className="audit-placeholder">
-        <MessageBarBody>
-          <MessageBarTitle>Audit trail: not available yet</MessageBarTitle>
-          The bridge does not serve its audit trail over the API yet. Until it does, use the command line (`wa-bridge verify`) to check the archive.
-        </MessageBarBody>
-      </MessageBar>
-      <Body1>Every read, reply, link, export and sign-in will be listed here, with who did it and when.</Body1>
+    <div className={styles.pane}>
+      <form className={styles.form} onSubmit={submit} aria-label="Filter the audit trail">
+        <Field label="From day">
+          <Input type="date" value={day} onChange={(_event, data) => setDay(data.value)} />
+        </Field>
+        <Field label="Person">
+          <Input value={actor} onChange={(_event, data) => setActor(data.value)} placeholder="name@firm.example" />
+        </Field>
+        <Field label="Action">
+          <Input value={action} onChange={(_event, data) => setAction(data.value)} placeholder="reply, matter.link…" />
+        </Field>
+        <Field label="Target">
+          <Input value={target} onChange={(_event, data) => setTarget(data.value)} placeholder="matter:SMI-2026-0042" />
+        </Field>
+        <Button appearance="primary" type="submit">
+          Show
+        </Button>
+      </form>
+      {problem && (
+        <MessageBar layout="multiline" intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!entries && !problem && <Spinner label="Loading the audit trail" />}
+      {entries && entries.length === 0 && <Caption1 className={list.empty}>Nothing recorded for these filters.</Caption1>}
+      <ol className={list.list} aria-label="Audit trail">
+        {entries?.map((entry) => (
+          <li key={entry.id} className={`${styles.entry} audit-entry`} data-action={entry.action}>
+            <span className={list.line}>
+              <Body1Strong>{entry.action}</Body1Strong>
+              {entry.target && <Caption1 className="audit-target">{entry.target}</Caption1>}
+            </span>
+            <Caption1>
+              <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time> · {entry.actorName ? `${entry.actorName} (${entry.actor})` : entry.actor} · {entry.source}
+            </Caption1>
+            {Object.keys(entry.details).length > 0 && (
+              <Caption1 className={styles.details}>
+                {Object.entries(entry.details)
+                  .map(([key, value]) => `${key}: ${String(value)}`)
+                  .join(' · ')}
+              </Caption1>
+            )}
+            <Caption1 className={styles.hash} title="This entry's link in the audit trail's hash chain">
+              {entry.entrySha256.slice(0, 16)}…
+            </Caption1>
+          </li>
+        ))}
+      </ol>
+      {nextCursor && (
+        <Button appearance="subtle" onClick={() => void load(nextCursor)}>
+          More entries
+        </Button>
+      )}
     </div>
   );
 }
