@@ -172,6 +172,21 @@ describe('Outlook task pane', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'addin-window-closed.png') });
   });
 
+  it('shows the newest fifty messages first and older ones on request', async () => {
+    const sam = { phone: '447700900555', name: 'Sam Green' };
+    const start = Date.now() - 3600_000;
+    for (let n = 1; n <= 55; n += 1) await clientSays(world.bridge, { ...sam, text: `Note ${n}`, at: new Date(start + n * 1000) });
+    const conversation = await conversationOf(world.api, sam.phone);
+    await expect.poll(async () => (await world.api.listMessages(conversation.id, { limit: 200 })).items.length, { timeout: 20_000 }).toBe(55);
+    const subject = 'WhatsApp · Sam Green';
+    await page.evaluate((mail) => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail(mail), { subject, headers: mirroredHeaders(conversation.chatId, subject) });
+    const bubbles = page.getByRole('region', { name: 'WhatsApp conversation with Sam Green' }).locator('li.bubble.incoming .text');
+    await expect.poll(() => bubbles.allInnerTexts(), { timeout: 10_000 }).toEqual(Array.from({ length: 50 }, (_, index) => `Note ${index + 6}`));
+    await page.getByRole('button', { name: 'Show older messages' }).click();
+    await expect.poll(() => bubbles.allInnerTexts(), { timeout: 10_000 }).toEqual(Array.from({ length: 55 }, (_, index) => `Note ${index + 1}`));
+    expect(await page.getByRole('button', { name: 'Show older messages' }).count()).toBe(0);
+  });
+
   it('outside Outlook, with the real office.js, says so, and the sandbox offers a preview', async () => {
     const plain = await world.context.newPage();
     await plain.goto(`${world.bridge.url}/addin/index.html`);
