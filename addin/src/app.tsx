@@ -13,7 +13,7 @@ const useStyles = makeStyles({
   sandbox: { flexShrink: 0 },
 });
 
-type Found = { state: 'loading' } | { state: 'found'; conversationId: number } | { state: 'none'; title: string; detail: string };
+type Found = { state: 'loading' } | { state: 'found'; conversationId: number } | { state: 'none'; title: string; detail: string; intent?: 'info' | 'warning' };
 
 /**
  * The task pane: sign in, read the open mail's X-WhatsApp-Chat-Id, and show that conversation.
@@ -75,8 +75,8 @@ function MailConversation({ host, signedIn }: { host: OutlookHost; signedIn: Sig
     setFound({ state: 'loading' });
     (async (): Promise<Found> => {
       const item = await host.readItem();
-      if (!item) return { state: 'none', title: 'No mail selected', detail: 'Select a mail to see its WhatsApp conversation.' };
-      if (!item.chatId) return { state: 'none', title: 'Not a WhatsApp mail', detail: 'This mail has no X-WhatsApp-Chat-Id header, so it was not mirrored from a WhatsApp chat.' };
+      if (!item) return { state: 'none', title: 'No mail selected', detail: 'Select a mail to see its WhatsApp conversation.', intent: 'info' };
+      if (!item.chatId) return { state: 'none', title: 'Not a WhatsApp mail', detail: 'This mail has no X-WhatsApp-Chat-Id header, so it was not mirrored from a WhatsApp chat.', intent: 'info' };
       try {
         const conversation = await signedIn.session.api.conversationByChatId(item.chatId);
         return { state: 'found', conversationId: conversation.id };
@@ -94,15 +94,15 @@ function MailConversation({ host, signedIn }: { host: OutlookHost; signedIn: Sig
   }, [host, signedIn, itemVersion]);
 
   if (found.state === 'loading') return <Spinner label="Reading the mail" />;
-  if (found.state === 'none') return <Problem title={found.title} detail={found.detail} />;
+  if (found.state === 'none') return <Problem title={found.title} detail={found.detail} intent={found.intent ?? 'warning'} />;
   return <ConversationView conversationId={found.conversationId} />;
 }
 
-function Problem({ title, detail }: { title: string; detail: string }) {
+function Problem({ title, detail, intent = 'warning' }: { title: string; detail: string; intent?: 'info' | 'warning' }) {
   const styles = useStyles();
   return (
     <div className={styles.note}>
-      <MessageBar layout="multiline" intent="warning" role="alert">
+      <MessageBar layout="multiline" intent={intent} role={intent === 'warning' ? 'alert' : 'status'}>
         <MessageBarBody>
           <MessageBarTitle>{title}</MessageBarTitle>
           <Body1>{detail}</Body1>
