@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -130,5 +130,23 @@ describe('backup and restore', () => {
     for (let i = 0; i < 3; i += 1) expect((await waBridge(dataDir, ['backup', '--out-dir', backupDir, '--keep', '2'])).code).toBe(0);
     const left = (await readdir(backupDir)).filter((name) => name.startsWith('wa-bridge-backup-'));
     expect(left).toHaveLength(2);
+  });
+
+  it('rotates the master key by re-wrapping each backup, without re-encrypting it', async () => {
+    const before = (await readdir(backupDir)).filter((name) => name.startsWith('wa-bridge-backup-'));
+    const sizes = await Promise.all(before.map(async (name) => (await stat(path.join(backupDir, name))).size));
+    const rotated = await waBridge(dataDir, ['keys', 'rotate', '--backup-dir', backupDir]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const [, oldId, newId] = /^master key ([0-9a-f]{16}) -> ([0-9a-f]{16}): 2 backup\(s\) re-wrapped$/m.exec(rotated.stdout)!;
+    // Only the header changed: the ciphertext is the same length, byte for byte re-used.
+    const after = await Promise.all(before.map(async (name) => (await stat(path.join(backupDir, name))).size));
+    expect(after.map((size, i) => size - sizes[i]!)).toEqual([0, 0]);
+    const newest = path.join(backupDir, before.sort().at(-1)!);
+    const verified = await waBridge(dataDir, ['backup', 'verify', newest]);
+    expect(verified.stdout).toMatch(/^OK backup of /m);
+    const oldKey = (await readFile(path.join(dataDir, 'keys', `master-${oldId}.key.old`), 'utf8')).trim();
+    const withOld = await waBridge(dataDir, ['backup', 'verify', newest], { WA_BRIDGE_MASTER_KEY: oldKey });
+    expect(withOld.code).toBe(2);
+    expect(withOld.stderr).toContain(`was encrypted under master key ${newId}; this store's master key is ${oldId}`);
   });
 });

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { loadOrCreateKey } from '../config/secrets.js';
 import { BadInputError } from '../core/errors.js';
@@ -10,8 +10,9 @@ import { sha256 } from '../core/ids.js';
  * Envelope encryption with AES-256-GCM (NIST SP 800-38D). Each sealed file has its own random
  * data key; the data key is stored in the file's header wrapped (AES-256-GCM too) by the master
  * key, which never leaves the server's keys. Rotating the master key therefore means re-wrapping
- * headers, not re-encrypting contents. The header is bound to the contents as additional
- * authenticated data, so neither can be changed or swapped without the tag failing.
+ * headers, not re-encrypting contents. What the header says about the contents (format, nonce,
+ * kind) is bound to them as additional authenticated data; the wrapping is not, so it can be
+ * replaced, and a wrong or altered wrapping simply fails to unwrap.
  */
 
 export interface MasterKey {
@@ -58,13 +59,19 @@ function headerBytes(header: Header): Buffer {
   return Buffer.from(`${magic}${JSON.stringify(header)}\n`, 'utf8');
 }
 
+/** The authenticated part of a header: everything but the key wrapping. */
+function boundData(header: Header): Buffer {
+  return Buffer.from(`${magic}${header.v}\n${header.alg}\n${header.nonce}\n${header.kind}\n`, 'utf8');
+}
+
 /** Encrypts `source` into `target` (which must not exist), streaming. */
 export async function sealFile(master: MasterKey, source: string, target: string, kind: string): Promise<void> {
   const dataKey = randomBytes(32);
   const nonce = randomBytes(12);
-  const header = headerBytes({ v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrap(master, dataKey), nonce: nonce.toString('base64'), kind });
+  const fields: Header = { v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrap(master, dataKey), nonce: nonce.toString('base64'), kind };
+  const header = headerBytes(fields);
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
-  cipher.setAAD(header);
+  cipher.setAAD(boundData(fields));
   const out = createWriteStream(target, { flags: 'wx', mode: 0o600 });
   out.write(header);
   await pipeline(createReadStream(source), cipher, out, { end: false });
@@ -117,7 +124,7 @@ export async function openSealedFile(master: MasterKey, source: string, target: 
     await handle.close();
   }
   const decipher = createDecipheriv('aes-256-gcm', dataKey, Buffer.from(header.nonce, 'base64'));
-  decipher.setAAD(raw);
+  decipher.setAAD(boundData(header));
   decipher.setAuthTag(tag);
   try {
     await pipeline(createReadStream(source, { start: length, end: size - 17 }), decipher, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
@@ -127,4 +134,27 @@ export async function openSealedFile(master: MasterKey, source: string, target: 
     throw error;
   }
   return { kind: header.kind };
+}
+
+/**
+ * Re-wraps a sealed file's data key under `next` (key rotation): the contents are copied as they
+ * are, never decrypted; the file is replaced atomically. Files already under `next` are left.
+ */
+export async function rewrapSealedFile(current: MasterKey, next: MasterKey, file: string): Promise<'rewrapped' | 'already'> {
+  const { header, raw } = await readSealedHeader(file);
+  if (header.masterKeyId === next.id) return 'already';
+  if (header.masterKeyId !== current.id) throw new BadInputError('wrong_key', `${file} was encrypted under master key ${header.masterKeyId}, which is neither the current key (${current.id}) nor the new one`);
+  let dataKey: Buffer;
+  try {
+    dataKey = unwrap(current, header.wrappedKey);
+  } catch {
+    throw new BadInputError('wrong_key', `${file}: the current master key does not open its data key`);
+  }
+  const updated = headerBytes({ ...header, masterKeyId: next.id, wrappedKey: wrap(next, dataKey) });
+  const temp = `${file}.rewrap`;
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+  out.write(updated);
+  await pipeline(createReadStream(file, { start: raw.length }), out);
+  await rename(temp, file);
+  return 'rewrapped';
 }

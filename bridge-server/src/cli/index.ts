@@ -5,6 +5,7 @@ import { registerConfig } from './config.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerJobs } from './jobs.js';
+import { registerKeys } from './keys.js';
 import { registerParseExport } from './parse-export.js';
 import { registerReplyText } from './reply-text.js';
 import { registerRetention } from './retention.js';
@@ -30,5 +31,6 @@ export async function main(argv: string[]): Promise<void> {
   registerAudit(program);
   registerRetention(program);
   registerBackup(program);
+  registerKeys(program);
   await program.parseAsync(argv);
 }

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { backupPattern } from '../archive/backup.js';
+import { loadMasterKey, rewrapSealedFile, type MasterKey } from '../archive/crypto.js';
+import { loadConfig } from '../config/load.js';
+import { SqlAuditTrail } from '../store/audit.js';
+import { openSqlite } from '../store/db.js';
+import { recordCli } from './audit.js';
+import { runCommand } from './run.js';
+
+/** `wa-bridge keys rotate`: a new master key, every backup's data key re-wrapped under it. */
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('Encryption keys of the backups.');
+  keys
+    .command('rotate')
+    .description('Make a new master key and re-wrap the data key of every backup under it (contents are not re-encrypted).')
+    .option('--backup-dir <dirs...>', 'directories of backups to re-wrap (default WA_BRIDGE_BACKUP_DIR)')
+    .action((options: { backupDir?: string[] }) =>
+      runCommand(async () => {
+        const config = loadConfig();
+        const current = loadMasterKey(config.dataDir, config.masterKey);
+        const nextBytes = randomBytes(32);
+        const next: MasterKey = loadMasterKeyFromBytes(nextBytes);
+        const dirs = options.backupDir ?? (config.backups ? [config.backups.dir] : []);
+        let rewrapped = 0;
+        for (const dir of dirs) {
+          for (const name of (await readdir(dir)).filter((n) => backupPattern.test(n))) {
+            if ((await rewrapSealedFile(current, next, path.join(dir, name))) === 'rewrapped') rewrapped += 1;
+          }
+        }
+        const keyDir = path.join(config.dataDir, 'keys');
+        if (config.masterKey === undefined) {
+          // The old key is kept beside the new one until every copy of every backup is re-wrapped.
+          await rename(path.join(keyDir, 'master.key'), path.join(keyDir, `master-${current.id}.key.old`));
+          await writeFile(path.join(keyDir, 'master.key'), `${nextBytes.toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+        } else {
+          await writeFile(path.join(keyDir, `master-${next.id}.key.new`), `${nextBytes.toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+        }
+        const opened = openSqlite(config.database.file);
+        try {
+          await recordCli(new SqlAuditTrail(opened.db), { action: 'config.change', target: 'master-key', details: { from: current.id, to: next.id, backupsRewrapped: rewrapped } });
+        } finally {
+          await opened.close();
+        }
+        process.stdout.write(`master key ${current.id} -> ${next.id}: ${rewrapped} backup(s) re-wrapped\n`);
+        process.stdout.write(
+          config.masterKey === undefined
+            ? `the new key is in ${path.join(keyDir, 'master.key')}; the old one was kept as master-${current.id}.key.old: re-wrap copies held elsewhere, then destroy it\n`
+            : `set WA_BRIDGE_MASTER_KEY to the contents of ${path.join(keyDir, `master-${next.id}.key.new`)}, restart the bridge, then delete that file\n`,
+        );
+      }),
+    );
+}
+
+function loadMasterKeyFromBytes(bytes: Buffer): MasterKey {
+  return loadMasterKey('', bytes.toString('base64'));
+}
