@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
@@ -5,7 +6,7 @@ import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { startTokenIssuer, type TokenIssuer } from '../support/token-issuer.js';
-import { conversationOf, startBrowserFor } from '../support/ui-world.js';
+import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-world.js';
 
 /**
  * The front ends outside the sandbox: no demo sign-in, so the task pane takes its token from
@@ -50,10 +51,10 @@ describe('signing in through Outlook and Teams', () => {
     await issuer?.stop();
   });
 
-  async function openPane(token: string) {
+  async function openPane(token: string, bodyBackgroundColor?: string) {
     const page = await context.newPage();
     const subject = 'WhatsApp · Jane Smith (+44 7700 900123)';
-    await page.route('**/addin/office-js/office.js', (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub({ subject, headers: mirroredHeaders(chatId, subject) }, token) }));
+    await page.route('**/addin/office-js/office.js', (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub({ subject, headers: mirroredHeaders(chatId, subject) }, { ssoToken: token, ...(bodyBackgroundColor ? { bodyBackgroundColor } : {}) }) }));
     await page.goto(`${world.bridge.url}/addin/index.html`);
     return page;
   }
@@ -65,6 +66,16 @@ describe('signing in through Outlook and Teams', () => {
     expect(await pane.locator('li.bubble.incoming .text').allInnerTexts()).toEqual(['Is the exchange still on for Friday?']);
     expect(await page.getByText('Sandbox', { exact: true }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Send', exact: true }).count()).toBe(1);
+    await page.close();
+  });
+
+  it('follows a dark Outlook with a dark pane', async () => {
+    const page = await openPane(await issuer.sign({ upn: 'tom.baker@firm.test', roles: ['Solicitor'] }), '#1f1f1f');
+    await page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).waitFor({ timeout: 20_000 });
+    const background = await page.locator('.fui-FluentProvider').first().evaluate((element) => getComputedStyle(element).backgroundColor);
+    const [r, g, b] = background.match(/\d+/g)!.map(Number) as [number, number, number];
+    expect((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255).toBeLessThan(0.25);
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-dark.png') });
     await page.close();
   });
 

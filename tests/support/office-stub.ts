@@ -3,11 +3,13 @@
  * host boundary is fake. It follows the documented shapes: `Office.onReady()` resolves
  * `{ host: 'Outlook', platform }`, `item.getAllInternetHeadersAsync(callback)` calls back with an
  * AsyncResult `{ status, value }`, `mailbox.addHandlerAsync(EventType.ItemChanged, handler)` keeps
- * the handler, and `Office.auth.getAccessToken` resolves `ssoToken` when given, else rejects as
- * it does without an SSO registration (error 13000, "not supported"). `window.__office.selectMail(headers)` plays the user choosing
+ * the handler, `Office.auth.getAccessToken` resolves `ssoToken` when given, else rejects as it
+ * does without an SSO registration (error 13000, "not supported"), and `officeTheme` reports the
+ * host's body colour (dark in a dark Outlook). `window.__office.selectMail(headers)` plays the user choosing
  * another mail in a pinned pane.
  */
-export function officeStub(mail: { subject: string; headers: string }, ssoToken?: string): string {
+export function officeStub(mail: { subject: string; headers: string }, host: { ssoToken?: string; bodyBackgroundColor?: string } = {}): string {
+  const { ssoToken, bodyBackgroundColor = '#ffffff' } = host;
   return `(() => {
   const handlers = [];
   const item = (mail) => ({
@@ -38,7 +40,7 @@ export function officeStub(mail: { subject: string; headers: string }, ssoToken?
     context: {
       mailbox,
       requirements: { isSetSupported: (name, version) => name === 'Mailbox' && Number(version) <= 1.8 },
-      officeTheme: { bodyBackgroundColor: '#ffffff' },
+      officeTheme: { bodyBackgroundColor: ${JSON.stringify(bodyBackgroundColor)} },
     },
     auth: {
       getAccessToken: () => ${ssoToken ? `Promise.resolve(${JSON.stringify(ssoToken)})` : "Promise.reject(Object.assign(new Error('SSO is not supported in this host.'), { code: 13000 }))"},
