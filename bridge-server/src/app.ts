@@ -97,7 +97,6 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
-  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
   const checkpointLog = componentLogger(logger, 'archive');
   const checkpoints = scheduleCheckpoints({
     db: opened.db,
@@ -106,6 +105,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
+  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
@@ -325,13 +325,13 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await transport.close();
       await composer.close();
       await sandbox?.stop();
+      await checkpoints.stop();
       await retention?.stop();
       await backups?.stop();
       await opened.close();
       log.info('wa-bridge stopped');
     })());
 
-      await checkpoints.stop();
   return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ...(intake ? { replyIntakePort: intake.port } : {}),
     ...(replyPoller ? { replyPoller } : {}),
     ...(channels.whatsappWeb ? { whatsappWeb: channels.whatsappWeb } : {}), ingest, reply, stop };
