@@ -146,6 +146,22 @@ describe('Outlook task pane', () => {
     expect(JSON.stringify(world.bridge.sandbox!.simulator.sent.at(-1))).toContain('Sent from the keyboard.');
   });
 
+  it('sends a file with a caption, and the client receives the same bytes', async () => {
+    const before = world.bridge.sandbox!.simulator.sent.length;
+    const bytes = Buffer.from('%PDF-1.4\nCompletion statement for 4 Elm Road\n%%EOF\n');
+    await page.getByLabel('Attach files').setInputFiles({ name: 'completion statement.pdf', mimeType: 'application/pdf', buffer: bytes });
+    await page.getByRole('list', { name: 'Attachments' }).getByText(/completion statement\.pdf/).waitFor();
+    await page.getByLabel('Reply', { exact: true }).fill('The completion statement, as promised.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length > before, 15_000, () => 'the file never reached the simulator');
+    const sent = world.bridge.sandbox!.simulator.sent.slice(before);
+    const document = sent.find((request) => request.type === 'document');
+    expect(document, JSON.stringify(sent)).toBeDefined();
+    const mediaId = JSON.stringify(document).match(/"id":"([^"]+)"/)?.[1];
+    expect(world.bridge.sandbox!.simulator.mediaById(mediaId!)?.bytes.equals(bytes)).toBe(true);
+    expect(JSON.stringify(sent)).toContain('The completion statement, as promised.');
+  });
+
   it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {
     await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
     await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });
