@@ -9,6 +9,7 @@ import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
+import { exportToTemp } from './archive/export/bundle.js';
 import { scheduleBackups } from './archive/backup.js';
 import { loadMasterKey } from './archive/crypto.js';
 import { scheduleRetention } from './archive/retention.js';
@@ -98,9 +99,10 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   const checkpointLog = componentLogger(logger, 'archive');
+  const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
   const checkpoints = scheduleCheckpoints({
     db: opened.db,
-    key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
+    key: checkpointKey,
     intervalMs: config.checkpoints.intervalMs,
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
@@ -278,6 +280,15 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         wake: () => worker.wake(),
         feed,
         audit,
+        exportEvidence: (request) =>
+          exportToTemp({
+            db: opened.db,
+            blobs,
+            key: checkpointKey,
+            selection: { conversations: request.conversations, ...(request.matter !== undefined ? { matter: request.matter } : {}), ...(request.from !== undefined ? { from: request.from } : {}), ...(request.to !== undefined ? { to: request.to } : {}) },
+            timeZone: request.timeZone,
+            exportedBy: request.exportedBy,
+          }),
       },
       componentLogger(logger, 'http'),
     ),

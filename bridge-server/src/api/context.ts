@@ -37,6 +37,8 @@ export interface ApiDeps {
   feed: ChangeFeed;
   /** The audit trail every read and change is recorded in; absent only in tests of other parts. */
   audit?: AuditTrail;
+  /** Writes an evidence bundle to a temporary file; `cleanup` removes it after the answer. */
+  exportEvidence?(request: { conversations: string[]; matter?: string; from?: number; to?: number; timeZone: string; exportedBy: string }): Promise<{ path: string; sha256: string; events: number; cleanup(): Promise<void> }>;
 }
 
 /** Parses request input with a contract schema; every issue is reported with its path. */

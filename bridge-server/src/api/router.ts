@@ -4,6 +4,7 @@ import { adminRouter } from './admin.js';
 import { attachmentsRouter } from './attachments.js';
 import { auditTrailRouter } from './audit-trail.js';
 import type { ApiDeps } from './context.js';
+import { exportsRouter } from './exports.js';
 import { conversationsRouter } from './conversations.js';
 import { linksRouter } from './links.js';
 import { mattersRouter } from './matters.js';
@@ -36,6 +37,7 @@ export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   api.use('/search', searchRouter(deps));
   api.use('/admin', adminRouter(deps));
   api.use('/audit', auditTrailRouter(deps));
+  api.use('/exports', exportsRouter(deps));
   api.use((req, res) => sendProblem(res, 404, 'not_found', `No API route for ${req.method} ${req.baseUrl}${req.path}.`));
   api.use(problemHandler(logger));
   return api;

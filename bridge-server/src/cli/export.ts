@@ -10,6 +10,7 @@ import { BadInputError } from '../core/errors.js';
 import { isKnownTimeZone } from '../core/transcript.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { openSqlite } from '../store/db.js';
+import { conversationsOfMatter } from '../store/archive.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { recordCli } from './audit.js';
 import { parseIsoTime } from './dates.js';
@@ -22,19 +23,25 @@ export function registerExport(program: Command): void {
     .description('Write an evidence bundle (zip): each mail as relayed (.eml and mbox), the archived events, media, an HTML and PDF transcript, and a signed manifest of SHA-256 hashes.')
     .requiredOption('--out <file>', 'the zip to write (must not exist)')
     .option('--conversation <chatIds...>', 'chat ids as in the X-WhatsApp-Chat-Id header of the mails')
+    .option('--matter <reference>', 'every conversation the matter was ever linked to')
     .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z)')
     .option('--to <date>', 'only events before this time (ISO 8601)')
     .option('--timezone <zone>', 'zone for the times in the transcript (IANA name)', Intl.DateTimeFormat().resolvedOptions().timeZone)
     .option('--by <name>', 'who is exporting, as recorded in the manifest', userInfo().username)
-    .action((options: { out: string; conversation?: string[]; from?: string; to?: string; timezone: string; by: string }) =>
+    .action((options: { out: string; conversation?: string[]; matter?: string; from?: string; to?: string; timezone: string; by: string }) =>
       runCommand(async () => {
-        const conversations = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
-        if (conversations.length === 0) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails)');
+        const named = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+        if ((named.length === 0) === (options.matter === undefined)) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails) or --matter REF, not both');
         if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
         const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
         const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
         const config = loadConfig();
         const opened = openSqlite(config.database.file);
+        const conversations = options.matter === undefined ? named : await conversationsOfMatter(opened.db, options.matter);
+        if (conversations === undefined || conversations.length === 0) {
+          await opened.close();
+          throw new BadInputError('no_selection', conversations === undefined ? `no matter has reference ${options.matter}` : `matter ${options.matter} has no conversations`);
+        }
         const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
         try {
           const result = await exportBundle({
@@ -42,7 +49,7 @@ export function registerExport(program: Command): void {
             blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')),
             key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
             out: path.resolve(options.out),
-            selection: { conversations, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
+            selection: { conversations, ...(options.matter !== undefined ? { matter: options.matter } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
             timeZone: options.timezone,
             exportedBy: options.by,
             onProgress: (done, total) => {
@@ -54,7 +61,7 @@ export function registerExport(program: Command): void {
           bar?.stop();
           await recordCli(new SqlAuditTrail(opened.db), {
             action: 'export',
-            target: conversations.map((id) => `conversation:${id}`).join(','),
+            target: options.matter !== undefined ? `matter:${options.matter}` : conversations.map((id) => `conversation:${id}`).join(','),
             details: { file: result.path, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null },
           });
           process.stdout.write(`${result.path}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}\n`);

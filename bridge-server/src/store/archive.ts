@@ -171,3 +171,18 @@ export async function chainLinkBefore(db: Executor, conversationId: number, seq:
   const row = await db.selectFrom('events').select('chain_sha256').where('conversation_id', '=', conversationId).where('seq', '=', seq - 1).executeTakeFirst();
   return row?.chain_sha256 ?? '';
 }
+
+/** Every conversation a matter was ever linked to, by chat id; undefined when there is no such matter. */
+export async function conversationsOfMatter(db: Executor, reference: string): Promise<string[] | undefined> {
+  const matter = await db.selectFrom('matters').select('id').where('reference', '=', reference).executeTakeFirst();
+  if (!matter) return undefined;
+  const rows = await db
+    .selectFrom('matter_links')
+    .innerJoin('conversations', 'conversations.id', 'matter_links.conversation_id')
+    .select('conversations.chat_token')
+    .distinct()
+    .where('matter_links.matter_id', '=', matter.id)
+    .orderBy('conversations.chat_token')
+    .execute();
+  return rows.map((row) => row.chat_token);
+}

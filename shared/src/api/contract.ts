@@ -29,6 +29,8 @@
  *   GET    /api/admin/jobs                           -> JobList (Admin; jobs needing attention)
  *   POST   /api/admin/jobs/:id/retry                 -> 204 (Admin)
  *   GET    /api/audit?from&to&actor&action&target&cursor&limit -> AuditPage (ComplianceOfficer, Admin)
+ *   POST   /api/exports                              ExportRequest -> the evidence bundle (zip)
+ *                                                    (ComplianceOfficer, Admin; CaseHandler for conversations they see)
  *
  * Roles: Solicitor (conversations of their matters, plus unlinked ones assigned to them),
  * CaseHandler (conversations of their matters), ComplianceOfficer (all, read-only), Admin (all).
@@ -37,7 +39,8 @@
  * `@wa-bridge/shared/api/common` (roles, problem documents, pages), `.../api/conversations`
  * (summaries, messages, replies, window), `.../api/matters` (matters and links), `.../api/search`,
  * `.../api/stream` (server-sent events), `.../api/account` (me, sandbox sign-in, admin status),
- * `.../api/audit` (the audit trail), `.../api/client` (the typed fetch client).
+ * `.../api/audit` (the audit trail), `.../api/exports` (evidence bundles), `.../api/client` (the
+ * typed fetch client).
  */
 const enc = encodeURIComponent;
 
@@ -65,4 +68,5 @@ export const apiPaths = {
   adminJobs: '/api/admin/jobs',
   retryJob: (id: number) => `/api/admin/jobs/${id}/retry`,
   audit: '/api/audit',
+  exports: '/api/exports',
 } as const;

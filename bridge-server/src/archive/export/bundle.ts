@@ -1,5 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { NotFoundError } from '../../core/errors.js';
@@ -207,4 +209,19 @@ function describeSelection(selection: ExportSelection): string {
   const from = selection.from !== undefined ? ` from ${new Date(selection.from).toISOString()}` : '';
   const to = selection.to !== undefined ? ` until ${new Date(selection.to).toISOString()}` : '';
   return `${what}${from}${to}`;
+}
+
+/**
+ * Writes a bundle into a private temporary directory, for answering an HTTP request with it;
+ * `cleanup` removes the directory once the answer is sent.
+ */
+export async function exportToTemp(options: Omit<ExportOptions, 'out'>): Promise<ExportResult & { cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'wab-export-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    return { ...(await exportBundle({ ...options, out: join(dir, 'bundle.zip') })), cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
