@@ -48,15 +48,14 @@ describe('extractReplyText', () => {
     expect(extractReplyText({ text, subject: 'RE: FW: Survey' })).toBe('See below.');
   });
 
-  it('handles a 2 MB single line and 100 000 short lines quickly, considering only the capped part', () => {
-    const started = performance.now();
+  // Speed is measured in the reply_text benchmark; a blow-up here would hold the test past its timeout.
+  it('handles a 2 MB single line and 100 000 short lines, considering only the capped part', () => {
     expect(extractReplyText({ text: `Hi\n\n${'x'.repeat(3_000_000)}` })).toBe(`Hi\n\n${'x'.repeat(MAX_TEXT_CHARS - 4)}`);
     const many = Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join('\n');
     expect(extractReplyText({ text: many }).split('\n')).toHaveLength(MAX_LINES);
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 
-  it('stays fast on 20 000 lines of footers, quotes, paragraphs or header-like lines', () => {
+  it('answers on 20 000 lines of footers, quotes, paragraphs or header-like lines', () => {
     const shapes = [
       Array.from({ length: 20_000 }, (_, i) => (i === 0 ? 'Reply.' : 'Sent from my iPhone')),
       Array.from({ length: 20_000 }, (_, i) => (i % 2 ? `> q${i}` : `a${i}`)),
@@ -64,16 +63,15 @@ describe('extractReplyText', () => {
       Array.from({ length: 20_000 }, (_, i) => (i % 3 === 2 ? '' : i % 3 ? 'To: x' : 'From: y')),
       Array.from({ length: 20_000 }, (_, i) => (i % 2 ? '-Tom' : '')),
     ];
-    const started = performance.now();
-    for (const shape of shapes) extractReplyText({ text: shape.join('\n') });
-    expect(performance.now() - started).toBeLessThan(3000);
+    const results = shapes.map((shape) => extractReplyText({ text: shape.join('\n') }));
+    // 20 000 "Sent from my iPhone" lines are all footer: only the reply stays.
+    expect(results[0]).toBe('Reply.');
+    for (const result of results) expect(result.length).toBeGreaterThan(0);
   });
 
   it('renders 200 000 nested elements without exhausting the stack', () => {
     const html = `<p>Top reply.</p>${'<div><blockquote>'.repeat(100_000)}deep${'</blockquote></div>'.repeat(100_000)}`;
-    const started = performance.now();
     expect(extractReplyText({ html })).toBe('Top reply.');
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('survives binary-looking text without throwing', () => {

@@ -174,19 +174,20 @@ describe('marker tables', () => {
     }
   });
 
-  it('answers quickly on long hostile lines', () => {
-    const started = performance.now();
+  // Built to make a backtracking pattern explode: a pattern that did would hold this test past
+  // its timeout. How fast the tables answer is measured in the reply_text benchmark, not here.
+  it('reads long hostile lines as no header, footer, closing, separator or disclaimer', () => {
     for (let i = 0; i < 200; i++) {
       const line = `On ${'On, '.repeat(240)}wrote${' :'.repeat(i)}`;
-      headerRoleOf(line);
+      // Whether such a line may open an attribution depends on its length; only that it answers matters.
       startsLikeAttribution(line);
       endsLikeAttribution(line);
-      isMobileFooterLine(line);
-      isClosingLine(line);
-      isOriginalMessageLine(line);
-      isForwardMarkerLine(line);
-      isDisclaimerParagraph(line.repeat(4));
+      expect(headerRoleOf(line)).toBeUndefined();
+      expect(isMobileFooterLine(line)).toBe(false);
+      expect(isClosingLine(line)).toBe(false);
+      expect(isOriginalMessageLine(line)).toBe(false);
+      expect(isForwardMarkerLine(line)).toBe(false);
+      expect(isDisclaimerParagraph(line.repeat(4))).toBe(false);
     }
-    expect(performance.now() - started).toBeLessThan(1500);
   });
 });
