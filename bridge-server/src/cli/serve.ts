@@ -20,6 +20,7 @@ export function registerServe(program: Command): void {
               '',
               '  wa-bridge is running as a SANDBOX: no WhatsApp number and no mailbox are connected.',
               `  Open ${open}/sandbox to write as a client and watch the threaded emails arrive.`,
+              `  The Outlook task pane and the Teams tab, signed in as a demo user: ${open}/addin/ and ${open}/teams/`,
               '  To connect a real number and mailbox, set the variables listed in README.md.',
               '',
             ].join('\n') + '\n',
