@@ -11,6 +11,7 @@ import { timedProcess } from './support/timed-process.js';
 export interface ImportBenchResult {
   messages: number;
   seconds: number;
+  cpu_seconds: number;
   messages_per_s: number;
   peak_rss_mib: number;
   events_stored: number;
@@ -46,6 +47,7 @@ export async function benchImport(count = Number(process.env.WA_BRIDGE_BENCH_MES
       return {
         messages: count,
         seconds: run.seconds,
+        cpu_seconds: run.cpuSeconds,
         messages_per_s: Math.round(count / run.seconds),
         peak_rss_mib: run.peakRssMiB,
         events_stored: stored,

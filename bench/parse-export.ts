@@ -11,10 +11,12 @@ export interface ParseExportResult {
   ours_messages_per_s: number;
   ours_seconds: number;
   ours_seconds_runs: number[];
+  ours_cpu_seconds: number;
   ours_peak_rss_mib: number;
   baseline_messages_per_s: number;
   baseline_seconds: number;
   baseline_seconds_runs: number[];
+  baseline_cpu_seconds: number;
   baseline_peak_rss_mib: number;
   /** Baseline time / our time: how many times faster. */
   ratio: number;
@@ -55,10 +57,12 @@ export async function benchParseExport(count = Number(process.env.WA_BRIDGE_BENC
       ours_messages_per_s: perSecond(o.seconds),
       ours_seconds: o.seconds,
       ours_seconds_runs: ours.map((r) => r.seconds),
+      ours_cpu_seconds: o.cpuSeconds,
       ours_peak_rss_mib: Math.max(...ours.map((r) => r.peakRssMiB)),
       baseline_messages_per_s: perSecond(t.seconds),
       baseline_seconds: t.seconds,
       baseline_seconds_runs: theirs.map((r) => r.seconds),
+      baseline_cpu_seconds: t.cpuSeconds,
       baseline_peak_rss_mib: Math.max(...theirs.map((r) => r.peakRssMiB)),
       ratio: Math.round((t.seconds / o.seconds) * 100) / 100,
       load_average_1m: Math.round(load * 100) / 100,
