@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { inboundMessage } from '../bridge-server/src/channels/simulator/builders.js';
@@ -24,6 +24,10 @@ export interface RelayResult {
   /** CPU the bridge process spent per message of the burst (all threads; main thread alone). */
   bridge_cpu_ms_per_msg: number;
   bridge_main_cpu_ms_per_msg: number;
+  /** CPU this benchmark process (webhook sender and SMTP sink) spent per message of the burst. */
+  bench_cpu_ms_per_msg: number;
+  /** The machine's 1-minute load average when the run ended: figures from a busy machine are lower. */
+  load_average_1m: number;
 }
 
 const appSecret = 'bench-app-secret-0123456789';
@@ -74,7 +78,9 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     await sink.waitFor(2 * chats, 60_000);
 
     const cpuBefore = await cpuOf(bridge.child.pid);
+    const ownBefore = process.cpuUsage();
     const burst = await runBurst(sink, post, messages, chats);
+    const own = process.cpuUsage(ownBefore);
     const cpuAfter = await cpuOf(bridge.child.pid);
     const paced = await runPaced(sink, post, pacedCount, pacedRate, chats);
     await bridge.kill('SIGTERM');
@@ -94,6 +100,8 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
       chats,
       bridge_cpu_ms_per_msg: round((cpuAfter.process - cpuBefore.process) / messages, 3),
       bridge_main_cpu_ms_per_msg: round((cpuAfter.main - cpuBefore.main) / messages, 3),
+      bench_cpu_ms_per_msg: round((own.user + own.system) / 1000 / messages, 3),
+      load_average_1m: round(loadavg()[0] ?? 0, 2),
     };
   } finally {
     await bridge.kill('SIGKILL');
