@@ -9,6 +9,7 @@ import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
+import { openBlobStore } from './archive/keyring.js';
 import { exportToTemp } from './archive/export/bundle.js';
 import { scheduleBackups } from './archive/backup.js';
 import { loadMasterKey } from './archive/crypto.js';
@@ -46,7 +47,6 @@ import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { openSqlite } from './store/db.js';
 import { SqlAuditTrail } from './store/audit.js';
-import { FileBlobStore } from './store/blob-files.js';
 import { GroupCommit } from './store/group-commit.js';
 import { SqlOutbox } from './store/outbox.js';
 import { SqlRelayRuns } from './store/relays.js';
@@ -107,7 +107,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
-  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  const { store: blobs, keys: blobKeys } = await openBlobStore(config, opened.db);
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
@@ -132,7 +132,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const transport = new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay.
-  const composer = new ThreadedComposer({ blobRoot: path.join(config.dataDir, 'blobs') }).warm();
+  const composer = new ThreadedComposer({ blobRoot: path.join(config.dataDir, 'blobs'), ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }).warm();
   const relayDeps = {
     store,
     outbox,

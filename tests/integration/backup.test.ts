@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -10,9 +10,12 @@ import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.j
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+// Media and mail sealed at rest too, so every path here reads and writes sealed blobs.
+const settings = { WA_BRIDGE_RETENTION_SCHEDULE: 'off', WA_BRIDGE_BLOB_ENCRYPTION: 'on' };
+
 function waBridge(dataDir: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...extraEnv } }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...settings, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...extraEnv } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -29,6 +32,8 @@ describe('backup and restore', () => {
   let backupFile = '';
   let world: BridgeWorld | undefined;
   const ann = '447700900601';
+  const photo = randomBytes(20_000);
+  const photoSha = createHash('sha256').update(photo).digest('hex');
   const bob = '447700900602';
   const chatOf = (phone: string) => {
     const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
@@ -47,12 +52,12 @@ describe('backup and restore', () => {
     catcher = await startMailCatcher({});
     dataDir = await mkdtemp(path.join(tmpdir(), 'wab-backup-data-'));
     backupDir = await mkdtemp(path.join(tmpdir(), 'wab-backups-'));
-    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir, env: { WA_BRIDGE_RETENTION_SCHEDULE: 'off' } });
+    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir, env: settings });
     const sim = world.simulator;
     for (let i = 0; i < 5; i += 1) {
       expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'text', body: `Ann ${i}` }))).status).toBe(200);
     }
-    expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'image', media: sim.addMedia(randomBytes(20_000), 'image/jpeg') }))).status).toBe(200);
+    expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'image', media: sim.addMedia(photo, 'image/jpeg') }))).status).toBe(200);
     expect((await sim.postWebhook(sim.inboundMessage({ from: bob, name: 'Bob', type: 'text', body: 'Bob 0' }))).status).toBe(200);
     await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
   });
@@ -61,6 +66,28 @@ describe('backup and restore', () => {
     await world?.stop();
     await catcher?.stop();
     for (const dir of [dataDir, backupDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps media and mail sealed on disk, and names a sealed blob whose bytes were changed', async () => {
+    const file = path.join(dataDir, 'blobs', photoSha.slice(0, 2), photoSha);
+    const stored = await readFile(file);
+    expect(stored.subarray(0, 4).toString()).toBe('WAB2');
+    expect(stored.includes(photo.subarray(0, 64))).toBe(false);
+    const mails = (await readdir(path.join(dataDir, 'blobs'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
+    for (const name of mails) expect((await readFile(path.join(dataDir, 'blobs', name))).subarray(0, 4).toString(), name).toBe('WAB2');
+
+    const copy = await mkdtemp(path.join(tmpdir(), 'wab-sealed-'));
+    try {
+      await cp(dataDir, copy, { recursive: true });
+      const changed = Buffer.from(stored);
+      changed[stored.length - 100] = changed[stored.length - 100]! ^ 1;
+      await writeFile(path.join(copy, 'blobs', photoSha.slice(0, 2), photoSha), changed);
+      const verify = await waBridge(copy, ['verify']);
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toContain(`FAIL [media] blob ${photoSha.slice(0, 12)}… does not decrypt: its bytes were changed or damaged after it was stored`);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 
   it('backs up while messages keep arriving, and the backup restores into a scratch store that verifies', async () => {
@@ -137,7 +164,7 @@ describe('backup and restore', () => {
     const sizes = await Promise.all(before.map(async (name) => (await stat(path.join(backupDir, name))).size));
     const rotated = await waBridge(dataDir, ['keys', 'rotate', '--backup-dir', backupDir]);
     expect(rotated.code, rotated.stderr).toBe(0);
-    const [, oldId, newId] = /^master key ([0-9a-f]{16}) -> ([0-9a-f]{16}): 2 backup\(s\) re-wrapped$/m.exec(rotated.stdout)!;
+    const [, oldId, newId, dataKeys] = /^master key ([0-9a-f]{16}) -> ([0-9a-f]{16}): (\d+) data key\(s\) and 2 backup\(s\) re-wrapped$/m.exec(rotated.stdout)!;
     // Only the header changed: the ciphertext is the same length, byte for byte re-used.
     const after = await Promise.all(before.map(async (name) => (await stat(path.join(backupDir, name))).size));
     expect(after.map((size, i) => size - sizes[i]!)).toEqual([0, 0]);
@@ -148,5 +175,9 @@ describe('backup and restore', () => {
     const withOld = await waBridge(dataDir, ['backup', 'verify', newest], { WA_BRIDGE_MASTER_KEY: oldKey });
     expect(withOld.code).toBe(2);
     expect(withOld.stderr).toContain(`was encrypted under master key ${newId}; this store's master key is ${oldId}`);
+    // The stored media's data key was re-wrapped too: the live store still verifies.
+    expect(dataKeys).toBe('1');
+    const verify = await waBridge(dataDir, ['verify']);
+    expect(verify.stdout).toMatch(/^OK /m);
   });
 });

@@ -41,14 +41,15 @@ interface Header {
   kind: string;
 }
 
-function wrap(master: MasterKey, dataKey: Buffer): string {
+/** A data key wrapped (AES-256-GCM) by the master key: nonce, ciphertext and tag, base64. */
+export function wrapKey(master: MasterKey, dataKey: Buffer): string {
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', master.key, nonce);
   const sealed = Buffer.concat([cipher.update(dataKey), cipher.final()]);
   return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64');
 }
 
-function unwrap(master: MasterKey, wrapped: string): Buffer {
+export function unwrapKey(master: MasterKey, wrapped: string): Buffer {
   const bytes = Buffer.from(wrapped, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', master.key, bytes.subarray(0, 12));
   decipher.setAuthTag(bytes.subarray(bytes.length - 16));
@@ -68,7 +69,7 @@ function boundData(header: Header): Buffer {
 export async function sealFile(master: MasterKey, source: string, target: string, kind: string): Promise<void> {
   const dataKey = randomBytes(32);
   const nonce = randomBytes(12);
-  const fields: Header = { v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrap(master, dataKey), nonce: nonce.toString('base64'), kind };
+  const fields: Header = { v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrapKey(master, dataKey), nonce: nonce.toString('base64'), kind };
   const header = headerBytes(fields);
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
   cipher.setAAD(boundData(fields));
@@ -110,7 +111,7 @@ export async function openSealedFile(master: MasterKey, source: string, target: 
   if (header.masterKeyId !== master.id) throw new BadInputError('wrong_key', `${source} was encrypted under master key ${header.masterKeyId}; this store's master key is ${master.id}. Set WA_BRIDGE_MASTER_KEY to the key it was made with.`);
   let dataKey: Buffer;
   try {
-    dataKey = unwrap(master, header.wrappedKey);
+    dataKey = unwrapKey(master, header.wrappedKey);
   } catch {
     throw new BadInputError('wrong_key', `${source}: the master key does not open its data key (wrong key, or the header was altered)`);
   }
@@ -146,11 +147,11 @@ export async function rewrapSealedFile(current: MasterKey, next: MasterKey, file
   if (header.masterKeyId !== current.id) throw new BadInputError('wrong_key', `${file} was encrypted under master key ${header.masterKeyId}, which is neither the current key (${current.id}) nor the new one`);
   let dataKey: Buffer;
   try {
-    dataKey = unwrap(current, header.wrappedKey);
+    dataKey = unwrapKey(current, header.wrappedKey);
   } catch {
     throw new BadInputError('wrong_key', `${file}: the current master key does not open its data key`);
   }
-  const updated = headerBytes({ ...header, masterKeyId: next.id, wrappedKey: wrap(next, dataKey) });
+  const updated = headerBytes({ ...header, masterKeyId: next.id, wrappedKey: wrapKey(next, dataKey) });
   const temp = `${file}.rewrap`;
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
   out.write(updated);

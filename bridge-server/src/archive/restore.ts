@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditTrail } from '../core/audit.js';
 import { ChainChecker } from '../core/chain-check.js';
@@ -24,7 +23,14 @@ export interface RestoreResult {
  * commands and statuses, matter links (by reference) and import records, in one transaction.
  * Refuses when the conversation, or a newer one for the same chat, is live.
  */
-export async function restoreConversation(options: { live: Executor; liveBlobs: FileBlobStore; backup: OpenedBackup; chatId: string; audit: AuditTrail; actor: { actor: string; source: string } }): Promise<RestoreResult> {
+export async function restoreConversation(options: {
+  live: Executor;
+  liveBlobs: FileBlobStore;
+  backup: OpenedBackup;
+  chatId: string;
+  audit: AuditTrail;
+  actor: { actor: string; source: string };
+}): Promise<RestoreResult> {
   const opened = openSqlite(path.join(options.backup.dir, 'database.sqlite'));
   try {
     const rows = await readConversationRows(opened.db, options.chatId);
@@ -40,8 +46,8 @@ export async function restoreConversation(options: { live: Executor; liveBlobs: 
     const hashes = new Set<string>([...rows.attachments.flatMap((a) => (a.sha256 ? [a.sha256] : [])), ...rows.relays.map((r) => r.raw_sha256)]);
     const sizes = new Map<string, number>();
     for (const hash of hashes) {
-      const bytes = await readFile(path.join(options.backup.dir, 'blobs', hash.slice(0, 2), hash)).catch(() => {
-        throw new BadInputError('backup_incomplete', `the backup lacks blob ${hash.slice(0, 12)}… of ${options.chatId}; nothing was restored`);
+      const bytes = await options.backup.blobs.get(hash).catch((error: unknown) => {
+        throw new BadInputError('backup_incomplete', `the backup's blob ${hash.slice(0, 12)}… of ${options.chatId} cannot be read (${error instanceof Error ? error.message : String(error)}); nothing was restored`);
       });
       if ((await options.liveBlobs.put(bytes)) !== hash) throw new BadInputError('backup_incomplete', `blob ${hash.slice(0, 12)}… in the backup does not match its hash`);
       sizes.set(hash, bytes.length);

@@ -1,5 +1,6 @@
 import { ChainChecker, checkpointPayload, type ChainProblem, type CheckpointHead, type PinnedHead } from '../core/chain-check.js';
 import { auditLink } from '../core/audit.js';
+import { isBridgeError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
 import { countOrphanEvents, listCheckpoints, listConversationHeads, listDanglingBlobRefs, scanBlobs, scanEvents, type CheckpointRow } from '../store/archive.js';
 import { scanAudit } from '../store/audit.js';
@@ -173,8 +174,9 @@ async function checkBlob(reader: BlobReader, blob: { sha256: string; size: numbe
   let bytes: Buffer;
   try {
     bytes = await reader.get(blob.sha256);
-  } catch {
-    return `blob ${blob.sha256.slice(0, 12)}… is listed but its file is missing`;
+  } catch (error) {
+    if (isBridgeError(error) && error.code === 'not_found') return `blob ${blob.sha256.slice(0, 12)}… is listed but its file is missing`;
+    return error instanceof Error ? error.message : String(error);
   }
   const actual = sha256(bytes).toString('hex');
   if (actual !== blob.sha256) return `blob ${blob.sha256.slice(0, 12)}… no longer has that hash (its bytes hash to ${actual.slice(0, 12)}…)`;

@@ -8,7 +8,7 @@ import { verifyArchive } from '../archive/verify.js';
 import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { openBlobStore } from '../archive/keyring.js';
 import { openSqlite } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
 import { exitCodes, runCommand } from './run.js';
@@ -52,7 +52,7 @@ export function registerBackup(program: Command): void {
         try {
           const scratch = openSqlite(path.join(opened.dir, 'database.sqlite'));
           try {
-            const report = await verifyArchive({ db: scratch.db, blobs: new FileBlobStore(path.join(opened.dir, 'blobs')), trustedKeys: [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey] });
+            const report = await verifyArchive({ db: scratch.db, blobs: opened.blobs, trustedKeys: [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey] });
             for (const problem of report.problems) process.stdout.write(`FAIL [${problem.area}] ${problem.detail}\n`);
             process.stdout.write(
               report.ok
@@ -79,7 +79,7 @@ export function registerBackup(program: Command): void {
         const backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
         const live = openSqlite(config.database.file);
         try {
-          const result = await restoreConversation({ live: live.db, liveBlobs: new FileBlobStore(path.join(config.dataDir, 'blobs')), backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
+          const result = await restoreConversation({ live: live.db, liveBlobs: (await openBlobStore(config, live.db)).store, backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
           const skipped = result.skippedLinks.length > 0 ? `; not linked again to ${result.skippedLinks.join(', ')} (no such matter here)` : '';
           process.stdout.write(`restored ${options.conversation} from the backup of ${backup.manifest.createdAt}: ${result.events} event(s), ${result.blobs} blob(s)${skipped}\n`);
         } finally {

@@ -8,7 +8,7 @@ import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { isKnownTimeZone } from '../core/transcript.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { openBlobStore } from '../archive/keyring.js';
 import { openSqlite } from '../store/db.js';
 import { conversationsOfMatter } from '../store/archive.js';
 import { SqlAuditTrail } from '../store/audit.js';
@@ -46,7 +46,7 @@ export function registerExport(program: Command): void {
         try {
           const result = await exportBundle({
             db: opened.db,
-            blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')),
+            blobs: (await openBlobStore(config, opened.db)).store,
             key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
             out: path.resolve(options.out),
             selection: { conversations, ...(options.matter !== undefined ? { matter: options.matter } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },

@@ -12,7 +12,7 @@ import { importExport, openImportConversation, scanExport, type ExportScan } fro
 import { openSqlite } from '../store/db.js';
 import { conversationsByPhone, conversationsOfMatter, SqlImportStore } from '../store/imports.js';
 import { findMatterByReference, insertLink, listLinks } from '../store/matters.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { openBlobStore } from '../archive/keyring.js';
 import { SqlStore } from '../store/sql-store.js';
 import type { Executor } from '../store/executor.js';
 import { parseDateOrder } from './parse-export.js';
@@ -72,7 +72,7 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
   const source = await openExportSource(file);
   try {
     const store = new SqlStore(opened.db, config.tenant);
-    const deps = { store, clock: { now: Date.now }, tenant: config.tenant, imports: new SqlImportStore(config.tenant), blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')) };
+    const deps = { store, clock: { now: Date.now }, tenant: config.tenant, imports: new SqlImportStore(config.tenant), blobs: (await openBlobStore(config, opened.db)).store };
     const matterId = options.matter === undefined ? undefined : await resolveMatter(opened.db, options.matter);
     let conversation = await findTarget(opened.db, store, config.tenant, options, clientWaId, matterId);
 

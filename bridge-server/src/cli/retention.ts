@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { FileBlobStore } from '../store/blob-files.js';
+import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
 import { openSqlite, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
@@ -89,7 +90,7 @@ export function registerRetention(program: Command): void {
         for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
         const result = await exportBundle({
           db: opened.db,
-          blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')),
+          blobs: (await openBlobStore(config, opened.db)).store,
           key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
           out: path.resolve(options.out),
           selection: { conversations: chatIds },

@@ -1,10 +1,9 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { writeCheckpoint } from '../archive/checkpoints.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { verifyArchive, type VerifyProblem } from '../archive/verify.js';
 import { loadConfig } from '../config/load.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { openBlobStore } from '../archive/keyring.js';
 import { openSqlite } from '../store/db.js';
 import { exitCodes, runCommand } from './run.js';
 
@@ -21,7 +20,7 @@ export function registerVerify(program: Command): void {
         const opened = openSqlite(config.database.file);
         try {
           const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
-          const report = await verifyArchive({ db: opened.db, blobs: new FileBlobStore(path.join(config.dataDir, 'blobs')), trustedKeys });
+          const report = await verifyArchive({ db: opened.db, blobs: (await openBlobStore(config, opened.db)).store, trustedKeys });
           if (options.json) {
             process.stdout.write(`${JSON.stringify(report)}\n`);
           } else {

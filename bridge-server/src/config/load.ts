@@ -51,6 +51,8 @@ export interface Config {
   masterKey?: string;
   /** The daily backup, when a directory is configured. */
   backups?: { dir: string; keep: number };
+  /** Seal new blobs at rest (WA_BRIDGE_BLOB_ENCRYPTION). */
+  blobEncryption: boolean;
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -180,6 +182,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     retention: { policy: retentionPolicy(raw.retentionYears, problems), daily: raw.retentionSchedule === 'daily' },
     ...(raw.masterKey ? { masterKey: raw.masterKey } : {}),
     ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
+    blobEncryption: raw.blobEncryption === 'on',
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };

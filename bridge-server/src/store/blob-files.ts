@@ -5,6 +5,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { NotFoundError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
 import type { BlobStore } from '../core/ports.js';
+import type { BlobCipher } from './blob-cipher.js';
 
 /** Threads of one process keep separate counters, so their temporary names must differ too. */
 const threadTag = isMainThread ? '' : `t${threadId}.`;
@@ -20,7 +21,11 @@ export class FileBlobStore implements BlobStore {
   private readonly madeDirs = new Set<string>();
   private tempCounter = 0;
 
-  constructor(private readonly root: string) {}
+  /** `cipher`: seal blobs at rest (and open sealed ones); without it files hold the plain bytes. */
+  constructor(
+    private readonly root: string,
+    private readonly cipher?: BlobCipher,
+  ) {}
 
   pathOf(hash: string): string {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new TypeError('not a sha256 hex digest');
@@ -37,7 +42,7 @@ export class FileBlobStore implements BlobStore {
     }
     // Same name, same bytes: renaming over an existing copy changes nothing, so no existence check.
     const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
-    await writeFile(temp, bytes);
+    await writeFile(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
     await rename(temp, file);
     return hash;
   }
@@ -56,14 +61,15 @@ export class FileBlobStore implements BlobStore {
       this.madeDirs.add(dir);
     }
     const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
-    writeFileSync(temp, bytes);
+    writeFileSync(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
     renameSync(temp, file);
     return hash;
   }
 
   async get(hash: string): Promise<Buffer> {
     try {
-      return await readFile(this.pathOf(hash));
+      const stored = await readFile(this.pathOf(hash));
+      return this.cipher ? this.cipher.open(stored, hash) : stored;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`blob ${hash.slice(0, 12)}… is not in the blob store`);
       throw error;

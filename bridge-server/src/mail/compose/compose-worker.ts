@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isBridgeError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
+import { blobCipher } from '../../store/blob-cipher.js';
 import { FileBlobStore } from '../../store/blob-files.js';
 import { DeterministicComposer } from './composer.js';
 import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threaded-composer.js';
@@ -15,8 +16,8 @@ import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threade
 const composer = new DeterministicComposer();
 const port = parentPort;
 if (!port) throw new Error('compose-worker runs on a worker thread only');
-const { blobRoot } = (workerData ?? {}) as ComposerThreadData;
-const blobs = blobRoot === undefined ? undefined : new FileBlobStore(blobRoot);
+const { blobRoot, blobKeys, sealBlobs } = (workerData ?? {}) as ComposerThreadData;
+const blobs = blobRoot === undefined ? undefined : new FileBlobStore(blobRoot, blobKeys ? blobCipher(blobKeys, { seal: sealBlobs === true }) : undefined);
 
 /** Structured cloning turns a Buffer into a plain Uint8Array; nodemailer and the renderers want Buffers. */
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

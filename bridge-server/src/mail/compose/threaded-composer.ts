@@ -3,10 +3,14 @@ import { BadInputError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import type { MailComposer } from '../../core/ports.js';
 import type { RelayMailInput } from '../../core/relay-mail.js';
+import type { BlobKeys } from '../../store/blob-cipher.js';
 
 export interface ComposerThreadData {
   /** The blob store's root: relayed mails are stored there by the thread. */
   blobRoot?: string;
+  /** Data keys when blobs are sealed at rest, and whether new ones are sealed. */
+  blobKeys?: BlobKeys;
+  sealBlobs?: boolean;
 }
 
 export type ComposeRequest = { id: number; kind: 'mail'; mail: OutgoingMail } | { id: number; kind: 'relay'; input: RelayMailInput };
