@@ -4,6 +4,7 @@ import type { StreamEvent } from '@wa-bridge/shared/api/stream';
 import { formatPhone } from '@wa-bridge/shared/phone';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useSession } from './api-context.js';
+import { Assignee } from './conversation/assignee.js';
 import { Composer } from './conversation/composer.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
@@ -149,6 +150,7 @@ export function ConversationView({ conversationId }: { conversationId: number })
         </Badge>
       </header>
       <MatterLinks conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
+      <Assignee conversation={detail} onAssigned={setDetail} />
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
