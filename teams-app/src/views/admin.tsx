@@ -1,8 +1,10 @@
 import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
 import type { AdminStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useState } from 'react';
+import { UnlinkedConversations } from './unlinked.js';
 
 const useStyles = makeStyles({
   box: { padding: tokens.spacingHorizontalM, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, overflowY: 'auto' },
@@ -12,12 +14,36 @@ const useStyles = makeStyles({
   qr: { width: '220px', height: '220px', backgroundColor: '#ffffff', padding: '8px' },
   code: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase500, letterSpacing: '0.2em' },
   error: { overflowWrap: 'anywhere' },
+  pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  bar: { display: 'flex', padding: tokens.spacingHorizontalS },
 });
 
 const refreshMs = 10_000;
 
-/** Admin role: channel health and pairing, relay lag, jobs needing attention, reply senders. */
+/**
+ * Admin role: conversations to triage (on no matter, assigned to nobody), channel health and
+ * pairing, relay lag, jobs needing attention, reply senders. A conversation to triage opens here,
+ * with the shared view's controls to assign it and to link it to a matter.
+ */
 export function AdminView() {
+  const styles = useStyles();
+  const [triaging, setTriaging] = useState<number | null>(null);
+  if (triaging !== null) {
+    return (
+      <div className={styles.pane}>
+        <div className={styles.bar}>
+          <Button appearance="subtle" onClick={() => setTriaging(null)}>
+            ← Back to admin
+          </Button>
+        </div>
+        <ConversationView conversationId={triaging} />
+      </div>
+    );
+  }
+  return <AdminOverview onTriage={setTriaging} />;
+}
+
+function AdminOverview({ onTriage }: { onTriage(conversationId: number): void }) {
   const styles = useStyles();
   const { api } = useSession();
   const [status, setStatus] = useState<AdminStatus | null>(null);
@@ -55,6 +81,11 @@ export function AdminView() {
   return (
     <div className={styles.box}>
       {problem && <Problem text={problem} />}
+      <section className={styles.section} aria-labelledby="admin-triage">
+        <Subtitle2 id="admin-triage">Conversations to triage</Subtitle2>
+        <Caption1>On no matter and assigned to nobody: only admins see them until you assign or link them.</Caption1>
+        <UnlinkedConversations only="unassigned" onOpen={onTriage} />
+      </section>
       <section className={styles.section} aria-labelledby="admin-channels">
         <Subtitle2 id="admin-channels">WhatsApp channels</Subtitle2>
         {status.channels.length === 0 && <Caption1>No channel is configured.</Caption1>}

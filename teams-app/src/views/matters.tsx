@@ -1,11 +1,13 @@
 import { Badge, Body1Strong, Button, Caption1, Input, makeStyles, MessageBar, MessageBarBody, Select, Spinner, tokens } from '@fluentui/react-components';
 import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
 import type { Matter } from '@wa-bridge/shared/api/matters';
-import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useState } from 'react';
 import { listStyles } from './list-styles.js';
+import { MatterDetails } from './matter-details.js';
+import { NewMatterForm } from './new-matter.js';
+import { phoneOf, UnlinkedConversations } from './unlinked.js';
 
 const useStyles = makeStyles({
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
@@ -13,7 +15,12 @@ const useStyles = makeStyles({
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
 });
 
-type Level = { at: 'matters' } | { at: 'matter'; matterId: number } | { at: 'conversation'; matterId: number | null; conversationId: number };
+type Level =
+  | { at: 'matters' }
+  | { at: 'new' }
+  | { at: 'unlinked' }
+  | { at: 'matter'; matterId: number }
+  | { at: 'conversation'; matterId: number | null; conversationId: number };
 
 /**
  * Matters, then a matter's conversations, then one conversation: one level at a time, so it reads
@@ -27,7 +34,7 @@ export function MattersView({ boundMatterId }: { boundMatterId: number | null })
     return (
       <div className={styles.pane}>
         <div className={styles.bar}>
-          <Button appearance="subtle" onClick={() => setLevel(level.matterId ? { at: 'matter', matterId: level.matterId } : { at: 'matters' })}>
+          <Button appearance="subtle" onClick={() => setLevel(level.matterId ? { at: 'matter', matterId: level.matterId } : { at: 'unlinked' })}>
             ← Back to conversations
           </Button>
         </div>
@@ -44,13 +51,29 @@ export function MattersView({ boundMatterId }: { boundMatterId: number | null })
       />
     );
   }
-  return <MatterList onOpen={(matterId) => setLevel({ at: 'matter', matterId })} />;
+  if (level.at === 'new') {
+    return <NewMatterForm onCreated={(matter) => setLevel({ at: 'matter', matterId: matter.id })} onCancel={() => setLevel({ at: 'matters' })} />;
+  }
+  if (level.at === 'unlinked') {
+    return (
+      <div className={styles.pane}>
+        <div className={styles.bar}>
+          <Button appearance="subtle" onClick={() => setLevel({ at: 'matters' })}>
+            ← Matters
+          </Button>
+        </div>
+        <UnlinkedConversations only="all" onOpen={(conversationId) => setLevel({ at: 'conversation', matterId: null, conversationId })} />
+      </div>
+    );
+  }
+  return <MatterList onOpen={(matterId) => setLevel({ at: 'matter', matterId })} onNew={() => setLevel({ at: 'new' })} onUnlinked={() => setLevel({ at: 'unlinked' })} />;
 }
 
-function MatterList({ onOpen }: { onOpen(matterId: number): void }) {
+function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): void; onNew(): void; onUnlinked(): void }) {
   const styles = useStyles();
   const list = listStyles();
-  const { api } = useSession();
+  const { api, me } = useSession();
+  const [unlinked, setUnlinked] = useState<number | null>(null);
   const [state, setState] = useState<'open' | 'closed' | 'all'>('open');
   const [query, setQuery] = useState('');
   const [matters, setMatters] = useState<Matter[] | null>(null);
@@ -70,6 +93,14 @@ function MatterList({ onOpen }: { onOpen(matterId: number): void }) {
     };
   }, [api, state, query]);
 
+  // Conversations on no matter: for a solicitor, those an admin assigned to them.
+  useEffect(() => {
+    api.listConversations({ unlinked: 'true', limit: 200 }).then(
+      (page) => setUnlinked(page.items.length),
+      () => setUnlinked(null),
+    );
+  }, [api]);
+
   return (
     <div className={styles.pane}>
       <div className={styles.bar}>
@@ -79,7 +110,23 @@ function MatterList({ onOpen }: { onOpen(matterId: number): void }) {
           <option value="closed">Closed</option>
           <option value="all">All</option>
         </Select>
+        {me.can.manageMatters && (
+          <Button appearance="primary" onClick={onNew}>
+            New matter
+          </Button>
+        )}
       </div>
+      {unlinked !== null && unlinked > 0 && (
+        <button type="button" className={list.row} onClick={onUnlinked}>
+          <span className={list.line}>
+            <Body1Strong>Not on a matter yet</Body1Strong>
+            <Badge appearance="tint" aria-label={`${unlinked} conversations`}>
+              {unlinked}
+            </Badge>
+          </span>
+          <Caption1>{me.can.seeAll ? 'WhatsApp conversations no matter has been linked to' : 'WhatsApp conversations assigned to you'}</Caption1>
+        </button>
+      )}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
@@ -139,6 +186,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           </span>
         )}
       </div>
+      {matter && <MatterDetails matter={matter} onChanged={setMatter} />}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
@@ -163,8 +211,4 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
       </ul>
     </div>
   );
-}
-
-function phoneOf(conversation: ConversationSummary): string | null {
-  return conversation.client.number ? (formatPhone(conversation.client.number) ?? conversation.client.number) : null;
 }
