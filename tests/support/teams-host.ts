@@ -6,7 +6,8 @@
  * in `window.__teamsCalls` (the configuration page's setValidityState and setSettings, say) and
  * answered with a plain success. `window.__teams.pressSave()` plays the user pressing Save on a
  * channel tab's configuration page. `ssoToken` is what Teams SSO (`authentication.getAuthToken`) hands
- * the tab.
+ * the tab; `window.__teams.setSsoToken(token)` changes it, as when the user's roles change in Entra ID
+ * while the tab is open.
  */
 export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'dark'; entityId?: string; frameContext?: 'content' | 'settings'; ssoToken?: string }): string {
   const context = {
@@ -30,7 +31,7 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
   window.__teamsCalls = [];
   const context = ${JSON.stringify(context)};
   const runtime = ${JSON.stringify(runtime)};
-  const ssoToken = ${JSON.stringify(options.ssoToken ?? null)};
+  let ssoToken = ${JSON.stringify(options.ssoToken ?? null)};
   window.addEventListener('message', (event) => {
     const request = event.data;
     if (!request || typeof request !== 'object' || typeof request.func !== 'string') return;
@@ -43,6 +44,9 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
     answer([true]);
   });
   // Teams calls the configuration page's save handler when the user presses Save.
-  window.__teams = { pressSave: () => document.getElementById('tab').contentWindow.postMessage({ func: 'settings.save', args: [{}] }, location.origin) };
+  window.__teams = {
+    pressSave: () => document.getElementById('tab').contentWindow.postMessage({ func: 'settings.save', args: [{}] }, location.origin),
+    setSsoToken: (token) => { ssoToken = token; },
+  };
 </script></body></html>`;
 }
