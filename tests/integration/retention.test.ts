@@ -51,6 +51,8 @@ describe('retention and legal hold', () => {
         expect((await sim.postWebhook(sim.inboundMessage({ from: phone, name: `Client ${name}`, type: 'text', body: `hello from ${name}` }))).status).toBe(200);
       }
       expect((await sim.postWebhook(sim.inboundMessage({ from: phones.expired, name: 'Client expired', type: 'image', media: sim.addMedia(photo, 'image/png') }))).status).toBe(200);
+      // A client known only by WhatsApp user id (the number withheld).
+      expect((await sim.postWebhook(sim.inboundMessage({ from: '', userId: 'GB.1502576394655843', name: 'Ursula', type: 'text', body: 'number withheld' }))).status).toBe(200);
       await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
     } finally {
       await world.stop();
@@ -146,6 +148,12 @@ describe('retention and legal hold', () => {
     const access = await waBridge(dataDir, 'gdpr', 'access', '--phone', `+${phones.open}`, '--out', path.join(dataDir, 'dsar.zip'));
     expect(access.stdout).toMatch(/dsar\.zip: 1 conversation\(s\), 1 event\(s\)/);
     expect((await waBridge(dataDir, 'verify-bundle', path.join(dataDir, 'dsar.zip'))).code).toBe(0);
+
+    const byUser = await waBridge(dataDir, 'gdpr', 'access', '--user', 'GB.1502576394655843', '--out', path.join(dataDir, 'dsar-user.zip'));
+    expect(byUser.stdout).toMatch(/dsar-user\.zip: 1 conversation\(s\), 1 event\(s\)/);
+    const both = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.open}`, '--user', 'GB.1502576394655843', '--request', 'DSAR-9');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
 
     const erased = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.unlinked}`, '--request', 'DSAR-8');
     expect(erased.stdout).toMatch(new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate [0-9a-f]{64}\\)$`, 'm'));

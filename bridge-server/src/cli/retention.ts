@@ -76,16 +76,17 @@ export function registerRetention(program: Command): void {
       }),
     );
 
-  const gdpr = program.command('gdpr').description("Data subjects' requests for one phone number across all matters.");
+  const gdpr = program.command('gdpr').description("Data subjects' requests, for one phone number or WhatsApp user across all matters.");
   gdpr
     .command('access')
-    .description('Subject access: an evidence bundle of every conversation with this number.')
-    .requiredOption('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .description('Subject access: an evidence bundle of every conversation with this person.')
+    .option('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .option('--user <id>', 'or their WhatsApp user id (business-scoped, as the Cloud API gives it)')
     .requiredOption('--out <file>', 'the zip to write')
     .option('--timezone <zone>', 'zone for the transcript times', Intl.DateTimeFormat().resolvedOptions().timeZone)
-    .action((options: { phone: string; out: string; timezone: string }) =>
+    .action((options: { phone?: string; user?: string; out: string; timezone: string }) =>
       withStore(async ({ config, opened }) => {
-        const ids = await conversationsOf(opened, options.phone);
+        const ids = await conversationsOf(opened, options);
         const chatIds: string[] = [];
         for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
         const result = await exportBundle({
@@ -97,19 +98,20 @@ export function registerRetention(program: Command): void {
           timeZone: options.timezone,
           exportedBy: `${cliActor().actor} (subject access request)`,
         });
-        await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: `phone:${digits(options.phone)}`, details: { file: result.path, sha256: result.sha256, conversations: chatIds.length } });
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: subjectOf(options), details: { file: result.path, sha256: result.sha256, conversations: chatIds.length } });
         process.stdout.write(`${result.path}: ${chatIds.length} conversation(s), ${result.events} event(s); SHA-256 ${result.sha256}\n`);
       }),
     );
   gdpr
     .command('erase')
-    .description('Erasure request: delete the conversations with this number where no retention duty or hold applies; refuse the rest, saying why.')
-    .requiredOption('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .description('Erasure request: delete the conversations with this person where no retention duty or hold applies; refuse the rest, saying why.')
+    .option('--phone <number>', 'the person\'s WhatsApp number, international form')
+    .option('--user <id>', 'or their WhatsApp user id (business-scoped, as the Cloud API gives it)')
     .requiredOption('--request <reference>', 'the request\'s reference, recorded with each deletion')
     .option('--dry-run', 'decide and list, delete nothing')
-    .action((options: { phone: string; request: string; dryRun?: boolean }) =>
+    .action((options: { phone?: string; user?: string; request: string; dryRun?: boolean }) =>
       withStore(async ({ config, opened }) => {
-        const ids = await conversationsOf(opened, options.phone);
+        const ids = await conversationsOf(opened, options);
         printOutcomes(await eraseConversations(retentionDeps(config, opened), config.retention.policy, ids, options.request, options.dryRun === true), true);
       }),
     );
@@ -144,11 +146,20 @@ function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean):
 
 const digits = (phone: string) => phone.replace(/[\s()+-]/g, '');
 
-async function conversationsOf(opened: OpenedDatabase, phone: string): Promise<number[]> {
-  const waId = digits(phone);
-  if (!/^\d{8,15}$/.test(waId)) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(phone)}`);
-  const ids = await findConversationIdsByClient(opened.db, waId);
-  if (ids.length === 0) throw new NotFoundError(`no conversation with +${waId} is in the archive`);
+/** The data subject as the audit trail names them. */
+const subjectOf = (who: { phone?: string; user?: string }): string => (who.phone !== undefined ? `phone:${digits(who.phone)}` : `whatsapp-user:${who.user}`);
+
+async function conversationsOf(opened: OpenedDatabase, who: { phone?: string; user?: string }): Promise<number[]> {
+  if ((who.phone === undefined) === (who.user === undefined)) throw new BadInputError('bad_subject', 'name the person by exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
+  let ids: number[];
+  if (who.phone !== undefined) {
+    const waId = digits(who.phone);
+    if (!/^\d{8,15}$/.test(waId)) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(who.phone)}`);
+    ids = await findConversationIdsByClient(opened.db, { waId });
+  } else {
+    ids = await findConversationIdsByClient(opened.db, { userId: who.user! });
+  }
+  if (ids.length === 0) throw new NotFoundError(`no conversation with ${subjectOf(who).replace(':', ' ')} is in the archive`);
   return ids;
 }
 

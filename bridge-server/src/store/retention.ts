@@ -209,7 +209,9 @@ export async function listDeletedConversations(db: Executor): Promise<Map<number
   return new Map(rows.map((row) => [row.conversation_id, { lastSeq: row.last_seq, chainHead: row.chain_head, chatId: row.chat_id, deletedAt: row.deleted_at }]));
 }
 
-export async function findConversationIdsByClient(db: Executor, waId: string): Promise<number[]> {
-  const rows = await db.selectFrom('conversations').select('id').where('client_wa_id', '=', waId).execute();
+/** Conversations of one person: by phone number (wa_id digits) or by business-scoped user id. */
+export async function findConversationIdsByClient(db: Executor, who: { waId: string } | { userId: string }): Promise<number[]> {
+  const query = db.selectFrom('conversations').select('id');
+  const rows = await ('waId' in who ? query.where('client_wa_id', '=', who.waId) : query.where('client_user_id', '=', who.userId)).orderBy('id').execute();
   return rows.map((row) => row.id);
 }
