@@ -195,6 +195,32 @@ describe('evidence export', () => {
     expect(result.stdout).toMatch(/FAIL chain: conversation [a-z2-7]{26} event 4 \(wamid\.[^)]+\) no longer hashes to its chain link/);
   });
 
+  it('encrypts a bundle for handing over with a passphrase, which verify-bundle and decrypt open', async () => {
+    const passphrase = path.join(work, 'passphrase.txt');
+    await writeFile(passphrase, 'correct horse battery staple\n');
+    const wrong = path.join(work, 'wrong.txt');
+    await writeFile(wrong, 'incorrect horse battery staple\n');
+    const sealed = path.join(work, 'sealed.wabk');
+    const made = await waBridge(dataDir, 'export', '--conversation', chatId, '--out', sealed, '--passphrase-file', passphrase);
+    expect(made.stdout).toContain('encrypted with the passphrase');
+    const bytes = await readFile(sealed);
+    expect(bytes.subarray(0, 6).toString()).toBe('WABK1\n');
+    expect(bytes.includes(Buffer.from(texts[0]!))).toBe(false);
+
+    const without = await waBridge(dataDir, 'verify-bundle', sealed);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('is encrypted: give its --passphrase-file');
+    const mistaken = await waBridge(dataDir, 'verify-bundle', sealed, '--passphrase-file', wrong);
+    expect(mistaken.code).toBe(2);
+    expect(mistaken.stderr).toContain('the passphrase is wrong');
+    const ok = await waBridge(dataDir, 'verify-bundle', sealed, '--passphrase-file', passphrase);
+    expect(ok.stdout).toMatch(/^OK \d+ file\(s\) exactly as exported/m);
+
+    const opened = path.join(work, 'opened.zip');
+    expect((await waBridge(dataDir, 'decrypt', sealed, '--passphrase-file', passphrase, '--out', opened)).code).toBe(0);
+    expect((await waBridge(dataDir, 'verify-bundle', opened)).code).toBe(0);
+  });
+
   it('refuses what is not a bundle, and a selection that names nothing', async () => {
     const junk = path.join(work, 'junk.zip');
     await writeFile(junk, 'not a zip at all');

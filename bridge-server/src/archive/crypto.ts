@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,23 @@ export interface MasterKey {
   /** First 16 hex digits of the key's SHA-256: names the key without revealing it. */
   readonly id: string;
   readonly key: Buffer;
+}
+
+/**
+ * A key derived from a passphrase with scrypt (RFC 7914; N=2^15, r=8, p=1), for bundles handed to
+ * someone outside the firm. Its id carries the salt, so the header says how to derive it again.
+ */
+export function passphraseKey(passphrase: string, salt: Buffer = randomBytes(16)): MasterKey {
+  if (passphrase.length < 12) throw new BadInputError('weak_passphrase', 'the passphrase must be at least 12 characters');
+  const key = scryptSync(passphrase.normalize('NFC'), salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+  return { id: `passphrase:${salt.toString('base64')}`, key };
+}
+
+/** The key that opens `file`: derived from the passphrase with the salt its header names. */
+export async function passphraseKeyFor(file: string, passphrase: string): Promise<MasterKey> {
+  const { header } = await readSealedHeader(file);
+  if (!header.masterKeyId.startsWith('passphrase:')) throw new BadInputError('not_passphrase', `${file} was sealed with the archive's master key, not a passphrase`);
+  return passphraseKey(passphrase, Buffer.from(header.masterKeyId.slice('passphrase:'.length), 'base64'));
 }
 
 /** WA_BRIDGE_MASTER_KEY (base64 of 32 bytes) when set, else <data dir>/keys/master.key, made on first use. */
@@ -109,11 +126,12 @@ export async function openSealedFile(master: MasterKey, source: string, target: 
   const { header, raw } = await readSealedHeader(source);
   const length = raw.length;
   if (header.masterKeyId !== master.id) throw new BadInputError('wrong_key', `${source} was encrypted under master key ${header.masterKeyId}; this store's master key is ${master.id}. Set WA_BRIDGE_MASTER_KEY to the key it was made with.`);
+  const wrongKey = master.id.startsWith('passphrase:') ? 'the passphrase is wrong' : 'the master key does not open its data key (wrong key, or the header was altered)';
   let dataKey: Buffer;
   try {
     dataKey = unwrapKey(master, header.wrappedKey);
   } catch {
-    throw new BadInputError('wrong_key', `${source}: the master key does not open its data key (wrong key, or the header was altered)`);
+    throw new BadInputError('wrong_key', `${source}: ${wrongKey}`);
   }
   const size = (await stat(source)).size;
   if (size < length + 16) throw new BadInputError('truncated', `${source} is cut short`);

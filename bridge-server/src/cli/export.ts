@@ -1,9 +1,11 @@
-import { userInfo } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { exportBundle } from '../archive/export/bundle.js';
 import { verifyBundle } from '../archive/export/verify-bundle.js';
+import { openSealedFile, passphraseKey, passphraseKeyFor, readSealedHeader, sealFile } from '../archive/crypto.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
@@ -28,7 +30,8 @@ export function registerExport(program: Command): void {
     .option('--to <date>', 'only events before this time (ISO 8601)')
     .option('--timezone <zone>', 'zone for the times in the transcript (IANA name)', Intl.DateTimeFormat().resolvedOptions().timeZone)
     .option('--by <name>', 'who is exporting, as recorded in the manifest', userInfo().username)
-    .action((options: { out: string; conversation?: string[]; matter?: string; from?: string; to?: string; timezone: string; by: string }) =>
+    .option('--passphrase-file <file>', 'encrypt the bundle (AES-256-GCM, key from the passphrase by scrypt) for handing over; the recipient runs wa-bridge decrypt')
+    .action((options: { out: string; conversation?: string[]; matter?: string; from?: string; to?: string; timezone: string; by: string; passphraseFile?: string }) =>
       runCommand(async () => {
         const named = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
         if ((named.length === 0) === (options.matter === undefined)) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails) or --matter REF, not both');
@@ -42,13 +45,16 @@ export function registerExport(program: Command): void {
           await opened.close();
           throw new BadInputError('no_selection', conversations === undefined ? `no matter has reference ${options.matter}` : `matter ${options.matter} has no conversations`);
         }
+        const passphrase = options.passphraseFile === undefined ? undefined : await readPassphrase(options.passphraseFile);
+        const out = path.resolve(options.out);
+        const scratch = passphrase === undefined ? undefined : await mkdtemp(path.join(tmpdir(), 'wab-seal-'));
         const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
         try {
           const result = await exportBundle({
             db: opened.db,
             blobs: (await openBlobStore(config, opened.db)).store,
             key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
-            out: path.resolve(options.out),
+            out: scratch === undefined ? out : path.join(scratch, 'bundle.zip'),
             selection: { conversations, ...(options.matter !== undefined ? { matter: options.matter } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
             timeZone: options.timezone,
             exportedBy: options.by,
@@ -59,15 +65,17 @@ export function registerExport(program: Command): void {
             },
           });
           bar?.stop();
+          if (scratch !== undefined) await sealFile(passphraseKey(passphrase!), path.join(scratch, 'bundle.zip'), out, 'evidence-bundle');
           await recordCli(new SqlAuditTrail(opened.db), {
             action: 'export',
             target: options.matter !== undefined ? `matter:${options.matter}` : conversations.map((id) => `conversation:${id}`).join(','),
-            details: { file: result.path, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null },
+            details: { file: out, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null, encrypted: scratch !== undefined },
           });
-          process.stdout.write(`${result.path}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}\n`);
+          process.stdout.write(`${out}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}${scratch !== undefined ? ' (of the zip inside; encrypted with the passphrase)' : ''}\n`);
         } finally {
           bar?.stop();
           await opened.close();
+          if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
         }
       }),
     );
@@ -76,9 +84,10 @@ export function registerExport(program: Command): void {
     .description('Check an evidence bundle offline: signature, every file hash, nothing missing or added, the event chain; exit 0 only when it is exactly as exported.')
     .argument('<file>', 'the bundle (zip)')
     .option('--trusted-key <key...>', 'also require the bundle to be signed by one of these public keys')
-    .action((file: string, options: { trustedKey?: string[] }) =>
+    .option('--passphrase-file <file>', 'the passphrase of an encrypted bundle')
+    .action((file: string, options: { trustedKey?: string[]; passphraseFile?: string }) =>
       runCommand(async () => {
-        const report = await verifyBundle(path.resolve(file), options.trustedKey ?? []);
+        const report = await withOpenedBundle(path.resolve(file), options.passphraseFile, (zip) => verifyBundle(zip, options.trustedKey ?? []));
         for (const problem of report.problems) process.stdout.write(`FAIL ${problem}\n`);
         if (report.ok) {
           const trust = report.trusted === true ? 'a trusted key' : `key ${report.publicKey} (compare it with the archive's checkpoint key)`;
@@ -89,4 +98,44 @@ export function registerExport(program: Command): void {
         return report.ok ? exitCodes.ok : exitCodes.failure;
       }),
     );
+  program
+    .command('decrypt')
+    .description('Decrypt a bundle exported with --passphrase-file, giving the zip that verify-bundle and any unzip tool read.')
+    .argument('<file>', 'the encrypted bundle')
+    .requiredOption('--passphrase-file <file>', 'the passphrase it was encrypted with')
+    .requiredOption('--out <file>', 'the zip to write (must not exist)')
+    .action((file: string, options: { passphraseFile: string; out: string }) =>
+      runCommand(async () => {
+        const source = path.resolve(file);
+        const key = await passphraseKeyFor(source, await readPassphrase(options.passphraseFile));
+        await openSealedFile(key, source, path.resolve(options.out));
+        process.stdout.write(`${path.resolve(options.out)}: decrypted; check it with wa-bridge verify-bundle\n`);
+      }),
+    );
+}
+
+/** A passphrase from a file (never from the command line, where other users could read it). */
+async function readPassphrase(file: string): Promise<string> {
+  const text = (await readFile(file, 'utf8').catch(() => {
+    throw new BadInputError('no_passphrase', `--passphrase-file: ${file} cannot be read`);
+  })).replace(/\r?\n$/, '');
+  return text;
+}
+
+/** Runs `body` on the bundle's zip: the file itself, or its decryption in a private scratch dir. */
+async function withOpenedBundle<T>(file: string, passphraseFile: string | undefined, body: (zip: string) => Promise<T>): Promise<T> {
+  const sealed = await readSealedHeader(file).then(
+    () => true,
+    () => false,
+  );
+  if (!sealed) return body(file);
+  if (passphraseFile === undefined) throw new BadInputError('encrypted_bundle', `${file} is encrypted: give its --passphrase-file`);
+  const scratch = await mkdtemp(path.join(tmpdir(), 'wab-open-'));
+  try {
+    const zip = path.join(scratch, 'bundle.zip');
+    await openSealedFile(await passphraseKeyFor(file, await readPassphrase(passphraseFile)), file, zip);
+    return await body(zip);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
