@@ -5,7 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openBlobStore } from '../../bridge-server/src/archive/keyring.js';
 import { verifyArchive } from '../../bridge-server/src/archive/verify.js';
+import { loadConfig } from '../../bridge-server/src/config/load.js';
 import type { Job } from '../../bridge-server/src/core/records.js';
 import { relayEvent } from '../../bridge-server/src/flows/relay.js';
 import { DeterministicComposer } from '../../bridge-server/src/mail/compose/composer.js';
@@ -145,6 +147,25 @@ describe('wa-bridge import', () => {
       expect(report.problems).toEqual([]);
       expect(report.events).toBe(7);
     });
+  });
+
+  it('seals imported media like live media when blob encryption is on, and a refused file creates no key', async () => {
+    process.env.WA_BRIDGE_BLOB_ENCRYPTION = 'on';
+    try {
+      const junk = path.join(exports, 'junk.txt');
+      await writeFile(junk, Buffer.alloc(4096, 0));
+      const before = await tableCounts();
+      expect(before.data_keys).toBe(0);
+      expect((await cli('import', junk, '--client-phone', '+447700900123')).code).toBe(2);
+      expect(await tableCounts()).toEqual(before);
+
+      expect((await cli('import', await iosZip(), '--client-phone', '+447700900123', '--firm-author', 'Tom Baker')).code).toBe(0);
+      const onDisk = await readFile(path.join(dir, 'blobs', sha(photo).slice(0, 2), sha(photo)));
+      expect(onDisk.includes(photo)).toBe(false);
+      await withDb(async ({ db }) => expect(await (await openBlobStore(loadConfig(), db)).store.get(sha(photo))).toEqual(photo));
+    } finally {
+      delete process.env.WA_BRIDGE_BLOB_ENCRYPTION;
+    }
   });
 
   it('adds nothing when the same file is imported again, and records the second attempt', async () => {

@@ -72,7 +72,7 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
   const source = await openExportSource(file);
   try {
     const store = new SqlStore(opened.db, config.tenant);
-    const deps = { store, clock: { now: Date.now }, tenant: config.tenant, imports: new SqlImportStore(config.tenant), blobs: (await openBlobStore(config, opened.db)).store };
+    const base = { store, clock: { now: Date.now }, tenant: config.tenant };
     const matterId = options.matter === undefined ? undefined : await resolveMatter(opened.db, options.matter);
     let conversation = await findTarget(opened.db, store, config.tenant, options, clientWaId, matterId);
 
@@ -80,9 +80,12 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
     const scan = await scanExport(reader);
     const firmAuthors = placeAuthors(scan, options.firmAuthor, conversation);
     const sha256 = await hashFile(file);
+    // Opened only after the scan: with blob encryption on, opening may create the first data key,
+    // and a refused file must leave the store as it was.
+    const deps = { ...base, imports: new SqlImportStore(config.tenant), blobs: (await openBlobStore(config, opened.db)).store };
     if (!conversation) {
       const clients = [...scan.authors.keys()].filter((a) => !firmAuthors.includes(a));
-      conversation = await openImportConversation(deps, {
+      conversation = await openImportConversation(base, {
         businessId: options.businessId,
         clientWaId: clientWaId!,
         clientName: clients.length === 1 ? clients[0]! : null,
