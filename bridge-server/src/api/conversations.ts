@@ -79,7 +79,9 @@ export function conversationsRouter(deps: ApiDeps): Router {
     const id = idOf(req);
     const loaded = await loadConversationToAct(deps, principal, id, 'assign it');
     const body = parseInput(assignSchema, req.body, 'assignment');
-    await setAssignee(deps.db, id, body.assignee === null ? null : normalizeUpn(body.assignee), principal.upn, deps.clock.now());
+    const assignee = body.assignee === null ? null : normalizeUpn(body.assignee);
+    await setAssignee(deps.db, id, assignee, principal.upn, deps.clock.now());
+    await audit(deps, req, res, { action: 'conversation.assign', target: conversationTarget(loaded.conversation.chatToken), details: { assignee } });
     deps.feed.notifyConversation(id);
     // Answered with the new facts even when the assigner can no longer see the conversation.
     res.json(await detailOf(deps, principal, { ...loaded, facts: await conversationFacts(deps.db, id) }));

@@ -56,7 +56,10 @@ export function mattersRouter(deps: ApiDeps): Router {
     const matter = await loadMatter(deps, principal, idOf(req));
     if (!canManageMatter(principal, isMember(matter, principal))) throw new ForbiddenError('read_only', `Adding people to matter ${matter.reference} needs a place on it or the Admin role.`);
     const { email } = parseInput(addMemberSchema, req.body, 'member');
-    await addMember(deps.db, matter.id, await resolveMember(deps, req, email), principal.upn, deps.clock.now());
+    const member = await resolveMember(deps, req, email);
+    await addMember(deps.db, matter.id, member, principal.upn, deps.clock.now());
+    // Adding someone lets them read the matter's conversations: recorded like any access change.
+    await audit(deps, req, res, { action: 'matter.member_add', target: matterTarget(matter.reference), details: { member: member.upn } });
     res.json(toMatter((await getMatter(deps.db, matter.id))!));
   });
 

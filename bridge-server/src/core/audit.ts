@@ -19,6 +19,8 @@ export const auditActions = [
   'matter.read',
   'matter.link',
   'matter.unlink',
+  'matter.member_add',
+  'conversation.assign',
   'export',
   'import',
   'restore',

@@ -22,7 +22,7 @@ export interface LinkFacts {
 export const normalizeUpn = (upn: string): string => upn.trim().toLowerCase();
 
 export function assertCanLink(matter: MatterFacts, linksInForce: readonly LinkFacts[]): void {
-  if (matter.state === 'closed') throw new ConflictError('matter_closed', `Matter ${matter.reference} is closed; reopen it or link the conversation to an open matter.`);
+  if (matter.state === 'closed') throw new ConflictError('matter_closed', `Matter ${matter.reference} is closed and takes no new conversations; link this one to an open matter.`);
   if (linksInForce.some((link) => link.matterId === matter.id && link.unlinkedAt === null)) {
     throw new ConflictError('already_linked', `The conversation is already linked to matter ${matter.reference}.`);
   }

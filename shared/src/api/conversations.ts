@@ -55,7 +55,8 @@ export const listConversationsQuery = pageQuery.extend({
 });
 export type ListConversationsQuery = z.input<typeof listConversationsQuery>;
 
-export const assignSchema = z.object({ assignee: z.string().trim().min(3).max(320).nullable() });
+/** The person a conversation is assigned to, by sign-in name; null to un-assign. */
+export const assignSchema = z.object({ assignee: z.string().trim().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'expected a sign-in name such as tom@firm.example').nullable() });
 export type Assign = z.infer<typeof assignSchema>;
 
 export const attachmentSchema = z.object({
