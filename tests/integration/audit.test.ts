@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -6,16 +5,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../bridge-server/src/store/db.js';
 import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
+import { runWaBridge } from '../support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 
-function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args);
 
 /** The audit trail through the real store and the real `wa-bridge audit` and `verify` commands. */
 describe('audit trail', () => {

@@ -1,25 +1,22 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
+import { runWaBridge } from '../support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+
+const run = promisify(execFile);
 
 // Media and mail sealed at rest too, so every path here reads and writes sealed blobs.
 const settings = { WA_BRIDGE_RETENTION_SCHEDULE: 'off', WA_BRIDGE_BLOB_ENCRYPTION: 'on' };
 
-function waBridge(dataDir: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...settings, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...extraEnv } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const waBridge = (dataDir: string, args: string[], extraEnv: Record<string, string> = {}) => runWaBridge(dataDir, args, { ...settings, ...extraEnv });
 
 /**
  * Backups taken by the real command while a real bridge takes messages, checked by restoring
@@ -78,7 +75,10 @@ describe('backup and restore', () => {
 
     const copy = await mkdtemp(path.join(tmpdir(), 'wab-sealed-'));
     try {
-      await cp(dataDir, copy, { recursive: true });
+      // Copied by another process: closing this process's own descriptors on the live database
+      // files would drop the running bridge's SQLite locks (POSIX locks are per process), and the
+      // next process to open the database would then reset the shared memory under it.
+      await run('cp', ['-a', `${dataDir}/.`, copy]);
       const changed = Buffer.from(stored);
       changed[stored.length - 100] = changed[stored.length - 100]! ^ 1;
       await writeFile(path.join(copy, 'blobs', photoSha.slice(0, 2), photoSha), changed);

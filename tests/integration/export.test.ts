@@ -11,17 +11,11 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
+import { runWaBridge } from '../support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
-function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args);
 
 /** Every entry of a zip, by name. */
 async function unzip(file: string): Promise<Map<string, Buffer>> {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,17 +9,11 @@ import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sand
 import { openSqlite } from '../../bridge-server/src/store/db.js';
 import { closeMatter, createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
+import { runWaBridge } from '../support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const env = { WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:2,litigation:15', WA_BRIDGE_RETENTION_SCHEDULE: 'off' };
 
-function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args, env);
 
 /**
  * Retention, legal hold and erasure on a store a real bridge wrote: four clients, one per case

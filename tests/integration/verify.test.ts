@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,17 +6,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
+import { runWaBridge } from '../support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 
 /** Runs the real command against a data dir; resolves with its exit code and output. */
-function waBridge(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args);
 
 /**
  * `wa-bridge verify` on a store a real bridge wrote (chats with text and a photo, relayed over

@@ -1,6 +1,6 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
-import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
 import type { EventRecord } from '../core/records.js';
+import { toEvent } from './events.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
 
@@ -92,26 +92,12 @@ export type ScannedEvent = EventRecord & { conversationId: number };
 
 /** An events row as an EventRecord; event_json that no longer parses comes back as its raw text. */
 export function toScanned(row: Selectable<EventsTable>): ScannedEvent {
-  let event: unknown;
   try {
-    event = JSON.parse(row.event_json);
+    return toEvent(row);
   } catch {
-    event = row.event_json;
+    // Stored JSON that no longer parses is kept as its text, so the chain check can name it.
+    return toEvent({ ...row, event_json: JSON.stringify(row.event_json) });
   }
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    channel: row.channel as ChannelKind,
-    waMessageId: row.wa_message_id,
-    kind: row.kind as EventKind,
-    versionKey: row.version_key,
-    direction: row.direction as Direction,
-    timestamp: row.wa_timestamp,
-    event: event as InboundEvent,
-    chainHash: row.chain_sha256,
-    receivedAt: row.received_at,
-  };
 }
 
 /**
