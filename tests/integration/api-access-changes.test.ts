@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useApiWorld, users } from '../support/api-world.js';
+import type { TestUser } from '../support/token-issuer.js';
 
 const api = useApiWorld();
 
@@ -21,5 +22,26 @@ describe('access changes through the API', () => {
     expect(assigned.body.items).toEqual([expect.objectContaining({ actor: users.admin.upn, details: { assignee: users.solicitorA.upn } })]);
     const added = await compliance('GET', '/api/audit?action=matter.member_add');
     expect(added.body.items).toEqual([expect.objectContaining({ actor: users.solicitorA.upn, target: 'matter:ACC-1', details: { member: users.caseHandler.upn } })]);
+  });
+});
+
+describe('one audit entry per API read', () => {
+  it('leaves exactly one entry for each request a reader makes, and none for a refused one', async () => {
+    const reader: TestUser = { upn: 'olivia.auditor@firm.test', name: 'Olivia Auditor', roles: ['ComplianceOfficer'] };
+    const { conversationId } = await api.clientWrites('447700900802', 'A question about fees', { name: 'Omar' });
+    const as = api.as(reader);
+    const count = async () => {
+      const { queryAudit } = await import('../../bridge-server/src/store/audit.js');
+      return (await queryAudit(api.world.bridge.store.db, { actor: reader.upn })).length;
+    };
+    const reads = ['/api/me', '/api/conversations', `/api/conversations/${conversationId}`, `/api/conversations/${conversationId}/messages`, '/api/search?q=fees', '/api/matters', '/api/audit?action=sign_in'];
+    for (const path of reads) {
+      const before = await count();
+      expect((await as('GET', path)).status, path).toBe(200);
+      expect((await count()) - before, path).toBe(1);
+    }
+    const before = await count();
+    expect((await as('POST', `/api/conversations/${conversationId}/replies`, { text: 'no' })).status).toBe(403);
+    expect(await count()).toBe(before);
   });
 });

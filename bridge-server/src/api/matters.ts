@@ -17,7 +17,9 @@ export function mattersRouter(deps: ApiDeps): Router {
     const principal = principalOf(res);
     const query = parseInput(listMattersQuery, req.query, 'matter list query');
     const rows = await listMatters(deps.db, { state: query.state, ...(query.q ? { q: query.q } : {}), ...(seesAll(principal) ? {} : { memberUpn: principal.upn }) });
-    res.json({ items: rows.filter((m) => canSeeMatter(principal, isMember(m, principal))).map(toMatter) });
+    const items = rows.filter((m) => canSeeMatter(principal, isMember(m, principal))).map(toMatter);
+    await audit(deps, req, res, { action: 'matter.list', details: { state: query.state, matters: items.length } });
+    res.json({ items });
   });
 
   router.post('/', async (req, res) => {

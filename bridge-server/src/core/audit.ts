@@ -17,6 +17,7 @@ export const auditActions = [
   'matter.create',
   'matter.close',
   'matter.read',
+  'matter.list',
   'matter.link',
   'matter.unlink',
   'matter.member_add',
