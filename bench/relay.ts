@@ -1,10 +1,11 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { openBlobStore } from '../bridge-server/src/archive/keyring.js';
 import { inboundMessage } from '../bridge-server/src/channels/simulator/builders.js';
 import { signatureHeader, toMetaJson } from '../bridge-server/src/channels/simulator/meta-json.js';
+import { openSqlite } from '../bridge-server/src/store/db.js';
 import { startBridgeProcess } from '../tests/support/bridge-process.js';
 import { freePort } from '../tests/support/ports.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
@@ -159,12 +160,14 @@ function latenciesOf(accepted: Array<{ key: string; at: number }>, sentAt: Map<s
 
 /** The exact bytes the bridge relayed, read back from its store. */
 async function relayedMails(dataDir: string, n: number): Promise<Buffer[]> {
-  const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
+  const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
   try {
-    const rows = db.prepare("SELECT raw_sha256 FROM mail_relays WHERE event_id IS NOT NULL AND state = 'sent' ORDER BY id DESC LIMIT ?").all(n) as Array<{ raw_sha256: string }>;
-    return Promise.all(rows.map((r) => readFile(path.join(dataDir, 'blobs', r.raw_sha256.slice(0, 2), r.raw_sha256))));
+    // Blobs are sealed at rest: read them through the store's keys, as the bridge does.
+    const { store } = await openBlobStore({ dataDir, blobEncryption: true }, opened.db);
+    const rows = await opened.db.selectFrom('mail_relays').select('raw_sha256').where('event_id', 'is not', null).where('state', '=', 'sent').orderBy('id', 'desc').limit(n).execute();
+    return Promise.all(rows.map((r) => store.get(r.raw_sha256)));
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 

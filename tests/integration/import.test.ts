@@ -18,7 +18,6 @@ import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-build
 import { inboundMessage } from '../../bridge-server/src/channels/simulator/builders.js';
 import { main } from '../../bridge-server/src/cli/index.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
-import { FileBlobStore } from '../../bridge-server/src/store/blob-files.js';
 import { openSqlite, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { listEvents } from '../../bridge-server/src/store/events.js';
 import { listImports } from '../../bridge-server/src/store/imports.js';
@@ -121,8 +120,10 @@ describe('wa-bridge import', () => {
         ['00000012-PHOTO-2024-03-14-09-13-10.jpg', sha(photo), photo.length, 'image/jpeg'],
         ['00000015-Lease agreement.pdf', sha(lease), lease.length, 'application/pdf'],
       ]);
-      const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+      const blobs = (await openBlobStore({ dataDir: dir, blobEncryption: true }, db)).store;
       expect(await blobs.get(sha(photo))).toEqual(photo);
+      // Sealed at rest: the photo's bytes are not in its file.
+      expect((await readFile(path.join(dir, 'blobs', sha(photo).slice(0, 2), sha(photo)))).includes(photo.subarray(0, 64))).toBe(false);
 
       const [record] = await listImports(db);
       expect(record).toMatchObject({
@@ -199,7 +200,7 @@ describe('wa-bridge import', () => {
         'Of course.\nWhich clause?',
         'This message was deleted',
       ]);
-      expect((await verifyArchive({ db, blobs: new FileBlobStore(path.join(dir, 'blobs')), trustedKeys: [] })).problems).toEqual([]);
+      expect((await verifyArchive({ db, blobs: (await openBlobStore({ dataDir: dir, blobEncryption: true }, db)).store, trustedKeys: [] })).problems).toEqual([]);
       // Imported text is searchable like live text.
       const hits = await searchMessages(db, { match: '"break"*', scope: { kind: 'all' }, limit: 10 });
       expect(hits.map((h) => h.waMessageId)).toEqual([expect.stringMatching(/^export\.[0-9a-f]{32}\.6$/)]);
@@ -223,7 +224,7 @@ describe('wa-bridge import', () => {
       const deps = {
         store,
         outbox,
-        blobs: new FileBlobStore(path.join(dir, 'blobs')),
+        blobs: (await openBlobStore({ dataDir: dir, blobEncryption: true }, db)).store,
         composer: new DeterministicComposer(),
         transport: { send: async (raw: Buffer) => (mails.push(raw.toString('utf8')), { response: '250 ok' }), close: async () => {} },
         clock: { now: Date.now },

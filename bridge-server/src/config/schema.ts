@@ -82,7 +82,7 @@ export const rawConfigSchema = z.object({
   masterKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)').optional(),
   backupDir: z.string().min(1).optional(),
   backupKeep: z.coerce.number().int().min(1).max(3650).default(7),
-  blobEncryption: z.enum(['on', 'off']).default('off'),
+  blobEncryption: z.enum(['on', 'off']).default('on'),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -131,5 +131,5 @@ export const settings: Setting[] = [
   { key: 'masterKey', env: 'WA_BRIDGE_MASTER_KEY', doc: 'Master key that wraps the data keys of backups (base64 of 32 bytes). Default: generated once into <data dir>/keys/master.key; keep a copy apart from the backups.', secret: true },
   { key: 'backupDir', env: 'WA_BRIDGE_BACKUP_DIR', doc: 'Directory for the daily encrypted backup (a different disk or mount than the data dir). Unset: no scheduled backups.' },
   { key: 'backupKeep', env: 'WA_BRIDGE_BACKUP_KEEP', doc: 'How many backups to keep in WA_BRIDGE_BACKUP_DIR; older ones are removed after each new one.' },
-  { key: 'blobEncryption', env: 'WA_BRIDGE_BLOB_ENCRYPTION', doc: 'on: seal media and relayed mail in blobs/ with AES-256-GCM under data keys wrapped by the master key (blobs sealed earlier stay readable when switched off).' },
+  { key: 'blobEncryption', env: 'WA_BRIDGE_BLOB_ENCRYPTION', doc: 'on: media and relayed mail in blobs/ are sealed with AES-256-GCM under data keys wrapped by the master key; off: new blobs are written plain (sealed ones stay readable).' },
 ];
