@@ -94,6 +94,21 @@ describe('manifest.xml (Outlook mail add-in)', () => {
     }
   });
 
+  it('npm run package:addin writes a deployable manifest for the firm\'s address and app registration, valid as well', async () => {
+    const out = path.join(work, 'deploy', 'manifest.xml');
+    const clientId = '11111111-2222-3333-4444-555555555555';
+    await promisify(execFile)('npx', ['tsx', 'addin/scripts/package.ts', '--out', out, '--public-url', 'https://wa.firm.example', '--client-id', clientId], { cwd: repo });
+    const deployed = readFileSync(out, 'utf8');
+    expect(deployed).not.toContain('localhost');
+    expect(deployed).toContain('<SourceLocation DefaultValue="https://wa.firm.example/addin/index.html"/>');
+    expect(deployed).toContain(`<Resource>api://wa.firm.example/${clientId}</Resource>`);
+    const json = JSON.parse(readFileSync(await convertXml(out, 'deployed'), 'utf8')) as TeamsJson;
+    expect(await validate(json)).toEqual([]);
+    expect(json.webApplicationInfo?.id).toBe(clientId);
+    const refused = promisify(execFile)('npx', ['tsx', 'addin/scripts/package.ts', '--out', path.join(work, 'no.xml'), '--public-url', 'http://wa.firm.example', '--client-id', clientId], { cwd: repo });
+    await expect(refused).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--public-url: expected') });
+  });
+
   it('a broken manifest fails the conversion and leaves no output behind', async () => {
     const broken = path.join(work, 'broken.xml');
     writeFileSync(broken, xml.replace(/<Id>[^<]+<\/Id>/, '<Id>not-a-guid</Id>'));
