@@ -6,6 +6,7 @@ import { auditTrailRouter } from './audit-trail.js';
 import type { ApiDeps } from './context.js';
 import { exportsRouter } from './exports.js';
 import { conversationsRouter } from './conversations.js';
+import { importsRouter } from './imports.js';
 import { linksRouter } from './links.js';
 import { mattersRouter } from './matters.js';
 import { meRouter, sandboxTokenRouter } from './me.js';
@@ -31,7 +32,7 @@ export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   api.use(requireUser(deps.validator));
   api.use(express.json({ limit: '25mb' }));
   api.use('/me', meRouter(deps));
-  api.use('/conversations', conversationsRouter(deps), repliesRouter(deps), linksRouter(deps));
+  api.use('/conversations', conversationsRouter(deps), repliesRouter(deps), linksRouter(deps), importsRouter(deps));
   api.use('/attachments', attachmentsRouter(deps));
   api.use('/matters', mattersRouter(deps));
   api.use('/search', searchRouter(deps));

@@ -14,6 +14,7 @@ import {
 } from './conversations.js';
 import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuery } from './matters.js';
 import { auditPageSchema, type AuditQuery } from './audit.js';
+import { importSummarySchema, type ImportQuery } from './imports.js';
 import { apiPaths as paths } from './contract.js';
 import { searchResponseSchema, type SearchQuery } from './search.js';
 
@@ -56,16 +57,18 @@ export function createApiClient(options: ApiClientOptions) {
     return `${options.baseUrl}${path}${search ? `?${search}` : ''}`;
   };
 
-  async function send(method: string, path: string, init: { query?: Query; body?: unknown; auth?: boolean } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { query?: Query; body?: unknown; file?: { data: Blob; type: string }; auth?: boolean } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (init.auth !== false) headers.authorization = `Bearer ${await options.getToken()}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await doFetch(url(path, init.query), { method, headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+    if (init.file !== undefined) headers['content-type'] = init.file.type;
+    const body = init.file !== undefined ? init.file.data : init.body !== undefined ? JSON.stringify(init.body) : undefined;
+    const response = await doFetch(url(path, init.query), { method, headers, ...(body !== undefined ? { body } : {}) });
     if (!response.ok) throw await toApiError(response);
     return response;
   }
 
-  async function call<T extends z.ZodType>(schema: T, method: string, path: string, init?: { query?: Query; body?: unknown; auth?: boolean }): Promise<z.infer<T>> {
+  async function call<T extends z.ZodType>(schema: T, method: string, path: string, init?: { query?: Query; body?: unknown; file?: { data: Blob; type: string }; auth?: boolean }): Promise<z.infer<T>> {
     const response = await send(method, path, init);
     return schema.parse(await response.json());
   }
@@ -87,6 +90,9 @@ export function createApiClient(options: ApiClientOptions) {
     listLinks: (id: number) => call(linkList, 'GET', paths.links(id)),
     link: (id: number, matterId: number) => call(matterLinkSchema, 'POST', paths.links(id), { body: { matterId } }),
     unlink: (id: number, linkId: number) => call(matterLinkSchema, 'DELETE', paths.link(id, linkId)),
+    /** Uploads a chat export (.txt or .zip) into the conversation; the summary says what was added. */
+    importExport: (id: number, file: Blob, query: ImportQuery) =>
+      call(importSummarySchema, 'POST', paths.imports(id), { query: query as Query, file: { data: file, type: /\.zip$/i.test(query.fileName) ? 'application/zip' : 'text/plain' } }),
     /** The attachment's bytes (use URL.createObjectURL for previews; img src cannot carry the token). */
     downloadAttachment: async (downloadUrl: string): Promise<Blob> => (await send('GET', downloadUrl)).blob(),
     attachmentPath: paths.attachment,

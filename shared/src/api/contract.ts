@@ -17,6 +17,8 @@
  *   GET    /api/conversations/:id/links              -> { items: MatterLink[] }
  *   POST   /api/conversations/:id/links              CreateLink -> 201 MatterLink
  *   DELETE /api/conversations/:id/links/:linkId      -> MatterLink (ended; kept in history)
+ *   POST   /api/conversations/:id/imports?fileName&timeZone&firmAuthors  the export file (text/plain
+ *                                                    or application/zip) -> 201 ImportSummary
  *   GET    /api/attachments/:id                      -> the file's bytes
  *   GET    /api/matters?state&q                      -> { items: Matter[] }
  *   POST   /api/matters                              CreateMatter -> 201 Matter
@@ -39,7 +41,8 @@
  * `@wa-bridge/shared/api/common` (roles, problem documents, pages), `.../api/conversations`
  * (summaries, messages, replies, window), `.../api/matters` (matters and links), `.../api/search`,
  * `.../api/stream` (server-sent events), `.../api/account` (me, sandbox sign-in, admin status),
- * `.../api/audit` (the audit trail), `.../api/exports` (evidence bundles), `.../api/client` (the
+ * `.../api/audit` (the audit trail), `.../api/exports` (evidence bundles), `.../api/imports` (chat
+ * export imports), `.../api/client` (the
  * typed fetch client).
  */
 const enc = encodeURIComponent;
@@ -57,6 +60,7 @@ export const apiPaths = {
   assignee: (id: number) => `/api/conversations/${id}/assignee`,
   links: (id: number) => `/api/conversations/${id}/links`,
   link: (id: number, linkId: number) => `/api/conversations/${id}/links/${linkId}`,
+  imports: (id: number) => `/api/conversations/${id}/imports`,
   attachment: (id: number) => `/api/attachments/${id}`,
   matters: '/api/matters',
   matter: (id: number) => `/api/matters/${id}`,

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApiWorld, users } from '../support/api-world.js';
+
+const api = useApiWorld();
+const fixture = path.resolve(import.meta.dirname, '../fixtures/exports/android-24h-uk-dash.txt');
+let conversationId = 0;
+
+/** Posts FILE's bytes as the raw body, the way the Teams tab uploads an export. */
+async function upload(token: string, id: number, bytes: Uint8Array, query: Record<string, string>, type = 'text/plain') {
+  const response = await fetch(`${api.world.bridge.url}/api/conversations/${id}/imports?${new URLSearchParams(query)}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: bytes,
+  });
+  return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.json() };
+}
+
+const countEvents = async () => Number((await api.world.bridge.store.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const countImports = async () => Number((await api.world.bridge.store.db.selectFrom('imports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+beforeAll(async () => {
+  const client = await api.clientWrites('447700900811', 'I have the old chat on my phone', { name: 'Jane Smith' });
+  conversationId = client.conversationId;
+  const matter = (await api.as(users.solicitorA)('POST', '/api/matters', { reference: 'IMP-LEASE', title: 'Lease', members: [users.caseHandler.upn] })).body.id as number;
+  expect((await api.as(users.admin)('POST', `/api/conversations/${conversationId}/links`, { matterId: matter })).status).toBe(201);
+});
+
+describe('POST /api/conversations/:id/imports', () => {
+  it('imports an export for a case handler on the matter, with original times, once', async () => {
+    const token = await api.token(users.caseHandler);
+    const bytes = await readFile(fixture);
+    const first = await upload(token, conversationId, bytes, { fileName: 'WhatsApp Chat with Jane Smith.txt', timeZone: 'Europe/London', firmAuthors: 'Tom Baker' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ conversationId, messages: 6, added: 6, duplicates: 0, mediaLinked: 0, firstMessageAt: '2024-03-14T09:12:00.000Z', dateOrder: 'dmy', timeZone: 'Europe/London' });
+    expect(first.body.importId).toBeGreaterThan(0);
+    // 01/04/2024 08:00 in London is summer time: 07:00 UTC.
+    expect(first.body.lastMessageAt).toBe('2024-04-01T07:00:00.000Z');
+
+    const page = await api.call(token, 'GET', `/api/conversations/${conversationId}/messages?limit=100`);
+    expect(page.status).toBe(200);
+    const clause = page.body.items.find((m: { text: string | null }) => m.text === 'Clause 4.2: the break clause');
+    expect(clause).toMatchObject({ sentAt: '2024-03-14T21:05:00.000Z', direction: 'inbound', sender: { side: 'client' } });
+    const reply = page.body.items.find((m: { text: string | null }) => m.text === 'Of course.\nWhich clause?');
+    expect(reply).toMatchObject({ sentAt: '2024-03-14T09:20:00.000Z', direction: 'outbound', sender: { side: 'firm' } });
+
+    const events = await countEvents();
+    const again = await upload(token, conversationId, bytes, { fileName: 'WhatsApp Chat with Jane Smith.txt', timeZone: 'Europe/London', firmAuthors: 'Tom Baker' });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ messages: 6, added: 0, duplicates: 6 });
+    expect(await countEvents()).toBe(events);
+
+    const trail = await api.call(await api.token(users.compliance), 'GET', '/api/audit?action=import');
+    expect(trail.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ actor: users.caseHandler.upn, action: 'import', details: expect.objectContaining({ importId: first.body.importId, added: 6 }) })]),
+    );
+  });
+
+  it('refuses a solicitor who is not on the matter', async () => {
+    const answer = await upload(await api.token(users.solicitorB), conversationId, await readFile(fixture), { fileName: 'chat.txt', firmAuthors: 'Tom Baker' });
+    expect(answer.status).toBe(403);
+    expect(answer.type).toMatch(/problem\+json/);
+  });
+
+  it('refuses binary junk with a problem and stores nothing', async () => {
+    const token = await api.token(users.caseHandler);
+    const [events, imports] = [await countEvents(), await countImports()];
+    const junk = randomBytes(64 * 1024);
+    const answer = await upload(token, conversationId, junk, { fileName: 'chat.txt' });
+    expect(answer.status).toBe(400);
+    expect(answer.type).toMatch(/problem\+json/);
+    expect(answer.body.detail).toMatch(/\S/);
+    const zip = await upload(token, conversationId, junk, { fileName: 'chat.zip' }, 'application/zip');
+    expect(zip.status).toBe(400);
+    expect([await countEvents(), await countImports()]).toEqual([events, imports]);
+  });
+
+  it('asks which authors are the firm when it cannot tell, and refuses other media types', async () => {
+    const token = await api.token(users.caseHandler);
+    const events = await countEvents();
+    const unplaced = await upload(token, conversationId, Buffer.from('14/03/2024, 09:12 - Ann: hi\n14/03/2024, 09:13 - Ben: hello\n14/03/2024, 09:14 - Cy: hey\n'), { fileName: 'group.txt' });
+    expect(unplaced.status).toBe(400);
+    expect(unplaced.body.code).toBe('authors_unplaced');
+    const json = await upload(token, conversationId, Buffer.from('{}'), { fileName: 'chat.txt' }, 'application/json');
+    expect(json.status).toBe(400);
+    expect(await countEvents()).toBe(events);
+  });
+});
