@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { listImports } from '../../bridge-server/src/store/imports.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
 const api = useApiWorld();
@@ -13,13 +14,13 @@ async function upload(token: string, id: number, bytes: Uint8Array, query: Recor
   const response = await fetch(`${api.world.bridge.url}/api/conversations/${id}/imports?${new URLSearchParams(query)}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': type },
-    body: bytes,
+    body: new Blob([new Uint8Array(bytes)]),
   });
   return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.json() };
 }
 
 const countEvents = async () => Number((await api.world.bridge.store.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-const countImports = async () => Number((await api.world.bridge.store.db.selectFrom('imports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const countImports = async () => (await listImports(api.world.bridge.store.db)).length;
 
 beforeAll(async () => {
   const client = await api.clientWrites('447700900811', 'I have the old chat on my phone', { name: 'Jane Smith' });
