@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { useSession } from './api-context.js';
 import { Assignee } from './conversation/assignee.js';
 import { Composer } from './conversation/composer.js';
+import { ImportExport } from './conversation/import-export.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
 import { describeError } from './format.js';
@@ -195,6 +196,7 @@ export function ConversationView({ conversationId }: { conversationId: number })
       ) : (
         <Caption1 className={styles.readOnly}>You can read this conversation but not reply to it.</Caption1>
       )}
+      {detail.can.reply && <ImportExport conversation={detail} onImported={() => void loadNewest().catch((error: unknown) => setProblem(describeError(error)))} />}
     </section>
   );
 }

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { teamsHostPage } from '../support/teams-host.js';
+import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
+
+const fixture = path.resolve(import.meta.dirname, '../fixtures/exports/android-24h-uk-dash.txt');
+
+/**
+ * Importing a WhatsApp export from the Teams tab at task-pane width: the file is read in the
+ * browser for a preview, uploaded on request, and its messages join the conversation.
+ */
+describe('Teams tab: importing a chat export', () => {
+  let world: UiWorld;
+  let page: Page;
+  let tab: FrameLocator;
+  const jane = { phone: '447700900777', name: 'Jane Smith' };
+  let conversationId = 0;
+
+  beforeAll(async () => {
+    world = await startUiWorld();
+    await clientSays(world.bridge, { ...jane, text: 'I will send you our old chat about the lease.' });
+    conversationId = (await conversationOf(world.api, jane.phone)).id;
+    const matter = await world.api.createMatter({ reference: 'SMI-2026-0099', title: 'Smith: lease renewal', matterType: 'Commercial property' });
+    await world.api.link(conversationId, matter.id);
+
+    page = await world.context.newPage();
+    await page.setViewportSize(taskPaneViewport);
+    await page.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath: '/teams/index.html?view=personal' }) }));
+    await page.goto(`${world.bridge.url}/teams-host.html`);
+    tab = page.frameLocator('#tab');
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('previews a .txt export, imports it, and shows its messages in the conversation', async () => {
+    await tab.getByRole('button', { name: /SMI-2026-0099/ }).click({ timeout: 20_000 });
+    await tab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    await view.locator('li.bubble.incoming').first().waitFor({ timeout: 10_000 });
+
+    const importer = view.getByRole('region', { name: 'Import a chat export' });
+    await importer.getByRole('button', { name: 'Import a chat export (.txt or .zip)' }).waitFor();
+    await importer.getByLabel('Import a chat export (.txt or .zip)', { exact: true }).and(importer.locator('input[type=file]')).setInputFiles(fixture);
+
+    const preview = importer.getByRole('region', { name: 'Preview of android-24h-uk-dash.txt' });
+    await preview.waitFor({ timeout: 10_000 });
+    const facts = await preview.locator('li').allInnerTexts();
+    expect(facts[0]).toBe('6 messages');
+    expect(facts[1]).toMatch(/^from 2024-03-14 09:12:00 to 2024-04-01 08:00:00 \(.+\)$/);
+    // Jane is the client by name, so the other author is offered as the firm.
+    expect(await preview.getByRole('checkbox', { name: /^Tom Baker/ }).isChecked()).toBe(true);
+    expect(await preview.getByRole('checkbox', { name: /^Jane Smith/ }).isChecked()).toBe(false);
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-import-preview.png') });
+    // Nothing is sent before the user asks.
+    expect((await world.api.listMessages(conversationId, { limit: 100 })).items).toHaveLength(1);
+
+    await preview.getByRole('button', { name: 'Import', exact: true }).click();
+    const summary = importer.getByRole('status');
+    await summary.waitFor({ timeout: 15_000 });
+    expect(await summary.innerText()).toContain('Imported 6 of 6 messages (0 already archived)');
+    await expect
+      .poll(() => view.locator('li.bubble .text').allInnerTexts(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['Clause 4.2: the break clause', 'Of course.\nWhich clause?', 'I will send you our old chat about the lease.']));
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-import-done.png') });
+
+    const items = (await world.api.listMessages(conversationId, { limit: 100 })).items;
+    expect(items.find((m) => m.text === 'Of course.\nWhich clause?')).toMatchObject({ direction: 'outbound', sender: { side: 'firm' } });
+    expect(world.problems).toEqual([]);
+  });
+
+  it('refuses a file that is not an export with a readable error, and sends nothing', async () => {
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    const before = (await world.api.listMessages(conversationId, { limit: 100 })).items.length;
+    const importer = view.getByRole('region', { name: 'Import a chat export' });
+    await importer.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('shopping list\nmilk\neggs\n') });
+    const alert = importer.getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.innerText()).toMatch(/^notes\.txt: .*export/i);
+    expect((await world.api.listMessages(conversationId, { limit: 100 })).items).toHaveLength(before);
+  });
+});
