@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { maxImportBytes } from '@wa-bridge/shared/api/imports';
 import { listImports } from '../../bridge-server/src/store/imports.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
@@ -87,5 +89,26 @@ describe('POST /api/conversations/:id/imports', () => {
     const json = await upload(token, conversationId, Buffer.from('{}'), { fileName: 'chat.txt' }, 'application/json');
     expect(json.status).toBe(400);
     expect(await countEvents()).toBe(events);
+  });
+
+  it('refuses an export larger than the limit from its declared length, before reading it', async () => {
+    const token = await api.token(users.caseHandler);
+    const url = new URL(`${api.world.bridge.url}/api/conversations/${conversationId}/imports?fileName=big.zip`);
+    // Only the header claims the size: the answer must come before any of the body is sent.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/zip', 'content-length': String(maxImportBytes + 1) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'payload_too_large', detail: expect.stringContaining('200 MiB') });
   });
 });
