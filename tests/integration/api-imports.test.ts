@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxImportBytes } from '@wa-bridge/shared/api/imports';
+import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-builder.js';
 import { listImports } from '../../bridge-server/src/store/imports.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
@@ -59,6 +61,30 @@ describe('POST /api/conversations/:id/imports', () => {
     expect(trail.body.items).toEqual(
       expect.arrayContaining([expect.objectContaining({ actor: users.caseHandler.upn, action: 'import', details: expect.objectContaining({ importId: first.body.importId, added: 6 }) })]),
     );
+  });
+
+  it('imports a zip with its media, which can then be downloaded', async () => {
+    const token = await api.token(users.caseHandler);
+    const dir = await mkdtemp(path.join(tmpdir(), 'wab-api-import-'));
+    try {
+      const zip = path.join(dir, 'chat.zip');
+      const photo = randomBytes(2048);
+      await writeZip(zip, [
+        { name: '_chat.txt', bytes: await readFile(path.resolve(import.meta.dirname, '../fixtures/exports/ios-24h-uk-bracketed.txt')) },
+        { name: '00000012-PHOTO-2024-03-14-09-13-10.jpg', bytes: photo, compress: false },
+      ]);
+      const answer = await upload(token, conversationId, await readFile(zip), { fileName: 'WhatsApp Chat - Jane Smith.zip', timeZone: 'Europe/London', firmAuthors: 'Tom Baker' }, 'application/zip');
+      expect(answer.status).toBe(201);
+      expect(answer.body).toMatchObject({ mediaLinked: 1, duplicates: 0 });
+      expect(answer.body.mediaMissing).toBeGreaterThan(0);
+      const page = await api.call(token, 'GET', `/api/conversations/${conversationId}/messages?limit=100`);
+      const withPhoto = page.body.items.find((m: { attachments: Array<{ fileName: string | null }> }) => m.attachments.some((a) => a.fileName === '00000012-PHOTO-2024-03-14-09-13-10.jpg'));
+      expect(withPhoto).toBeDefined();
+      const download = await fetch(`${api.world.bridge.url}${withPhoto.attachments[0].downloadUrl}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(Buffer.from(await download.arrayBuffer()).equals(photo)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a solicitor who is not on the matter', async () => {
