@@ -71,11 +71,16 @@ describe('Teams tab: importing a chat export', () => {
     expect(world.problems).toEqual([]);
   });
 
-  it('refuses a file that is not an export with a readable error, and sends nothing', async () => {
+  it('refuses a dropped file that is not an export with a readable error, and sends nothing', async () => {
     const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
     const before = (await world.api.listMessages(conversationId, { limit: 100 })).items.length;
     const importer = view.getByRole('region', { name: 'Import a chat export' });
-    await importer.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('shopping list\nmilk\neggs\n') });
+    // The drop zone and the file button share one handler; this goes through the drop.
+    await importer.getByTestId('import-drop-zone').evaluate((zone) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['shopping list\nmilk\neggs\n'], 'notes.txt', { type: 'text/plain' }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
     const alert = importer.getByRole('alert');
     await alert.waitFor({ timeout: 10_000 });
     expect(await alert.innerText()).toMatch(/^notes\.txt: .*export/i);

@@ -3,7 +3,7 @@ import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { ImportSummary } from '@wa-bridge/shared/api/imports';
 import { maxImportBytes } from '@wa-bridge/shared/api/imports';
 import { ExportDecoder, parseChatExportText } from '@wa-bridge/shared/chat-export';
-import { useId, useRef, useState, type DragEvent } from 'react';
+import { useRef, useState, type DragEvent } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatBytes } from '../format.js';
 
@@ -24,6 +24,9 @@ const useStyles = makeStyles({
   authors: { display: 'flex', flexDirection: 'column' },
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
 });
+
+/** Larger .txt files are sent without a preview (the server still checks them whole). */
+const maxPreviewBytes = 32 * 1024 * 1024;
 
 interface Preview {
   messages: number;
@@ -47,7 +50,6 @@ interface Chosen {
 export function ImportExport({ conversation, onImported }: { conversation: ConversationDetail; onImported(): void }) {
   const styles = useStyles();
   const { api } = useSession();
-  const inputId = useId();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [chosen, setChosen] = useState<Chosen | null>(null);
@@ -65,7 +67,8 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
     setChosen(null);
     if (!/\.(txt|zip)$/i.test(file.name)) return setProblem(`${file.name} is not a chat export: choose the .txt or .zip that WhatsApp's "Export chat" made.`);
     if (file.size > maxImportBytes) return setProblem(`${file.name} is ${formatBytes(file.size)}, more than the ${formatBytes(maxImportBytes)} this page takes; ask an admin to import it on the server.`);
-    if (/\.zip$/i.test(file.name)) return setChosen({ file, preview: null });
+    // A zip is unpacked on the server only; a very large text would hold the tab's memory to preview.
+    if (/\.zip$/i.test(file.name) || file.size > maxPreviewBytes) return setChosen({ file, preview: null });
     try {
       const preview = previewOf(new Uint8Array(await file.arrayBuffer()));
       const others = preview.authors.map(([name]) => name).filter((name) => name !== conversation.client.name);
@@ -113,11 +116,10 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
         onDrop={onDrop}
       >
         <Caption1>Drop a WhatsApp chat export here, or</Caption1>
-        <Button size="small" onClick={() => input.current?.click()} aria-describedby={inputId}>
+        <Button size="small" onClick={() => input.current?.click()}>
           Import a chat export (.txt or .zip)
         </Button>
         <input
-          id={inputId}
           ref={input}
           className={styles.hidden}
           type="file"
