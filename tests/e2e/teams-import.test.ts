@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-builder.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -85,5 +89,33 @@ describe('Teams tab: importing a chat export', () => {
     await alert.waitFor({ timeout: 10_000 });
     expect(await alert.innerText()).toMatch(/^notes\.txt: .*export/i);
     expect((await world.api.listMessages(conversationId, { limit: 100 })).items).toHaveLength(before);
+  });
+
+  it('takes a .zip from the keyboard, shows its name and size, and imports it with its media', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wab-ui-import-'));
+    try {
+      const zip = path.join(dir, 'WhatsApp Chat - Jane Smith.zip');
+      await writeZip(zip, [
+        { name: '_chat.txt', bytes: await readFile(path.resolve(import.meta.dirname, '../fixtures/exports/ios-24h-uk-bracketed.txt')) },
+        { name: '00000012-PHOTO-2024-03-14-09-13-10.jpg', bytes: randomBytes(4096), compress: false },
+      ]);
+      const importer = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).getByRole('region', { name: 'Import a chat export' });
+      const button = importer.getByRole('button', { name: 'Import a chat export (.txt or .zip)' });
+      await button.focus();
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      await chooser.setFiles(zip);
+
+      const preview = importer.getByRole('region', { name: 'Preview of WhatsApp Chat - Jane Smith.zip' });
+      await preview.waitFor({ timeout: 10_000 });
+      expect(await preview.innerText()).toMatch(/WhatsApp Chat - Jane Smith\.zip \(\d+(\.\d)? KB\)/);
+      await preview.getByLabel(/Names of the firm's people/).fill('Tom Baker');
+      await preview.getByRole('button', { name: 'Import', exact: true }).click();
+      const summary = importer.getByRole('status');
+      await expect.poll(() => summary.innerText(), { timeout: 15_000 }).toMatch(/^Imported \d+ of \d+ messages \(0 already archived; media 1 linked, \d+ not in the export\)\.$/);
+      await page.screenshot({ path: path.join(artifactsDir, 'teams-import-zip.png') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(world.problems).toEqual([]);
   });
 });
