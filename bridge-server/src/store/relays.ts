@@ -32,19 +32,30 @@ export async function getRelayByMessageId(db: Executor, mailMessageId: string): 
 }
 
 export async function prepareRelay(db: Executor, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'>, rawSize: number): Promise<void> {
-  await db.insertInto('blobs').values({ sha256: r.rawSha256, size: rawSize, created_at: r.preparedAt }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+  await prepareRelays(db, [{ ...r, rawSize }]);
+}
+
+/** Records mails as prepared, each with its stored bytes' blob, before any of them is sent. */
+async function prepareRelays(db: Executor, relays: ReadonlyArray<Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }>): Promise<void> {
+  await db
+    .insertInto('blobs')
+    .values(relays.map((r) => ({ sha256: r.rawSha256, size: r.rawSize, created_at: r.preparedAt })))
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
   await db
     .insertInto('mail_relays')
-    .values({
-      conversation_id: r.conversationId,
-      event_id: r.eventId,
-      mail_message_id: r.mailMessageId,
-      raw_sha256: r.rawSha256,
-      state: 'prepared',
-      prepared_at: r.preparedAt,
-      sent_at: null,
-      response: null,
-    })
+    .values(
+      relays.map((r) => ({
+        conversation_id: r.conversationId,
+        event_id: r.eventId,
+        mail_message_id: r.mailMessageId,
+        raw_sha256: r.rawSha256,
+        state: 'prepared',
+        prepared_at: r.preparedAt,
+        sent_at: null,
+        response: null,
+      })),
+    )
     .execute();
 }
 
@@ -105,28 +116,7 @@ export class SqlRelayRuns implements RelayRunStore {
   }
 
   async prepare(relays: PreparedRelay[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('blobs')
-        .values(relays.map((r) => ({ sha256: r.rawSha256, size: r.rawSize, created_at: r.preparedAt })))
-        .onConflict((oc) => oc.column('sha256').doNothing())
-        .execute();
-      await trx
-        .insertInto('mail_relays')
-        .values(
-          relays.map((r) => ({
-            conversation_id: r.conversationId,
-            event_id: r.eventId,
-            mail_message_id: r.mailMessageId,
-            raw_sha256: r.rawSha256,
-            state: 'prepared',
-            prepared_at: r.preparedAt,
-            sent_at: null,
-            response: null,
-          })),
-        )
-        .execute();
-    });
+    await this.db.transaction().execute((trx) => prepareRelays(trx, relays));
   }
 
   async record(sent: Array<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: number[]): Promise<void> {
