@@ -97,6 +97,22 @@ export async function findMessageByWaId(db: Executor, conversationId: number, wa
   return row ? toEvent(row) : undefined;
 }
 
+/** The newest stored message for each of these WhatsApp ids in the conversation, one query for all. */
+export async function latestMessagesByWaId(db: Executor, conversationId: number, waIds: readonly string[]): Promise<Map<string, EventRecord>> {
+  const out = new Map<string, EventRecord>();
+  if (waIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('wa_message_id', 'in', [...waIds])
+    .where('kind', '=', 'message')
+    .orderBy('seq', 'desc')
+    .execute();
+  for (const row of rows) if (!out.has(row.wa_message_id)) out.set(row.wa_message_id, toEvent(row));
+  return out;
+}
+
 export async function listEventKeysBefore(db: Executor, conversationId: number, seq: number, limit: number): Promise<EventKey[]> {
   const rows = await db
     .selectFrom('events')

@@ -3,7 +3,7 @@ import type { AttachmentRecord, EventKey, EventRecord, RelayRecord } from '../co
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
 import { toConversation } from './conversations.js';
-import { listEventKeysBefore, toEvent } from './events.js';
+import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
 import type { Executor } from './executor.js';
 import type { MailRelaysTable } from './schema.js';
 
@@ -140,18 +140,6 @@ async function keysBefore(db: Executor, conversationId: number, events: EventRec
 }
 
 /** The newest stored message for each WhatsApp id the events quote or act on. */
-async function relatedMessages(db: Executor, conversationId: number, events: EventRecord[]): Promise<Map<string, EventRecord>> {
-  const waIds = [...new Set(events.flatMap((e) => relatedWaMessageId(e.event) ?? []))];
-  const out = new Map<string, EventRecord>();
-  if (waIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('conversation_id', '=', conversationId)
-    .where('wa_message_id', 'in', waIds)
-    .where('kind', '=', 'message')
-    .orderBy('seq', 'desc')
-    .execute();
-  for (const row of rows) if (!out.has(row.wa_message_id)) out.set(row.wa_message_id, toEvent(row));
-  return out;
+function relatedMessages(db: Executor, conversationId: number, events: EventRecord[]): Promise<Map<string, EventRecord>> {
+  return latestMessagesByWaId(db, conversationId, [...new Set(events.flatMap((e) => relatedWaMessageId(e.event) ?? []))]);
 }

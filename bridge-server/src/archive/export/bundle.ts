@@ -9,10 +9,11 @@ import { safeFileName } from '../../core/file-name.js';
 import { sha256 } from '../../core/ids.js';
 import type { ConversationRecord } from '../../core/records.js';
 import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
+import { relatedWaMessageId } from '../../flows/relay.js';
 import { chainLinkBefore, latestCheckpoint, listEventsForExport } from '../../store/archive.js';
 import { listAttachments } from '../../store/attachments.js';
 import { getConversationByToken } from '../../store/conversations.js';
-import { findMessageByWaId } from '../../store/events.js';
+import { latestMessagesByWaId } from '../../store/events.js';
 import type { Executor } from '../../store/executor.js';
 import { listRelays } from '../../store/relays.js';
 import type { CheckpointKey } from '../signing-key.js';
@@ -95,6 +96,8 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
     const dir = `conversations/${conversation.chatToken}`;
     const inputs: TranscriptInput[] = [];
     const lines: string[] = [];
+    // Quoted messages and the targets of edits, deletions and reactions, in one query.
+    const related = await latestMessagesByWaId(options.db, conversation.id, [...new Set(events.flatMap((e) => relatedWaMessageId(e.event) ?? []))]);
     let previousSeq = -1;
     let previousLink = '';
     for (const record of events) {
@@ -102,9 +105,9 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
       for (const attachment of await listAttachments(options.db, record.id)) {
         if (attachment.sha256 !== null) attachments.push({ record: attachment, content: await options.blobs.get(attachment.sha256) });
       }
-      const target = record.event.kind === 'message' ? record.event.quoted?.waMessageId : record.event.targetWaMessageId;
-      const related = target === undefined ? undefined : await findMessageByWaId(options.db, conversation.id, target);
-      inputs.push({ record, attachments, ...(related ? { related } : {}) });
+      const target = relatedWaMessageId(record.event);
+      const quoted = target === undefined ? undefined : related.get(target);
+      inputs.push({ record, attachments, ...(quoted ? { related: quoted } : {}) });
       const previous = record.seq === previousSeq + 1 ? previousLink : await chainLinkBefore(options.db, conversation.id, record.seq);
       const line: BundleEvent = {
         seq: record.seq,
