@@ -101,8 +101,12 @@ describe('Teams tab: importing a chat export', () => {
       ]);
       const importer = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).getByRole('region', { name: 'Import a chat export' });
       const button = importer.getByRole('button', { name: 'Import a chat export (.txt or .zip)' });
+      // The chooser is awaited before the focus round trip, so Playwright's interception is in
+      // place in the tab's frame by the time Enter opens it (racing the two lost the event).
+      const chosen = page.waitForEvent('filechooser');
       await button.focus();
-      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+      await page.keyboard.press('Enter');
+      const chooser = await chosen;
       await chooser.setFiles(zip);
 
       const preview = importer.getByRole('region', { name: 'Preview of WhatsApp Chat - Jane Smith.zip' });
