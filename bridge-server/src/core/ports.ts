@@ -52,6 +52,8 @@ export interface Store {
   findConversation(tx: Tx, lookup: ClientLookup): Promise<ConversationRecord | undefined>;
   getConversation(tx: Tx, id: number): Promise<ConversationRecord | undefined>;
   getConversationByToken(tx: Tx, chatToken: string): Promise<ConversationRecord | undefined>;
+  /** The conversation as it stands, its chain held for this transaction's appends until it ends. */
+  lockConversation(tx: Tx, id: number): Promise<ConversationRecord | undefined>;
   createConversation(tx: Tx, conversation: NewConversation): Promise<ConversationRecord>;
   /** Fills in an identity attribute learnt later (a user_id for a chat first keyed by phone). */
   addConversationIdentity(tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }): Promise<void>;

@@ -116,7 +116,7 @@ export async function importExport(
     await storeMedia(deps.blobs, reader, messages, scan);
     await store.transaction(async (tx) => {
       // Re-read: a live message may have moved the chain head since the last group.
-      let conversation = (await store.getConversation(tx, plan.conversation.id)) ?? plan.conversation;
+      let conversation = (await store.lockConversation(tx, plan.conversation.id)) ?? plan.conversation;
       const events = messages.map((m) => toEvent(plan, firm, m, scan));
       // One lookup for the group instead of one per message; the unique key still guards each insert.
       const existing = await imports.existingMessageIds(tx, 'chat-export', events.map((e) => e.waMessageId));

@@ -5,6 +5,7 @@ import type { ClientLookup, NewConversation } from '../core/ports.js';
 import type { ConversationRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
 import type { ConversationsTable } from './schema.js';
+import { dialectOf } from './dialect.js';
 
 export function toConversation(row: Selectable<ConversationsTable>): ConversationRecord {
   return {
@@ -27,13 +28,19 @@ export function toConversation(row: Selectable<ConversationsTable>): Conversatio
 }
 
 /** Finds the chat by the durable user_id first, then by phone number. */
+/**
+ * The client's conversation. On PostgreSQL the row is locked until the transaction ends: the
+ * caller appends to its chain, and another instance appending to the same chat waits and then
+ * reads the head this one stored. (SQLite's write transactions already exclude each other.)
+ */
 export async function findConversation(db: Executor, lookup: ClientLookup): Promise<ConversationRecord | undefined> {
-  const base = db
+  const query = db
     .selectFrom('conversations')
     .selectAll()
     .where('tenant', '=', lookup.tenant)
     .where('channel', '=', lookup.channel)
     .where('business_id', '=', lookup.businessId);
+  const base = dialectOf(db) === 'postgres' ? query.forUpdate() : query;
   if (lookup.userId !== undefined) {
     const row = await base.where('client_user_id', '=', lookup.userId).executeTakeFirst();
     if (row) return toConversation(row);
@@ -47,6 +54,13 @@ export async function findConversation(db: Executor, lookup: ClientLookup): Prom
 
 export async function getConversation(db: Executor, id: number): Promise<ConversationRecord | undefined> {
   const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toConversation(row) : undefined;
+}
+
+/** The conversation as it stands, held for appending to its chain until the transaction ends (see findConversation). */
+export async function lockConversation(db: Executor, id: number): Promise<ConversationRecord | undefined> {
+  const query = db.selectFrom('conversations').selectAll().where('id', '=', id);
+  const row = await (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
   return row ? toConversation(row) : undefined;
 }
 

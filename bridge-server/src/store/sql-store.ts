@@ -38,6 +38,7 @@ export class SqlStore implements Store {
 
   findConversation = (tx: Tx, lookup: ClientLookup) => conversations.findConversation(executorOf(tx), lookup);
   getConversation = (tx: Tx, id: number) => conversations.getConversation(executorOf(tx), id);
+  lockConversation = (tx: Tx, id: number) => conversations.lockConversation(executorOf(tx), id);
   getConversationByToken = (tx: Tx, chatToken: string) => conversations.getConversationByToken(executorOf(tx), chatToken);
   createConversation = (tx: Tx, c: NewConversation) => conversations.createConversation(executorOf(tx), c);
   addConversationIdentity = (tx: Tx, id: number, identity: { clientWaId?: string; clientUserId?: string }) =>
