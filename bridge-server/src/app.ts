@@ -1,3 +1,4 @@
+import type { INetworkModule } from '@azure/msal-node';
 import express from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -32,6 +33,7 @@ import { ThreadedComposer } from './mail/compose/threaded-composer.js';
 import { extractReplyText } from './mail/inbound/reply-text/extract.js';
 import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-poller.js';
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
+import { GraphMailTransport } from './mail/transport/graph.js';
 import { SmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
 import { ChangeFeed } from './api/change-feed.js';
@@ -82,6 +84,8 @@ export interface StartOptions {
   pollMs?: number;
   /** Tests: a double of the whatsapp-web.js client (see channels/registry.ts). */
   createWebClient?: () => WebClient;
+  /** Tests: MSAL's HTTP client for the Graph mail route, to reach a local stand-in for Entra ID. */
+  graphNetworkClient?: INetworkModule;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -129,7 +133,10 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     throw new Error('mail settings missing outside the sandbox');
   }
 
-  const transport = new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
+  const transport =
+    'graph' in mail
+      ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
+      : new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay.
   const composer = new ThreadedComposer({ blobRoot: path.join(config.dataDir, 'blobs'), ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }).warm();
@@ -234,10 +241,18 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   app.get('/readyz', async (_req, res) => {
     try {
       await store.ping();
-      res.json({ status: 'ready', sandbox: config.sandbox });
     } catch {
-      sendProblem(res, 503, 'not_ready', 'The database is not answering.');
+      return sendProblem(res, 503, 'not_ready', 'The database is not answering.');
     }
+    // The Graph route is ready when Entra ID issues its token; Graph itself is not called.
+    if (transport instanceof GraphMailTransport) {
+      try {
+        await transport.checkReady();
+      } catch (error) {
+        return sendProblem(res, 503, 'not_ready', (error as Error).message);
+      }
+    }
+    res.json({ status: 'ready', sandbox: config.sandbox, mailRoute: transport instanceof GraphMailTransport ? 'graph' : 'smtp' });
   });
   app.get('/metrics', async (_req, res) => {
     metrics.setJobCounts(await outbox.counts());

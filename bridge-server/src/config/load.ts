@@ -3,14 +3,10 @@ import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { resolveAuth, type AuthSettings } from './auth.js';
+import { resolveMail, type MailSettings } from './mail.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
-export interface MailSettings {
-  smtpUrl: string;
-  maxConnections: number;
-  mailbox: string;
-  envelopeFrom: string;
-}
+export type { MailSettings } from './mail.js';
 
 export interface CloudApiSettings {
   appSecret: string;
@@ -110,7 +106,7 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
 function resolve(raw: RawConfig, problems: string[]): Config {
   const dataDir = path.resolve(raw.dataDir);
   const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
-  const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined;
+  const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined || raw.mailTransport === 'graph';
   const hasWeb = raw.whatsappWeb === 'on';
   const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;
   const sandbox = raw.sandbox === 'on' || (raw.sandbox === 'auto' && !hasMail && !hasCloud && !hasWeb);
@@ -119,12 +115,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
   let mail: MailSettings | undefined;
   let cloudApi: CloudApiSettings | undefined;
   if (!sandbox) {
-    if (raw.smtpUrl === undefined) problems.push('WA_BRIDGE_SMTP_URL: required outside the sandbox (e.g. smtp://mail.firm.example:25)');
-    if (raw.mailbox === undefined) problems.push('WA_BRIDGE_MAILBOX: required outside the sandbox (the firm address that receives mirrored mail)');
-    if (mailDomain === undefined) problems.push('WA_BRIDGE_MAIL_DOMAIN: required outside the sandbox (e.g. wa.firm.example)');
-    if (raw.smtpUrl && raw.mailbox && mailDomain) {
-      mail = { smtpUrl: raw.smtpUrl, maxConnections: raw.smtpMaxConnections, mailbox: raw.mailbox, envelopeFrom: raw.envelopeFrom ?? `bridge@${mailDomain}` };
-    }
+    mail = resolveMail(raw, mailDomain, problems);
     if (hasCloud) {
       if (raw.cloudApiAppSecret === undefined) problems.push('WA_BRIDGE_CLOUD_API_APP_SECRET: required with the Cloud API (webhook signatures cannot be checked without it)');
       if (raw.cloudApiVerifyToken === undefined) problems.push('WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: required with the Cloud API (the webhook handshake needs it)');
