@@ -34,6 +34,7 @@ export async function startBridgeWorld(options: {
   env?: Record<string, string>;
   retryMaxDelayMs?: number;
   createWebClient?: StartOptions['createWebClient'];
+  graphNetworkClient?: StartOptions['graphNetworkClient'];
 }): Promise<BridgeWorld> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wab-data-')));
   const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken });
@@ -56,6 +57,7 @@ export async function startBridgeWorld(options: {
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
     pollMs: 200,
     ...(options.createWebClient ? { createWebClient: options.createWebClient } : {}),
+    ...(options.graphNetworkClient ? { graphNetworkClient: options.graphNetworkClient } : {}),
   });
   simulator.webhookUrl = `${bridge.url}/webhooks/whatsapp`;
   return {
