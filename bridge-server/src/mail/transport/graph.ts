@@ -32,6 +32,7 @@ export interface GraphMailOptions {
 /** Client credentials for Graph: the app's own permissions (Mail.Send), no user involved. */
 const graphScope = 'https://graph.microsoft.com/.default';
 const service = 'microsoft-graph';
+/** Microsoft Graph refuses request bodies over 4 MB (413); a MIME send is the base64 of the mail. */
 export const graphRequestLimitBytes = 4 * 1024 * 1024;
 
 interface GraphReply {
@@ -114,6 +115,7 @@ export class GraphMailTransport implements MailTransport {
     await this.bearer(undefined);
   }
 
+  /** Nothing to release: every send is its own HTTPS request, and MSAL's token cache is in memory. */
   async close(): Promise<void> {}
 
   private async post(body: string, token: string): Promise<GraphReply> {
