@@ -61,4 +61,27 @@ describe('parseCloudWebhook', () => {
     ]);
     expect(issuesOf('[]')).toEqual([{ path: '(root)', message: expect.any(String) }]);
   });
+
+  it('refuses nesting deeper than any payload and numbers beyond a double, naming where', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i += 1) deep = [deep];
+    const nested = issuesOf(envelope({ messages: [text({ extra: deep })] }));
+    expect(nested).toEqual([{ path: expect.stringMatching(/^entry\[0\]\.changes\[0\]\.value\.messages\[0\]\.extra(\[0\])+$/), message: 'objects and arrays nested more than 100 levels deep' }]);
+    expect(issuesOf(envelope({ messages: [text({ score: Infinity })] }))).toEqual([{ path: 'entry[0].changes[0].value.messages[0].score', message: 'a number beyond the range of a double' }]);
+  });
+
+  it('refuses ids that cannot be part of a chat key', () => {
+    const issues = issuesOf({ ...envelope({ messages: [text({ from: '4477\u0000' })] }) });
+    expect(issues.map((i) => i.path)).toEqual(['entry[0].changes[0].value.messages[0].from']);
+    const business = envelope({ messages: [text()] });
+    (business.entry[0]!.changes[0]!.value.metadata as { phone_number_id: string }).phone_number_id = '1065 4035';
+    expect(issuesOf(business).map((i) => i.path)).toEqual(['entry[0].changes[0].value.metadata.phone_number_id']);
+  });
+
+  it('replaces lone surrogates, which UTF-8 cannot store, and keeps pairs', () => {
+    const parsed = parseCloudWebhook(envelope({ messages: [text({ id: 'wamid.\ud83d', text: { body: 'cut \ude00 whole \ud83d\ude00' } })] }));
+    const message = parsed.entry[0]?.changes[0]?.value?.messages?.[0];
+    expect(message?.id).toBe('wamid.\ufffd');
+    expect(message?.text?.body).toBe('cut \ufffd whole \ud83d\ude00');
+  });
 });

@@ -10,8 +10,14 @@ import { BadInputError, type FieldIssue } from '../../core/errors.js';
 
 /** Meta sends unix seconds as a string of digits (keep it a string). */
 const unixSeconds = z.string().regex(/^\d{1,12}$/, 'expected unix seconds as a string of digits');
-const waId = z.string().max(64);
-const bsuid = z.string().max(256);
+/**
+ * Phone numbers (wa_id) are digits and business-scoped user ids look like "GB.1502576394655843";
+ * both become part of the chat key (core/ids.ts), so anything outside its characters is refused
+ * here, with its path, instead of failing inside the store transaction. Empty means withheld.
+ */
+const idCharacters = /^[A-Za-z0-9._+@-]*$/;
+const waId = z.string().max(64).regex(idCharacters, 'expected a WhatsApp id: letters, digits and . _ + @ -');
+const bsuid = z.string().max(160).regex(idCharacters, 'expected a business-scoped user id: letters, digits and . _ + @ -');
 
 export const cloudErrorSchema = z.looseObject({
   code: z.number().int(),
@@ -169,7 +175,11 @@ export type CloudStatus = z.infer<typeof cloudStatusSchema>;
 
 export const cloudValueSchema = z.looseObject({
   messaging_product: z.literal('whatsapp'),
-  metadata: z.looseObject({ display_phone_number: z.string().max(64).optional(), phone_number_id: z.string().min(1).max(64) }),
+  metadata: z.looseObject({
+    display_phone_number: z.string().max(64).optional(),
+    // The business half of every chat key (core/ids.ts).
+    phone_number_id: z.string().min(1).max(64).regex(/^[A-Za-z0-9._+-]+$/, 'expected a phone number id: letters, digits and . _ + -'),
+  }),
   contacts: z.array(cloudContactSchema).optional(),
   messages: z.array(cloudMessageSchema).optional(),
   statuses: z.array(cloudStatusSchema).optional(),
@@ -200,11 +210,56 @@ export type CloudWebhookPayload = z.infer<typeof cloudWebhookSchema>;
 /**
  * Validates a parsed webhook body. Throws BadInputError `bad_payload` listing every issue with its
  * path (`entry[0].changes[0].value.messages[1].timestamp`); messages never quote the input.
+ * Lone surrogates in the body's strings are replaced by U+FFFD in place first.
  */
 export function parseCloudWebhook(json: unknown): CloudWebhookPayload {
+  const unarchivable = findUnarchivable(json);
+  if (unarchivable) {
+    throw new BadInputError('bad_payload', `The webhook body holds a value the archive cannot keep as JSON: ${unarchivable.message}; no Cloud API payload does.`, [
+      { path: formatPath(unarchivable.path), message: unarchivable.message },
+    ]);
+  }
   const parsed = cloudWebhookSchema.safeParse(json);
   if (parsed.success) return parsed.data;
   throw new BadInputError('bad_payload', 'The webhook body is not a WhatsApp Cloud API messages webhook as documented; see errors for each field.', toFieldIssues(parsed.error.issues));
+}
+
+/**
+ * Documented payloads nest about ten levels. Unknown fields are kept raw in the archive, whose
+ * canonical JSON and the store's serializer recurse and admit only finite numbers, so a body
+ * nested thousands of levels deep, or a number JSON.parse turned into Infinity (1e400), would
+ * fail there with a 500 that Meta redelivers for days, instead of being refused here.
+ */
+const maxNesting = 100;
+
+// A UTF-16 surrogate without its other half: JSON allows the escape ("\ud800"), UTF-8 cannot hold it.
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Walks the parsed body without recursion. Returns the first value nested deeper than
+ * maxNesting or a number that is not finite. Replaces, in place, every lone surrogate in a
+ * string value by U+FFFD, as the webhook already does for bytes that are not UTF-8: the store
+ * writes text as UTF-8 (so a message id would be stored changed) while the chain link is computed
+ * over the escape, and the archive would no longer verify.
+ */
+function findUnarchivable(root: unknown): { path: PropertyKey[]; message: string } | undefined {
+  const stack: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'number' && !Number.isFinite(value)) return { path, message: 'a number beyond the range of a double' };
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= maxNesting) return { path, message: `objects and arrays nested more than ${maxNesting} levels deep` };
+    const container = value as Record<string, unknown>;
+    for (const [key, child] of Object.entries(container)) {
+      if (typeof child === 'string') {
+        const wellFormed = child.replace(loneSurrogate, '\ufffd');
+        if (wellFormed !== child) container[key] = wellFormed;
+      } else {
+        stack.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
+      }
+    }
+  }
+  return undefined;
 }
 
 export function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldIssue[] {
