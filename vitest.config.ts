@@ -1,16 +1,38 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// Names this run's PostgreSQL databases (tests/support/test-database.ts); workers inherit it.
+process.env.WA_BRIDGE_TEST_RUN ??= randomBytes(4).toString('hex');
 
 // Unit tests sit beside the code; integration and end-to-end suites live in tests/.
 // Suites that start real servers (mail stack, Chromium) run one file at a time per worker,
 // and files run in parallel only up to the two cores this project is built for.
+// The integration suites run twice: on the embedded SQLite store and on PostgreSQL.
 export default defineConfig({
   test: {
-    include: ['bridge-server/src/**/*.test.ts', 'shared/src/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
     reporters: ['default', './tests/support/summary-reporter.ts'],
-    // The browser suites need the add-in and Teams tab bundles; builds them when sources changed.
-    globalSetup: ['./tests/support/ui-build.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['bridge-server/src/**/*.test.ts', 'shared/src/**/*.test.ts', 'tests/**/*.test.ts'],
+          // The browser suites need the add-in and Teams tab bundles; builds them when sources changed.
+          globalSetup: ['./tests/support/ui-build.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['tests/integration/**/*.test.ts'],
+          env: { WA_BRIDGE_TEST_DATABASE: 'postgres' },
+          globalSetup: ['./tests/support/postgres-setup.ts'],
+        },
+      },
+    ],
   },
 });

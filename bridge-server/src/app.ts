@@ -47,7 +47,7 @@ import { componentLogger, createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
-import { openSqlite } from './store/db.js';
+import { describeLocation, openDatabase, sqliteFileOf } from './store/db.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { GroupCommit } from './store/group-commit.js';
 import { SqlOutbox } from './store/outbox.js';
@@ -98,7 +98,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.logLevel);
   const log = componentLogger(logger, 'app');
   const metrics = createMetrics();
-  const opened = openSqlite(config.database.file);
+  const opened = await openDatabase(config.database);
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
@@ -115,7 +115,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
-    ? scheduleBackups({ dbFile: config.database.file, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    ? scheduleBackups({ dbFile: sqliteFileOf(config.database), blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
@@ -334,7 +334,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
   await worker.start(true);
-  log.info({ url, sandbox: config.sandbox, database: config.database.file }, 'wa-bridge started');
+  log.info({ url, sandbox: config.sandbox, database: describeLocation(config.database) }, 'wa-bridge started');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

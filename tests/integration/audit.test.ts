@@ -1,11 +1,10 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../bridge-server/src/store/db.js';
 import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
 import { runWaBridge } from '../support/cli.js';
+import { copyTestDatabase, openRawStore, openTestDatabase } from '../support/test-database.js';
 
 
 const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args);
@@ -17,7 +16,7 @@ describe('audit trail', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'wab-audit-'));
-    const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
+    const opened = await openTestDatabase(dataDir);
     const trail = new SqlAuditTrail(opened.db);
     // Recorded at once, as concurrent API requests would: the chain must still be one line.
     await Promise.all([
@@ -66,11 +65,12 @@ describe('audit trail', () => {
     const changed = await mkdtemp(path.join(tmpdir(), 'wab-audit-changed-'));
     scratch.push(changed);
     await cp(dataDir, changed, { recursive: true });
-    let db = new BetterSqlite3(path.join(changed, 'wa-bridge.sqlite'));
-    db.exec('DROP TRIGGER audit_append_only_update');
-    db.prepare("UPDATE audit_entries SET target = 'conversation:someone-else' WHERE action = 'conversation.read'").run();
-    const id = (db.prepare("SELECT id FROM audit_entries WHERE action = 'conversation.read'").get() as { id: number }).id;
-    db.close();
+    await copyTestDatabase(dataDir, changed);
+    let db = await openRawStore(changed);
+    await db.dropTrigger('audit_entries', 'audit_append_only_update');
+    await db.run("UPDATE audit_entries SET target = 'conversation:someone-else' WHERE action = 'conversation.read'");
+    const id = (await db.get<{ id: number }>("SELECT id FROM audit_entries WHERE action = 'conversation.read'"))!.id;
+    await db.close();
     const afterChange = await waBridge(changed, 'verify');
     expect(afterChange.code).toBe(1);
     expect(afterChange.stdout).toContain(`FAIL [audit] audit entry ${id} (conversation.read by oid-1) no longer hashes to its link`);
@@ -78,11 +78,12 @@ describe('audit trail', () => {
     const cut = await mkdtemp(path.join(tmpdir(), 'wab-audit-cut-'));
     scratch.push(cut);
     await cp(dataDir, cut, { recursive: true });
-    db = new BetterSqlite3(path.join(cut, 'wa-bridge.sqlite'));
-    db.exec('DROP TRIGGER audit_append_only_delete');
-    const last = (db.prepare('SELECT max(id) AS id FROM audit_entries').get() as { id: number }).id;
-    db.prepare('DELETE FROM audit_entries WHERE id = ?').run(last);
-    db.close();
+    await copyTestDatabase(dataDir, cut);
+    db = await openRawStore(cut);
+    await db.dropTrigger('audit_entries', 'audit_append_only_delete');
+    const last = (await db.get<{ id: number }>('SELECT max(id) AS id FROM audit_entries'))!.id;
+    await db.run('DELETE FROM audit_entries WHERE id = ?', last);
+    await db.close();
     const afterCut = await waBridge(cut, 'verify');
     expect(afterCut.code).toBe(1);
     expect(afterCut.stdout).toMatch(new RegExp(`FAIL \\[audit\\] checkpoint \\d+ signed audit entry ${last}, which is no longer in the trail`));

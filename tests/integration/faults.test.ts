@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
 import { startMailStack, type MailStack } from '../support/mail-stack.js';
 import { freePort } from '../support/ports.js';
+import { openRawStore } from '../support/test-database.js';
 
 const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
 
@@ -126,9 +126,9 @@ describe('faults: the bridge killed with SIGKILL mid-relay', () => {
     const deliveredBeforeRestart = (await fetchAll(stack, 'solicitor')).length;
     expect(deliveredBeforeRestart).toBeLessThan(total + clients.length);
     // The kill left work behind: queued relays, and the WAL of a process that never closed.
-    const left = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
-    const queued = (left.prepare("SELECT count(*) AS n FROM outbox_jobs WHERE kind = 'mail.relay'").get() as { n: number }).n;
-    left.close();
+    const left = await openRawStore(dataDir, { readonly: true });
+    const queued = (await left.get<{ n: number }>("SELECT count(*) AS n FROM outbox_jobs WHERE kind = 'mail.relay'"))!.n;
+    await left.close();
     expect(queued).toBeGreaterThan(0);
 
     const second = await startBridgeProcess(env);

@@ -18,12 +18,13 @@ import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-build
 import { inboundMessage } from '../../bridge-server/src/channels/simulator/builders.js';
 import { main } from '../../bridge-server/src/cli/index.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
-import { openSqlite, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { listEvents } from '../../bridge-server/src/store/events.js';
 import { listImports } from '../../bridge-server/src/store/imports.js';
 import { createMatter, listLinks } from '../../bridge-server/src/store/matters.js';
 import { searchMessages } from '../../bridge-server/src/store/search.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
+import { databaseEnvFor, listTables, openTestDatabase } from '../support/test-database.js';
 
 const corpus = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
 const photo = Buffer.from('\xff\xd8\xff\xe0 photo of the signed contract', 'latin1');
@@ -53,7 +54,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 const withDb = async <T>(fn: (opened: OpenedDatabase) => Promise<T>): Promise<T> => {
-  const opened = openSqlite(path.join(dir, 'wa-bridge.sqlite'));
+  const opened = await openTestDatabase(dir);
   try {
     return await fn(opened);
   } finally {
@@ -63,10 +64,10 @@ const withDb = async <T>(fn: (opened: OpenedDatabase) => Promise<T>): Promise<T>
 
 /** Row count of every table, FTS shadow tables included: "nothing stored" means none moved. */
 const tableCounts = () =>
-  withDb(async ({ db }) => {
-    const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`.execute(db);
+  withDb(async (opened) => {
+    const { db } = opened;
     const counts: Record<string, number> = {};
-    for (const { name } of tables.rows) counts[name] = Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(name)}`.execute(db)).rows[0]!.n);
+    for (const name of await listTables(opened)) counts[name] = Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(name)}`.execute(db)).rows[0]!.n);
     return counts;
   });
 
@@ -85,9 +86,11 @@ beforeEach(async () => {
   exports = await mkdtemp(path.join(tmpdir(), 'wab-import-files-'));
   process.env.WA_BRIDGE_DATA_DIR = dir;
   process.env.WA_BRIDGE_TENANT = 'default';
+  Object.assign(process.env, await databaseEnvFor(dir));
 });
 afterEach(async () => {
   delete process.env.WA_BRIDGE_DATA_DIR;
+  delete process.env.WA_BRIDGE_DATABASE_URL;
   await rm(dir, { recursive: true, force: true });
   await rm(exports, { recursive: true, force: true });
 });

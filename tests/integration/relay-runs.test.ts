@@ -15,11 +15,12 @@ import { DeterministicComposer } from '../../bridge-server/src/mail/compose/comp
 import { SmtpTransport } from '../../bridge-server/src/mail/transport/smtp.js';
 import { OutboxWorker } from '../../bridge-server/src/outbox/worker.js';
 import { FileBlobStore } from '../../bridge-server/src/store/blob-files.js';
-import { openSqlite, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { listRelays, SqlRelayRuns } from '../../bridge-server/src/store/relays.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
 import { waitFor } from '../support/bridge.js';
+import { openTestDatabase } from '../support/test-database.js';
 
 const clock = { now: () => Date.now() };
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -78,7 +79,7 @@ describe('relaying a conversation’s queued mails as one run', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'wab-runs-'));
-    opened = openSqlite(path.join(dir, 'db.sqlite'));
+    opened = await openTestDatabase(dir);
     store = new SqlStore(opened.db, 'default');
     outbox = new SqlOutbox(opened.db);
     blobs = new FileBlobStore(path.join(dir, 'blobs'));

@@ -3,13 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { openSqlite } from '../../bridge-server/src/store/db.js';
 import { closeMatter, createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
+import { openRawStore, openTestDatabase } from '../support/test-database.js';
 
 const env = { WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:2,litigation:15', WA_BRIDGE_RETENTION_SCHEDULE: 'off' };
 
@@ -26,12 +25,14 @@ describe('retention and legal hold', () => {
   const phones = { expired: '447700900501', held: '447700900502', open: '447700900503', unlinked: '447700900504' };
   const photo = Buffer.from('a photo only the expired chat has');
   const photoSha = createHash('sha256').update(photo).digest('hex');
-  const db = () => new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'));
-  const count = (table: string, where = '1') => {
-    const handle = db();
-    const n = (handle.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n;
-    handle.close();
-    return n;
+  const db = () => openRawStore(dataDir);
+  const count = async (table: string, where = '1 = 1') => {
+    const handle = await db();
+    try {
+      return (await handle.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`))!.n;
+    } finally {
+      await handle.close();
+    }
   };
 
   beforeAll(async () => {
@@ -50,7 +51,7 @@ describe('retention and legal hold', () => {
     } finally {
       await world.stop();
     }
-    const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
+    const opened = await openTestDatabase(dataDir);
     try {
       const rows = await opened.db.selectFrom('conversations').select(['id', 'client_wa_id', 'chat_token']).execute();
       const idOf = (phone: string) => rows.find((row) => row.client_wa_id === phone)!;
@@ -77,14 +78,14 @@ describe('retention and legal hold', () => {
   });
 
   it('lists what would go in a dry run, and deletes nothing', async () => {
-    const events = count('events');
+    const events = await count('events');
     const result = await waBridge(dataDir, 'retention', 'run', '--dry-run', '--verbose');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`would delete ${chat.expired}: conveyancing: 2 years after matter CONV-1 closed`);
     expect(result.stdout).toMatch(new RegExp(`kept ${chat.held}: legal hold \\d+ on matter CONV-2: Claim threatened by the buyer`));
     expect(result.stdout).toContain(`kept ${chat.open}: matter LIT-3 is open`);
     expect(result.stdout).toMatch(new RegExp(`kept ${chat.unlinked}: default period of 6 years after the last activity runs to`));
-    expect(count('events')).toBe(events);
+    expect(await count('events')).toBe(events);
   });
 
   it('deletes the expired conversation with a certificate, keeps the held one, and the archive still verifies', async () => {
@@ -92,14 +93,14 @@ describe('retention and legal hold', () => {
     expect(result.code, result.stderr).toBe(0);
     const certificate = new RegExp(`^deleted ${chat.expired}: conveyancing: 2 years after matter CONV-1 closed \\(certificate ([0-9a-f]{64})\\)$`, 'm').exec(result.stdout);
     expect(certificate).not.toBeNull();
-    expect(count('conversations', `chat_token = '${chat.expired}'`)).toBe(0);
-    expect(count('conversations', `chat_token = '${chat.held}'`)).toBe(1);
-    expect(count('blobs', `sha256 = '${photoSha}'`)).toBe(0);
+    expect(await count('conversations', `chat_token = '${chat.expired}'`)).toBe(0);
+    expect(await count('conversations', `chat_token = '${chat.held}'`)).toBe(1);
+    expect(await count('blobs', `sha256 = '${photoSha}'`)).toBe(0);
     expect(existsSync(path.join(dataDir, 'blobs', photoSha.slice(0, 2), photoSha))).toBe(false);
 
-    const handle = db();
-    const stored = handle.prepare('SELECT certificate_json, certificate_sha256 FROM deletion_certificates WHERE chat_id = ?').get(chat.expired) as { certificate_json: string; certificate_sha256: string };
-    handle.close();
+    const handle = await db();
+    const stored = (await handle.get<{ certificate_json: string; certificate_sha256: string }>('SELECT certificate_json, certificate_sha256 FROM deletion_certificates WHERE chat_id = ?', chat.expired))!;
+    await handle.close();
     expect(stored.certificate_sha256).toBe(certificate![1]);
     expect(createHash('sha256').update(stored.certificate_json).digest('hex')).toBe(stored.certificate_sha256);
     const body = JSON.parse(stored.certificate_json) as { media: string[]; conversation: { events: number }; rule: string };
@@ -114,12 +115,12 @@ describe('retention and legal hold', () => {
     expect(verify.code).toBe(0);
   });
 
-  it('lets no other path delete archived events', () => {
-    const handle = db();
+  it('lets no other path delete archived events', async () => {
+    const handle = await db();
     try {
-      expect(() => handle.prepare('DELETE FROM events WHERE conversation_id = (SELECT id FROM conversations WHERE chat_token = ?)').run(chat.held)).toThrow(/append-only/);
+      await expect(handle.run('DELETE FROM events WHERE conversation_id = (SELECT id FROM conversations WHERE chat_token = ?)', chat.held)).rejects.toThrow(/append-only/);
     } finally {
-      handle.close();
+      await handle.close();
     }
   });
 
@@ -130,13 +131,13 @@ describe('retention and legal hold', () => {
     expect((await waBridge(dataDir, 'hold', 'release', id)).code).toBe(2);
     const result = await waBridge(dataDir, 'retention', 'run');
     expect(result.stdout).toMatch(new RegExp(`^deleted ${chat.held}: `, 'm'));
-    expect(count('conversations', `chat_token = '${chat.held}'`)).toBe(0);
+    expect(await count('conversations', `chat_token = '${chat.held}'`)).toBe(0);
   });
 
   it('refuses erasure where a matter needs the record, erases where none does, and exports subject access', async () => {
     const refused = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.open}`, '--request', 'DSAR-7');
     expect(refused.stdout).toContain(`refused ${chat.open}: the firm must keep it: matter LIT-3 is open`);
-    expect(count('conversations', `chat_token = '${chat.open}'`)).toBe(1);
+    expect(await count('conversations', `chat_token = '${chat.open}'`)).toBe(1);
 
     const access = await waBridge(dataDir, 'gdpr', 'access', '--phone', `+${phones.open}`, '--out', path.join(dataDir, 'dsar.zip'));
     expect(access.stdout).toMatch(/dsar\.zip: 1 conversation\(s\), 1 event\(s\)/);
@@ -150,7 +151,7 @@ describe('retention and legal hold', () => {
 
     const erased = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.unlinked}`, '--request', 'DSAR-8');
     expect(erased.stdout).toMatch(new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate [0-9a-f]{64}\\)$`, 'm'));
-    expect(count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
+    expect(await count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
     expect((await waBridge(dataDir, 'verify')).code).toBe(0);
   });
 });

@@ -7,15 +7,16 @@ import { normalizeCloudWebhook } from '../../bridge-server/src/channels/cloud-ap
 import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/payload.js';
 import { inboundMessage, type InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
-import { listMigrations, openSqlite, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import { listMigrations, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { listEvents } from '../../bridge-server/src/store/events.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
+import { openTestDatabase, testEngine } from '../support/test-database.js';
 
 const clock = { now: () => Date.now() };
 const batchOf = (input: InboundMessageInput) => normalizeCloudWebhook(parseCloudWebhook(JSON.parse(JSON.stringify(inboundMessage(input)))));
 
-describe('SQLite store, ingest and outbox', () => {
+describe(`${testEngine === 'postgres' ? 'PostgreSQL' : 'SQLite'} store, ingest and outbox`, () => {
   let dir: string;
   let opened: OpenedDatabase;
   let store: SqlStore;
@@ -24,7 +25,7 @@ describe('SQLite store, ingest and outbox', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'wab-store-'));
-    opened = openSqlite(path.join(dir, 'db.sqlite'));
+    opened = await openTestDatabase(dir);
     store = new SqlStore(opened.db, 'default');
     outbox = new SqlOutbox(opened.db);
   });
@@ -35,13 +36,19 @@ describe('SQLite store, ingest and outbox', () => {
 
   it('runs every migration from empty once, and again is a no-op', async () => {
     // Every migration in the folder, in name order (later issues add their own numbers).
-    expect(opened.applied).toEqual(listMigrations('sqlite').map((m) => m.name));
+    expect(opened.kind).toBe(testEngine);
+    expect(opened.applied).toEqual(listMigrations(testEngine).map((m) => m.name));
     expect(opened.applied.slice(0, 2)).toEqual(['0001-initial', '0002-outbound']);
     await opened.close();
-    opened = openSqlite(path.join(dir, 'db.sqlite'));
+    opened = await openTestDatabase(dir);
     expect(opened.applied).toEqual([]);
-    const mode = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(opened.db);
-    expect(mode.rows[0]?.journal_mode).toBe('wal');
+    if (testEngine === 'sqlite') {
+      const mode = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(opened.db);
+      expect(mode.rows[0]?.journal_mode).toBe('wal');
+    } else {
+      const version = await sql<{ version: string }>`SELECT version() AS version`.execute(opened.db);
+      expect(version.rows[0]?.version).toMatch(/^PostgreSQL /);
+    }
   });
 
   it('opens a conversation with its cover job on first contact and keeps each event once', async () => {

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
+import { copyTestDatabase, openRawStore, type RawStore } from '../support/test-database.js';
 
 
 /** Runs the real command against a data dir; resolves with its exit code and output. */
@@ -55,11 +55,12 @@ describe('wa-bridge verify', () => {
   });
 
   /** A copy of the store to tamper with; the original stays as the bridge left it. */
-  async function copyOfStore(): Promise<{ dir: string; db: BetterSqlite3.Database }> {
+  async function copyOfStore(): Promise<{ dir: string; db: RawStore }> {
     const dir = await mkdtemp(path.join(tmpdir(), 'wab-tamper-'));
     scratch.push(dir);
     await cp(original, dir, { recursive: true });
-    return { dir, db: new BetterSqlite3(path.join(dir, 'wa-bridge.sqlite')) };
+    await copyTestDatabase(original, dir);
+    return { dir, db: await openRawStore(dir) };
   }
 
   it('passes the store as the bridge wrote it', async () => {
@@ -73,10 +74,10 @@ describe('wa-bridge verify', () => {
 
   it('names the message whose stored text was changed by one byte', async () => {
     const { dir, db } = await copyOfStore();
-    db.exec('DROP TRIGGER events_append_only_update');
-    const row = db.prepare("SELECT id, conversation_id, seq, wa_message_id, event_json FROM events WHERE event_json LIKE '%Did you get it?%'").get() as { id: number; conversation_id: number; seq: number; wa_message_id: string; event_json: string };
-    db.prepare('UPDATE events SET event_json = ? WHERE id = ?').run(row.event_json.replace('Did you get it?', 'Did you get it!'), row.id);
-    db.close();
+    await db.dropTrigger('events', 'events_append_only_update');
+    const row = (await db.get<{ id: number; conversation_id: number; seq: number; wa_message_id: string; event_json: string }>("SELECT id, conversation_id, seq, wa_message_id, event_json FROM events WHERE event_json LIKE '%Did you get it?%'"))!;
+    await db.run('UPDATE events SET event_json = ? WHERE id = ?', row.event_json.replace('Did you get it?', 'Did you get it!'), row.id);
+    await db.close();
     const result = await waBridge(dir, 'verify');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`FAIL [chain] conversation ${row.conversation_id}`);
@@ -86,7 +87,7 @@ describe('wa-bridge verify', () => {
 
   it('names the media blob whose file was changed by one byte', async () => {
     const { dir, db } = await copyOfStore();
-    db.close();
+    await db.close();
     const file = path.join(dir, 'blobs', photoSha.slice(0, 2), photoSha);
     const bytes = await readFile(file);
     bytes[100] = bytes[100]! ^ 1;
@@ -100,7 +101,7 @@ describe('wa-bridge verify', () => {
 
   it('names a missing blob file', async () => {
     const { dir, db } = await copyOfStore();
-    db.close();
+    await db.close();
     await rm(path.join(dir, 'blobs', photoSha.slice(0, 2), photoSha));
     const result = await waBridge(dir, 'verify');
     expect(result.code).toBe(1);
@@ -109,12 +110,12 @@ describe('wa-bridge verify', () => {
 
   it('names the gap where a message row was deleted', async () => {
     const { dir, db } = await copyOfStore();
-    db.exec('DROP TRIGGER events_append_only_delete');
-    const row = db.prepare("SELECT id, conversation_id, seq FROM events WHERE event_json LIKE '%First question%'").get() as { id: number; conversation_id: number; seq: number };
+    await db.dropTrigger('events', 'events_append_only_delete');
+    const row = (await db.get<{ id: number; conversation_id: number; seq: number }>("SELECT id, conversation_id, seq FROM events WHERE event_json LIKE '%First question%'"))!;
     // Its relayed mail still points at it; with foreign keys off the row goes anyway.
-    db.pragma('foreign_keys = OFF');
-    db.prepare('DELETE FROM events WHERE id = ?').run(row.id);
-    db.close();
+    await db.foreignKeysOff();
+    await db.run('DELETE FROM events WHERE id = ?', row.id);
+    await db.close();
     const result = await waBridge(dir, 'verify');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`FAIL [chain] conversation ${row.conversation_id}`);
@@ -123,13 +124,13 @@ describe('wa-bridge verify', () => {
 
   it('catches the last message removed and the chain head rewound to hide it, through the signed checkpoint', async () => {
     const { dir, db } = await copyOfStore();
-    db.exec('DROP TRIGGER events_append_only_delete');
-    db.pragma('foreign_keys = OFF');
-    const last = db.prepare("SELECT id, conversation_id, seq FROM events WHERE event_json LIKE '%Second%'").get() as { id: number; conversation_id: number; seq: number };
-    const before = db.prepare('SELECT chain_sha256 FROM events WHERE conversation_id = ? AND seq = ?').get(last.conversation_id, last.seq - 1) as { chain_sha256: string };
-    db.prepare('DELETE FROM events WHERE id = ?').run(last.id);
-    db.prepare('UPDATE conversations SET last_seq = ?, chain_head = ? WHERE id = ?').run(last.seq - 1, before.chain_sha256, last.conversation_id);
-    db.close();
+    await db.dropTrigger('events', 'events_append_only_delete');
+    await db.foreignKeysOff();
+    const last = (await db.get<{ id: number; conversation_id: number; seq: number }>("SELECT id, conversation_id, seq FROM events WHERE event_json LIKE '%Second%'"))!;
+    const before = (await db.get<{ chain_sha256: string }>('SELECT chain_sha256 FROM events WHERE conversation_id = ? AND seq = ?', last.conversation_id, last.seq - 1))!;
+    await db.run('DELETE FROM events WHERE id = ?', last.id);
+    await db.run('UPDATE conversations SET last_seq = ?, chain_head = ? WHERE id = ?', last.seq - 1, before.chain_sha256, last.conversation_id);
+    await db.close();
     const result = await waBridge(dir, 'verify');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`FAIL [checkpoint] conversation ${last.conversation_id}`);
@@ -138,16 +139,16 @@ describe('wa-bridge verify', () => {
 
   it('refuses a checkpoint changed after signing, and one signed by another key', async () => {
     const { dir, db } = await copyOfStore();
-    db.exec('DROP TRIGGER checkpoints_append_only_update');
-    const checkpoint = db.prepare('SELECT id, created_at FROM checkpoints ORDER BY id DESC LIMIT 1').get() as { id: number; created_at: number };
-    db.prepare('UPDATE checkpoints SET created_at = ? WHERE id = ?').run(checkpoint.created_at - 86_400_000, checkpoint.id);
-    db.close();
+    await db.dropTrigger('checkpoints', 'checkpoints_append_only_update');
+    const checkpoint = (await db.get<{ id: number; created_at: number }>('SELECT id, created_at FROM checkpoints ORDER BY id DESC LIMIT 1'))!;
+    await db.run('UPDATE checkpoints SET created_at = ? WHERE id = ?', checkpoint.created_at - 86_400_000, checkpoint.id);
+    await db.close();
     const changed = await waBridge(dir, 'verify');
     expect(changed.code).toBe(1);
     expect(changed.stdout).toContain(`FAIL [checkpoint] checkpoint ${checkpoint.id}: its signature does not verify`);
 
     const other = await copyOfStore();
-    other.db.close();
+    await other.db.close();
     await rm(path.join(other.dir, 'keys', 'checkpoint.pem'));
     const rekeyed = await waBridge(other.dir, 'verify');
     expect(rekeyed.code).toBe(1);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { databaseEnvFor } from './test-database.js';
 
 const bin = fileURLToPath(new URL('../../bridge-server/bin/wa-bridge.js', import.meta.url));
 
@@ -18,8 +19,9 @@ export interface BridgeProcess {
 export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
   // WA_BRIDGE_CPU_PROFILE_DIR: write a V8 CPU profile of the bridge process there (benchmarks).
   const profile = process.env.WA_BRIDGE_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WA_BRIDGE_CPU_PROFILE_DIR}`] : [];
+  const database = env.WA_BRIDGE_DATA_DIR && !env.WA_BRIDGE_DATABASE_URL ? await databaseEnvFor(env.WA_BRIDGE_DATA_DIR) : {};
   const child = spawn(process.execPath, [...profile, bin, 'serve'], {
-    env: { ...process.env, WA_BRIDGE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, WA_BRIDGE_LOG_LEVEL: 'warn', ...database, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

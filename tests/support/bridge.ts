@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import { startMailStack, type MailStack } from './mail-stack.js';
+import { databaseEnvFor } from './test-database.js';
 
 export const testSecrets = {
   appSecret: 'test-app-secret-0123456789',
@@ -49,6 +50,7 @@ export async function startBridgeWorld(options: {
     WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
     WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
     WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
+    ...(await databaseEnvFor(dataDir)),
     ...options.env,
   };
   const bridge = await startBridge(loadConfig(env, undefined), {

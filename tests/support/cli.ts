@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { databaseEnvFor } from './test-database.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -13,12 +14,13 @@ export interface CommandResult {
  * Runs the real `wa-bridge` command on a data dir, as an operator would at the bridge's host,
  * and resolves with its exit code and output; never rejects, so tests can check failures too.
  */
-export function runWaBridge(dataDir: string, args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+export async function runWaBridge(dataDir: string, args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  const database = await databaseEnvFor(dataDir);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['bridge-server/bin/wa-bridge.js', ...args],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...env } },
+      { cwd: root, encoding: 'utf8', env: { ...process.env, WA_BRIDGE_DATA_DIR: dataDir, WA_BRIDGE_LOG_LEVEL: 'silent', ...database, ...env } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -5,6 +5,7 @@ import { auditHead } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
 import { scheduleRepeating, type Schedule } from './schedule.js';
 import type { CheckpointKey } from './signing-key.js';
+import { lockChain } from '../store/dialect.js';
 
 export type CheckpointReason = 'scheduled' | 'on_demand';
 
@@ -22,6 +23,7 @@ export function digestOf(row: Pick<CheckpointRow, 'previousSha256' | 'createdAt'
  */
 export async function writeCheckpoint(db: Executor, key: CheckpointKey, reason: CheckpointReason, now: number = Date.now()): Promise<CheckpointRow> {
   return db.transaction().execute(async (tx) => {
+    await lockChain(tx, 'checkpoints');
     const heads: CheckpointHead[] = (await listConversationHeads(tx)).map((c) => ({ conversationId: c.id, chatKey: c.chatKey, seq: c.lastSeq, head: c.chainHead }));
     // The audit trail's newest link rides along as conversation 0, so removing its latest
     // entries (which no later link would betray) is caught too.

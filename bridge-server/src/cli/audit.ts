@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { auditActions, type AuditEntry, type AuditTrail } from '../core/audit.js';
 import { BadInputError } from '../core/errors.js';
 import { queryAudit, SqlAuditTrail, type AuditFilter } from '../store/audit.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
 import { parseIsoTime } from './dates.js';
 import { runCommand } from './run.js';
 
@@ -47,7 +47,7 @@ export function registerAudit(program: Command): void {
           ...(options.target !== undefined ? { target: options.target } : {}),
         };
         const config = loadConfig();
-        const opened = openSqlite(config.database.file);
+        const opened = await openDatabase(config.database);
         try {
           if (options.format === 'csv') process.stdout.write(`${columns.join(',')}\n`);
           let afterId = 0;

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase, openSqlite, sqliteFileOf } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
 import { exitCodes, runCommand } from './run.js';
 
@@ -30,9 +30,9 @@ export function registerBackup(program: Command): void {
         if (!outDir) throw new BadInputError('no_backup_dir', 'name where backups go: --out-dir DIR or WA_BRIDGE_BACKUP_DIR');
         const keep = options.keep === undefined ? (config.backups?.keep ?? 7) : Number(options.keep);
         if (!Number.isInteger(keep) || keep < 1) throw new BadInputError('bad_keep', `--keep: expected a whole number of backups, at least 1, got ${JSON.stringify(options.keep)}`);
-        const result = await makeBackup({ dbFile: config.database.file, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
+        const result = await makeBackup({ dbFile: sqliteFileOf(config.database), blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
         const pruned = await pruneBackups(path.resolve(outDir), keep);
-        const opened = openSqlite(config.database.file);
+        const opened = await openDatabase(config.database);
         try {
           await recordCli(new SqlAuditTrail(opened.db), { action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
         } finally {
@@ -77,7 +77,7 @@ export function registerBackup(program: Command): void {
       runCommand(async () => {
         const config = loadConfig();
         const backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
-        const live = openSqlite(config.database.file);
+        const live = await openDatabase(config.database);
         try {
           const result = await restoreConversation({ live: live.db, liveBlobs: (await openBlobStore(config, live.db)).store, backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
           const skipped = result.skippedLinks.length > 0 ? `; not linked again to ${result.skippedLinks.join(', ')} (no such matter here)` : '';

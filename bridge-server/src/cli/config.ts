@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { rawConfigSchema, settings } from '../config/schema.js';
+import { describeLocation } from '../store/db.js';
 import { runCommand } from './run.js';
 
 /** Prints the settings reference (README table, .env.example) from the one schema, or checks a setup. */
@@ -13,7 +14,7 @@ export function registerConfig(program: Command): void {
     .action((options: { config?: string }) =>
       runCommand(async () => {
         const loaded = loadConfig(process.env, options.config ?? process.env.WA_BRIDGE_CONFIG);
-        process.stdout.write(`configuration OK (${loaded.sandbox ? 'sandbox' : 'live'}; database ${loaded.database.file})\n`);
+        process.stdout.write(`configuration OK (${loaded.sandbox ? 'sandbox' : 'live'}; database ${describeLocation(loaded.database)})\n`);
       }),
     );
   config

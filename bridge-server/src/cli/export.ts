@@ -11,7 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { isKnownTimeZone } from '../core/transcript.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
 import { conversationsOfMatter } from '../store/archive.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { recordCli } from './audit.js';
@@ -39,7 +39,7 @@ export function registerExport(program: Command): void {
         const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
         const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
         const config = loadConfig();
-        const opened = openSqlite(config.database.file);
+        const opened = await openDatabase(config.database);
         const conversations = options.matter === undefined ? named : await conversationsOfMatter(opened.db, options.matter);
         if (conversations === undefined || conversations.length === 0) {
           await opened.close();

@@ -9,7 +9,7 @@ import { machineTimeZone, WallClock } from '../core/wall-time.js';
 import { openExportReader } from '../channels/chat-export/read.js';
 import { hashFile, openExportSource } from '../channels/chat-export/source.js';
 import { importExport, openImportConversation, scanExport, type ExportScan } from '../flows/import.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
 import { conversationsByPhone, conversationsOfMatter, SqlImportStore } from '../store/imports.js';
 import { findMatterByReference, insertLink, listLinks } from '../store/matters.js';
 import { openBlobStore } from '../archive/keyring.js';
@@ -68,7 +68,7 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
   if (options.conversation === undefined && options.matter === undefined && clientWaId === undefined) {
     throw new BadInputError('no_conversation', 'name the conversation: --conversation ID, --client-phone +44…, or --matter REF');
   }
-  const opened = openSqlite(config.database.file);
+  const opened = await openDatabase(config.database);
   const source = await openExportSource(file);
   try {
     const store = new SqlStore(opened.db, config.tenant);

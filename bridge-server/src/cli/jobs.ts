@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { JobState } from '../core/records.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
 import { SqlOutbox } from '../store/outbox.js';
 import { runCommand } from './run.js';
 
@@ -15,7 +15,7 @@ export function registerJobs(program: Command): void {
     .option('--json', 'print JSON lines')
     .action((options: { state: string; json?: boolean }) =>
       runCommand(async () => {
-        const { outbox, close } = openOutbox();
+        const { outbox, close } = await openOutbox();
         try {
           const list = await outbox.list({ states: options.state.split(',') as JobState[], limit: 1000 });
           for (const job of list) {
@@ -38,7 +38,7 @@ export function registerJobs(program: Command): void {
     .argument('[ids...]', 'job ids')
     .action((ids: string[]) =>
       runCommand(async () => {
-        const { outbox, close } = openOutbox();
+        const { outbox, close } = await openOutbox();
         try {
           const n = await outbox.retryParked(ids.length > 0 ? ids.map(Number) : undefined);
           process.stdout.write(`${n} job(s) queued again; a running bridge picks them up within a second\n`);
@@ -49,8 +49,8 @@ export function registerJobs(program: Command): void {
     );
 }
 
-function openOutbox() {
+async function openOutbox() {
   const config = loadConfig();
-  const opened = openSqlite(config.database.file);
+  const opened = await openDatabase(config.database);
   return { outbox: new SqlOutbox(opened.db), close: opened.close };
 }

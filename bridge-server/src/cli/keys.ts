@@ -7,7 +7,7 @@ import { loadMasterKey, rewrapSealedFile, type MasterKey } from '../archive/cryp
 import { rewrapDataKeys } from '../archive/keyring.js';
 import { loadConfig } from '../config/load.js';
 import { SqlAuditTrail } from '../store/audit.js';
-import { openSqlite } from '../store/db.js';
+import { openDatabase } from '../store/db.js';
 import { recordCli } from './audit.js';
 import { runCommand } from './run.js';
 
@@ -29,7 +29,7 @@ export function registerKeys(program: Command): void {
         // The new key is on disk before anything is wrapped under it, so a crash midway loses nothing.
         const pending = path.join(keyDir, `master-${next.id}.key.new`);
         await writeFile(pending, `${nextBytes.toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-        const live = openSqlite(config.database.file);
+        const live = await openDatabase(config.database);
         let dataKeys: number;
         try {
           dataKeys = await rewrapDataKeys(live.db, current, next);
@@ -47,7 +47,7 @@ export function registerKeys(program: Command): void {
           await rename(path.join(keyDir, 'master.key'), path.join(keyDir, `master-${current.id}.key.old`));
           await rename(pending, path.join(keyDir, 'master.key'));
         }
-        const opened = openSqlite(config.database.file);
+        const opened = await openDatabase(config.database);
         try {
           await recordCli(new SqlAuditTrail(opened.db), { action: 'config.change', target: 'master-key', details: { from: current.id, to: next.id, dataKeysRewrapped: dataKeys, backupsRewrapped: rewrapped } });
         } finally {

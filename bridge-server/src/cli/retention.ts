@@ -9,7 +9,7 @@ import { SqlAuditTrail } from '../store/audit.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
-import { openSqlite, type OpenedDatabase } from '../store/db.js';
+import { openDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
 import { findConversationIdsByClient, listHolds, placeHold, releaseHold } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
@@ -120,7 +120,7 @@ export function registerRetention(program: Command): void {
 function withStore(body: (context: { config: Config; opened: OpenedDatabase }) => Promise<void>): Promise<void> {
   return runCommand(async () => {
     const config = loadConfig();
-    const opened = openSqlite(config.database.file);
+    const opened = await openDatabase(config.database);
     try {
       await body({ config, opened });
     } finally {

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     const config = loadConfig({}, undefined);
     expect(config.sandbox).toBe(true);
     expect(config.port).toBe(3000);
-    expect(config.database.file).toMatch(/data\/wa-bridge\.sqlite$/);
+    expect(config.database).toEqual({ kind: 'sqlite', file: expect.stringMatching(/data\/wa-bridge\.sqlite$/) });
     expect(config.mail).toBeUndefined();
   });
 
@@ -59,8 +59,13 @@ describe('loadConfig', () => {
     expect(lines.join('\n')).not.toContain('hunter2');
   });
 
-  it('refuses a PostgreSQL URL plainly until that store exists', () => {
-    expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://db/wa' })[0]).toMatch(/^WA_BRIDGE_DATABASE_URL: PostgreSQL is not supported/);
+  it('takes a PostgreSQL URL naming a database, and says plainly what is wrong with others', () => {
+    expect(loadConfig({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://wa@db.firm.example/wa_bridge' }, undefined).database).toEqual({ kind: 'postgres', url: 'postgres://wa@db.firm.example/wa_bridge' });
+    expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgresql://db.firm.example' })).toEqual(['WA_BRIDGE_DATABASE_URL: name the database, e.g. postgres://wa_bridge@db.firm.example/wa_bridge']);
+    const lines = problems({ ...live, WA_BRIDGE_DATABASE_URL: 'mysql://root:hunter2@db/wa' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^WA_BRIDGE_DATABASE_URL: expected sqlite:<file> or postgres:\/\//);
+    expect(lines[0]).not.toContain('hunter2');
   });
 
   it('asks who may reply when an email reply route is configured, and reads the template list', () => {

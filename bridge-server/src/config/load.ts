@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { resolveAuth, type AuthSettings } from './auth.js';
 import { resolveMail, type MailSettings } from './mail.js';
+import type { DatabaseLocation } from '../store/db.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
 export type { MailSettings } from './mail.js';
@@ -20,7 +21,7 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string };
+  database: DatabaseLocation;
   tenant: string;
   mailDomain: string;
   replySecret?: string;
@@ -106,6 +107,7 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
 function resolve(raw: RawConfig, problems: string[]): Config {
   const dataDir = path.resolve(raw.dataDir);
   const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
+  if (database.kind === 'postgres' && raw.backupDir) problems.push('WA_BRIDGE_BACKUP_DIR: scheduled backups copy the embedded SQLite store; with PostgreSQL, back up the database with pg_dump or base backups (docs/deploy.md) and leave this unset');
   const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined || raw.mailTransport === 'graph';
   const hasWeb = raw.whatsappWeb === 'on';
   const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;
@@ -186,11 +188,17 @@ function resolveDatabase(databaseUrl: string | undefined, dataDir: string, probl
   if (databaseUrl === undefined) return fallback;
   const match = /^sqlite:(?:\/\/)?(.+)$/.exec(databaseUrl);
   if (match?.[1]) return { kind: 'sqlite', file: path.resolve(match[1]) };
-  if (/^postgres(ql)?:/.test(databaseUrl)) {
-    problems.push('WA_BRIDGE_DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite:<file> or leave it unset');
-  } else {
-    problems.push(`WA_BRIDGE_DATABASE_URL: expected sqlite:<file>, got ${JSON.stringify(databaseUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  if (/^postgres(ql)?:\/\/[^/]/.test(databaseUrl)) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.pathname.length > 1) return { kind: 'postgres', url: databaseUrl };
+      problems.push('WA_BRIDGE_DATABASE_URL: name the database, e.g. postgres://wa_bridge@db.firm.example/wa_bridge');
+    } catch {
+      problems.push('WA_BRIDGE_DATABASE_URL: not a valid postgres:// URL');
+    }
+    return fallback;
   }
+  problems.push(`WA_BRIDGE_DATABASE_URL: expected sqlite:<file> or postgres://user@host/database, got ${JSON.stringify(databaseUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
   return fallback;
 }
 

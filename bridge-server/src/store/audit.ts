@@ -1,6 +1,7 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { auditLink, type AuditAction, type AuditEntry, type AuditInput, type AuditTrail } from '../core/audit.js';
 import type { Executor } from './executor.js';
+import { lockChain } from './dialect.js';
 
 export interface AuditEntriesTable {
   id: Generated<number>;
@@ -48,6 +49,7 @@ function toEntry(row: Selectable<AuditEntriesTable>): AuditEntry {
  */
 export async function appendAudit(db: Executor, input: AuditInput): Promise<AuditEntry> {
   return db.transaction().execute(async (tx) => {
+    await lockChain(tx, 'audit');
     const last = await auditOf(tx).selectFrom('audit_entries').select('entry_sha256').orderBy('id', 'desc').limit(1).executeTakeFirst();
     const prevSha256 = last?.entry_sha256 ?? '';
     const entrySha256 = auditLink(prevSha256, input);

@@ -4,6 +4,7 @@ import type { ConversationRecord } from '../core/records.js';
 import { toConversation } from './conversations.js';
 import type { Executor } from './executor.js';
 import type { ConversationsTable } from './schema.js';
+import { jsonText } from './dialect.js';
 import { visibleConversationSql } from './scope.js';
 
 /** Read models for the API's conversation list and view. */
@@ -24,18 +25,18 @@ export interface ListFilter {
 export async function listConversationsIn(db: Executor, scope: ConversationScope, filter: ListFilter): Promise<ConversationListRow[]> {
   if (scope.kind === 'none') return [];
   const visible = visibleConversationSql(scope, sql.ref('c.id'));
-  const matter = filter.matterId === undefined ? sql`1` : sql`EXISTS (SELECT 1 FROM matter_links ml WHERE ml.conversation_id = c.id AND ml.unlinked_at IS NULL AND ml.matter_id = ${filter.matterId})`;
+  const matter = filter.matterId === undefined ? sql`1 = 1` : sql`EXISTS (SELECT 1 FROM matter_links ml WHERE ml.conversation_id = c.id AND ml.unlinked_at IS NULL AND ml.matter_id = ${filter.matterId})`;
   const unlinked =
     filter.unlinked === undefined
-      ? sql`1`
+      ? sql`1 = 1`
       : sql`${sql.raw(filter.unlinked ? 'NOT ' : '')}EXISTS (SELECT 1 FROM matter_links ul WHERE ul.conversation_id = c.id AND ul.unlinked_at IS NULL)`;
-  const after = filter.after ? sql`(activity < ${filter.after.at} OR (activity = ${filter.after.at} AND id < ${filter.after.id}))` : sql`1`;
+  const after = filter.after ? sql`(activity < ${filter.after.at} OR (activity = ${filter.after.at} AND id < ${filter.after.id}))` : sql`1 = 1`;
   const result = await sql<Selectable<ConversationsTable> & { activity: number }>`
     SELECT * FROM (
       SELECT c.*, coalesce((SELECT e.wa_timestamp FROM events e WHERE e.conversation_id = c.id AND e.seq = c.last_seq), c.opened_at) AS activity
       FROM conversations c
       WHERE ${visible} AND ${matter} AND ${unlinked}
-    ) WHERE ${after}
+    ) AS listed WHERE ${after}
     ORDER BY activity DESC, id DESC
     LIMIT ${filter.limit}`.execute(db);
   return result.rows.map((row) => ({ conversation: toConversation(row), lastActivityAt: Number(row.activity) }));
@@ -49,7 +50,7 @@ export async function lastActivityAt(db: Executor, conversation: ConversationRec
 /** WhatsApp ids of messages later edited or deleted in this conversation. */
 export async function changedMessageIds(db: Executor, conversationId: number): Promise<{ edited: Set<string>; deleted: Set<string> }> {
   const rows = await sql<{ kind: string; target: string | null }>`
-    SELECT kind, json_extract(event_json, '$.targetWaMessageId') AS target FROM events
+    SELECT kind, ${jsonText(db, 'event_json', 'targetWaMessageId')} AS target FROM events
     WHERE conversation_id = ${conversationId} AND kind IN ('edit', 'deletion')`.execute(db);
   const edited = new Set<string>();
   const deleted = new Set<string>();

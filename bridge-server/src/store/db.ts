@@ -2,14 +2,40 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompiledQuery, Kysely, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { BadInputError } from '../core/errors.js';
 import type { Database } from './schema.js';
+
+/** Where the store lives: the embedded SQLite file (default) or a PostgreSQL database. */
+export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
+  kind: DatabaseLocation['kind'];
   /** Names of the migrations this call applied (empty when the schema was current). */
   applied: string[];
   close(): Promise<void>;
+}
+
+/** Opens the configured database and brings its schema up to date. */
+export async function openDatabase(location: DatabaseLocation): Promise<OpenedDatabase> {
+  return location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url);
+}
+
+/**
+ * The SQLite file, for what copies the database file itself (backups). A PostgreSQL store is
+ * backed up with PostgreSQL's own tools, which the deployment guide describes.
+ */
+export function sqliteFileOf(location: DatabaseLocation): string {
+  if (location.kind === 'sqlite') return location.file;
+  throw new BadInputError('backup_needs_sqlite', 'wa-bridge backups copy the embedded SQLite store; back up a PostgreSQL store with pg_dump or base backups (docs/deploy.md), and the blob store beside it');
+}
+
+/** The database URL with any password hidden, for logs and messages. */
+export function describeLocation(location: DatabaseLocation): string {
+  return location.kind === 'sqlite' ? location.file : location.url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -32,7 +58,68 @@ export function openSqlite(file: string): OpenedDatabase {
   sqlite.pragma('foreign_keys = ON');
   const applied = migrate(sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, applied, close: () => db.destroy() };
+  return { db, kind: 'sqlite', applied, close: () => db.destroy() };
+}
+
+/**
+ * 64-bit integers (ids, millisecond times, counts) come back as numbers, as they do from SQLite:
+ * every value the store keeps is far below 2^53. NUMERIC (sums) likewise.
+ */
+export const postgresTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Any number of bridge instances may start at once; one applies the migrations at a time. */
+const migrationLockKey = 0x7761_6272; // "wabr"
+
+async function openPostgres(url: string): Promise<OpenedDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: postgresTypes, application_name: 'wa-bridge' });
+  // An idle client that loses its server (a restart) must not take the process down; the next
+  // query gets a fresh connection.
+  pool.on('error', () => undefined);
+  let applied: string[];
+  try {
+    applied = await migratePostgres(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  // The cursor lets archive-wide reads (verify, export, backup) stream rows instead of loading them all.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  return { db, kind: 'postgres', applied, close: () => db.destroy() };
+}
+
+async function migratePostgres(pool: pg.Pool): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((row) => row.name));
+      const applied: string[] = [];
+      for (const migration of listMigrations('postgres')) {
+        if (done.has(migration.name)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)', [migration.name, Date.now()]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+        }
+        applied.push(migration.name);
+      }
+      return applied;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]);
+    }
+  } finally {
+    client.release();
+  }
 }
 
 /**

@@ -40,7 +40,7 @@ export async function createMatter(db: Executor, matter: NewMatter, now: number)
   const row = await db
     .insertInto('matters')
     .values({ reference: matter.reference, title: matter.title, matter_type: matter.matterType, created_at: now, created_by: matter.createdBy, closed_at: null, closed_by: null })
-    .onConflict((oc) => oc.column('reference').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .returning('id')
     .executeTakeFirst();
   if (!row) return undefined;
@@ -61,7 +61,7 @@ export async function getMatter(db: Executor, id: number): Promise<MatterRow | u
 }
 
 export async function findMatterByReference(db: Executor, reference: string): Promise<number | undefined> {
-  const row = await db.selectFrom('matters').select('id').where('reference', '=', reference).executeTakeFirst();
+  const row = await db.selectFrom('matters').select('id').where(sql`lower(reference)`, '=', reference.toLowerCase()).executeTakeFirst();
   return row?.id;
 }
 
@@ -71,7 +71,7 @@ export async function listMatters(db: Executor, filter: { state: 'open' | 'close
   if (filter.state !== 'all') query = query.where('state', '=', filter.state);
   if (filter.q) {
     const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where((eb) => eb.or([sql<boolean>`reference LIKE ${like} ESCAPE '\\'`, sql<boolean>`title LIKE ${like} ESCAPE '\\'`]));
+    query = query.where((eb) => eb.or([sql<boolean>`lower(reference) LIKE lower(${like}) ESCAPE '\\'`, sql<boolean>`lower(title) LIKE lower(${like}) ESCAPE '\\'`]));
   }
   if (filter.memberUpn !== undefined) {
     const upn = filter.memberUpn;

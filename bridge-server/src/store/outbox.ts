@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Outbox, Tx } from '../core/ports.js';
 import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
 import { compiledOnce } from './compiled.js';
+import { indexedBy, lockChain } from './dialect.js';
 import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
@@ -77,6 +78,9 @@ export class SqlOutbox implements Outbox {
   async claimRuns(limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[] = ['mail.relay']): Promise<Job[][]> {
     if (limit <= 0) return [];
     return this.db.transaction().execute(async (trx) => {
+      // One claim at a time across every bridge instance (SQLite's write lock does this there);
+      // the next claimer then reads the heads this one marked running.
+      await lockChain(trx, 'outbox');
       // Heads: for each conversation with active (pending or running) jobs, its first active job
       // in (sort_key, id) order. The recursive part hops from one conversation id to the next
       // through the partial index, so a claim costs a few index seeks per active conversation,
@@ -84,14 +88,14 @@ export class SqlOutbox implements Outbox {
       // pending, due head is claimable. Jobs without a conversation are their own heads.
       const result = await sql<Selectable<OutboxJobsTable>>`
         WITH RECURSIVE conversations_active(cid) AS (
-          SELECT (SELECT min(conversation_id) FROM outbox_jobs INDEXED BY outbox_active WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
+          SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(trx, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
           UNION ALL
-          SELECT (SELECT min(conversation_id) FROM outbox_jobs INDEXED BY outbox_active WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
+          SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(trx, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
           FROM conversations_active c WHERE c.cid IS NOT NULL
         ),
         heads(id) AS (
           SELECT (
-            SELECT o.id FROM outbox_jobs o INDEXED BY outbox_active
+            SELECT o.id FROM outbox_jobs o ${indexedBy(trx, 'outbox_active')}
             WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
             ORDER BY o.sort_key, o.id LIMIT 1
           )
@@ -100,7 +104,7 @@ export class SqlOutbox implements Outbox {
         SELECT j.* FROM heads h JOIN outbox_jobs j ON j.id = h.id
         WHERE j.state = 'pending' AND j.run_at <= ${now}
         UNION ALL
-        SELECT j.* FROM outbox_jobs j INDEXED BY outbox_unordered
+        SELECT j.* FROM outbox_jobs j ${indexedBy(trx, 'outbox_unordered')}
         WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
         ORDER BY run_at, id
         LIMIT ${limit}`.execute(trx);
@@ -109,7 +113,7 @@ export class SqlOutbox implements Outbox {
         const run = [head];
         if (maxRun > 1 && head.conversation_id !== null && runKinds.includes(head.kind as JobKind)) {
           const behind = await sql<Selectable<OutboxJobsTable>>`
-            SELECT * FROM outbox_jobs INDEXED BY outbox_active
+            SELECT * FROM outbox_jobs ${indexedBy(trx, 'outbox_active')}
             WHERE conversation_id = ${head.conversation_id} AND state IN ('pending', 'running') AND (sort_key, id) > (${head.sort_key}, ${head.id})
             ORDER BY sort_key, id LIMIT ${maxRun - 1}`.execute(trx);
           for (const row of behind.rows) {
@@ -141,7 +145,7 @@ export class SqlOutbox implements Outbox {
     if (jobIds.length === 0) return;
     await this.db
       .updateTable('outbox_jobs')
-      .set({ state: 'pending', locked_until: null, attempts: sql`max(attempts - 1, 0)`, updated_at: Date.now() })
+      .set({ state: 'pending', locked_until: null, attempts: sql`CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, updated_at: Date.now() })
       .where('id', 'in', [...jobIds])
       .where('state', '=', 'running')
       .execute();

@@ -6,8 +6,8 @@ import type { ConversationScope } from '../core/access.js';
  * linked now to a matter the user is on; or (solicitors) unlinked and assigned to the user.
  */
 export function visibleConversationSql(scope: ConversationScope, conversationId: RawBuilder<unknown>): RawBuilder<boolean> {
-  if (scope.kind === 'all') return sql<boolean>`1`;
-  if (scope.kind === 'none') return sql<boolean>`0`;
+  if (scope.kind === 'all') return sql<boolean>`1 = 1`;
+  if (scope.kind === 'none') return sql<boolean>`1 = 0`;
   const onMatter = sql<boolean>`EXISTS (SELECT 1 FROM matter_links l JOIN matter_members m ON m.matter_id = l.matter_id
     WHERE l.conversation_id = ${conversationId} AND l.unlinked_at IS NULL AND m.upn = ${scope.upn})`;
   if (!scope.assigned) return onMatter;

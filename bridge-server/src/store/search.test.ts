@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toFtsQuery } from './search.js';
+import { toFtsQuery, toTsQueryText } from './search.js';
 
 describe('search text to an FTS5 query', () => {
   it('quotes each word as a required prefix term', () => {
@@ -13,5 +13,12 @@ describe('search text to an FTS5 query', () => {
   it('keeps letters beyond ASCII and gives nothing for text without words', () => {
     expect(toFtsQuery('Müller façade')).toBe('"Müller"* "façade"*');
     expect(toFtsQuery('" * ( ) :')).toBeUndefined();
+  });
+});
+
+describe('the FTS5 query as a PostgreSQL tsquery', () => {
+  it('turns each quoted prefix term into a quoted tsquery prefix term, all required', () => {
+    expect(toTsQueryText(toFtsQuery('Lease  agreement')!)).toBe("'Lease':* & 'agreement':*");
+    expect(toTsQueryText(toFtsQuery('Müller OR NEAR(x) & !y')!)).toBe("'Müller':* & 'OR':* & 'NEAR':* & 'x':* & 'y':*");
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { ConversationScope } from '../core/access.js';
 import type { Executor } from './executor.js';
+import { dialectOf, groupConcat } from './dialect.js';
 import { visibleConversationSql } from './scope.js';
 
 export interface SearchFilter {
@@ -64,24 +65,42 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
     const digits = filter.client.replace(/\D/g, '');
     conditions.push(
       digits.length >= 3
-        ? sql<boolean>`(c.client_name LIKE ${like} ESCAPE '\\' OR c.client_wa_id LIKE ${`%${digits}%`})`
-        : sql<boolean>`c.client_name LIKE ${like} ESCAPE '\\'`,
+        ? sql<boolean>`(lower(c.client_name) LIKE lower(${like}) ESCAPE '\\' OR c.client_wa_id LIKE ${`%${digits}%`})`
+        : sql<boolean>`lower(c.client_name) LIKE lower(${like}) ESCAPE '\\'`,
     );
   }
   if (filter.from !== undefined) conditions.push(sql<boolean>`e.wa_timestamp >= ${filter.from}`);
   if (filter.to !== undefined) conditions.push(sql<boolean>`e.wa_timestamp <= ${filter.to}`);
   if (filter.direction !== undefined) conditions.push(sql<boolean>`e.direction = ${filter.direction}`);
   if (filter.after) conditions.push(sql<boolean>`message_search.rowid < ${filter.after.id}`);
+  const postgres = dialectOf(db) === 'postgres';
+  const query = postgres ? sql`to_tsquery('simple', unaccent(${toTsQueryText(filter.match)}))` : undefined;
+  const snippet = query
+    ? // Short texts whole, as FTS5's snippet gives them; longer ones cut around the match.
+      sql`CASE WHEN length(message_search.body) <= 120
+        THEN ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, HighlightAll=true`})
+        ELSE ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, MaxWords=16, MinWords=6, ShortWord=1`}) END`
+    : sql`snippet(message_search, 0, ${matchStart}, ${matchEnd}, '…', 16)`;
+  const matches = query ? sql`message_search.document @@ ${query}` : sql`message_search MATCH ${filter.match}`;
   const result = await sql<SearchRow>`
-    SELECT e.id AS eventId, e.conversation_id AS conversationId, c.chat_token AS chatToken, c.channel AS channel,
-      c.client_name AS clientName, e.wa_message_id AS waMessageId, e.direction AS direction, e.wa_timestamp AS timestamp,
-      snippet(message_search, 0, ${matchStart}, ${matchEnd}, '…', 16) AS snippet,
-      (SELECT group_concat(m.reference, char(10)) FROM matter_links hm JOIN matters m ON m.id = hm.matter_id WHERE ${covers('hm')}) AS matters
+    SELECT e.id AS "eventId", e.conversation_id AS "conversationId", c.chat_token AS "chatToken", c.channel AS channel,
+      c.client_name AS "clientName", e.wa_message_id AS "waMessageId", e.direction AS direction, e.wa_timestamp AS timestamp,
+      ${snippet} AS snippet,
+      (SELECT ${groupConcat(db, sql`m.reference`, '\n')} FROM matter_links hm JOIN matters m ON m.id = hm.matter_id WHERE ${covers('hm')}) AS matters
     FROM message_search
     JOIN events e ON e.id = message_search.rowid
     JOIN conversations c ON c.id = e.conversation_id
-    WHERE message_search MATCH ${filter.match} AND ${sql.join(conditions, sql` AND `)}
+    WHERE ${matches} AND ${sql.join(conditions, sql` AND `)}
     ORDER BY message_search.rowid DESC
     LIMIT ${filter.limit}`.execute(db);
   return result.rows;
+}
+
+/**
+ * The same query for PostgreSQL's text search: each quoted FTS5 prefix term of toFtsQuery as a
+ * quoted tsquery prefix term, all required.
+ */
+export function toTsQueryText(match: string): string {
+  const terms = [...match.matchAll(/"((?:[^"]|"")*)"\*/g)].map((m) => m[1]!.replace(/""/g, '"'));
+  return terms.map((term) => `'${term.replace(/\\/g, '').replace(/'/g, "''")}':*`).join(' & ');
 }
