@@ -1,6 +1,7 @@
+import { outboundCommandSchema, type OutboundCommand } from '../core/commands.js';
 import { isAllowedSender, parseReplyAddress, type EmailReplyOutcome, type InboundEmailReply } from '../core/email-reply.js';
 import { WindowClosedError } from '../core/errors.js';
-import { isReplyTokenValid, parseChatToken } from '../core/ids.js';
+import { isReplyTokenValid, parseChatToken, sha256 } from '../core/ids.js';
 import type { BlobStore } from '../core/ports.js';
 import { submitReply, type ReplyDeps } from './reply.js';
 
@@ -30,19 +31,20 @@ export async function handleEmailReply(deps: EmailReplyDeps, reply: InboundEmail
   if (!reply.messageId) return { outcome: 'rejected', reason: 'the mail has no Message-ID' };
 
   const quoted = reply.inReplyTo ? await deps.store.read((tx) => deps.store.findEventByMailId(tx, reply.inReplyTo!)) : undefined;
-  const files = [];
-  for (const attachment of reply.attachments) {
-    const sha256 = await deps.blobs.put(attachment.bytes);
-    files.push({ fileName: attachment.fileName, mimeType: attachment.mimeType, sha256, size: attachment.bytes.length });
-  }
   const command = {
     conversationId: conversation.id,
     ...(reply.text.trim() ? { text: reply.text.trim() } : {}),
-    files,
+    files: reply.attachments.map((a) => ({ fileName: a.fileName, mimeType: a.mimeType, sha256: sha256(a.bytes).toString('hex'), size: a.bytes.length })),
     ...(quoted && quoted.kind === 'message' ? { quotedWaMessageId: quoted.waMessageId } : {}),
     author: { name: reply.from.name || reply.from.address, address: reply.from.address },
     source: { kind: 'email' as const, ref: reply.messageId },
   };
+  // A mail WhatsApp could never carry (nothing to send, text over its limit, too many files) is
+  // refused as the sender's mistake, before any attachment is written: an error thrown from here
+  // would tell the sending server to try again later, and it would, for days.
+  const unsendable = unsendableReason(command);
+  if (unsendable) return { outcome: 'rejected', reason: unsendable };
+  for (const attachment of reply.attachments) await deps.blobs.put(attachment.bytes);
   try {
     const accepted = await submitReply(deps, command);
     return { outcome: 'accepted', commandId: accepted.commandId };
@@ -58,6 +60,19 @@ export async function handleEmailReply(deps: EmailReplyDeps, reply: InboundEmail
     });
     return { outcome: 'refused', commandId, reason: error.message };
   }
+}
+
+// What each field of the command is, in the words of the person whose mail it came from.
+const fieldNames: Record<string, string> = { text: 'the text', files: 'the attachments', author: 'the sender', source: 'the Message-ID' };
+
+function unsendableReason(command: OutboundCommand): string | undefined {
+  const parsed = outboundCommandSchema.safeParse(command);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${fieldNames[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`);
+    return `the reply cannot be sent on WhatsApp (${[...new Set(problems)].join('; ')})`;
+  }
+  if (!command.text && command.files.length === 0) return 'the reply has no text of its own and no attachments, so there is nothing to send to the client';
+  return undefined;
 }
 
 function automaticReason(reply: InboundEmailReply): string | undefined {

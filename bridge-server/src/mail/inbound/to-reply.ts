@@ -1,6 +1,7 @@
 import type { AddressObject, ParsedMail } from 'mailparser';
 import type { InboundEmailReply } from '../../core/email-reply.js';
-import { safeFileName } from '../../core/file-name.js';
+import { safeFileName, safeMimeType } from '../../core/file-name.js';
+import { toHeaderText } from '../../core/header-text.js';
 
 export type ReplyTextExtractor = (body: { text?: string; html?: string; subject?: string }) => string;
 
@@ -10,7 +11,9 @@ function firstAddress(value: AddressObject | AddressObject[] | undefined): { add
   const list = Array.isArray(value) ? value : value ? [value] : [];
   for (const group of list) {
     for (const entry of group.value) {
-      if (entry.address) return { address: entry.address.toLowerCase(), name: entry.name ?? '' };
+      // The display name becomes the author of the WhatsApp reply and a header of its mirrored
+      // mail; an encoded word can carry line breaks and controls into it, so it is cleaned here.
+      if (entry.address) return { address: entry.address.toLowerCase(), name: toHeaderText(entry.name ?? '') };
     }
   }
   return null;
@@ -46,6 +49,6 @@ export function toInboundReply(mail: ParsedMail, envelope: { from: string; to: s
     text: extract({ ...(mail.text ? { text: mail.text } : {}), ...(html ? { html } : {}), ...(mail.subject ? { subject: mail.subject } : {}) }),
     attachments: mail.attachments
       .filter((a) => !(a.related || (a.contentDisposition === 'inline' && a.cid && html?.includes(`cid:${a.cid}`))))
-      .map((a, i) => ({ fileName: safeFileName(a.filename ?? '', `attachment-${i + 1}`), mimeType: a.contentType || 'application/octet-stream', bytes: a.content })),
+      .map((a, i) => ({ fileName: safeFileName(a.filename ?? '', `attachment-${i + 1}`), mimeType: safeMimeType(a.contentType || 'application/octet-stream'), bytes: a.content })),
   };
 }
