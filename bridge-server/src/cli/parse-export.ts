@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
-import { dateOrders, toNdjsonLine, type DateOrder } from '@wa-bridge/shared/chat-export';
+import { dateOrders, type DateOrder } from '@wa-bridge/shared/chat-export';
 import { BadInputError } from '../core/errors.js';
-import { readExportMessages } from '../channels/chat-export/read.js';
+import { readExportNdjson } from '../channels/chat-export/read.js';
 import { openExportSource } from '../channels/chat-export/source.js';
 import { runCommand } from './run.js';
 
@@ -37,8 +37,9 @@ async function parseExport(file: string, dateOrder: DateOrder | undefined): Prom
   });
   try {
     let buffer = '';
-    for await (const batch of readExportMessages(source, dateOrder ? { dateOrder } : {})) {
-      for (const message of batch) buffer += toNdjsonLine(message);
+    for await (const text of readExportNdjson(source, dateOrder ? { dateOrder } : {})) {
+      buffer += text;
+      // Written in large pieces: fewer, bigger writes cost less than one per chunk of the file.
       if (buffer.length >= 1 << 16) {
         const drained = out.write(buffer);
         buffer = '';

@@ -50,6 +50,16 @@ export class DateOrderDetector {
     this.previous = current;
   }
 
+  /**
+   * The same as `add` for a date equal to the one added last, written the same way: only the
+   * counts move, as nothing compares a date with itself.
+   */
+  repeat(yearFirst: boolean, dotted: boolean): void {
+    this.seen += 1;
+    if (yearFirst) this.yearFirst += 1;
+    if (dotted) this.dotted += 1;
+  }
+
   /** True once more dates cannot change the answer (a part above 12 or year-first dates). */
   get settled(): boolean {
     return this.yearFirst > 0 || this.firstOver12 !== this.secondOver12;

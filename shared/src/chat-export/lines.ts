@@ -5,14 +5,15 @@ export const MAX_LINE_CHARS = 1 << 20;
 
 /**
  * Splits text chunks into lines (LF, CRLF or a lone CR), keeping the unfinished tail for the next
- * chunk. Calls `onLine` with each complete line and its 1-based number.
+ * chunk. Calls `onLine` with each complete line as the text it lies in, its start and end there,
+ * and its 1-based number: no string per line, so a reader that only looks at a line makes none.
  */
 export class LineSplitter {
   private tail = '';
   private lastWasCr = false;
   line = 0;
 
-  constructor(private readonly onLine: (line: string, number: number) => void) {}
+  constructor(private readonly onLine: (text: string, start: number, end: number, number: number) => void) {}
 
   push(chunk: string): void {
     let text = this.tail + chunk;
@@ -27,7 +28,7 @@ export class LineSplitter {
       if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
       const nl = text.indexOf('\n', start);
       if (cr !== -1 && (nl === -1 || cr < nl)) {
-        this.emit(text.slice(start, cr));
+        this.emit(text, start, cr);
         if (cr + 1 === n) {
           this.lastWasCr = true;
           start = n;
@@ -37,7 +38,7 @@ export class LineSplitter {
         continue;
       }
       if (nl === -1) break;
-      this.emit(text.slice(start, nl));
+      this.emit(text, start, nl);
       start = nl + 1;
     }
     this.tail = start < n ? text.slice(start) : '';
@@ -45,12 +46,12 @@ export class LineSplitter {
   }
 
   end(): void {
-    if (this.tail !== '') this.emit(this.tail);
+    if (this.tail !== '') this.emit(this.tail, 0, this.tail.length);
     this.tail = '';
   }
 
-  private emit(line: string): void {
+  private emit(text: string, start: number, end: number): void {
     this.line += 1;
-    this.onLine(line, this.line);
+    this.onLine(text, start, end, this.line);
   }
 }

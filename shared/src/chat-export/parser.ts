@@ -1,7 +1,7 @@
 import { attachmentFileName } from './attachments.js';
 import { pad, toCalendarDate, type DateOrder } from './date-order.js';
 import { ChatExportError } from './errors.js';
-import { readHeader, type Header } from './header.js';
+import { COMMON_HEADER, commonDateParts, dateKeyOf, mayStartHeader, newCommonHeader, NOT_A_HEADER, readCommonHeader, readOtherHeader, type DateParts } from './header.js';
 import { LineSplitter, MAX_LINE_CHARS } from './lines.js';
 import { stripLeadingMarks, stripMarks } from './marks.js';
 import { ExportProfiler } from './profile.js';
@@ -35,11 +35,15 @@ export interface ParserOptions {
 export class ChatExportParser {
   private readonly lines: LineSplitter;
   private out: ParsedMessage[] = [];
-  private lastDate: readonly [string, string, string] = ['', '', ''];
+  private readonly common = newCommonHeader();
+  private otherParts: DateParts | undefined;
+  private lastKey = -1;
   private lastDay: string | undefined;
+  private readonly names: string[] = [];
   // The message being read, as plain fields: one object per line would be garbage at a million lines.
   private pending = false;
   private pDate = '';
+  private pDay = '';
   private pAuthor: string | null = null;
   private pFirst = '';
   private pMore: string[] | null = null;
@@ -47,7 +51,7 @@ export class ChatExportParser {
   private pLine = 0;
 
   constructor(private readonly options: ParserOptions) {
-    this.lines = new LineSplitter((line, n) => this.onLine(line, n));
+    this.lines = new LineSplitter((text, from, end, n) => this.onLine(text, from, end, n));
   }
 
   /** Parses a chunk and returns the messages it completed. */
@@ -69,35 +73,50 @@ export class ChatExportParser {
     return done;
   }
 
-  private onLine(line: string, n: number): void {
-    const header = readHeader(line);
-    if (header && this.start(header, n)) return;
+  private onLine(text: string, from: number, end: number, n: number): void {
+    const h = this.common;
+    const form = readCommonHeader(text, h, from);
+    if (form === COMMON_HEADER) {
+      if (this.start(h.dateKey, text, h.hour, h.minute, h.second, text.slice(h.restStart, end), n)) return;
+    } else if (form !== NOT_A_HEADER && mayStartHeader(text, from, end)) {
+      const other = readOtherHeader(text.slice(from, end));
+      if (other) {
+        const [a, b, c] = other.date;
+        this.otherParts = other.date;
+        if (this.start(dateKeyOf(Number(a), a.length, Number(b), b.length, Number(c), c.length), text, other.hour, other.minute, other.second, other.rest, n)) return;
+      }
+    }
     // Text before the first header (a preamble some tools add) belongs to no message.
     if (!this.pending) return;
-    this.pSize += line.length + 1;
+    this.pSize += end - from + 1;
     if (this.pSize > MAX_LINE_CHARS) throw new ChatExportError('message_too_long', `not a WhatsApp chat export: the message at line ${this.pLine} runs past ${MAX_LINE_CHARS} characters`);
+    const line = text.slice(from, end);
     if (this.pMore) this.pMore.push(line);
     else this.pMore = [line];
   }
 
-  /** Starts a message at a header line; false when the line is text after all. */
-  private start(header: Header, n: number): boolean {
-    const [a, b, c] = header.date;
+  /**
+   * Starts a message at a header line; false when the line is text after all. The date parts are
+   * turned into a calendar date only when they differ from the last header's (`dateKey`): those
+   * of a common header are read from the line, those of another from `otherParts`.
+   */
+  private start(dateKey: number, line: string, hour: number, minute: number, second: number, rest: string, n: number): boolean {
     // Consecutive messages mostly share a day: reuse the last conversion.
-    if (a !== this.lastDate[0] || b !== this.lastDate[1] || c !== this.lastDate[2]) {
-      this.lastDate = header.date;
-      this.lastDay = toCalendarDate(header.date, this.options.dateOrder);
+    if (dateKey !== this.lastKey) {
+      this.lastKey = dateKey;
+      const parts = this.otherParts ?? commonDateParts(line, this.common);
+      this.lastDay = toCalendarDate(parts, this.options.dateOrder);
     }
+    this.otherParts = undefined;
     const day = this.lastDay;
     if (day === undefined) return false;
-    const rest = header.rest;
     const colon = rest.indexOf(': ');
     let author: string | null = null;
     let text: string;
     if (colon <= 0 || isSystemLineWithColon(rest, colon)) {
       // No author: a system line, unless it is an earlier-dated line quoted inside a message.
       text = stripLeadingMarks(rest);
-      if (this.pending && day < this.pDate.slice(0, 10) && !isSystemText(text)) return false;
+      if (this.pending && day < this.pDay && !isSystemText(text)) return false;
     } else {
       let name = rest.slice(0, colon);
       let textStart = colon + 2;
@@ -109,11 +128,12 @@ export class ChatExportParser {
       const raw = rest.slice(textStart);
       text = stripLeadingMarks(raw);
       // iOS writes its own notices as the chat's name followed by LRM and the notice.
-      if (text.length === raw.length || !isSystemText(text)) author = stripMarks(name).trim();
+      if (text.length === raw.length || !isSystemText(text)) author = this.authorName(name);
     }
     this.flush();
     this.pending = true;
-    this.pDate = `${day}T${TWO_DIGITS[header.hour]}:${TWO_DIGITS[header.minute]}:${TWO_DIGITS[header.second]}`;
+    this.pDay = day;
+    this.pDate = `${day}T${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}`;
     this.pAuthor = author;
     this.pFirst = text;
     this.pMore = null;
@@ -122,17 +142,54 @@ export class ChatExportParser {
     return true;
   }
 
+  /** The author's name without marks; the last few names are kept, so a chat's authors are made once. */
+  private authorName(raw: string): string {
+    const names = this.names;
+    for (let i = 0; i < names.length; i += 2) if (names[i] === raw) return names[i + 1]!;
+    const name = stripMarks(raw).trim();
+    if (names.length >= 16) names.splice(0, 2);
+    names.push(raw, name);
+    return name;
+  }
+
   private flush(): void {
     if (!this.pending) return;
     this.pending = false;
     const first = this.pFirst;
-    const message = this.pMore ? `${first}\n${this.pMore.join('\n')}` : first;
-    const fileName = attachmentFileName(first);
-    const parsed: ParsedMessage =
-      fileName === undefined
-        ? { date: this.pDate, author: this.pAuthor, message, line: this.pLine }
-        : { date: this.pDate, author: this.pAuthor, message, line: this.pLine, attachment: { fileName } };
-    this.out.push(parsed);
+    this.emit(this.pDate, this.pAuthor, this.pMore ? `${first}\n${this.pMore.join('\n')}` : first, attachmentFileName(first), this.pLine);
+  }
+
+  /** Hands on a complete message; `push` and `end` return what this collected. */
+  protected emit(date: string, author: string | null, message: string, fileName: string | undefined, line: number): void {
+    this.out.push(fileName === undefined ? { date, author, message, line } : { date, author, message, line, attachment: { fileName } });
+  }
+}
+
+/**
+ * The same parser writing the parse-export NDJSON straight from the message's fields, without an
+ * object per message: `pushNdjson` and `endNdjson` return the lines completed so far.
+ */
+export class ChatExportNdjsonParser extends ChatExportParser {
+  private text = '';
+
+  pushNdjson(chunk: string): string {
+    this.push(chunk);
+    return this.takeText();
+  }
+
+  endNdjson(): string {
+    this.end();
+    return this.takeText();
+  }
+
+  private takeText(): string {
+    const text = this.text;
+    this.text = '';
+    return text;
+  }
+
+  protected override emit(date: string, author: string | null, message: string, fileName: string | undefined): void {
+    this.text += ndjsonLine(date, author, message, fileName);
   }
 }
 
@@ -140,8 +197,24 @@ const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => pad(i));
 
 /** One NDJSON line in the fixed key order of the parse-export contract (no line number). */
 export function toNdjsonLine(m: ChatMessage): string {
-  const head = `{"date":"${m.date}","author":${m.author === null ? 'null' : JSON.stringify(m.author)},"message":${JSON.stringify(m.message)}`;
-  return m.attachment ? `${head},"attachment":{"fileName":${JSON.stringify(m.attachment.fileName)}}}\n` : `${head}}\n`;
+  return ndjsonLine(m.date, m.author, m.message, m.attachment?.fileName);
+}
+
+function ndjsonLine(date: string, author: string | null, message: string, fileName: string | undefined): string {
+  const head = `{"date":"${date}","author":${author === null ? 'null' : authorJson(author)},"message":${JSON.stringify(message)}`;
+  return fileName === undefined ? `${head}}\n` : `${head},"attachment":{"fileName":${JSON.stringify(fileName)}}}\n`;
+}
+
+// A chat has few authors: each name is encoded once.
+const authorJsonCache = new Map<string, string>();
+function authorJson(author: string): string {
+  let json = authorJsonCache.get(author);
+  if (json === undefined) {
+    json = JSON.stringify(author);
+    if (authorJsonCache.size >= 1000) authorJsonCache.clear();
+    authorJsonCache.set(author, json);
+  }
+  return json;
 }
 
 /** Parses a whole export held in memory (small files, tests): both passes over the one string. */

@@ -1,6 +1,6 @@
 import { DateOrderDetector, type DateOrder } from './date-order.js';
 import { ChatExportError } from './errors.js';
-import { readHeader } from './header.js';
+import { COMMON_HEADER, commonDateParts, mayStartHeader, newCommonHeader, NOT_A_HEADER, readCommonHeader, readOtherHeader } from './header.js';
 import { LineSplitter } from './lines.js';
 
 /** What a first pass over the whole file learns, for the second pass that emits messages. */
@@ -19,6 +19,7 @@ const HEADER_WITHIN_LINES = 200;
 const MAX_TRACKED_AUTHORS = 10_000;
 
 interface PrefixStats {
+  prefix: string;
   count: number;
   /** The text after the prefix up to the next ": ", while it has always been the same. */
   next: string | null;
@@ -33,8 +34,12 @@ interface PrefixStats {
 export class ExportProfiler {
   private readonly detector = new DateOrderDetector();
   private readonly prefixes = new Map<string, PrefixStats>();
-  private readonly lines = new LineSplitter((line, n) => this.onLine(line, n));
+  private readonly lines = new LineSplitter((text, from, end, n) => this.onLine(text, from, end, n));
   private headers = 0;
+  private readonly common = newCommonHeader();
+  private lastKey = -1;
+  /** The prefixes of the last few headers, checked before the map. */
+  private readonly recent: PrefixStats[] = [];
 
   push(text: string): void {
     this.lines.push(text);
@@ -50,32 +55,67 @@ export class ExportProfiler {
     return { dateOrder: this.detector.result(), colonAuthors, headers: this.headers };
   }
 
-  private onLine(line: string, n: number): void {
-    const header = readHeader(line);
-    if (!header) {
-      if (this.headers === 0 && n >= HEADER_WITHIN_LINES) throw notAnExport();
-      return;
+  private onLine(text: string, from: number, end: number, n: number): void {
+    const h = this.common;
+    const form = readCommonHeader(text, h, from);
+    let rest: string;
+    let restStart: number;
+    if (form === COMMON_HEADER) {
+      // The date order only needs dates that differ from the one before (DateOrderDetector.repeat).
+      if (h.dateKey === this.lastKey) this.detector.repeat(h.aLength === 4, h.separator === 0x2e);
+      else {
+        this.lastKey = h.dateKey;
+        this.detector.add(commonDateParts(text, h), String.fromCharCode(h.separator));
+      }
+      // The header's text is read where it lies: most lines need no string of their own here.
+      rest = text;
+      restStart = h.restStart;
+    } else {
+      const header = form === NOT_A_HEADER || !mayStartHeader(text, from, end) ? undefined : readOtherHeader(text.slice(from, end));
+      if (!header) {
+        if (this.headers === 0 && n >= HEADER_WITHIN_LINES) throw notAnExport();
+        return;
+      }
+      this.lastKey = -1;
+      this.detector.add(header.date, header.separator);
+      rest = header.rest;
+      restStart = 0;
+      end = rest.length;
     }
     this.headers += 1;
-    this.detector.add(header.date, header.separator);
-    const rest = header.rest;
-    const colon = rest.indexOf(': ');
+    const found = rest.indexOf(': ', restStart);
+    if (found === -1 || found >= end - 1) return;
+    const colon = found - restStart;
     if (colon <= 0) return;
-    const prefix = rest.slice(0, colon);
-    let stats = this.prefixes.get(prefix);
+    // Most headers repeat one of the last authors: compare in place before making the prefix.
+    let stats: PrefixStats | undefined;
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i += 1) {
+      const known = recent[i]!;
+      if (known.prefix.length === colon && rest.startsWith(known.prefix, restStart)) {
+        stats = known;
+        break;
+      }
+    }
     if (!stats) {
-      if (this.prefixes.size >= MAX_TRACKED_AUTHORS || prefix.length > 200) return;
-      stats = { count: 0, next: null, varied: false };
-      this.prefixes.set(prefix, stats);
+      const prefix = rest.slice(restStart, found);
+      stats = this.prefixes.get(prefix);
+      if (!stats) {
+        if (this.prefixes.size >= MAX_TRACKED_AUTHORS || prefix.length > 200) return;
+        stats = { prefix, count: 0, next: null, varied: false };
+        this.prefixes.set(prefix, stats);
+      }
+      if (recent.length >= 8) recent.shift();
+      recent.push(stats);
     }
     stats.count += 1;
     if (stats.varied) return;
-    const after = rest.indexOf(': ', colon + 2);
-    if (after === -1) {
+    const after = rest.indexOf(': ', found + 2);
+    if (after === -1 || after >= end - 1) {
       stats.varied = true;
       return;
     }
-    const next = rest.slice(colon + 2, after);
+    const next = rest.slice(found + 2, after);
     if (stats.next === null) stats.next = next;
     else if (stats.next !== next) stats.varied = true;
   }

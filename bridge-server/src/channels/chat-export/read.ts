@@ -1,4 +1,5 @@
-import { ChatExportError, ChatExportParser, ExportDecoder, ExportProfiler, type DateOrder, type ExportProfile, type ParsedMessage } from '@wa-bridge/shared/chat-export';
+import { ChatExportError, ChatExportNdjsonParser, ChatExportParser, ExportDecoder, ExportProfiler, type DateOrder, type ExportProfile, type ParsedMessage } from '@wa-bridge/shared/chat-export';
+import { isAscii } from 'node:buffer';
 import { BadInputError } from '../../core/errors.js';
 import type { ExportReader } from '../../flows/import.js';
 import type { ExportSource } from './source.js';
@@ -15,7 +16,7 @@ export async function* readExportMessages(
 ): AsyncGenerator<ParsedMessage[], ExportProfile> {
   const profile = options.profile ?? (await profileExport(source));
   const parser = new ChatExportParser({ dateOrder: options.dateOrder ?? profile.dateOrder, colonAuthors: profile.colonAuthors });
-  const decoder = new ExportDecoder();
+  const decoder = new ExportDecoder(asciiText);
   try {
     for await (const bytes of source.openText()) {
       const batch = parser.push(decoder.decode(bytes));
@@ -30,10 +31,31 @@ export async function* readExportMessages(
   return profile;
 }
 
+/**
+ * The same two passes, yielding the parse-export NDJSON text of the messages instead of the
+ * messages (no object per message). Throws BadInputError like readExportMessages.
+ */
+export async function* readExportNdjson(source: ExportSource, options: { dateOrder?: DateOrder } = {}): AsyncGenerator<string> {
+  const profile = await profileExport(source);
+  const parser = new ChatExportNdjsonParser({ dateOrder: options.dateOrder ?? profile.dateOrder, colonAuthors: profile.colonAuthors });
+  const decoder = new ExportDecoder(asciiText);
+  try {
+    for await (const bytes of source.openText()) {
+      const text = parser.pushNdjson(decoder.decode(bytes));
+      if (text.length > 0) yield text;
+    }
+    parser.push(decoder.end());
+    const last = parser.endNdjson();
+    if (last.length > 0) yield last;
+  } catch (error) {
+    throw asBadInput(source, error);
+  }
+}
+
 /** The first pass alone: date order, author names and the number of headers. */
 export async function profileExport(source: ExportSource): Promise<ExportProfile> {
   const profiler = new ExportProfiler();
-  const decoder = new ExportDecoder();
+  const decoder = new ExportDecoder(asciiText);
   try {
     for await (const bytes of source.openText()) profiler.push(decoder.decode(bytes));
     profiler.push(decoder.end());
@@ -41,6 +63,11 @@ export async function profileExport(source: ExportSource): Promise<ExportProfile
   } catch (error) {
     throw asBadInput(source, error);
   }
+}
+
+/** ASCII bytes as text without TextDecoder (latin1 reads ASCII as it is); undefined for other bytes. */
+function asciiText(bytes: Uint8Array): string | undefined {
+  return isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : undefined;
 }
 
 function asBadInput(source: ExportSource, error: unknown): unknown {
