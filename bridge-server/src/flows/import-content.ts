@@ -39,25 +39,26 @@ export function mediaKindOf(fileName: string): { type: MediaType; mimeType: stri
  * The archived content of one exported message. A system line stays a system message; an
  * attachment whose file came with the export becomes media (the lines after the first are its
  * caption, as Android writes them); everything else, including an attachment whose file is not
- * in the export, is the text as written.
+ * in the export, is the text as written. Every object has its keys in sorted order, as the
+ * import's chain link relies on (flows/import.ts).
  */
 export function toImportedContent(message: ChatMessage, stored: { sha256: string; size: number } | undefined): Content {
-  if (message.author === null) return { type: 'system', body: message.message, systemType: 'chat-export' };
+  if (message.author === null) return { body: message.message, systemType: 'chat-export', type: 'system' };
   const fileName = message.attachment?.fileName;
-  if (fileName === undefined || stored === undefined) return { type: 'text', body: message.message };
+  if (fileName === undefined || stored === undefined) return { body: message.message, type: 'text' };
   const newline = message.message.indexOf('\n');
   const caption = newline === -1 ? '' : message.message.slice(newline + 1).trim();
   const { type, mimeType } = mediaKindOf(fileName);
   return {
-    type,
     media: {
-      waMediaId: `export:${fileName}`,
-      mimeType,
+      ...(caption !== '' ? { caption } : {}),
       fileName,
+      mimeType,
       sha256: stored.sha256,
       storedSha256: stored.sha256,
       storedSize: stored.size,
-      ...(caption !== '' ? { caption } : {}),
+      waMediaId: `export:${fileName}`,
     },
+    type,
   };
 }

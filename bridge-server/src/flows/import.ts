@@ -2,16 +2,38 @@ import type { ChatMessage, DateOrder, ParsedMessage } from '@wa-bridge/shared/ch
 import type { InboundEvent } from '../core/events.js';
 import { makeChatKey, makeChatToken, sha256 } from '../core/ids.js';
 import type { ImportCounts, ImportStore } from '../core/imports.js';
-import type { BlobStore } from '../core/ports.js';
+import type { BlobStore, Tx } from '../core/ports.js';
 import type { ConversationRecord } from '../core/records.js';
 import { makeSubject } from '../core/threading.js';
 import type { WallClock } from '../core/wall-time.js';
-import { appendEvent, type IngestDeps } from './ingest.js';
+import { canonicalRecord, chainLink } from '../core/chain.js';
+import type { IngestDeps } from './ingest.js';
 import { toImportedContent } from './import-content.js';
 
 export interface ImportDeps extends IngestDeps {
-  imports: ImportStore;
+  imports: ImportEventStore;
   blobs: BlobStore;
+}
+
+/** One event row of a group stored at once: what the events table holds, chain link included. */
+export interface ImportedEventRow {
+  seq: number;
+  channel: string;
+  waMessageId: string;
+  kind: string;
+  versionKey: string;
+  direction: string;
+  contentType: string | null;
+  timestamp: number;
+  eventJson: string;
+  chainHash: string;
+  receivedAt: number;
+}
+
+/** The import's store: its evidence rows, and a group of events of one conversation in one go. */
+export interface ImportEventStore extends ImportStore {
+  /** Stores the rows (consecutive seqs of one conversation) and returns their ids in order. */
+  insertEvents(tx: Tx, conversationId: number, rows: readonly ImportedEventRow[]): Promise<number[]>;
 }
 
 /** An export opened for reading: its messages can be read again from the start. */
@@ -108,6 +130,7 @@ export async function importExport(
   );
   const counts: ImportCounts = { messages: 0, added: 0, duplicates: 0, mediaLinked: 0, mediaMissing: 0, firstMessageAt: null, lastMessageAt: null };
   const firm = new Set(plan.firmAuthors);
+  const party = partyOf(plan.conversation);
   let group: ParsedMessage[] = [];
   const flush = async () => {
     if (group.length === 0) return;
@@ -116,12 +139,22 @@ export async function importExport(
     await storeMedia(deps.blobs, reader, messages, scan);
     await store.transaction(async (tx) => {
       // Re-read: a live message may have moved the chain head since the last group.
-      let conversation = (await store.lockConversation(tx, plan.conversation.id)) ?? plan.conversation;
-      const events = messages.map((m) => toEvent(plan, firm, m, scan));
+      const conversation = (await store.getConversation(tx, plan.conversation.id)) ?? plan.conversation;
       // One lookup for the group instead of one per message; the unique key still guards each insert.
-      const existing = await imports.existingMessageIds(tx, 'chat-export', events.map((e) => e.waMessageId));
-      for (const [i, m] of messages.entries()) {
-        const event = events[i]!;
+      const existing = await imports.existingMessageIds(tx, 'chat-export', messages.map((m) => messageIdOf(plan, m)));
+      // The group is chained in memory, each link over the one before exactly as appendEvent
+      // (flows/ingest.ts) links a live event, then stored in one go and the head moved once.
+      // Each event becomes its row at once and is dropped (kept only when media or a mail need
+      // it after the insert): a group's events alive together cost more in garbage collection
+      // than building them.
+      const receivedAt = deps.clock.now();
+      const rows: ImportedEventRow[] = [];
+      const after: Array<{ index: number; event: ImportedEvent }> = [];
+      let seq = conversation.lastSeq;
+      let head = conversation.chainHead;
+      const checked = new Set<string>();
+      for (const m of messages) {
+        const event = toEvent(plan, party, firm, m, scan);
         counts.messages += 1;
         counts.firstMessageAt = counts.firstMessageAt === null ? event.timestamp : Math.min(counts.firstMessageAt, event.timestamp);
         counts.lastMessageAt = counts.lastMessageAt === null ? event.timestamp : Math.max(counts.lastMessageAt, event.timestamp);
@@ -133,11 +166,36 @@ export async function importExport(
           counts.duplicates += 1;
           continue;
         }
-        conversation = (await appendEvent(deps, tx, conversation, event, { relay: plan.mirror, advance: false })).conversation;
+        seq += 1;
+        const record = { seq, channel: event.channel, waMessageId: event.waMessageId, kind: event.kind, versionKey: event.versionKey, direction: event.direction, timestamp: event.timestamp, receivedAt };
+        const eventJson = JSON.stringify(event);
+        const canonical = canonicalImportRecord(conversation.chatKey, record, eventJson);
+        // toEvent's sorted keys make this the canonical JSON. The first event of each shape in a
+        // group is held to the chain's own definition, so a change to how events are built can
+        // never store links that verify would reject.
+        const shape = `${event.content.type}${m.attachment ? '+file' : ''}${'media' in event.content && event.content.media.caption !== undefined ? '+caption' : ''}`;
+        if (!checked.has(shape)) {
+          checked.add(shape);
+          if (canonicalRecord(conversation.chatKey, { ...record, event }) !== canonical) throw new Error('an imported event is not in canonical form; its chain link would not verify');
+        }
+        head = chainLink(head, canonical);
+        if (plan.mirror || 'media' in event.content) after.push({ index: rows.length, event });
+        rows.push({ seq, channel: record.channel, waMessageId: record.waMessageId, kind: record.kind, versionKey: record.versionKey, direction: record.direction, contentType: event.content.type, timestamp: record.timestamp, eventJson, chainHash: head, receivedAt });
         counts.added += 1;
       }
-      // The group's events are chained in memory; the head is stored once, in the same transaction.
-      await store.advanceConversation(tx, conversation.id, conversation.lastSeq, conversation.chainHead);
+      if (rows.length === 0) return;
+      const ids = await imports.insertEvents(tx, conversation.id, rows);
+      // What appendEvent adds beside the row: the media reference, and with mirroring the relay job.
+      for (const { index, event } of after) {
+        const eventId = ids[index]!;
+        const media = 'media' in event.content ? event.content.media : undefined;
+        if (media?.storedSha256 !== undefined) {
+          const attachment = await store.insertAttachment(tx, { eventId, ordinal: 0, waMediaId: media.waMediaId, mimeType: media.mimeType, fileName: media.fileName ?? null, announcedSha256: media.sha256 ?? null });
+          await store.setAttachmentBlob(tx, attachment.id, media.storedSha256, media.storedSize ?? 0);
+        }
+        if (plan.mirror) await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId }, conversationId: conversation.id, sortKey: rows[index]!.seq });
+      }
+      await store.advanceConversation(tx, conversation.id, seq, head);
     });
     onProgress(counts.messages);
   };
@@ -166,32 +224,56 @@ async function storeMedia(blobs: BlobStore, reader: ExportReader, messages: Chat
   }
 }
 
-function toEvent(plan: ImportPlan, firm: Set<string>, m: ParsedMessage, scan: ExportScan): InboundEvent {
-  const c = plan.conversation;
+type ImportedEvent = Extract<InboundEvent, { kind: 'message' }>;
+
+/**
+ * The event of one exported message. Every object in it is built with its keys in sorted order,
+ * so JSON.stringify of the event is its canonical JSON (core/chain.ts: sorted keys, nothing
+ * undefined): the stored text and the chain link come from one serialization.
+ */
+function toEvent(plan: ImportPlan, party: Pick<ImportedEvent, 'business' | 'client'>, firm: Set<string>, m: ParsedMessage, scan: ExportScan): ImportedEvent {
   const stored = m.attachment ? scan.media.get(m.attachment.fileName) : undefined;
+  const sha = plan.source.sha256;
+  // Written out per case rather than with spreads: a million objects built with spreads cost
+  // several times more.
+  const raw = m.attachment
+    ? { attachment: m.attachment, author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone: plan.clock.timeZone }
+    : { author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone: plan.clock.timeZone };
+  const content = toImportedContent(m, stored);
+  const timestamp = plan.clock.toInstant(m.date);
+  const waMessageId = messageIdOf(plan, m);
+  const { business, client } = party;
+  if (m.author === null) {
+    return { business, channel: 'chat-export', client, content, direction: 'inbound', kind: 'message', raw, timestamp, versionKey: '', waMessageId };
+  }
+  const author = { id: m.author, name: m.author };
+  const direction = firm.has(m.author) ? 'outbound' : 'inbound';
+  return { author, business, channel: 'chat-export', client, content, direction, kind: 'message', raw, timestamp, versionKey: '', waMessageId };
+}
+
+/** Source file hash (its first 128 bits) and line: the same file always gives the same ids. */
+function messageIdOf(plan: ImportPlan, m: ParsedMessage): string {
+  return `export.${plan.source.sha256.slice(0, 32)}.${m.line}`;
+}
+
+/** The business and client parts every event of the import shares, keys sorted like toEvent's. */
+function partyOf(c: ConversationRecord): Pick<ImportedEvent, 'business' | 'client'> {
   return {
-    kind: 'message',
-    channel: 'chat-export',
-    business: { id: c.businessId, ...(c.businessDisplayNumber ? { displayNumber: c.businessDisplayNumber } : {}) },
-    client: { ...(c.clientWaId ? { waId: c.clientWaId } : {}), ...(c.clientUserId ? { userId: c.clientUserId } : {}), ...(c.clientName ? { name: c.clientName } : {}) },
-    // Source file hash (its first 128 bits) and line: the same file always gives the same ids.
-    waMessageId: `export.${plan.source.sha256.slice(0, 32)}.${m.line}`,
-    versionKey: '',
-    timestamp: plan.clock.toInstant(m.date),
-    direction: m.author !== null && firm.has(m.author) ? 'outbound' : 'inbound',
-    ...(m.author !== null ? { author: { id: m.author, name: m.author } } : {}),
-    content: toImportedContent(m, stored),
-    raw: {
-      source: 'chat-export',
-      sourceSha256: plan.source.sha256,
-      line: m.line,
-      date: m.date,
-      timeZone: plan.clock.timeZone,
-      author: m.author,
-      message: m.message,
-      ...(m.attachment ? { attachment: m.attachment } : {}),
-    },
+    business: { ...(c.businessDisplayNumber ? { displayNumber: c.businessDisplayNumber } : {}), id: c.businessId },
+    client: { ...(c.clientName ? { name: c.clientName } : {}), ...(c.clientUserId ? { userId: c.clientUserId } : {}), ...(c.clientWaId ? { waId: c.clientWaId } : {}) },
   };
+}
+
+/**
+ * canonicalRecord (core/chain.ts) of an imported event, written out with its keys in sorted
+ * order around the event's own canonical JSON.
+ */
+function canonicalImportRecord(chatKey: string, r: { seq: number; channel: string; waMessageId: string; kind: string; versionKey: string; direction: string; timestamp: number; receivedAt: number }, eventJson: string): string {
+  const q = JSON.stringify;
+  return (
+    `{"channel":${q(r.channel)},"chatKey":${q(chatKey)},"direction":${q(r.direction)},"event":${eventJson},"kind":${q(r.kind)},` +
+    `"receivedAt":${r.receivedAt},"seq":${r.seq},"timestamp":${r.timestamp},"v":1,"versionKey":${q(r.versionKey)},"waMessageId":${q(r.waMessageId)}}`
+  );
 }
 
 /**

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
 import type { ImportCounts, ImportRecord, ImportStore, NewImport } from '../core/imports.js';
 import type { Tx } from '../core/ports.js';
 import { executorOf, type Executor } from './executor.js';
+import { insertEventRows, type EventRow } from './import-batch.js';
 
 interface ImportRow {
   id: number;
@@ -46,11 +47,17 @@ export class SqlImportStore implements ImportStore {
 
   async existingMessageIds(tx: Tx, channel: string, waMessageIds: string[]): Promise<Set<string>> {
     if (waMessageIds.length === 0) return new Set();
+    if (!(await mayHaveAny(executorOf(tx), this.tenant, channel, waMessageIds))) return new Set();
     const rows = await sql<{ wa_message_id: string }>`
       SELECT wa_message_id FROM events
       WHERE tenant = ${this.tenant} AND channel = ${channel} AND kind = 'message' AND version_key = ''
         AND wa_message_id IN (${sql.join(waMessageIds)})`.execute(executorOf(tx));
     return new Set(rows.rows.map((row) => row.wa_message_id));
+  }
+
+  /** Stores a group of events of one conversation in seq order (store/import-batch.ts); their ids in that order. */
+  insertEvents(tx: Tx, conversationId: number, rows: readonly EventRow[]): Promise<number[]> {
+    return insertEventRows(executorOf(tx), this.tenant, conversationId, rows);
   }
 
   async finishImport(tx: Tx, id: number, c: ImportCounts, finishedAt: number): Promise<void> {
@@ -60,6 +67,28 @@ export class SqlImportStore implements ImportStore {
         first_message_at = ${c.firstMessageAt}, last_message_at = ${c.lastMessageAt}
       WHERE id = ${id}`.execute(executorOf(tx));
   }
+}
+
+/**
+ * False when no stored id of the channel starts with what the ids have in common (an import's ids
+ * share "export.<source hash>."): one step down the unique index instead of a lookup per id, for
+ * the usual import of a file never seen before. SQLite only, whose text index orders by bytes; a
+ * database that orders text by a locale's collation always gets the lookup per id.
+ */
+async function mayHaveAny(db: Executor, tenant: string, channel: string, ids: string[]): Promise<boolean> {
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return true;
+  let prefix = ids[0]!;
+  for (const id of ids) {
+    let n = 0;
+    while (n < prefix.length && n < id.length && prefix.charCodeAt(n) === id.charCodeAt(n)) n += 1;
+    prefix = prefix.slice(0, n);
+  }
+  // The range [prefix, prefix with its last character raised) needs a plain ASCII prefix.
+  if (prefix.length < 8 || !/^[\x20-\x7e]+$/.test(prefix)) return true;
+  const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const found = await sql`
+    SELECT 1 AS found FROM events WHERE tenant = ${tenant} AND channel = ${channel} AND wa_message_id >= ${prefix} AND wa_message_id < ${upper} LIMIT 1`.execute(db);
+  return found.rows.length > 0;
 }
 
 export async function listImports(db: Executor, conversationId?: number): Promise<ImportRecord[]> {
