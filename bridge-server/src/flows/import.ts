@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ChatMessage, DateOrder, ParsedMessage } from '@wa-bridge/shared/chat-export';
 import type { InboundEvent } from '../core/events.js';
 import { makeChatKey, makeChatToken, sha256 } from '../core/ids.js';
@@ -169,16 +170,16 @@ export async function importExport(
         seq += 1;
         const record = { seq, channel: event.channel, waMessageId: event.waMessageId, kind: event.kind, versionKey: event.versionKey, direction: event.direction, timestamp: event.timestamp, receivedAt };
         const eventJson = JSON.stringify(event);
-        const canonical = canonicalImportRecord(conversation.chatKey, record, eventJson);
-        // toEvent's sorted keys make this the canonical JSON. The first event of each shape in a
-        // group is held to the chain's own definition, so a change to how events are built can
-        // never store links that verify would reject.
+        const link = importChainLink(head, conversation.chatKey, record, eventJson);
+        // toEvent's sorted keys make the event's JSON its canonical JSON. The first event of each
+        // shape in a group is held to the chain's own definition (core/chain.ts), so a change to
+        // how events are built can never store links that verify would reject.
         const shape = `${event.content.type}${m.attachment ? '+file' : ''}${'media' in event.content && event.content.media.caption !== undefined ? '+caption' : ''}`;
         if (!checked.has(shape)) {
           checked.add(shape);
-          if (canonicalRecord(conversation.chatKey, { ...record, event }) !== canonical) throw new Error('an imported event is not in canonical form; its chain link would not verify');
+          if (chainLink(head, canonicalRecord(conversation.chatKey, { ...record, event })) !== link) throw new Error('an imported event is not in canonical form; its chain link would not verify');
         }
-        head = chainLink(head, canonical);
+        head = link;
         if (plan.mirror || 'media' in event.content) after.push({ index: rows.length, event });
         rows.push({ seq, channel: record.channel, waMessageId: record.waMessageId, kind: record.kind, versionKey: record.versionKey, direction: record.direction, contentType: event.content.type, timestamp: record.timestamp, eventJson, chainHash: head, receivedAt });
         counts.added += 1;
@@ -265,15 +266,23 @@ function partyOf(c: ConversationRecord): Pick<ImportedEvent, 'business' | 'clien
 }
 
 /**
- * canonicalRecord (core/chain.ts) of an imported event, written out with its keys in sorted
- * order around the event's own canonical JSON.
+ * chainLink(previous, canonicalRecord(chatKey, record with event)) of core/chain.ts for an imported
+ * event whose JSON is canonical: the record's keys written out in sorted order around the event's
+ * JSON, hashed in three pieces instead of joined into one string first (the same bytes in the
+ * same order, without a copy of every event's text).
  */
-function canonicalImportRecord(chatKey: string, r: { seq: number; channel: string; waMessageId: string; kind: string; versionKey: string; direction: string; timestamp: number; receivedAt: number }, eventJson: string): string {
+function importChainLink(
+  previous: string,
+  chatKey: string,
+  r: { seq: number; channel: string; waMessageId: string; kind: string; versionKey: string; direction: string; timestamp: number; receivedAt: number },
+  eventJson: string,
+): string {
   const q = JSON.stringify;
-  return (
-    `{"channel":${q(r.channel)},"chatKey":${q(chatKey)},"direction":${q(r.direction)},"event":${eventJson},"kind":${q(r.kind)},` +
-    `"receivedAt":${r.receivedAt},"seq":${r.seq},"timestamp":${r.timestamp},"v":1,"versionKey":${q(r.versionKey)},"waMessageId":${q(r.waMessageId)}}`
-  );
+  return createHash('sha256')
+    .update(`wa-bridge-chain:v1\n${previous}\n{"channel":${q(r.channel)},"chatKey":${q(chatKey)},"direction":${q(r.direction)},"event":`)
+    .update(eventJson)
+    .update(`,"kind":${q(r.kind)},"receivedAt":${r.receivedAt},"seq":${r.seq},"timestamp":${r.timestamp},"v":1,"versionKey":${q(r.versionKey)},"waMessageId":${q(r.waMessageId)}}`)
+    .digest('hex');
 }
 
 /**
