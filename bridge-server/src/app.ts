@@ -47,7 +47,7 @@ import { componentLogger, createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
-import { describeLocation, openDatabase, sqliteFileOf } from './store/db.js';
+import { describeLocation, openDatabase } from './store/db.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { GroupCommit } from './store/group-commit.js';
 import { SqlOutbox } from './store/outbox.js';
@@ -115,7 +115,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
-    ? scheduleBackups({ dbFile: sqliteFileOf(config.database), blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    ? scheduleBackups({ source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 

@@ -4,11 +4,11 @@ import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
+import { databaseEnvFor, openRawStore } from '../support/test-database.js';
 
 
 const run = promisify(execFile);
@@ -32,16 +32,16 @@ describe('backup and restore', () => {
   const photo = randomBytes(20_000);
   const photoSha = createHash('sha256').update(photo).digest('hex');
   const bob = '447700900602';
-  const chatOf = (phone: string) => {
-    const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
-    const row = db.prepare('SELECT chat_token FROM conversations WHERE client_wa_id = ?').get(phone) as { chat_token: string } | undefined;
-    db.close();
+  const chatOf = async (phone: string) => {
+    const db = await openRawStore(dataDir, { readonly: true });
+    const row = await db.get<{ chat_token: string }>('SELECT chat_token FROM conversations WHERE client_wa_id = ?', phone);
+    await db.close();
     return row?.chat_token;
   };
-  const eventsOf = (phone: string) => {
-    const db = new BetterSqlite3(path.join(dataDir, 'wa-bridge.sqlite'), { readonly: true });
-    const row = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE client_wa_id = ?)').get(phone) as { n: number };
-    db.close();
+  const eventsOf = async (phone: string) => {
+    const db = await openRawStore(dataDir, { readonly: true });
+    const row = (await db.get<{ n: number }>('SELECT count(*) AS n FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE client_wa_id = ?)', phone))!;
+    await db.close();
     return row.n;
   };
 
@@ -82,7 +82,8 @@ describe('backup and restore', () => {
       const changed = Buffer.from(stored);
       changed[stored.length - 100] = changed[stored.length - 100]! ^ 1;
       await writeFile(path.join(copy, 'blobs', photoSha.slice(0, 2), photoSha), changed);
-      const verify = await waBridge(copy, ['verify']);
+      // The copied files with the live store's database (on SQLite its copied file, on PostgreSQL the same database).
+      const verify = await waBridge(copy, ['verify'], await databaseEnvFor(dataDir));
       expect(verify.code).toBe(1);
       expect(verify.stdout).toContain(`FAIL [media] blob ${photoSha.slice(0, 12)}… does not decrypt: its bytes were changed or damaged after it was stored`);
     } finally {
@@ -114,17 +115,17 @@ describe('backup and restore', () => {
   });
 
   it("restores one erased conversation into the live store, leaving the other as it is", async () => {
-    const annChat = chatOf(ann)!;
-    const annEvents = eventsOf(ann);
-    const bobEvents = eventsOf(bob);
+    const annChat = (await chatOf(ann))!;
+    const annEvents = await eventsOf(ann);
+    const bobEvents = await eventsOf(bob);
     const erased = await waBridge(dataDir, ['gdpr', 'erase', '--phone', `+${ann}`, '--request', 'TEST-1']);
     expect(erased.stdout).toContain(`deleted ${annChat}`);
-    expect(chatOf(ann)).toBeUndefined();
+    expect(await chatOf(ann)).toBeUndefined();
 
     const restored = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
     expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored ${annChat} from the backup of .*: ${annEvents} event\\(s\\), \\d+ blob\\(s\\)`));
-    expect(eventsOf(ann)).toBe(annEvents);
-    expect(eventsOf(bob)).toBe(bobEvents);
+    expect(await eventsOf(ann)).toBe(annEvents);
+    expect(await eventsOf(bob)).toBe(bobEvents);
     const verify = await waBridge(dataDir, ['verify']);
     expect(verify.stdout).toMatch(/^OK /m);
     expect(verify.code).toBe(0);

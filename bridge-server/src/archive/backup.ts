@@ -12,6 +12,8 @@ import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { openSealedFile, sealFile, unwrapKey, type MasterKey } from './crypto.js';
 import { scheduleRepeating, type Schedule } from './schedule.js';
+import type { Executor } from '../store/executor.js';
+import { snapshotToSqlite } from '../store/snapshot.js';
 
 /**
  * Backups: a consistent copy of the database taken with SQLite's online backup (the bridge keeps
@@ -19,6 +21,12 @@ import { scheduleRepeating, type Schedule } from './schedule.js';
  * the master key. Blobs are content-addressed and never change, so copying them after the
  * database snapshot is consistent; one removed by retention in between is reported.
  */
+
+/**
+ * What a backup copies: the SQLite file itself (with SQLite's online backup), or an open
+ * PostgreSQL store, copied table by table into the same SQLite format.
+ */
+export type BackupSource = { kind: 'sqlite'; file: string } | { kind: 'postgres'; db: Executor };
 
 export const backupPattern = /^wa-bridge-backup-(\d{8}T\d{9}Z)\.wabk$/;
 
@@ -30,18 +38,22 @@ export interface BackupResult {
   bytes: number;
 }
 
-export async function makeBackup(options: { dbFile: string; blobRoot: string; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
+export async function makeBackup(options: { source: BackupSource; blobRoot: string; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
   const now = options.now ?? Date.now();
   await mkdir(options.outDir, { recursive: true, mode: 0o700 });
   const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-'));
   try {
     const snapshot = path.join(scratch, 'database.sqlite');
-    const source = new BetterSqlite3(options.dbFile, { readonly: true, fileMustExist: true });
-    source.pragma('busy_timeout = 5000');
-    try {
-      await source.backup(snapshot);
-    } finally {
-      source.close();
+    if (options.source.kind === 'sqlite') {
+      const source = new BetterSqlite3(options.source.file, { readonly: true, fileMustExist: true });
+      source.pragma('busy_timeout = 5000');
+      try {
+        await source.backup(snapshot);
+      } finally {
+        source.close();
+      }
+    } else {
+      await snapshotToSqlite(options.source.db, snapshot);
     }
     const copy = new BetterSqlite3(snapshot, { readonly: true });
     let hashes: string[];
@@ -167,7 +179,7 @@ async function newestBackupAt(dir: string): Promise<number | undefined> {
 }
 
 /** A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`. */
-export function scheduleBackups(options: { dbFile: string; blobRoot: string; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
+export function scheduleBackups(options: { source: BackupSource; blobRoot: string; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
   return scheduleRepeating({
     intervalMs: day,
     isDue: async () => {
@@ -175,7 +187,7 @@ export function scheduleBackups(options: { dbFile: string; blobRoot: string; mas
       return newest === undefined || Date.now() - newest >= day;
     },
     run: async () => {
-      const result = await makeBackup({ dbFile: options.dbFile, blobRoot: options.blobRoot, master: options.master, outDir: options.dir });
+      const result = await makeBackup({ source: options.source, blobRoot: options.blobRoot, master: options.master, outDir: options.dir });
       const pruned = await pruneBackups(options.dir, options.keep);
       await options.audit.record({ actor: 'system', source: `bridge@${hostname()}`, action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
     },

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openDatabase, openSqlite, sqliteFileOf } from '../store/db.js';
+import { openDatabase, openSqlite } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
 import { exitCodes, runCommand } from './run.js';
 
@@ -30,15 +30,16 @@ export function registerBackup(program: Command): void {
         if (!outDir) throw new BadInputError('no_backup_dir', 'name where backups go: --out-dir DIR or WA_BRIDGE_BACKUP_DIR');
         const keep = options.keep === undefined ? (config.backups?.keep ?? 7) : Number(options.keep);
         if (!Number.isInteger(keep) || keep < 1) throw new BadInputError('bad_keep', `--keep: expected a whole number of backups, at least 1, got ${JSON.stringify(options.keep)}`);
-        const result = await makeBackup({ dbFile: sqliteFileOf(config.database), blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
-        const pruned = await pruneBackups(path.resolve(outDir), keep);
         const opened = await openDatabase(config.database);
         try {
+          const source = config.database.kind === 'sqlite' ? config.database : { kind: 'postgres' as const, db: opened.db };
+          const result = await makeBackup({ source, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
+          const pruned = await pruneBackups(path.resolve(outDir), keep);
           await recordCli(new SqlAuditTrail(opened.db), { action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
+          process.stdout.write(`${result.file}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), ${result.bytes} bytes, encrypted${pruned.length > 0 ? `; removed ${pruned.length} older backup(s)` : ''}\n`);
         } finally {
           await opened.close();
         }
-        process.stdout.write(`${result.file}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), ${result.bytes} bytes, encrypted${pruned.length > 0 ? `; removed ${pruned.length} older backup(s)` : ''}\n`);
       }),
     );
   backup

@@ -107,7 +107,6 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
 function resolve(raw: RawConfig, problems: string[]): Config {
   const dataDir = path.resolve(raw.dataDir);
   const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
-  if (database.kind === 'postgres' && raw.backupDir) problems.push('WA_BRIDGE_BACKUP_DIR: scheduled backups copy the embedded SQLite store; with PostgreSQL, back up the database with pg_dump or base backups (docs/deploy.md) and leave this unset');
   const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined || raw.mailTransport === 'graph';
   const hasWeb = raw.whatsappWeb === 'on';
   const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;

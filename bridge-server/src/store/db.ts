@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { BadInputError } from '../core/errors.js';
 import type { Database } from './schema.js';
 
 /** Where the store lives: the embedded SQLite file (default) or a PostgreSQL database. */
@@ -22,15 +21,6 @@ export interface OpenedDatabase {
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(location: DatabaseLocation): Promise<OpenedDatabase> {
   return location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url);
-}
-
-/**
- * The SQLite file, for what copies the database file itself (backups). A PostgreSQL store is
- * backed up with PostgreSQL's own tools, which the deployment guide describes.
- */
-export function sqliteFileOf(location: DatabaseLocation): string {
-  if (location.kind === 'sqlite') return location.file;
-  throw new BadInputError('backup_needs_sqlite', 'wa-bridge backups copy the embedded SQLite store; back up a PostgreSQL store with pg_dump or base backups (docs/deploy.md), and the blob store beside it');
 }
 
 /** The database URL with any password hidden, for logs and messages. */

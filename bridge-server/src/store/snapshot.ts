@@ -1,0 +1,77 @@
+import { sql } from 'kysely';
+import { openSqlite } from './db.js';
+import type { Executor } from './executor.js';
+
+/**
+ * The archive's tables in an order where every row's references are already copied. The search
+ * index is not copied: the SQLite schema rebuilds it as events go in. The bookkeeping tables
+ * (schema_migrations, retention_in_progress) stay behind.
+ */
+const tables = [
+  'conversations',
+  'blobs',
+  'events',
+  'attachments',
+  'statuses',
+  'mail_relays',
+  'outbox_jobs',
+  'outbound_commands',
+  'outbound_parts',
+  'matters',
+  'matter_members',
+  'matter_links',
+  'conversation_assignees',
+  'imports',
+  'checkpoints',
+  'audit_entries',
+  'legal_holds',
+  'deletion_certificates',
+  'data_keys',
+] as const;
+
+const pageRows = 2000;
+
+/**
+ * Writes a consistent copy of a PostgreSQL store into a new SQLite file with the same schema,
+ * row for row with the same ids, so a backup of either engine has one format and restores into
+ * either. One repeatable-read transaction: every table as of one moment, while the bridge writes on.
+ */
+export async function snapshotToSqlite(source: Executor, file: string): Promise<void> {
+  const target = openSqlite(file);
+  try {
+    await source
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (tx) => {
+        await sql`SET TRANSACTION READ ONLY`.execute(tx);
+        for (const table of tables) await copyTable(tx, target.db, table);
+      });
+  } finally {
+    await target.close();
+  }
+}
+
+async function copyTable(source: Executor, target: Executor, table: (typeof tables)[number]): Promise<void> {
+  // Tables keyed by something other than a numeric id are copied in one pass of their key order.
+  const key = table === 'blobs' ? 'sha256' : table === 'data_keys' ? 'id' : table === 'matter_members' ? 'matter_id, upn' : table === 'conversation_assignees' ? 'conversation_id' : 'id';
+  if (key !== 'id') {
+    const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} ORDER BY ${sql.raw(key)}`.execute(source);
+    await insertRows(target, table, rows.rows);
+    return;
+  }
+  let after = -1;
+  for (;;) {
+    const rows = await sql<Record<string, unknown> & { id: number }>`SELECT * FROM ${sql.table(table)} WHERE id > ${after} ORDER BY id LIMIT ${pageRows}`.execute(source);
+    if (rows.rows.length === 0) return;
+    await insertRows(target, table, rows.rows);
+    after = rows.rows.at(-1)!.id;
+  }
+}
+
+async function insertRows(target: Executor, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (rows.length === 0) return;
+  await target.transaction().execute(async (tx) => {
+    // SQLite takes at most 32,766 bound values a statement; a few hundred rows stay well below.
+    for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table as never).values(rows.slice(i, i + 200) as never).execute();
+  });
+}
