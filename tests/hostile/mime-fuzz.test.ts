@@ -317,7 +317,7 @@ describe('the email reply intake under hostile MIME', () => {
           expect(await commandCount()).toBe(before);
         }
       }),
-      fuzzParameters(400),
+      fuzzParameters(800),
     );
     expect(seen.accepted).toBeGreaterThan(20);
     expect(seen.rejected).toBeGreaterThan(20);

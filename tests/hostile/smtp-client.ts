@@ -34,6 +34,9 @@ export class RawSmtpClient {
 
   static async open(port: number, host = '127.0.0.1'): Promise<RawSmtpClient> {
     const socket = connect(port, host);
+    // Commands are small and each waits for its answer: Nagle's algorithm would hold every one
+    // back until the previous segment is acknowledged.
+    socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', reject);
@@ -60,8 +63,7 @@ export class RawSmtpClient {
     }
     const data = await this.command('DATA');
     if (data.code !== 354) return this.reset(data);
-    this.socket.write(dotStuff(message));
-    this.socket.write('\r\n.\r\n');
+    this.socket.write(Buffer.concat([dotStuff(message), Buffer.from('\r\n.\r\n')]));
     return this.read();
   }
 
