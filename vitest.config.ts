@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Names this run's PostgreSQL databases (tests/support/test-database.ts); workers inherit it.
 process.env.WA_BRIDGE_TEST_RUN ??= randomBytes(4).toString('hex');
@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['bridge-server/src/**/*.test.ts', 'shared/src/**/*.test.ts', 'tests/**/*.test.ts'],
+          // Suites about several instances sharing one database exist only on PostgreSQL.
+          exclude: [...configDefaults.exclude, 'tests/postgres/**'],
           // The browser suites need the add-in and Teams tab bundles; builds them when sources changed.
           globalSetup: ['./tests/support/ui-build.ts'],
         },
@@ -28,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: ['tests/integration/**/*.test.ts'],
+          include: ['tests/integration/**/*.test.ts', 'tests/postgres/**/*.test.ts'],
           env: { WA_BRIDGE_TEST_DATABASE: 'postgres' },
           globalSetup: ['./tests/support/postgres-setup.ts'],
         },

@@ -175,7 +175,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     },
     {
       concurrency: config.workerConcurrency,
-      leaseMs: 5 * 60_000,
+      // Renewed while a job runs; a dead instance's claims come back to the others within it.
+      leaseMs: config.jobLeaseMs,
       pollMs: options.pollMs ?? 1000,
       retry: { baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 5 * 60_000 },
       clock: systemClock,
@@ -333,7 +334,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
-  await worker.start(true);
+  // On SQLite this process is the store's only worker: whatever a crash left running is taken
+  // back at once. On PostgreSQL other instances may be running those jobs right now.
+  await worker.start(config.database.kind === 'sqlite');
   log.info({ url, sandbox: config.sandbox, database: describeLocation(config.database) }, 'wa-bridge started');
 
   let stopping: Promise<void> | undefined;

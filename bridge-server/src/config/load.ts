@@ -33,6 +33,7 @@ export interface Config {
   mediaMaxBytes: number;
   logLevel: RawConfig['logLevel'];
   workerConcurrency: number;
+  jobLeaseMs: number;
   /** Email replies: the SMTP intake and/or the IMAP mailbox; absent when neither is configured. */
   replyIntake?: { smtp?: { host: string; port: number }; imap?: { url: string; pollMs: number }; allowedSenders: string[] };
   templates: Array<{ name: string; language: string }>;
@@ -160,6 +161,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     mediaMaxBytes: raw.mediaMaxBytes,
     logLevel: raw.logLevel,
     workerConcurrency: raw.workerConcurrency,
+    jobLeaseMs: raw.jobLeaseSeconds * 1000,
     ...(replyIntake ? { replyIntake } : {}),
     ...(hasWeb && !sandbox
       ? {

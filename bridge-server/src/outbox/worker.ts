@@ -20,6 +20,8 @@ export type RunHandler = (jobs: Job[]) => Promise<RunResult>;
 export interface RunOutbox extends Outbox {
   claimRuns(limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[]): Promise<Job[][]>;
   release(jobIds: readonly number[]): Promise<void>;
+  /** Extends the claim on jobs this worker still runs. */
+  renew(jobIds: readonly number[], lockedUntil: number): Promise<void>;
 }
 
 const CLAIM_COALESCE_MS = 2;
@@ -34,6 +36,11 @@ export interface WorkerEvents {
 
 export interface WorkerOptions {
   concurrency: number;
+  /**
+   * How long a claim holds without renewal. A running worker renews its claims every third of
+   * it, so only the claims of a worker that died (or hung that long) run out; any worker on the
+   * store then takes those jobs back.
+   */
   leaseMs: number;
   /** How often to look for due jobs when nothing wakes the worker (backoff expiry, other writers). */
   pollMs: number;
@@ -52,6 +59,9 @@ export interface WorkerOptions {
  */
 export class OutboxWorker {
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Every job id of the runs in flight (a run holds several). */
+  private readonly held = new Set<number>();
+  private leaseTimer: NodeJS.Timeout | undefined;
   private running = false;
   private claiming = false;
   private again = false;
@@ -63,11 +73,27 @@ export class OutboxWorker {
     private readonly options: WorkerOptions,
   ) {}
 
-  /** Recovers jobs a crashed run left `running`, then starts claiming. */
+  /**
+   * Recovers jobs a crashed run left `running`, then starts claiming. `recoverAll` takes back
+   * every running job at once, right only when no other worker shares the store; otherwise only
+   * claims that ran out are taken back, now and every third of a lease from then on.
+   */
   async start(recoverAll: boolean): Promise<void> {
     await this.outbox.recoverExpired(recoverAll ? Number.MAX_SAFE_INTEGER : this.options.clock.now());
     this.running = true;
+    this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(1000, Math.floor(this.options.leaseMs / 3)));
+    this.leaseTimer.unref();
     this.wake();
+  }
+
+  private async keepLeases(): Promise<void> {
+    try {
+      const now = this.options.clock.now();
+      if (this.held.size > 0) await this.outbox.renew([...this.held], now + this.options.leaseMs);
+      if ((await this.outbox.recoverExpired(now)) > 0) this.wake();
+    } catch (error) {
+      this.options.events?.onCrash?.(error);
+    }
   }
 
   /**
@@ -88,6 +114,7 @@ export class OutboxWorker {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     const drained = Promise.allSettled([...this.inFlight.values()]);
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
@@ -128,8 +155,10 @@ export class OutboxWorker {
     const head = jobs[0]!;
     const started = this.options.clock.now();
     const runHandler = jobs.length > 1 ? this.options.runs?.handlers[head.kind] : undefined;
+    for (const job of jobs) this.held.add(job.id);
     const work = runHandler ? this.runMany(runHandler, jobs, started) : this.runOne(head, started);
     const run = work.finally(() => {
+      for (const job of jobs) this.held.delete(job.id);
       this.inFlight.delete(head.id);
       this.wake();
     });

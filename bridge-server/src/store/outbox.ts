@@ -151,6 +151,11 @@ export class SqlOutbox implements Outbox {
       .execute();
   }
 
+  async renew(jobIds: readonly number[], lockedUntil: number): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.db.updateTable('outbox_jobs').set({ locked_until: lockedUntil }).where('id', 'in', [...jobIds]).where('state', '=', 'running').execute();
+  }
+
   /** Finishes several jobs in one statement inside `tx` (see complete). */
   async completeMany(tx: Tx, jobIds: readonly number[]): Promise<void> {
     if (jobIds.length === 0) return;
