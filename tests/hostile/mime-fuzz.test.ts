@@ -497,6 +497,31 @@ describe('the email reply intake under hostile MIME', () => {
     acceptedIds.push(messageId);
   });
 
+  it('carries a base64 part that decodes to 24 MiB, just under the intake limit, as exactly those bytes', { timeout: 120_000 }, async () => {
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const messageId = nextMessageId();
+    const raw = Buffer.from(
+      `From: Tom Baker <${solicitor}>\r\nTo: <${replyAddress}>\r\nSubject: RE: lease\r\nMessage-ID: <${messageId}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nThe scans.\r\n--big\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="scans.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${wrap76(bytes.toString('base64'))}--big--\r\n`,
+    );
+    expect(raw.length).toBeLessThan(35 * 1024 * 1024);
+    expect(outcomeOf(await deliver(raw))).toBe('accepted');
+    const command = await expectSafeCommand(messageId, { saneText: true });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(command.files).toEqual([{ fileName: 'scans.pdf', mimeType: 'application/pdf', sha256, size: bytes.length }]);
+    acceptedIds.push(messageId);
+    let media: Buffer | undefined;
+    await waitFor(
+      () => {
+        const sent = world.simulator.sent.find((m) => (m.body as { document?: { filename?: string } }).document?.filename === 'scans.pdf');
+        media = sent ? world.simulator.mediaById((sent.body as { document: { id: string } }).document.id)?.bytes : undefined;
+        return media !== undefined;
+      },
+      60_000,
+      () => 'the 24 MiB file was not sent',
+    );
+    expect(createHash('sha256').update(media!).digest('hex')).toBe(sha256);
+  });
+
   it('sends the client only what the accepted replies hold, to the client alone, and the archive verifies', { timeout: 120_000 }, async () => {
     await waitFor(async () => (await pendingJobs()) === 0, 90_000, async () => `${await pendingJobs()} jobs still pending`);
     const sent = world.simulator.sent;
