@@ -5,7 +5,8 @@ import nodemailer from 'nodemailer';
 import { openBlobStore } from '../bridge-server/src/archive/keyring.js';
 import { inboundMessage } from '../bridge-server/src/channels/simulator/builders.js';
 import { signatureHeader, toMetaJson } from '../bridge-server/src/channels/simulator/meta-json.js';
-import { openSqlite } from '../bridge-server/src/store/db.js';
+import pg from 'pg';
+import { openDatabase, type DatabaseLocation } from '../bridge-server/src/store/db.js';
 import { startBridgeProcess } from '../tests/support/bridge-process.js';
 import { freePort } from '../tests/support/ports.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
@@ -38,15 +39,37 @@ const SMTP_CONNECTIONS = 8;
  * Webhook in -> mail accepted by an SMTP sink, against the ceiling of the same sink fed the same
  * prepared messages by nodemailer's pool. The bridge runs as its own process, as in production.
  */
-export async function benchRelay(options: { messages?: number; chats?: number; pacedRate?: number; pacedSeconds?: number } = {}): Promise<RelayResult> {
+/** The PostgreSQL server the `relay_postgres` run makes its throwaway database on. */
+const postgresServer = process.env.WA_BRIDGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresServer });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function benchRelay(options: { messages?: number; chats?: number; pacedRate?: number; pacedSeconds?: number; database?: 'sqlite' | 'postgres' } = {}): Promise<RelayResult> {
   const messages = options.messages ?? 3000;
   const chats = options.chats ?? 50;
   const pacedRate = options.pacedRate ?? 200;
   const pacedCount = pacedRate * (options.pacedSeconds ?? 5);
   const sink = await startSmtpSink();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wab-bench-'));
+  let location: DatabaseLocation = { kind: 'sqlite', file: path.join(dataDir, 'wa-bridge.sqlite') };
+  const pgName = `wab_bench_${process.pid}_${Date.now()}`;
+  if (options.database === 'postgres') {
+    await withAdmin((client) => client.query(`CREATE DATABASE ${pgName}`));
+    const url = new URL(postgresServer);
+    url.pathname = `/${pgName}`;
+    location = { kind: 'postgres', url: url.toString() };
+  }
   const port = await freePort();
   const bridge = await startBridgeProcess({
+    ...(location.kind === 'postgres' ? { WA_BRIDGE_DATABASE_URL: location.url } : {}),
     PORT: String(port),
     WA_BRIDGE_HOST: '127.0.0.1',
     WA_BRIDGE_DATA_DIR: dataDir,
@@ -86,7 +109,7 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     const paced = await runPaced(sink, post, pacedCount, pacedRate, chats);
     await bridge.kill('SIGTERM');
 
-    const raws = await relayedMails(dataDir, messages);
+    const raws = await relayedMails(dataDir, location, messages);
     const ceiling = await measureCeiling(sink, raws);
     return {
       throughput_per_s: round(burst.rate),
@@ -108,6 +131,7 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     await bridge.kill('SIGKILL');
     await sink.stop();
     await rm(dataDir, { recursive: true, force: true });
+    if (location.kind === 'postgres') await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`));
   }
 }
 
@@ -159,8 +183,8 @@ function latenciesOf(accepted: Array<{ key: string; at: number }>, sentAt: Map<s
 }
 
 /** The exact bytes the bridge relayed, read back from its store. */
-async function relayedMails(dataDir: string, n: number): Promise<Buffer[]> {
-  const opened = openSqlite(path.join(dataDir, 'wa-bridge.sqlite'));
+async function relayedMails(dataDir: string, location: DatabaseLocation, n: number): Promise<Buffer[]> {
+  const opened = await openDatabase(location);
   try {
     // Blobs are sealed at rest: read them through the store's keys, as the bridge does.
     const { store } = await openBlobStore({ dataDir, blobEncryption: true }, opened.db);

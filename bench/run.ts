@@ -12,6 +12,7 @@ import { benchSearch } from './search.js';
  */
 const benchmarks: Record<string, () => Promise<object>> = {
   relay: () => benchRelay(),
+  relay_postgres: () => benchRelay({ database: 'postgres' }),
   reply_text: () => benchReplyText(),
   parse_export: () => benchParseExport(),
   import: () => benchImport(),

@@ -7,7 +7,7 @@ export type Component = 'app' | 'reply' | 'cloud-api' | 'whatsapp-web' | 'ingest
 
 /**
  * JSON logs. Message content never reaches a log line: bodies, captions, names, file names,
- * contact cards, tokens and Authorization headers are redacted here, in one place. Correlate with
+ * contact cards, phone numbers, tokens and Authorization headers are redacted here, in one place. Correlate with
  * ids (conversationId, waMessageId, jobId, mailMessageId).
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -30,6 +30,17 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           '*.contacts',
           'name',
           '*.name',
+          // Phone numbers and WhatsApp ids identify the client as surely as a name.
+          'from',
+          '*.from',
+          'phone',
+          '*.phone',
+          'waId',
+          '*.waId',
+          'clientWaId',
+          '*.clientWaId',
+          'recipientId',
+          '*.recipientId',
           'token',
           '*.token',
           'accessToken',
