@@ -67,9 +67,12 @@ const migrationLockKey = 0x7761_6272; // "wabr"
 
 async function openPostgres(url: string): Promise<OpenedDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, types: postgresTypes, application_name: 'wa-bridge' });
-  // An idle client that loses its server (a restart) must not take the process down; the next
-  // query gets a fresh connection.
+  // A connection the server drops (a restart, a failover) must not take the process down: an idle
+  // one leaves the pool, and one in use between statements fails its next statement, whose
+  // caller retries (a webhook answers 500 and is redelivered; a job backs off). The pool then
+  // opens fresh connections.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let applied: string[];
   try {
     applied = await migratePostgres(pool);
