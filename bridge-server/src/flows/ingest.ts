@@ -83,8 +83,9 @@ async function ingestEvent(
 /**
  * Appends one event to a conversation the caller has resolved: its chain link over the current
  * head, the event row, the conversation's new head, its media reference, and (with `relay`) the
- * job that carries it on. Every path into the archive goes through here, so every stored event
- * has its link. Returns the stored event and the conversation as it now stands. With `advance`
+ * job that carries it on. Every live path into the archive goes through here (chat-export imports
+ * store whole groups at once, chained the same way by core/chain.ts), so every stored event has
+ * its link. Returns the stored event and the conversation as it now stands. With `advance`
  * false the caller appending a run of events stores the conversation's new head itself, once,
  * before its transaction ends.
  */
