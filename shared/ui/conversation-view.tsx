@@ -205,5 +205,6 @@ export function ConversationView({ conversationId }: { conversationId: number })
 function merge(current: MessageItem[], incoming: MessageItem[]): MessageItem[] {
   const byId = new Map(current.map((item) => [item.id, item]));
   for (const item of incoming) byId.set(item.id, item);
-  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+  // By when each was sent, as the server pages them: imported history sits among its own time.
+  return [...byId.values()].sort((a, b) => Date.parse(a.sentAt) - Date.parse(b.sentAt) || a.seq - b.seq);
 }

@@ -50,6 +50,15 @@ describe('POST /api/conversations/:id/imports', () => {
     expect(clause).toMatchObject({ sentAt: '2024-03-14T21:05:00.000Z', direction: 'inbound', sender: { side: 'client' } });
     const reply = page.body.items.find((m: { text: string | null }) => m.text === 'Of course.\nWhich clause?');
     expect(reply).toMatchObject({ sentAt: '2024-03-14T09:20:00.000Z', direction: 'outbound', sender: { side: 'firm' } });
+    // Listed by when they were sent: the 2024 history before the message the client sent today,
+    // though it was stored after it; and paging follows the same order.
+    const texts = page.body.items.map((m: { text: string | null }) => m.text);
+    expect(texts.at(-1)).toBe('I have the old chat on my phone');
+    const times = page.body.items.map((m: { sentAt: string }) => Date.parse(m.sentAt));
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    const newest = await api.call(token, 'GET', `/api/conversations/${conversationId}/messages?limit=2`);
+    const older = await api.call(token, 'GET', `/api/conversations/${conversationId}/messages?limit=100&cursor=${newest.body.nextCursor}`);
+    expect([...older.body.items, ...newest.body.items].map((m: { text: string | null }) => m.text)).toEqual(texts);
 
     const events = await countEvents();
     const again = await upload(token, conversationId, bytes, { fileName: 'WhatsApp Chat with Jane Smith.txt', timeZone: 'Europe/London', firmAuthors: 'Tom Baker' });

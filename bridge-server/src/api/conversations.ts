@@ -63,13 +63,13 @@ export function conversationsRouter(deps: ApiDeps): Router {
     const query = parseInput(listMessagesQuery, req.query, 'message list query');
     const before = decodeCursor(query.cursor);
     if (before === 'invalid') throw new BadInputError('bad_cursor', 'The cursor is not one this API gave out; start again without it.');
-    const events = await listEventPage(deps.db, conversation.id, before?.at, query.limit + 1);
+    const events = await listEventPage(deps.db, conversation.id, before ? { at: before.at, seq: before.id } : undefined, query.limit + 1);
     const page = events.slice(0, query.limit).reverse();
     const oldest = page[0];
     await audit(deps, req, res, { action: 'message.read', target: conversationTarget(conversation.chatToken), details: { count: page.length } });
     res.json({
       items: await messageItems(deps, conversation, page),
-      nextCursor: events.length > query.limit && oldest ? encodeCursor(oldest.seq, oldest.id) : null,
+      nextCursor: events.length > query.limit && oldest ? encodeCursor(oldest.timestamp, oldest.seq) : null,
       pending: before ? [] : (await listPendingReplies(deps.db, conversation.id)).map(toPendingReply),
     });
   });

@@ -141,10 +141,14 @@ export async function countEvents(db: Executor): Promise<number> {
   return Number(row.n);
 }
 
-/** Up to `limit` events before `beforeSeq` (all when undefined), newest first. */
-export async function listEventPage(db: Executor, conversationId: number, beforeSeq: number | undefined, limit: number): Promise<EventRecord[]> {
-  let query = db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId).orderBy('seq', 'desc').limit(limit);
-  if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+/**
+ * Up to `limit` events sent before `before` (all when undefined), newest first by when they were
+ * sent, then by the order they were stored: history imported later sits among the messages of
+ * its time, not after everything stored before it.
+ */
+export async function listEventPage(db: Executor, conversationId: number, before: { at: number; seq: number } | undefined, limit: number): Promise<EventRecord[]> {
+  let query = db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId).orderBy('wa_timestamp', 'desc').orderBy('seq', 'desc').limit(limit);
+  if (before !== undefined) query = query.where((eb) => eb.or([eb('wa_timestamp', '<', before.at), eb.and([eb('wa_timestamp', '=', before.at), eb('seq', '<', before.seq)])]));
   return (await query.execute()).map(toEvent);
 }
 
