@@ -151,5 +151,6 @@ describe('faults: the bridge killed with SIGKILL mid-relay', () => {
     const delivered = new Set(mails.map((m) => m.header('x-whatsapp-message-id')));
     for (const envelope of envelopes) expect(delivered.has(waIdOf(envelope))).toBe(true);
     expect(contents.size).toBe(total + clients.length);
-  });
+    // Two bridge starts, 400 webhooks and the waits above (up to 60 s and 90 s) need more than the default minute.
+  }, 240_000);
 });
