@@ -31,6 +31,8 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['tests/integration/**/*.test.ts', 'tests/postgres/**/*.test.ts'],
+          // Suites that never touch the store: the manifests and the mail stack itself.
+          exclude: [...configDefaults.exclude, 'tests/integration/manifests.test.ts', 'tests/integration/mail-stack.test.ts'],
           env: { WA_BRIDGE_TEST_DATABASE: 'postgres' },
           globalSetup: ['./tests/support/postgres-setup.ts'],
         },

@@ -6,11 +6,15 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// Changing how the bundle is made changes this, so bundles made before are rebuilt.
-const BUILD = 'parse-export bundle v1';
+// Changing how the bundles are made changes this, so bundles made before are rebuilt.
+const BUILD = 'command bundles v3';
 
 const command = process.argv[2];
-const { main } = command === 'parse-export' ? await loadParseExport() : await loadWithTsx(command);
+// The server (serve, simulate) runs through tsx, worker threads and all; every other command
+// starts from a bundle of its sources (see loadBundled).
+const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts' };
+const onTsx = command === undefined || command === 'serve' || command === 'simulate' || command.startsWith('-');
+const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(command in entries ? command : 'commands', entries[command] ?? '../src/cli/index.ts');
 await main(process.argv);
 
 /**
@@ -25,21 +29,23 @@ async function loadWithTsx(name) {
 }
 
 /**
- * parse-export starts from one JavaScript file bundled from its sources, kept in
- * node_modules/.cache and rebuilt when any source changes: starting through tsx costs its loader
- * thread and a round trip per module, about a third of a second, which other tools would pay on
- * every file. Anything that stops the bundle (no esbuild, a read-only tree) falls back to tsx.
+ * A command starts from one JavaScript file bundled from its sources, kept in
+ * node_modules/.cache and rebuilt when any source changes. Through tsx every module, npm packages
+ * included, passes its loader thread: a second or more before an archive command starts, paid by
+ * every scheduled job and by tools that call parse-export once per file. In the bundle, npm
+ * packages load natively. Anything that stops the bundle (no esbuild, a read-only tree) falls
+ * back to tsx.
  */
-async function loadParseExport() {
+async function loadBundled(name, entry) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const cache = path.join(here, '../node_modules/.cache/wa-bridge');
-  const bundle = path.join(cache, 'parse-export.mjs');
-  const manifest = path.join(cache, 'parse-export.json');
+  const bundle = path.join(cache, `${name}.mjs`);
+  const manifest = path.join(cache, `${name}.json`);
   try {
-    if (!isFresh(manifest)) build(path.join(here, '../src/cli/parse-export-entry.ts'), cache, bundle, manifest);
+    if (!isFresh(manifest)) await build(path.join(here, entry), cache, bundle, manifest);
     return await import(pathToFileURL(bundle).href);
   } catch {
-    return loadWithTsx('parse-export');
+    return loadWithTsx(command);
   }
 }
 
@@ -63,12 +69,35 @@ function isFresh(manifest) {
   return true;
 }
 
-/** Bundles our own modules (workspace packages included) into one file; npm packages stay imports. */
-function build(entry, cache, bundle, manifest) {
+/**
+ * Bundles our own modules (workspace packages included) into one file; npm packages stay imports.
+ * Each module keeps its own import.meta.url (the source file's), so what it finds beside itself
+ * (migrations, worker scripts, page assets) is found from the bundle too.
+ */
+async function build(entry, cache, bundle, manifest) {
   // esbuild comes with tsx, which this command depends on.
   const require = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
   const esbuild = require('esbuild');
-  const result = esbuild.buildSync({
+  const ownUrl = {
+    name: 'own-import-meta-url',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta.url')) return undefined;
+        return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: path.extname(args.path).slice(1).replace(/^[cm]/, '') };
+      });
+    },
+  };
+  // serve and simulate never run from a bundle; what they load on use (the whole server, the
+  // simulator) stays out of it, or every command would load express and the rest at start.
+  const serverOnly = {
+    name: 'server-only',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === 'dynamic-import' && /[\\/]cli[\\/](serve|simulate)\.ts$/.test(args.importer) ? { path: args.path, external: true } : undefined));
+    },
+  };
+  const result = await esbuild.build({
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
@@ -78,6 +107,7 @@ function build(entry, cache, bundle, manifest) {
     metafile: true,
     outfile: bundle,
     logLevel: 'silent',
+    plugins: [serverOnly, ownUrl],
     absWorkingDir: process.cwd(),
     // Bare imports that are not our workspace packages are left for Node to resolve.
     external: externalPackages(path.dirname(entry)),

@@ -11,7 +11,7 @@ import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
 import { startMailStack, type MailStack } from '../support/mail-stack.js';
 import { freePort } from '../support/ports.js';
-import { openRawStore } from '../support/test-database.js';
+import { onPostgres, openRawStore } from '../support/test-database.js';
 
 const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
 
@@ -69,7 +69,9 @@ describe('faults: redelivery, bad signatures, SMTP outage', () => {
   });
 });
 
-describe('faults: the bridge killed with SIGKILL mid-relay', () => {
+// On PostgreSQL the same fault is shown with two instances, one of them killed mid-load, over
+// 5,000 messages (tests/postgres/two-instances.test.ts); this single-process run is SQLite's.
+describe.skipIf(onPostgres)('faults: the bridge killed with SIGKILL mid-relay', () => {
   let stack: MailStack;
   let simulator: Simulator;
   let dataDir: string;

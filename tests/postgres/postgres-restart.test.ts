@@ -65,7 +65,7 @@ describe('PostgreSQL restarted mid-load', () => {
 
   it('loses nothing and sends nothing twice with different contents', async () => {
     const clients = Array.from({ length: 10 }, (_, i) => `4477009009${String(i).padStart(2, '0')}`);
-    const total = 600;
+    const total = 300;
     const envelopes = Array.from({ length: total }, (_, i) => simulator.inboundMessage({ from: clients[i % clients.length]!, name: `Client ${i % clients.length}`, type: 'text', body: `message ${i} across the restart` }));
     const refused: number[] = [];
     const everRefused = new Set<number>();
