@@ -51,6 +51,9 @@ describe('PostgreSQL restarted mid-load', () => {
       WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
       WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
       WA_BRIDGE_RETENTION_SCHEDULE: 'off',
+      // A job whose outcome could not be recorded while the database was away comes back when its
+      // claim runs out; a short lease keeps that wait short here.
+      WA_BRIDGE_JOB_LEASE_SECONDS: '6',
     });
     url = `http://127.0.0.1:${port}`;
   });
