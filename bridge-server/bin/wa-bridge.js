@@ -14,7 +14,7 @@ const command = process.argv[2];
 // starts from a bundle of its sources (see loadBundled).
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts' };
 const onTsx = command === undefined || command === 'serve' || command === 'simulate' || command.startsWith('-');
-const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(command in entries ? command : 'commands', entries[command] ?? '../src/cli/index.ts');
+const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');
 await main(process.argv);
 
 /**
