@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { countEvents } from '../../bridge-server/src/store/events.js';
-import { testSecrets, useBridgeOnMailStack, waitFor } from '../support/bridge.js';
+import { liveBridgeEnv, testSecrets, useBridgeOnMailStack, waitFor } from '../support/bridge.js';
 import { startBridgeProcess } from '../support/bridge-process.js';
 import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
@@ -89,18 +89,7 @@ describe.skipIf(onPostgres)('faults: the bridge killed with SIGKILL mid-relay', 
 
   it('delivers every message after a restart and never sends one Message-ID with two contents', async () => {
     const port = await freePort();
-    const env = {
-      PORT: String(port),
-      WA_BRIDGE_HOST: '127.0.0.1',
-      WA_BRIDGE_DATA_DIR: dataDir,
-      WA_BRIDGE_SMTP_URL: `smtp://127.0.0.1:${stack.smtpPort}`,
-      WA_BRIDGE_MAILBOX: stack.mailbox,
-      WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.test',
-      WA_BRIDGE_CLOUD_API_APP_SECRET: testSecrets.appSecret,
-      WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
-      WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
-      WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
-    };
+    const env = liveBridgeEnv({ port, dataDir, smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`, mailbox: stack.mailbox, cloudApiBaseUrl: simulator.url });
     simulator.webhookUrl = `http://127.0.0.1:${port}/webhooks/whatsapp`;
     const first = await startBridgeProcess(env);
 

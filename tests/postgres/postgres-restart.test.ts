@@ -4,10 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
-import { signatureHeader, toMetaJson } from '../../bridge-server/src/channels/simulator/meta-json.js';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { testSecrets, waitFor } from '../support/bridge.js';
+import { liveBridgeEnv, postSignedWebhook, testSecrets, waitFor } from '../support/bridge.js';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { rawHeader } from '../support/mail-assert.js';
 import { freePort } from '../support/ports.js';
@@ -39,17 +38,8 @@ describe('PostgreSQL restarted mid-load', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'wab-pg-restart-'));
     const port = await freePort();
     bridge = await startBridgeProcess({
-      PORT: String(port),
-      WA_BRIDGE_HOST: '127.0.0.1',
-      WA_BRIDGE_DATA_DIR: dataDir,
+      ...liveBridgeEnv({ port, dataDir, smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', cloudApiBaseUrl: simulator.url }),
       WA_BRIDGE_DATABASE_URL: postgres.url('wa_bridge'),
-      WA_BRIDGE_SMTP_URL: catcher.url,
-      WA_BRIDGE_MAILBOX: 'solicitor@firm.test',
-      WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.test',
-      WA_BRIDGE_CLOUD_API_APP_SECRET: testSecrets.appSecret,
-      WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
-      WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
-      WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
       WA_BRIDGE_RETENTION_SCHEDULE: 'off',
       // A job whose outcome could not be recorded while the database was away comes back when its
       // claim runs out; a short lease keeps that wait short here.
@@ -72,16 +62,7 @@ describe('PostgreSQL restarted mid-load', () => {
     const envelopes = Array.from({ length: total }, (_, i) => simulator.inboundMessage({ from: clients[i % clients.length]!, name: `Client ${i % clients.length}`, type: 'text', body: `message ${i} across the restart` }));
     const refused: number[] = [];
     const everRefused = new Set<number>();
-    const post = async (i: number) => {
-      const body = Buffer.from(toMetaJson(envelopes[i]!), 'utf8');
-      try {
-        const response = await fetch(`${url}/webhooks/whatsapp`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signatureHeader(testSecrets.appSecret, body) }, body });
-        await response.arrayBuffer();
-        return response.status === 200;
-      } catch {
-        return false;
-      }
-    };
+    const post = (i: number) => postSignedWebhook(url, envelopes[i]!);
     let next = 0;
     let restarted = false;
     const senders = Array.from({ length: 8 }, async () => {

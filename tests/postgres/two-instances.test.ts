@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
-import { signatureHeader, toMetaJson } from '../../bridge-server/src/channels/simulator/meta-json.js';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
-import { testSecrets } from '../support/bridge.js';
+import { liveBridgeEnv, postSignedWebhook, testSecrets } from '../support/bridge.js';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { fetchAll, waitForCount, type StoredMail } from '../support/imap.js';
 import { asRelayed, rawHeader, sha256Hex } from '../support/mail-assert.js';
@@ -31,17 +30,7 @@ describe('two bridge instances on one PostgreSQL database', () => {
   const half = 2500;
   const envelopes: WebhookEnvelope[] = [];
 
-  /** Posts one signed webhook to one instance, as Meta would; true when it answered 200. */
-  const post = async (url: string, envelope: WebhookEnvelope): Promise<boolean> => {
-    const body = Buffer.from(toMetaJson(envelope), 'utf8');
-    try {
-      const response = await fetch(`${url}/webhooks/whatsapp`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signatureHeader(testSecrets.appSecret, body) }, body });
-      await response.arrayBuffer();
-      return response.status === 200;
-    } catch {
-      return false;
-    }
-  };
+  const post = postSignedWebhook;
 
   /** Sends envelopes [from, to) from 16 concurrent senders alternating between the instances that are up. */
   const sendRange = async (from: number, to: number, up: () => string[], acknowledged: Set<number>) => {
@@ -77,16 +66,7 @@ describe('two bridge instances on one PostgreSQL database', () => {
     for (let n = 0; n < 2; n += 1) {
       const port = await freePort();
       const env = {
-        PORT: String(port),
-        WA_BRIDGE_HOST: '127.0.0.1',
-        WA_BRIDGE_DATA_DIR: dataDir,
-        WA_BRIDGE_SMTP_URL: `smtp://127.0.0.1:${stack.smtpPort}`,
-        WA_BRIDGE_MAILBOX: stack.mailbox,
-        WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.test',
-        WA_BRIDGE_CLOUD_API_APP_SECRET: testSecrets.appSecret,
-        WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
-        WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
-        WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
+        ...liveBridgeEnv({ port, dataDir, smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`, mailbox: stack.mailbox, cloudApiBaseUrl: simulator.url }),
         WA_BRIDGE_RETENTION_SCHEDULE: 'off',
         // A short lease, so the dead instance's claims come back within the test.
         WA_BRIDGE_JOB_LEASE_SECONDS: '6',

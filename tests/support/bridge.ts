@@ -6,6 +6,8 @@ import { startSimulator, type Simulator } from '../../bridge-server/src/channels
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
+import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
+import { signatureHeader, toMetaJson } from '../../bridge-server/src/channels/simulator/meta-json.js';
 import { startMailStack, type MailStack } from './mail-stack.js';
 import { databaseEnvFor } from './test-database.js';
 
@@ -14,6 +16,38 @@ export const testSecrets = {
   verifyToken: 'test-verify-token-0123',
   accessToken: 'test-access-token-0123456789',
 };
+
+/**
+ * The environment of a bridge configured like a real deployment: listening on `port` (0: any),
+ * relaying to `smtpUrl`, the Cloud API at `cloudApiBaseUrl` with the test secrets.
+ */
+export function liveBridgeEnv(options: { port: number; dataDir: string; smtpUrl: string; mailbox: string; cloudApiBaseUrl: string }): Record<string, string> {
+  return {
+    PORT: String(options.port),
+    WA_BRIDGE_HOST: '127.0.0.1',
+    WA_BRIDGE_DATA_DIR: options.dataDir,
+    WA_BRIDGE_SMTP_URL: options.smtpUrl,
+    WA_BRIDGE_MAILBOX: options.mailbox,
+    WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.test',
+    WA_BRIDGE_CLOUD_API_APP_SECRET: testSecrets.appSecret,
+    WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
+    WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
+    WA_BRIDGE_CLOUD_API_BASE_URL: options.cloudApiBaseUrl,
+  };
+}
+
+/** Posts a webhook signed as Meta signs it to the bridge at `bridgeUrl`; true when it answered 200. */
+export async function postSignedWebhook(bridgeUrl: string, envelope: WebhookEnvelope): Promise<boolean> {
+  const body = Buffer.from(toMetaJson(envelope), 'utf8');
+  try {
+    const response = await fetch(`${bridgeUrl}/webhooks/whatsapp`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signatureHeader(testSecrets.appSecret, body) }, body });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    // Refused or cut off (a bridge down or killed): Meta would redeliver.
+    return false;
+  }
+}
 
 export interface BridgeWorld {
   bridge: Bridge;
@@ -40,16 +74,7 @@ export async function startBridgeWorld(options: {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wab-data-')));
   const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken });
   const env: Record<string, string> = {
-    PORT: '0',
-    WA_BRIDGE_HOST: '127.0.0.1',
-    WA_BRIDGE_DATA_DIR: dataDir,
-    WA_BRIDGE_SMTP_URL: options.smtpUrl,
-    WA_BRIDGE_MAILBOX: options.mailbox,
-    WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.test',
-    WA_BRIDGE_CLOUD_API_APP_SECRET: testSecrets.appSecret,
-    WA_BRIDGE_CLOUD_API_VERIFY_TOKEN: testSecrets.verifyToken,
-    WA_BRIDGE_CLOUD_API_ACCESS_TOKEN: testSecrets.accessToken,
-    WA_BRIDGE_CLOUD_API_BASE_URL: simulator.url,
+    ...liveBridgeEnv({ port: 0, dataDir, smtpUrl: options.smtpUrl, mailbox: options.mailbox, cloudApiBaseUrl: simulator.url }),
     ...(await databaseEnvFor(dataDir)),
     ...options.env,
   };

@@ -19,6 +19,21 @@ export interface ImportRecord {
   counts: ImportCounts;
 }
 
+/** One event row of a group stored at once: what the events table holds, chain link included. */
+export interface ImportedEventRow {
+  seq: number;
+  channel: string;
+  waMessageId: string;
+  kind: string;
+  versionKey: string;
+  direction: string;
+  contentType: string | null;
+  timestamp: number;
+  eventJson: string;
+  chainHash: string;
+  receivedAt: number;
+}
+
 export interface ImportCounts {
   messages: number;
   added: number;

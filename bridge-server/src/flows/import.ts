@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ChatMessage, DateOrder, ParsedMessage } from '@wa-bridge/shared/chat-export';
 import type { InboundEvent } from '../core/events.js';
 import { makeChatKey, makeChatToken, sha256 } from '../core/ids.js';
-import type { ImportCounts, ImportStore } from '../core/imports.js';
+import type { ImportCounts, ImportedEventRow, ImportStore } from '../core/imports.js';
 import type { BlobStore, Tx } from '../core/ports.js';
 import type { ConversationRecord } from '../core/records.js';
 import { makeSubject } from '../core/threading.js';
@@ -14,21 +14,6 @@ import { toImportedContent } from './import-content.js';
 export interface ImportDeps extends IngestDeps {
   imports: ImportEventStore;
   blobs: BlobStore;
-}
-
-/** One event row of a group stored at once: what the events table holds, chain link included. */
-export interface ImportedEventRow {
-  seq: number;
-  channel: string;
-  waMessageId: string;
-  kind: string;
-  versionKey: string;
-  direction: string;
-  contentType: string | null;
-  timestamp: number;
-  eventJson: string;
-  chainHash: string;
-  receivedAt: number;
 }
 
 /** The import's store: its evidence rows, and a group of events of one conversation in one go. */

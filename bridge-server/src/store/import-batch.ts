@@ -1,20 +1,6 @@
 import { CompiledQuery, SqliteAdapter, sql } from 'kysely';
+import type { ImportedEventRow } from '../core/imports.js';
 import type { Executor } from './executor.js';
-
-/** One event of a group the import stores at once; the flow has computed its chain link. */
-export interface EventRow {
-  seq: number;
-  channel: string;
-  waMessageId: string;
-  kind: string;
-  versionKey: string;
-  direction: string;
-  contentType: string | null;
-  timestamp: number;
-  eventJson: string;
-  chainHash: string;
-  receivedAt: number;
-}
 
 const columns = ['id', 'conversation_id', 'seq', 'tenant', 'channel', 'wa_message_id', 'kind', 'version_key', 'direction', 'content_type', 'wa_timestamp', 'event_json', 'chain_sha256', 'received_at'] as const;
 
@@ -32,13 +18,13 @@ const SQLITE_ROWS = 500;
  * matched by seq. Each event row still passes through the events table's triggers, so the search
  * index is fed exactly as for a live message.
  */
-export async function insertEventRows(db: Executor, tenant: string, conversationId: number, rows: readonly EventRow[]): Promise<number[]> {
+export async function insertEventRows(db: Executor, tenant: string, conversationId: number, rows: readonly ImportedEventRow[]): Promise<number[]> {
   if (rows.length === 0) return [];
   if (db.getExecutor().adapter instanceof SqliteAdapter) return insertSqlite(db, tenant, conversationId, rows);
   return insertGeneric(db, tenant, conversationId, rows);
 }
 
-async function insertSqlite(db: Executor, tenant: string, conversationId: number, rows: readonly EventRow[]): Promise<number[]> {
+async function insertSqlite(db: Executor, tenant: string, conversationId: number, rows: readonly ImportedEventRow[]): Promise<number[]> {
   const top = await sql<{ id: number | null }>`SELECT max(id) AS id FROM events`.execute(db);
   let next = Number(top.rows[0]?.id ?? 0) + 1;
   const ids: number[] = [];
@@ -70,7 +56,7 @@ function sqliteInsert(count: number): string {
 /** Rows per statement elsewhere: PostgreSQL takes at most 65,535 bound parameters. */
 const GENERIC_ROWS = 2000;
 
-async function insertGeneric(db: Executor, tenant: string, conversationId: number, rows: readonly EventRow[]): Promise<number[]> {
+async function insertGeneric(db: Executor, tenant: string, conversationId: number, rows: readonly ImportedEventRow[]): Promise<number[]> {
   const idBySeq = new Map<number, number>();
   for (let at = 0; at < rows.length; at += GENERIC_ROWS) {
     const part = rows.slice(at, at + GENERIC_ROWS);

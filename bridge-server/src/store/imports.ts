@@ -1,8 +1,8 @@
 import { SqliteAdapter, sql } from 'kysely';
-import type { ImportCounts, ImportRecord, ImportStore, NewImport } from '../core/imports.js';
+import type { ImportCounts, ImportedEventRow, ImportRecord, ImportStore, NewImport } from '../core/imports.js';
 import type { Tx } from '../core/ports.js';
 import { executorOf, type Executor } from './executor.js';
-import { insertEventRows, type EventRow } from './import-batch.js';
+import { insertEventRows } from './import-batch.js';
 
 interface ImportRow {
   id: number;
@@ -56,7 +56,7 @@ export class SqlImportStore implements ImportStore {
   }
 
   /** Stores a group of events of one conversation in seq order (store/import-batch.ts); their ids in that order. */
-  insertEvents(tx: Tx, conversationId: number, rows: readonly EventRow[]): Promise<number[]> {
+  insertEvents(tx: Tx, conversationId: number, rows: readonly ImportedEventRow[]): Promise<number[]> {
     return insertEventRows(executorOf(tx), this.tenant, conversationId, rows);
   }
 
