@@ -1,5 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { NotFoundError } from '../core/errors.js';
@@ -13,8 +13,9 @@ const threadTag = isMainThread ? '' : `t${threadId}.`;
 /**
  * Content-addressed files under <data dir>/blobs/<aa>/<sha256>: one level of 256 directories keeps
  * a few thousand files per directory at a million blobs. A blob is written to a
- * temporary name and renamed into place, so a reader never sees a half-written file and a crash
- * leaves at most a stray temporary file.
+ * temporary name and renamed into place, so a reader never sees a half-written file. A write that
+ * fails (a full disk: ENOSPC) removes its temporary file before the error goes on, so only a crash
+ * can leave a stray one.
  */
 export class FileBlobStore implements BlobStore {
   /** Directories known to exist, so a put costs no mkdir once its fan-out directory is made. */
@@ -42,8 +43,13 @@ export class FileBlobStore implements BlobStore {
     }
     // Same name, same bytes: renaming over an existing copy changes nothing, so no existence check.
     const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
-    await writeFile(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
-    await rename(temp, file);
+    try {
+      await writeFile(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
+      await rename(temp, file);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
     return hash;
   }
 
@@ -61,8 +67,17 @@ export class FileBlobStore implements BlobStore {
       this.madeDirs.add(dir);
     }
     const temp = `${file}.${process.pid}.${threadTag}${(this.tempCounter += 1)}.tmp`;
-    writeFileSync(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
-    renameSync(temp, file);
+    try {
+      writeFileSync(temp, this.cipher ? this.cipher.seal(bytes, hash) : bytes);
+      renameSync(temp, file);
+    } catch (error) {
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // The write's own error is the one worth reporting.
+      }
+      throw error;
+    }
     return hash;
   }
 
