@@ -4,7 +4,9 @@ import { ConfigError } from '../core/errors.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { resolveAuth, type AuthSettings } from './auth.js';
 import { resolveMail, type MailSettings } from './mail.js';
+import type { MediaStoreLocation } from '../store/blob-store.js';
 import type { DatabaseLocation } from '../store/db.js';
+import { resolveMediaStore } from './media-store.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
 export type { MailSettings } from './mail.js';
@@ -31,6 +33,8 @@ export interface Config {
   cloudApi?: CloudApiSettings;
   sandbox: boolean;
   mediaMaxBytes: number;
+  /** Cloud API media: the longest silence of a download (WA_BRIDGE_MEDIA_TIMEOUT_SECONDS). */
+  mediaTimeoutMs: number;
   logLevel: RawConfig['logLevel'];
   workerConcurrency: number;
   jobLeaseMs: number;
@@ -51,6 +55,8 @@ export interface Config {
   backups?: { dir: string; keep: number };
   /** Seal new blobs at rest (WA_BRIDGE_BLOB_ENCRYPTION). */
   blobEncryption: boolean;
+  /** Where blobs are kept (WA_BRIDGE_MEDIA_STORE): <data dir>/blobs unless configured. */
+  mediaStore: MediaStoreLocation;
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -159,6 +165,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     ...(cloudApi ? { cloudApi } : {}),
     sandbox,
     mediaMaxBytes: raw.mediaMaxBytes,
+    mediaTimeoutMs: raw.mediaTimeoutSeconds * 1000,
     logLevel: raw.logLevel,
     workerConcurrency: raw.workerConcurrency,
     jobLeaseMs: raw.jobLeaseSeconds * 1000,
@@ -177,6 +184,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     ...(raw.masterKey ? { masterKey: raw.masterKey } : {}),
     ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
     blobEncryption: raw.blobEncryption === 'on',
+    mediaStore: resolveMediaStore(raw.mediaStore, dataDir, problems),
     templates: (raw.templates ?? []).map((pair) => {
       const [name, language] = pair.split(':') as [string, string];
       return { name, language };

@@ -56,6 +56,7 @@ export const rawConfigSchema = z.object({
   cloudApiBaseUrl: url(['https:', 'http:'], 'https://graph.facebook.com').default('https://graph.facebook.com'),
   cloudApiVersion: z.string().regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v23.0').default('v23.0'),
   mediaMaxBytes: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  mediaTimeoutSeconds: z.coerce.number().int().min(1).max(3600).default(60),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   sandbox: z.enum(['auto', 'on', 'off']).default('auto'),
   workerConcurrency: z.coerce.number().int().min(1).max(256).default(32),
@@ -90,6 +91,7 @@ export const rawConfigSchema = z.object({
   backupDir: z.string().min(1).optional(),
   backupKeep: z.coerce.number().int().min(1).max(3650).default(7),
   blobEncryption: z.enum(['on', 'off']).default('on'),
+  mediaStore: z.string().min(1).optional(),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
@@ -112,6 +114,7 @@ export const settings: Setting[] = [
   { key: 'cloudApiBaseUrl', env: 'WA_BRIDGE_CLOUD_API_BASE_URL', doc: "Graph API base URL (Meta's by default; tests and the sandbox point it at the simulator)." },
   { key: 'cloudApiVersion', env: 'WA_BRIDGE_CLOUD_API_VERSION', doc: 'Graph API version.' },
   { key: 'mediaMaxBytes', env: 'WA_BRIDGE_MEDIA_MAX_BYTES', doc: 'Largest media item downloaded, in bytes (100 MiB: the WhatsApp document limit).' },
+  { key: 'mediaTimeoutSeconds', env: 'WA_BRIDGE_MEDIA_TIMEOUT_SECONDS', doc: 'Cloud API media: seconds a download may go without data before it is given up and tried again later (one that keeps sending may take up to 15 minutes).' },
   { key: 'logLevel', env: 'WA_BRIDGE_LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent.' },
   { key: 'sandbox', env: 'WA_BRIDGE_SANDBOX', doc: 'auto (sandbox when no WhatsApp and no mail settings), on or off.' },
   { key: 'workerConcurrency', env: 'WA_BRIDGE_WORKER_CONCURRENCY', doc: 'Outbox jobs run at once (at most one per conversation).' },
@@ -146,4 +149,5 @@ export const settings: Setting[] = [
   { key: 'backupDir', env: 'WA_BRIDGE_BACKUP_DIR', doc: 'Directory for the daily encrypted backup (a different disk or mount than the data dir). Unset: no scheduled backups.' },
   { key: 'backupKeep', env: 'WA_BRIDGE_BACKUP_KEEP', doc: 'How many backups to keep in WA_BRIDGE_BACKUP_DIR; older ones are removed after each new one.' },
   { key: 'blobEncryption', env: 'WA_BRIDGE_BLOB_ENCRYPTION', doc: 'on: media and relayed mail in blobs/ are sealed with AES-256-GCM under data keys wrapped by the master key; off: new blobs are written plain (sealed ones stay readable).' },
+  { key: 'mediaStore', env: 'WA_BRIDGE_MEDIA_STORE', doc: 'Where media and relayed mail are kept: file:///shared/path (a directory every bridge instance mounts) or s3://bucket/prefix?endpoint=https://host:9000&region=eu-west-2&forcePathStyle=true (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS credential chain, never in the URL). Default: file://<data dir>/blobs.' },
 ];
