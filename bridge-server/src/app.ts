@@ -215,6 +215,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     {
       dataDir: config.dataDir,
       mediaMaxBytes: config.mediaMaxBytes,
+      mediaTimeoutMs: config.mediaTimeoutMs,
       templates: config.templates,
       ...(cloudApi ? { cloudApi } : {}),
       ...(config.whatsappWeb ? { whatsappWeb: config.whatsappWeb } : {}),

@@ -15,6 +15,8 @@ import { WhatsAppWebSession } from './whatsapp-web/session.js';
 export interface ChannelSettings {
   dataDir: string;
   mediaMaxBytes: number;
+  /** Cloud API media: the longest silence of a download, in milliseconds. */
+  mediaTimeoutMs: number;
   templates: Array<{ name: string; language: string }>;
   cloudApi?: CloudApiSettings;
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
@@ -44,7 +46,7 @@ export function buildChannels(settings: ChannelSettings, onBatch: (batch: Normal
   const { cloudApi, whatsappWeb } = settings;
   if (cloudApi) {
     channels.senders['cloud-api'] = new CloudApiSender({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, templates: settings.templates });
-    channels.fetchers['cloud-api'] = new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: settings.mediaMaxBytes, timeoutMs: 60_000 });
+    channels.fetchers['cloud-api'] = new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: settings.mediaMaxBytes, timeoutMs: settings.mediaTimeoutMs });
     channels.cloudWebhook = createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch });
   }
   if (whatsappWeb) {

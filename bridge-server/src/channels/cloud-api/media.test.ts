@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadInputError, UpstreamError } from '../../core/errors.js';
@@ -156,6 +156,70 @@ describe('CloudMediaFetcher against misbehaving upstreams', () => {
         const error = await failure(new CloudMediaFetcher({ baseUrl: url, accessToken, timeoutMs: 200 }).fetch({ waMediaId: '1', businessId: '2', announcedSha256: null }));
         expect(error).toMatchObject({ retry: 'transient' });
         expect((error as Error).message).toContain('200 ms');
+      },
+    );
+  });
+
+  /** Lookup answers for media id 1, pointing at /blob of the same server; `download` serves /blob. */
+  const mediaServer =
+    (download: (res: ServerResponse) => void): RequestListener =>
+    (req, res) => {
+      if (req.url?.startsWith('/v23.0/')) {
+        res.setHeader('Content-Type', 'application/json');
+        return res.end(JSON.stringify({ messaging_product: 'whatsapp', url: `http://${req.headers.host}/blob`, mime_type: 'application/pdf', id: '1' }));
+      }
+      download(res);
+    };
+
+  it('gives up on a download that sends its headers and part of its body, then nothing', async () => {
+    await withServer(
+      mediaServer((res) => {
+        res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': '100000' });
+        res.write(Buffer.alloc(30_000));
+      }),
+      async (url) => {
+        const error = await failure(new CloudMediaFetcher({ baseUrl: url, accessToken, timeoutMs: 300 }).fetch({ waMediaId: '1', businessId: '2', announcedSha256: null }));
+        expect(error).toMatchObject({ retry: 'transient' });
+        expect((error as Error).message).toBe('Could not download media 1: no data for 300 ms (30000 of 100000 bytes, discarded).');
+      },
+    );
+  });
+
+  it('keeps reading a slow download that keeps sending, past the silence limit in all', async () => {
+    const body = randomBytes(20 * 1024);
+    await withServer(
+      mediaServer((res) => {
+        res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': String(body.length) });
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write(body.subarray(sent, sent + 1024));
+          sent += 1024;
+          if (sent >= body.length) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 100);
+        res.on('close', () => clearInterval(timer));
+      }),
+      async (url) => {
+        // 20 pieces 100 ms apart: about 2 s in all, never 1 s without data.
+        const media = await new CloudMediaFetcher({ baseUrl: url, accessToken, timeoutMs: 1000 }).fetch({ waMediaId: '1', businessId: '2', announcedSha256: createHash('sha256').update(body).digest('hex') });
+        expect(media.bytes.equals(body)).toBe(true);
+      },
+    );
+  });
+
+  it('gives up on a download that trickles on past the whole-download deadline', async () => {
+    await withServer(
+      mediaServer((res) => {
+        res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': '100000' });
+        const timer = setInterval(() => res.write(Buffer.alloc(10)), 50);
+        res.on('close', () => clearInterval(timer));
+      }),
+      async (url) => {
+        const error = await failure(new CloudMediaFetcher({ baseUrl: url, accessToken, timeoutMs: 1000, deadlineMs: 1500 }).fetch({ waMediaId: '1', businessId: '2', announcedSha256: null }));
+        expect(error).toMatchObject({ retry: 'transient' });
+        expect((error as Error).message).toMatch(/^Could not download media 1: not finished within 1500 ms \(\d+ of 100000 bytes, discarded\)\.$/);
       },
     );
   });

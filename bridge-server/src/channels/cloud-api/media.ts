@@ -11,11 +11,19 @@ export interface CloudMediaFetcherOptions {
   accessToken: string;
   /** Largest media accepted, in bytes; default 100 MiB, the Cloud API's own ceiling. */
   maxBytes?: number;
-  /** Per request (lookup, then download), in milliseconds; default 60 s. */
+  /**
+   * Longest wait, in milliseconds, for the lookup's answer, for the download's headers and between
+   * two pieces of the download's body; default 60 s. A download that stalls fails after this much
+   * silence, while a slow one that keeps sending goes on (up to `deadlineMs`).
+   */
   timeoutMs?: number;
+  /** Longest time for a whole download, in milliseconds; default 15 minutes (100 MiB at about 1 Mbit/s). */
+  deadlineMs?: number;
 }
 
 export const defaultMediaMaxBytes = 100 * 1024 * 1024;
+export const defaultMediaTimeoutMs = 60_000;
+const defaultDeadlineMs = 15 * 60_000;
 const service = 'whatsapp-media';
 
 /** GET /{version}/{media-id} answer (Meta Media reference); file_size is documented as a string. */
@@ -38,13 +46,15 @@ export class CloudMediaFetcher implements MediaFetcher {
   private readonly accessToken: string;
   private readonly maxBytes: number;
   private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
 
   constructor(options: CloudMediaFetcherOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.apiVersion = options.apiVersion ?? 'v23.0';
     this.accessToken = options.accessToken;
     this.maxBytes = options.maxBytes ?? defaultMediaMaxBytes;
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs ?? defaultMediaTimeoutMs;
+    this.deadlineMs = Math.max(options.deadlineMs ?? defaultDeadlineMs, this.timeoutMs);
   }
 
   /**
@@ -84,35 +94,48 @@ export class CloudMediaFetcher implements MediaFetcher {
       throw new UpstreamError(service, `The download URL given for media ${mediaId} is not an http(s) URL.`, 'permanent');
     }
     const sizeCap = new AbortController();
-    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), sizeCap.signal]);
-    const response = await this.request(url, signal, `download media ${mediaId}`);
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new UpstreamError(service, `Downloading media ${mediaId} failed with HTTP ${response.status}.`, downloadRetry(response.status), response.status);
-    }
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (length > this.maxBytes) {
-      sizeCap.abort();
-      throw this.tooLarge(mediaId);
-    }
+    const silence = new SilenceTimer(this.timeoutMs);
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const signal = AbortSignal.any([silence.signal, deadline, sizeCap.signal]);
+    const what = `download media ${mediaId}`;
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const reader = response.body?.getReader();
     try {
-      for (let next = await reader?.read(); next && !next.done; next = await reader?.read()) {
-        total += next.value.byteLength;
-        if (total > this.maxBytes) {
-          sizeCap.abort();
-          throw this.tooLarge(mediaId);
-        }
-        chunks.push(next.value);
+      const response = await this.request(url, signal, what);
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new UpstreamError(service, `Downloading media ${mediaId} failed with HTTP ${response.status}.`, downloadRetry(response.status), response.status);
       }
-    } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw networkFailure(error, `download media ${mediaId}`, this.timeoutMs);
+      const length = Number(response.headers.get('content-length') ?? Number.NaN);
+      if (length > this.maxBytes) {
+        sizeCap.abort();
+        throw this.tooLarge(mediaId);
+      }
+      const reader = response.body?.getReader();
+      try {
+        for (;;) {
+          silence.restart();
+          const next = await reader?.read();
+          if (!next || next.done) break;
+          total += next.value.byteLength;
+          if (total > this.maxBytes) {
+            sizeCap.abort();
+            throw this.tooLarge(mediaId);
+          }
+          chunks.push(next.value);
+        }
+      } catch (error) {
+        if (error instanceof UpstreamError) throw error;
+        const received = `${total}${Number.isFinite(length) ? ` of ${length}` : ''} bytes, discarded`;
+        if (silence.signal.aborted) throw new UpstreamError(service, `Could not ${what}: no data for ${this.timeoutMs} ms (${received}).`, 'transient');
+        if (deadline.aborted) throw new UpstreamError(service, `Could not ${what}: not finished within ${this.deadlineMs} ms (${received}).`, 'transient');
+        throw networkFailure(error, what, this.timeoutMs);
+      }
+      const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
+      return { bytes: Buffer.concat(chunks, total), contentType };
+    } finally {
+      silence.stop();
     }
-    const contentType = response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
-    return { bytes: Buffer.concat(chunks, total), contentType };
   }
 
   private async request(url: URL, signal: AbortSignal, what: string): Promise<Response> {
@@ -140,6 +163,32 @@ function lookupRetry(status: number): RetryClass {
  */
 function downloadRetry(status: number): RetryClass {
   return [401, 404, 408, 410, 429].includes(status) || status >= 500 ? 'transient' : 'permanent';
+}
+
+/**
+ * Aborts its signal (as a TimeoutError, like AbortSignal.timeout) once `ms` pass without a
+ * restart: the download's signal for "the server went quiet", as against "the server is slow".
+ */
+class SilenceTimer {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError')), this.ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 function networkFailure(error: unknown, what: string, timeoutMs: number): UpstreamError {
