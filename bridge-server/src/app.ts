@@ -3,7 +3,6 @@ import express from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { buildChannels } from './channels/registry.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { WebClient } from './channels/whatsapp-web/client-port.js';
@@ -112,10 +111,12 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
   const { store: blobs, keys: blobKeys } = await openBlobStore(config, opened.db);
+  // A bucket that cannot be reached stops the start, rather than every media job later.
+  await blobs.check();
   const audit = new SqlAuditTrail(opened.db);
   const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
-    ? scheduleBackups({ source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    ? scheduleBackups({ source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
@@ -139,7 +140,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       : new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay.
-  const composer = new ThreadedComposer({ blobRoot: path.join(config.dataDir, 'blobs'), ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }).warm();
+  const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }).warm();
   const relayDeps = {
     store,
     outbox,

@@ -2,14 +2,16 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { ZipFile as ZipWriter } from 'yazl';
 import type { AuditTrail } from '../core/audit.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, isBridgeError } from '../core/errors.js';
 import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
 import { FileBlobStore } from '../store/blob-files.js';
+import { FileMediaStore, type MediaBlobStore } from '../store/blob-store.js';
 import { openSealedFile, sealFile, unwrapKey, type MasterKey } from './crypto.js';
 import { scheduleRepeating, type Schedule } from './schedule.js';
 import type { Executor } from '../store/executor.js';
@@ -19,7 +21,9 @@ import { snapshotToSqlite } from '../store/snapshot.js';
  * Backups: a consistent copy of the database taken with SQLite's online backup (the bridge keeps
  * running and writing), plus every blob the copy lists, zipped and sealed with AES-256-GCM under
  * the master key. Blobs are content-addressed and never change, so copying them after the
- * database snapshot is consistent; one removed by retention in between is reported.
+ * database snapshot is consistent; one removed by retention in between is reported. Blobs come
+ * from the configured store: files are copied as they are, objects in a bucket are read one at a
+ * time as the zip is written; either way a blob goes in as stored (sealed when sealed).
  */
 
 /**
@@ -38,7 +42,7 @@ export interface BackupResult {
   bytes: number;
 }
 
-export async function makeBackup(options: { source: BackupSource; blobRoot: string; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
+export async function makeBackup(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
   const now = options.now ?? Date.now();
   await mkdir(options.outDir, { recursive: true, mode: 0o700 });
   const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-'));
@@ -76,15 +80,30 @@ export async function makeBackup(options: { source: BackupSource; blobRoot: stri
     const manifest = { format: 'wa-bridge-backup/1', createdAt: new Date(now).toISOString(), host: hostname(), conversations, events, blobs: hashes.length };
     zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 'backup.json');
     zip.addFile(snapshot, 'database.sqlite');
+    const vanished = (hash: string) =>
+      new BadInputError('blob_vanished', `blob ${hash.slice(0, 12)}… is listed but is gone from the blob store (removed by retention while the backup ran, or lost); run the backup again, then wa-bridge verify`);
+    const blobs = options.blobs;
     for (const hash of hashes) {
-      const file = path.join(options.blobRoot, hash.slice(0, 2), hash);
-      try {
-        await stat(file);
-      } catch {
-        throw new BadInputError('blob_vanished', `blob ${hash.slice(0, 12)}… is listed but its file is gone (removed by retention while the backup ran, or lost); run the backup again, then wa-bridge verify`);
+      const name = `blobs/${hash.slice(0, 2)}/${hash}`;
+      if (blobs instanceof FileMediaStore) {
+        const file = blobs.pathOf(hash);
+        try {
+          await stat(file);
+        } catch {
+          throw vanished(hash);
+        }
+        zip.addFile(file, name, { compress: false });
+      } else {
+        // Fetched when the zip reaches it, so one blob at a time is held.
+        zip.addReadStreamLazy(name, { compress: false }, (done) => {
+          blobs.readStored(hash).then(
+            (bytes) => done(null, Readable.from([bytes])),
+            (error: unknown) => done(isBridgeError(error) && error.code === 'not_found' ? vanished(hash) : (error as Error), undefined as unknown as Readable),
+          );
+        });
       }
-      zip.addFile(file, `blobs/${hash.slice(0, 2)}/${hash}`, { compress: false });
     }
+    zip.once('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
     zip.end();
     const plain = path.join(scratch, 'backup.zip');
     await pipeline(zip.outputStream, createWriteStream(plain, { mode: 0o600 }));
@@ -179,7 +198,7 @@ async function newestBackupAt(dir: string): Promise<number | undefined> {
 }
 
 /** A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`. */
-export function scheduleBackups(options: { source: BackupSource; blobRoot: string; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
+export function scheduleBackups(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
   return scheduleRepeating({
     intervalMs: day,
     isDue: async () => {
@@ -187,7 +206,7 @@ export function scheduleBackups(options: { source: BackupSource; blobRoot: strin
       return newest === undefined || Date.now() - newest >= day;
     },
     run: async () => {
-      const result = await makeBackup({ source: options.source, blobRoot: options.blobRoot, master: options.master, outDir: options.dir });
+      const result = await makeBackup({ source: options.source, blobs: options.blobs, master: options.master, outDir: options.dir });
       const pruned = await pruneBackups(options.dir, options.keep);
       await options.audit.record({ actor: 'system', source: `bridge@${hostname()}`, action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
     },

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { mediaStoreAt, type MediaBlobStore } from '../store/blob-store.js';
 import type { Executor } from '../store/executor.js';
 import { loadMasterKey, unwrapKey, wrapKey, type MasterKey } from './crypto.js';
 
@@ -57,10 +57,15 @@ export async function rewrapDataKeys(db: Executor, current: MasterKey, next: Mas
 }
 
 /**
- * The blob store of a data dir, sealing new blobs when WA_BRIDGE_BLOB_ENCRYPTION is on and
- * opening sealed ones whenever data keys exist (so switching it off never strands media).
+ * The configured blob store (WA_BRIDGE_MEDIA_STORE, else <data dir>/blobs), sealing new blobs when
+ * WA_BRIDGE_BLOB_ENCRYPTION is on and opening sealed ones whenever data keys exist (so switching
+ * it off never strands media).
  */
-export async function openBlobStore(config: Pick<Config, 'dataDir' | 'masterKey' | 'blobEncryption'>, db: Executor, root = path.join(config.dataDir, 'blobs')): Promise<{ store: FileBlobStore; keys: BlobKeys | undefined }> {
+export async function openBlobStore(
+  config: Pick<Config, 'dataDir' | 'masterKey' | 'blobEncryption'> & { mediaStore?: Config['mediaStore'] },
+  db: Executor,
+): Promise<{ store: MediaBlobStore; keys: BlobKeys | undefined }> {
   const keys = await loadBlobKeys(db, loadMasterKey(config.dataDir, config.masterKey), config.blobEncryption);
-  return { store: new FileBlobStore(root, keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined), keys };
+  const location = config.mediaStore ?? { kind: 'file' as const, root: path.join(config.dataDir, 'blobs') };
+  return { store: await mediaStoreAt(location, keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined), keys };
 }

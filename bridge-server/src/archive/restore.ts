@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { AuditTrail } from '../core/audit.js';
 import { ChainChecker } from '../core/chain-check.js';
 import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
+import type { BlobStore } from '../core/ports.js';
 import { toScanned } from '../store/archive.js';
-import type { FileBlobStore } from '../store/blob-files.js';
 import { openSqlite } from '../store/db.js';
 import type { Executor } from '../store/executor.js';
 import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
@@ -25,7 +25,8 @@ export interface RestoreResult {
  */
 export async function restoreConversation(options: {
   live: Executor;
-  liveBlobs: FileBlobStore;
+  /** The live blob store, whichever is configured (a directory or a bucket). */
+  liveBlobs: BlobStore;
   backup: OpenedBackup;
   chatId: string;
   audit: AuditTrail;

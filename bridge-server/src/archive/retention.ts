@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { AuditTrail } from '../core/audit.js';
 import { canonicalJson } from '../core/chain.js';
@@ -19,8 +18,8 @@ export interface RetentionOutcome {
 
 export interface RetentionDeps {
   db: Executor;
-  /** Where a blob's file is, to remove files no conversation uses any more. */
-  blobPath: (sha256: string) => string;
+  /** Removes a blob no conversation uses any more from the blob store (a directory or a bucket). */
+  removeBlob: (sha256: string) => Promise<void>;
   audit: AuditTrail;
   actor: { actor: string; source: string; actorName?: string; roles?: string[] };
   now: number;
@@ -100,7 +99,7 @@ async function deleteWithCertificate(deps: RetentionDeps, facts: RetentionFacts,
   const json = canonicalJson(certificate);
   const certificateSha256 = sha256(json).toString('hex');
   const unused = await deleteConversation(deps.db, facts.conversationId, { chatId: contents.chatId, reason, deletedAt: deps.now, lastSeq: contents.lastSeq, chainHead: contents.chainHead, json, sha256: certificateSha256 });
-  for (const hash of unused) await rm(deps.blobPath(hash), { force: true });
+  for (const hash of unused) await deps.removeBlob(hash);
   await deps.audit.record({
     ...deps.actor,
     at: deps.now,
@@ -119,7 +118,7 @@ const day = 24 * 3_600_000;
  * Applies retention once a day in the bridge, as the `system` actor: at start when the last run
  * is more than a day old (or there was none), then daily.
  */
-export function scheduleRetention(options: { db: Executor; blobs: { pathOf(hash: string): string }; audit: AuditTrail; policy: RetentionPolicy; onError: (error: Error) => void }): Schedule {
+export function scheduleRetention(options: { db: Executor; blobs: { remove(hash: string): Promise<void> }; audit: AuditTrail; policy: RetentionPolicy; onError: (error: Error) => void }): Schedule {
   const actor = { actor: 'system', source: `bridge@${hostname()}` };
   return scheduleRepeating({
     intervalMs: day,
@@ -128,7 +127,7 @@ export function scheduleRetention(options: { db: Executor; blobs: { pathOf(hash:
       return last === undefined || Date.now() - last >= day;
     },
     run: async () => {
-      await runRetention({ db: options.db, blobPath: (hash) => options.blobs.pathOf(hash), audit: options.audit, actor, now: Date.now() }, options.policy, false);
+      await runRetention({ db: options.db, removeBlob: (hash) => options.blobs.remove(hash), audit: options.audit, actor, now: Date.now() }, options.policy, false);
     },
     onError: options.onError,
   });

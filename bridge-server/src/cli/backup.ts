@@ -33,7 +33,7 @@ export function registerBackup(program: Command): void {
         const opened = await openDatabase(config.database);
         try {
           const source = config.database.kind === 'sqlite' ? config.database : { kind: 'postgres' as const, db: opened.db };
-          const result = await makeBackup({ source, blobRoot: path.join(config.dataDir, 'blobs'), master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
+          const result = await makeBackup({ source, blobs: (await openBlobStore(config, opened.db)).store, master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
           const pruned = await pruneBackups(path.resolve(outDir), keep);
           await recordCli(new SqlAuditTrail(opened.db), { action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
           process.stdout.write(`${result.file}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), ${result.bytes} bytes, encrypted${pruned.length > 0 ? `; removed ${pruned.length} older backup(s)` : ''}\n`);

@@ -6,7 +6,7 @@ import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { mediaStoreAt } from '../store/blob-store.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
 import { openDatabase, type OpenedDatabase } from '../store/db.js';
@@ -28,7 +28,7 @@ export function registerRetention(program: Command): void {
     .option('--verbose', 'also list the conversations kept, and why')
     .action((options: { dryRun?: boolean; verbose?: boolean }) =>
       withStore(async ({ config, opened }) => {
-        const outcomes = await runRetention(retentionDeps(config, opened), config.retention.policy, options.dryRun === true);
+        const outcomes = await runRetention(await retentionDeps(config, opened), config.retention.policy, options.dryRun === true);
         printOutcomes(outcomes, options.verbose === true);
       }),
     );
@@ -112,7 +112,7 @@ export function registerRetention(program: Command): void {
     .action((options: { phone?: string; user?: string; request: string; dryRun?: boolean }) =>
       withStore(async ({ config, opened }) => {
         const ids = await conversationsOf(opened, options);
-        printOutcomes(await eraseConversations(retentionDeps(config, opened), config.retention.policy, ids, options.request, options.dryRun === true), true);
+        printOutcomes(await eraseConversations(await retentionDeps(config, opened), config.retention.policy, ids, options.request, options.dryRun === true), true);
       }),
     );
 }
@@ -129,9 +129,10 @@ function withStore(body: (context: { config: Config; opened: OpenedDatabase }) =
   });
 }
 
-function retentionDeps(config: Config, opened: OpenedDatabase) {
-  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
-  return { db: opened.db, blobPath: (hash: string) => blobs.pathOf(hash), audit: new SqlAuditTrail(opened.db), actor: cliActor(), now: Date.now() };
+async function retentionDeps(config: Config, opened: OpenedDatabase) {
+  // Removing needs no data keys: the store is opened without them.
+  const blobs = await mediaStoreAt(config.mediaStore);
+  return { db: opened.db, removeBlob: (hash: string) => blobs.remove(hash), audit: new SqlAuditTrail(opened.db), actor: cliActor(), now: Date.now() };
 }
 
 function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean): void {

@@ -3,7 +3,7 @@ import { isBridgeError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
 import { blobCipher } from '../../store/blob-cipher.js';
-import { FileBlobStore } from '../../store/blob-files.js';
+import { FileMediaStore, mediaStoreAt } from '../../store/blob-store.js';
 import { DeterministicComposer } from './composer.js';
 import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threaded-composer.js';
 
@@ -16,8 +16,9 @@ import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threade
 const composer = new DeterministicComposer();
 const port = parentPort;
 if (!port) throw new Error('compose-worker runs on a worker thread only');
-const { blobRoot, blobKeys, sealBlobs } = (workerData ?? {}) as ComposerThreadData;
-const blobs = blobRoot === undefined ? undefined : new FileBlobStore(blobRoot, blobKeys ? blobCipher(blobKeys, { seal: sealBlobs === true }) : undefined);
+const { blobStore, blobRoot, blobKeys, sealBlobs } = (workerData ?? {}) as ComposerThreadData;
+const location = blobStore ?? (blobRoot === undefined ? undefined : { kind: 'file' as const, root: blobRoot });
+const blobs = location === undefined ? undefined : await mediaStoreAt(location, blobKeys ? blobCipher(blobKeys, { seal: sealBlobs === true }) : undefined);
 
 /** Structured cloning turns a Buffer into a plain Uint8Array; nodemailer and the renderers want Buffers. */
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -32,7 +33,8 @@ async function answer(request: ComposeRequest): Promise<ComposeReply> {
   if (!blobs) throw new Error('the composer thread was started without a blob store');
   const mail = buildRelayMail(reviveInput(request.input));
   const raw = await composer.compose(mail);
-  const rawSha256 = blobs.putSync(raw);
+  // A directory is written with blocking calls (this thread blocks nothing else); a bucket is a request.
+  const rawSha256 = blobs instanceof FileMediaStore ? blobs.putSync(raw) : await blobs.put(raw);
   return { id: request.id, raw: movable(raw), messageId: mail.messageId, rawSha256 };
 }
 

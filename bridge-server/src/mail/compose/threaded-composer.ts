@@ -4,9 +4,12 @@ import type { OutgoingMail } from '../../core/mail.js';
 import type { MailComposer } from '../../core/ports.js';
 import type { RelayMailInput } from '../../core/relay-mail.js';
 import type { BlobKeys } from '../../store/blob-cipher.js';
+import type { MediaStoreLocation } from '../../store/blob-store.js';
 
 export interface ComposerThreadData {
-  /** The blob store's root: relayed mails are stored there by the thread. */
+  /** The blob store (a directory or a bucket): relayed mails are stored there by the thread. */
+  blobStore?: MediaStoreLocation;
+  /** Shorthand for a directory store at this root. */
   blobRoot?: string;
   /** Data keys when blobs are sealed at rest, and whether new ones are sealed. */
   blobKeys?: BlobKeys;
@@ -35,8 +38,8 @@ interface Waiter {
 /**
  * The deterministic composer on a worker thread, so building MIME (a large share of the relay's
  * CPU) runs on another core than webhooks and the store. Same bytes as DeterministicComposer and
- * the same BadInputErrors. With a blob root it also builds relayed mails from their facts and
- * stores their bytes there (`composeRelay`), which takes that work off the main thread too.
+ * the same BadInputErrors. With a blob store it also builds relayed mails from their facts and
+ * stores their bytes in it (`composeRelay`), which takes that work off the main thread too.
  * Requests wait until the thread says it is ready; if the thread dies, the mails it held fail
  * (their jobs are retried) and the next request starts a new thread.
  */
@@ -62,10 +65,10 @@ export class ThreadedComposer implements MailComposer {
 
   /**
    * Builds the relayed mail for `input`, composes it and stores its bytes in the blob store, all
-   * on the thread; resolves once the bytes are stored. Needs the blob root.
+   * on the thread; resolves once the bytes are stored. Needs the blob store.
    */
   async composeRelay(input: RelayMailInput): Promise<ComposedRelay> {
-    if (this.data.blobRoot === undefined) throw new Error('composeRelay needs the blob root');
+    if (this.data.blobStore === undefined && this.data.blobRoot === undefined) throw new Error('composeRelay needs the blob store');
     const reply = await this.request({ kind: 'relay', input });
     return { raw: reply.raw, messageId: reply.messageId!, rawSha256: reply.rawSha256! };
   }
