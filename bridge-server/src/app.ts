@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildChannels } from './channels/registry.js';
+import { adoptMarksFile } from './channels/whatsapp-web/catch-up-marks.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
@@ -49,6 +50,7 @@ import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { describeLocation, openDatabase } from './store/db.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { GroupCommit } from './store/group-commit.js';
+import { StoreLeases, StoreMarks } from './store/leases.js';
 import { SqlOutbox } from './store/outbox.js';
 import { SqlRelayRuns } from './store/relays.js';
 import { SqlStore } from './store/sql-store.js';
@@ -83,6 +85,8 @@ export interface StartOptions {
   pollMs?: number;
   /** Tests: a double of the whatsapp-web.js client (see channels/registry.ts). */
   createWebClient?: () => WebClient;
+  /** How long an instance's claim on the whatsapp-web.js session holds unrenewed; tests shorten it. Default 30 s. */
+  whatsappWebLeaseMs?: number;
   /** Tests: MSAL's HTTP client for the Graph mail route, to reach a local stand-in for Entra ID. */
   graphNetworkClient?: INetworkModule;
 }
@@ -212,6 +216,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     return result;
   };
 
+  // The whatsapp-web.js session's lease and catch-up marks live in the store every instance shares.
+  const webMarks = new StoreMarks(opened.db);
+  if (config.whatsappWeb) await adoptMarksFile(config.dataDir, webMarks);
   const channels = buildChannels(
     {
       dataDir: config.dataDir,
@@ -221,6 +228,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       ...(cloudApi ? { cloudApi } : {}),
       ...(config.whatsappWeb ? { whatsappWeb: config.whatsappWeb } : {}),
       ...(options.createWebClient ? { createWebClient: options.createWebClient } : {}),
+      shared: { leases: new StoreLeases(opened.db), marks: webMarks, ...(options.whatsappWebLeaseMs ? { leaseTtlMs: options.whatsappWebLeaseMs } : {}) },
     },
     async (batch) => void (await ingest(batch)),
     logger,
@@ -255,7 +263,15 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         return sendProblem(res, 503, 'not_ready', (error as Error).message);
       }
     }
-    res.json({ status: 'ready', sandbox: config.sandbox, mailRoute: transport instanceof GraphMailTransport ? 'graph' : 'smtp' });
+    // A WhatsApp Web session that is down or runs on another instance does not make this one unready:
+    // it still takes webhooks, replies and API calls. Its state is reported for the operator.
+    const whatsappWeb = channels.whatsappWeb?.status();
+    res.json({
+      status: 'ready',
+      sandbox: config.sandbox,
+      mailRoute: transport instanceof GraphMailTransport ? 'graph' : 'smtp',
+      ...(whatsappWeb ? { whatsappWeb: { state: whatsappWeb.state, ...(whatsappWeb.standby ? { detail: whatsappWeb.standby } : {}) } } : {}),
+    });
   });
   app.get('/metrics', async (_req, res) => {
     metrics.setJobCounts(await outbox.counts());

@@ -7,7 +7,7 @@ export interface ChannelReadings {
   /** Webhook deliveries counted since start, by outcome. */
   webhookCounts: () => Promise<Record<string, number>>;
   /** The whatsapp-web.js session's state, when that channel is on. */
-  whatsappWeb?: () => { state: string; qr?: string; pairingCode?: string; businessId?: string; lastError?: string };
+  whatsappWeb?: () => { state: string; qr?: string; pairingCode?: string; businessId?: string; lastError?: string; standby?: string };
 }
 
 export async function readChannelStatus(readings: ChannelReadings): Promise<ChannelStatus[]> {
@@ -26,11 +26,11 @@ export async function readChannelStatus(readings: ChannelReadings): Promise<Chan
   }
   if (readings.whatsappWeb) {
     const session = readings.whatsappWeb();
-    const state = session.state === 'ready' ? 'connected' : session.state === 'qr' || session.state === 'pairing-code' ? 'pairing' : 'disconnected';
+    const state = session.state === 'ready' ? 'connected' : session.state === 'qr' || session.state === 'pairing-code' ? 'pairing' : session.state === 'standby' ? 'standby' : 'disconnected';
     out.push({
       kind: 'whatsapp-web',
       state,
-      detail: session.lastError ?? (session.businessId ? `linked to +${session.businessId}` : session.state),
+      detail: session.standby ?? session.lastError ?? (session.businessId ? `linked to +${session.businessId}` : session.state),
       qr: session.state === 'qr' ? (session.qr ?? null) : null,
       pairingCode: session.state === 'pairing-code' ? (session.pairingCode ?? null) : null,
       webhooks: null,

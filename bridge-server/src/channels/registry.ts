@@ -6,11 +6,12 @@ import type { Logger } from '../ops/logger.js';
 import { CloudMediaFetcher } from './cloud-api/media.js';
 import { CloudApiSender } from './cloud-api/send.js';
 import { createCloudWebhookRouter } from './cloud-api/webhook.js';
-import { JsonFileMarks } from './whatsapp-web/catch-up-marks.js';
+import { JsonFileMarks, type CatchUpMarks } from './whatsapp-web/catch-up-marks.js';
 import { WhatsAppWebChannel } from './whatsapp-web/channel.js';
 import { createWebClient, type WebClient } from './whatsapp-web/client-port.js';
 import { WhatsAppWebMediaFetcher } from './whatsapp-web/media.js';
 import { WhatsAppWebSession } from './whatsapp-web/session.js';
+import { SessionLease, type LeaseStore } from './whatsapp-web/session-lease.js';
 
 export interface ChannelSettings {
   dataDir: string;
@@ -25,6 +26,12 @@ export interface ChannelSettings {
    * test can reach) with a double that follows the library's documented contract.
    */
   createWebClient?: () => WebClient;
+  /**
+   * The store every bridge instance shares: the whatsapp-web.js session runs on the one instance
+   * holding its lease, and its catch-up marks are kept there. Without it the session runs here
+   * and its marks stay in the data dir.
+   */
+  shared?: { leases: LeaseStore; marks: CatchUpMarks; leaseTtlMs?: number };
 }
 
 /** Every configured channel's adapters, by kind: the one map the flows look channels up in. */
@@ -34,6 +41,8 @@ export interface Channels {
   /** The Cloud API webhook, to mount at /webhooks/whatsapp. */
   cloudWebhook?: Router;
   whatsappWeb?: WhatsAppWebSession;
+  /** The lease that decides which instance runs the whatsapp-web.js session, when shared. */
+  whatsappWebLease?: SessionLease;
   stop(): Promise<void>;
 }
 
@@ -59,15 +68,22 @@ export function buildChannels(settings: ChannelSettings, onBatch: (batch: Normal
           ...(whatsappWeb.pairPhoneNumber ? { pairPhoneNumber: whatsappWeb.pairPhoneNumber } : {}),
         })),
       onBatch,
-      marks: JsonFileMarks.inDataDir(settings.dataDir),
+      marks: settings.shared?.marks ?? JsonFileMarks.inDataDir(settings.dataDir),
       logger: logger.child({ component: 'whatsapp-web' }),
       print: (text) => process.stdout.write(text),
     });
     channels.whatsappWeb = session;
     channels.senders['whatsapp-web'] = new WhatsAppWebChannel({ session, inlineVideo: whatsappWeb.inlineVideo });
     channels.fetchers['whatsapp-web'] = new WhatsAppWebMediaFetcher({ session, maxBytes: settings.mediaMaxBytes });
-    session.start();
-    channels.stop = () => session.stop();
+    if (settings.shared) {
+      const lease = new SessionLease({ leases: settings.shared.leases, session, logger: logger.child({ component: 'whatsapp-web-lease' }), ...(settings.shared.leaseTtlMs ? { ttlMs: settings.shared.leaseTtlMs } : {}) });
+      channels.whatsappWebLease = lease;
+      lease.start();
+      channels.stop = () => lease.stop();
+    } else {
+      session.start();
+      channels.stop = () => session.stop();
+    }
   }
   return channels;
 }

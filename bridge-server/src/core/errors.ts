@@ -97,6 +97,15 @@ export class UpstreamError extends BridgeError {
   }
 }
 
+/**
+ * The work belongs to another bridge instance, e.g. the one that owns the WhatsApp Web session.
+ * Not a failure of the job: it waits for that instance without using up an attempt.
+ */
+export class RunsElsewhereError extends BridgeError {
+  readonly status = 503;
+  readonly code = 'runs_elsewhere';
+}
+
 export const isBridgeError = (error: unknown): error is BridgeError => error instanceof BridgeError;
 
 /**

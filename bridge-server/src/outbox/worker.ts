@@ -1,3 +1,4 @@
+import { RunsElsewhereError } from '../core/errors.js';
 import type { Clock, Outbox } from '../core/ports.js';
 import type { Job, JobKind } from '../core/records.js';
 import { decideRetry, type RetryPolicy } from './retry.js';
@@ -22,6 +23,8 @@ export interface RunOutbox extends Outbox {
   release(jobIds: readonly number[]): Promise<void>;
   /** Extends the claim on jobs this worker still runs. */
   renew(jobIds: readonly number[], lockedUntil: number): Promise<void>;
+  /** Gives a claimed job back untried, due again at `runAt`, with the reason recorded. */
+  defer(jobId: number, runAt: number, reason: string): Promise<void>;
 }
 
 const CLAIM_COALESCE_MS = 2;
@@ -201,6 +204,12 @@ export class OutboxWorker {
   }
 
   private async settleFailure(job: Job, error: unknown): Promise<void> {
+    if (error instanceof RunsElsewhereError) {
+      // Another instance owns what the job needs: this instance looks again a poll later, and
+      // the owner takes the job on its own next claim. No attempt is used up.
+      await this.outbox.defer(job.id, this.options.clock.now() + this.options.pollMs, describe(error));
+      return;
+    }
     const decision = decideRetry(error, job, this.options.retry);
     const reason = describe(error);
     if (decision.action === 'park') {

@@ -151,6 +151,15 @@ export class SqlOutbox implements Outbox {
       .execute();
   }
 
+  async defer(jobId: number, runAt: number, reason: string): Promise<void> {
+    await this.db
+      .updateTable('outbox_jobs')
+      .set({ state: 'pending', run_at: runAt, locked_until: null, last_error: reason, attempts: sql`CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, updated_at: Date.now() })
+      .where('id', '=', jobId)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
   async renew(jobIds: readonly number[], lockedUntil: number): Promise<void> {
     if (jobIds.length === 0) return;
     await this.db.updateTable('outbox_jobs').set({ locked_until: lockedUntil }).where('id', 'in', [...jobIds]).where('state', '=', 'running').execute();

@@ -95,6 +95,27 @@ export interface OutboxJobsTable {
   updated_at: number;
 }
 
+/** A lease on a shared resource (the WhatsApp Web session): one owner until `expires_at`. */
+export interface LeasesTable {
+  name: string;
+  owner: string;
+  /** Counts changes of owner, so each ownership has its own number. */
+  generation: number;
+  acquired_at: number;
+  expires_at: number;
+}
+
+export interface CatchUpNumbersTable {
+  business_id: string;
+  linked_at: number;
+}
+
+export interface CatchUpMarksTable {
+  business_id: string;
+  chat_id: string;
+  mark: number;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: number;
@@ -109,6 +130,9 @@ export interface Database {
   mail_relays: MailRelaysTable;
   outbox_jobs: OutboxJobsTable;
   schema_migrations: SchemaMigrationsTable;
+  leases: LeasesTable;
+  catch_up_numbers: CatchUpNumbersTable;
+  catch_up_marks: CatchUpMarksTable;
   outbound_commands: OutboundCommandsTable;
   outbound_parts: OutboundPartsTable;
   matters: MattersTable;

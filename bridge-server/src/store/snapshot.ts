@@ -5,7 +5,7 @@ import type { Executor } from './executor.js';
 /**
  * The archive's tables in an order where every row's references are already copied. The search
  * index is not copied: the SQLite schema rebuilds it as events go in. The bookkeeping tables
- * (schema_migrations, retention_in_progress) stay behind.
+ * (schema_migrations, retention_in_progress, leases) stay behind.
  */
 const tables = [
   'conversations',
@@ -27,6 +27,8 @@ const tables = [
   'legal_holds',
   'deletion_certificates',
   'data_keys',
+  'catch_up_numbers',
+  'catch_up_marks',
 ] as const;
 
 const pageRows = 2000;

@@ -27,8 +27,11 @@ export type SandboxToken = z.infer<typeof sandboxTokenSchema>;
 
 export const channelStatusSchema = z.object({
   kind: channelSchema,
-  /** connected: working; pairing: waiting for a phone to link; disconnected: down; configured: nothing to report. */
-  state: z.enum(['connected', 'pairing', 'disconnected', 'configured']),
+  /**
+   * connected: working; pairing: waiting for a phone to link; disconnected: down; standby: another
+   * bridge instance runs it; configured: nothing to report.
+   */
+  state: z.enum(['connected', 'pairing', 'disconnected', 'standby', 'configured']),
   detail: z.string().nullable(),
   /** whatsapp-web: the QR code text to render (scan in WhatsApp > Linked devices) while pairing. */
   qr: z.string().nullable(),

@@ -33,6 +33,7 @@ export function whatsappWebAdminRouter(session: WhatsAppWebSession): Router {
       `<p>State: <strong>${escape(status.state)}</strong>${status.businessId ? ` · linked number +${escape(status.businessId)}` : ''}</p>`,
       status.pairingCode ? `<p>On the phone: Linked devices → Link with phone number, then enter <strong style="font-size:1.5rem;letter-spacing:.2em">${escape(status.pairingCode)}</strong></p>` : '',
       qr ? `<p>On the phone: Linked devices → Link a device, then scan:</p><div style="width:320px">${qr}</div>` : '',
+      status.state === 'standby' ? `<p>${escape(status.standby ?? 'Another bridge instance runs the session.')} Open this page on that instance to link or check the phone; this one takes over by itself if that instance stops.</p>` : '',
       status.lastError ? `<p>Last problem: ${escape(status.lastError)}</p>` : '',
       '</body></html>',
     ].join('\n');

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -38,7 +38,7 @@ export class JsonFileMarks implements CatchUpMarks {
   private data: MarksFile | undefined;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string) {}
+  constructor(readonly file: string) {}
 
   static inDataDir(dataDir: string): JsonFileMarks {
     return new JsonFileMarks(path.join(dataDir, 'whatsapp-web', 'catch-up.json'));
@@ -64,6 +64,11 @@ export class JsonFileMarks implements CatchUpMarks {
     data.numbers[businessId] = { linkedAt: Math.round(now), chats: {} };
     await this.save();
     return Math.round(now);
+  }
+
+  /** Every number's marks in the file, as stored. */
+  async numbers(): Promise<MarksFile['numbers']> {
+    return (await this.load()).numbers;
   }
 
   private async load(): Promise<MarksFile> {
@@ -102,6 +107,26 @@ export class JsonFileMarks implements CatchUpMarks {
     this.writing = this.writing.then(write, write);
     return this.writing;
   }
+}
+
+/**
+ * Moves the marks file of a data dir into the shared store, once: the file is renamed afterwards
+ * (`.imported`), and the store's marks only ever move forward, so a repeat changes nothing.
+ * Returns how many chat marks were read.
+ */
+export async function adoptMarksFile(dataDir: string, target: { importFrom(numbers: MarksFile['numbers']): Promise<number> }): Promise<number> {
+  const file = JsonFileMarks.inDataDir(dataDir);
+  let numbers: MarksFile['numbers'];
+  try {
+    await access(file.file);
+    numbers = await file.numbers();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const count = await target.importFrom(numbers);
+  await rename(file.file, `${file.file}.imported`);
+  return count;
 }
 
 /** Marks kept in memory only: for tests and for a bridge that must not write the data dir. */

@@ -10,7 +10,7 @@ import { normalizeAck, normalizeEdit, normalizeMessage, normalizeReaction, norma
 import { renderQrTerminal } from './qr.js';
 import { destroyQuietly, reconnectDelay, withTimeout } from './reconnect.js';
 
-export type SessionState = 'starting' | 'qr' | 'pairing-code' | 'ready' | 'disconnected' | 'stopped';
+export type SessionState = 'starting' | 'qr' | 'pairing-code' | 'ready' | 'disconnected' | 'standby' | 'stopped';
 
 /** What the admin page and /readyz show about the linked WhatsApp number. */
 export interface SessionStatus {
@@ -29,6 +29,8 @@ export interface SessionStatus {
   reconnectAttempt: number;
   /** When the next reconnect starts, while `state` is 'disconnected'. */
   nextAttemptAt?: number;
+  /** While `state` is 'standby': why, e.g. which bridge instance runs the session. */
+  standby?: string;
 }
 
 export interface WhatsAppWebSessionOptions {
@@ -126,6 +128,29 @@ export class WhatsAppWebSession {
     if (client) await withTimeout(destroyQuietly(client, this.options.logger), limit);
     this.setState('stopped', {});
     this.options.logger.info({}, 'WhatsApp Web session stopped');
+  }
+
+  /**
+   * Closes the client without ending the session for good: another bridge instance owns the
+   * linked number now (or this one could no longer prove it does). Sends and downloads are
+   * refused at once; start() runs the session here again. Never throws.
+   */
+  async standBy(reason: string): Promise<void> {
+    if (this.stopped) return;
+    this.started = false;
+    this.generation += 1;
+    for (const timer of [this.reconnectTimer, this.watchdogTimer, this.catchUpTimer]) clearTimeout(timer);
+    this.reconnectTimer = undefined;
+    const client = this.client;
+    this.detach?.();
+    this.client = undefined;
+    this.detach = undefined;
+    this.resolver = undefined;
+    this.setState('standby', { standby: reason, reconnectAttempt: 0 });
+    this.options.logger.info({ reason }, 'WhatsApp Web session on standby');
+    const limit = this.options.stopTimeoutMs ?? 15_000;
+    await withTimeout(this.queues.idle(), limit);
+    if (client) await withTimeout(destroyQuietly(client, this.options.logger), limit);
   }
 
   /** A snapshot of the state, for the admin page and health checks. Never blocks. */

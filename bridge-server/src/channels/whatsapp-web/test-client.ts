@@ -91,6 +91,8 @@ export class FakeWebClient extends EventEmitter implements WebClient {
   readonly lidPhones = new Map<string, string>();
   readonly stored = new Map<string, WebMessage>();
   readonly sent: Array<{ chatId: string; content: string | WebMedia; options: WebSendOptions | undefined }> = [];
+  /** The start of the ids of sent messages; two clients in one test need different ones. */
+  sentIdPrefix = '3EB0F1E2D3C4B5A6';
   initializeCalls = 0;
   destroyCalls = 0;
   /** What initialize() does; default resolves, like a browser that opened WhatsApp Web. */
@@ -118,7 +120,7 @@ export class FakeWebClient extends EventEmitter implements WebClient {
     this.sent.push({ chatId, content, options });
     if (this.onSend) return this.onSend(chatId, content, options);
     this.sentCount += 1;
-    const id = `3EB0F1E2D3C4B5A6${String(this.sentCount).padStart(4, '0')}`;
+    const id = `${this.sentIdPrefix}${String(this.sentCount).padStart(4, '0')}`;
     const message = toMessage({
       id: { fromMe: true, remote: chatId, id, _serialized: `true_${chatId}_${id}` },
       from: this.info?.wid._serialized ?? '',

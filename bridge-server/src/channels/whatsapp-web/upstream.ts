@@ -1,4 +1,4 @@
-import { UpstreamError } from '../../core/errors.js';
+import { RunsElsewhereError, UpstreamError } from '../../core/errors.js';
 import type { WebClient } from './client-port.js';
 
 /**
@@ -24,6 +24,10 @@ export function classifyFailure(error: unknown, what: string): UpstreamError {
 /** The ready client of the expected number, or the transient error that says why there is none. */
 export function requireReady(session: SessionView, businessId: string, what: string): WebClient {
   const ready = session.readyClient();
+  const status = session.status?.();
+  if (!ready && status?.state === 'standby') {
+    throw new RunsElsewhereError(`Could not ${what} here: ${status.standby ?? 'another bridge instance runs the WhatsApp Web session'}; it waits for that instance.`);
+  }
   if (!ready) {
     throw new UpstreamError(service, `Could not ${what}: the WhatsApp Web session is not connected (see the admin page for its state); it will be tried again.`, 'transient');
   }
@@ -40,6 +44,8 @@ export function requireReady(session: SessionView, businessId: string, what: str
 /** What sending and media need from the session. */
 export interface SessionView {
   readyClient(): { client: WebClient; businessId: string } | undefined;
+  /** The session's state; 'standby' means another bridge instance runs it. */
+  status?(): { state: string; standby?: string };
   /**
    * Runs a send the bridge makes, so the session can tell WhatsApp Web's echo of it (a
    * message_create for our own message) from a message someone typed on the phone.
