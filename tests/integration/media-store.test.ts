@@ -175,6 +175,8 @@ describe('media in a directory two bridges share', () => {
   beforeAll(async () => {
     catcher = await startMailCatcher({});
     shared = await mkdtemp(path.join(tmpdir(), 'wab-shared-media-'));
+    // A configured directory must exist (an unmounted share is not taken for an empty one).
+    await mkdir(path.join(shared, 'media'));
     dirA = await mkdtemp(path.join(tmpdir(), 'wab-instance-a-'));
     dirB = await mkdtemp(path.join(tmpdir(), 'wab-instance-b-'));
     // One database for both: on SQLite the first instance's file, on PostgreSQL its database.
@@ -207,7 +209,6 @@ describe('media in a directory two bridges share', () => {
     // The new conversation's notice and the photo; then the second photo in the same conversation.
     await relayOne(dirA, photos[0]!, 2);
     // The second instance is set up from the first one's keys (the checkpoint signing key among them).
-    await mkdir(path.join(dirB, 'keys'), { recursive: true });
     await cp(path.join(dirA, 'keys'), path.join(dirB, 'keys'), { recursive: true });
     await relayOne(dirB, photos[1]!, 3);
 

@@ -66,6 +66,9 @@ export async function openBlobStore(
   db: Executor,
 ): Promise<{ store: MediaBlobStore; keys: BlobKeys | undefined }> {
   const keys = await loadBlobKeys(db, loadMasterKey(config.dataDir, config.masterKey), config.blobEncryption);
-  const location = config.mediaStore ?? { kind: 'file' as const, root: path.join(config.dataDir, 'blobs') };
-  return { store: await mediaStoreAt(location, keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined), keys };
+  const own = path.join(config.dataDir, 'blobs');
+  const location = config.mediaStore ?? { kind: 'file' as const, root: own };
+  // The data dir's own blobs/ is made when missing; a configured directory must be there already.
+  const createRoot = location.kind === 'file' && location.root === own;
+  return { store: await mediaStoreAt(location, keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined, { createRoot }), keys };
 }

@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { NotFoundError } from '../core/errors.js';
 import type { BlobStore } from '../core/ports.js';
 import type { BlobCipher } from './blob-cipher.js';
@@ -38,7 +39,15 @@ export class FileMediaStore implements MediaBlobStore {
   readonly location: { kind: 'file'; root: string };
   private readonly files: FileBlobStore;
 
-  constructor(root: string, cipher?: BlobCipher) {
+  /**
+   * `createRoot`: make the directory when it is missing (the data dir's own blobs/). A configured
+   * directory must exist already, so a share that failed to mount is not taken for an empty one.
+   */
+  constructor(
+    root: string,
+    cipher?: BlobCipher,
+    private readonly createRoot = true,
+  ) {
     this.location = { kind: 'file', root };
     this.files = new FileBlobStore(root, cipher);
   }
@@ -78,7 +87,14 @@ export class FileMediaStore implements MediaBlobStore {
   }
 
   async check(): Promise<void> {
-    // A directory is made on the first put; nothing to reach beforehand.
+    const root = this.location.root;
+    if (this.createRoot) await mkdir(root, { recursive: true });
+    try {
+      await access(root, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new Error(`WA_BRIDGE_MEDIA_STORE: ${root} ${missing ? 'does not exist: create it, or mount the share that holds it' : 'cannot be written by this user'}`, { cause: error });
+    }
   }
 }
 
@@ -86,8 +102,8 @@ export class FileMediaStore implements MediaBlobStore {
  * The store at `location`, sealing and opening with `cipher` when given. The S3 client is loaded
  * only when a bucket is configured.
  */
-export async function mediaStoreAt(location: MediaStoreLocation, cipher?: BlobCipher): Promise<MediaBlobStore> {
-  if (location.kind === 'file') return new FileMediaStore(location.root, cipher);
+export async function mediaStoreAt(location: MediaStoreLocation, cipher?: BlobCipher, options: { createRoot?: boolean } = {}): Promise<MediaBlobStore> {
+  if (location.kind === 'file') return new FileMediaStore(location.root, cipher, options.createRoot ?? true);
   const { S3BlobStore } = await import('./blob-s3.js');
   return new S3BlobStore(location, cipher);
 }
