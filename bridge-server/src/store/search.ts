@@ -48,11 +48,43 @@ export function toFtsQuery(text: string): string | undefined {
 }
 
 /**
+ * A scope of at most this many conversations is named to the index, which then reads only their
+ * messages' hits; a wider one is checked hit by hit, newest first, which is quick when the scope
+ * holds a fair share of the archive.
+ */
+const namedConversationsMax = 50;
+
+/**
+ * The conversations a search can find anything in, when the filter or the scope narrows them to
+ * a few: a superset of what the scope lets the user see (the query's own conditions decide that).
+ * Undefined when there are too many to name.
+ */
+async function fewConversations(db: Executor, filter: SearchFilter): Promise<number[] | undefined> {
+  if (filter.conversationId !== undefined) return [filter.conversationId];
+  let query;
+  if (filter.matterId !== undefined) {
+    query = sql<{ id: number }>`SELECT DISTINCT conversation_id AS id FROM matter_links WHERE matter_id = ${filter.matterId}`;
+  } else if (filter.scope.kind === 'member') {
+    const onMatters = sql`SELECT l.conversation_id AS id FROM matter_links l JOIN matter_members m ON m.matter_id = l.matter_id
+      WHERE m.upn = ${filter.scope.upn} AND l.unlinked_at IS NULL`;
+    query = filter.scope.assigned
+      ? sql<{ id: number }>`${onMatters} UNION SELECT conversation_id AS id FROM conversation_assignees WHERE assignee = ${filter.scope.upn}`
+      : sql<{ id: number }>`${onMatters}`;
+  } else {
+    return undefined;
+  }
+  const rows = (await sql<{ id: number }>`SELECT id FROM (${query}) few LIMIT ${namedConversationsMax + 1}`.execute(db)).rows;
+  return rows.length > namedConversationsMax ? undefined : rows.map((row) => Number(row.id));
+}
+
+/**
  * Messages whose text matches, newest first, in conversations the scope allows. A matter covers a
  * conversation's messages up to the end of its link (all of them while the link is in force).
  * "Newest" is the order the bridge stored them (the event id, which is the index's rowid): FTS5
  * walks its rowids in that order, so a page stops after `limit` hits instead of sorting every
- * match, and snippets are built only for the rows returned.
+ * match, and snippets are built only for the rows returned. When the search is within a few
+ * conversations, the index is asked for their messages only (its conversation column), so hits
+ * elsewhere are skipped inside the index rather than read and refused one at a time.
  */
 export async function searchMessages(db: Executor, filter: SearchFilter): Promise<SearchRow[]> {
   if (filter.scope.kind === 'none') return [];
@@ -81,7 +113,15 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
         THEN ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, HighlightAll=true`})
         ELSE ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, MaxWords=16, MinWords=6, ShortWord=1`}) END`
     : sql`snippet(message_search, 0, ${matchStart}, ${matchEnd}, '…', 16)`;
-  const matches = query ? sql`message_search.document @@ ${query}` : sql`message_search MATCH ${filter.match}`;
+  let matches;
+  if (query) {
+    matches = sql`message_search.document @@ ${query}`;
+  } else {
+    const few = await fewConversations(db, filter);
+    if (few?.length === 0) return [];
+    const within = few ? ` AND conversation : (${few.map((id) => `"${id}"`).join(' OR ')})` : '';
+    matches = sql`message_search MATCH ${`body : (${filter.match})${within}`}`;
+  }
   const result = await sql<SearchRow>`
     SELECT e.id AS "eventId", e.conversation_id AS "conversationId", c.chat_token AS "chatToken", c.channel AS channel,
       c.client_name AS "clientName", e.wa_message_id AS "waMessageId", e.direction AS direction, e.wa_timestamp AS timestamp,
