@@ -84,5 +84,18 @@ describe('S3BlobStore', () => {
     await new S3BlobStore(where).check();
     await expect(new S3BlobStore({ ...where, bucket: 'no-such-bucket' }).check()).rejects.toThrow(/^WA_BRIDGE_MEDIA_STORE: s3:\/\/no-such-bucket\/firm\/wa\/ at http:\/\/127\.0\.0\.1:\d+ cannot be used: no such bucket$/);
     await expect(new S3BlobStore({ ...where, endpoint: 'http://127.0.0.1:1' }).check()).rejects.toThrow(/^WA_BRIDGE_MEDIA_STORE: .* cannot be used: /);
+    const { region: _region, ...noRegion } = where;
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    try {
+      delete process.env.AWS_REGION;
+      delete process.env.AWS_DEFAULT_REGION;
+      process.env.AWS_CONFIG_FILE = path.join(dir, 'no-aws-config');
+      await expect(new S3BlobStore(noRegion).check()).rejects.toThrow(/cannot be used: no region: add \?region=… to the URL or set AWS_REGION$/);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

@@ -76,7 +76,17 @@ export class S3BlobStore implements MediaBlobStore {
       await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
     } catch (error) {
       const status = statusOf(error);
-      const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied (check the credentials and the bucket policy)' : messageOf(error);
+      const message = messageOf(error);
+      const why =
+        status === 404
+          ? 'no such bucket'
+          : status === 403
+            ? 'access denied (check the credentials and the bucket policy)'
+            : /region is missing/i.test(message)
+              ? 'no region: add ?region=… to the URL or set AWS_REGION'
+              : /credentials/i.test(message)
+                ? `no credentials (${message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or give the machine a role`
+                : message;
       throw new Error(`WA_BRIDGE_MEDIA_STORE: ${this.where()} cannot be used: ${why}`, { cause: error });
     }
   }
