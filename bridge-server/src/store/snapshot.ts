@@ -55,7 +55,14 @@ export async function snapshotToSqlite(source: Executor, file: string): Promise<
 
 async function copyTable(source: Executor, target: Executor, table: (typeof tables)[number]): Promise<void> {
   // Tables keyed by something other than a numeric id are copied in one pass of their key order.
-  const key = table === 'blobs' ? 'sha256' : table === 'data_keys' ? 'id' : table === 'matter_members' ? 'matter_id, upn' : table === 'conversation_assignees' ? 'conversation_id' : 'id';
+  const keys: Partial<Record<(typeof tables)[number], string>> = {
+    blobs: 'sha256',
+    matter_members: 'matter_id, upn',
+    conversation_assignees: 'conversation_id',
+    catch_up_numbers: 'business_id',
+    catch_up_marks: 'business_id, chat_id',
+  };
+  const key = keys[table] ?? 'id';
   if (key !== 'id') {
     const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} ORDER BY ${sql.raw(key)}`.execute(source);
     await insertRows(target, table, rows.rows);
