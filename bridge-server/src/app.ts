@@ -15,6 +15,7 @@ import { exportToTemp } from './archive/export/bundle.js';
 import { scheduleBackups } from './archive/backup.js';
 import { loadMasterKey } from './archive/crypto.js';
 import { scheduleRetention } from './archive/retention.js';
+import { repeatHere } from './archive/schedule.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
 import { loadOrCreateKey } from './config/secrets.js';
 import type { OutboundCommand } from './core/commands.js';
@@ -45,6 +46,7 @@ import { entraTrust, TokenValidator } from './auth/token-validator.js';
 import { staticUiRouter } from './api/static-ui.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { startSharedSchedules } from './ops/shared-schedules.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { describeLocation, openDatabase } from './store/db.js';
@@ -107,7 +109,11 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const outbox = new SqlOutbox(opened.db);
   const checkpointLog = componentLogger(logger, 'archive');
   const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
+  // On PostgreSQL other instances may share the store: each repeating task runs once among them.
+  const sharedSchedules = config.database.kind === 'postgres' ? await startSharedSchedules(config.database.url, logger) : undefined;
+  const repeat = sharedSchedules?.repeat ?? repeatHere;
   const checkpoints = scheduleCheckpoints({
+    repeat,
     db: opened.db,
     key: checkpointKey,
     intervalMs: config.checkpoints.intervalMs,
@@ -118,9 +124,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   // A bucket that cannot be reached stops the start, rather than every media job later.
   await blobs.check();
   const audit = new SqlAuditTrail(opened.db);
-  const retention = config.retention.daily ? scheduleRetention({ db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
+  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
-    ? scheduleBackups({ source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
@@ -375,6 +381,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await checkpoints.stop();
       await retention?.stop();
       await backups?.stop();
+      await sharedSchedules?.stop();
       await opened.close();
       log.info('wa-bridge stopped');
     })());

@@ -13,7 +13,7 @@ import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
 import { FileBlobStore } from '../store/blob-files.js';
 import { FileMediaStore, type MediaBlobStore } from '../store/blob-store.js';
 import { openSealedFile, sealFile, unwrapKey, type MasterKey } from './crypto.js';
-import { scheduleRepeating, type Schedule } from './schedule.js';
+import { repeatHere, type Repeat, type Schedule } from './schedule.js';
 import type { Executor } from '../store/executor.js';
 import { snapshotToSqlite } from '../store/snapshot.js';
 
@@ -198,8 +198,8 @@ async function newestBackupAt(dir: string): Promise<number | undefined> {
 }
 
 /** A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`. */
-export function scheduleBackups(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void }): Schedule {
-  return scheduleRepeating({
+export function scheduleBackups(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void; repeat?: Repeat }): Schedule {
+  return (options.repeat ?? repeatHere)('backup', {
     intervalMs: day,
     isDue: async () => {
       const newest = await newestBackupAt(options.dir);

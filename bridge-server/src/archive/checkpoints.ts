@@ -3,7 +3,7 @@ import { sha256 } from '../core/ids.js';
 import { insertCheckpoint, latestCheckpoint, listConversationHeads, type CheckpointRow } from '../store/archive.js';
 import { auditHead } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
-import { scheduleRepeating, type Schedule } from './schedule.js';
+import { repeatHere, type Repeat, type Schedule } from './schedule.js';
 import type { CheckpointKey } from './signing-key.js';
 import { lockChain } from '../store/dialect.js';
 
@@ -42,8 +42,8 @@ export async function writeCheckpoint(db: Executor, key: CheckpointKey, reason: 
  * Checkpoints at least every `intervalMs`: one at start when the newest is older than that (or
  * there is none), then one every interval.
  */
-export function scheduleCheckpoints(options: { db: Executor; key: CheckpointKey; intervalMs: number; onError: (error: Error) => void; onWritten?: (row: CheckpointRow) => void }): Schedule {
-  return scheduleRepeating({
+export function scheduleCheckpoints(options: { db: Executor; key: CheckpointKey; intervalMs: number; onError: (error: Error) => void; onWritten?: (row: CheckpointRow) => void; repeat?: Repeat }): Schedule {
+  return (options.repeat ?? repeatHere)('checkpoint', {
     intervalMs: options.intervalMs,
     isDue: async () => {
       const latest = await latestCheckpoint(options.db);

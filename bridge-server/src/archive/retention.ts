@@ -6,7 +6,7 @@ import { decideErasure, decideRetention, type RetentionFacts, type RetentionPoli
 import { lastRecordedAt } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
 import { deleteConversation, describeConversationContents, listRetentionFacts } from '../store/retention.js';
-import { scheduleRepeating, type Schedule } from './schedule.js';
+import { repeatHere, type Repeat, type Schedule } from './schedule.js';
 
 export interface RetentionOutcome {
   chatId: string;
@@ -118,9 +118,9 @@ const day = 24 * 3_600_000;
  * Applies retention once a day in the bridge, as the `system` actor: at start when the last run
  * is more than a day old (or there was none), then daily.
  */
-export function scheduleRetention(options: { db: Executor; blobs: { remove(hash: string): Promise<void> }; audit: AuditTrail; policy: RetentionPolicy; onError: (error: Error) => void }): Schedule {
+export function scheduleRetention(options: { db: Executor; blobs: { remove(hash: string): Promise<void> }; audit: AuditTrail; policy: RetentionPolicy; onError: (error: Error) => void; repeat?: Repeat }): Schedule {
   const actor = { actor: 'system', source: `bridge@${hostname()}` };
-  return scheduleRepeating({
+  return (options.repeat ?? repeatHere)('retention', {
     intervalMs: day,
     isDue: async () => {
       const last = await lastRecordedAt(options.db, 'retention.delete', actor.actor);

@@ -28,3 +28,14 @@ export function scheduleRepeating(options: { intervalMs: number; isDue: () => Pr
     },
   };
 }
+
+/** A repeating task as scheduleRepeating takes it. */
+export type RepeatingTask = Parameters<typeof scheduleRepeating>[0];
+
+/**
+ * Starts a named repeating task: on this instance alone (repeatHere, right when no other instance
+ * shares the store), or once among all instances on a shared store (ops/shared-schedules.ts).
+ */
+export type Repeat = (name: string, task: RepeatingTask) => Schedule;
+
+export const repeatHere: Repeat = (_name, task) => scheduleRepeating(task);
