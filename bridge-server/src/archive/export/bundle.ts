@@ -192,7 +192,8 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
 
   const zip = new ZipFile();
   const mtime = new Date(now);
-  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) zip.addBuffer(file.content, path, { mtime });
+  // The PDF's pages are compressed already: deflating them again costs time and saves nothing.
+  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) zip.addBuffer(file.content, path, { mtime, compress: path !== 'transcript.pdf' });
   zip.addBuffer(manifestBytes, manifestPath, { mtime });
   zip.addBuffer(Buffer.from(`${options.key.sign(manifestBytes.toString('utf8'))}\n`, 'utf8'), signaturePath, { mtime });
   zip.end();

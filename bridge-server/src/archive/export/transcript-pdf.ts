@@ -1,6 +1,5 @@
-import PDFDocument from 'pdfkit';
 import { formatZonedTime, type TranscriptEntry } from '../../core/transcript.js';
-import { loadFontChain, writeText, type FontChain } from './pdf-text.js';
+import { loadFontChain, selectFont, writeText, type FontChain } from './pdf-text.js';
 import type { TranscriptMeta, TranscriptSection } from './transcript-html.js';
 
 /**
@@ -9,15 +8,21 @@ import type { TranscriptMeta, TranscriptSection } from './transcript-html.js';
  * hashes, and a footer with the page number. `media(path)` gives a listed file's bytes.
  */
 export async function transcriptPdf(meta: TranscriptMeta, sections: readonly TranscriptSection[], media: (path: string) => Buffer | undefined): Promise<Buffer> {
-  const doc = new PDFDocument({ size: 'A4', margins: { top: 56, bottom: 56, left: 50, right: 50 }, bufferPages: true, info: { Title: 'WhatsApp transcript', Creator: 'wa-bridge', CreationDate: new Date(meta.exportedAt) } });
+  // Loaded on use, like the fonts: pdfkit is large and most processes never write a PDF.
+  const { default: PDFDocument } = await import('pdfkit');
+  // Pages are written out as they fill (no bufferPages): a transcript of 100,000 messages has
+  // some 10,000 pages, and holding them all until the end took gigabytes.
+  const doc = new PDFDocument({ size: 'A4', margins: { top: 56, bottom: 56, left: 50, right: 50 }, autoFirstPage: false, info: { Title: 'WhatsApp transcript', Creator: 'wa-bridge', CreationDate: new Date(meta.exportedAt) } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<void>((resolve, reject) => {
     doc.on('end', resolve);
     doc.on('error', reject);
   });
-  const fonts = loadFontChain();
+  const fonts = await loadFontChain();
   fonts.register(doc);
+  const footer = pageFooter(doc, fonts);
+  doc.addPage();
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
 
   writeText(doc, fonts, 'WhatsApp transcript', { weight: 'bold', size: 18, color: '#1b1b1b', width });
@@ -33,17 +38,44 @@ export async function transcriptPdf(meta: TranscriptMeta, sections: readonly Tra
     for (const entry of section.entries) drawEntry(doc, fonts, entry, meta.timeZone, width, media);
   }
 
-  const range = doc.bufferedPageRange();
-  for (let i = range.start; i < range.start + range.count; i += 1) {
-    doc.switchToPage(i);
-    const bottom = doc.page.margins.bottom;
-    doc.page.margins.bottom = 0;
-    writeText(doc, fonts, `WhatsApp transcript · page ${i + 1} of ${range.count}`, { size: 8, color: '#777777', width, x: doc.page.margins.left, y: doc.page.height - 36 });
-    doc.page.margins.bottom = bottom;
-  }
+  footer.finish();
   doc.end();
   await done;
   return Buffer.concat(chunks);
+}
+
+const footerSize = 8;
+
+/**
+ * "WhatsApp transcript · page N of M" at the foot of every page, written when the page begins,
+ * so that pages need not be kept until the end. M is not known then: every page shows one form
+ * XObject (a drawing kept once in the file and placed by reference), and the form's content, the
+ * page count, is written once the last page is done. The text is written as raw content inside
+ * its own graphics state, so nothing of the layout in progress (font, colour, position) changes
+ * when a long message runs onto a new page.
+ */
+function pageFooter(doc: PDFKit.PDFDocument, fonts: FontChain): { finish(): void } {
+  const font = selectFont(doc, fonts.plain);
+  const total = doc.ref({ Type: 'XObject', Subtype: 'Form', BBox: [0, -4, 200, 12], Resources: { Font: { [font.id]: font.ref() } } });
+  const colour = '0.467 0.467 0.467 rg';
+  const hex = (text: string) => `<${font.encode(text)[0].join('')}>`;
+  let pages = 0;
+  doc.on('pageAdded', () => {
+    pages += 1;
+    const prefix = `WhatsApp transcript · page ${pages} of `;
+    const height = doc.page.height;
+    const x = doc.page.margins.left;
+    // pdfkit's coordinates run down from the top; PDF's up from the bottom.
+    const baseline = height - (height - 36) - (font.ascender / 1000) * footerSize;
+    doc.page.fonts[font.id] = font.ref();
+    doc.page.xobjects.PageCount = total;
+    doc.addContent(`q 1 0 0 -1 0 ${height} cm BT /${font.id} ${footerSize} Tf ${colour} 1 0 0 1 ${x} ${baseline} Tm ${hex(prefix)} Tj ET 1 0 0 1 ${x + font.widthOfString(prefix, footerSize)} ${baseline} cm /PageCount Do Q`);
+  });
+  return {
+    finish() {
+      total.end(`BT /${font.id} ${footerSize} Tf ${colour} ${hex(String(pages))} Tj ET`);
+    },
+  };
 }
 
 function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptEntry, timeZone: string, width: number, media: (path: string) => Buffer | undefined): void {
@@ -53,7 +85,7 @@ function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptE
   const label = entry.kind === 'message' ? '' : `  [${entry.label}]`;
   if (doc.y > doc.page.height - doc.page.margins.bottom - 60) doc.addPage();
   const top = doc.y;
-  const startPage = doc.bufferedPageRange().count;
+  const startPage = pageNumber(doc);
   writeText(doc, fonts, `${entry.sender}${label}`, { weight: 'bold', size: 9, color: '#1b1b1b', width: inner, x: x + 8, y: top + 6 });
   writeText(doc, fonts, formatZonedTime(entry.timestamp, timeZone), { size: 8, color: '#555555', width: inner, x: x + 8, y: doc.y });
   doc.moveDown(0.2);
@@ -76,11 +108,16 @@ function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptE
     writeText(doc, fonts, `File: ${file.fileName} (${file.contentType}, ${file.size} bytes) SHA-256 ${file.sha256}`, { size: 8, color: '#333333', width: inner, x: x + 8, y: doc.y + 2 });
   }
   if (entry.marks.length > 0) writeText(doc, fonts, entry.marks.join(' · '), { size: 8, color: '#8a1c1c', width: inner, x: x + 8, y: doc.y + 2 });
-  writeText(doc, fonts, `#${entry.seq} · ${entry.waMessageId} · link ${entry.chainHash}`, { size: 6, color: '#888888', width: inner, x: x + 8, y: doc.y + 2 });
+  writeText(doc, fonts, `#${entry.seq} · ${entry.waMessageId} · link ${entry.chainHash}`, { mono: true, size: 6, color: '#888888', width: inner, x: x + 8, y: doc.y + 2 });
   const bottom = doc.y + 6;
   // When the entry ran onto a new page, the frame surrounds the part on this page.
-  const frameTop = doc.bufferedPageRange().count === startPage ? top : doc.page.margins.top;
+  const frameTop = pageNumber(doc) === startPage ? top : doc.page.margins.top;
   doc.roundedRect(x, frameTop, boxWidth, bottom - frameTop, 6).lineWidth(0.6).strokeColor(entry.direction === 'outbound' ? '#7fbfa0' : '#bbbbbb').stroke();
   doc.x = doc.page.margins.left;
   doc.y = bottom + 8;
+}
+
+function pageNumber(doc: PDFKit.PDFDocument): number {
+  const range = doc.bufferedPageRange();
+  return range.start + range.count;
 }
