@@ -193,8 +193,18 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
     expect(textMails).toHaveLength(1);
     expect(photoMails[0]!.parsed.attachments).toHaveLength(1);
     expect(sha256Hex(photoMails[0]!.parsed.attachments[0]!.content)).toBe(sha256Hex(photo));
-    // In the chat's order: the photo went first, the text after it.
-    expect(photoMails[0]!.uid).toBeLessThan(textMails[0]!.uid);
+    // In the chat's order: the photo went first, the text after it. Read from the bridge's relay
+    // records: Postfix delivers in parallel, so the mailbox's order is not the order of sending.
+    const relays = await world.bridge.store.db
+      .selectFrom('mail_relays')
+      .innerJoin('events', 'events.id', 'mail_relays.event_id')
+      .select(['mail_relays.id', 'mail_relays.sent_at', 'events.wa_message_id'])
+      .where('events.wa_message_id', 'in', [photoId, laterText])
+      .orderBy('mail_relays.id')
+      .execute();
+    expect(relays.map((r) => r.wa_message_id)).toEqual([photoId, laterText]);
+    expect(relays[0]!.sent_at).not.toBeNull();
+    expect(relays[0]!.sent_at!).toBeLessThanOrEqual(relays[1]!.sent_at!);
     for (const id of others) expect(mailsFor(mails, id)).toHaveLength(1);
     expect(await storedEvent(photoId)).toMatchObject({ attachment: { sha256: sha256Hex(photo), size: photo.length } });
     expect(await strayFiles()).toEqual([]);
