@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ConversationScope } from '../core/access.js';
 import type { Executor } from './executor.js';
 import { dialectOf, groupConcat } from './dialect.js';
@@ -59,7 +59,7 @@ const namedConversationsMax = 50;
  * a few: a superset of what the scope lets the user see (the query's own conditions decide that).
  * Undefined when there are too many to name.
  */
-async function fewConversations(db: Executor, filter: SearchFilter): Promise<number[] | undefined> {
+async function fewConversations(db: Executor, filter: SearchFilter, max = namedConversationsMax): Promise<number[] | undefined> {
   if (filter.conversationId !== undefined) return [filter.conversationId];
   let query;
   if (filter.matterId !== undefined) {
@@ -73,8 +73,8 @@ async function fewConversations(db: Executor, filter: SearchFilter): Promise<num
   } else {
     return undefined;
   }
-  const rows = (await sql<{ id: number }>`SELECT id FROM (${query}) few LIMIT ${namedConversationsMax + 1}`.execute(db)).rows;
-  return rows.length > namedConversationsMax ? undefined : rows.map((row) => Number(row.id));
+  const rows = (await sql<{ id: number }>`SELECT id FROM (${query}) few LIMIT ${max + 1}`.execute(db)).rows;
+  return rows.length > max ? undefined : rows.map((row) => Number(row.id));
 }
 
 /**
@@ -113,27 +113,112 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
         THEN ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, HighlightAll=true`})
         ELSE ts_headline('simple', message_search.body, ${query}, ${`StartSel=${matchStart}, StopSel=${matchEnd}, MaxWords=16, MinWords=6, ShortWord=1`}) END`
     : sql`snippet(message_search, 0, ${matchStart}, ${matchEnd}, '…', 16)`;
-  let matches;
-  if (query) {
-    matches = sql`message_search.document @@ ${query}`;
-  } else {
-    const few = await fewConversations(db, filter);
-    if (few?.length === 0) return [];
-    const within = few ? ` AND conversation : (${few.map((id) => `"${id}"`).join(' OR ')})` : '';
-    matches = sql`message_search MATCH ${`body : (${filter.match})${within}`}`;
-  }
-  const result = await sql<SearchRow>`
-    SELECT e.id AS "eventId", e.conversation_id AS "conversationId", c.chat_token AS "chatToken", c.channel AS channel,
+  const where = sql.join(conditions, sql` AND `);
+  const row = sql`e.id AS "eventId", e.conversation_id AS "conversationId", c.chat_token AS "chatToken", c.channel AS channel,
       c.client_name AS "clientName", e.wa_message_id AS "waMessageId", e.direction AS direction, e.wa_timestamp AS timestamp,
       ${snippet} AS snippet,
-      (SELECT ${groupConcat(db, sql`m.reference`, '\n')} FROM matter_links hm JOIN matters m ON m.id = hm.matter_id WHERE ${covers('hm')}) AS matters
+      (SELECT ${groupConcat(db, sql`m.reference`, '\n')} FROM matter_links hm JOIN matters m ON m.id = hm.matter_id WHERE ${covers('hm')}) AS matters`;
+  // PostgreSQL also checks a wide search's hits against a longer list of the scope's conversations.
+  const listed = await fewConversations(db, filter, query ? widePrefilterMax : namedConversationsMax);
+  if (listed?.length === 0) return [];
+  const few = listed && listed.length <= namedConversationsMax ? listed : undefined;
+  if (!query) {
+    const within = few ? ` AND conversation : (${few.map((id) => `"${id}"`).join(' OR ')})` : '';
+    const result = await sql<SearchRow>`
+      SELECT ${row}
+      FROM message_search
+      JOIN events e ON e.id = message_search.rowid
+      JOIN conversations c ON c.id = e.conversation_id
+      WHERE message_search MATCH ${`body : (${filter.match})${within}`} AND ${where}
+      ORDER BY message_search.rowid DESC
+      LIMIT ${filter.limit}`.execute(db);
+    return result.rows;
+  }
+  // PostgreSQL: first the page's event ids, then their rows and headlines (for those alone).
+  const ids = few
+    ? await pagePostgresFew(db, few, query, where, filter.limit)
+    : await pagePostgresWide(db, query, where, filter, listed);
+  if (ids.length === 0) return [];
+  const result = await sql<SearchRow>`
+    SELECT ${row}
     FROM message_search
     JOIN events e ON e.id = message_search.rowid
     JOIN conversations c ON c.id = e.conversation_id
-    WHERE ${matches} AND ${sql.join(conditions, sql` AND `)}
-    ORDER BY message_search.rowid DESC
-    LIMIT ${filter.limit}`.execute(db);
+    WHERE message_search.rowid = ANY (${ids}::bigint[])
+    ORDER BY message_search.rowid DESC`.execute(db);
   return result.rows;
+}
+
+/**
+ * Within a few conversations: each one's indexed messages newest first (by the index on
+ * conversation and id), stopping after a page, and the pages merged.
+ */
+async function pagePostgresFew(db: Executor, few: number[], query: RawBuilder<unknown>, where: RawBuilder<unknown>, limit: number): Promise<number[]> {
+  const rows = await sql<{ rowid: number }>`
+    SELECT hit.rowid FROM unnest(${few}::bigint[]) AS few (id) CROSS JOIN LATERAL (
+      SELECT message_search.rowid FROM message_search
+      JOIN events e ON e.id = message_search.rowid
+      JOIN conversations c ON c.id = e.conversation_id
+      WHERE message_search.conversation_id = few.id AND message_search.document @@ ${query} AND ${where}
+      ORDER BY message_search.rowid DESC
+      LIMIT ${limit}) hit
+    ORDER BY hit.rowid DESC
+    LIMIT ${limit}`.execute(db);
+  return rows.rows.map((row) => Number(row.rowid));
+}
+
+/** A wide search lists the scope's conversations up to this many, to check hits against. */
+const widePrefilterMax = 2000;
+
+/** The first span of event ids a wide search reads, newest first. */
+const firstSpan = 5_000;
+/** A span up to this long is read row by row; a longer one collects its hits through the index. */
+const walkSpanMax = 20_000;
+
+/**
+ * Over many conversations: span by span backwards from the newest message, until a page is full.
+ * The first span is read newest first, which finds a page of a word that is in a fair share of
+ * the user's messages after a few rows. The hits found so far tell how dense they are; the next
+ * span is sized to fill the page twice over (to the start when there were none), and its hits are
+ * collected through the text index together with its id range, then sorted. So a common word
+ * costs a few rows, and a rare one (rare among what the user may see) one collection of its few
+ * hits. Left to itself, the planner may read the whole archive newest first for a rare word (it
+ * cannot tell how few hits the scope lets through), or collect and sort every hit of a common
+ * one. Each hit's event is looked up on its own, never merged with a walk over all events.
+ */
+async function pagePostgresWide(db: Executor, query: RawBuilder<unknown>, where: RawBuilder<unknown>, filter: SearchFilter, within: number[] | undefined): Promise<number[]> {
+  // The scope's conversations, when listed, refuse most hits by the search table's own column
+  // before any event is looked up.
+  const inScope = within ? sql`message_search.conversation_id = ANY (${within}::bigint[])` : sql`1 = 1`;
+  // Walking: the match as a function call, which no index serves, so the span is read newest
+  // first and stops at a full page. Collecting: the operator, which the text index serves; the
+  // order "rowid + 0" sorts what was collected rather than reading in index order.
+  const hits = async (range: RawBuilder<unknown>, walk: boolean, limit: number) =>
+    (
+      await sql<{ rowid: number }>`
+        SELECT message_search.rowid FROM message_search
+        CROSS JOIN LATERAL (SELECT * FROM events WHERE events.id = message_search.rowid OFFSET 0) e
+        JOIN conversations c ON c.id = e.conversation_id
+        WHERE ${walk ? sql`ts_match_vq(message_search.document, ${query})` : sql`message_search.document @@ ${query}`}
+          AND ${range} AND ${inScope} AND ${where}
+        ORDER BY ${walk ? sql`message_search.rowid` : sql`message_search.rowid + 0`} DESC
+        LIMIT ${limit}`.execute(db)
+    ).rows.map((row) => Number(row.rowid));
+  const newest = filter.after
+    ? filter.after.id - 1
+    : Number((await sql<{ top: number | null }>`SELECT max(rowid) AS top FROM message_search`.execute(db)).rows[0]?.top ?? 0);
+  const found: number[] = [];
+  let high = newest;
+  let span = firstSpan;
+  while (high > 0) {
+    const low = high - span;
+    const range = low > 0 ? sql`message_search.rowid > ${low} AND message_search.rowid <= ${high}` : sql`message_search.rowid <= ${high}`;
+    found.push(...(await hits(range, span <= walkSpanMax, filter.limit - found.length)));
+    if (found.length >= filter.limit) break;
+    high = low;
+    span = found.length === 0 ? Infinity : Math.ceil((2 * (filter.limit - found.length) * (newest - high)) / found.length);
+  }
+  return found;
 }
 
 /**

@@ -42,3 +42,6 @@ BEGIN
     CAST(new.conversation_id AS TEXT)
   WHERE json_valid(new.event_json);
 END;
+
+-- Each hit lists the matters whose links cover it, ended links included: found by conversation.
+CREATE INDEX matter_links_by_conversation ON matter_links (conversation_id);
