@@ -146,6 +146,39 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
     expect(await jobsOf(event!.conversation_id)).toEqual([]);
   }, 120_000);
 
+  it('keeps a text whose relayed mail finds the blob disk full pending, past the tries an unknown failure gets, and relays it once when space is freed', async () => {
+    const client = { from: '447700900502', name: 'Full Disk Text' };
+    const hello = await send({ ...client, type: 'text', body: 'Is Tuesday still fine?' });
+    await waitForMails([hello]);
+
+    // No room even for a relayed mail of a few kilobytes (the composer stores each one as a blob).
+    await disk!.fillLeaving(0);
+    onTestFinished(() => disk!.release());
+    const waId = await send({ ...client, type: 'text', body: 'Then I will bring the deeds.' });
+    const { event } = await storedEvent(waId);
+    expect(event).toBeDefined();
+    let relayJob: JobSummary | undefined;
+    await waitFor(
+      async () => {
+        relayJob = (await jobsOf(event!.conversation_id)).find((j) => j.kind === 'mail.relay');
+        // More tries than the 8 after which a failure of unknown kind waits for a person.
+        return relayJob?.state === 'pending' && relayJob.attempts >= 10 && relayJob.runAt > Date.now() + 100;
+      },
+      60_000,
+      () => JSON.stringify(relayJob),
+    );
+    expect(relayJob!.lastError).toContain('the disk of the blob store is full (ENOSPC)');
+    expect(await strayFiles()).toEqual([]);
+    expect(mailsFor(await mailbox(), waId)).toHaveLength(0);
+
+    await disk!.release();
+    const mails = await waitForMails([waId]);
+    expect(mailsFor(mails, waId)).toHaveLength(1);
+    expect(mailsFor(mails, hello)).toHaveLength(1);
+    expect(await strayFiles()).toEqual([]);
+    expect(await jobsOf(event!.conversation_id)).toEqual([]);
+  }, 120_000);
+
   it('gives up on a stalled download and retries it, while other chats relay; the chat relays in order once it answers', async () => {
     const photo = randomBytes(512 * 1024);
     const stalled = { from: '447700900601', name: 'Stalled Photo' };

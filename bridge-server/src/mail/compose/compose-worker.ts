@@ -47,10 +47,16 @@ port.on('message', (request: ComposeRequest) => {
         error:
           isBridgeError(error) && error.status === 400
             ? { badInput: true, code: error.code, message: error.message }
-            : { badInput: false, code: 'compose_failed', message: error instanceof Error ? error.message : String(error) },
+            : { badInput: false, code: 'compose_failed', message: error instanceof Error ? error.message : String(error), ...errnoOf(error) },
       };
       port.postMessage(reply);
     },
   );
 });
+/** A system error's code (ENOSPC, EACCES …), which a message across threads would otherwise lose. */
+function errnoOf(error: unknown): { errno?: string } {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? { errno: code } : {};
+}
+
 port.postMessage({ ready: true } satisfies ComposeReply);

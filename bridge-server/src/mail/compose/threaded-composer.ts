@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BadInputError } from '../../core/errors.js';
+import { BadInputError, UpstreamError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import type { MailComposer } from '../../core/ports.js';
 import type { RelayMailInput } from '../../core/relay-mail.js';
@@ -21,7 +21,7 @@ export type ComposeRequest = { id: number; kind: 'mail'; mail: OutgoingMail } | 
 export type ComposeReply =
   | { ready: true }
   | { id: number; raw: Uint8Array; messageId?: string; rawSha256?: string }
-  | { id: number; error: { badInput: boolean; code: string; message: string } };
+  | { id: number; error: { badInput: boolean; code: string; message: string; errno?: string } };
 
 /** A relayed mail as the thread built it: its Message-ID, its bytes, and their blob (already stored). */
 export interface ComposedRelay {
@@ -111,8 +111,7 @@ export class ThreadedComposer implements MailComposer {
       if ('raw' in reply) {
         const { raw, ...rest } = reply;
         waiter.resolve({ ...rest, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
-      } else if (reply.error.badInput) waiter.reject(new BadInputError(reply.error.code, reply.error.message));
-      else waiter.reject(new Error(reply.error.message));
+      } else waiter.reject(toError(reply.error));
     });
     worker.on('error', (error) => this.lost(worker, error));
     worker.on('exit', (code) => this.lost(worker, new Error(`the MIME composer thread exited (${code})`)));
@@ -129,4 +128,18 @@ export class ThreadedComposer implements MailComposer {
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * A failure the thread reported, as the error the relay's retry rules read. A blob store out of
+ * space is transient and says so (the store removed what it began to write; freeing space is all
+ * it takes); other system errors keep their code.
+ */
+function toError(error: { badInput: boolean; code: string; message: string; errno?: string }): Error {
+  if (error.badInput) return new BadInputError(error.code, error.message);
+  if (error.errno === 'ENOSPC' || error.errno === 'EDQUOT') {
+    const what = error.errno === 'ENOSPC' ? 'the disk of the blob store is full' : 'the blob store is over its disk quota';
+    return new UpstreamError('blob-store', `The relayed mail could not be stored: ${what} (${error.errno}). Nothing was kept; free space and it is tried again.`, 'transient', error.errno);
+  }
+  return Object.assign(new Error(error.message), error.errno ? { code: error.errno } : {});
 }
