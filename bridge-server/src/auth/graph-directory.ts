@@ -1,4 +1,9 @@
-import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import { createRequire } from 'node:module';
+import type * as MsalNode from '@azure/msal-node';
+import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
+
+/** MSAL, loaded when first needed: it is large, and only a bridge that looks people up in Graph uses it. */
+const msalNode = (): typeof MsalNode => createRequire(import.meta.url)('@azure/msal-node') as typeof MsalNode;
 import { UpstreamError } from '../core/errors.js';
 import type { UserDirectory } from '../core/ports.js';
 
@@ -28,7 +33,7 @@ export class GraphUserDirectory implements UserDirectory {
     private readonly settings: GraphSettings,
     options: { networkClient?: INetworkModule } = {},
   ) {
-    this.msal = new ConfidentialClientApplication({
+    this.msal = new (msalNode().ConfidentialClientApplication)({
       auth: { clientId: settings.clientId, clientSecret: settings.clientSecret, authority: `${settings.authorityHost}/${settings.tenantId}` },
       ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
     });

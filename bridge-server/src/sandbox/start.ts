@@ -1,9 +1,8 @@
 import type { Router } from 'express';
-import { startSimulator, type SentRequest, type Simulator } from '../channels/simulator/server.js';
+import type { SentRequest, Simulator } from '../channels/simulator/server.js';
 import type { Logger } from '../ops/logger.js';
-import { startMailCatcher, type MailCatcher } from './catcher.js';
-import { createSandboxRouter, type PhoneMessage, type SandboxClient, type SandboxPhone, type SandboxSolicitor } from './routes.js';
-import { ReplyIntakeDownError, sendSolicitorReply } from './solicitor.js';
+import type { MailCatcher } from './catcher.js';
+import type { PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
 
 export interface Sandbox {
   simulator: Simulator;
@@ -25,6 +24,13 @@ export const SANDBOX_MAILBOX = 'solicitor@firm.sandbox.test';
  * bridge, and a local SMTP catcher that receives the relayed mail, shown at /sandbox.
  */
 export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string }): Promise<Sandbox> {
+  // Loaded on use: the simulator, the mail catcher and its parser are for the sandbox alone.
+  const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }] = await Promise.all([
+    import('../channels/simulator/server.js'),
+    import('./catcher.js'),
+    import('./routes.js'),
+    import('./solicitor.js'),
+  ]);
   const simulator = await startSimulator({
     appSecret: options.appSecret,
     accessToken: options.accessToken,

@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import whatsappWeb from 'whatsapp-web.js';
 import type WAWebJS from 'whatsapp-web.js';
+
+/**
+ * The library, loaded on first use: it and puppeteer under it are a large share of what a
+ * bridge would otherwise load at start, and a bridge on the Cloud API never uses them.
+ */
+let loaded: typeof WAWebJS | undefined;
+function whatsappWeb(): typeof WAWebJS {
+  return (loaded ??= createRequire(import.meta.url)('whatsapp-web.js') as typeof WAWebJS);
+}
 
 /**
  * The part of a whatsapp-web.js 1.34 `Client` this adapter uses, typed from the library's
@@ -179,7 +188,7 @@ export const sessionDir = (dataDir: string): string => path.join(dataDir, 'whats
  * pins is used. Only app.ts calls this; it starts nothing until `initialize()`.
  */
 export function createWebClient(options: WebClientOptions): WebClient {
-  const { Client, LocalAuth } = whatsappWeb;
+  const { Client, LocalAuth } = whatsappWeb();
   return new Client({
     authStrategy: new LocalAuth({ dataPath: sessionDir(options.dataDir) }),
     puppeteer: { executablePath: options.chromiumPath ?? '/usr/bin/chromium', args: chromiumArgs, headless: true },
@@ -193,7 +202,7 @@ export function createWebClient(options: WebClientOptions): WebClient {
  * (src/Client.js), so a plain object with the same fields would be sent as text.
  */
 export function createWebMedia(mimeType: string, base64: string, fileName: string | null, size: number | null): WebMedia {
-  return new whatsappWeb.MessageMedia(mimeType, base64, fileName, size);
+  return new (whatsappWeb().MessageMedia)(mimeType, base64, fileName, size);
 }
 
 // The compiler proves the library's own types fit this port; a library upgrade that changes a

@@ -1,5 +1,4 @@
-import { ImapFlow } from 'imapflow';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import type { EmailReplyOutcome, InboundEmailReply } from '../../core/email-reply.js';
 import { toInboundReply, type ReplyTextExtractor } from './to-reply.js';
 
@@ -36,6 +35,8 @@ export function startImapReplyPoller(options: ImapPollerOptions): ImapPoller {
   const pollNow = (): Promise<number> => (running ??= poll().finally(() => (running = undefined)));
 
   async function poll(): Promise<number> {
+    // Loaded on use: a bridge that reads no reply mailbox never loads the IMAP client and parser.
+    const [{ ImapFlow }, { simpleParser }] = await Promise.all([import('imapflow'), import('mailparser')]);
     const client = new ImapFlow({
       host: target.hostname,
       port: Number(target.port || (target.protocol === 'imaps:' ? 993 : 143)),

@@ -1,5 +1,4 @@
-import { simpleParser } from 'mailparser';
-import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import type { SMTPServerAddress } from 'smtp-server';
 import type { EmailReplyOutcome, InboundEmailReply } from '../../core/email-reply.js';
 import { toInboundReply, type ReplyTextExtractor } from './to-reply.js';
 
@@ -35,6 +34,8 @@ class SmtpReject extends Error {
  * deliberately ignored (auto-replies must not bounce, or loops start), 550 when rejected.
  */
 export async function startInboundSmtp(options: InboundSmtpOptions): Promise<InboundSmtp> {
+  // Loaded on use: a bridge without the reply intake never loads the SMTP server and parser.
+  const [{ SMTPServer }, { simpleParser }] = await Promise.all([import('smtp-server'), import('mailparser')]);
   const domain = options.mailDomain.toLowerCase();
   const server = new SMTPServer({
     authOptional: true,

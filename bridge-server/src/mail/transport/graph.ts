@@ -1,4 +1,9 @@
-import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import { createRequire } from 'node:module';
+import type * as MsalNode from '@azure/msal-node';
+import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
+
+/** MSAL, loaded when first needed: it is large, and only a bridge that sends through Graph uses it. */
+const msalNode = (): typeof MsalNode => createRequire(import.meta.url)('@azure/msal-node') as typeof MsalNode;
 import { UpstreamError } from '../../core/errors.js';
 import type { MailTransport, SendResult } from '../../core/ports.js';
 import { fitMimeForGraph } from './graph-mime.js';
@@ -68,7 +73,7 @@ export class GraphMailTransport implements MailTransport {
   private refreshing: Promise<string> | undefined;
 
   constructor(private readonly options: GraphMailOptions) {
-    this.msal = new ConfidentialClientApplication({
+    this.msal = new (msalNode().ConfidentialClientApplication)({
       auth: { clientId: options.clientId, clientSecret: options.clientSecret, authority: `${options.authorityHost}/${options.tenantId}` },
       ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
     });

@@ -1,4 +1,3 @@
-import { simpleParser } from 'mailparser';
 import { BadInputError } from '../../../core/errors.js';
 import type { ReplyInput } from './extract.js';
 
@@ -21,6 +20,8 @@ export async function parseReplySource(bytes: Uint8Array, name: string): Promise
 }
 
 async function parseMessage(buffer: Buffer, name: string): Promise<ReplyInput> {
+  // Loaded on use: a bridge loads this module with its commands but seldom parses a file.
+  const { simpleParser } = await import('mailparser');
   const ends = [buffer.indexOf('\n\n'), buffer.indexOf('\r\n\r\n')].filter((i) => i >= 0);
   const headerEnd = ends.length > 0 ? Math.min(...ends) : Math.min(buffer.length, 65_536);
   if (isBinary(buffer.subarray(0, headerEnd))) throw notParsable(name, 'its header holds binary data');
