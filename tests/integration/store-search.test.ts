@@ -10,9 +10,10 @@ import { openTestDatabase } from '../support/test-database.js';
 /**
  * The store's search against the answer worked out from the messages themselves, over an archive
  * big enough for every way the store may take: a search within a few conversations (named to the
- * index) or across many; a word on every other message, one on every hundredth, one only in a
- * handful of the oldest messages (a search must reach back past the newest thousands), and the
- * same through the scopes of a matter, a solicitor on a few matters and one on many chats.
+ * index) or across many; a word on every other message, one on every fiftieth, one only in a
+ * handful of the oldest messages (a search must reach back past the newest thousands), several
+ * words at once, and the same through the scopes of a matter, a solicitor on a few matters and
+ * one on many chats.
  */
 const conversations = 70;
 const messages = 12_000;
@@ -102,7 +103,7 @@ afterAll(async () => {
 
 const unlinkedAt = (matter: number, conversationId: number) => (matter === 2 && conversationId === 3 ? 1_000_000 + (messages / 2) * 1000 : null);
 
-/** What the API's rules say the search should find: matching, visible, newest first. */
+/** What the API's rules say the search should find: every word's prefix, visible, newest first. */
 function expected(word: string, scope: ConversationScope, extra: { matterId?: number; afterId?: number } = {}): number[] {
   const inForce = (conversationId: number) => [...matterChats].filter(([matter, chats]) => chats.includes(conversationId) && unlinkedAt(matter, conversationId) === null).map(([matter]) => matter);
   const visible = (conversationId: number) => {
@@ -117,14 +118,14 @@ function expected(word: string, scope: ConversationScope, extra: { matterId?: nu
     ((matterChats.get(extra.matterId) ?? []).includes(message.conversationId) &&
       (unlinkedAt(extra.matterId, message.conversationId) === null || message.timestamp < unlinkedAt(extra.matterId, message.conversationId)!));
   return stored
-    .filter((m) => m.text.split(' ').some((w) => w.startsWith(word)) && visible(m.conversationId) && covered(m) && (extra.afterId === undefined || m.id < extra.afterId))
+    .filter((m) => word.split(' ').every((part) => m.text.split(' ').some((w) => w.startsWith(part))) && visible(m.conversationId) && covered(m) && (extra.afterId === undefined || m.id < extra.afterId))
     .map((m) => m.id)
     .sort((a, b) => b - a)
     .slice(0, limit);
 }
 
-async function found(word: string, scope: ConversationScope, extra: Partial<SearchFilter> = {}): Promise<number[]> {
-  const rows = await searchMessages(opened.db, { match: toFtsQuery(word)!, scope, limit, ...extra });
+async function found(words: string, scope: ConversationScope, extra: Partial<SearchFilter> = {}): Promise<number[]> {
+  const rows = await searchMessages(opened.db, { match: toFtsQuery(words)!, scope, limit, ...extra });
   return rows.map((row) => row.eventId);
 }
 
@@ -138,7 +139,7 @@ const scopes: Array<[string, ConversationScope]> = [
 
 describe('store search at scale', () => {
   for (const [who, scope] of scopes) {
-    for (const word of ['everywhere', 'centurion', 'seldomword', 'lease', 'leaseh']) {
+    for (const word of ['everywhere', 'centurion', 'seldomword', 'lease', 'leaseh', 'everywhere centurion', 'lease seldomword everywhere', 'leaseh fill']) {
       it(`finds "${word}" for ${who} as the rules say, newest first`, async () => {
         const want = expected(word, scope);
         expect(await found(word, scope)).toEqual(want);

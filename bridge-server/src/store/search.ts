@@ -137,7 +137,7 @@ export async function searchMessages(db: Executor, filter: SearchFilter): Promis
   // PostgreSQL: first the page's event ids, then their rows and headlines (for those alone).
   const ids = few
     ? await pagePostgresFew(db, few, query, where, filter.limit)
-    : await pagePostgresWide(db, query, where, filter, listed);
+    : await pagePostgresWide(db, query, where, filter, listed, toTsQueryText(filter.match).split(' & '));
   if (ids.length === 0) return [];
   const result = await sql<SearchRow>`
     SELECT ${row}
@@ -171,9 +171,9 @@ async function pagePostgresFew(db: Executor, few: number[], query: RawBuilder<un
 const widePrefilterMax = 2000;
 
 /** The first span of event ids a wide search reads, newest first. */
-const firstSpan = 5_000;
+const firstSpan = 2_000;
 /** A span up to this long is read row by row; a longer one collects its hits through the index. */
-const walkSpanMax = 20_000;
+const walkSpanMax = 10_000;
 
 /**
  * Over many conversations: span by span backwards from the newest message, until a page is full.
@@ -186,24 +186,42 @@ const walkSpanMax = 20_000;
  * cannot tell how few hits the scope lets through), or collect and sort every hit of a common
  * one. Each hit's event is looked up on its own, never merged with a walk over all events.
  */
-async function pagePostgresWide(db: Executor, query: RawBuilder<unknown>, where: RawBuilder<unknown>, filter: SearchFilter, within: number[] | undefined): Promise<number[]> {
+async function pagePostgresWide(
+  db: Executor,
+  query: RawBuilder<unknown>,
+  where: RawBuilder<unknown>,
+  filter: SearchFilter,
+  within: number[] | undefined,
+  terms: string[],
+): Promise<number[]> {
   // The scope's conversations, when listed, refuse most hits by the search table's own column
   // before any event is looked up.
   const inScope = within ? sql`message_search.conversation_id = ANY (${within}::bigint[])` : sql`1 = 1`;
   // Walking: the match as a function call, which no index serves, so the span is read newest
-  // first and stops at a full page. Collecting: the operator, which the text index serves; the
-  // order "rowid + 0" sorts what was collected rather than reading in index order.
+  // first and stops at a full page. Collecting: the text index finds the hits of one word (the
+  // one seen least in the newest span), the whole match is checked on those, and the order
+  // "rowid + 0" sorts what was collected rather than reading in index order. (Given all words,
+  // the index would read every hit of each common one first, whatever the span.)
+  let collectBy = query;
   const hits = async (range: RawBuilder<unknown>, walk: boolean, limit: number) =>
     (
       await sql<{ rowid: number }>`
         SELECT message_search.rowid FROM message_search
         CROSS JOIN LATERAL (SELECT * FROM events WHERE events.id = message_search.rowid OFFSET 0) e
         JOIN conversations c ON c.id = e.conversation_id
-        WHERE ${walk ? sql`ts_match_vq(message_search.document, ${query})` : sql`message_search.document @@ ${query}`}
+        WHERE ${walk ? sql`1 = 1` : sql`message_search.document @@ ${collectBy}`} AND ts_match_vq(message_search.document, ${query})
           AND ${range} AND ${inScope} AND ${where}
         ORDER BY ${walk ? sql`message_search.rowid` : sql`message_search.rowid + 0`} DESC
         LIMIT ${limit}`.execute(db)
     ).rows.map((row) => Number(row.rowid));
+  const rarest = async (range: RawBuilder<unknown>) => {
+    const counts = sql.join(terms.map((term) => sql`count(*) FILTER (WHERE ts_match_vq(document, to_tsquery('simple', unaccent(${term}))))`));
+    const row = (await sql<{ counts: number[] }>`SELECT ARRAY[${counts}] AS counts FROM message_search WHERE ${range}`.execute(db)).rows[0];
+    const seen = (row?.counts ?? []).map(Number);
+    // Fewest seen; between equals, the longest word (long words are the rarer ones).
+    const order = terms.map((term, i) => ({ term, seen: seen[i] ?? 0 })).sort((a, b) => a.seen - b.seen || b.term.length - a.term.length);
+    return sql`to_tsquery('simple', unaccent(${order[0]!.term}))`;
+  };
   const newest = filter.after
     ? filter.after.id - 1
     : Number((await sql<{ top: number | null }>`SELECT max(rowid) AS top FROM message_search`.execute(db)).rows[0]?.top ?? 0);
@@ -215,8 +233,9 @@ async function pagePostgresWide(db: Executor, query: RawBuilder<unknown>, where:
     const range = low > 0 ? sql`message_search.rowid > ${low} AND message_search.rowid <= ${high}` : sql`message_search.rowid <= ${high}`;
     found.push(...(await hits(range, span <= walkSpanMax, filter.limit - found.length)));
     if (found.length >= filter.limit) break;
+    if (span === firstSpan && terms.length > 1) collectBy = await rarest(range);
     high = low;
-    span = found.length === 0 ? Infinity : Math.ceil((2 * (filter.limit - found.length) * (newest - high)) / found.length);
+    span = found.length === 0 ? Infinity : Math.ceil((3 * (filter.limit - found.length) * (newest - high)) / found.length);
   }
   return found;
 }
