@@ -19,6 +19,8 @@ import { percentile } from './support/stats.js';
  * size the API passes) for each kind of query people type: one ordinary word, two words, a rare
  * word, a few words remembered from a message; in all chats, in one matter, in a solicitor's
  * scope; and the same with a very common word, which is in a large share of all messages.
+ * `p95_ms` is the worst 95th percentile of the ordinary classes, `p95_any_query_ms` the worst of
+ * all of them, common words included; each class has its own p50, p95 and max.
  */
 export interface SearchBenchOptions {
   messages?: number;
