@@ -1,6 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { benchExport } from './export.js';
 import { benchImport } from './import.js';
+import { benchMemory } from './memory.js';
 import { benchParseExport } from './parse-export.js';
 import { benchRelay } from './relay.js';
 import { benchReplyText } from './reply-text.js';
@@ -17,6 +19,8 @@ const benchmarks: Record<string, () => Promise<object>> = {
   parse_export: () => benchParseExport(),
   import: () => benchImport(),
   search: () => benchSearch(),
+  export: () => benchExport(),
+  memory: () => benchMemory(),
 };
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -2,18 +2,18 @@
 // The wa-bridge command. The sources are TypeScript; tsx compiles them on load, so the command
 // works straight after `npm ci` with no build step.
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
-const BUILD = 'command bundles v3';
+const BUILD = 'command bundles v4';
 
 const command = process.argv[2];
-// The server (serve, simulate) runs through tsx, worker threads and all; every other command
-// starts from a bundle of its sources (see loadBundled).
-const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts' };
-const onTsx = command === undefined || command === 'serve' || command === 'simulate' || command.startsWith('-');
+// Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
+// tsx. The server's worker threads load their TypeScript through tsx themselves.
+const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
+const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
 const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');
 await main(process.argv);
 
@@ -29,20 +29,22 @@ async function loadWithTsx(name) {
 }
 
 /**
- * A command starts from one JavaScript file bundled from its sources, kept in
- * node_modules/.cache and rebuilt when any source changes. Through tsx every module, npm packages
- * included, passes its loader thread: a second or more before an archive command starts, paid by
- * every scheduled job and by tools that call parse-export once per file. In the bundle, npm
- * packages load natively. Anything that stops the bundle (no esbuild, a read-only tree) falls
- * back to tsx.
+ * A command starts from JavaScript bundled from its sources, kept in node_modules/.cache and
+ * rebuilt when any source changes. Through tsx every module, npm packages included, passes its
+ * loader thread: a second or more before an archive command starts, paid by every scheduled job
+ * and by tools that call parse-export once per file; and a running server keeps the loader
+ * thread, the compiler and the source maps, some 70 MB of its memory. In the bundle, npm packages
+ * load natively. What a module imports on use (import()) becomes a chunk of its own, loaded only
+ * then, so the bundle loads no more at start than the sources would. Anything that stops the
+ * bundle (no esbuild, a read-only tree) falls back to tsx.
  */
 async function loadBundled(name, entry) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const cache = path.join(here, '../node_modules/.cache/wa-bridge');
-  const bundle = path.join(cache, `${name}.mjs`);
+  const bundle = path.join(cache, name, 'main.mjs');
   const manifest = path.join(cache, `${name}.json`);
   try {
-    if (!isFresh(manifest)) await build(path.join(here, entry), cache, bundle, manifest);
+    if (!isFresh(manifest) || !existsSync(bundle)) await build(name, path.join(here, entry), cache, bundle, manifest);
     return await import(pathToFileURL(bundle).href);
   } catch {
     return loadWithTsx(command);
@@ -74,7 +76,7 @@ function isFresh(manifest) {
  * Each module keeps its own import.meta.url (the source file's), so what it finds beside itself
  * (migrations, worker scripts, page assets) is found from the bundle too.
  */
-async function build(entry, cache, bundle, manifest) {
+async function build(name, entry, cache, bundle, manifest) {
   // esbuild comes with tsx, which this command depends on.
   const require = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
   const esbuild = require('esbuild');
@@ -89,8 +91,8 @@ async function build(entry, cache, bundle, manifest) {
       });
     },
   };
-  // serve and simulate never run from a bundle; what they load on use (the whole server, the
-  // simulator) stays out of it, or every command would load express and the rest at start.
+  // The other commands' bundle leaves out what serve and simulate load on use (the whole server,
+  // the simulator), so that building it does not need to take in the server.
   const serverOnly = {
     name: 'server-only',
     setup(build) {
@@ -105,13 +107,18 @@ async function build(entry, cache, bundle, manifest) {
     target: 'node20',
     write: false,
     metafile: true,
-    outfile: bundle,
+    splitting: true,
+    outdir: path.dirname(bundle),
+    entryNames: 'main',
+    outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
-    plugins: [serverOnly, ownUrl],
+    plugins: name === 'serve' ? [ownUrl] : [serverOnly, ownUrl],
     absWorkingDir: process.cwd(),
     // Bare imports that are not our workspace packages are left for Node to resolve.
     external: externalPackages(path.dirname(entry)),
   });
+  // esbuild's service process would otherwise stay beside the command for as long as it runs.
+  esbuild.stop();
   const root = process.cwd();
   const inputs = {};
   for (const input of Object.keys(result.metafile.inputs)) {
@@ -120,10 +127,17 @@ async function build(entry, cache, bundle, manifest) {
     inputs[file] = `${info.size}:${info.mtimeMs}`;
   }
   mkdirSync(cache, { recursive: true });
-  // Written aside and renamed: processes starting together never read half a file.
+  // Written aside and renamed: processes starting together never read half a bundle. Chunk
+  // names carry a hash of their content and chunks are never removed, so a running server still
+  // finds what it loads on use after the sources changed and the bundle was made again.
   const unique = `.${process.pid}.${Date.now()}`;
-  writeFileSync(bundle + unique, result.outputFiles[0].contents);
-  renameSync(bundle + unique, bundle);
+  mkdirSync(path.dirname(bundle), { recursive: true });
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path === bundle) - Number(b.path === bundle));
+  for (const file of files) {
+    if (file.path !== bundle && existsSync(file.path)) continue;
+    writeFileSync(file.path + unique, file.contents);
+    renameSync(file.path + unique, file.path);
+  }
   writeFileSync(manifest + unique, JSON.stringify({ build: BUILD, inputs }));
   renameSync(manifest + unique, manifest);
 }

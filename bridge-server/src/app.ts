@@ -149,8 +149,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
       : new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
-  // does that share of the relay.
-  const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }).warm();
+  // does that share of the relay. The thread starts with the first mail: an idle bridge does
+  // not hold a second JavaScript runtime for it.
+  const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) });
   const relayDeps = {
     store,
     outbox,
