@@ -1,11 +1,13 @@
 -- 0012: the full-text index keeps, besides each message's text, the id of its conversation as a
--- token of a second column, and prefix indexes for words of one to four letters.
+-- token of a second column, and prefix indexes for words of one to three letters.
 --
 -- Every word of a search is a prefix term ("lea" finds "lease"). Without a prefix index FTS5
 -- answers a prefix term by merging the lists of every word that starts with it before the first
 -- hit comes back, which for the short, common words of chat text ("the", "to", "i") means most of
 -- the archive; with one, a prefix of that length is read newest first like any word and a page
--- stops after its hits. Longer prefixes are shared by few and rarer words.
+-- stops after its hits. Longer prefixes are shared by fewer and rarer words, whose merge is quick.
+-- Each prefix length makes storing and importing messages dearer, so there are no more of them
+-- than the short words need.
 --
 -- The conversation column lets a search in one matter or chat (or a user who sees only a few
 -- chats) ask the index for those conversations' messages only, so it skips the hits elsewhere
@@ -15,7 +17,7 @@ CREATE VIRTUAL TABLE message_search_0012 USING fts5 (
   body,
   conversation,
   tokenize = 'unicode61 remove_diacritics 2',
-  prefix = '1 2 3 4'
+  prefix = '1 2 3'
 );
 
 INSERT INTO message_search_0012 (rowid, body, conversation)
