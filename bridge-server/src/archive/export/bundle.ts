@@ -1,5 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -20,7 +21,8 @@ import type { CheckpointKey } from '../signing-key.js';
 import type { BlobReader } from '../verify.js';
 import { bundleFormat, manifestPath, signaturePath, type BundleEvent, type BundleManifest } from './manifest.js';
 import { toMbox } from './mbox.js';
-import { transcriptHtml, type TranscriptSection } from './transcript-html.js';
+import { ScratchFile } from './scratch-file.js';
+import { transcriptHtmlParts, type TranscriptSection } from './transcript-html.js';
 import { transcriptPdf } from './transcript-pdf.js';
 
 export interface ExportSelection {
@@ -60,6 +62,16 @@ export interface ExportResult {
  * temporary name and renamed at the end, so a failed export never leaves a bundle that looks whole.
  */
 export async function exportBundle(options: ExportOptions): Promise<ExportResult> {
+  // The large files (events, the HTML transcript) are written here as they are made.
+  const scratch = await mkdtemp(join(tmpdir(), 'wab-bundle-'));
+  try {
+    return await writeBundle(options, scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function writeBundle(options: ExportOptions, scratch: string): Promise<ExportResult> {
   const now = options.now ?? Date.now();
   const conversations: ConversationRecord[] = [];
   for (const chatId of options.selection.conversations) {
@@ -69,11 +81,23 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
   }
   const range = { ...(options.selection.from !== undefined ? { from: options.selection.from } : {}), ...(options.selection.to !== undefined ? { to: options.selection.to } : {}) };
 
-  const files = new Map<string, { sha256: string; size: number; content: Buffer }>();
+  // Each file of the bundle: its bytes, or where they wait in the scratch directory.
+  const files = new Map<string, { sha256: string; size: number; content?: Buffer; file?: string }>();
   const add = (path: string, content: Buffer): { sha256: string; size: number } => {
     const entry = { sha256: sha256(content).toString('hex'), size: content.length, content };
     files.set(path, entry);
     return entry;
+  };
+  let scratchFiles = 0;
+  const addWritten = async (path: string, write: (out: ScratchFile) => Promise<void>): Promise<void> => {
+    const out = new ScratchFile(join(scratch, String((scratchFiles += 1))));
+    try {
+      await write(out);
+    } catch (error) {
+      out.abort();
+      throw error;
+    }
+    files.set(path, { ...(await out.close()), file: out.file });
   };
 
   const gathered = [];
@@ -95,39 +119,39 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
   for (const { conversation, events, relays } of gathered) {
     const dir = `conversations/${conversation.chatToken}`;
     const inputs: TranscriptInput[] = [];
-    const lines: string[] = [];
     // Quoted messages and the targets of edits, deletions and reactions, in one query.
     const related = await latestMessagesByWaId(options.db, conversation.id, [...new Set(events.flatMap((e) => relatedWaMessageId(e.event) ?? []))]);
-    let previousSeq = -1;
-    let previousLink = '';
-    for (const record of events) {
-      const attachments = [];
-      for (const attachment of await listAttachments(options.db, record.id)) {
-        if (attachment.sha256 !== null) attachments.push({ record: attachment, content: await options.blobs.get(attachment.sha256) });
+    await addWritten(`${dir}/events.ndjson`, async (eventsFile) => {
+      let previousSeq = -1;
+      let previousLink = '';
+      for (const record of events) {
+        const attachments = [];
+        for (const attachment of await listAttachments(options.db, record.id)) {
+          if (attachment.sha256 !== null) attachments.push({ record: attachment, content: await options.blobs.get(attachment.sha256) });
+        }
+        const target = relatedWaMessageId(record.event);
+        const quoted = target === undefined ? undefined : related.get(target);
+        inputs.push({ record, attachments, ...(quoted ? { related: quoted } : {}) });
+        const previous = record.seq === previousSeq + 1 ? previousLink : await chainLinkBefore(options.db, conversation.id, record.seq);
+        const line: BundleEvent = {
+          seq: record.seq,
+          previous,
+          chainHash: record.chainHash,
+          channel: record.channel,
+          waMessageId: record.waMessageId,
+          kind: record.kind,
+          versionKey: record.versionKey,
+          direction: record.direction,
+          timestamp: record.timestamp,
+          receivedAt: record.receivedAt,
+          event: record.event,
+        };
+        await eventsFile.write(`${JSON.stringify(line)}\n`);
+        previousSeq = record.seq;
+        previousLink = record.chainHash;
+        tick();
       }
-      const target = relatedWaMessageId(record.event);
-      const quoted = target === undefined ? undefined : related.get(target);
-      inputs.push({ record, attachments, ...(quoted ? { related: quoted } : {}) });
-      const previous = record.seq === previousSeq + 1 ? previousLink : await chainLinkBefore(options.db, conversation.id, record.seq);
-      const line: BundleEvent = {
-        seq: record.seq,
-        previous,
-        chainHash: record.chainHash,
-        channel: record.channel,
-        waMessageId: record.waMessageId,
-        kind: record.kind,
-        versionKey: record.versionKey,
-        direction: record.direction,
-        timestamp: record.timestamp,
-        receivedAt: record.receivedAt,
-        event: record.event,
-      };
-      lines.push(JSON.stringify(line));
-      previousSeq = record.seq;
-      previousLink = record.chainHash;
-      tick();
-    }
-    add(`${dir}/events.ndjson`, Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8'));
+    });
 
     const placeFile = (file: { fileName: string; contentType: string; content: Buffer }): TranscriptFile => {
       const hash = sha256(file.content).toString('hex');
@@ -166,7 +190,9 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
 
   const selectionText = describeSelection(options.selection);
   const meta = { exportedAt: now, exportedBy: options.exportedBy, timeZone: options.timeZone, selection: selectionText };
-  add('transcript.html', Buffer.from(transcriptHtml(meta, sections), 'utf8'));
+  await addWritten('transcript.html', async (out) => {
+    for (const part of transcriptHtmlParts(meta, sections)) await out.write(part);
+  });
   add('transcript.pdf', await transcriptPdf(meta, sections, (path) => files.get(path)?.content));
 
   const checkpoint = await latestCheckpoint(options.db);
@@ -193,7 +219,10 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
   const zip = new ZipFile();
   const mtime = new Date(now);
   // The PDF's pages are compressed already: deflating them again costs time and saves nothing.
-  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) zip.addBuffer(file.content, path, { mtime, compress: path !== 'transcript.pdf' });
+  for (const [path, file] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (file.file !== undefined) zip.addFile(file.file, path, { mtime });
+    else zip.addBuffer(file.content!, path, { mtime, compress: path !== 'transcript.pdf' });
+  }
   zip.addBuffer(manifestBytes, manifestPath, { mtime });
   zip.addBuffer(Buffer.from(`${options.key.sign(manifestBytes.toString('utf8'))}\n`, 'utf8'), signaturePath, { mtime });
   zip.end();
@@ -205,7 +234,13 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
     await rm(partial, { force: true });
     throw error;
   }
-  return { path: options.out, events: eventCount, mails: mailCount, files: files.size, sha256: sha256(await readFile(options.out)).toString('hex') };
+  return { path: options.out, events: eventCount, mails: mailCount, files: files.size, sha256: await sha256OfFile(options.out) };
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 function describeSelection(selection: ExportSelection): string {

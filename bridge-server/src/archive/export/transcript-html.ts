@@ -32,8 +32,12 @@ li.edit,li.deletion,li.reaction{background:#fff8e1;border-color:#e8d48b}
 
 /** A self-contained, printable page: every event of every conversation, in order, nothing hidden. */
 export function transcriptHtml(meta: TranscriptMeta, sections: readonly TranscriptSection[]): string {
-  const body = sections.map((section) => sectionHtml(section, meta.timeZone)).join('\n');
-  return `<!doctype html>
+  return [...transcriptHtmlParts(meta, sections)].join('');
+}
+
+/** The page of `transcriptHtml` in parts (one per event), for writing it out as it is made. */
+export function* transcriptHtmlParts(meta: TranscriptMeta, sections: readonly TranscriptSection[]): Generator<string> {
+  yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>WhatsApp transcript</title><style>${style}</style></head>
 <body>
 <h1>WhatsApp transcript</h1>
@@ -43,18 +47,19 @@ export function transcriptHtml(meta: TranscriptMeta, sections: readonly Transcri
 <dt>Times shown in</dt><dd>${escapeHtml(meta.timeZone)} (offset given on every time)</dd>
 <dt>Integrity</dt><dd>Every file of this bundle is listed with its SHA-256 in manifest.json, which is signed (manifest.sig); each event below shows its hash-chain link.</dd>
 </dl>
-${body}
-</body></html>
 `;
-}
-
-function sectionHtml(section: TranscriptSection, timeZone: string): string {
-  const items = section.entries.map((entry) => entryHtml(entry, timeZone)).join('\n');
-  return `<h2>${escapeHtml(section.title)}</h2>
+  for (const [index, section] of sections.entries()) {
+    if (index > 0) yield '\n';
+    yield `<h2>${escapeHtml(section.title)}</h2>
 <p class="meta">Client ${escapeHtml(section.client)} · chat id ${escapeHtml(section.chatId)} · ${section.entries.length} event(s)</p>
 <ol>
-${items}
-</ol>`;
+`;
+    for (const [n, entry] of section.entries.entries()) yield `${n > 0 ? '\n' : ''}${entryHtml(entry, meta.timeZone)}`;
+    yield '\n</ol>';
+  }
+  yield `
+</body></html>
+`;
 }
 
 function entryHtml(entry: TranscriptEntry, timeZone: string): string {
