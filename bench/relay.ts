@@ -5,12 +5,12 @@ import nodemailer from 'nodemailer';
 import { openBlobStore } from '../bridge-server/src/archive/keyring.js';
 import { inboundMessage } from '../bridge-server/src/channels/simulator/builders.js';
 import { signatureHeader, toMetaJson } from '../bridge-server/src/channels/simulator/meta-json.js';
-import pg from 'pg';
 import { openDatabase, type DatabaseLocation } from '../bridge-server/src/store/db.js';
 import { startBridgeProcess } from '../tests/support/bridge-process.js';
 import { freePort } from '../tests/support/ports.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { percentile } from './support/stats.js';
+import { databaseUrl, withAdmin } from './support/postgres.js';
 
 export interface RelayResult {
   throughput_per_s: number;
@@ -39,18 +39,7 @@ const SMTP_CONNECTIONS = 8;
  * Webhook in -> mail accepted by an SMTP sink, against the ceiling of the same sink fed the same
  * prepared messages by nodemailer's pool. The bridge runs as its own process, as in production.
  */
-/** The PostgreSQL server the `relay_postgres` run makes its throwaway database on. */
-const postgresServer = process.env.WA_BRIDGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresServer });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 export async function benchRelay(options: { messages?: number; chats?: number; pacedRate?: number; pacedSeconds?: number; database?: 'sqlite' | 'postgres' } = {}): Promise<RelayResult> {
   const messages = options.messages ?? 3000;
@@ -63,9 +52,7 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
   const pgName = `wab_bench_${process.pid}_${Date.now()}`;
   if (options.database === 'postgres') {
     await withAdmin((client) => client.query(`CREATE DATABASE ${pgName}`));
-    const url = new URL(postgresServer);
-    url.pathname = `/${pgName}`;
-    location = { kind: 'postgres', url: url.toString() };
+    location = { kind: 'postgres', url: databaseUrl(pgName) };
   }
   const port = await freePort();
   const bridge = await startBridgeProcess({

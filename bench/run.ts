@@ -19,6 +19,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   parse_export: () => benchParseExport(),
   import: () => benchImport(),
   search: () => benchSearch(),
+  search_postgres: () => benchSearch({ database: 'postgres' }),
   export: () => benchExport(),
   memory: () => benchMemory(),
 };

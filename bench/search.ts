@@ -3,13 +3,14 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import type { ConversationScope } from '../bridge-server/src/core/access.js';
 import { openDatabase, type OpenedDatabase } from '../bridge-server/src/store/db.js';
 import type { Database } from '../bridge-server/src/store/schema.js';
 import { searchMessages, toFtsQuery, type SearchFilter } from '../bridge-server/src/store/search.js';
 import { makeCorpus, seededRandom, type Corpus } from './support/search-corpus.js';
 import { percentile } from './support/stats.js';
+import pg from 'pg';
+import { databaseUrl, withAdmin } from './support/postgres.js';
 
 /**
  * Search over a firm's archive of a million messages: chats of very different sizes whose messages
@@ -30,8 +31,6 @@ export interface SearchBenchOptions {
   database?: 'sqlite' | 'postgres';
 }
 
-/** The PostgreSQL server the postgres run makes its throwaway database on. */
-const postgresServer = process.env.WA_BRIDGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The API's default page: 20 hits and one more to know whether there is a next page. */
 const PAGE = 21;
@@ -62,10 +61,9 @@ export async function benchSearch(options: SearchBenchOptions = {}): Promise<obj
     let filled: Filled;
     if (engine === 'postgres') {
       await withAdmin((client) => client.query(`CREATE DATABASE ${pgName}`));
-      const url = new URL(postgresServer);
-      url.pathname = `/${pgName}`;
-      opened = await openDatabase({ kind: 'postgres', url: url.toString() });
-      filled = await fillPostgres(url.toString(), corpus, messages, conversations);
+      const url = databaseUrl(pgName);
+      opened = await openDatabase({ kind: 'postgres', url });
+      filled = await fillPostgres(url, corpus, messages, conversations);
     } else {
       const file = path.join(dir, 'bench.sqlite');
       opened = await openDatabase({ kind: 'sqlite', file });
@@ -92,15 +90,6 @@ export async function benchSearch(options: SearchBenchOptions = {}): Promise<obj
   }
 }
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresServer });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 interface EventRow {
   id: number;

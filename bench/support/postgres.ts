@@ -1,0 +1,22 @@
+import pg from 'pg';
+
+/** The PostgreSQL server the PostgreSQL runs make their throwaway databases on. */
+export const postgresServer = process.env.WA_BRIDGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Runs `fn` with a client connected to the server's maintenance database, then disconnects. */
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresServer });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL of database `name` on that server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(postgresServer);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
