@@ -48,6 +48,10 @@ describe('retention and legal hold', () => {
       // A client known only by WhatsApp user id (the number withheld).
       expect((await sim.postWebhook(sim.inboundMessage({ from: '', userId: 'GB.1502576394655843', name: 'Ursula', type: 'text', body: 'number withheld' }))).status).toBe(200);
       await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
+      // Every job done (the photo downloaded and relayed too) before the bridge stops, so nothing
+      // it was still doing lands after the commands below.
+      const active = async () => Object.values(await world.bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
+      await waitFor(async () => (await active()) === 0, 20_000, async () => `${await active()} jobs still to run`);
     } finally {
       await world.stop();
     }
