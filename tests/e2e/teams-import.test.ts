@@ -75,6 +75,37 @@ describe('Teams tab: importing a chat export', () => {
     expect(world.problems).toEqual([]);
   });
 
+  it('reads the export\'s times in the zone the user picks, and refuses to import under a zone that does not exist', async () => {
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    const importer = view.getByRole('region', { name: 'Import a chat export' });
+    // Written on a phone in New York: 09:00 there on 2 May 2024 (EDT) is 13:00 UTC.
+    const text = '02/05/2024, 09:00 - Jane Smith: Landed in New York, will call about the lease\n02/05/2024, 09:05 - Tom Baker: Safe travels\n';
+    await importer.getByLabel('Import a chat export (.txt or .zip)', { exact: true }).and(importer.locator('input[type=file]')).setInputFiles({ name: 'new-york.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const preview = importer.getByRole('region', { name: 'Preview of new-york.txt' });
+    await preview.waitFor({ timeout: 10_000 });
+    const zone = preview.getByRole('combobox', { name: /times are the phone's clock in/ });
+    const importButton = preview.getByRole('button', { name: 'Import', exact: true });
+
+    await zone.fill('Mars/Olympus_Mons');
+    await preview.getByText('Choose a time zone from the list, such as Europe/London.').waitFor({ timeout: 5000 });
+    expect(await importButton.isDisabled()).toBe(true);
+
+    await zone.click();
+    await zone.fill('new_york');
+    // The list opens in a layer of its own, outside the preview.
+    await tab.getByRole('option', { name: 'America/New_York' }).click();
+    expect(await zone.inputValue()).toBe('America/New_York');
+    expect(await preview.locator('li').nth(1).innerText()).toBe('from 2024-05-02 09:00:00 to 2024-05-02 09:05:00 (America/New_York)');
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-import-zone.png') });
+    await importButton.click();
+    await expect.poll(() => importer.getByRole('status').innerText(), { timeout: 15_000 }).toContain('Imported 2 of 2 messages');
+
+    const items = (await world.api.listMessages(conversationId, { limit: 100 })).items;
+    expect(items.find((m) => m.text === 'Landed in New York, will call about the lease')?.sentAt).toBe('2024-05-02T13:00:00.000Z');
+    expect(items.find((m) => m.text === 'Safe travels')).toMatchObject({ sentAt: '2024-05-02T13:05:00.000Z', direction: 'outbound' });
+    expect(world.problems).toEqual([]);
+  });
+
   it('refuses a dropped file that is not an export with a readable error, and sends nothing', async () => {
     const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
     const before = (await world.api.listMessages(conversationId, { limit: 100 })).items.length;

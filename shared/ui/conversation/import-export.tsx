@@ -1,4 +1,4 @@
-import { Button, Caption1, Checkbox, Field, Input, makeStyles, MessageBar, MessageBarBody, shorthands, Text, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Checkbox, Combobox, Field, Input, makeStyles, MessageBar, MessageBarBody, Option, shorthands, Text, tokens } from '@fluentui/react-components';
 import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { ImportSummary } from '@wa-bridge/shared/api/imports';
 import { maxImportBytes } from '@wa-bridge/shared/api/imports';
@@ -58,7 +58,11 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
   const [problem, setProblem] = useState<string | null>(null);
   const [summary, setSummary] = useState<ImportSummary | null>(null);
   const [busy, setBusy] = useState(false);
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // An export's times carry no zone: they are the phone's clock. The browser's zone is the usual
+  // answer; a chat exported abroad, or by a phone set to another zone, needs the user to say.
+  const [zoneText, setZoneText] = useState(browserTimeZone);
+  const zoneValid = isTimeZone(zoneText);
+  const timeZone = zoneValid ? canonicalZone(zoneText) : browserTimeZone;
 
   const choose = async (file: File | undefined) => {
     if (!file) return;
@@ -81,11 +85,11 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
   };
 
   const upload = async () => {
-    if (!chosen) return;
+    if (!chosen || !zoneValid) return;
     setBusy(true);
     setProblem(null);
     try {
-      const names = chosen.preview ? firm : firmText.split(',').map((name) => name.trim()).filter(Boolean);
+    const names = chosen.preview ? firm : firmText.split(',').map((name) => name.trim()).filter(Boolean);
       const result = await api.importExport(conversation.id, chosen.file, { fileName: chosen.file.name, timeZone, ...(names.length > 0 ? { firmAuthors: names.join(',') } : {}) });
       setSummary(result);
       setChosen(null);
@@ -159,8 +163,29 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
               <Input value={firmText} onChange={(_event, data) => setFirmText(data.value)} />
             </Field>
           )}
+          <Field
+            label="The export's times are the phone's clock in"
+            validationState={zoneValid ? 'none' : 'error'}
+            validationMessage={zoneValid ? undefined : 'Choose a time zone from the list, such as Europe/London.'}
+          >
+            <Combobox
+              freeform
+              value={zoneText}
+              selectedOptions={zoneValid ? [timeZone] : []}
+              onChange={(event) => setZoneText(event.target.value)}
+              onOptionSelect={(_event, data) => {
+                if (data.optionValue) setZoneText(data.optionValue);
+              }}
+            >
+              {zonesMatching(zoneValid ? '' : zoneText).map((zone) => (
+                <Option key={zone} value={zone}>
+                  {zone}
+                </Option>
+              ))}
+            </Combobox>
+          </Field>
           <div className={styles.actions}>
-            <Button appearance="primary" disabled={busy} onClick={() => void upload()}>
+            <Button appearance="primary" disabled={busy || !zoneValid} onClick={() => void upload()}>
               {busy ? 'Importing…' : 'Import'}
             </Button>
             <Button disabled={busy} onClick={() => setChosen(null)}>
@@ -184,6 +209,34 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
       )}
     </section>
   );
+}
+
+const browserTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** Every IANA zone the browser knows (UTC among them), for the zone picker. */
+const allZones: string[] = (() => {
+  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
+})();
+
+/** The zones whose name contains `text` (any case): the picker's list while typing; all of them otherwise. */
+function zonesMatching(text: string): string[] {
+  const wanted = text.trim().toLowerCase();
+  return wanted === '' ? allZones : allZones.filter((zone) => zone.toLowerCase().includes(wanted));
+}
+
+function isTimeZone(text: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: text });
+    return text.includes('/') || text === 'UTC';
+  } catch {
+    return false;
+  }
+}
+
+/** The zone's name as the list spells it (typing "europe/paris" picks Europe/Paris). */
+function canonicalZone(text: string): string {
+  return allZones.find((zone) => zone.toLowerCase() === text.toLowerCase()) ?? text;
 }
 
 /** What the export holds, read the way the server will read it. */
