@@ -46,7 +46,11 @@ async function loadBundled(name, entry) {
   try {
     if (!isFresh(manifest) || !existsSync(bundle)) await build(name, path.join(here, entry), cache, bundle, manifest);
     return await import(pathToFileURL(bundle).href);
-  } catch {
+  } catch (error) {
+    // Say so once: the command still works, but starts slower and holds more memory. A deployment
+    // whose tree is read-only makes the bundles at install time (`npm run build:commands`).
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    process.stderr.write(`wa-bridge: running from the TypeScript sources through tsx (the ${name} bundle in ${cache} could not be made or loaded: ${reason})\n`);
     return loadWithTsx(command);
   }
 }
