@@ -7,7 +7,7 @@ import { buildChannels } from './channels/registry.js';
 import { adoptMarksFile } from './channels/whatsapp-web/catch-up-marks.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { WebClient } from './channels/whatsapp-web/client-port.js';
-import type { WhatsAppWebSession } from './channels/whatsapp-web/session.js';
+import { sessionStates, type WhatsAppWebSession } from './channels/whatsapp-web/session.js';
 import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
 import { openBlobStore } from './archive/keyring.js';
@@ -282,6 +282,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   });
   app.get('/metrics', async (_req, res) => {
     metrics.setJobCounts(await outbox.counts());
+    if (channels.whatsappWeb) metrics.setWhatsAppWebState(channels.whatsappWeb.status().state, sessionStates);
     metrics.relayLag.set((await outbox.oldestPendingAgeMs(Date.now())) / 1000);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -43,6 +43,14 @@ describe('whatsapp-web.js events become mails', () => {
 
   const mails = (): Promise<ParsedMail[]> => Promise.all(catcher.mails().map((m) => simpleParser(m.raw)));
 
+  it('reports the session on /metrics and /readyz', async () => {
+    const metrics = await (await fetch(`${world.bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(/^wa_bridge_whatsapp_web_session\{state="ready"\} 1$/m);
+    expect(metrics).toMatch(/^wa_bridge_whatsapp_web_session\{state="standby"\} 0$/m);
+    expect(metrics).toMatch(/^wa_bridge_whatsapp_web_session\{state="disconnected"\} 0$/m);
+    expect(await (await fetch(`${world.bridge.url}/readyz`)).json()).toMatchObject({ status: 'ready', whatsappWeb: { state: 'ready' } });
+  });
+
   it('catches up on what arrived while offline, once however often it reconnects', async () => {
     // The phone drops off; a message arrives meanwhile; the next session's catch-up finds it.
     const first = client;

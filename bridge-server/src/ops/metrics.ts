@@ -51,6 +51,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const whatsappWeb = new Gauge({
+    name: 'wa_bridge_whatsapp_web_session',
+    help: 'The whatsapp-web.js session on this instance: 1 for its current state (starting, qr, pairing-code, ready, disconnected, standby, stopped), 0 for the others.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+
   return {
     registry,
     webhooks,
@@ -58,6 +65,10 @@ export function createMetrics() {
     jobs,
     jobSeconds,
     relayLag,
+    /** Marks the session's current state 1 and every other 0 (absent when the channel is off). */
+    setWhatsAppWebState(current: string, all: readonly string[]): void {
+      for (const state of all) whatsappWeb.set({ state }, state === current ? 1 : 0);
+    },
     setJobCounts(counts: Record<JobKind, Record<JobState, number>>): void {
       for (const [kind, byState] of Object.entries(counts)) {
         for (const [state, n] of Object.entries(byState)) jobsByState.set({ kind, state }, n);

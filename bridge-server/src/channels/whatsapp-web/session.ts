@@ -10,7 +10,8 @@ import { normalizeAck, normalizeEdit, normalizeMessage, normalizeReaction, norma
 import { renderQrTerminal } from './qr.js';
 import { destroyQuietly, reconnectDelay, withTimeout } from './reconnect.js';
 
-export type SessionState = 'starting' | 'qr' | 'pairing-code' | 'ready' | 'disconnected' | 'standby' | 'stopped';
+export const sessionStates = ['starting', 'qr', 'pairing-code', 'ready', 'disconnected', 'standby', 'stopped'] as const;
+export type SessionState = (typeof sessionStates)[number];
 
 /** What the admin page and /readyz show about the linked WhatsApp number. */
 export interface SessionStatus {
