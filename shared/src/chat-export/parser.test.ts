@@ -116,6 +116,18 @@ describe('chat-export parser details', () => {
     expect(line).toBe('{"date":"2024-01-02T03:04:05","author":"A \\"quoted\\"","message":"x\\ny","attachment":{"fileName":"f.jpg"}}\n');
     expect(Object.keys(JSON.parse(line))).toEqual(['date', 'author', 'message', 'attachment']);
   });
+
+  it('writes every text as JSON.stringify would, whether or not it needs escapes', () => {
+    // Quotes, backslashes, controls, lone and paired surrogates, U+2028 and plain text.
+    const tricky = fc.oneof(fc.string({ unit: 'binary' }), fc.string(), fc.constantFrom('\ud800', 'a\udfffb', '😀', '\u2028', '\\', '"', '\u0000\u001f\u007f'));
+    fc.assert(
+      fc.property(tricky, fc.option(tricky), (message, author) => {
+        const line = toNdjsonLine({ date: '2024-01-02T03:04:05', author, message });
+        expect(line).toBe(`${JSON.stringify({ date: '2024-01-02T03:04:05', author, message })}\n`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('export decoder', () => {

@@ -201,8 +201,17 @@ export function toNdjsonLine(m: ChatMessage): string {
 }
 
 function ndjsonLine(date: string, author: string | null, message: string, fileName: string | undefined): string {
-  const head = `{"date":"${date}","author":${author === null ? 'null' : authorJson(author)},"message":${JSON.stringify(message)}`;
+  const head = `{"date":"${date}","author":${author === null ? 'null' : authorJson(author)},"message":${jsonString(message)}`;
   return fileName === undefined ? `${head}}\n` : `${head},"attachment":{"fileName":${JSON.stringify(fileName)}}}\n`;
+}
+
+// What JSON.stringify would change in a string: quotes, backslashes, controls and lone surrogates.
+// eslint-disable-next-line no-control-regex -- the controls are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON: most texts need no escapes, and quoting them as they are makes no copy. */
+function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 // A chat has few authors: each name is encoded once.
