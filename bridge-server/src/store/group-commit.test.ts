@@ -81,6 +81,29 @@ describe('GroupCommit', () => {
     expect(committed()).toEqual(['before', 'after']);
   });
 
+  it('undoes exactly the failing units, wherever they stand in the group and however many follow each other', async () => {
+    const failing = (v: string) =>
+      group.run(async (tx) => {
+        await sql`INSERT INTO notes (v) VALUES (${v})`.execute(executorOf(tx));
+        throw new Error(`${v} failed`);
+      });
+    const results = await Promise.allSettled([failing('f1'), insert('a'), failing('f2'), failing('f3'), insert('b'), insert('c'), failing('f4')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ message: 'f3 failed' });
+    expect(committed()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('stores nothing of a unit that fails alone in its group, and the next group is unaffected', async () => {
+    const alone = group.run(async (tx) => {
+      await sql`INSERT INTO notes (v) VALUES ('half-done')`.execute(executorOf(tx));
+      throw new Error('the batch was malformed');
+    });
+    await expect(alone).rejects.toThrow('the batch was malformed');
+    expect(committed()).toEqual([]);
+    expect(await insert('next')).toBe('next');
+    expect(committed()).toEqual(['next']);
+  });
+
   it('fails every unit of a group whose commit fails, and stores none of them', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -12,8 +12,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Group commit: units of work that arrive together (in one pass of the event loop, or while a
- * group is being written) share one transaction, each in a savepoint of its own, and every caller
- * learns its outcome only after that one commit.
+ * group is being written) share one transaction, each in a savepoint of its own (a unit alone in
+ * its group needs none), and every caller learns its outcome only after that one commit.
  * A unit that throws is rolled back to its savepoint alone; the others still commit. If the
  * commit itself fails, every unit of the group fails and nothing of it is stored. So a caller
  * that acknowledges after `run` resolves still acknowledges only what is committed, and a busy
@@ -52,11 +52,7 @@ export class GroupCommit {
         const group = this.queue.splice(0, this.maxGroup);
         let outcomes: Outcome[];
         try {
-          outcomes = await this.db.transaction().execute(async (trx) => {
-            const done: Outcome[] = [];
-            for (const unit of group) done.push(await runInSavepoint(trx, unit.fn));
-            return done;
-          });
+          outcomes = await this.write(group);
         } catch (error) {
           for (const unit of group) unit.reject(error);
           continue;
@@ -71,19 +67,39 @@ export class GroupCommit {
       this.flushing = false;
     }
   }
-}
 
-async function runInSavepoint(trx: Executor, fn: (tx: Tx) => Promise<unknown>): Promise<Outcome> {
-  await sql`SAVEPOINT group_unit`.execute(trx);
-  let outcome: Outcome;
-  try {
-    outcome = { ok: true, value: await fn(asSqlTx(trx)) };
-  } catch (error) {
-    // Undo this unit's writes only. If the database has already abandoned the whole transaction,
-    // this throws, and the group's transaction fails as a whole.
-    await sql`ROLLBACK TO group_unit`.execute(trx);
-    outcome = { ok: false, error };
+  /**
+   * Runs the group's units in one transaction and commits it. Throws when the transaction fails
+   * as a whole: its BEGIN or COMMIT, or the one unit of a group of one.
+   */
+  private async write(group: readonly Queued[]): Promise<Outcome[]> {
+    if (group.length === 1) {
+      // Alone in the transaction, a unit that throws is undone by rolling the transaction back:
+      // its caller gets the error from the catch in flush, as the savepoint would have given it.
+      const value = await this.db.transaction().execute((trx) => group[0]!.fn(asSqlTx(trx)));
+      return [{ ok: true, value }];
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const done: Outcome[] = [];
+      // Each unit starts with a savepoint of the same name, over the previous unit's (the commit
+      // releases them all, so none is released one by one: on PostgreSQL each statement is a
+      // round trip). ROLLBACK TO undoes the unit that threw and keeps its savepoint, which then
+      // marks where the next unit starts.
+      let marked = false;
+      for (const unit of group) {
+        if (!marked) await sql`SAVEPOINT group_unit`.execute(trx);
+        try {
+          done.push({ ok: true, value: await unit.fn(asSqlTx(trx)) });
+          marked = false;
+        } catch (error) {
+          // Undo this unit's writes only. If the database has already abandoned the whole
+          // transaction, this throws, and the group's transaction fails as a whole.
+          await sql`ROLLBACK TO group_unit`.execute(trx);
+          done.push({ ok: false, error });
+          marked = true;
+        }
+      }
+      return done;
+    });
   }
-  await sql`RELEASE group_unit`.execute(trx);
-  return outcome;
 }

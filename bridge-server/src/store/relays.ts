@@ -4,6 +4,7 @@ import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRe
 import { toAttachment } from './attachments.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
+import { dialectOf } from './dialect.js';
 import type { Executor } from './executor.js';
 import type { MailRelaysTable } from './schema.js';
 
@@ -116,15 +117,52 @@ export class SqlRelayRuns implements RelayRunStore {
   }
 
   async prepare(relays: PreparedRelay[]): Promise<void> {
+    if (dialectOf(this.db) === 'postgres') return prepareRelaysAtOnce(this.db, relays);
     await this.db.transaction().execute((trx) => prepareRelays(trx, relays));
   }
 
   async record(sent: Array<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: number[]): Promise<void> {
+    if (dialectOf(this.db) === 'postgres') return recordSentAtOnce(this.db, sent, jobIds);
     await this.db.transaction().execute(async (trx) => {
       for (const s of sent) await markRelaySent(trx, s.mailMessageId, s.sentAt, s.response);
       if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', jobIds).execute();
     });
   }
+}
+
+// On PostgreSQL every statement is a round trip, so a run's writes go as one statement each (its
+// WITH parts and main part commit or fail together, as the transaction around them did): the
+// rows travel as arrays, one per column, and unnest turns them back into rows in their order.
+// SQLite runs the same writes as function calls, where one statement per row costs nothing.
+
+/** prepareRelays in one statement (PostgreSQL): the blobs, then the relays in the order given. */
+async function prepareRelaysAtOnce(db: Executor, relays: readonly PreparedRelay[]): Promise<void> {
+  await sql`
+    WITH stored_blobs AS (
+      INSERT INTO blobs (sha256, size, created_at)
+      SELECT b.sha256, b.size, b.created_at
+      FROM unnest(${relays.map((r) => r.rawSha256)}::text[], ${relays.map((r) => r.rawSize)}::bigint[], ${relays.map((r) => r.preparedAt)}::bigint[]) WITH ORDINALITY AS b (sha256, size, created_at, n)
+      ORDER BY b.n
+      ON CONFLICT (sha256) DO NOTHING
+    )
+    INSERT INTO mail_relays (conversation_id, event_id, mail_message_id, raw_sha256, state, prepared_at, sent_at, response)
+    SELECT r.conversation_id, r.event_id, r.mail_message_id, r.raw_sha256, 'prepared', r.prepared_at, NULL, NULL
+    FROM unnest(
+      ${relays.map((r) => r.conversationId)}::bigint[], ${relays.map((r) => r.eventId)}::bigint[], ${relays.map((r) => r.mailMessageId)}::text[],
+      ${relays.map((r) => r.rawSha256)}::text[], ${relays.map((r) => r.preparedAt)}::bigint[]
+    ) WITH ORDINALITY AS r (conversation_id, event_id, mail_message_id, raw_sha256, prepared_at, n)
+    ORDER BY r.n`.execute(db);
+}
+
+/** The mails sent marked so and the finished jobs deleted, in one statement (PostgreSQL). */
+async function recordSentAtOnce(db: Executor, sent: ReadonlyArray<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: readonly number[]): Promise<void> {
+  await sql`
+    WITH marked AS (
+      UPDATE mail_relays SET state = 'sent', sent_at = s.sent_at, response = s.response
+      FROM unnest(${sent.map((s) => s.mailMessageId)}::text[], ${sent.map((s) => s.sentAt)}::bigint[], ${sent.map((s) => s.response)}::text[]) AS s (mail_message_id, sent_at, response)
+      WHERE mail_relays.mail_message_id = s.mail_message_id
+    )
+    DELETE FROM outbox_jobs WHERE id = ANY (${[...jobIds]}::bigint[])`.execute(db);
 }
 
 /**
