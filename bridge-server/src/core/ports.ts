@@ -62,7 +62,22 @@ export interface Store {
 
   /** True when an event with this unique key (tenant via conversation, channel, id, kind, version) exists. */
   hasEvent(tx: Tx, key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string }): Promise<boolean>;
+  /**
+   * hasEvent, then for an event not stored yet findConversation (the conversation held the same
+   * way), in one round trip where the store can. No conversation is read for a stored event.
+   */
+  findConversationUnlessStored(
+    tx: Tx,
+    key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string },
+    lookup: ClientLookup,
+  ): Promise<{ stored: true } | { stored: false; conversation: ConversationRecord | undefined }>;
   insertEvent(tx: Tx, event: NewEventRecord): Promise<EventRecord>;
+  /**
+   * insertEvent, then advanceConversation to the event when `advance`, then enqueue of the job
+   * `job` builds from the stored event's id: the same rows, in one round trip where the store can.
+   * `job` must use the id only as a value in the payload.
+   */
+  appendEventRecord(tx: Tx, event: NewEventRecord, follow: { advance: boolean; job?: (eventId: number) => NewJob }): Promise<EventRecord>;
   getEvent(tx: Tx, id: number): Promise<EventRecord | undefined>;
   /** The newest event of the conversation with this WhatsApp id and kind 'message', if stored. */
   findMessageByWaId(tx: Tx, conversationId: number, waMessageId: string): Promise<EventRecord | undefined>;

@@ -73,9 +73,18 @@ async function ingestEvent(
 ): Promise<'duplicate' | { event: EventRecord; conversation: ConversationRecord; opened: boolean }> {
   const { store, tenant } = deps;
   const key = { tenant, channel: event.channel, waMessageId: event.waMessageId, kind: event.kind, versionKey: event.versionKey };
-  if (await store.hasEvent(tx, key)) return 'duplicate';
+  const { client, business } = event;
+  const lookup = {
+    tenant,
+    channel: event.channel,
+    businessId: business.id,
+    ...(client.waId !== undefined ? { waId: client.waId } : {}),
+    ...(client.userId !== undefined ? { userId: client.userId } : {}),
+  };
+  const found = await store.findConversationUnlessStored(tx, key, lookup);
+  if (found.stored) return 'duplicate';
 
-  const { conversation, opened } = await resolveConversation(deps, tx, event);
+  const { conversation, opened } = await resolveConversation(deps, tx, event, found.conversation);
   const { stored } = await appendEvent(deps, tx, conversation, event, { relay: true });
   return { event: stored, conversation, opened };
 }
@@ -111,12 +120,16 @@ export async function appendEvent(
     receivedAt,
   };
   const chainHash = chainLink(conversation.chainHead, canonicalRecord(conversation.chatKey, draft));
-  const stored = await store.insertEvent(tx, { ...draft, conversationId: conversation.id, chainHash });
-  if (options.advance !== false) await store.advanceConversation(tx, conversation.id, seq, chainHash);
+  const media = 'content' in event && 'media' in event.content ? event.content.media : undefined;
+  const relayOf = (eventId: number) => ({ kind: 'mail.relay' as const, payload: { conversationId: conversation.id, eventId }, conversationId: conversation.id, sortKey: seq });
+  // Without media the relay job is written with the event (one round trip on PostgreSQL).
+  const stored = await store.appendEventRecord(
+    tx,
+    { ...draft, conversationId: conversation.id, chainHash },
+    { advance: options.advance !== false, ...(options.relay && !media ? { job: relayOf } : {}) },
+  );
   const advanced = { ...conversation, lastSeq: seq, chainHead: chainHash };
 
-  const media = 'content' in event && 'media' in event.content ? event.content.media : undefined;
-  const relay = { kind: 'mail.relay' as const, payload: { conversationId: conversation.id, eventId: stored.id }, conversationId: conversation.id, sortKey: seq };
   if (media) {
     const attachment = await store.insertAttachment(tx, {
       eventId: stored.id,
@@ -129,7 +142,7 @@ export async function appendEvent(
     if (media.storedSha256 !== undefined) {
       // The firm's own file or an imported one: already in the blob store, so the mail can go at once.
       await store.setAttachmentBlob(tx, attachment.id, media.storedSha256, media.storedSize ?? 0);
-      if (options.relay) await store.enqueue(tx, relay);
+      if (options.relay) await store.enqueue(tx, relayOf(stored.id));
     } else if (options.relay) {
       await store.enqueue(tx, {
         kind: 'media.fetch',
@@ -138,23 +151,19 @@ export async function appendEvent(
         sortKey: seq,
       });
     }
-  } else if (options.relay) {
-    await store.enqueue(tx, relay);
   }
   return { stored, conversation: advanced };
 }
 
-async function resolveConversation(deps: IngestDeps, tx: Tx, event: InboundEvent): Promise<{ conversation: ConversationRecord; opened: boolean }> {
+/** The conversation `found` for the event's client (held for appending), or a new one when none was. */
+async function resolveConversation(
+  deps: IngestDeps,
+  tx: Tx,
+  event: InboundEvent,
+  found: ConversationRecord | undefined,
+): Promise<{ conversation: ConversationRecord; opened: boolean }> {
   const { store, tenant } = deps;
   const { client, business } = event;
-  const lookup = {
-    tenant,
-    channel: event.channel,
-    businessId: business.id,
-    ...(client.waId !== undefined ? { waId: client.waId } : {}),
-    ...(client.userId !== undefined ? { userId: client.userId } : {}),
-  };
-  const found = await store.findConversation(tx, lookup);
   if (found) {
     if ((client.userId && !found.clientUserId) || (client.waId && !found.clientWaId)) {
       await store.addConversationIdentity(tx, found.id, {

@@ -32,7 +32,8 @@ export async function hasEvent(db: Executor, key: { tenant: string; channel: str
   return rows.length > 0;
 }
 
-const eventColumns = ['conversation_id', 'seq', 'tenant', 'channel', 'wa_message_id', 'kind', 'version_key', 'direction', 'content_type', 'wa_timestamp', 'event_json', 'chain_sha256', 'received_at'] as const;
+/** The columns an event row is stored with, in the order eventRowValues lists them. */
+export const eventColumns = ['conversation_id', 'seq', 'tenant', 'channel', 'wa_message_id', 'kind', 'version_key', 'direction', 'content_type', 'wa_timestamp', 'event_json', 'chain_sha256', 'received_at'] as const;
 const insertEventRow = compiledOnce((db) =>
   db
     .insertInto('events')
@@ -40,12 +41,8 @@ const insertEventRow = compiledOnce((db) =>
     .returning('id'),
 );
 
-/**
- * Stores an event and returns its record, built from what was stored (the row holds nothing the
- * caller did not give but its id) instead of read back. The event is the stored JSON parsed, as a
- * reader of the archive would see it.
- */
-export async function insertEvent(db: Executor, tenant: string, e: NewEventRecord): Promise<EventRecord> {
+/** The values of the event's row, in the order of eventColumns, and its stored JSON. */
+export function eventRowValues(tenant: string, e: NewEventRecord): { values: unknown[]; eventJson: string } {
   const eventJson = JSON.stringify(e.event);
   const values: Record<(typeof eventColumns)[number], unknown> = {
     conversation_id: e.conversationId,
@@ -62,10 +59,17 @@ export async function insertEvent(db: Executor, tenant: string, e: NewEventRecor
     chain_sha256: e.chainHash,
     received_at: e.receivedAt,
   };
-  const [row] = await insertEventRow(db, eventColumns.map((column) => values[column]));
-  if (!row) throw new Error('the event insert returned no id');
+  return { values: eventColumns.map((column) => values[column]), eventJson };
+}
+
+/**
+ * The record of an event just stored, built from what was stored (the row holds nothing the
+ * caller did not give but its id) instead of read back. The event is the stored JSON parsed, as a
+ * reader of the archive would see it.
+ */
+export function toStoredEvent(id: number, e: NewEventRecord, eventJson: string): EventRecord {
   return {
-    id: row.id,
+    id,
     conversationId: e.conversationId,
     seq: e.seq,
     channel: e.channel,
@@ -78,6 +82,14 @@ export async function insertEvent(db: Executor, tenant: string, e: NewEventRecor
     chainHash: e.chainHash,
     receivedAt: e.receivedAt,
   };
+}
+
+/** Stores an event and returns its record (see toStoredEvent). */
+export async function insertEvent(db: Executor, tenant: string, e: NewEventRecord): Promise<EventRecord> {
+  const { values, eventJson } = eventRowValues(tenant, e);
+  const [row] = await insertEventRow(db, values);
+  if (!row) throw new Error('the event insert returned no id');
+  return toStoredEvent(row.id, e, eventJson);
 }
 
 export async function getEvent(db: Executor, id: number): Promise<EventRecord | undefined> {

@@ -39,9 +39,17 @@ const insertJob = compiledOnce((db) =>
     .returning('id'),
 );
 
+/**
+ * The values of a new job's row, in the order of the columns above (kind, payload_json,
+ * conversation_id, sort_key, run_at, locked_until, last_error, created_at, updated_at);
+ * locked_until and last_error start empty.
+ */
+export function jobRowValues(job: NewJob, now: number): unknown[] {
+  return [job.kind, JSON.stringify(job.payload), toLaneKey(job), job.sortKey, job.runAt ?? now, null, null, now, now];
+}
+
 export async function enqueue(db: Executor, job: NewJob, now: number): Promise<number> {
-  // In the order of the columns above; locked_until and last_error start empty.
-  const [row] = await insertJob(db, [job.kind, JSON.stringify(job.payload), toLaneKey(job), job.sortKey, job.runAt ?? now, null, null, now, now]);
+  const [row] = await insertJob(db, jobRowValues(job, now));
   if (!row) throw new Error('the job insert returned no id');
   return row.id;
 }

@@ -5,6 +5,7 @@ import type { OutboundCommand } from '../core/commands.js';
 import type { AttachmentRecord, DeliveryStatus, NewEventRecord, NewJob, OutboundState, RelayRecord } from '../core/records.js';
 import * as attachments from './attachments.js';
 import * as conversations from './conversations.js';
+import * as eventAppend from './event-append.js';
 import * as events from './events.js';
 import { asSqlTx, executorOf, type Executor } from './executor.js';
 import * as outbound from './outbound.js';
@@ -46,7 +47,10 @@ export class SqlStore implements Store {
   advanceConversation = (tx: Tx, id: number, lastSeq: number, chainHead: string) => conversations.advanceConversation(executorOf(tx), id, lastSeq, chainHead);
 
   hasEvent = (tx: Tx, key: { tenant: string; channel: string; waMessageId: string; kind: string; versionKey: string }) => events.hasEvent(executorOf(tx), key);
+  findConversationUnlessStored = (tx: Tx, key: eventAppend.EventKeyLookup, lookup: ClientLookup) => eventAppend.findConversationUnlessStored(executorOf(tx), key, lookup);
   insertEvent = (tx: Tx, e: NewEventRecord) => events.insertEvent(executorOf(tx), this.tenant, e);
+  appendEventRecord = (tx: Tx, e: NewEventRecord, follow: { advance: boolean; job?: (eventId: number) => NewJob }) =>
+    eventAppend.appendEventRecord(executorOf(tx), this.tenant, this.now(), e, follow);
   getEvent = (tx: Tx, id: number) => events.getEvent(executorOf(tx), id);
   findMessageByWaId = (tx: Tx, conversationId: number, waMessageId: string) => events.findMessageByWaId(executorOf(tx), conversationId, waMessageId);
   listEventKeysBefore = (tx: Tx, conversationId: number, seq: number, limit: number) => events.listEventKeysBefore(executorOf(tx), conversationId, seq, limit);
