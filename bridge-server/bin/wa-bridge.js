@@ -7,12 +7,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
-const BUILD = 'command bundles v4';
+const BUILD = 'command bundles v5';
 
 const command = process.argv[2];
 // Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
 // tsx. The server's worker threads load their TypeScript through tsx themselves.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
+// Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
+// the command's main(argv, { threads }).
+const threadEntries = { 'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' } };
 const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
 const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');
 await main(process.argv);
@@ -45,7 +48,10 @@ async function loadBundled(name, entry) {
   const manifest = path.join(cache, `${name}.json`);
   try {
     if (!isFresh(manifest) || !existsSync(bundle)) await build(name, path.join(here, entry), cache, bundle, manifest);
-    return await import(pathToFileURL(bundle).href);
+    const threads = {};
+    for (const [thread, file] of Object.entries(JSON.parse(readFileSync(manifest, 'utf8')).threads ?? {})) threads[thread] = path.join(path.dirname(bundle), file);
+    const loaded = await import(pathToFileURL(bundle).href);
+    return { main: (argv) => loaded.main(argv, { threads }) };
   } catch (error) {
     // Say so once: the command still works, but starts slower and holds more memory. A deployment
     // whose tree is read-only makes the bundles at install time (`npm run build:commands`).
@@ -103,8 +109,10 @@ async function build(name, entry, cache, bundle, manifest) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === 'dynamic-import' && /[\\/]cli[\\/](serve|simulate)\.ts$/.test(args.importer) ? { path: args.path, external: true } : undefined));
     },
   };
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const threadSources = Object.fromEntries(Object.entries(threadEntries[name] ?? {}).map(([thread, source]) => [thread, path.join(here, source)]));
   const result = await esbuild.build({
-    entryPoints: [entry],
+    entryPoints: { main: entry, ...threadSources },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -113,7 +121,9 @@ async function build(name, entry, cache, bundle, manifest) {
     metafile: true,
     splitting: true,
     outdir: path.dirname(bundle),
-    entryNames: 'main',
+    // Thread entries keep the hash of their content in their names, like chunks (below); the main
+    // entry is written as main.mjs.
+    entryNames: '[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
     plugins: name === 'serve' ? [ownUrl] : [serverOnly, ownUrl],
@@ -136,13 +146,22 @@ async function build(name, entry, cache, bundle, manifest) {
   // finds what it loads on use after the sources changed and the bundle was made again.
   const unique = `.${process.pid}.${Date.now()}`;
   mkdirSync(path.dirname(bundle), { recursive: true });
-  const files = [...result.outputFiles].sort((a, b) => Number(a.path === bundle) - Number(b.path === bundle));
+  const entryOf = new Map(Object.entries(result.metafile.outputs).map(([output, meta]) => [path.resolve(root, output), meta.entryPoint && path.resolve(root, meta.entryPoint)]));
+  const threads = {};
+  const files = result.outputFiles.map((file) => {
+    const from = entryOf.get(file.path);
+    if (from === entry) return { path: bundle, contents: file.contents };
+    const thread = Object.keys(threadSources).find((t) => threadSources[t] === from);
+    if (thread) threads[thread] = path.basename(file.path);
+    return file;
+  });
+  files.sort((a, b) => Number(a.path === bundle) - Number(b.path === bundle));
   for (const file of files) {
     if (file.path !== bundle && existsSync(file.path)) continue;
     writeFileSync(file.path + unique, file.contents);
     renameSync(file.path + unique, file.path);
   }
-  writeFileSync(manifest + unique, JSON.stringify({ build: BUILD, inputs }));
+  writeFileSync(manifest + unique, JSON.stringify({ build: BUILD, inputs, threads }));
   renameSync(manifest + unique, manifest);
 }
 

@@ -6,8 +6,8 @@ import { registerParseExport } from './parse-export.js';
  * and nothing of the server (the full command set costs seconds and over 100 MiB to load).
  * Same command, options and output as through index.ts.
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
   const program = new Command('wa-bridge').showHelpAfterError();
-  registerParseExport(program);
+  registerParseExport(program, { url: bundle?.threads?.['export-pieces'] });
   await program.parseAsync(argv);
 }

@@ -14,7 +14,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** The real command, as other tools call it. */
 function parseExport(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', 'parse-export', ...args], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['bridge-server/bin/wa-bridge.js', 'parse-export', ...args], { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
     });
   });
@@ -60,5 +60,24 @@ describe.concurrent('wa-bridge parse-export', () => {
   it('exits 2 with one line for a bad --date-order', async () => {
     const bad = await parseExport('--date-order', 'ddmm', path.join(corpus, 'android-fi-klo.txt'));
     expect(bad).toEqual({ code: 2, stdout: '', stderr: 'wa-bridge: --date-order: expected dmy, mdy or ymd, got "ddmm"\n' });
+  });
+
+  it('parses a large text export on several threads with the output of one stream', async () => {
+    // Over 8 MiB, where threads start: fixtures with names holding ": ", emoji, CRLF and dated
+    // continuation lines, repeated.
+    const mixed = ['names-colon-emoji.txt', 'crlf-bom-windows.txt', 'continuation-looks-like-date.txt'].map((n) => readFileSync(path.join(corpus, n), 'utf8').replace(/^\ufeff/, ''));
+    const big = path.join(scratch, 'WhatsApp Chat with Big Group.txt');
+    const text = mixed.join('');
+    writeFileSync(big, text.repeat(Math.ceil((9 << 20) / Buffer.byteLength(text))));
+    const [threads, one] = await Promise.all([parseExport('--threads', '2', big), parseExport('--threads', '1', big)]);
+    expect(threads.code).toBe(0);
+    expect(threads.stderr).toBe('');
+    expect(one.stdout.split('\n').length).toBeGreaterThan(100_000);
+    expect(threads.stdout === one.stdout).toBe(true);
+  });
+
+  it('exits 2 with one line for a bad --threads', async () => {
+    const bad = await parseExport('--threads', '0', path.join(corpus, 'android-fi-klo.txt'));
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: 'wa-bridge: --threads: expected a whole number from 1 to 64, got "0"\n' });
   });
 });

@@ -4,8 +4,31 @@ import type { DateParts } from './header.js';
 export type DateOrder = 'dmy' | 'mdy' | 'ymd';
 export const dateOrders: readonly DateOrder[] = ['dmy', 'mdy', 'ymd'];
 
+/** The two parts that are not the year, as numbers, and the year. */
+interface DayMonth {
+  first: number;
+  second: number;
+  year: number;
+}
+
+/** What a DateOrderDetector has learnt, as plain data. */
+export interface DateOrderEvidence {
+  yearFirst: number;
+  dotted: number;
+  firstOver12: boolean;
+  secondOver12: boolean;
+  firstDecreases: boolean;
+  secondDecreases: boolean;
+  firstChange: number;
+  secondChange: number;
+  /** The first and the last date added. */
+  earliest: DayMonth | undefined;
+  previous: DayMonth | undefined;
+  seen: number;
+}
+
 /** The two parts that are not the year, as numbers, for a date with its year part known. */
-function dayMonthParts(parts: DateParts): { first: number; second: number; year: number } {
+function dayMonthParts(parts: DateParts): DayMonth {
   const [a, b, c] = parts;
   if (a.length === 4) return { first: Number(b), second: Number(c), year: Number(a) };
   if (b.length === 4) return { first: Number(a), second: Number(c), year: Number(b) };
@@ -20,34 +43,69 @@ function dayMonthParts(parts: DateParts): { first: number; second: number; year:
  * in every locale that writes them, which settles files where nothing else does.
  */
 export class DateOrderDetector {
-  private yearFirst = 0;
-  private dotted = 0;
-  private firstOver12 = false;
-  private secondOver12 = false;
-  private firstDecreases = false;
-  private secondDecreases = false;
-  private firstChange = 0;
-  private secondChange = 0;
-  private previous: { first: number; second: number; year: number } | undefined;
-  private seen = 0;
+  private s: DateOrderEvidence = {
+    yearFirst: 0,
+    dotted: 0,
+    firstOver12: false,
+    secondOver12: false,
+    firstDecreases: false,
+    secondDecreases: false,
+    firstChange: 0,
+    secondChange: 0,
+    earliest: undefined,
+    previous: undefined,
+    seen: 0,
+  };
 
   add(parts: DateParts, separator: string): void {
-    this.seen += 1;
-    if (parts[0].length === 4) this.yearFirst += 1;
-    if (separator === '.') this.dotted += 1;
+    const s = this.s;
+    s.seen += 1;
+    if (parts[0].length === 4) s.yearFirst += 1;
+    if (separator === '.') s.dotted += 1;
     const current = dayMonthParts(parts);
-    if (current.first > 12) this.firstOver12 = true;
-    if (current.second > 12) this.secondOver12 = true;
-    const prev = this.previous;
-    if (prev && (prev.first !== current.first || prev.second !== current.second || prev.year !== current.year)) {
-      if (prev.year === current.year) {
-        if (current.first < prev.first) this.firstDecreases = true;
-        if (current.second < prev.second) this.secondDecreases = true;
-      }
-      this.firstChange += Math.abs(current.first - prev.first);
-      this.secondChange += Math.abs(current.second - prev.second);
+    if (current.first > 12) s.firstOver12 = true;
+    if (current.second > 12) s.secondOver12 = true;
+    if (s.previous) this.step(s.previous, current);
+    else s.earliest ??= current;
+    s.previous = current;
+  }
+
+  /** What consecutive dates tell: which part went down, and by how much each changed. */
+  private step(prev: DayMonth, current: DayMonth): void {
+    const s = this.s;
+    if (prev.first === current.first && prev.second === current.second && prev.year === current.year) return;
+    if (prev.year === current.year) {
+      if (current.first < prev.first) s.firstDecreases = true;
+      if (current.second < prev.second) s.secondDecreases = true;
     }
-    this.previous = current;
+    s.firstChange += Math.abs(current.first - prev.first);
+    s.secondChange += Math.abs(current.second - prev.second);
+  }
+
+  /** The evidence so far, as plain data (it crosses threads). */
+  evidence(): DateOrderEvidence {
+    return { ...this.s };
+  }
+
+  /**
+   * Adds the evidence of the dates that follow the ones added here, gathered by another
+   * detector: the result is what one detector fed every date in order would hold.
+   */
+  append(later: DateOrderEvidence): void {
+    const s = this.s;
+    s.seen += later.seen;
+    s.yearFirst += later.yearFirst;
+    s.dotted += later.dotted;
+    s.firstOver12 ||= later.firstOver12;
+    s.secondOver12 ||= later.secondOver12;
+    s.firstDecreases ||= later.firstDecreases;
+    s.secondDecreases ||= later.secondDecreases;
+    s.firstChange += later.firstChange;
+    s.secondChange += later.secondChange;
+    // The one pair no detector saw: the last date here and the first one there.
+    if (s.previous && later.earliest) this.step(s.previous, later.earliest);
+    s.earliest ??= later.earliest;
+    s.previous = later.previous ?? s.previous;
   }
 
   /**
@@ -55,29 +113,31 @@ export class DateOrderDetector {
    * counts move, as nothing compares a date with itself.
    */
   repeat(yearFirst: boolean, dotted: boolean): void {
-    this.seen += 1;
-    if (yearFirst) this.yearFirst += 1;
-    if (dotted) this.dotted += 1;
+    const s = this.s;
+    s.seen += 1;
+    if (yearFirst) s.yearFirst += 1;
+    if (dotted) s.dotted += 1;
   }
 
   /** True once more dates cannot change the answer (a part above 12 or year-first dates). */
   get settled(): boolean {
-    return this.yearFirst > 0 || this.firstOver12 !== this.secondOver12;
+    return this.s.yearFirst > 0 || this.s.firstOver12 !== this.s.secondOver12;
   }
 
   get count(): number {
-    return this.seen;
+    return this.s.seen;
   }
 
   result(): DateOrder {
-    if (this.yearFirst > this.seen / 2) return 'ymd';
-    if (this.firstOver12 && !this.secondOver12) return 'dmy';
-    if (this.secondOver12 && !this.firstOver12) return 'mdy';
-    if (this.firstDecreases && !this.secondDecreases) return 'dmy';
-    if (this.secondDecreases && !this.firstDecreases) return 'mdy';
-    if (this.dotted > this.seen / 2) return 'dmy';
-    if (this.firstChange > this.secondChange) return 'dmy';
-    if (this.secondChange > this.firstChange) return 'mdy';
+    const s = this.s;
+    if (s.yearFirst > s.seen / 2) return 'ymd';
+    if (s.firstOver12 && !s.secondOver12) return 'dmy';
+    if (s.secondOver12 && !s.firstOver12) return 'mdy';
+    if (s.firstDecreases && !s.secondDecreases) return 'dmy';
+    if (s.secondDecreases && !s.firstDecreases) return 'mdy';
+    if (s.dotted > s.seen / 2) return 'dmy';
+    if (s.firstChange > s.secondChange) return 'dmy';
+    if (s.secondChange > s.firstChange) return 'mdy';
     return 'dmy';
   }
 }

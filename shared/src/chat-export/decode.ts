@@ -20,12 +20,21 @@ export class ExportDecoder {
    * undefined otherwise (in Node: buffer.isAscii and a latin1 read, several times faster than
    * TextDecoder). ASCII is the same in UTF-8, so the text is the same either way.
    */
-  constructor(private readonly ascii?: (bytes: Uint8Array) => string | undefined) {}
+  constructor(
+    private readonly ascii?: (bytes: Uint8Array) => string | undefined,
+    /**
+     * `continuation`: the bytes start at a line of a UTF-8 file, not at its start. There is no BOM
+     * to look for (a U+FEFF there is text), and the start of the file was checked for text.
+     */
+    private readonly options: { continuation?: boolean } = {},
+  ) {
+    if (options.continuation) this.sniffed = SNIFF_CHARS;
+  }
 
   decode(bytes: Uint8Array, last = false): string {
     if (!this.decoder) {
-      const encoding = encodingOf(bytes);
-      this.decoder = new TextDecoder(encoding);
+      const encoding = this.options.continuation ? 'utf-8' : encodingOf(bytes);
+      this.decoder = new TextDecoder(encoding, { ignoreBOM: this.options.continuation === true });
       this.utf8 = encoding === 'utf-8';
     }
     if (this.utf8 && !this.unsettled && !last && this.ascii) {
@@ -73,7 +82,8 @@ function endsOnCharacter(bytes: Uint8Array): boolean {
   return false;
 }
 
-function encodingOf(bytes: Uint8Array): string {
+/** The encoding of an export from its first bytes: UTF-16 when a UTF-16 BOM says so, else UTF-8. */
+export function encodingOf(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
   return 'utf-8';

@@ -25,6 +25,8 @@ export interface ParsedMessage extends ChatMessage {
 export interface ParserOptions {
   dateOrder: DateOrder;
   colonAuthors?: ReadonlyMap<string, string>;
+  /** Lines of the file before the text this parser is given (it starts at a later line). */
+  linesBefore?: number;
 }
 
 /**
@@ -52,6 +54,12 @@ export class ChatExportParser {
 
   constructor(private readonly options: ParserOptions) {
     this.lines = new LineSplitter((text, from, end, n) => this.onLine(text, from, end, n));
+    this.lines.line = options.linesBefore ?? 0;
+  }
+
+  /** Lines read so far, those before the start included. */
+  get linesRead(): number {
+    return this.lines.line;
   }
 
   /** Parses a chunk and returns the messages it completed. */
@@ -191,6 +199,33 @@ export class ChatExportNdjsonParser extends ChatExportParser {
   protected override emit(date: string, author: string | null, message: string, fileName: string | undefined): void {
     this.text += ndjsonLine(date, author, message, fileName);
   }
+}
+
+const scratchHeader = newCommonHeader();
+
+/**
+ * True when `line` (one line, without its break) starts a message whatever came before it: a
+ * header with a valid date and an author. A file can be cut before such a line and each part
+ * parsed on its own, with the same messages as in one pass (the parts of the parse-export threads).
+ * A line without an author is not one: a dated line inside a message may be quoted text.
+ */
+export function startsMessageAlone(line: string, options: ParserOptions): boolean {
+  const h = scratchHeader;
+  const form = readCommonHeader(line, h);
+  let parts: DateParts;
+  let rest: string;
+  if (form === COMMON_HEADER) {
+    parts = commonDateParts(line, h);
+    rest = line.slice(h.restStart);
+  } else {
+    const other = form === NOT_A_HEADER ? undefined : readOtherHeader(line);
+    if (!other) return false;
+    parts = other.date;
+    rest = other.rest;
+  }
+  if (toCalendarDate(parts, options.dateOrder) === undefined) return false;
+  const colon = rest.indexOf(': ');
+  return colon > 0 && !isSystemLineWithColon(rest, colon);
 }
 
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => pad(i));

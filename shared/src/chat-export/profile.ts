@@ -1,4 +1,4 @@
-import { DateOrderDetector, type DateOrder } from './date-order.js';
+import { DateOrderDetector, type DateOrder, type DateOrderEvidence } from './date-order.js';
 import { ChatExportError } from './errors.js';
 import { COMMON_HEADER, commonDateParts, mayStartHeader, newCommonHeader, NOT_A_HEADER, readCommonHeader, readOtherHeader } from './header.js';
 import { LineSplitter } from './lines.js';
@@ -18,6 +18,17 @@ export interface ExportProfile {
 const HEADER_WITHIN_LINES = 200;
 const MAX_TRACKED_AUTHORS = 10_000;
 
+/**
+ * What a first pass over one part of a file learns (plain data: parts are read on several
+ * threads). `mergeProfiles` joins the parts of a file, in order, into its profile.
+ */
+export interface PartialProfile {
+  dates: DateOrderEvidence;
+  prefixes: PrefixStats[];
+  headers: number;
+  lines: number;
+}
+
 interface PrefixStats {
   prefix: string;
   count: number;
@@ -32,6 +43,12 @@ interface PrefixStats {
  * followed by many different texts; "Team" in "Team: Legal: …" is always followed by "Legal".
  */
 export class ExportProfiler {
+  /**
+   * `later`: the text is a part of a file that does not start it (a line start inside it), so a
+   * first header far down is no sign of a non-export: the part before it had the headers.
+   */
+  constructor(private readonly options: { later?: boolean } = {}) {}
+
   private readonly detector = new DateOrderDetector();
   private readonly prefixes = new Map<string, PrefixStats>();
   private readonly lines = new LineSplitter((text, from, end, n) => this.onLine(text, from, end, n));
@@ -48,11 +65,13 @@ export class ExportProfiler {
   end(): ExportProfile {
     this.lines.end();
     if (this.headers === 0) throw notAnExport();
-    const colonAuthors = new Map<string, string>();
-    for (const [prefix, stats] of this.prefixes) {
-      if (!stats.varied && stats.count >= 2 && stats.next !== null) colonAuthors.set(prefix, `${prefix}: ${stats.next}`);
-    }
-    return { dateOrder: this.detector.result(), colonAuthors, headers: this.headers };
+    return { dateOrder: this.detector.result(), colonAuthors: colonAuthorsOf(this.prefixes), headers: this.headers };
+  }
+
+  /** Ends the input and returns what this part holds, for `mergeProfiles`. */
+  endPartial(): PartialProfile {
+    this.lines.end();
+    return { dates: this.detector.evidence(), prefixes: [...this.prefixes.values()], headers: this.headers, lines: this.lines.line };
   }
 
   private onLine(text: string, from: number, end: number, n: number): void {
@@ -73,7 +92,7 @@ export class ExportProfiler {
     } else {
       const header = form === NOT_A_HEADER || !mayStartHeader(text, from, end) ? undefined : readOtherHeader(text.slice(from, end));
       if (!header) {
-        if (this.headers === 0 && n >= HEADER_WITHIN_LINES) throw notAnExport();
+        if (this.headers === 0 && n >= HEADER_WITHIN_LINES && !this.options.later) throw notAnExport();
         return;
       }
       this.lastKey = -1;
@@ -119,6 +138,44 @@ export class ExportProfiler {
     if (stats.next === null) stats.next = next;
     else if (stats.next !== next) stats.varied = true;
   }
+}
+
+/**
+ * The profile of a whole file from the partial profiles of its consecutive parts, equal to the one
+ * a single ExportProfiler would give; undefined where that cannot be promised (the first part has
+ * no header, so whether the file is an export depends on where the first one is, or the parts
+ * name more author prefixes than one profiler tracks): read the file in one pass then.
+ */
+export function mergeProfiles(parts: readonly PartialProfile[]): ExportProfile | undefined {
+  if (parts.length === 0 || parts[0]!.headers === 0) return undefined;
+  const detector = new DateOrderDetector();
+  const prefixes = new Map<string, PrefixStats>();
+  let headers = 0;
+  for (const part of parts) {
+    detector.append(part.dates);
+    headers += part.headers;
+    for (const later of part.prefixes) {
+      const known = prefixes.get(later.prefix);
+      if (!known) {
+        prefixes.set(later.prefix, { ...later });
+        continue;
+      }
+      known.count += later.count;
+      // Still one continuation only if neither part saw another and both saw the same.
+      known.varied ||= later.varied || (known.next !== null && later.next !== null && known.next !== later.next);
+      known.next ??= later.next;
+    }
+  }
+  if (prefixes.size >= MAX_TRACKED_AUTHORS) return undefined;
+  return { dateOrder: detector.result(), colonAuthors: colonAuthorsOf(prefixes), headers };
+}
+
+function colonAuthorsOf(prefixes: Map<string, PrefixStats>): Map<string, string> {
+  const colonAuthors = new Map<string, string>();
+  for (const [prefix, stats] of prefixes) {
+    if (!stats.varied && stats.count >= 2 && stats.next !== null) colonAuthors.set(prefix, `${prefix}: ${stats.next}`);
+  }
+  return colonAuthors;
 }
 
 export function notAnExport(): ChatExportError {

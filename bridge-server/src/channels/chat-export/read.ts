@@ -1,7 +1,7 @@
 import { ChatExportError, ChatExportNdjsonParser, ChatExportParser, ExportDecoder, ExportProfiler, type DateOrder, type ExportProfile, type ParsedMessage } from '@wa-bridge/shared/chat-export';
-import { isAscii } from 'node:buffer';
 import { BadInputError } from '../../core/errors.js';
 import type { ExportReader } from '../../flows/import.js';
+import { asciiText } from './pieces.js';
 import type { ExportSource } from './source.js';
 
 /**
@@ -26,7 +26,7 @@ export async function* readExportMessages(
     const last = parser.end();
     if (last.length > 0) yield last;
   } catch (error) {
-    throw asBadInput(source, error);
+    throw asBadInput(source.file, error);
   }
   return profile;
 }
@@ -48,7 +48,7 @@ export async function* readExportNdjson(source: ExportSource, options: { dateOrd
     const last = parser.endNdjson();
     if (last.length > 0) yield last;
   } catch (error) {
-    throw asBadInput(source, error);
+    throw asBadInput(source.file, error);
   }
 }
 
@@ -61,17 +61,13 @@ export async function profileExport(source: ExportSource): Promise<ExportProfile
     profiler.push(decoder.end());
     return profiler.end();
   } catch (error) {
-    throw asBadInput(source, error);
+    throw asBadInput(source.file, error);
   }
 }
 
-/** ASCII bytes as text without TextDecoder (latin1 reads ASCII as it is); undefined for other bytes. */
-function asciiText(bytes: Uint8Array): string | undefined {
-  return isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : undefined;
-}
-
-function asBadInput(source: ExportSource, error: unknown): unknown {
-  if (error instanceof ChatExportError) return new BadInputError(error.code, `${source.file}: ${error.message}`);
+/** A parser's refusal as the bad input it is, naming the file; other errors as they are. */
+export function asBadInput(file: string, error: unknown): unknown {
+  if (error instanceof ChatExportError) return new BadInputError(error.code, `${file}: ${error.message}`);
   return error;
 }
 
