@@ -93,6 +93,25 @@ describe('GroupCommit', () => {
     expect(committed()).toEqual(['a', 'b', 'c']);
   });
 
+  it('runs each unit of a group once when none fails, and the whole group again when one does', async () => {
+    const runs = new Map<string, number>();
+    const counted = (v: string, fail = false) =>
+      group.run(async (tx) => {
+        runs.set(v, (runs.get(v) ?? 0) + 1);
+        await sql`INSERT INTO notes (v) VALUES (${v})`.execute(executorOf(tx));
+        if (fail) throw new Error(`${v} failed`);
+        return v;
+      });
+    expect(await Promise.all([counted('a'), counted('b')])).toEqual(['a', 'b']);
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1 });
+    runs.clear();
+    // The first write stops at the failing unit and is rolled back; the second runs every unit in a savepoint.
+    const results = await Promise.allSettled([counted('c'), counted('d', true), counted('e')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(Object.fromEntries(runs)).toEqual({ c: 2, d: 2, e: 1 });
+    expect(committed()).toEqual(['a', 'b', 'c', 'e']);
+  });
+
   it('stores nothing of a unit that fails alone in its group, and the next group is unaffected', async () => {
     const alone = group.run(async (tx) => {
       await sql`INSERT INTO notes (v) VALUES ('half-done')`.execute(executorOf(tx));
