@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
@@ -13,31 +12,9 @@ import { parseAll } from '../support/mail-assert.js';
 import { startMailStack, type MailStack } from '../support/mail-stack.js';
 import { s3Credentials, startS3Server, type S3Server } from '../support/s3-server.js';
 import { databaseEnvFor, onPostgres } from '../support/test-database.js';
+import { unzip } from '../support/zip.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Every entry of a zip, by name. */
-async function unzip(file: string): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
-  const out = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          out.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
-}
 
 /**
  * WA_BRIDGE_MEDIA_STORE=s3://…: a bridge relays Cloud API media (from the simulator, which serves
