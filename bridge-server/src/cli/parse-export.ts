@@ -77,15 +77,15 @@ async function parseExport(file: string, dateOrder: DateOrder | undefined, threa
   });
   try {
     let buffer = '';
-    const write = async (data: string | Uint8Array) => {
-      if (!out.write(data)) await once(out, 'drain');
+    const write = async (data: string | Uint8Array, written?: () => void) => {
+      if (!out.write(data, written)) await once(out, 'drain');
     };
     for await (const piece of pieces) {
       if (typeof piece !== 'string') {
-        // A thread's piece: already bytes, and large.
+        // A thread's piece: already bytes, and large; its buffer is reused once written.
         if (buffer.length > 0) await write(buffer);
         buffer = '';
-        await write(piece);
+        await write(piece.bytes, () => piece.release());
         continue;
       }
       buffer += piece;

@@ -5,7 +5,10 @@ import { ndjsonFrom, type ExportFile } from './pieces.js';
 import { asBadInput } from './read.js';
 
 /** A request to a parse-export thread, and its answer. */
-export type PieceRequest = { kind: 'profile'; index: number; count: number } | { kind: 'parse'; index: number; from: number; to: number; options: ParserOptions };
+export type PieceRequest =
+  | { kind: 'profile'; index: number; count: number }
+  /** `buffer`: written output handed back, for the piece's output to reuse. */
+  | { kind: 'parse'; index: number; from: number; to: number; options: ParserOptions; buffer?: ArrayBuffer };
 export type PieceReply =
   | { kind: 'profiled'; index: number; partial: PartialProfile }
   | { kind: 'parsed'; index: number; start: number; end: number; lines: number; bytes: Uint8Array }
@@ -25,6 +28,12 @@ export interface ParallelOptions {
   warn?: (message: string) => void;
 }
 
+/** A thread's output: `release` once it is written, and its buffer goes back to the threads. */
+export interface OutputPiece {
+  bytes: Uint8Array;
+  release(): void;
+}
+
 /**
  * The parse-export NDJSON of a plain-text UTF-8 export, parsed by `threads` threads: the first
  * pass in equal parts whose profiles merge into the file's, the second in pieces cut before lines
@@ -32,9 +41,11 @@ export interface ParallelOptions {
  * Whatever a thread cannot do is done here in one pass: the profile when a part fails or the parts
  * cannot be merged exactly (`onePassProfile`, which throws the error one pass would), and the rest
  * of the file from the first piece that fails (with its lines numbered as in the whole file).
- * Memory: at most two pieces per thread are in flight or waiting for their turn.
+ * Memory: at most two pieces per thread are in flight or waiting for their turn, and their
+ * buffers circulate: this thread allocates almost nothing, so it would rarely collect buffers it
+ * had dropped, and their memory would pile up with the file's size.
  */
-export async function* parallelExportNdjson(path: string, size: number, options: ParallelOptions, onePassProfile: () => Promise<ExportProfile>): AsyncGenerator<Uint8Array | string> {
+export async function* parallelExportNdjson(path: string, size: number, options: ParallelOptions, onePassProfile: () => Promise<ExportProfile>): AsyncGenerator<OutputPiece | string> {
   const pool = new ThreadPool(options.threads, options.threadUrl, { path, size });
   const file: ExportFile = { fd: openSync(path, 'r'), size };
   try {
@@ -48,13 +59,16 @@ export async function* parallelExportNdjson(path: string, size: number, options:
     const pieces = Math.max(1, Math.ceil(size / pieceBytes));
     const ahead = options.threads * 2;
     const replies = new Map<number, Promise<PieceReply>>();
+    const spare: ArrayBuffer[] = [];
     let requested = 0;
     let start = 0;
     let lines = 0;
     for (let index = 0; index < pieces; index += 1) {
       for (; requested < pieces && requested < index + ahead; requested += 1) {
         const from = requested * pieceBytes;
-        replies.set(requested, pool.run({ kind: 'parse', index: requested, from, to: Math.min(size, from + pieceBytes), options: parserOptions }));
+        const buffer = spare.pop();
+        const request: PieceRequest = { kind: 'parse', index: requested, from, to: Math.min(size, from + pieceBytes), options: parserOptions, ...(buffer ? { buffer } : {}) };
+        replies.set(requested, pool.run(request, buffer ? [buffer] : []));
       }
       const reply = await replies.get(index)!;
       replies.delete(index);
@@ -68,7 +82,8 @@ export async function* parallelExportNdjson(path: string, size: number, options:
         }
         return;
       }
-      if (reply.bytes.length > 0) yield reply.bytes;
+      const { bytes } = reply;
+      if (bytes.length > 0) yield { bytes, release: () => void (spare.length < ahead && spare.push(bytes.buffer as ArrayBuffer)) };
       start = reply.end;
       lines += reply.lines;
     }
@@ -81,14 +96,17 @@ export async function* parallelExportNdjson(path: string, size: number, options:
 /** Threads that take one request at a time each; a request waits for a free thread. */
 class ThreadPool {
   private readonly idle: Worker[] = [];
-  private readonly queue: { request: PieceRequest; done: (reply: PieceReply) => void }[] = [];
+  private readonly queue: { request: PieceRequest; transfer: ArrayBuffer[]; done: (reply: PieceReply) => void }[] = [];
   private readonly busy = new Map<Worker, (reply: PieceReply) => void>();
   private readonly workers: Worker[];
   private closed = false;
 
   constructor(threads: number, url: URL | string, workerData: { path: string; size: number }) {
     this.workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+      // A young generation of 16 MB: smaller ones collect far more often, larger ones add to the
+      // peak. A thread holds one piece and one message (at most about 4 MB): one that outgrows 64 MB
+      // of old generation stops, and the rest is read in one stream.
+      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 } });
       worker.on('message', (reply: PieceReply) => this.finished(worker, reply));
       // A thread that dies takes its request with it: that request fails, and the caller reads on in one pass.
       const lost = (error: unknown) => this.finished(worker, { kind: 'failed', index: -1, message: error instanceof Error ? error.message : String(error), refused: false }, false);
@@ -99,10 +117,10 @@ class ThreadPool {
     });
   }
 
-  run(request: PieceRequest): Promise<PieceReply> {
+  run(request: PieceRequest, transfer: ArrayBuffer[] = []): Promise<PieceReply> {
     if (this.closed) return Promise.resolve({ kind: 'failed', index: request.index, message: 'closed', refused: false });
     return new Promise((done) => {
-      this.queue.push({ request, done });
+      this.queue.push({ request, transfer, done });
       this.next();
     });
   }
@@ -130,9 +148,9 @@ class ThreadPool {
   private next(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.shift()!;
-      const { request, done } = this.queue.shift()!;
+      const { request, transfer, done } = this.queue.shift()!;
       this.busy.set(worker, done);
-      worker.postMessage(request);
+      worker.postMessage(request, transfer);
     }
     // No thread left alive: what waits can only fail.
     if (this.idle.length === 0 && this.busy.size === 0 && this.queue.length > 0) {

@@ -17,7 +17,7 @@ port.on('message', (request: PieceRequest) => {
     if (request.kind === 'profile') {
       reply({ kind: 'profiled', index: request.index, partial: profilePart(file, request.index, request.count) });
     } else {
-      const { start, end, lines, ndjson } = parsePiece(file, request.from, request.to, request.options);
+      const { start, end, lines, ndjson } = parsePiece(file, request.from, request.to, request.options, request.buffer);
       reply({ kind: 'parsed', index: request.index, start, end, lines, bytes: ndjson }, [ndjson.buffer as ArrayBuffer]);
     }
   } catch (error) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parallelExportNdjson } from './parallel.js';
+import { parallelExportNdjson, type OutputPiece } from './parallel.js';
 import { ndjsonFrom, parsePiece, profilePart, type ExportFile } from './pieces.js';
 import { profileExport, readExportNdjson } from './read.js';
 import { openExportSource } from './source.js';
@@ -113,9 +113,16 @@ describe('parse-export in pieces', () => {
 describe('parse-export threads', () => {
   const threadUrl = new URL('./pieces-thread.js', import.meta.url);
 
-  async function collect(run: AsyncGenerator<Uint8Array | string>): Promise<string> {
+  /** The output, each piece copied before its buffer goes back to the threads for reuse. */
+  async function collect(run: AsyncGenerator<OutputPiece | string>): Promise<string> {
     const parts: Buffer[] = [];
-    for await (const part of run) parts.push(typeof part === 'string' ? Buffer.from(part) : Buffer.from(part));
+    for await (const part of run) {
+      if (typeof part === 'string') parts.push(Buffer.from(part));
+      else {
+        parts.push(Buffer.from(part.bytes));
+        part.release();
+      }
+    }
     return Buffer.concat(parts).toString('utf8');
   }
 

@@ -134,14 +134,14 @@ export interface ParsedPiece {
  * whose output, joined, is the one-pass output; a piece may be empty when no cut falls inside its
  * range (a long message), and the piece before then reaches past it.
  */
-export function parsePiece(file: ExportFile, from: number, to: number, options: ParserOptions): ParsedPiece {
+export function parsePiece(file: ExportFile, from: number, to: number, options: ParserOptions, reuse?: ArrayBuffer): ParsedPiece {
   const start = messageCutAtOrAfter(file, from, options);
   const end = to >= file.size ? file.size : messageCutAtOrAfter(file, to, options);
   if (start >= end) return { start: end, end, lines: 0, ndjson: new Uint8Array(0) };
   const parser = new ChatExportNdjsonParser(options);
   // Encoded chunk by chunk: one string for the whole piece would be a rope of every message,
   // slow to flatten and large enough to burden the collector.
-  const out = new ByteSink(Math.ceil((end - start) * 1.5));
+  const out = new ByteSink(Math.ceil((end - start) * 1.5), reuse);
   for (const text of textChunks(file, start, end)) out.write(parser.pushNdjson(text));
   out.write(parser.endNdjson());
   return { start, end, lines: parser.linesRead, ndjson: out.bytes() };
@@ -152,8 +152,9 @@ class ByteSink {
   private buffer: Buffer;
   private length = 0;
 
-  constructor(capacity: number) {
-    this.buffer = Buffer.from(new ArrayBuffer(Math.max(capacity, 1024)));
+  /** `reuse`: a buffer whose content is done with, taken when it is large enough. */
+  constructor(capacity: number, reuse?: ArrayBuffer) {
+    this.buffer = Buffer.from(reuse && reuse.byteLength >= capacity ? reuse : new ArrayBuffer(Math.max(capacity, 1024)));
   }
 
   write(text: string): void {
