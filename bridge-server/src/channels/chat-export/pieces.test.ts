@@ -149,6 +149,21 @@ describe('parse-export threads', () => {
     expect(warnings[0]).toMatch(/^a parse-export thread failed \(thread broke\)/);
   });
 
+  it('refuses binary data in a later part before writing anything, as one pass does', async () => {
+    const file = path.join(scratch, 'junk-at-end.txt');
+    const text = readFileSync(path.join(corpus, 'android-24h-uk-dash.txt'), 'utf8');
+    writeFileSync(file, Buffer.concat([Buffer.from(text.repeat(200)), Buffer.from([0, 1, 2, 0, 0xff]), Buffer.from(text)]));
+    const source = await openExportSource(file);
+    const onePassError = await profileExport(source).catch((error: unknown) => error as Error);
+    expect((onePassError as Error).message).toMatch(/binary data/);
+    let written = 0;
+    const threadsError = await (async () => {
+      for await (const part of parallelExportNdjson(file, source.size, { threads: 3, threadUrl, pieceBytes: 1024 }, () => profileExport(source))) written += typeof part === 'string' ? part.length : part.bytes.length;
+    })().catch((error: unknown) => error as Error);
+    expect(written).toBe(0);
+    expect((threadsError as Error).message).toBe((onePassError as Error).message);
+  });
+
   it('fails on a too-long message as one pass does, with the line it starts on in the whole file', async () => {
     const file = path.join(scratch, 'too-long.txt');
     const line = (i: number) => `14/03/2024, 09:${String(i % 60).padStart(2, '0')} - A: message ${i}\n`;
