@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import yauzl from 'yauzl';
 import { afterAll, describe, expect, it } from 'vitest';
+import { unzip } from '../support/zip.js';
 
 /**
  * Both manifests, validated offline: manifest.xml is converted to the unified JSON manifest and
@@ -148,7 +148,7 @@ describe('teams-app/manifest.json', () => {
     const out = path.join(work, 'teams.zip');
     await promisify(execFile)('npx', ['tsx', 'teams-app/scripts/package.ts', '--out', out, '--public-url', 'https://wa.firm.example', '--client-id', '11111111-2222-3333-4444-555555555555'], { cwd: repo });
     expect(statSync(out).size).toBeGreaterThan(1000);
-    const entries = await readZip(out);
+    const entries = await unzip(out);
     expect([...entries.keys()].sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);
     const packaged = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as TeamsJson;
     expect(packaged.staticTabs?.[0]?.contentUrl).toBe('https://wa.firm.example/teams/index.html?view=personal');
@@ -168,26 +168,4 @@ function pngSize(file: string): { width: number; height: number } {
   const bytes = readFileSync(file);
   expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
-
-function readZip(file: string): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const entries = new Map<string, Buffer>();
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error) return reject(error);
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(entries));
-      zip.readEntry();
-    });
-  });
 }
