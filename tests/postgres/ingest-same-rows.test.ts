@@ -8,8 +8,10 @@ import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/pa
 import { inboundMessage, type InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
 import type { NormalizedBatch } from '../../bridge-server/src/core/events.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
+import { REFERENCES_DEPTH } from '../../bridge-server/src/flows/relay.js';
 import { openDatabase, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { appendEventRecord } from '../../bridge-server/src/store/event-append.js';
+import { SqlRelayRuns } from '../../bridge-server/src/store/relays.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
 import { GroupCommit } from '../../bridge-server/src/store/group-commit.js';
 import { executorOf } from '../../bridge-server/src/store/executor.js';
@@ -95,6 +97,45 @@ describe('ingest on PostgreSQL and on SQLite', () => {
     expect(rows.events).toHaveLength(11);
     expect(rows.outbox_jobs).toHaveLength(16);
     expect(rows).toEqual(await rowsOf(sqlite));
+  });
+
+  it('loads, prepares and records relay runs alike on both engines', async () => {
+    const runsOf = async (opened: OpenedDatabase) => {
+      // A chat longer than a References header reaches back.
+      let t = Date.UTC(2026, 10, 21, 10, 0);
+      const now = () => t++;
+      const store = new SqlStore(opened.db, 'default', now);
+      for (let i = 0; i < REFERENCES_DEPTH + 25; i += 1) {
+        await ingestBatch({ store, clock: { now }, tenant: 'default' }, batchOf({ from: '447700900606', name: 'Fay Client', type: 'text', body: `long chat ${i}`, id: `wamid.long-${i}`, timestamp: at + 100 + i }));
+      }
+      const runs = new SqlRelayRuns(opened.db);
+      const conversations = (await sql<{ id: number }>`SELECT id FROM conversations ORDER BY id`.execute(opened.db)).rows;
+      const loaded = [];
+      for (const { id } of conversations) {
+        const events = (await sql<{ id: number }>`SELECT id FROM events WHERE conversation_id = ${id} ORDER BY seq`.execute(opened.db)).rows.map((e) => e.id);
+        // The cover mail, every event, an event of another chat and one that does not exist.
+        const eventIds = [null, ...events, id === 1 ? 4 : 1, 999_999];
+        const first = await runs.load(id, eventIds);
+        // Record the cover mail and the first event's mail as prepared, then one of them as sent.
+        const fresh = first.slice(0, 2).flatMap((item, i) => (item.kind === 'new' ? [{ conversationId: id, eventId: eventIds[i]!, mailMessageId: `m-${id}-${i}@wa.firm.test`, rawSha256: `${id}${i}`.padStart(64, '0'), rawSize: 100 + i, preparedAt: 5_000 + i }] : []));
+        await runs.prepare(fresh);
+        const jobs = (await sql<{ id: number }>`SELECT id FROM outbox_jobs WHERE conversation_id = ${id} ORDER BY id LIMIT 1`.execute(opened.db)).rows.map((j) => j.id);
+        await runs.record([{ mailMessageId: `m-${id}-0@wa.firm.test`, sentAt: 6_000, response: '250 2.0.0 "queued" as \\x{1}' }], jobs);
+        loaded.push(first, await runs.load(id, eventIds), await runs.load(id, events.slice(-5)));
+      }
+      const relays = (await sql`SELECT * FROM mail_relays ORDER BY id`.execute(opened.db)).rows;
+      const blobs = (await sql`SELECT * FROM blobs ORDER BY sha256`.execute(opened.db)).rows;
+      const jobs = (await sql`SELECT * FROM outbox_jobs ORDER BY id`.execute(opened.db)).rows;
+      return { loaded, relays, blobs, jobs };
+    };
+    const onPostgres = await runsOf(postgres);
+    expect(onPostgres.relays.length).toBeGreaterThan(5);
+    expect(onPostgres.loaded.flat().map((item) => item.kind)).toEqual(expect.arrayContaining(['existing', 'new', 'missing']));
+    expect(onPostgres.loaded.flat().some((item) => item.kind === 'new' && item.facts.related !== undefined)).toBe(true);
+    expect(onPostgres.loaded.flat().some((item) => item.kind === 'new' && item.facts.attachmentRows.length > 0)).toBe(true);
+    const tail = onPostgres.loaded.at(-1)!;
+    expect(tail.map((item) => (item.kind === 'new' ? item.facts.previous.length : -1))).toEqual([REFERENCES_DEPTH, REFERENCES_DEPTH, REFERENCES_DEPTH, REFERENCES_DEPTH, REFERENCES_DEPTH]);
+    expect(onPostgres).toEqual(await runsOf(sqlite));
   });
 
   it('enqueues a job that uses the event id other than as a payload value after the insert, and stores it right', async () => {

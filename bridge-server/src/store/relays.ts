@@ -1,12 +1,13 @@
 import { sql, type Selectable } from 'kysely';
-import type { AttachmentRecord, EventKey, EventRecord, RelayRecord } from '../core/records.js';
+import type { ChannelKind, EventKind } from '../core/events.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, RelayRecord } from '../core/records.js';
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
 import { dialectOf } from './dialect.js';
 import type { Executor } from './executor.js';
-import type { MailRelaysTable } from './schema.js';
+import type { AttachmentsTable, ConversationsTable, EventsTable, MailRelaysTable } from './schema.js';
 
 function toRelay(row: Selectable<MailRelaysTable>): RelayRecord {
   return {
@@ -78,37 +79,16 @@ export class SqlRelayRuns implements RelayRunStore {
 
   async load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]> {
     const { db } = this;
-    const relayRows = await db
-      .selectFrom('mail_relays')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .where(sql<number>`coalesce(event_id, 0)`, 'in', eventIds.map((id) => id ?? 0))
-      .execute();
-    const relays = new Map(relayRows.map((row) => [row.event_id, toRelay(row)]));
-    const wanted = eventIds.filter((id) => !relays.has(id));
-    if (wanted.length === 0) return eventIds.map((id) => ({ kind: 'existing', relay: relays.get(id)! }));
-
-    const conversationRow = await db.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
-    const conversation = conversationRow ? toConversation(conversationRow) : undefined;
-    const ids = wanted.filter((id): id is number => id !== null);
-    const events = new Map<number, EventRecord>();
-    if (ids.length > 0) for (const row of await db.selectFrom('events').selectAll().where('id', 'in', ids).execute()) events.set(row.id, toEvent(row));
-    const found = [...events.values()].filter((e) => e.conversationId === conversationId);
-    const keys = found.length > 0 ? await keysBefore(db, conversationId, found) : [];
-    const related = await relatedMessages(db, conversationId, found);
-    const attachments = new Map<number, AttachmentRecord[]>();
-    if (found.length > 0) {
-      const rows = await db.selectFrom('attachments').selectAll().where('event_id', 'in', found.map((e) => e.id)).orderBy('event_id').orderBy('ordinal').execute();
-      for (const row of rows) attachments.set(row.event_id, [...(attachments.get(row.event_id) ?? []), toAttachment(row)]);
-    }
-
+    const facts = dialectOf(db) === 'postgres' ? await readRunAtOnce(db, conversationId, eventIds) : await readRun(db, conversationId, eventIds);
+    const { relays, conversation, events, keys, attachments } = facts;
+    const related = await relatedMessages(db, conversationId, [...events.values()]);
     return eventIds.map((id): LoadedRelay => {
       const relay = relays.get(id);
       if (relay) return { kind: 'existing', relay };
       if (!conversation) return { kind: 'missing', reason: `conversation ${conversationId} is not in the store` };
       if (id === null) return { kind: 'new', facts: { conversation, event: null, previous: [], attachmentRows: [] } };
       const event = events.get(id);
-      if (!event || event.conversationId !== conversationId) return { kind: 'missing', reason: `event ${id} is not in the store` };
+      if (!event) return { kind: 'missing', reason: `event ${id} is not in the store` };
       const previous = keys.filter((k) => k.seq < event.seq).slice(-REFERENCES_DEPTH);
       const relatedId = relatedWaMessageId(event.event);
       const quoted = relatedId === undefined ? undefined : related.get(relatedId);
@@ -128,6 +108,91 @@ export class SqlRelayRuns implements RelayRunStore {
       if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', jobIds).execute();
     });
   }
+}
+
+/** What a run's mails are built from: see SqlRelayRuns.load. */
+interface RunFacts {
+  /** The relays already recorded, by event id (null: the cover mail). */
+  relays: Map<number | null, RelayRecord>;
+  conversation: ConversationRecord | undefined;
+  /** The run's events of this conversation that have no relay yet, by id. */
+  events: Map<number, EventRecord>;
+  /** The keys of the REFERENCES_DEPTH events before each of `events`, oldest first (see keysBefore). */
+  keys: EventKey[];
+  attachments: Map<number, AttachmentRecord[]>;
+}
+
+async function readRun(db: Executor, conversationId: number, eventIds: Array<number | null>): Promise<RunFacts> {
+  const relayRows = await db
+    .selectFrom('mail_relays')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where(sql<number>`coalesce(event_id, 0)`, 'in', eventIds.map((id) => id ?? 0))
+    .execute();
+  const relays = new Map(relayRows.map((row) => [row.event_id, toRelay(row)]));
+  const events = new Map<number, EventRecord>();
+  const wanted = eventIds.filter((id) => !relays.has(id));
+  if (wanted.length === 0) return { relays, conversation: undefined, events, keys: [], attachments: new Map() };
+
+  const conversationRow = await db.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
+  const ids = wanted.filter((id): id is number => id !== null);
+  if (ids.length > 0) {
+    for (const row of await db.selectFrom('events').selectAll().where('id', 'in', ids).execute()) {
+      if (row.conversation_id === conversationId) events.set(row.id, toEvent(row));
+    }
+  }
+  const found = [...events.values()];
+  const keys = found.length > 0 ? await keysBefore(db, conversationId, found) : [];
+  const attachmentRows = found.length > 0 ? await db.selectFrom('attachments').selectAll().where('event_id', 'in', found.map((e) => e.id)).orderBy('event_id').orderBy('ordinal').execute() : [];
+  return { relays, conversation: conversationRow ? toConversation(conversationRow) : undefined, events, keys, attachments: byEvent(attachmentRows.map(toAttachment)) };
+}
+
+/**
+ * readRun in one statement (PostgreSQL), each table's rows as a JSON array: the same rows, read
+ * in one snapshot. The keys are keysBefore's, the newest below the run's last event, as many as
+ * the run spans plus REFERENCES_DEPTH.
+ */
+async function readRunAtOnce(db: Executor, conversationId: number, eventIds: Array<number | null>): Promise<RunFacts> {
+  const ids = eventIds.filter((id): id is number => id !== null);
+  const result = await sql<{
+    relays: Array<Selectable<MailRelaysTable>>;
+    conversation: Selectable<ConversationsTable> | null;
+    events: Array<Selectable<EventsTable>>;
+    keys: Array<{ seq: number; channel: string; wa_message_id: string; kind: string; version_key: string }>;
+    attachments: Array<Selectable<AttachmentsTable>>;
+  }>`
+    WITH relays AS (
+      SELECT * FROM mail_relays WHERE conversation_id = ${conversationId} AND coalesce(event_id, 0) = ANY (${eventIds.map((id) => id ?? 0)}::bigint[])
+    ), found AS (
+      SELECT * FROM events
+      WHERE id = ANY (${ids}::bigint[]) AND conversation_id = ${conversationId}
+        AND NOT EXISTS (SELECT 1 FROM relays WHERE relays.event_id = events.id)
+    )
+    SELECT
+      (SELECT coalesce(json_agg(r ORDER BY r.id), '[]'::json) FROM relays r) AS relays,
+      (SELECT row_to_json(c) FROM conversations c WHERE c.id = ${conversationId}) AS conversation,
+      (SELECT coalesce(json_agg(e ORDER BY e.seq), '[]'::json) FROM found e) AS events,
+      (SELECT coalesce(json_agg(k ORDER BY k.seq), '[]'::json) FROM (
+        SELECT seq, channel, wa_message_id, kind, version_key FROM events
+        WHERE conversation_id = ${conversationId} AND seq < (SELECT max(seq) FROM found)
+        ORDER BY seq DESC
+        LIMIT ${REFERENCES_DEPTH}::bigint + (SELECT coalesce(max(seq) - min(seq), 0) FROM found)
+      ) k) AS keys,
+      (SELECT coalesce(json_agg(a ORDER BY a.event_id, a.ordinal), '[]'::json) FROM attachments a WHERE a.event_id IN (SELECT id FROM found)) AS attachments`.execute(db);
+  const row = result.rows[0]!;
+  return {
+    relays: new Map(row.relays.map((r) => [r.event_id, toRelay(r)])),
+    conversation: row.conversation ? toConversation(row.conversation) : undefined,
+    events: new Map(row.events.map((e) => [e.id, toEvent(e)])),
+    keys: row.keys.map((k) => ({ seq: k.seq, channel: k.channel as ChannelKind, waMessageId: k.wa_message_id, kind: k.kind as EventKind, versionKey: k.version_key })),
+    attachments: byEvent(row.attachments.map(toAttachment)),
+  };
+}
+
+function byEvent(records: AttachmentRecord[]): Map<number, AttachmentRecord[]> {
+  const out = new Map<number, AttachmentRecord[]>();
+  for (const record of records) out.set(record.eventId, [...(out.get(record.eventId) ?? []), record]);
+  return out;
 }
 
 // On PostgreSQL every statement is a round trip, so a run's writes go as one statement each (its
