@@ -76,7 +76,7 @@ export async function appendEventRecord(
   e: NewEventRecord,
   follow: { advance: boolean; job?: (eventId: number) => NewJob },
 ): Promise<EventRecord> {
-  const template = follow.job ? jobTemplate(follow.job) : undefined;
+  const template = follow.job && dialectOf(db) === 'postgres' ? jobTemplate(follow.job) : undefined;
   if (dialectOf(db) !== 'postgres' || template === null) {
     const stored = await insertEvent(db, tenant, e);
     if (follow.advance) await advanceConversation(db, e.conversationId, e.seq, e.chainHash);
