@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticExport } from './support/export-generator.js';
@@ -13,6 +13,11 @@ export interface ParseExportResult {
   ours_seconds_runs: number[];
   ours_cpu_seconds: number;
   ours_peak_rss_mib: number;
+  /** The same command with --threads 1: one stream, one thread. */
+  ours_one_stream_seconds: number;
+  ours_one_stream_cpu_seconds: number;
+  ours_one_stream_peak_rss_mib: number;
+  threads: number;
   baseline_messages_per_s: number;
   baseline_seconds: number;
   baseline_seconds_runs: number[];
@@ -32,7 +37,9 @@ const ROUNDS = 3;
  * writing NDJSON to /dev/null, timed with its peak RSS by /usr/bin/time, three rounds each,
  * alternating; the best time of each counts. Both include their start (ours from the bundle
  * bin/wa-bridge.js keeps of the command's sources, made by an untimed run first, as any first
- * call after a change of the sources makes it). Goals: at least 3x faster, peak RSS under 200 MiB.
+ * call after a change of the sources makes it). Ours runs as called, on its default threads (one
+ * per CPU, at most 4), and once more per round with --threads 1, reported beside it. Goals: at
+ * least 3x faster, peak RSS under 200 MiB.
  */
 export async function benchParseExport(count = Number(process.env.WA_BRIDGE_BENCH_MESSAGES ?? 1_000_000)): Promise<ParseExportResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'wab-bench-export-'));
@@ -44,15 +51,17 @@ export async function benchParseExport(count = Number(process.env.WA_BRIDGE_BENC
     const load = loadavg()[0]!;
     // The machine is shared: run each three times, alternating, and keep each one's best run.
     const ours: TimedRun[] = [];
+    const oneStream: TimedRun[] = [];
     const theirs: TimedRun[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       ours.push(await timedProcess(process.execPath, ['bridge-server/bin/wa-bridge.js', 'parse-export', file], { cwd: root }));
       theirs.push(await timedProcess(process.execPath, ['--max-old-space-size=8192', 'bench/support/baseline-parse-export.mjs', file], { cwd: root }));
+      oneStream.push(await timedProcess(process.execPath, ['bridge-server/bin/wa-bridge.js', 'parse-export', '--threads', '1', file], { cwd: root }));
     }
-    const failed = [...ours, ...theirs].find((r) => r.code !== 0);
+    const failed = [...ours, ...oneStream, ...theirs].find((r) => r.code !== 0);
     if (failed) throw new Error(`a parse run failed: ${failed.stderr}`);
     const best = (runs: TimedRun[]) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const [o, t] = [best(ours), best(theirs)];
+    const [o, one, t] = [best(ours), best(oneStream), best(theirs)];
     const perSecond = (seconds: number) => Math.round(count / seconds);
     return {
       messages: count,
@@ -62,6 +71,10 @@ export async function benchParseExport(count = Number(process.env.WA_BRIDGE_BENC
       ours_seconds_runs: ours.map((r) => r.seconds),
       ours_cpu_seconds: o.cpuSeconds,
       ours_peak_rss_mib: Math.max(...ours.map((r) => r.peakRssMiB)),
+      ours_one_stream_seconds: one.seconds,
+      ours_one_stream_cpu_seconds: one.cpuSeconds,
+      ours_one_stream_peak_rss_mib: Math.max(...oneStream.map((r) => r.peakRssMiB)),
+      threads: Math.min(availableParallelism(), 4),
       baseline_messages_per_s: perSecond(t.seconds),
       baseline_seconds: t.seconds,
       baseline_seconds_runs: theirs.map((r) => r.seconds),
