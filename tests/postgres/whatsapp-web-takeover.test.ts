@@ -140,6 +140,9 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     await waitFor(() => b.sent.length === after.length, 20_000, describeAll);
     expect(b.sent).toEqual(after);
     await waitFor(async () => (await eventsOf()).some((e) => e.wa_message_id.includes('OFFLINE1')), 15_000, async () => JSON.stringify(await eventsOf()));
+    // A send is seen by the client a moment before its outbound event is committed.
+    const replyCount = before.length + after.length;
+    await waitFor(async () => (await eventsOf()).filter((e) => e.direction === 'outbound').length >= replyCount, 15_000, async () => JSON.stringify(await eventsOf()));
 
     const events = await eventsOf();
     const inbound = events.filter((e) => e.direction === 'inbound').map((e) => e.wa_message_id);
@@ -147,7 +150,7 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     expect(new Set(inbound).size).toBe(2);
     // Each reply recorded once, with the id of the one send that carried it.
     const outbound = events.filter((e) => e.direction === 'outbound').map((e) => e.wa_message_id);
-    expect(outbound).toHaveLength(before.length + after.length);
+    expect(outbound).toHaveLength(replyCount);
     expect(new Set(outbound).size).toBe(outbound.length);
     const jobs = await store.db.selectFrom('outbox_jobs').select(['kind', 'state', 'last_error']).execute();
     expect(jobs.filter((j) => j.state === 'needs_attention')).toEqual([]);
