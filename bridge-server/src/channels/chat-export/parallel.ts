@@ -41,7 +41,7 @@ export interface OutputPiece {
  * Whatever a thread cannot do is done here in one pass: the profile when a part fails or the parts
  * cannot be merged exactly (`onePassProfile`, which throws the error one pass would), and the rest
  * of the file from the first piece that fails (with its lines numbered as in the whole file).
- * Memory: at most two pieces per thread are in flight or waiting for their turn, and their
+ * Memory: one piece per thread and one more are in flight or waiting for their turn, and their
  * buffers circulate: this thread allocates almost nothing, so it would rarely collect buffers it
  * had dropped, and their memory would pile up with the file's size.
  */
@@ -57,7 +57,7 @@ export async function* parallelExportNdjson(path: string, size: number, options:
 
     const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
     const pieces = Math.max(1, Math.ceil(size / pieceBytes));
-    const ahead = options.threads * 2;
+    const ahead = options.threads + 1;
     const replies = new Map<number, Promise<PieceReply>>();
     const spare: ArrayBuffer[] = [];
     let requested = 0;
@@ -104,9 +104,9 @@ class ThreadPool {
   constructor(threads: number, url: URL | string, workerData: { path: string; size: number }) {
     this.workers = Array.from({ length: threads }, () => {
       // A young generation of 16 MB: smaller ones collect far more often, larger ones add to the
-      // peak. A thread holds one piece and one message (at most about 4 MB): one that outgrows 64 MB
+      // peak. A thread holds one piece and one message (at most about 4 MB): one that outgrows 32 MB
       // of old generation stops, and the rest is read in one stream.
-      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 } });
+      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 32 } });
       worker.on('message', (reply: PieceReply) => this.finished(worker, reply));
       // A thread that dies takes its request with it: that request fails, and the caller reads on in one pass.
       const lost = (error: unknown) => this.finished(worker, { kind: 'failed', index: -1, message: error instanceof Error ? error.message : String(error), refused: false }, false);
