@@ -103,10 +103,10 @@ class ThreadPool {
 
   constructor(threads: number, url: URL | string, workerData: { path: string; size: number }) {
     this.workers = Array.from({ length: threads }, () => {
-      // A young generation of 16 MB: smaller ones collect far more often, larger ones add to the
+      // A young generation of 24 MB: smaller ones collect more often, larger ones add to the
       // peak. A thread holds one piece and one message (at most about 4 MB): one that outgrows 32 MB
       // of old generation stops, and the rest is read in one stream.
-      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 32 } });
+      const worker = new Worker(url, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 32 } });
       worker.on('message', (reply: PieceReply) => this.finished(worker, reply));
       // A thread that dies takes its request with it: that request fails, and the caller reads on in one pass.
       const lost = (error: unknown) => this.finished(worker, { kind: 'failed', index: -1, message: error instanceof Error ? error.message : String(error), refused: false }, false);
