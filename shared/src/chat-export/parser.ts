@@ -5,7 +5,7 @@ import { COMMON_HEADER, commonDateParts, dateKeyOf, mayStartHeader, newCommonHea
 import { LineSplitter, MAX_LINE_CHARS } from './lines.js';
 import { stripLeadingMarks, stripMarks } from './marks.js';
 import { ExportProfiler } from './profile.js';
-import { isSystemLineWithColon, isSystemText } from './system-texts.js';
+import { isSystemLineWithColon, isSystemText, mayBeSystemLineWithColon } from './system-texts.js';
 
 /** One message of an export, in the fixed shape `wa-bridge parse-export` prints. */
 export interface ChatMessage {
@@ -85,13 +85,13 @@ export class ChatExportParser {
     const h = this.common;
     const form = readCommonHeader(text, h, from);
     if (form === COMMON_HEADER) {
-      if (this.start(h.dateKey, text, h.hour, h.minute, h.second, text.slice(h.restStart, end), n)) return;
+      if (this.start(h.dateKey, text, h.hour, h.minute, h.second, text, h.restStart, end, n)) return;
     } else if (form !== NOT_A_HEADER && mayStartHeader(text, from, end)) {
       const other = readOtherHeader(text.slice(from, end));
       if (other) {
         const [a, b, c] = other.date;
         this.otherParts = other.date;
-        if (this.start(dateKeyOf(Number(a), a.length, Number(b), b.length, Number(c), c.length), text, other.hour, other.minute, other.second, other.rest, n)) return;
+        if (this.start(dateKeyOf(Number(a), a.length, Number(b), b.length, Number(c), c.length), text, other.hour, other.minute, other.second, other.rest, 0, other.rest.length, n)) return;
       }
     }
     // Text before the first header (a preamble some tools add) belongs to no message.
@@ -106,9 +106,11 @@ export class ChatExportParser {
   /**
    * Starts a message at a header line; false when the line is text after all. The date parts are
    * turned into a calendar date only when they differ from the last header's (`dateKey`): those
-   * of a common header are read from the line, those of another from `otherParts`.
+   * of a common header are read from the line, those of another from `otherParts`. The text
+   * after the header is `src` from `from` to `end`, read in place: an ordinary author line makes
+   * no string but its message.
    */
-  private start(dateKey: number, line: string, hour: number, minute: number, second: number, rest: string, n: number): boolean {
+  private start(dateKey: number, line: string, hour: number, minute: number, second: number, src: string, from: number, end: number, n: number): boolean {
     // Consecutive messages mostly share a day: reuse the last conversion.
     if (dateKey !== this.lastKey) {
       this.lastKey = dateKey;
@@ -118,25 +120,26 @@ export class ChatExportParser {
     this.otherParts = undefined;
     const day = this.lastDay;
     if (day === undefined) return false;
-    const colon = rest.indexOf(': ');
+    let colonAt = src.indexOf(': ', from);
+    if (colonAt + 2 > end) colonAt = -1;
+    const colon = colonAt === -1 ? -1 : colonAt - from;
     let author: string | null = null;
     let text: string;
-    if (colon <= 0 || isSystemLineWithColon(rest, colon)) {
+    if (colon <= 0 || (mayBeSystemLineWithColon(src, from, colonAt) && isSystemLineWithColon(src.slice(from, end), colon))) {
       // No author: a system line, unless it is an earlier-dated line quoted inside a message.
-      text = stripLeadingMarks(rest);
+      text = stripLeadingMarks(src.slice(from, end));
       if (this.pending && day < this.pDay && !isSystemText(text)) return false;
     } else {
-      let name = rest.slice(0, colon);
-      let textStart = colon + 2;
-      const longer = this.options.colonAuthors?.get(name);
-      if (longer !== undefined && rest.startsWith(`${longer}: `)) {
-        name = longer;
-        textStart = longer.length + 2;
+      let nameEnd = colonAt;
+      const colonAuthors = this.options.colonAuthors;
+      if (colonAuthors !== undefined && colonAuthors.size > 0) {
+        const longer = colonAuthors.get(src.slice(from, colonAt));
+        if (longer !== undefined && from + longer.length + 2 <= end && src.startsWith(`${longer}: `, from)) nameEnd = from + longer.length;
       }
-      const raw = rest.slice(textStart);
+      const raw = src.slice(nameEnd + 2, end);
       text = stripLeadingMarks(raw);
       // iOS writes its own notices as the chat's name followed by LRM and the notice.
-      if (text.length === raw.length || !isSystemText(text)) author = this.authorName(name);
+      if (text.length === raw.length || !isSystemText(text)) author = this.authorName(src, from, nameEnd);
     }
     this.flush();
     this.pending = true;
@@ -150,10 +153,18 @@ export class ChatExportParser {
     return true;
   }
 
-  /** The author's name without marks; the last few names are kept, so a chat's authors are made once. */
-  private authorName(raw: string): string {
+  /**
+   * The author's name (`src` from `from` to `end`) without marks; the last few names are kept and
+   * compared in place, so a chat's authors are made once.
+   */
+  private authorName(src: string, from: number, end: number): string {
     const names = this.names;
-    for (let i = 0; i < names.length; i += 2) if (names[i] === raw) return names[i + 1]!;
+    const length = end - from;
+    for (let i = 0; i < names.length; i += 2) {
+      const known = names[i]!;
+      if (known.length === length && src.startsWith(known, from)) return names[i + 1]!;
+    }
+    const raw = src.slice(from, end);
     const name = stripMarks(raw).trim();
     if (names.length >= 16) names.splice(0, 2);
     names.push(raw, name);

@@ -1,4 +1,4 @@
-import { stripLeadingMarks } from './marks.js';
+import { isInvisible, stripLeadingMarks } from './marks.js';
 
 /**
  * Texts WhatsApp writes itself, by language (PROTOCOLS.md 5.3: classify by known phrases, not
@@ -102,8 +102,18 @@ export function isSystemLineWithColon(rest: string, colon: number): boolean {
   return (quoteBefore(rest, colon) && changesWithFreeText.some((re) => re.test(t))) || isEncryptionNotice(t);
 }
 
-function quoteBefore(text: string, end: number): boolean {
-  for (let i = 0; i < end; i += 1) {
+/**
+ * False when the header text at `from` in `text`, whose first ": " is at `colon`, is surely no
+ * system line (isSystemLineWithColon would say false): no quote before the colon and a first
+ * letter no notice starts with. Checked in place, before any string is made of the line.
+ */
+export function mayBeSystemLineWithColon(text: string, from: number, colon: number): boolean {
+  const first = text.charCodeAt(from);
+  return isInvisible(first) || noticeStarts.has(text.charAt(from)) || quoteBefore(text, colon, from);
+}
+
+function quoteBefore(text: string, end: number, from = 0): boolean {
+  for (let i = from; i < end; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 0x22 || c === 0x201c || c === 0x201e || c === 0xab) return true;
   }
