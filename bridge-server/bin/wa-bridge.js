@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
 const BUILD = 'command bundles v5';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
 // Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
 // tsx. The server's worker threads load their TypeScript through tsx themselves.
@@ -42,7 +43,6 @@ async function loadWithTsx(name) {
  * bundle (no esbuild, a read-only tree) falls back to tsx.
  */
 async function loadBundled(name, entry) {
-  const here = path.dirname(fileURLToPath(import.meta.url));
   const cache = path.join(here, '../node_modules/.cache/wa-bridge');
   const bundle = path.join(cache, name, 'main.mjs');
   const manifest = path.join(cache, `${name}.json`);
@@ -109,7 +109,6 @@ async function build(name, entry, cache, bundle, manifest) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === 'dynamic-import' && /[\\/]cli[\\/](serve|simulate)\.ts$/.test(args.importer) ? { path: args.path, external: true } : undefined));
     },
   };
-  const here = path.dirname(fileURLToPath(import.meta.url));
   const threadSources = Object.fromEntries(Object.entries(threadEntries[name] ?? {}).map(([thread, source]) => [thread, path.join(here, source)]));
   const result = await esbuild.build({
     entryPoints: { main: entry, ...threadSources },

@@ -1,7 +1,7 @@
 import { attachmentFileName } from './attachments.js';
 import { pad, toCalendarDate, type DateOrder } from './date-order.js';
 import { ChatExportError } from './errors.js';
-import { COMMON_HEADER, commonDateParts, dateKeyOf, mayStartHeader, newCommonHeader, NOT_A_HEADER, readCommonHeader, readOtherHeader, type DateParts } from './header.js';
+import { COMMON_HEADER, commonDateParts, dateKeyOf, mayStartHeader, newCommonHeader, NOT_A_HEADER, readCommonHeader, readHeader, readOtherHeader, type DateParts } from './header.js';
 import { LineSplitter, MAX_LINE_CHARS } from './lines.js';
 import { stripLeadingMarks, stripMarks } from './marks.js';
 import { ExportProfiler } from './profile.js';
@@ -212,8 +212,6 @@ export class ChatExportNdjsonParser extends ChatExportParser {
   }
 }
 
-const scratchHeader = newCommonHeader();
-
 /**
  * True when `line` (one line, without its break) starts a message whatever came before it: a
  * header with a valid date and an author. A file can be cut before such a line and each part
@@ -221,22 +219,10 @@ const scratchHeader = newCommonHeader();
  * A line without an author is not one: a dated line inside a message may be quoted text.
  */
 export function startsMessageAlone(line: string, options: ParserOptions): boolean {
-  const h = scratchHeader;
-  const form = readCommonHeader(line, h);
-  let parts: DateParts;
-  let rest: string;
-  if (form === COMMON_HEADER) {
-    parts = commonDateParts(line, h);
-    rest = line.slice(h.restStart);
-  } else {
-    const other = form === NOT_A_HEADER ? undefined : readOtherHeader(line);
-    if (!other) return false;
-    parts = other.date;
-    rest = other.rest;
-  }
-  if (toCalendarDate(parts, options.dateOrder) === undefined) return false;
-  const colon = rest.indexOf(': ');
-  return colon > 0 && !isSystemLineWithColon(rest, colon);
+  const header = readHeader(line);
+  if (!header || toCalendarDate(header.date, options.dateOrder) === undefined) return false;
+  const colon = header.rest.indexOf(': ');
+  return colon > 0 && !isSystemLineWithColon(header.rest, colon);
 }
 
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => pad(i));

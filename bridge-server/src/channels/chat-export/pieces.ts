@@ -1,6 +1,7 @@
 import { ChatExportNdjsonParser, ExportDecoder, ExportProfiler, startsMessageAlone, type ParserOptions, type PartialProfile } from '@wa-bridge/shared/chat-export';
 import { isAscii } from 'node:buffer';
 import { readSync } from 'node:fs';
+import { fileChunks } from './source.js';
 
 /**
  * A plain-text export read in parts, each on its own (the parse-export threads). All offsets are
@@ -9,7 +10,6 @@ import { readSync } from 'node:fs';
  * (`startsMessageAlone`), so each part gives exactly the messages one pass would.
  */
 
-const CHUNK_BYTES = 1 << 16;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -17,17 +17,6 @@ const CR = 0x0d;
 export interface ExportFile {
   fd: number;
   size: number;
-}
-
-/** Bytes [start, end) of the file in chunks of up to 64 KiB, read into one reused buffer. */
-function* byteChunks(file: ExportFile, start: number, end: number): Generator<Uint8Array> {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  for (let at = start; at < end; ) {
-    const read = readSync(file.fd, buffer, 0, Math.min(CHUNK_BYTES, end - at), at);
-    if (read === 0) return;
-    at += read;
-    yield buffer.subarray(0, read);
-  }
 }
 
 function byteAt(file: ExportFile, at: number): number {
@@ -38,7 +27,7 @@ function byteAt(file: ExportFile, at: number): number {
 /** Where the first line break at or after `from` is (LF or CR), or the size when none. */
 function lineBreakAtOrAfter(file: ExportFile, from: number): number {
   let at = from;
-  for (const chunk of byteChunks(file, from, file.size)) {
+  for (const chunk of fileChunks(file.fd, from, file.size)) {
     const lf = chunk.indexOf(LF);
     const cr = chunk.indexOf(CR);
     const found = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
@@ -83,7 +72,7 @@ export function messageCutAtOrAfter(file: ExportFile, from: number, options: Par
 /** Text of bytes [start, end) in chunks; `start` > 0 is a line start inside the file. */
 function* textChunks(file: ExportFile, start: number, end: number): Generator<string> {
   const decoder = new ExportDecoder(asciiText, { continuation: start > 0 });
-  for (const bytes of byteChunks(file, start, end)) yield decoder.decode(bytes);
+  for (const bytes of fileChunks(file.fd, start, end)) yield decoder.decode(bytes);
   yield decoder.end();
 }
 

@@ -47,23 +47,29 @@ export async function openExportSource(file: string): Promise<ExportSource> {
   };
 }
 
-/**
- * The file's bytes in chunks of 64 KiB, read synchronously into one buffer that each chunk
- * reuses: the readers decode a chunk before asking for the next, and this costs a third of
- * stream reads with a fresh buffer each (larger chunks cost more: their strings are too large
- * for the young generation).
- */
+/** The file's bytes from start to end, as fileChunks reads them. */
 async function* readChunks(file: string): AsyncGenerator<Uint8Array> {
   const fd = openSync(file, 'r');
   try {
-    const chunk = Buffer.allocUnsafe(1 << 16);
-    for (;;) {
-      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
-      if (bytesRead === 0) return;
-      yield chunk.subarray(0, bytesRead);
-    }
+    yield* fileChunks(fd, 0, Number.POSITIVE_INFINITY);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Bytes [start, end) of an open file (to its end when `end` lies beyond it) in chunks of 64 KiB,
+ * read synchronously into one buffer that each chunk reuses: the readers decode a chunk before
+ * asking for the next, and this costs a third of stream reads with a fresh buffer each (larger
+ * chunks cost more: their strings are too large for the young generation).
+ */
+export function* fileChunks(fd: number, start: number, end: number): Generator<Uint8Array> {
+  const chunk = Buffer.allocUnsafe(1 << 16);
+  for (let at = start; at < end; ) {
+    const bytesRead = readSync(fd, chunk, 0, Math.min(chunk.length, end - at), at);
+    if (bytesRead === 0) return;
+    at += bytesRead;
+    yield chunk.subarray(0, bytesRead);
   }
 }
 
