@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChatMessage, DateOrder, ParsedMessage } from '@wa-bridge/shared/chat-export';
-import type { InboundEvent } from '../core/events.js';
+import type { DateOrder, ParsedMessage } from '@wa-bridge/shared/chat-export';
 import { makeChatKey, makeChatToken, sha256 } from '../core/ids.js';
 import type { ImportCounts, ImportedEventRow, ImportStore } from '../core/imports.js';
 import type { BlobStore, Tx } from '../core/ports.js';
@@ -9,7 +8,7 @@ import { makeSubject } from '../core/threading.js';
 import type { WallClock } from '../core/wall-time.js';
 import { canonicalRecord, chainLink } from '../core/chain.js';
 import type { IngestDeps } from './ingest.js';
-import { toImportedContent } from './import-content.js';
+import { partyOf, prepareHere, type ImportedEvent, type PrepareContext, type PreparedGroup } from './import-prepare.js';
 
 export interface ImportDeps extends IngestDeps {
   imports: ImportEventStore;
@@ -56,9 +55,12 @@ export interface ImportResult extends ImportCounts {
 }
 
 const MAX_AUTHORS = 1000;
-// Long enough to amortise each commit, short enough (well under a second) that live messages
-// written beside an import wait little for the lock.
-const TRANSACTION_SIZE = 2000;
+
+/**
+ * Where an import's events are built: by default here, from the reader; the command hands the
+ * work to a thread (channels/chat-export/import-thread.ts) so this one only chains and stores.
+ */
+export type PrepareGroups = (context: PrepareContext) => AsyncIterable<PreparedGroup>;
 
 /**
  * The validation pass: reads every message and every media file they name, and stores nothing.
@@ -86,8 +88,9 @@ export async function scanExport(reader: ExportReader): Promise<ExportScan> {
 
 /**
  * Stores a scanned export as events of the plan's conversation, through appendEvent like every
- * live message (so each gets its chain link), in transactions of 2000 messages so live traffic
- * keeps flowing beside a long import. Ids come from the source file's hash and each message's
+ * live message (so each gets its chain link), a transaction per group of messages (GROUP_SIZE:
+ * long enough to amortise each commit, short enough that live messages written beside an import
+ * wait little for the lock). Ids come from the source file's hash and each message's
  * line, so importing the same file again adds nothing. The import row is written first and
  * completed last: an interrupted import stays visible as 'running'.
  */
@@ -97,6 +100,7 @@ export async function importExport(
   reader: ExportReader,
   scan: ExportScan,
   onProgress: (done: number) => void = () => {},
+  prepare?: PrepareGroups,
 ): Promise<ImportResult> {
   const { store, imports } = deps;
   const importId = await store.transaction((tx) =>
@@ -115,139 +119,98 @@ export async function importExport(
     }),
   );
   const counts: ImportCounts = { messages: 0, added: 0, duplicates: 0, mediaLinked: 0, mediaMissing: 0, firstMessageAt: null, lastMessageAt: null };
-  const firm = new Set(plan.firmAuthors);
-  const party = partyOf(plan.conversation);
-  let group: ParsedMessage[] = [];
-  const flush = async () => {
-    if (group.length === 0) return;
-    const messages = group;
-    group = [];
-    await storeMedia(deps.blobs, reader, messages, scan);
+  const context: PrepareContext = { sourceSha256: plan.source.sha256, timeZone: plan.clock.timeZone, party: partyOf(plan.conversation), firmAuthors: plan.firmAuthors, media: scan.media };
+  const groups = prepare ? prepare(context) : prepareHere(reader.messages(), context);
+  for await (const group of groups) {
+    const count = group.waMessageIds.length;
+    await storeMedia(deps.blobs, reader, group.attachments, scan);
     await store.transaction(async (tx) => {
       // Re-read: a live message may have moved the chain head since the last group.
       const conversation = (await store.getConversation(tx, plan.conversation.id)) ?? plan.conversation;
       // One lookup for the group instead of one per message; the unique key still guards each insert.
-      const existing = await imports.existingMessageIds(tx, 'chat-export', messages.map((m) => messageIdOf(plan, m)));
-      // The group is chained in memory, each link over the one before exactly as appendEvent
+      const existing = await imports.existingMessageIds(tx, 'chat-export', group.waMessageIds);
+      // The group is chained here, each link over the one before exactly as appendEvent
       // (flows/ingest.ts) links a live event, then stored in one go and the head moved once.
-      // Each event becomes its row at once and is dropped (kept only when media or a mail need
-      // it after the insert): a group's events alive together cost more in garbage collection
-      // than building them.
       const receivedAt = deps.clock.now();
       const rows: ImportedEventRow[] = [];
-      const after: Array<{ index: number; event: ImportedEvent }> = [];
+      const media: number[] = [];
       let seq = conversation.lastSeq;
       let head = conversation.chainHead;
       const checked = new Set<string>();
-      for (const m of messages) {
-        const event = toEvent(plan, party, firm, m, scan);
-        counts.messages += 1;
-        counts.firstMessageAt = counts.firstMessageAt === null ? event.timestamp : Math.min(counts.firstMessageAt, event.timestamp);
-        counts.lastMessageAt = counts.lastMessageAt === null ? event.timestamp : Math.max(counts.lastMessageAt, event.timestamp);
-        if (m.attachment && m.author !== null) {
-          if (scan.media.has(m.attachment.fileName)) counts.mediaLinked += 1;
-          else counts.mediaMissing += 1;
-        }
-        if (existing.has(event.waMessageId)) {
+      let nextMedia = 0;
+      for (let i = 0; i < count; i += 1) {
+        const withMedia = group.withMedia[nextMedia] === i;
+        if (withMedia) nextMedia += 1;
+        const waMessageId = group.waMessageIds[i]!;
+        if (existing.has(waMessageId)) {
           counts.duplicates += 1;
           continue;
         }
         seq += 1;
-        const record = { seq, channel: event.channel, waMessageId: event.waMessageId, kind: event.kind, versionKey: event.versionKey, direction: event.direction, timestamp: event.timestamp, receivedAt };
-        const eventJson = JSON.stringify(event);
+        const direction = group.outbound[i] === 1 ? ('outbound' as const) : ('inbound' as const);
+        const record = { seq, channel: 'chat-export' as const, waMessageId, kind: 'message' as const, versionKey: '', direction, timestamp: group.timestamps[i]!, receivedAt };
+        const eventJson = group.eventJsons[i]!;
         const link = importChainLink(head, conversation.chatKey, record, eventJson);
-        // toEvent's sorted keys make the event's JSON its canonical JSON. The first event of each
-        // shape in a group is held to the chain's own definition (core/chain.ts), so a change to
-        // how events are built can never store links that verify would reject.
-        const shape = `${event.content.type}${m.attachment ? '+file' : ''}${'media' in event.content && event.content.media.caption !== undefined ? '+caption' : ''}`;
+        // The event's JSON is its canonical JSON by construction (import-prepare.ts). The first
+        // event of each shape in a group is held to the chain's own definition (core/chain.ts), so
+        // a change to how events are built can never store links that verify would reject.
+        const shape = group.shapes[i]!;
         if (!checked.has(shape)) {
           checked.add(shape);
+          const event = JSON.parse(eventJson) as ImportedEvent;
+          if (event.waMessageId !== waMessageId || event.direction !== direction || event.timestamp !== record.timestamp || event.content.type !== group.contentTypes[i]) {
+            throw new Error('an imported event does not match its row');
+          }
           if (chainLink(head, canonicalRecord(conversation.chatKey, { ...record, event })) !== link) throw new Error('an imported event is not in canonical form; its chain link would not verify');
         }
         head = link;
-        if (plan.mirror || 'media' in event.content) after.push({ index: rows.length, event });
-        rows.push({ seq, channel: record.channel, waMessageId: record.waMessageId, kind: record.kind, versionKey: record.versionKey, direction: record.direction, contentType: event.content.type, timestamp: record.timestamp, eventJson, chainHash: head, receivedAt });
+        if (withMedia) media.push(rows.length);
+        rows.push({ seq, channel: record.channel, waMessageId, kind: record.kind, versionKey: record.versionKey, direction, contentType: group.contentTypes[i]!, timestamp: record.timestamp, eventJson, chainHash: head, receivedAt });
         counts.added += 1;
       }
       if (rows.length === 0) return;
       const ids = await imports.insertEvents(tx, conversation.id, rows);
       // What appendEvent adds beside the row: the media reference, and with mirroring the relay job.
-      for (const { index, event } of after) {
-        const eventId = ids[index]!;
-        const media = 'media' in event.content ? event.content.media : undefined;
-        if (media?.storedSha256 !== undefined) {
-          const attachment = await store.insertAttachment(tx, { eventId, ordinal: 0, waMediaId: media.waMediaId, mimeType: media.mimeType, fileName: media.fileName ?? null, announcedSha256: media.sha256 ?? null });
-          await store.setAttachmentBlob(tx, attachment.id, media.storedSha256, media.storedSize ?? 0);
+      for (const index of media) {
+        const event = JSON.parse(rows[index]!.eventJson) as ImportedEvent;
+        const described = 'media' in event.content ? event.content.media : undefined;
+        if (described?.storedSha256 === undefined) continue;
+        const attachment = await store.insertAttachment(tx, { eventId: ids[index]!, ordinal: 0, waMediaId: described.waMediaId, mimeType: described.mimeType, fileName: described.fileName ?? null, announcedSha256: described.sha256 ?? null });
+        await store.setAttachmentBlob(tx, attachment.id, described.storedSha256, described.storedSize ?? 0);
+      }
+      if (plan.mirror) {
+        for (let index = 0; index < rows.length; index += 1) {
+          await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId: ids[index]! }, conversationId: conversation.id, sortKey: rows[index]!.seq });
         }
-        if (plan.mirror) await store.enqueue(tx, { kind: 'mail.relay', payload: { conversationId: conversation.id, eventId }, conversationId: conversation.id, sortKey: rows[index]!.seq });
       }
       await store.advanceConversation(tx, conversation.id, seq, head);
     });
-    onProgress(counts.messages);
-  };
-  for await (const batch of reader.messages()) {
-    for (const m of batch) {
-      group.push(m);
-      if (group.length >= TRANSACTION_SIZE) await flush();
+    // Counted once the group is stored, so a failed transaction retried by nobody counts nothing twice.
+    counts.messages += count;
+    counts.mediaLinked += group.mediaLinked;
+    counts.mediaMissing += group.mediaMissing;
+    for (let i = 0; i < count; i += 1) {
+      const t = group.timestamps[i]!;
+      if (counts.firstMessageAt === null || t < counts.firstMessageAt) counts.firstMessageAt = t;
+      if (counts.lastMessageAt === null || t > counts.lastMessageAt) counts.lastMessageAt = t;
     }
+    onProgress(counts.messages);
   }
-  await flush();
   await store.transaction((tx) => imports.finishImport(tx, importId, counts, deps.clock.now()));
   return { importId, ...counts };
 }
 
 /** Puts the media files a group of messages names into the blob store (content-addressed, so repeats cost nothing). */
-async function storeMedia(blobs: BlobStore, reader: ExportReader, messages: ChatMessage[], scan: ExportScan): Promise<void> {
-  for (const m of messages) {
-    const name = m.attachment?.fileName;
-    const expected = name === undefined ? undefined : scan.media.get(name);
-    if (name === undefined || !expected || (await blobs.has(expected.sha256))) continue;
+async function storeMedia(blobs: BlobStore, reader: ExportReader, names: readonly string[], scan: ExportScan): Promise<void> {
+  for (const name of names) {
+    const expected = scan.media.get(name);
+    if (!expected || (await blobs.has(expected.sha256))) continue;
     const bytes = await reader.readMedia(name);
     if (!bytes) continue;
     const stored = await blobs.put(bytes);
     // The zip was read once in the scan; different bytes now would mean the file changed under us.
     if (stored !== expected.sha256) throw new Error(`${name} changed while it was being imported`);
   }
-}
-
-type ImportedEvent = Extract<InboundEvent, { kind: 'message' }>;
-
-/**
- * The event of one exported message. Every object in it is built with its keys in sorted order,
- * so JSON.stringify of the event is its canonical JSON (core/chain.ts: sorted keys, nothing
- * undefined): the stored text and the chain link come from one serialization.
- */
-function toEvent(plan: ImportPlan, party: Pick<ImportedEvent, 'business' | 'client'>, firm: Set<string>, m: ParsedMessage, scan: ExportScan): ImportedEvent {
-  const stored = m.attachment ? scan.media.get(m.attachment.fileName) : undefined;
-  const sha = plan.source.sha256;
-  // Written out per case rather than with spreads: a million objects built with spreads cost
-  // several times more.
-  const raw = m.attachment
-    ? { attachment: m.attachment, author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone: plan.clock.timeZone }
-    : { author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone: plan.clock.timeZone };
-  const content = toImportedContent(m, stored);
-  const timestamp = plan.clock.toInstant(m.date);
-  const waMessageId = messageIdOf(plan, m);
-  const { business, client } = party;
-  if (m.author === null) {
-    return { business, channel: 'chat-export', client, content, direction: 'inbound', kind: 'message', raw, timestamp, versionKey: '', waMessageId };
-  }
-  const author = { id: m.author, name: m.author };
-  const direction = firm.has(m.author) ? 'outbound' : 'inbound';
-  return { author, business, channel: 'chat-export', client, content, direction, kind: 'message', raw, timestamp, versionKey: '', waMessageId };
-}
-
-/** Source file hash (its first 128 bits) and line: the same file always gives the same ids. */
-function messageIdOf(plan: ImportPlan, m: ParsedMessage): string {
-  return `export.${plan.source.sha256.slice(0, 32)}.${m.line}`;
-}
-
-/** The business and client parts every event of the import shares, keys sorted like toEvent's. */
-function partyOf(c: ConversationRecord): Pick<ImportedEvent, 'business' | 'client'> {
-  return {
-    business: { ...(c.businessDisplayNumber ? { displayNumber: c.businessDisplayNumber } : {}), id: c.businessId },
-    client: { ...(c.clientName ? { name: c.clientName } : {}), ...(c.clientUserId ? { userId: c.clientUserId } : {}), ...(c.clientWaId ? { waId: c.clientWaId } : {}) },
-  };
 }
 
 /**
