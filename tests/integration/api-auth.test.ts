@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useApiWorld, users } from '../support/api-world.js';
+import { startBridgeWorld } from '../support/bridge.js';
+import { startTokenIssuer } from '../support/token-issuer.js';
 
 const api = useApiWorld();
 
@@ -80,6 +82,29 @@ describe('API sign-in with Entra ID access tokens', () => {
     const bad = await call('POST', '/api/matters', { reference: 'has space', title: '' });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['reference', 'title']);
+  });
+});
+
+describe('API sign-in with WA_BRIDGE_AUTH_ISSUER set', () => {
+  it('expects the configured issuer instead of the one derived from the tenant', async () => {
+    // A sovereign cloud's issuer: the tenant stays the same, the host differs.
+    const issuer = await startTokenIssuer({ issuer: 'https://login.microsoftonline.us/00000000-0000-4000-8000-00000000beef/v2.0' });
+    const world = await startBridgeWorld({ smtpUrl: 'smtp://127.0.0.1:9', mailbox: 'a@firm.test', env: issuer.env });
+    try {
+      expect(world.env.WA_BRIDGE_AUTH_ISSUER).toBe(issuer.issuer);
+      const me = (token: string) => fetch(`${world.bridge.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      const accepted = await me(await issuer.sign(users.admin));
+      expect(accepted.status).toBe(200);
+      expect((await accepted.json()).user.upn).toBe(users.admin.upn);
+
+      // The issuer Entra ID's global cloud writes for this very tenant is now someone else's.
+      const entra = await me(await issuer.sign(users.admin, { issuer: `https://login.microsoftonline.com/${issuer.tenantId}/v2.0` }));
+      expect(entra.status).toBe(401);
+      expect((await entra.json()).code).toBe('token_wrong_issuer');
+    } finally {
+      await world.stop();
+      await issuer.stop();
+    }
   });
 });
 

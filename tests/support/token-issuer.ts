@@ -39,7 +39,12 @@ export interface SignOptions {
   key?: 'published' | 'unpublished';
 }
 
-export async function startTokenIssuer(options: { audience?: string } = {}): Promise<TokenIssuer> {
+/**
+ * `issuer`: an issuer string other than Entra ID's (a sovereign cloud, a v1 endpoint); tokens carry
+ * it by default and `env` sets WA_BRIDGE_AUTH_ISSUER to it, so the bridge expects it instead of
+ * the one it would derive from the tenant.
+ */
+export async function startTokenIssuer(options: { audience?: string; issuer?: string } = {}): Promise<TokenIssuer> {
   const tenantId = '00000000-0000-4000-8000-00000000beef';
   const audience = options.audience ?? 'api://wa-bridge.test/0b5d3c51-6a4f-4c7e-9d1e-7d0c1f2a3b4c';
   const published = await makeKey('published-key-1');
@@ -55,15 +60,15 @@ export async function startTokenIssuer(options: { audience?: string } = {}): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The issuer string Entra ID writes into v2 tokens; the bridge compares it exactly.
-  const issuer = `https://login.microsoftonline.com/${tenantId}/v2.0`;
+  // The issuer string Entra ID writes into v2 tokens (unless overridden); the bridge compares it exactly.
+  const issuer = options.issuer ?? `https://login.microsoftonline.com/${tenantId}/v2.0`;
   const jwksUrl = `${base}/${tenantId}/discovery/v2.0/keys`;
   return {
     tenantId,
     issuer,
     jwksUrl,
     audience,
-    env: { WA_BRIDGE_AUTH_TENANT_ID: tenantId, WA_BRIDGE_AUTH_AUDIENCE: audience, WA_BRIDGE_AUTH_JWKS_URL: jwksUrl },
+    env: { WA_BRIDGE_AUTH_TENANT_ID: tenantId, WA_BRIDGE_AUTH_AUDIENCE: audience, WA_BRIDGE_AUTH_JWKS_URL: jwksUrl, ...(options.issuer ? { WA_BRIDGE_AUTH_ISSUER: options.issuer } : {}) },
     jwksFetches: () => fetches,
     async sign(user, signOptions = {}) {
       const key = signOptions.key === 'unpublished' ? unpublished : published;
