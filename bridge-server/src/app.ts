@@ -91,6 +91,8 @@ export interface StartOptions {
   whatsappWebLeaseMs?: number;
   /** Tests: MSAL's HTTP client for the Graph mail route, to reach a local stand-in for Entra ID. */
   graphNetworkClient?: INetworkModule;
+  /** Tests: false stops the sandbox's simulator posting delivery statuses by itself, so a test posts each one. Default true. */
+  sandboxAutoStatuses?: boolean;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -135,7 +137,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   let mail: MailSettings;
   let cloudApi: CloudApiSettings | undefined = config.cloudApi;
   if (config.sandbox) {
-    sandbox = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets });
+    sandbox = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets, autoStatuses: options.sandboxAutoStatuses ?? true });
     mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };
     cloudApi = { ...sandboxSecrets, baseUrl: sandbox.simulator.url, version: 'v23.0' };
   } else if (config.mail) {

@@ -21,10 +21,13 @@ describe('Outlook task pane', () => {
   const laterText = 'Thank you! Speak at 3 then.';
   let chatId: string;
   let matterRef: string;
+  let firstWrote: Date;
 
   beforeAll(async () => {
-    world = await startUiWorld({ WA_BRIDGE_TEMPLATES: 'hearing_update:en_GB' });
-    await clientSays(world.bridge, { ...jane, text: firstText });
+    // The simulator posts no delivery statuses by itself: the tests post each one, to see each tick.
+    world = await startUiWorld({ WA_BRIDGE_TEMPLATES: 'hearing_update:en_GB' }, { sandboxAutoStatuses: false });
+    firstWrote = new Date();
+    await clientSays(world.bridge, { ...jane, text: firstText, at: firstWrote });
     const conversation = await conversationOf(world.api, jane.phone);
     chatId = conversation.chatId;
     const matter = await world.api.createMatter({ reference: 'SMI-2026-0042', title: 'Smith: purchase of 4 Elm Road', matterType: 'Conveyancing' });
@@ -49,6 +52,17 @@ describe('Outlook task pane', () => {
     await page.locator('.stream-state[data-state="live"]').waitFor({ timeout: 10_000 });
   });
 
+  it('says until when the 24-hour window is open: a day after the client last wrote', async () => {
+    const conversation = await conversationOf(world.api, jane.phone);
+    expect(conversation.window.state).toBe('open');
+    // WhatsApp timestamps are whole seconds.
+    expect(Date.parse(conversation.window.closesAt!)).toBe(Math.floor(firstWrote.getTime() / 1000) * 1000 + 24 * 3600_000);
+    // Tomorrow, so shown with its date, in the browser's locale (the test reads it the same way).
+    const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }), conversation.window.closesAt!);
+    expect(await page.locator('.window-state').innerText()).toBe(`WhatsApp window open until ${shown}.`);
+    expect(await page.locator('.window-closed').count()).toBe(0);
+  });
+
   it('sends a reply that reaches the client on WhatsApp, emoji intact, and shows its delivery ticks', async () => {
     await page.getByLabel('Reply', { exact: true }).fill(replyText);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -57,10 +71,34 @@ describe('Outlook task pane', () => {
     expect(sent).toMatchObject({ to: jane.phone, type: 'text' });
     expect(JSON.stringify(sent)).toContain(JSON.stringify(replyText).slice(1, -1));
 
-    const outgoing = page.locator('li.bubble.outgoing', { hasText: replyText });
-    await outgoing.locator('.ticks[data-status="read"]').waitFor({ timeout: 15_000 });
-    expect(await outgoing.locator('.ticks').getAttribute('aria-label')).toBe('Read');
     expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('');
+
+    // Each status as the phone reports it, through the bridge's signed webhook, and the tick it shows.
+    const outgoing = page.locator('li.bubble.outgoing', { hasText: replyText });
+    const ticks = outgoing.locator('.ticks');
+    await ticks.waitFor({ timeout: 15_000 });
+    const simulator = world.bridge.sandbox!.simulator;
+    const steps = [
+      ['sent', '✓', 'Sent'],
+      ['delivered', '✓✓', 'Delivered'],
+      ['read', '✓✓', 'Read'],
+    ] as const;
+    // The Cloud API's acceptance already counts as sent; nothing further shows before the phone says so.
+    await outgoing.locator('.ticks[data-status="sent"]').waitFor({ timeout: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await ticks.getAttribute('data-status')).toBe('sent');
+    const looks: string[] = [];
+    for (const [status, glyph, words] of steps) {
+      const answer = await simulator.postWebhook(simulator.statusUpdate({ id: sent.waMessageId, status, recipientId: jane.phone }));
+      expect(answer.status).toBe(200);
+      await outgoing.locator(`.ticks[data-status="${status}"]`).waitFor({ timeout: 15_000 });
+      expect(await ticks.innerText()).toBe(glyph);
+      expect(await ticks.getAttribute('aria-label')).toBe(words);
+      looks.push(await ticks.evaluate((element) => `${getComputedStyle(element).color} ${getComputedStyle(element).fontWeight}`));
+    }
+    // Read and delivered share a glyph; colour and weight tell them apart on sight.
+    expect(looks[2]).not.toBe(looks[1]);
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-ticks-read.png') });
   });
 
   it('links the conversation to a matter and shows the matter reference', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
-import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
+import { startBridge, type Bridge, type StartOptions } from '../../bridge-server/src/app.js';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import { launchChromium } from './browser.js';
@@ -34,7 +34,7 @@ export interface UiWorld {
  * A sandbox bridge in this process (simulator as WhatsApp, catcher as the mailbox) and headless
  * Chromium whose every request to anything but the bridge is refused and recorded.
  */
-export async function startUiWorld(env: Record<string, string> = {}): Promise<UiWorld> {
+export async function startUiWorld(env: Record<string, string> = {}, options: Pick<StartOptions, 'sandboxAutoStatuses'> = {}): Promise<UiWorld> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wab-ui-'));
   mkdirSync(artifactsDir, { recursive: true });
   const bridge = await startBridge(loadConfig({ PORT: '0', WA_BRIDGE_HOST: '127.0.0.1', WA_BRIDGE_DATA_DIR: dataDir, ...env }, undefined), {
@@ -42,6 +42,7 @@ export async function startUiWorld(env: Record<string, string> = {}): Promise<Ui
     pollMs: 100,
     retryBaseDelayMs: 200,
     retryMaxDelayMs: 1000,
+    ...options,
   });
   const { browser, context, problems } = await startBrowserFor(bridge.url);
   const anonymous = createApiClient({ baseUrl: bridge.url, getToken: () => Promise.reject(new Error('no token')) });

@@ -23,7 +23,7 @@ export const SANDBOX_MAILBOX = 'solicitor@firm.sandbox.test';
  * The sandbox: a Cloud API simulator (test double of Meta) that posts signed webhooks into this
  * bridge, and a local SMTP catcher that receives the relayed mail, shown at /sandbox.
  */
-export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string }): Promise<Sandbox> {
+export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string; autoStatuses?: boolean }): Promise<Sandbox> {
   // Loaded on use: the simulator, the mail catcher and its parser are for the sandbox alone.
   const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }] = await Promise.all([
     import('../channels/simulator/server.js'),
@@ -34,7 +34,7 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
   const simulator = await startSimulator({
     appSecret: options.appSecret,
     accessToken: options.accessToken,
-    autoStatuses: true,
+    autoStatuses: options.autoStatuses ?? true,
     onAutoStatusError: (error) => options.logger.warn({ err: error }, 'sandbox: a simulated status webhook could not be posted'),
   });
   const catcher = await startMailCatcher({});
