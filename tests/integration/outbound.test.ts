@@ -115,4 +115,78 @@ describe('replies to the client over the Cloud API', () => {
     const record = await getOutbound(world.bridge.store.db, accepted.commandId);
     expect(record).toMatchObject({ state: 'failed', errorCode: 'window_closed', parts: [] });
   });
+  /** Sends a text reply by "email" and waits until its part is recorded; returns the reply and the wamid WhatsApp gave it. */
+  const sendReply = async (conversationId: number, text: string, ref: string) => {
+    const sentBefore = world.simulator.sent.length;
+    const accepted = await world.bridge.reply({ conversationId, text, files: [], author, source: { kind: 'email', ref } });
+    await waitFor(async () => (await getOutbound(world.bridge.store.db, accepted.commandId))?.state === 'sent', 10_000, () => 'reply not sent');
+    expect(world.simulator.sent.length).toBe(sentBefore + 1);
+    return { commandId: accepted.commandId, sent: world.simulator.sent.at(-1)! };
+  };
+  const noticeFor = async (ref: string): Promise<ParsedMail> => {
+    await waitFor(async () => (await parsedMails()).some((m) => m.inReplyTo === `<${ref}>`), 10_000, () => `no notice for ${ref}`);
+    return (await parsedMails()).find((m) => m.inReplyTo === `<${ref}>`)!;
+  };
+
+  it('marks a sent reply failed when WhatsApp later reports error 131047, and the notice offers the templates', async () => {
+    const { conversationId } = await clientWrites('447700900504', 'Are you there?');
+    const { commandId, sent } = await sendReply(conversationId, 'Yes, here is the update.', 'reply-late-131047@firm.test');
+    const failed = world.simulator.statusUpdate({
+      id: sent.waMessageId,
+      status: 'failed',
+      recipientId: '447700900504',
+      errors: [{ code: 131047, title: 'Re-engagement message', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' }],
+    });
+    expect((await world.simulator.postWebhook(failed)).status).toBe(200);
+
+    const notice = await noticeFor('reply-late-131047@firm.test');
+    expect(notice.headers.get('x-whatsapp-event')).toBe('reply-failed');
+    expect(notice.text).toContain('was NOT sent on WhatsApp');
+    expect(notice.text).toContain('Why: WhatsApp refused the message: more than 24 hours have passed since the client last wrote');
+    expect(notice.text).toContain('What to do: Send one of the approved WhatsApp templates');
+    expect(notice.text).toContain('Approved templates: appointment_reminder (en_GB), case_update (en_GB)');
+    expect(notice.text).toContain('Yes, here is the update.');
+    const record = await getOutbound(world.bridge.store.db, commandId);
+    expect(record).toMatchObject({ state: 'failed', errorCode: 'window_closed', parts: [{ index: 0, waMessageId: sent.waMessageId, status: 'failed' }] });
+  });
+
+  it('marks a sent reply failed when WhatsApp later reports another error, naming it, without the template hint', async () => {
+    const { conversationId } = await clientWrites('447700900505', 'Hi again');
+    const { commandId, sent } = await sendReply(conversationId, 'Noted, thanks.', 'reply-late-131026@firm.test');
+    const failed = world.simulator.statusUpdate({ id: sent.waMessageId, status: 'failed', recipientId: '447700900505', errors: [{ code: 131026, title: 'Message undeliverable' }] });
+    expect((await world.simulator.postWebhook(failed)).status).toBe(200);
+
+    const notice = await noticeFor('reply-late-131026@firm.test');
+    expect(notice.text).toContain('Why: WhatsApp could not deliver the message (error 131026: Message undeliverable).');
+    expect(notice.text).toContain("What to do: WhatsApp accepted the message but could not deliver it. Check that the client's number still uses WhatsApp");
+    expect(notice.text).not.toContain('Approved templates');
+    const record = await getOutbound(world.bridge.store.db, commandId);
+    expect(record).toMatchObject({ state: 'failed', errorCode: 'delivery_failed', parts: [{ status: 'failed' }] });
+
+    // A late read after the failure changes nothing.
+    expect((await world.simulator.postWebhook(world.simulator.statusUpdate({ id: sent.waMessageId, status: 'read', recipientId: '447700900505' }))).status).toBe(200);
+    expect(await getOutbound(world.bridge.store.db, commandId)).toMatchObject({ state: 'failed', parts: [{ status: 'failed' }] });
+  });
+
+  it('sends each part with its callback data and links a status back by it when the WhatsApp id is unknown', async () => {
+    const { conversationId } = await clientWrites('447700900506', 'Did you get my papers?');
+    const { commandId, sent } = await sendReply(conversationId, 'Yes, all received.', 'reply-callback@firm.test');
+    expect(sent.body).toMatchObject({ biz_opaque_callback_data: `reply:${commandId}:0` });
+
+    // A status for an id the store has never recorded, carrying only the callback: it reaches the reply's part.
+    const unknownId = `wamid.${randomBytes(12).toString('hex')}`;
+    const delivered = world.simulator.statusUpdate({ id: unknownId, status: 'delivered', recipientId: '447700900506', callbackData: `reply:${commandId}:0` });
+    expect((await world.simulator.postWebhook(delivered)).status).toBe(200);
+    expect((await getOutbound(world.bridge.store.db, commandId))?.parts).toEqual([expect.objectContaining({ index: 0, waMessageId: sent.waMessageId, status: 'delivered' })]);
+
+    // The callback does not reach a part of another client's chat, nor a part that does not exist.
+    for (const status of [
+      world.simulator.statusUpdate({ id: `wamid.${randomBytes(12).toString('hex')}`, status: 'read', recipientId: '447700900999', callbackData: `reply:${commandId}:0` }),
+      world.simulator.statusUpdate({ id: `wamid.${randomBytes(12).toString('hex')}`, status: 'read', recipientId: '447700900506', callbackData: `reply:${commandId}:1` }),
+      world.simulator.statusUpdate({ id: `wamid.${randomBytes(12).toString('hex')}`, status: 'read', recipientId: '447700900506' }),
+    ]) {
+      expect((await world.simulator.postWebhook(status)).status).toBe(200);
+    }
+    expect((await getOutbound(world.bridge.store.db, commandId))?.parts.map((p) => p.status)).toEqual(['delivered']);
+  });
 });

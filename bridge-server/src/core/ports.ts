@@ -1,4 +1,4 @@
-import type { InboundEvent, StatusEvent } from './events.js';
+import type { ChannelKind, InboundEvent, StatusEvent } from './events.js';
 import type { OutgoingMail } from './mail.js';
 import type { OutboundCommand } from './commands.js';
 import type {
@@ -91,6 +91,8 @@ export interface Store {
 
   /** Stores a status once per (message id, status); returns false for a duplicate. */
   insertStatus(tx: Tx, status: StatusEvent, tenant: string): Promise<boolean>;
+  /** The statuses stored for one WhatsApp message, oldest first. */
+  listStatuses(tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string): Promise<StatusEvent[]>;
 
   getRelay(tx: Tx, conversationId: number, eventId: number | null): Promise<RelayRecord | undefined>;
   /** Records the composed bytes of a mail before its first send. */
@@ -104,8 +106,16 @@ export interface Store {
   getOutbound(tx: Tx, id: number): Promise<OutboundRecord | undefined>;
   addOutboundPart(tx: Tx, commandId: number, index: number, waMessageId: string, sentAt: number): Promise<void>;
   setOutboundState(tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }): Promise<void>;
-  /** Moves a sent part's status forward (never back); undefined when the id is not a part. */
-  applyDeliveryStatus(tx: Tx, waMessageId: string, status: DeliveryStatus, at: number): Promise<{ commandId: number; conversationId: number; changed: boolean } | undefined>;
+  /**
+   * Moves a sent part's status forward (never back). The part is found by its WhatsApp id, else by
+   * the callback data its send carried; undefined when the status is about no recorded part.
+   */
+  applyDeliveryStatus(
+    tx: Tx,
+    target: { waMessageId: string; channel: ChannelKind; callbackData?: string | undefined; recipientId?: string | undefined },
+    status: DeliveryStatus,
+    at: number,
+  ): Promise<{ commandId: number; conversationId: number; changed: boolean } | undefined>;
   /** WhatsApp time of the client's newest message, or null. */
   lastInboundAt(tx: Tx, conversationId: number): Promise<number | null>;
   /** The event whose mail had this Message-ID (no brackets), if the bridge relayed it. */

@@ -96,6 +96,18 @@ export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 /** Statuses only move forward: a late `delivered` never replaces `read` (Cloud API order is not guaranteed). */
 export const deliveryRank: Record<DeliveryStatus, number> = { sent: 1, delivered: 2, read: 3, failed: 4 };
 
+/**
+ * What a reply's part is sent with as `biz_opaque_callback_data` (Cloud API): WhatsApp returns it on
+ * the part's statuses, which can then find the part even when its WhatsApp id is not one the store knows.
+ */
+export const partCallbackData = (commandId: number, index: number): string => `reply:${commandId}:${index}`;
+
+/** The reply and part a callback names, or undefined when it is not one of partCallbackData's. */
+export function parsePartCallback(data: string | undefined): { commandId: number; index: number } | undefined {
+  const match = /^reply:(\d{1,15}):(\d{1,4})$/.exec(data ?? '');
+  return match ? { commandId: Number(match[1]), index: Number(match[2]) } : undefined;
+}
+
 export interface OutboundPart {
   index: number;
   waMessageId: string;

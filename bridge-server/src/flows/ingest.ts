@@ -49,11 +49,13 @@ export async function ingestInTransaction(deps: IngestDeps, tx: Tx, batch: Norma
 }
 
 /**
- * Moves the status of the reply part it concerns forward. A failure WhatsApp reports after
- * accepting the send marks the reply failed and queues the notice that tells the solicitor.
+ * Moves the status of the reply part it concerns forward; the part is found by its WhatsApp id or
+ * by the callback data its send carried. A failure WhatsApp reports after accepting the send marks
+ * the reply failed and queues the notice that tells the solicitor.
  */
-async function applyStatus(deps: IngestDeps, tx: Tx, status: StatusEvent): Promise<void> {
-  const applied = await deps.store.applyDeliveryStatus(tx, status.waMessageId, status.status, status.timestamp);
+export async function applyStatus(deps: IngestDeps, tx: Tx, status: StatusEvent): Promise<void> {
+  const target = { waMessageId: status.waMessageId, channel: status.channel, callbackData: status.callbackData, recipientId: status.recipientId };
+  const applied = await deps.store.applyDeliveryStatus(tx, target, status.status, status.timestamp);
   if (!applied?.changed || status.status !== 'failed') return;
   const error = status.errors[0];
   const windowClosed = error?.code === 131047;

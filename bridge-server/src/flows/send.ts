@@ -2,8 +2,8 @@ import type { OutboundCommand } from '../core/commands.js';
 import type { ChannelKind, Content, InboundEvent, MediaType } from '../core/events.js';
 import { NotFoundError, UpstreamError, WindowClosedError } from '../core/errors.js';
 import type { BlobStore, Channel, Clock, Outbox, OutboundMessage, Store, Tx } from '../core/ports.js';
-import type { ConversationRecord, Job, OutboundRecord } from '../core/records.js';
-import { ingestInTransaction } from './ingest.js';
+import { partCallbackData, type ConversationRecord, type Job, type OutboundRecord } from '../core/records.js';
+import { applyStatus, ingestInTransaction } from './ingest.js';
 
 export interface SendDeps {
   store: Store;
@@ -62,6 +62,8 @@ export async function sendOutbound(deps: SendDeps, job: Job<'wa.send'>): Promise
         await deps.store.addOutboundPart(tx, record.id, index, receipt.waMessageId, receipt.timestamp);
         await ingestInTransaction(deps, tx, { events: [toEvent(conversation, record, part, index, receipt)], statuses: [] });
         if (index === parts.length - 1) await finish(deps, tx, record.id, job.id);
+        // Statuses WhatsApp posted before this part was recorded were stored but found no part.
+        for (const status of await deps.store.listStatuses(tx, deps.tenant, conversation.channel, receipt.waMessageId)) await applyStatus(deps, tx, status);
       });
     }
     if (parts.length === 0) await deps.store.transaction((tx) => finish(deps, tx, record.id, job.id));
@@ -97,7 +99,7 @@ async function toMessage(deps: SendDeps, conversation: ConversationRecord, recor
     files: part.file ? [{ fileName: part.file.fileName, mimeType: part.file.mimeType, bytes: await deps.blobs.get(part.file.sha256) }] : [],
     ...(index === 0 && record.command.quotedWaMessageId ? { quotedWaMessageId: record.command.quotedWaMessageId } : {}),
     ...(part.template ? { template: part.template } : {}),
-    callbackData: `reply:${record.id}:${index}`,
+    callbackData: partCallbackData(record.id, index),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { OutboundCommand } from '../core/commands.js';
-import { deliveryRank, type DeliveryStatus, type OutboundRecord, type OutboundState } from '../core/records.js';
+import { deliveryRank, parsePartCallback, type DeliveryStatus, type OutboundRecord, type OutboundState } from '../core/records.js';
 import type { Executor } from './executor.js';
 
 /** Stores a command once per source (the same email delivered twice is one command). */
@@ -62,23 +62,44 @@ export async function setOutboundState(db: Executor, id: number, state: Outbound
     .execute();
 }
 
+/** Where a status may belong: the WhatsApp id it names, and what the send put in `biz_opaque_callback_data`. */
+export interface StatusTarget {
+  waMessageId: string;
+  channel: string;
+  callbackData?: string | undefined;
+  recipientId?: string | undefined;
+}
+
 /**
- * Applies a delivery status to the part with this WhatsApp id, only if it moves the status
- * forward. Returns the command it belongs to and whether anything changed; undefined when the id
- * is not one of ours (a message sent from the phone, say).
+ * Applies a delivery status to the part it concerns, only if it moves the status forward. The
+ * part is found by its WhatsApp id; when no part has that id, by the callback data the send
+ * carried (`reply:<command>:<part>`), provided the part's chat is on the status's channel and,
+ * when the status names a recipient, with that client. Returns the command it belongs to and
+ * whether anything changed; undefined when the status is not about one of ours (a message sent
+ * from the phone, say, or a part whose send is not recorded yet).
  */
 export async function applyDeliveryStatus(
   db: Executor,
-  waMessageId: string,
+  target: StatusTarget,
   status: DeliveryStatus,
   at: number,
 ): Promise<{ commandId: number; conversationId: number; changed: boolean } | undefined> {
-  const part = await db
+  const parts = db
     .selectFrom('outbound_parts')
     .innerJoin('outbound_commands', 'outbound_commands.id', 'outbound_parts.command_id')
-    .select(['outbound_parts.id as id', 'outbound_parts.command_id as commandId', 'outbound_parts.status_rank as rank', 'outbound_commands.conversation_id as conversationId'])
-    .where('outbound_parts.wa_message_id', '=', waMessageId)
-    .executeTakeFirst();
+    .select(['outbound_parts.id as id', 'outbound_parts.command_id as commandId', 'outbound_parts.status_rank as rank', 'outbound_commands.conversation_id as conversationId']);
+  let part = await parts.where('outbound_parts.wa_message_id', '=', target.waMessageId).executeTakeFirst();
+  const callback = part ? undefined : parsePartCallback(target.callbackData);
+  if (callback) {
+    const found = await parts
+      .innerJoin('conversations', 'conversations.id', 'outbound_commands.conversation_id')
+      .select(['conversations.channel as channel', 'conversations.client_wa_id as waId', 'conversations.client_user_id as userId'])
+      .where('outbound_parts.command_id', '=', callback.commandId)
+      .where('outbound_parts.part_index', '=', callback.index)
+      .executeTakeFirst();
+    const recipientMatches = !target.recipientId || target.recipientId === found?.waId || target.recipientId === found?.userId;
+    if (found && found.channel === target.channel && recipientMatches) part = found;
+  }
   if (!part) return undefined;
   const rank = deliveryRank[status];
   if (rank <= part.rank) return { commandId: part.commandId, conversationId: part.conversationId, changed: false };

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { StatusEvent } from '../core/events.js';
+import type { ChannelKind, StatusEvent } from '../core/events.js';
 import type { ClientLookup, NewConversation, Store, Tx } from '../core/ports.js';
 import type { OutboundCommand } from '../core/commands.js';
 import type { AttachmentRecord, DeliveryStatus, NewEventRecord, NewJob, OutboundState, RelayRecord } from '../core/records.js';
@@ -9,6 +9,7 @@ import * as eventAppend from './event-append.js';
 import * as events from './events.js';
 import { asSqlTx, executorOf, type Executor } from './executor.js';
 import * as outbound from './outbound.js';
+import type { StatusTarget } from './outbound.js';
 import * as outbox from './outbox.js';
 import * as relays from './relays.js';
 import * as statuses from './statuses.js';
@@ -61,6 +62,7 @@ export class SqlStore implements Store {
   setAttachmentBlob = (tx: Tx, id: number, sha256: string, size: number) => attachments.setAttachmentBlob(executorOf(tx), id, sha256, size, this.now());
 
   insertStatus = (tx: Tx, status: StatusEvent, tenant: string) => statuses.insertStatus(executorOf(tx), tenant, status, this.now());
+  listStatuses = (tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string) => statuses.listStatuses(executorOf(tx), tenant, channel, waMessageId);
 
   getRelay = (tx: Tx, conversationId: number, eventId: number | null) => relays.getRelay(executorOf(tx), conversationId, eventId);
   prepareRelay = (tx: Tx, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }) => {
@@ -77,7 +79,7 @@ export class SqlStore implements Store {
     outbound.addOutboundPart(executorOf(tx), commandId, index, waMessageId, sentAt);
   setOutboundState = (tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }) =>
     outbound.setOutboundState(executorOf(tx), id, state, this.now(), error);
-  applyDeliveryStatus = (tx: Tx, waMessageId: string, status: DeliveryStatus, at: number) => outbound.applyDeliveryStatus(executorOf(tx), waMessageId, status, at);
+  applyDeliveryStatus = (tx: Tx, target: StatusTarget, status: DeliveryStatus, at: number) => outbound.applyDeliveryStatus(executorOf(tx), target, status, at);
   lastInboundAt = (tx: Tx, conversationId: number) => outbound.lastInboundAt(executorOf(tx), conversationId);
   findEventByMailId = async (tx: Tx, mailMessageId: string) => {
     const relay = await relays.getRelayByMessageId(executorOf(tx), mailMessageId);

@@ -20,3 +20,16 @@ export async function insertStatus(db: Executor, tenant: string, s: StatusEvent,
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
+
+/** The statuses stored for one WhatsApp message, oldest first (to apply those that came before its send was recorded). */
+export async function listStatuses(db: Executor, tenant: string, channel: string, waMessageId: string): Promise<StatusEvent[]> {
+  const rows = await db
+    .selectFrom('statuses')
+    .select('status_json')
+    .where('tenant', '=', tenant)
+    .where('channel', '=', channel)
+    .where('wa_message_id', '=', waMessageId)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => JSON.parse(row.status_json) as StatusEvent);
+}
