@@ -14,15 +14,32 @@ const env = { WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:2,litigation:15
 
 const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args, env);
 
+interface AuditLine {
+  action: string;
+  actor: string;
+  target?: string;
+  source: string;
+  details: Record<string, string | number | boolean | null>;
+}
+
+/** The audit trail's entries for one action, oldest first, as `wa-bridge audit` prints them. */
+async function auditOf(dataDir: string, action: string): Promise<AuditLine[]> {
+  const result = await waBridge(dataDir, 'audit', '--action', action, '--format', 'json');
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditLine);
+}
+
 /**
- * Retention, legal hold and erasure on a store a real bridge wrote: four clients, one per case
- * (expired, expired but held, open matter, never linked), through the real commands.
+ * Retention, legal hold and erasure on a store a real bridge wrote: five clients, one per case
+ * (expired, expired but its matter held, expired but the conversation itself held, open matter,
+ * never linked), through the real commands.
  */
 describe('retention and legal hold', () => {
   let catcher: MailCatcher;
   let dataDir: string;
-  const chat: Record<'expired' | 'held' | 'open' | 'unlinked', string> = { expired: '', held: '', open: '', unlinked: '' };
-  const phones = { expired: '447700900501', held: '447700900502', open: '447700900503', unlinked: '447700900504' };
+  const chat: Record<'expired' | 'held' | 'chatHeld' | 'open' | 'unlinked', string> = { expired: '', held: '', chatHeld: '', open: '', unlinked: '' };
+  const phones = { expired: '447700900501', held: '447700900502', chatHeld: '447700900505', open: '447700900503', unlinked: '447700900504' };
+  let chatHoldId = '';
   const photo = Buffer.from('a photo only the expired chat has');
   const photoSha = createHash('sha256').update(photo).digest('hex');
   const db = () => openRawStore(dataDir);
@@ -47,7 +64,7 @@ describe('retention and legal hold', () => {
       expect((await sim.postWebhook(sim.inboundMessage({ from: phones.expired, name: 'Client expired', type: 'image', media: sim.addMedia(photo, 'image/png') }))).status).toBe(200);
       // A client known only by WhatsApp user id (the number withheld).
       expect((await sim.postWebhook(sim.inboundMessage({ from: '', userId: 'GB.1502576394655843', name: 'Ursula', type: 'text', body: 'number withheld' }))).status).toBe(200);
-      await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
+      await waitFor(() => catcher.mails().length >= 10, 20_000, () => `${catcher.mails().length} mails`);
       // Every job done (the photo downloaded and relayed too) before the bridge stops, so nothing
       // it was still doing lands after the commands below.
       const active = async () => Object.values(await world.bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
@@ -68,11 +85,16 @@ describe('retention and legal hold', () => {
       };
       await matter('CONV-1', 'conveyancing', phones.expired, threeYearsAgo);
       await matter('CONV-2', 'conveyancing', phones.held, threeYearsAgo);
+      await matter('CONV-4', 'conveyancing', phones.chatHeld, threeYearsAgo);
       await matter('LIT-3', 'litigation', phones.open, null);
     } finally {
       await opened.close();
     }
     expect((await waBridge(dataDir, 'hold', 'place', '--matter', 'CONV-2', '--reason', 'Claim threatened by the buyer')).stdout).toMatch(/^hold \d+ placed on matter CONV-2/);
+    // A hold on the one conversation, not on its matter (whose period has run out too).
+    const placed = await waBridge(dataDir, 'hold', 'place', '--conversation', chat.chatHeld, '--reason', 'Police request about one client');
+    expect(placed.code, placed.stderr).toBe(0);
+    chatHoldId = new RegExp(`^hold (\\d+) placed on conversation ${chat.chatHeld}$`, 'm').exec(placed.stdout)![1]!;
     expect((await waBridge(dataDir, 'checkpoint')).code).toBe(0);
   });
 
@@ -92,6 +114,21 @@ describe('retention and legal hold', () => {
     expect(await count('events')).toBe(events);
   });
 
+  it('keeps a conversation under its own hold that would otherwise go, and says why even without --verbose', async () => {
+    const held = `kept ${chat.chatHeld}: legal hold ${chatHoldId} on conversation ${chat.chatHeld}: Police request about one client (without it: conveyancing: 2 years after matter CONV-4 closed)`;
+    const events = await count('events');
+    const dryRun = await waBridge(dataDir, 'retention', 'run', '--dry-run');
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout.split('\n')).toContain(held);
+    expect(dryRun.stdout).not.toContain(`would delete ${chat.chatHeld}`);
+    // Not named: kept by a rule, not by a hold alone.
+    expect(dryRun.stdout).not.toContain(`kept ${chat.open}`);
+    expect(dryRun.stdout).toMatch(/^0 deleted, 1 would be deleted, 0 refused, 5 kept \(2 only by a legal hold\)$/m);
+    expect(await count('events')).toBe(events);
+    const [entry] = (await auditOf(dataDir, 'retention.dry_run')).slice(-1);
+    expect(entry).toMatchObject({ details: { conversations: 6, deleted: 0, wouldDelete: 1, held: 2 } });
+  });
+
   it('deletes the expired conversation with a certificate, keeps the held one, and the archive still verifies', async () => {
     const result = await waBridge(dataDir, 'retention', 'run');
     expect(result.code, result.stderr).toBe(0);
@@ -99,6 +136,8 @@ describe('retention and legal hold', () => {
     expect(certificate).not.toBeNull();
     expect(await count('conversations', `chat_token = '${chat.expired}'`)).toBe(0);
     expect(await count('conversations', `chat_token = '${chat.held}'`)).toBe(1);
+    expect(result.stdout.split('\n')).toContain(`kept ${chat.chatHeld}: legal hold ${chatHoldId} on conversation ${chat.chatHeld}: Police request about one client (without it: conveyancing: 2 years after matter CONV-4 closed)`);
+    expect(await count('conversations', `chat_token = '${chat.chatHeld}'`)).toBe(1);
     expect(await count('blobs', `sha256 = '${photoSha}'`)).toBe(0);
     expect(existsSync(path.join(dataDir, 'blobs', photoSha.slice(0, 2), photoSha))).toBe(false);
 
@@ -113,6 +152,8 @@ describe('retention and legal hold', () => {
 
     const audit = JSON.parse((await waBridge(dataDir, 'audit', '--target', `conversation:${chat.expired}`, '--format', 'json')).stdout.trim().split('\n')[0]!) as { action: string; details: { certificateSha256: string } };
     expect(audit).toMatchObject({ action: 'retention.delete', details: { certificateSha256: certificate![1] } });
+    // The run itself: one entry with what it decided.
+    expect((await auditOf(dataDir, 'retention.delete')).at(-1)).toMatchObject({ details: { conversations: 6, deleted: 1, wouldDelete: 0, held: 2 } });
 
     const verify = await waBridge(dataDir, 'verify');
     expect(verify.stdout).toMatch(/^OK /m);
@@ -138,6 +179,40 @@ describe('retention and legal hold', () => {
     expect(await count('conversations', `chat_token = '${chat.held}'`)).toBe(0);
   });
 
+  it('records placing and releasing each hold in the audit trail: who, on what, why', async () => {
+    const placed = await auditOf(dataDir, 'hold.place');
+    expect(placed).toHaveLength(2);
+    const matterHold = Number(/^(\d+)\tmatter CONV-2\t/m.exec((await waBridge(dataDir, 'hold', 'list', '--all')).stdout)![1]);
+    expect(placed[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), source: expect.stringMatching(/^cli@/), target: 'matter:CONV-2', details: { hold: matterHold, reason: 'Claim threatened by the buyer' } });
+    expect(placed[1]).toMatchObject({ target: `conversation:${chat.chatHeld}`, details: { hold: Number(chatHoldId), reason: 'Police request about one client' } });
+    // One entry for the release; the refused second release of the same hold changed nothing and left none.
+    expect(await auditOf(dataDir, 'hold.release')).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `hold:${matterHold}` })]);
+  });
+
+  it('deletes the conversation once its own hold is released, with a certificate in the audit trail', async () => {
+    expect((await waBridge(dataDir, 'hold', 'release', chatHoldId)).stdout).toBe(`hold ${chatHoldId} released\n`);
+    const dryRun = await waBridge(dataDir, 'retention', 'run', '--dry-run');
+    expect(dryRun.stdout.split('\n')).toContain(`would delete ${chat.chatHeld}: conveyancing: 2 years after matter CONV-4 closed`);
+    expect(await count('conversations', `chat_token = '${chat.chatHeld}'`)).toBe(1);
+
+    const result = await waBridge(dataDir, 'retention', 'run');
+    expect(result.code, result.stderr).toBe(0);
+    const certificate = new RegExp(`^deleted ${chat.chatHeld}: conveyancing: 2 years after matter CONV-4 closed \\(certificate ([0-9a-f]{64})\\)$`, 'm').exec(result.stdout);
+    expect(certificate, result.stdout).not.toBeNull();
+    expect(await count('conversations', `chat_token = '${chat.chatHeld}'`)).toBe(0);
+    expect(await auditOf(dataDir, 'hold.release')).toEqual([expect.anything(), expect.objectContaining({ target: `hold:${chatHoldId}` })]);
+    const deletion = (await auditOf(dataDir, 'retention.delete')).find((entry) => entry.target === `conversation:${chat.chatHeld}`);
+    expect(deletion).toMatchObject({ details: { certificateSha256: certificate![1], events: 1, rule: 'conveyancing: 2 years after matter CONV-4 closed' } });
+    const handle = await db();
+    try {
+      const stored = await handle.get<{ certificate_sha256: string }>('SELECT certificate_sha256 FROM deletion_certificates WHERE chat_id = ?', chat.chatHeld);
+      expect(stored?.certificate_sha256).toBe(certificate![1]);
+    } finally {
+      await handle.close();
+    }
+    expect((await waBridge(dataDir, 'verify')).code).toBe(0);
+  });
+
   it('refuses erasure where a matter needs the record, erases where none does, and exports subject access', async () => {
     const refused = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.open}`, '--request', 'DSAR-7');
     expect(refused.stdout).toContain(`refused ${chat.open}: the firm must keep it: matter LIT-3 is open`);
@@ -154,8 +229,25 @@ describe('retention and legal hold', () => {
     expect(both.stderr).toContain('exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
 
     const erased = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.unlinked}`, '--request', 'DSAR-8');
-    expect(erased.stdout).toMatch(new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate [0-9a-f]{64}\\)$`, 'm'));
+    const erasureCertificate = new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate ([0-9a-f]{64})\\)$`, 'm').exec(erased.stdout);
+    expect(erasureCertificate, erased.stdout).not.toBeNull();
     expect(await count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
     expect((await waBridge(dataDir, 'verify')).code).toBe(0);
+
+    // Both kinds of request are in the audit trail, each with whom it concerned and what came of it.
+    const accesses = await auditOf(dataDir, 'gdpr.access');
+    expect(accesses).toEqual([
+      expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `phone:${phones.open}`, details: expect.objectContaining({ file: path.join(dataDir, 'dsar.zip'), conversations: 1, sha256: /SHA-256 ([0-9a-f]{64})/.exec(access.stdout)![1] }) }),
+      expect.objectContaining({ target: 'whatsapp-user:GB.1502576394655843', details: expect.objectContaining({ file: path.join(dataDir, 'dsar-user.zip'), conversations: 1 }) }),
+    ]);
+    const erasures = await auditOf(dataDir, 'gdpr.erasure');
+    // The refusal, with its reason, then the request's outcome; the erasure with its certificate, then its outcome.
+    // The request naming the person twice was refused before it was one and left nothing.
+    expect(erasures).toEqual([
+      expect.objectContaining({ target: `conversation:${chat.open}`, details: { request: 'DSAR-7', outcome: 'refused', reason: 'the firm must keep it: matter LIT-3 is open' } }),
+      expect.objectContaining({ target: 'request:DSAR-7', details: { dryRun: false, erased: 0, refused: 1 } }),
+      expect.objectContaining({ target: `conversation:${chat.unlinked}`, details: expect.objectContaining({ certificateSha256: erasureCertificate![1], events: 1, rule: 'erasure request DSAR-8' }) }),
+      expect.objectContaining({ target: 'request:DSAR-8', details: { dryRun: false, erased: 1, refused: 0 } }),
+    ]);
   });
 });

@@ -14,6 +14,8 @@ export interface RetentionOutcome {
   /** The rule that expired it, or why it is kept or refused. */
   why: string;
   certificateSha256?: string;
+  /** Kept only because a legal hold covers it: without the hold its period has run out. */
+  held?: boolean;
 }
 
 export interface RetentionDeps {
@@ -35,7 +37,11 @@ export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy,
   for (const facts of await listRetentionFacts(deps.db)) {
     const decision = decideRetention(facts, policy, deps.now);
     if (!decision.expired) {
-      outcomes.push({ chatId: facts.chatId, action: 'kept', why: decision.reason });
+      // A hold decides first; what the rules alone would do is said too, so that a run shows
+      // which deletions a hold is holding back.
+      const unheld = facts.holds.length > 0 ? decideRetention({ ...facts, holds: [] }, policy, deps.now) : undefined;
+      if (unheld?.expired) outcomes.push({ chatId: facts.chatId, action: 'kept', why: `${decision.reason} (without it: ${unheld.rule})`, held: true });
+      else outcomes.push({ chatId: facts.chatId, action: 'kept', why: decision.reason });
       continue;
     }
     if (dryRun) {
@@ -50,7 +56,7 @@ export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy,
     ...deps.actor,
     at: deps.now,
     action: dryRun ? 'retention.dry_run' : 'retention.delete',
-    details: { conversations: outcomes.length, deleted, wouldDelete: outcomes.filter((o) => o.action === 'would_delete').length },
+    details: { conversations: outcomes.length, deleted, wouldDelete: outcomes.filter((o) => o.action === 'would_delete').length, held: outcomes.filter((o) => o.held === true).length },
   });
   return outcomes;
 }
@@ -65,6 +71,8 @@ export async function eraseConversations(deps: RetentionDeps, policy: RetentionP
     const decision = decideErasure(facts, policy, deps.now);
     if (!decision.allowed) {
       outcomes.push({ chatId: facts.chatId, action: 'refused', why: decision.reason });
+      // Each refusal is on record with its reason, as each erasure is with its certificate.
+      if (!dryRun) await deps.audit.record({ ...deps.actor, at: deps.now, action: 'gdpr.erasure', target: `conversation:${facts.chatId}`, details: { request, outcome: 'refused', reason: decision.reason } });
     } else if (dryRun) {
       outcomes.push({ chatId: facts.chatId, action: 'would_delete', why: `erasure request ${request}` });
     } else {

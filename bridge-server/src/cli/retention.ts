@@ -137,12 +137,14 @@ async function retentionDeps(config: Config, opened: OpenedDatabase) {
 
 function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean): void {
   for (const outcome of outcomes) {
-    if (outcome.action === 'kept' && !verbose) continue;
+    // A conversation kept only by a legal hold is always named: the run says what the hold holds back.
+    if (outcome.action === 'kept' && !verbose && outcome.held !== true) continue;
     const certificate = outcome.certificateSha256 ? ` (certificate ${outcome.certificateSha256})` : '';
     process.stdout.write(`${outcome.action.replace('_', ' ')} ${outcome.chatId}: ${outcome.why}${certificate}\n`);
   }
   const count = (action: RetentionOutcome['action']) => outcomes.filter((o) => o.action === action).length;
-  process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept\n`);
+  const held = outcomes.filter((o) => o.held === true).length;
+  process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept${held > 0 ? ` (${held} only by a legal hold)` : ''}\n`);
 }
 
 const digits = (phone: string) => phone.replace(/[\s()+-]/g, '');
