@@ -126,6 +126,12 @@ describe('backup and restore', () => {
     expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored ${annChat} from the backup of .*: ${annEvents} event\\(s\\), \\d+ blob\\(s\\)`));
     expect(await eventsOf(ann)).toBe(annEvents);
     expect(await eventsOf(bob)).toBe(bobEvents);
+    // The restore is in the audit trail: who, which conversation, from which backup, what came back.
+    const [, backupCreatedAt, blobs] = new RegExp(`^restored ${annChat} from the backup of (\\S+): \\d+ event\\(s\\), (\\d+) blob\\(s\\)`).exec(restored.stdout)!;
+    const audit = await waBridge(dataDir, ['audit', '--action', 'restore', '--format', 'json']);
+    expect(audit.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      expect.objectContaining({ action: 'restore', actor: expect.stringMatching(/^cli:/), source: expect.stringMatching(/^cli@/), target: `conversation:${annChat}`, details: { backupCreatedAt, events: annEvents, blobs: Number(blobs), skippedLinks: '' } }),
+    ]);
     const verify = await waBridge(dataDir, ['verify']);
     expect(verify.stdout).toMatch(/^OK /m);
     expect(verify.code).toBe(0);
@@ -133,6 +139,8 @@ describe('backup and restore', () => {
     const again = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('is in the live store already; nothing was restored');
+    // A refused restore restored nothing and left no restore entry.
+    expect((await waBridge(dataDir, ['audit', '--action', 'restore', '--format', 'json'])).stdout.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses a wrong master key and an altered backup with a clear error', async () => {
