@@ -91,6 +91,12 @@ describe('Teams tab', () => {
     await tab.getByRole('tab', { name: 'Admin' }).click();
     await tab.getByText('WhatsApp Business Cloud API').waitFor({ timeout: 10_000 });
     expect(await tab.locator('.relay-lag').innerText()).toMatch(/^Oldest waiting job: \d+ s · pending \d+ · running \d+ · needing attention 0$/);
+    // The three client messages came in through the signed webhook; nothing was refused.
+    const cloudApi = (await world.api.adminStatus()).channels.find((channel) => channel.kind === 'cloud-api')!;
+    expect(cloudApi.webhooks).toEqual({ accepted: 3 });
+    expect(await tab.locator('.channel[data-kind="cloud-api"] .webhook-health').innerText()).toBe('Webhooks since start: accepted 3');
+    // The sandbox lets its pretend firm's domain reply by email.
+    expect(await tab.getByRole('list', { name: 'Who may reply by email' }).locator('li.allowed-sender').allInnerTexts()).toEqual(['anyone at firm.sandbox.test']);
     await page.setViewportSize({ width: taskPaneViewport.width, height: 1000 });
     await page.screenshot({ path: path.join(artifactsDir, 'teams-admin.png') });
   });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/bridge.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
-const api = useApiWorld();
+// An email reply route (any free port), and who may use it.
+const api = useApiWorld({ WA_BRIDGE_REPLY_SMTP_PORT: '0', WA_BRIDGE_REPLY_SMTP_HOST: '127.0.0.1', WA_BRIDGE_ALLOWED_SENDERS: '@firm.test, head.clerk@chambers.test' });
 
 describe('admin view', () => {
   it('is for admins only', async () => {
@@ -29,8 +30,9 @@ describe('admin view', () => {
     expect(job.lastError).toContain('403');
 
     const status = await admin('GET', '/api/admin/status');
-    expect(status.body).toMatchObject({ sandbox: false, jobs: { needsAttention: 1 }, allowedSenders: [] });
-    expect(status.body.channels).toEqual([expect.objectContaining({ kind: 'cloud-api', state: 'configured', webhooks: expect.objectContaining({ accepted: expect.any(Number) }) })]);
+    expect(status.body).toMatchObject({ sandbox: false, jobs: { needsAttention: 1 }, allowedSenders: ['@firm.test', 'head.clerk@chambers.test'] });
+    // This file's one webhook so far, and none refused.
+    expect(status.body.channels).toEqual([expect.objectContaining({ kind: 'cloud-api', state: 'configured', detail: null, webhooks: { accepted: 1 } })]);
 
     const mailsBefore = api.catcher.mails().length;
     expect((await admin('POST', `/api/admin/jobs/${job.id}/retry`)).status).toBe(204);
@@ -39,5 +41,15 @@ describe('admin view', () => {
     const stored = await bridge.store.db.selectFrom('attachments').select(['sha256']).execute();
     expect(stored.every((a) => a.sha256 !== null)).toBe(true);
     expect((await admin('GET', '/api/admin/jobs')).body.items).toEqual([]);
+  });
+
+  it('counts refused webhook deliveries and says so', async () => {
+    const { simulator } = api.world;
+    const envelope = simulator.inboundMessage({ from: '447700900952', name: 'Sam Sig', type: 'text', body: 'Hello', timestamp: new Date() });
+    expect((await simulator.postWebhook(envelope, { signature: 'bad' })).status).toBe(401);
+    expect((await simulator.postWebhook(envelope, { signature: 'none' })).status).toBe(401);
+    const [cloudApi] = (await api.as(users.admin)('GET', '/api/admin/status')).body.channels;
+    expect(cloudApi.webhooks).toEqual({ accepted: 1, rejected_signature: 2 });
+    expect(cloudApi.detail).toBe('2 webhook deliveries refused since start (bad signature, bad payload or error); see /metrics.');
   });
 });

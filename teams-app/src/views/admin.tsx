@@ -1,4 +1,4 @@
-import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, makeStyles, mergeClasses, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
 import type { AdminStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
@@ -16,6 +16,7 @@ const useStyles = makeStyles({
   error: { overflowWrap: 'anywhere' },
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
   bar: { display: 'flex', padding: tokens.spacingHorizontalS },
+  senders: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
 });
 
 const refreshMs = 10_000;
@@ -132,7 +133,17 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
       </section>
       <section className={styles.section} aria-labelledby="admin-senders">
         <Subtitle2 id="admin-senders">Who may reply by email</Subtitle2>
-        {status.allowedSenders.length === 0 ? <Caption1>Nobody: email replies are off.</Caption1> : <Caption1>{status.allowedSenders.join(', ')}</Caption1>}
+        {status.allowedSenders.length === 0 ? (
+          <Caption1>Nobody: email replies are off.</Caption1>
+        ) : (
+          <ul className={styles.senders} aria-labelledby="admin-senders">
+            {status.allowedSenders.map((sender) => (
+              <li key={sender} className="allowed-sender">
+                <Caption1>{sender.startsWith('@') ? `anyone at ${sender.slice(1)}` : sender}</Caption1>
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
     </div>
   );
@@ -147,13 +158,13 @@ function ChannelCard({ channel }: { channel: ChannelStatus }) {
   }, [channel.qr]);
   const colour = channel.state === 'connected' ? 'success' : channel.state === 'disconnected' ? 'danger' : channel.state === 'pairing' ? 'warning' : 'informative';
   return (
-    <div className={styles.channel}>
+    <div className={mergeClasses(styles.channel, 'channel')} data-kind={channel.kind}>
       <div className={styles.line}>
         <Body1Strong>{channel.kind === 'cloud-api' ? 'WhatsApp Business Cloud API' : channel.kind === 'whatsapp-web' ? 'WhatsApp Web (linked phone)' : channel.kind}</Body1Strong>
         <Badge color={colour}>{channel.state}</Badge>
       </div>
       {channel.detail && <Caption1>{channel.detail}</Caption1>}
-      {channel.webhooks && <Caption1>Webhooks since start: {Object.entries(channel.webhooks).map(([outcome, count]) => `${outcome} ${count}`).join(', ') || 'none'}</Caption1>}
+      {channel.webhooks && <Caption1 className="webhook-health">Webhooks since start: {Object.entries(channel.webhooks).map(([outcome, count]) => `${outcome} ${count}`).join(', ') || 'none'}</Caption1>}
       {qrSvg && (
         <>
           <Caption1>Scan in WhatsApp on the firm's phone: Settings › Linked devices › Link a device.</Caption1>
@@ -162,7 +173,7 @@ function ChannelCard({ channel }: { channel: ChannelStatus }) {
       )}
       {channel.pairingCode && (
         <Caption1>
-          Or link with phone number, code: <span className={styles.code}>{channel.pairingCode}</span>
+          Or link with phone number, code: <span className={mergeClasses(styles.code, 'pairing-code')}>{channel.pairingCode}</span>
         </Caption1>
       )}
     </div>
