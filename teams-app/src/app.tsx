@@ -70,13 +70,13 @@ export function App({ host }: { host: HostInfo }) {
               <Tab value="matters">Matters</Tab>
               <Tab value="search">Search</Tab>
               {me.can.admin && <Tab value="admin">Admin</Tab>}
-              {(me.roles.includes('ComplianceOfficer') || me.roles.includes('Admin')) && <Tab value="audit">Audit trail</Tab>}
+              {me.roles.includes('ComplianceOfficer') && <Tab value="audit">Audit trail</Tab>}
             </TabList>
             <div className={styles.body}>
               {section === 'matters' && <MattersView boundMatterId={null} />}
               {section === 'search' && <SearchView />}
               {section === 'admin' && me.can.admin && <AdminView />}
-              {section === 'audit' && <AuditTrailView />}
+              {section === 'audit' && me.roles.includes('ComplianceOfficer') && <AuditTrailView />}
             </div>
           </>
         )}

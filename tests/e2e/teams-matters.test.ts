@@ -147,6 +147,7 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
     await tab.getByRole('button', { name: /HAR-2026-0101/ }).click({ timeout: 10_000 });
     const details = tab.getByRole('region', { name: 'Matter HAR-2026-0101' });
     await details.locator('.matter-state').waitFor({ timeout: 10_000 });
+    expect(await tab.getByRole('tab', { name: 'Audit trail' }).count()).toBe(1);
     expect(await tab.getByRole('button', { name: 'Add member' }).count()).toBe(0);
     expect(await tab.getByRole('button', { name: 'Close matter' }).count()).toBe(0);
     await tab.getByRole('button', { name: '← Matters' }).click();
@@ -214,6 +215,8 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
 
     const { page, tab } = await openTab(admin);
     await tab.getByRole('tab', { name: 'Admin' }).click();
+    // The audit trail is the compliance officers' alone: an admin is not offered a view that would refuse them.
+    expect(await tab.getByRole('tab', { name: 'Audit trail' }).count()).toBe(0);
     const triage = tab.getByRole('list', { name: 'Conversations to triage' });
     await expect.poll(() => triage.locator('.client-name').allInnerTexts(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['Dan Ortiz', 'Eve Moreau']));
     await shot(page, 'teams-admin-triage.png');

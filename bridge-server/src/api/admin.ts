@@ -34,7 +34,7 @@ export function adminRouter(deps: ApiDeps): Router {
     res.json(body);
   });
 
-  router.get('/jobs', async (_req, res) => {
+  router.get('/jobs', async (req, res) => {
     const jobs = await deps.outbox.list({ states: ['needs_attention'], limit: 500 });
     const items: JobItem[] = jobs.map((job) => ({
       id: job.id,
@@ -47,6 +47,7 @@ export function adminRouter(deps: ApiDeps): Router {
       // A parked job's run time is when it last ran: the moment it was given up on.
       updatedAt: iso(Math.max(job.runAt, job.createdAt)),
     }));
+    await audit(deps, req, res, { action: 'admin.read', details: { view: 'jobs', count: items.length } });
     res.json({ items });
   });
 

@@ -55,7 +55,10 @@ export function conversationsRouter(deps: ApiDeps): Router {
 
   router.get('/:id/window', async (req, res) => {
     const { conversation } = await loadConversation(deps, principalOf(res), { id: idOf(req) });
-    res.json(toWindowState(conversation.channel, await lastInboundAt(deps.db, conversation.id), deps.clock.now(), deps.templates));
+    const window = toWindowState(conversation.channel, await lastInboundAt(deps.db, conversation.id), deps.clock.now(), deps.templates);
+    // The window tells when the client last wrote: a read of the conversation like any other.
+    await audit(deps, req, res, { action: 'conversation.read', target: conversationTarget(conversation.chatToken), details: { view: 'window' } });
+    res.json(window);
   });
 
   router.get('/:id/messages', async (req, res) => {

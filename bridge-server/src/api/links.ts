@@ -19,7 +19,9 @@ export function linksRouter(deps: ApiDeps): Router {
 
   router.get('/:id/links', async (req, res) => {
     const { conversation } = await loadConversation(deps, principalOf(res), { id: idOf(req) });
-    res.json({ items: (await listLinks(deps.db, [conversation.id], true)).map(toLink) });
+    const items = (await listLinks(deps.db, [conversation.id], true)).map(toLink);
+    await audit(deps, req, res, { action: 'conversation.read', target: conversationTarget(conversation.chatToken), details: { view: 'links', count: items.length } });
+    res.json({ items });
   });
 
   router.post('/:id/links', async (req, res) => {

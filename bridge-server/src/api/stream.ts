@@ -5,6 +5,7 @@ import { canSeeConversation, type Principal } from '../core/access.js';
 import { getConversation } from '../store/conversations.js';
 import { conversationFacts, memberMatterIds } from '../store/matters.js';
 import { principalOf } from '../auth/middleware.js';
+import { audit, conversationTarget } from './audit.js';
 import type { FeedChange } from './change-feed.js';
 import { parseInput, type ApiDeps } from './context.js';
 import { loadConversation, messageItems, summaryFacts } from './load.js';
@@ -22,7 +23,9 @@ export function streamRouter(deps: ApiDeps): Router {
   router.get('/', async (req, res) => {
     const principal = principalOf(res);
     const query = parseInput(streamQuery, req.query, 'stream query');
-    if (query.conversation !== undefined) await loadConversation(deps, principal, { id: query.conversation });
+    const scoped = query.conversation === undefined ? undefined : (await loadConversation(deps, principal, { id: query.conversation })).conversation;
+    // The stream pushes message text as it arrives: opening one is a read, recorded once.
+    await audit(deps, req, res, { action: 'stream.open', ...(scoped ? { target: conversationTarget(scoped.chatToken) } : {}), details: { scope: scoped ? 'conversation' : 'all' } });
 
     res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive' });
     res.flushHeaders();

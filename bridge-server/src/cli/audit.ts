@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { auditActions, type AuditEntry, type AuditTrail } from '../core/audit.js';
+import { auditCsvHeader, auditCsvRow } from '../core/audit-csv.js';
 import { BadInputError } from '../core/errors.js';
 import { queryAudit, SqlAuditTrail, type AuditFilter } from '../store/audit.js';
 import { openDatabase } from '../store/db.js';
@@ -18,12 +19,10 @@ export function recordCli(trail: AuditTrail, entry: Omit<Parameters<AuditTrail['
   return trail.record({ ...cliActor(), ...entry });
 }
 
-const columns = ['id', 'at', 'actor', 'actorName', 'roles', 'action', 'target', 'source', 'details', 'entrySha256'] as const;
-
 /**
  * `wa-bridge audit`: the audit trail, filtered, as CSV or JSON lines, for compliance officers on
- * the bridge's host (the API offers the same to the ComplianceOfficer role). Reading the trail is
- * itself recorded.
+ * the bridge's host (GET /api/audit offers the same, CSV in the same columns, to the
+ * ComplianceOfficer role). Reading the trail is itself recorded.
  */
 export function registerAudit(program: Command): void {
   program
@@ -49,11 +48,11 @@ export function registerAudit(program: Command): void {
         const config = loadConfig();
         const opened = await openDatabase(config.database);
         try {
-          if (options.format === 'csv') process.stdout.write(`${columns.join(',')}\n`);
+          if (options.format === 'csv') process.stdout.write(`${auditCsvHeader()}\n`);
           let afterId = 0;
           for (;;) {
             const page = await queryAudit(opened.db, { ...filter, afterId, limit: 5000 });
-            for (const entry of page) process.stdout.write(options.format === 'json' ? `${JSON.stringify(entry)}\n` : `${csvRow(entry)}\n`);
+            for (const entry of page) process.stdout.write(options.format === 'json' ? `${JSON.stringify(entry)}\n` : `${auditCsvRow(entry)}\n`);
             if (page.length < 5000) break;
             afterId = page.at(-1)!.id;
           }
@@ -63,15 +62,4 @@ export function registerAudit(program: Command): void {
         }
       }),
     );
-}
-
-function csvRow(entry: AuditEntry): string {
-  const values = [entry.id, new Date(entry.at).toISOString(), entry.actor, entry.actorName ?? '', (entry.roles ?? []).join(' '), entry.action, entry.target ?? '', entry.source, JSON.stringify(entry.details ?? {}), entry.entrySha256];
-  return values.map((value) => csvField(String(value))).join(',');
-}
-
-/** RFC 4180 quoting; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -42,6 +42,8 @@ const worksMatters = (p: Principal) => has(p, 'Solicitor') || has(p, 'CaseHandle
 export const isAdmin = (p: Principal): boolean => has(p, 'Admin');
 /** Admins and compliance officers see every conversation and matter. */
 export const seesAll = (p: Principal): boolean => has(p, 'Admin') || has(p, 'ComplianceOfficer');
+/** Only compliance officers read the audit trail: it shows what everyone, admins included, looked at. */
+export const readsAuditTrail = (p: Principal): boolean => has(p, 'ComplianceOfficer');
 
 export function conversationScope(p: Principal): ConversationScope {
   if (seesAll(p)) return { kind: 'all' };

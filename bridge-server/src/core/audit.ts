@@ -11,6 +11,7 @@ export const auditActions = [
   'conversation.list',
   'conversation.read',
   'message.read',
+  'stream.open',
   'media.read',
   'search',
   'reply',

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { isoTime } from './common.js';
 
 /**
- * The audit trail (ComplianceOfficer and Admin): who did what to which conversation or matter,
- * when and from where. Oldest first from `from` (default: the last 24 hours); `nextCursor` reads on.
+ * The audit trail (ComplianceOfficer only): who did what to which conversation or matter, when and
+ * from where. Oldest first from `from` (default: the last 24 hours); `nextCursor` reads on.
+ * `format=csv` (see auditFormat) answers every matching entry as one CSV file instead of a page.
  */
 export const auditQuery = z.object({
   from: isoTime.optional(),
@@ -18,6 +19,12 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export type AuditQuery = z.input<typeof auditQuery>;
+
+/**
+ * GET /api/audit?format=: json (default, a page) or csv (every entry the filter matches, in the
+ * columns of `wa-bridge audit --format csv`; cursor and limit do not apply).
+ */
+export const auditFormat = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
 export const auditEntrySchema = z.object({
   id: z.number().int(),

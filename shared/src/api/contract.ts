@@ -30,7 +30,8 @@
  *   GET    /api/admin/status                         -> AdminStatus (Admin)
  *   GET    /api/admin/jobs                           -> JobList (Admin; jobs needing attention)
  *   POST   /api/admin/jobs/:id/retry                 -> 204 (Admin)
- *   GET    /api/audit?from&to&actor&action&target&cursor&limit -> AuditPage (ComplianceOfficer, Admin)
+ *   GET    /api/audit?from&to&actor&action&target&cursor&limit -> AuditPage (ComplianceOfficer)
+ *   GET    /api/audit?format=csv&from&to&actor&action&target -> text/csv of every matching entry (ComplianceOfficer)
  *   POST   /api/exports                              ExportRequest -> the evidence bundle (zip)
  *                                                    (ComplianceOfficer, Admin; CaseHandler for conversations they see)
  *

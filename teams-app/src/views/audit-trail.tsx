@@ -13,9 +13,9 @@ const useStyles = makeStyles({
 });
 
 /**
- * The audit trail for compliance officers and admins: who read or changed what, when and from
- * where, oldest first from the chosen day, filtered by person, action or target. Reading it is
- * itself recorded by the bridge.
+ * The audit trail for compliance officers (the bridge serves it to no one else): who read or
+ * changed what, when and from where, oldest first from the chosen day, filtered by person, action
+ * or target. Reading it is itself recorded by the bridge.
  */
 export function AuditTrailView() {
   const styles = useStyles();
