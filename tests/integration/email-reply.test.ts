@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import { getOutbound } from '../../bridge-server/src/store/outbound.js';
 import { useBridgeOnMailStack, waitFor } from '../support/bridge.js';
 import { fetchAll, threadReferences, waitForCount } from '../support/imap.js';
@@ -29,7 +30,13 @@ function outlookReply(newText: string, original: ReadMail): { html: string; text
 }
 
 describe('a solicitor replies to the mirrored mail', () => {
-  const env = useBridgeOnMailStack({ WA_BRIDGE_REPLY_SMTP_PORT: '0', WA_BRIDGE_REPLY_SMTP_HOST: '127.0.0.1', WA_BRIDGE_ALLOWED_SENDERS: '@firm.test', WA_BRIDGE_TEMPLATES: 'case_update:en_GB' });
+  // The bridge's log lines, to see what it says about each mail it does not relay.
+  const logLines: Array<Record<string, unknown>> = [];
+  const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  const env = useBridgeOnMailStack(
+    { WA_BRIDGE_REPLY_SMTP_PORT: '0', WA_BRIDGE_REPLY_SMTP_HOST: '127.0.0.1', WA_BRIDGE_ALLOWED_SENDERS: '@firm.test', WA_BRIDGE_TEMPLATES: 'case_update:en_GB' },
+    { logger },
+  );
 
   const intake = () =>
     nodemailer.createTransport({ host: '127.0.0.1', port: env.world.bridge.replyIntakePort!, secure: false, ignoreTLS: true });
@@ -117,6 +124,89 @@ describe('a solicitor replies to the mirrored mail', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(env.world.simulator.sent.length).toBe(sentBefore);
+  });
+
+  // Each mail below is otherwise a reply the bridge would relay: from the firm, to the chat's reply
+  // address, with text of its own. Only the bounce, report, bulk or loop signal keeps it back.
+  const dsnId = `dsn-${randomBytes(6).toString('hex')}@firm.test`;
+  const dsn = (to: string, subject: string) =>
+    [
+      'From: Mail Delivery System <postmaster@firm.test>',
+      `To: ${to}`,
+      `Subject: Undelivered Mail Returned to Sender: ${subject}`,
+      `Message-ID: <${dsnId}>`,
+      'Auto-Submitted: no',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="dsn-boundary"',
+      '',
+      '--dsn-boundary',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Your message could not be delivered to one or more recipients.',
+      '',
+      '--dsn-boundary',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mail.firm.test',
+      '',
+      'Final-Recipient: rfc822; someone@outside.test',
+      'Action: failed',
+      'Status: 5.1.1',
+      '',
+      '--dsn-boundary--',
+      '',
+    ].join('\r\n');
+  const notRelayed: Array<{ name: string; reason: string; mail: { envelopeFrom?: string; headers?: Record<string, string>; raw?: boolean } }> = [
+    { name: 'a bounce (MAIL FROM:<>)', reason: 'a bounce (empty envelope sender)', mail: { envelopeFrom: '' } },
+    { name: 'a delivery status report (multipart/report)', reason: 'a delivery or read report', mail: { raw: true } },
+    { name: 'Precedence: bulk', reason: 'an automatic mail (Precedence: bulk)', mail: { headers: { Precedence: 'bulk' } } },
+    { name: 'Precedence: junk', reason: 'an automatic mail (Precedence: junk)', mail: { headers: { Precedence: 'junk' } } },
+    { name: 'Precedence: list', reason: 'an automatic mail (Precedence: list)', mail: { headers: { Precedence: 'list' } } },
+    { name: 'X-Autoreply', reason: 'an automatic reply (out of office)', mail: { headers: { 'X-Autoreply': 'yes' } } },
+    { name: "the bridge's own X-WhatsApp-Message-ID", reason: "one of the bridge's own mails coming back", mail: { headers: { 'X-WhatsApp-Message-ID': 'wamid.HBgLNDQ3NzAwOTAwNjA1FQIAEhggQTFCMkMzRDRFNUY2' } } },
+    { name: "the bridge's own X-WhatsApp-Event", reason: "one of the bridge's own mails coming back", mail: { headers: { 'X-WhatsApp-Event': 'reply-failed' } } },
+  ];
+  let loopChat: Promise<ReadMail> | undefined;
+
+  it.each(notRelayed)('does not relay $name, sends nothing and logs why', async ({ reason, mail }) => {
+    const original = await (loopChat ??= clientWrites('447700900605', 'Please confirm the date'));
+    const to = original.parsed.replyTo!.value[0]!.address!;
+    const sentBefore = env.world.simulator.sent.length;
+    const info = mail.raw
+      ? await intake().sendMail({ envelope: { from: 'postmaster@firm.test', to: [to] }, raw: dsn(to, original.parsed.subject ?? '') })
+      : await (async () => {
+          const body = outlookReply('Yes, the 14th is confirmed.', original);
+          return intake().sendMail({
+            ...(mail.envelopeFrom !== undefined ? { envelope: { from: mail.envelopeFrom, to: [to] } } : {}),
+            from: solicitor,
+            to,
+            subject: `RE: ${original.parsed.subject}`,
+            inReplyTo: original.parsed.messageId!,
+            html: body.html,
+            text: body.text,
+            ...(mail.headers ? { headers: mail.headers } : {}),
+          });
+        })();
+    // Accepted (a bounce of a bounce would start a loop), with the reason in the SMTP answer and the log.
+    expect(info.response).toMatch(/^250 /);
+    expect(info.response).toContain(`not relayed: ${reason}`);
+    // nodemailer reports its own id for a raw message; the DSN's is the one in its header.
+    const mailMessageId = mail.raw ? dsnId : info.messageId.replace(/^<|>$/g, '');
+    const line = logLines.find((l) => l.msg === 'email reply' && l.mailMessageId === mailMessageId);
+    expect(line).toMatchObject({ component: 'reply', outcome: 'ignored', reason });
+    // Nothing stored to send, and nothing sent.
+    expect(await env.world.bridge.store.db.selectFrom('outbound_commands').select('id').where('source_ref', '=', mailMessageId).execute()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(env.world.simulator.sent.length).toBe(sentBefore);
+  });
+
+  it('relays the same reply when it carries none of those signals (Auto-Submitted: no)', async () => {
+    const original = await (loopChat ??= clientWrites('447700900605', 'Please confirm the date'));
+    const sentBefore = env.world.simulator.sent.length;
+    const info = await replyTo(original, { text: 'Yes, the 14th is confirmed.', headers: { 'Auto-Submitted': 'no', Precedence: 'first-class' } });
+    expect(info.response).toMatch(/reply accepted/);
+    await waitFor(() => env.world.simulator.sent.length > sentBefore, 20_000, () => 'nothing sent to WhatsApp');
+    expect(env.world.simulator.sent.at(-1)?.body).toMatchObject({ type: 'text', text: { body: 'Yes, the 14th is confirmed.' } });
   });
 
   it('refuses a reply outside the 24-hour window and tells the solicitor which template to use', async () => {

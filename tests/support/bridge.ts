@@ -5,7 +5,7 @@ import { startBridge, type Bridge, type StartOptions } from '../../bridge-server
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
-import { createLogger } from '../../bridge-server/src/ops/logger.js';
+import { createLogger, type Logger } from '../../bridge-server/src/ops/logger.js';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { signatureHeader, toMetaJson } from '../../bridge-server/src/channels/simulator/meta-json.js';
 import { startMailStack, type MailStack } from './mail-stack.js';
@@ -70,6 +70,8 @@ export async function startBridgeWorld(options: {
   retryMaxDelayMs?: number;
   createWebClient?: StartOptions['createWebClient'];
   graphNetworkClient?: StartOptions['graphNetworkClient'];
+  /** Where the bridge logs; default silent (or WA_BRIDGE_TEST_LOG's level on stdout). */
+  logger?: Logger;
 }): Promise<BridgeWorld> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wab-data-')));
   const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken });
@@ -79,7 +81,7 @@ export async function startBridgeWorld(options: {
     ...options.env,
   };
   const bridge = await startBridge(loadConfig(env, undefined), {
-    logger: createLogger(process.env.WA_BRIDGE_TEST_LOG ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.WA_BRIDGE_TEST_LOG ?? 'silent'),
     retryBaseDelayMs: 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
     pollMs: 200,
@@ -118,12 +120,12 @@ export interface MailWorld {
  * Registers hooks that start the private mail stack and a bridge relaying into it before the
  * suite, and stop both after it. Read the fields inside tests (they are set in beforeAll).
  */
-export function useBridgeOnMailStack(env: Record<string, string> | ((stack: MailStack) => Record<string, string>) = {}): MailWorld {
+export function useBridgeOnMailStack(env: Record<string, string> | ((stack: MailStack) => Record<string, string>) = {}, options: { logger?: Logger } = {}): MailWorld {
   const handle = {} as MailWorld;
   beforeAll(async () => {
     handle.stack = await startMailStack();
     const extra = typeof env === 'function' ? env(handle.stack) : env;
-    handle.world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${handle.stack.smtpPort}`, mailbox: handle.stack.mailbox, env: extra });
+    handle.world = await startBridgeWorld({ smtpUrl: `smtp://127.0.0.1:${handle.stack.smtpPort}`, mailbox: handle.stack.mailbox, env: extra, ...options });
   });
   afterAll(async () => {
     await handle.world?.stop();
