@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
-const BUILD = 'command bundles v5';
+const BUILD = 'command bundles v6';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
@@ -16,7 +16,10 @@ const command = process.argv[2];
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
 // Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
 // the command's main(argv, { threads }).
-const threadEntries = { 'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' } };
+const threadEntries = {
+  'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' },
+  import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
+};
 const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
 const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');
 await main(process.argv);

@@ -172,6 +172,60 @@ describe('wa-bridge import', () => {
     }
   });
 
+  it('builds a large export\'s events on a thread with the same archive as one thread, media and re-import included', async () => {
+    // Several groups of 2,000 (a transaction each); below the size where the command picks the
+    // thread by itself, so it is asked for.
+    const lines: string[] = [];
+    for (let i = 0; i < 6_500; i += 1) {
+      const stamp = `${String(1 + (i % 28)).padStart(2, '0')}/03/2024, ${String(8 + (i % 10)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
+      if (i === 3_250) lines.push(`${stamp} - Jane Smith: 00000012-PHOTO-2024-03-14-09-13-10.jpg (file attached)`);
+      else if (i % 1000 === 0) lines.push(`${stamp} - Tom Baker: IMG-2024031${i % 10}-WA0001.jpg (file attached)`);
+      else lines.push(`${stamp} - ${i % 4 === 0 ? 'Tom Baker' : 'Jane Smith'}: message ${i}${i % 7 === 0 ? '\nand a second line: with a colon' : ''}`);
+    }
+    const zip = path.join(exports, 'WhatsApp Chat - Jane Smith.zip');
+    await writeZip(zip, [
+      { name: '_chat.txt', bytes: Buffer.from(`${lines.join('\n')}\n`) },
+      { name: '00000012-PHOTO-2024-03-14-09-13-10.jpg', bytes: photo, compress: false },
+    ]);
+    const args = ['import', zip, '--client-phone', '+447700900123', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London'];
+    const stored = () =>
+      withDb(async ({ db }) => {
+        const events = await db.selectFrom('events').select(['seq', 'wa_message_id', 'direction', 'content_type', 'wa_timestamp', 'event_json']).orderBy('seq').execute();
+        const attachments = await db.selectFrom('attachments').select(['event_id', 'file_name', 'sha256']).orderBy('id').execute();
+        const blobs = (await openBlobStore(loadConfig(), db)).store;
+        const report = await verifyArchive({ db, blobs, trustedKeys: [] });
+        return { events, attachments, problems: report.problems, searchable: (await searchMessages(db, { match: '"colon"*', scope: { kind: 'all' }, limit: 5000 })).length };
+      });
+
+    const threaded = await cli(...args, '--threads', '2');
+    expect(threaded).toMatchObject({ code: 0, stderr: '' });
+    expect(threaded.stdout).toMatch(/^import 1: 6500 messages read, 6500 added, 0 already archived; media 1 linked, 7 not in the export;/);
+    const onThread = await stored();
+    const again = await cli(...args, '--threads', '2');
+    expect(again.stdout).toMatch(/^import 2: 6500 messages read, 0 added, 6500 already archived;/);
+
+    const dirOnThread = dir;
+    dir = await mkdtemp(path.join(tmpdir(), 'wab-import-one-'));
+    try {
+      process.env.WA_BRIDGE_DATA_DIR = dir;
+      Object.assign(process.env, await databaseEnvFor(dir));
+      const one = await cli(...args, '--threads', '1');
+      expect(one).toMatchObject({ code: 0, stderr: '' });
+      const inOne = await stored();
+      expect(inOne.events).toHaveLength(6_500);
+      expect(onThread.events).toEqual(inOne.events);
+      expect(onThread.attachments).toEqual(inOne.attachments);
+      expect(onThread.attachments.map((a) => a.file_name)).toEqual(['00000012-PHOTO-2024-03-14-09-13-10.jpg']);
+      expect([onThread.problems, inOne.problems]).toEqual([[], []]);
+      expect(onThread.searchable).toBeGreaterThan(0);
+      expect(onThread.searchable).toBe(inOne.searchable);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      dir = dirOnThread;
+    }
+    expect(await cli('import', zip, '--client-phone', '+447700900123', '--threads', '3')).toEqual({ code: 2, stdout: '', stderr: 'wa-bridge: --threads: expected 1 or 2, got "3"\n' });
+  });
+
   it('adds nothing when the same file is imported again, and records the second attempt', async () => {
     const zip = await iosZip();
     const args = ['import', zip, '--client-phone', '+447700900123', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London'];

@@ -6,8 +6,8 @@ import { registerImport } from './import.js';
  * HTTP, mail and WhatsApp clients, whose loading costs seconds and over 100 MiB of memory that
  * the import then holds for its whole run. Same command, options and output as through index.ts.
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
   const program = new Command('wa-bridge').showHelpAfterError();
-  registerImport(program);
+  registerImport(program, { url: bundle?.threads?.['import-events'] });
   await program.parseAsync(argv);
 }

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { userInfo } from 'node:os';
+import { availableParallelism, userInfo } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
 import type { ConversationRecord } from '../core/records.js';
 import { machineTimeZone, WallClock } from '../core/wall-time.js';
+import { prepareOnThread } from '../channels/chat-export/import-events.js';
 import { openExportReader } from '../channels/chat-export/read.js';
 import { hashFile, openExportSource } from '../channels/chat-export/source.js';
-import { importExport, openImportConversation, scanExport, type ExportScan } from '../flows/import.js';
+import { importExport, openImportConversation, scanExport, type ExportScan, type PrepareGroups } from '../flows/import.js';
+import { prepareHere } from '../flows/import-prepare.js';
 import { openDatabase } from '../store/db.js';
 import { conversationsByPhone, conversationsOfMatter, SqlImportStore } from '../store/imports.js';
 import { findMatterByReference, insertLink, listLinks } from '../store/matters.js';
@@ -28,6 +30,7 @@ export interface ImportOptions {
   businessId: string;
   by: string;
   mirror?: boolean;
+  threads?: string;
 }
 
 export const mirrorNote =
@@ -38,7 +41,15 @@ export const mirrorNote =
  * their original times. Exit 0 with a summary line; exit 2 with one `wa-bridge: …` line and
  * nothing stored for a bad file, an unknown conversation or matter, or authors it cannot place.
  */
-export function registerImport(program: Command): void {
+/** Where the import's event thread starts: the command's bundle names its own entry. */
+export interface ImportThreads {
+  url?: string;
+}
+
+/** Below this many messages an import builds its events itself: a thread would cost more than it saves. */
+const THREAD_FROM_MESSAGES = 20_000;
+
+export function registerImport(program: Command, threads: ImportThreads = {}): void {
   program
     .command('import')
     .description('Import a WhatsApp "Export chat" file (.txt or .zip) into the archive as messages of a conversation.')
@@ -52,18 +63,27 @@ export function registerImport(program: Command): void {
     .option('--business-id <id>', 'the firm number id for a conversation created here', 'chat-export')
     .option('--by <name>', 'who is importing, recorded with the import', userInfo().username)
     .option('--mirror', 'also queue one mail per message to the mailbox (off by default)')
-    .action((file: string, options: ImportOptions) => runCommand(() => runImport(file, options)));
+    .option('--threads <n>', `1 builds the events in the thread that stores them; 2 on a thread of their own (the default on two or more CPUs for ${THREAD_FROM_MESSAGES.toLocaleString('en')} messages or more)`)
+    .action((file: string, options: ImportOptions) => runCommand(() => runImport(file, options, threads)));
+}
+
+/** `--threads`: 1 or 2, or undefined to choose by the CPUs and the export's size. */
+function parseImportThreads(value: string | undefined): 1 | 2 | undefined {
+  if (value === undefined) return undefined;
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
+  throw new BadInputError('bad_threads', `--threads: expected 1 or 2, got ${JSON.stringify(value)}`);
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function runImport(file: string, options: ImportOptions): Promise<void> {
+export async function runImport(file: string, options: ImportOptions, threads: ImportThreads = {}): Promise<void> {
   const config = loadConfig();
   // Every option is checked before the file is read or the database touched.
   const clock = new WallClock(options.timezone);
   const dateOrder = parseDateOrder(options.dateOrder);
+  const threadCount = parseImportThreads(options.threads);
   const clientWaId = options.clientPhone === undefined ? undefined : parsePhone(options.clientPhone);
   if (options.conversation === undefined && options.matter === undefined && clientWaId === undefined) {
     throw new BadInputError('no_conversation', 'name the conversation: --conversation ID, --client-phone +44…, or --matter REF');
@@ -93,6 +113,18 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
         mirror: options.mirror === true,
       });
     }
+    // On two or more CPUs a large export's events are built on a thread while this one stores them.
+    const prepare: PrepareGroups | undefined =
+      (threadCount ?? (availableParallelism() >= 2 && scan.messages >= THREAD_FROM_MESSAGES ? 2 : 1)) === 2
+        ? prepareOnThread({
+            file,
+            dateOrder: reader.dateOrder,
+            profile: reader.profile,
+            threadUrl: threads.url ?? new URL('../channels/chat-export/import-events-thread.js', import.meta.url),
+            fallback: (context, skip) => prepareHere(reader.messages(), context, skip),
+            warn: (message) => process.stderr.write(`wa-bridge: ${message}\n`),
+          })
+        : undefined;
     const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} messages {eta_formatted}' }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(scan.messages, 0);
     const result = await importExport(
@@ -109,6 +141,7 @@ export async function runImport(file: string, options: ImportOptions): Promise<v
       reader,
       scan,
       (done) => bar?.update(done),
+      prepare,
     ).finally(() => bar?.stop());
     if (matterId !== undefined) await linkOnce(opened.db, conversation.id, matterId, options.by);
     process.stdout.write(

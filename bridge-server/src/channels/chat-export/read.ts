@@ -72,11 +72,12 @@ export function asBadInput(file: string, error: unknown): unknown {
 }
 
 /** An export opened for the import flow: the first pass done once, the second as often as asked. */
-export async function openExportReader(source: ExportSource, dateOrder?: DateOrder): Promise<ExportReader & { dateOrder: DateOrder }> {
+export async function openExportReader(source: ExportSource, dateOrder?: DateOrder): Promise<ExportReader & { dateOrder: DateOrder; profile: ExportProfile }> {
   const profile = await profileExport(source);
   const order = dateOrder ?? profile.dateOrder;
   return {
     dateOrder: order,
+    profile,
     messages: () => readExportMessages(source, { dateOrder: order, profile }),
     readMedia: (name) => source.readMedia(name),
     mediaNames: () => source.mediaNames(),
