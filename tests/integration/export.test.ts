@@ -9,11 +9,16 @@ import { ZipFile } from 'yazl';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import { createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
 import { startBridgeWorld, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
+import { openTestDatabase } from '../support/test-database.js';
 import { unzip } from '../support/zip.js';
 
 const run = promisify(execFile);
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const waBridge = (dataDir: string, ...args: string[]) => runWaBridge(dataDir, args);
 
@@ -36,8 +41,12 @@ describe('evidence export', () => {
   let work: string;
   let chatId = '';
   let bundle = '';
-  const photo = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c63f80f04000009fb03fd' + 'e3e2b6e50000000049454e44ae426082', 'hex');
+  // A whole PNG (3 × 2 pixels, red), so that the PDF can draw it.
+  const photo = Buffer.from('89504e470d0a1a0a0000000d49484452000000030000000208020000001216f14d' + '000000104944415478da6338212707410c70160041000619d444ee19' + '0000000049454e44ae426082', 'hex');
   const letter = Buffer.from('%PDF-1.4\n% the signed lease\n%%EOF\n');
+  // How the transcripts name the client: the profile name and the number.
+  const sender = 'Clara Client (+44 7700 900351)';
+  let photoName = '';
   const texts = ['Good morning, the landlord wrote again.', 'Here is the letter he sent', 'Can we meet on Friday? Ünïcödé ✓ 日本語 Привет 👍'];
 
   beforeAll(async () => {
@@ -107,12 +116,30 @@ describe('evidence export', () => {
     expect(html).toContain('Edited once later');
     expect(html).toContain('Deleted for everyone later; kept here as received');
     expect(html).toMatch(/GMT[+-]\d{2}:\d{2}/);
+    // Who sent each entry, the photo shown inline and the document listed, each a link to its file in the bundle.
+    expect(html.match(new RegExp(`<div class="head"><b>${escapeRegExp(sender)}</b> · `, 'g'))).toHaveLength(7);
+    const photoPath = [...entries.keys()].find((name) => name.startsWith(`conversations/${chatId}/media/`) && name.endsWith('.png'))!;
+    const letterPath = [...entries.keys()].find((name) => name.startsWith(`conversations/${chatId}/media/`) && name.endsWith('-Lease.pdf'))!;
+    expect(entries.get(photoPath)).toEqual(photo);
+    expect(entries.get(letterPath)).toEqual(letter);
+    photoName = photoPath.slice(photoPath.lastIndexOf('/') + 1 + 13);
+    expect(html).toContain(`<div><img src="${photoPath}" alt="${photoName}"><a href="${photoPath}">${photoName}</a> (image/png, ${photo.length} bytes, SHA-256 ${sha256(photo)})</div>`);
+    expect(html).toContain(`<div><a href="${letterPath}">Lease.pdf</a> (application/pdf, ${letter.length} bytes, SHA-256 ${sha256(letter)})</div>`);
+    expect(html.match(/<img /g)).toHaveLength(1);
 
     const pdf = path.join(work, 'transcript.pdf');
     await writeFile(pdf, entries.get('transcript.pdf')!);
     const { stdout: text } = await run('pdftotext', ['-layout', pdf, '-']);
     for (const line of texts) expect(text.replace(/\s+/g, ' ')).toContain(line);
     expect(text).toContain('Edited once later');
+    // The sender on every entry, the photo drawn inline and both files listed with their hashes.
+    expect(text.match(new RegExp(`^\\s*${escapeRegExp(sender)}`, 'gm'))).toHaveLength(7);
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toContain(`File: ${photoName} (image/png, ${photo.length} bytes) SHA-256 ${sha256(photo)}`);
+    expect(flat).toContain(`File: Lease.pdf (application/pdf, ${letter.length} bytes) SHA-256 ${sha256(letter)}`);
+    const { stdout: images } = await run('pdfimages', ['-list', pdf]);
+    // One picture, the photo (pdfimages lists page, number, type, width, height, …).
+    expect(images.trim().split('\n').slice(2).map((row) => row.trim().split(/\s+/).slice(0, 5))).toEqual([['1', '0', 'image', '3', '2']]);
     await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, path.join(work, 'page')]);
     expect((await stat(path.join(work, 'page-1.png'))).size).toBeGreaterThan(5_000);
   });
@@ -203,5 +230,143 @@ describe('evidence export', () => {
     expect(unknown.stderr).toContain('no conversation has chat id aaaaaaaaaaaaaaaaaaaaaaaaaa');
     await expect(readFile(path.join(work, 'none.zip'))).rejects.toThrow();
     await expect(readFile(path.join(work, 'none.zip.partial'))).rejects.toThrow();
+  });
+});
+
+/**
+ * The other selections of `wa-bridge export`: a matter (the conversations linked to it, no
+ * other), and a date range (the events from `--from` up to, not including, `--to`), alone and
+ * together; each bundle says what was selected and verifies.
+ */
+describe('evidence export of a matter and of a date range', () => {
+  let catcher: MailCatcher;
+  let dataDir: string;
+  let work: string;
+  const phones = { ann: '447700900361', ben: '447700900362', cat: '447700900363' };
+  const chat: Record<keyof typeof phones, string> = { ann: '', ben: '', cat: '' };
+  // Each client's messages, at 10:00 UTC on these days of March 2026; Ann and Ben are in matter M-7, Cat is not.
+  const days: Record<keyof typeof phones, number[]> = { ann: [2, 5, 9], ben: [3, 6, 12], cat: [6] };
+  const at = (day: number) => Date.UTC(2026, 2, day, 10);
+  const bodyOf = (name: string, day: number) => `${name} writing on ${day} March`;
+
+  interface Bundle {
+    manifest: BundleManifestView;
+    entries: Map<string, Buffer>;
+    /** Per conversation: each event's time and text, from events.ndjson. */
+    events: Map<string, Array<{ timestamp: number; text: string }>>;
+  }
+  interface BundleManifestView {
+    selection: Record<string, string>;
+    conversations: Array<{ chatId: string; events: number }>;
+  }
+
+  const exportBundle = async (name: string, ...args: string[]): Promise<Bundle & { stdout: string }> => {
+    const file = path.join(work, name);
+    const made = await waBridge(dataDir, 'export', '--out', file, '--timezone', 'UTC', ...args);
+    expect(made.code, made.stderr).toBe(0);
+    const verified = await waBridge(dataDir, 'verify-bundle', file);
+    expect(verified.stdout, verified.stdout).toMatch(/^OK \d+ file\(s\) exactly as exported/m);
+    expect(verified.code).toBe(0);
+    const entries = await unzip(file);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as BundleManifestView;
+    const events = new Map<string, Array<{ timestamp: number; text: string }>>();
+    for (const { chatId } of manifest.conversations) {
+      const lines = entries.get(`conversations/${chatId}/events.ndjson`)!.toString('utf8').split('\n').filter(Boolean);
+      events.set(
+        chatId,
+        lines.map((line) => {
+          const event = JSON.parse(line) as { timestamp: number; event: unknown };
+          return { timestamp: event.timestamp, text: /"([A-Z][a-z]+ writing on \d+ March)"/.exec(JSON.stringify(event.event))![1]! };
+        }),
+      );
+    }
+    return { manifest, entries, events, stdout: made.stdout };
+  };
+  /** The events a bundle should hold for a client: those of its days in [from, to). */
+  const expected = (name: keyof typeof phones, from = 0, to = Infinity) =>
+    days[name].filter((day) => at(day) >= from && at(day) < to).map((day) => ({ timestamp: at(day), text: bodyOf(name[0]!.toUpperCase() + name.slice(1), day) }));
+  /** The mails a bundle should hold for a conversation: its opening cover and one per event exported. */
+  const mailsOf = (entries: Map<string, Buffer>, chatId: string) => [...entries.keys()].filter((name) => name.startsWith(`conversations/${chatId}/mail/`)).length;
+
+  beforeAll(async () => {
+    catcher = await startMailCatcher({});
+    dataDir = await mkdtemp(path.join(tmpdir(), 'wab-export-sel-'));
+    work = await mkdtemp(path.join(tmpdir(), 'wab-bundle-sel-'));
+    const world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir });
+    try {
+      const sim = world.simulator;
+      for (const name of Object.keys(phones) as Array<keyof typeof phones>) {
+        const display = name[0]!.toUpperCase() + name.slice(1);
+        for (const day of days[name]) {
+          const envelope = sim.inboundMessage({ from: phones[name], name: display, type: 'text', body: bodyOf(display, day), timestamp: new Date(at(day)) });
+          expect((await sim.postWebhook(envelope)).status).toBe(200);
+        }
+      }
+      // Seven messages and an opening cover mail per conversation.
+      await waitFor(() => catcher.mails().length >= 10, 20_000, () => `${catcher.mails().length} mails relayed`);
+      const active = async () => Object.values(await world.bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
+      await waitFor(async () => (await active()) === 0, 20_000, async () => `${await active()} jobs still to run`);
+    } finally {
+      await world.stop();
+    }
+    const opened = await openTestDatabase(dataDir);
+    try {
+      const rows = await opened.db.selectFrom('conversations').select(['id', 'client_wa_id', 'chat_token']).execute();
+      for (const name of Object.keys(phones) as Array<keyof typeof phones>) chat[name] = rows.find((row) => row.client_wa_id === phones[name])!.chat_token;
+      const matter = (await createMatter(opened.db, { reference: 'M-7', title: 'Boundary dispute', matterType: 'litigation', members: [], createdBy: 'test' }, Date.now()))!;
+      for (const name of ['ann', 'ben'] as const) await insertLink(opened.db, rows.find((row) => row.chat_token === chat[name])!.id, matter, 'test', Date.now());
+    } finally {
+      await opened.close();
+    }
+  });
+
+  afterAll(async () => {
+    await catcher?.stop();
+    for (const dir of [dataDir, work]) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exports a matter: every event of the conversations linked to it and nothing of any other', async () => {
+    const bundle = await exportBundle('matter.zip', '--matter', 'M-7');
+    expect(bundle.stdout).toMatch(/matter\.zip: 6 event\(s\), 8 mail\(s\), \d+ file\(s\); SHA-256 [0-9a-f]{64}/);
+    expect(bundle.manifest.selection).toEqual({ matter: 'M-7' });
+    expect(bundle.manifest.conversations.map((c) => [c.chatId, c.events]).sort()).toEqual([[chat.ann, 3], [chat.ben, 3]].sort());
+    expect(bundle.events.get(chat.ann)).toEqual(expected('ann'));
+    expect(bundle.events.get(chat.ben)).toEqual(expected('ben'));
+    expect([...bundle.entries.keys()].filter((name) => name.includes(chat.cat))).toEqual([]);
+    expect(bundle.entries.get('transcript.html')!.toString('utf8')).not.toContain('Cat writing');
+    expect(mailsOf(bundle.entries, chat.ann)).toBe(4);
+    expect(mailsOf(bundle.entries, chat.ben)).toBe(4);
+    const audit = await waBridge(dataDir, 'audit', '--action', 'export', '--format', 'json');
+    expect(JSON.parse(audit.stdout.trim().split('\n').at(-1)!)).toMatchObject({ target: 'matter:M-7', details: { events: 6, from: null, to: null } });
+  });
+
+  it('exports a matter between two dates: only the events from --from up to --to, and says so', async () => {
+    const from = Date.UTC(2026, 2, 4);
+    const to = Date.UTC(2026, 2, 10);
+    const bundle = await exportBundle('matter-range.zip', '--matter', 'M-7', '--from', '2026-03-04', '--to', '2026-03-10');
+    expect(bundle.stdout).toMatch(/matter-range\.zip: 3 event\(s\), 5 mail\(s\)/);
+    expect(bundle.manifest.selection).toEqual({ matter: 'M-7', from: '2026-03-04T00:00:00.000Z', to: '2026-03-10T00:00:00.000Z' });
+    expect(bundle.events.get(chat.ann)).toEqual(expected('ann', from, to));
+    expect(bundle.events.get(chat.ann)).toHaveLength(2);
+    expect(bundle.events.get(chat.ben)).toEqual(expected('ben', from, to));
+    expect(bundle.events.get(chat.ben)).toHaveLength(1);
+    expect(mailsOf(bundle.entries, chat.ann)).toBe(3);
+    expect(mailsOf(bundle.entries, chat.ben)).toBe(2);
+    const html = bundle.entries.get('transcript.html')!.toString('utf8');
+    expect(html).toContain('matter M-7 from 2026-03-04T00:00:00.000Z until 2026-03-10T00:00:00.000Z');
+    for (const text of ['Ann writing on 2 March', 'Ben writing on 3 March', 'Ben writing on 12 March', 'Cat writing']) expect(html).not.toContain(text);
+  });
+
+  it('exports conversations from a time on, and up to a time, the start counted in and the end not', async () => {
+    const since = await exportBundle('since.zip', '--conversation', chat.cat, chat.ann, '--from', '2026-03-06T10:00:00Z');
+    expect(since.manifest.selection).toEqual({ conversation: `${chat.cat},${chat.ann}`, from: '2026-03-06T10:00:00.000Z' });
+    expect(since.manifest.conversations.map((c) => [c.chatId, c.events])).toEqual([[chat.cat, 1], [chat.ann, 1]]);
+    expect(since.events.get(chat.cat)).toEqual(expected('cat'));
+    expect(since.events.get(chat.ann)).toEqual(expected('ann', at(6)));
+
+    const until = await exportBundle('until.zip', '--conversation', chat.ben, '--to', '2026-03-06T10:00:00Z');
+    expect(until.manifest.selection).toEqual({ conversation: chat.ben, to: '2026-03-06T10:00:00.000Z' });
+    expect(until.events.get(chat.ben)).toEqual([{ timestamp: at(3), text: 'Ben writing on 3 March' }]);
+    expect(until.stdout).toMatch(/until\.zip: 1 event\(s\), 2 mail\(s\)/);
   });
 });
