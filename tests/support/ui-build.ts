@@ -25,3 +25,17 @@ export default function setup(): void {
   const result = spawnSync('npm', ['run', 'build:ui'], { cwd: repo, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`npm run build:ui failed:\n${result.stdout}\n${result.stderr}`);
 }
+
+/**
+ * The task pane built as a firm would build it for nested app authentication (the app
+ * registration's client id and API scope given at build time), into `outDir`.
+ */
+export function buildAddinWith(outDir: string, settings: { clientId: string; apiScope: string }): void {
+  const result = spawnSync('npx', ['vite', 'build', '--config', 'addin/vite.config.ts', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: repo,
+    encoding: 'utf8',
+    // A production build, as a firm's would be (vitest's own NODE_ENV is "test").
+    env: { ...process.env, NODE_ENV: 'production', WA_BRIDGE_UI_CLIENT_ID: settings.clientId, WA_BRIDGE_UI_API_SCOPE: settings.apiScope },
+  });
+  if (result.status !== 0) throw new Error(`building the add-in for nested app authentication failed:\n${result.stdout}\n${result.stderr}`);
+}
