@@ -229,16 +229,19 @@ describe('a solicitor replies to the mirrored mail', () => {
 describe('a solicitor replies, and the firm delivers the reply into a mailbox the bridge reads over IMAP', () => {
   const env = useBridgeOnMailStack((stack) => ({
     WA_BRIDGE_REPLY_IMAP_URL: `imap://replies:${stack.password}@127.0.0.1:${stack.imapPort}/INBOX`,
-    WA_BRIDGE_REPLY_IMAP_POLL_MS: '60000',
+    // Ten minutes: only IDLE can bring the reply in within the test.
+    WA_BRIDGE_REPLY_IMAP_POLL_MS: '600000',
     WA_BRIDGE_ALLOWED_SENDERS: '@firm.test',
   }));
 
-  it('reads the reply from the mailbox, sends the new text, and does not read it twice', async () => {
+  it('reads the reply as IDLE announces it, sends the new text, and does not read it twice', async () => {
     const envelope = env.world.simulator.inboundMessage({ from: '447700900701', name: 'Jane Smith', type: 'text', body: 'Is Friday still on?' });
     expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
     const mails = await waitForCount(env.stack, 'solicitor', 2, 20_000);
     const original = (await parseAll(mails)).find((m) => m.header('x-whatsapp-event') === 'message')!;
     const body = outlookReply('Yes, Friday at 3pm.', original);
+    await waitFor(() => env.world.bridge.replyPoller!.isIdling(), 20_000, () => 'the bridge is not idling on the reply mailbox');
+    const sentBefore = env.world.simulator.sent.length;
     // The firm's mail system rewrites the reply domain into the bridge mailbox: the header keeps
     // the reply address, the envelope goes to replies@firm.test.
     await nodemailer.createTransport({ host: '127.0.0.1', port: env.stack.smtpPort, secure: false, ignoreTLS: true }).sendMail({
@@ -250,9 +253,8 @@ describe('a solicitor replies, and the firm delivers the reply into a mailbox th
       html: body.html,
       text: body.text,
     });
-    const sentBefore = env.world.simulator.sent.length;
-    await waitFor(async () => (await env.world.bridge.replyPoller!.pollNow()) > 0, 20_000, () => 'the reply never reached the mailbox');
-    await waitFor(() => env.world.simulator.sent.length > sentBefore, 20_000, () => 'nothing sent to WhatsApp');
+    // Nobody asks the bridge to read the mailbox, and its next poll is ten minutes away.
+    await waitFor(() => env.world.simulator.sent.length > sentBefore, 15_000, () => 'nothing sent to WhatsApp');
     expect(env.world.simulator.sent.at(-1)?.body).toMatchObject({ type: 'text', text: { body: 'Yes, Friday at 3pm.' } });
     expect(await env.world.bridge.replyPoller!.pollNow()).toBe(0);
   });

@@ -126,7 +126,7 @@ export const settings: Setting[] = [
   { key: 'replySmtpPort', env: 'WA_BRIDGE_REPLY_SMTP_PORT', doc: "Port of the SMTP intake for solicitors' email replies (route the reply domain here). Unset: no intake." },
   { key: 'replySmtpHost', env: 'WA_BRIDGE_REPLY_SMTP_HOST', doc: 'Address the reply intake listens on.' },
   { key: 'replyImapUrl', env: 'WA_BRIDGE_REPLY_IMAP_URL', doc: 'Instead of (or beside) the SMTP intake: a mailbox the reply domain is delivered to, read over IMAP (imaps://user:password@host/INBOX).', secret: true },
-  { key: 'replyImapPollMs', env: 'WA_BRIDGE_REPLY_IMAP_POLL_MS', doc: 'How often the reply mailbox is read, in milliseconds.' },
+  { key: 'replyImapPollMs', env: 'WA_BRIDGE_REPLY_IMAP_POLL_MS', doc: 'How often the reply mailbox is read anyway, in milliseconds: while its IMAP connection is up, the bridge idles on it (IDLE) and reads new mail at once, so this is the fallback.' },
   { key: 'allowedSenders', env: 'WA_BRIDGE_ALLOWED_SENDERS', doc: 'Who may reply to clients by email: addresses and @domains, comma-separated (e.g. @firm.example).' },
   { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window: name:language, comma-separated.' },
   { key: 'authTenantId', env: 'WA_BRIDGE_AUTH_TENANT_ID', doc: 'Entra ID tenant whose access tokens the API accepts. Unset: the API refuses every call (the sandbox signs in a demo user instead).' },

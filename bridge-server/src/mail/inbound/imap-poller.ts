@@ -15,35 +15,65 @@ export interface ImapPollerOptions {
 export interface ImapPoller {
   /** Reads the mailbox once now (tests; the poller also runs on its own). */
   pollNow(): Promise<number>;
+  /** True while a connection sits in IDLE on the mailbox, so new mail is read as it arrives. */
+  isIdling(): boolean;
   stop(): Promise<void>;
 }
 
+/** Waits before reconnecting the IDLE connection: doubling from one second up to a minute. */
+const reconnectDelays = { firstMs: 1000, maxMs: 60_000 };
+
 /**
  * The IMAP route for solicitors' replies: the firm delivers mail for the reply domain into a
- * bridge mailbox, and the bridge reads its unseen messages every `pollMs`. A message is flagged
- * \Seen once the reply flow has decided on it (relayed, refused, ignored or rejected), so a
- * failure to store leaves it unseen for the next round. The reply address comes from the
- * To/Cc/Delivered-To/X-Original-To headers, since the envelope is gone once mail is in a mailbox.
+ * bridge mailbox, and the bridge reads its unseen messages. One connection keeps the mailbox
+ * selected and IDLE (RFC 2177), and each new message it announces starts a read at once; a read
+ * every `pollMs` stays as the fallback for a server or network that drops the IDLE connection
+ * unnoticed, and the IDLE connection reconnects with backoff. A message is flagged \Seen once the
+ * reply flow has decided on it (relayed, refused, ignored or rejected), so a failure to store
+ * leaves it unseen for the next read. The reply address comes from the To/Cc/Delivered-To/
+ * X-Original-To headers, since the envelope is gone once mail is in a mailbox.
  */
 export function startImapReplyPoller(options: ImapPollerOptions): ImapPoller {
   const target = new URL(options.url);
   const mailbox = decodeURIComponent(target.pathname.replace(/^\//, '')) || 'INBOX';
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  // A read asked for while one runs: that one may have searched before the new mail arrived.
+  let again = false;
   let stopped = false;
+  let watcher: import('imapflow').ImapFlow | undefined;
+  let wakeWatcher: (() => void) | undefined;
+
+  const connectionOptions = () => ({
+    host: target.hostname,
+    port: Number(target.port || (target.protocol === 'imaps:' ? 993 : 143)),
+    secure: target.protocol === 'imaps:',
+    auth: { user: decodeURIComponent(target.username), pass: decodeURIComponent(target.password) },
+    logger: false as const,
+  });
 
   const pollNow = (): Promise<number> => (running ??= poll().finally(() => (running = undefined)));
+
+  /** Reads the mailbox now, or once more after the read that is running. */
+  const readSoon = (why: string): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    pollNow()
+      .catch((error: unknown) => options.log({ err: error, why }, 'reading the reply mailbox failed; will try again'))
+      .finally(() => {
+        if (!again) return;
+        again = false;
+        readSoon(why);
+      });
+  };
 
   async function poll(): Promise<number> {
     // Loaded on use: a bridge that reads no reply mailbox never loads the IMAP client and parser.
     const [{ ImapFlow }, { simpleParser }] = await Promise.all([import('imapflow'), import('mailparser')]);
-    const client = new ImapFlow({
-      host: target.hostname,
-      port: Number(target.port || (target.protocol === 'imaps:' ? 993 : 143)),
-      secure: target.protocol === 'imaps:',
-      auth: { user: decodeURIComponent(target.username), pass: decodeURIComponent(target.password) },
-      logger: false,
-    });
+    const client = new ImapFlow(connectionOptions());
     await client.connect();
     let handled = 0;
     try {
@@ -68,6 +98,50 @@ export function startImapReplyPoller(options: ImapPollerOptions): ImapPoller {
     return handled;
   }
 
+  /**
+   * Keeps one connection on the mailbox in IDLE (imapflow idles a selected, unused connection by
+   * itself; the short delay starts it at once) and reads the mailbox whenever the server announces
+   * a new message. Reconnects with backoff while the poller runs.
+   */
+  async function watch(): Promise<void> {
+    const { ImapFlow } = await import('imapflow');
+    let delay = reconnectDelays.firstMs;
+    while (!stopped) {
+      const client = new ImapFlow({ ...connectionOptions(), autoIdleDelay: 500 });
+      watcher = client;
+      const closed = new Promise<void>((resolve) => client.once('close', resolve));
+      client.on('error', (error: Error) => options.log({ err: error }, 'the reply mailbox connection failed; reconnecting'));
+      client.on('exists', (event: { count: number; prevCount: number }) => {
+        if (event.count > event.prevCount) readSoon('new mail announced');
+      });
+      try {
+        await client.connect();
+        await client.mailboxOpen(mailbox);
+        delay = reconnectDelays.firstMs;
+        // Mail delivered while no connection was watching.
+        readSoon('connected');
+        if (stopped) await client.logout().catch(() => undefined);
+        await closed;
+      } catch (error) {
+        options.log({ err: error }, 'could not watch the reply mailbox; will try again');
+        client.close();
+      }
+      watcher = undefined;
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const wait = setTimeout(resolve, delay);
+        wait.unref();
+        wakeWatcher = () => {
+          clearTimeout(wait);
+          resolve();
+        };
+      });
+      wakeWatcher = undefined;
+      delay = Math.min(delay * 2, reconnectDelays.maxMs);
+    }
+  }
+  const watching = watch().catch((error: unknown) => options.log({ err: error }, 'watching the reply mailbox stopped'));
+
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
@@ -81,9 +155,13 @@ export function startImapReplyPoller(options: ImapPollerOptions): ImapPoller {
 
   return {
     pollNow,
+    isIdling: () => watcher?.idling === true,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      wakeWatcher?.();
+      await watcher?.logout().catch(() => watcher?.close());
+      await watching;
       await running?.catch(() => undefined);
     },
   };
