@@ -8,11 +8,12 @@ import { adoptMarksFile } from './channels/whatsapp-web/catch-up-marks.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
 import type { WebClient } from './channels/whatsapp-web/client-port.js';
 import { sessionStates, type WhatsAppWebSession } from './channels/whatsapp-web/session.js';
-import type { CloudApiSettings, Config, MailSettings } from './config/load.js';
+import { secretSettings, type CloudApiSettings, type Config, type MailSettings } from './config/load.js';
 import { scheduleCheckpoints } from './archive/checkpoints.js';
 import { openBlobStore } from './archive/keyring.js';
 import { exportToTemp } from './archive/export/bundle.js';
 import { scheduleBackups } from './archive/backup.js';
+import { recordConfiguration } from './archive/config-record.js';
 import { loadMasterKey } from './archive/crypto.js';
 import { scheduleRetention } from './archive/retention.js';
 import { repeatHere } from './archive/schedule.js';
@@ -126,6 +127,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   // A bucket that cannot be reached stops the start, rather than every media job later.
   await blobs.check();
   const audit = new SqlAuditTrail(opened.db);
+  // A start with different settings is a configuration change: recorded before anything runs.
+  if (config.effectiveSettings) await recordConfiguration(opened.db, audit, config.effectiveSettings, secretSettings);
   const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
   const backups = config.backups
     ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })

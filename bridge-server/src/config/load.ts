@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SettingValue } from '../core/config-record.js';
 import { ConfigError } from '../core/errors.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { resolveAuth, type AuthSettings } from './auth.js';
@@ -57,6 +58,11 @@ export interface Config {
   blobEncryption: boolean;
   /** Where blobs are kept (WA_BRIDGE_MEDIA_STORE): <data dir>/blobs unless configured. */
   mediaStore: MediaStoreLocation;
+  /**
+   * Every setting's effective value (defaults filled in) by variable name, secrets included: what
+   * the bridge compares at start with the configuration last recorded in the audit trail.
+   */
+  effectiveSettings?: Record<string, SettingValue>;
 }
 
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
@@ -86,7 +92,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile = en
   }
   const config = resolve(parsed.data, problems);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return config;
+  return { ...config, effectiveSettings: effectiveSettings(parsed.data) };
+}
+
+/** The variables whose values are secrets: never shown, logged or recorded, only fingerprinted. */
+export const secretSettings: ReadonlySet<string> = new Set(settings.filter((s) => s.secret).map((s) => s.env));
+
+function effectiveSettings(raw: RawConfig): Record<string, SettingValue> {
+  const out: Record<string, SettingValue> = {};
+  for (const setting of settings) {
+    const value: unknown = raw[setting.key];
+    out[setting.env] = value === undefined ? null : Array.isArray(value) ? value.join(',') : (value as SettingValue);
+  }
+  return out;
 }
 
 function readConfigFile(file: string, problems: string[]): Record<string, unknown> {

@@ -121,3 +121,17 @@ export async function lastRecordedAt(db: Executor, action: string, actor: string
   const row = await auditOf(db).selectFrom('audit_entries').select('at').where('actor', '=', actor).where('action', '=', action).orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row?.at;
 }
+
+/** The newest entry with this action, actor and target; undefined if there is none. */
+export async function lastAuditEntry(db: Executor, filter: { action: AuditAction; actor: string; target: string }): Promise<AuditEntry | undefined> {
+  const row = await auditOf(db)
+    .selectFrom('audit_entries')
+    .selectAll()
+    .where('action', '=', filter.action)
+    .where('actor', '=', filter.actor)
+    .where('target', '=', filter.target)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? toEntry(row) : undefined;
+}
