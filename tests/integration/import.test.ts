@@ -15,12 +15,17 @@ import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { normalizeCloudWebhook } from '../../bridge-server/src/channels/cloud-api/normalize.js';
 import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/payload.js';
 import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-builder.js';
+import { openExportReader } from '../../bridge-server/src/channels/chat-export/read.js';
+import { hashFile, openExportSource } from '../../bridge-server/src/channels/chat-export/source.js';
+import { WallClock } from '../../bridge-server/src/core/wall-time.js';
+import { importExport, scanExport } from '../../bridge-server/src/flows/import.js';
+import { prepareHere, type PrepareContext } from '../../bridge-server/src/flows/import-prepare.js';
 import { inboundMessage } from '../../bridge-server/src/channels/simulator/builders.js';
 import { main } from '../../bridge-server/src/cli/index.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
 import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { listEvents } from '../../bridge-server/src/store/events.js';
-import { listImports } from '../../bridge-server/src/store/imports.js';
+import { listImports, SqlImportStore } from '../../bridge-server/src/store/imports.js';
 import { createMatter, listLinks } from '../../bridge-server/src/store/matters.js';
 import { searchMessages } from '../../bridge-server/src/store/search.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
@@ -224,6 +229,53 @@ describe('wa-bridge import', () => {
       dir = dirOnThread;
     }
     expect(await cli('import', zip, '--client-phone', '+447700900123', '--threads', '3')).toEqual({ code: 2, stdout: '', stderr: 'wa-bridge: --threads: expected 1 or 2, got "3"\n' });
+  });
+
+  it('chains the groups after a live message that arrived between them over that message', async () => {
+    const live = await withDb(async ({ db }) => {
+      const store = new SqlStore(db, 'default');
+      const batch = normalizeCloudWebhook(parseCloudWebhook(JSON.parse(JSON.stringify(inboundMessage({ from: '447700900123', name: 'Jane Smith', type: 'text', body: 'live before' })))));
+      return (await ingestBatch({ store, clock: { now: Date.now }, tenant: 'default' }, batch)).opened[0]!;
+    });
+    const file = path.join(exports, 'WhatsApp Chat with Jane Smith.txt');
+    await writeFile(file, Array.from({ length: 5_000 }, (_, i) => `14/03/2024, 10:${String(i % 60).padStart(2, '0')} - ${i % 2 ? 'Tom Baker' : 'Jane Smith'}: message ${i}`).join('\n'));
+    const source = await openExportSource(file);
+    try {
+      await withDb(async ({ db }) => {
+        const store = new SqlStore(db, 'default');
+        const ingestDeps = { store, clock: { now: Date.now }, tenant: 'default' };
+        const reader = await openExportReader(source);
+        const scan = await scanExport(reader);
+        const conversation = (await store.read((tx) => store.getConversation(tx, live.id)))!;
+        let delivered = 0;
+        // Groups built as if nothing came between them (as on the import's thread), with a live
+        // message stored after the first group: the rest must chain on over that message.
+        const prepare = (context: PrepareContext) =>
+          (async function* () {
+            for await (const group of prepareHere(reader.messages(), context)) {
+              if (delivered++ === 1) {
+                const batch = normalizeCloudWebhook(parseCloudWebhook(JSON.parse(JSON.stringify(inboundMessage({ from: '447700900123', name: 'Jane Smith', type: 'text', body: 'live during' })))));
+                await ingestBatch(ingestDeps, batch);
+              }
+              yield group;
+            }
+          })();
+        const plan = { conversation, source: { name: 'chat.txt', sha256: await hashFile(file), size: source.size, kind: source.kind }, clock: new WallClock('UTC'), dateOrder: reader.dateOrder, firmAuthors: ['Tom Baker'], importedBy: 'clerk', mirror: false };
+        const blobs = (await openBlobStore({ dataDir: dir, blobEncryption: true }, db)).store;
+        const result = await importExport({ ...ingestDeps, imports: new SqlImportStore('default'), blobs }, plan, reader, scan, () => {}, prepare);
+        expect(result).toMatchObject({ messages: 5_000, added: 5_000 });
+        expect(delivered).toBe(3);
+        const events = await db.selectFrom('events').select(['seq', 'channel']).where('conversation_id', '=', live.id).orderBy('seq').execute();
+        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 5_002 }, (_, i) => i + 1));
+        // The live message sits between the first group and the second.
+        expect(events.filter((e) => e.channel === 'cloud-api').map((e) => e.seq)).toEqual([1, 2_002]);
+        const report = await verifyArchive({ db, blobs, trustedKeys: [] });
+        expect(report.problems).toEqual([]);
+        expect(report.events).toBe(5_002);
+      });
+    } finally {
+      await source.close();
+    }
   });
 
   it('adds nothing when the same file is imported again, and records the second attempt', async () => {

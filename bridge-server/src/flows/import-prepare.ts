@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ParsedMessage } from '@wa-bridge/shared/chat-export';
 import type { InboundEvent } from '../core/events.js';
 import type { ConversationRecord } from '../core/records.js';
@@ -19,6 +20,20 @@ export interface PrepareContext {
   firmAuthors: string[];
   /** Media files of the export the messages may name: their SHA-256 and size. */
   media: Map<string, { sha256: string; size: number }>;
+  /** When the import began: every event of it records this as the time the bridge received it. */
+  receivedAt: number;
+  /**
+   * The conversation's chain when the import began. The groups are chained on from it as if no
+   * other event came between them; the storing side uses those links only where that held.
+   */
+  chain: ChainState;
+}
+
+/** Where a conversation's chain stands: its last seq and its head link. */
+export interface ChainState {
+  chatKey: string;
+  seq: number;
+  head: string;
 }
 
 /**
@@ -42,6 +57,10 @@ export interface PreparedGroup {
   /** Attachment lines of people (not system lines) whose file the export holds, and those it lacks. */
   mediaLinked: number;
   mediaMissing: number;
+  /** The chain before the group as the links assume it, and each event's link (seqs follow on). */
+  seqBefore: number;
+  headBefore: string;
+  links: string[];
 }
 
 export type ImportedEvent = Extract<InboundEvent, { kind: 'message' }>;
@@ -50,10 +69,14 @@ export type ImportedEvent = Extract<InboundEvent, { kind: 'message' }>;
 export class GroupPreparer {
   private readonly clock: WallClock;
   private readonly firm: Set<string>;
+  private seq: number;
+  private head: string;
 
   constructor(private readonly context: PrepareContext) {
     this.clock = new WallClock(context.timeZone);
     this.firm = new Set(context.firmAuthors);
+    this.seq = context.chain.seq;
+    this.head = context.chain.head;
   }
 
   prepare(messages: readonly ParsedMessage[]): PreparedGroup {
@@ -69,12 +92,21 @@ export class GroupPreparer {
       attachments: [],
       mediaLinked: 0,
       mediaMissing: 0,
+      seqBefore: this.seq,
+      headBefore: this.head,
+      links: new Array<string>(count),
     };
+    const { chatKey } = this.context.chain;
+    const receivedAt = this.context.receivedAt;
     for (let i = 0; i < count; i += 1) {
       const m = messages[i]!;
       const event = this.toEvent(m);
+      const eventJson = JSON.stringify(event);
+      this.seq += 1;
+      this.head = importChainLink(this.head, chatKey, { seq: this.seq, waMessageId: event.waMessageId, direction: event.direction, timestamp: event.timestamp, receivedAt }, eventJson);
+      group.links[i] = this.head;
       group.waMessageIds[i] = event.waMessageId;
-      group.eventJsons[i] = JSON.stringify(event);
+      group.eventJsons[i] = eventJson;
       group.timestamps[i] = event.timestamp;
       group.outbound[i] = event.direction === 'outbound' ? 1 : 0;
       group.contentTypes[i] = event.content.type;
@@ -116,6 +148,27 @@ export class GroupPreparer {
     const direction = this.firm.has(m.author) ? 'outbound' : 'inbound';
     return { author, business, channel: 'chat-export', client, content, direction, kind: 'message', raw, timestamp, versionKey: '', waMessageId };
   }
+}
+
+/**
+ * chainLink(previous, canonicalRecord(chatKey, record with event)) of core/chain.ts for an imported
+ * event (channel chat-export, kind message, no version key) whose JSON is canonical: the record's
+ * keys written out in sorted order around the event's JSON, hashed in three pieces instead of
+ * joined into one string first (the same bytes in the same order, without a copy of every event's
+ * text).
+ */
+export function importChainLink(
+  previous: string,
+  chatKey: string,
+  r: { seq: number; waMessageId: string; direction: string; timestamp: number; receivedAt: number },
+  eventJson: string,
+): string {
+  const q = JSON.stringify;
+  return createHash('sha256')
+    .update(`wa-bridge-chain:v1\n${previous}\n{"channel":"chat-export","chatKey":${q(chatKey)},"direction":"${r.direction}","event":`)
+    .update(eventJson)
+    .update(`,"kind":"message","receivedAt":${r.receivedAt},"seq":${r.seq},"timestamp":${r.timestamp},"v":1,"versionKey":"","waMessageId":${q(r.waMessageId)}}`)
+    .digest('hex');
 }
 
 /** Source file hash (its first 128 bits) and line: the same file always gives the same ids. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DateOrder, ParsedMessage } from '@wa-bridge/shared/chat-export';
 import { makeChatKey, makeChatToken, sha256 } from '../core/ids.js';
 import type { ImportCounts, ImportedEventRow, ImportStore } from '../core/imports.js';
@@ -8,7 +7,7 @@ import { makeSubject } from '../core/threading.js';
 import type { WallClock } from '../core/wall-time.js';
 import { canonicalRecord, chainLink } from '../core/chain.js';
 import type { IngestDeps } from './ingest.js';
-import { partyOf, prepareHere, type ImportedEvent, type PrepareContext, type PreparedGroup } from './import-prepare.js';
+import { importChainLink, partyOf, prepareHere, type ImportedEvent, type PrepareContext, type PreparedGroup } from './import-prepare.js';
 
 export interface ImportDeps extends IngestDeps {
   imports: ImportEventStore;
@@ -119,7 +118,16 @@ export async function importExport(
     }),
   );
   const counts: ImportCounts = { messages: 0, added: 0, duplicates: 0, mediaLinked: 0, mediaMissing: 0, firstMessageAt: null, lastMessageAt: null };
-  const context: PrepareContext = { sourceSha256: plan.source.sha256, timeZone: plan.clock.timeZone, party: partyOf(plan.conversation), firmAuthors: plan.firmAuthors, media: scan.media };
+  const start = (await store.read((tx) => store.getConversation(tx, plan.conversation.id))) ?? plan.conversation;
+  const context: PrepareContext = {
+    sourceSha256: plan.source.sha256,
+    timeZone: plan.clock.timeZone,
+    party: partyOf(plan.conversation),
+    firmAuthors: plan.firmAuthors,
+    media: scan.media,
+    receivedAt: deps.clock.now(),
+    chain: { chatKey: start.chatKey, seq: start.lastSeq, head: start.chainHead },
+  };
   const groups = prepare ? prepare(context) : prepareHere(reader.messages(), context);
   for await (const group of groups) {
     const count = group.waMessageIds.length;
@@ -129,9 +137,12 @@ export async function importExport(
       const conversation = (await store.getConversation(tx, plan.conversation.id)) ?? plan.conversation;
       // One lookup for the group instead of one per message; the unique key still guards each insert.
       const existing = await imports.existingMessageIds(tx, 'chat-export', group.waMessageIds);
-      // The group is chained here, each link over the one before exactly as appendEvent
-      // (flows/ingest.ts) links a live event, then stored in one go and the head moved once.
-      const receivedAt = deps.clock.now();
+      // The group was chained as it was built, each link over the one before exactly as
+      // appendEvent (flows/ingest.ts) links a live event, from where the chain stood before it
+      // if nothing came between. Otherwise (a live message, or messages stored before) the
+      // links are made again here over the chain as it is.
+      const { receivedAt } = context;
+      const asBuilt = existing.size === 0 && conversation.lastSeq === group.seqBefore && conversation.chainHead === group.headBefore;
       const rows: ImportedEventRow[] = [];
       const media: number[] = [];
       let seq = conversation.lastSeq;
@@ -150,7 +161,7 @@ export async function importExport(
         const direction = group.outbound[i] === 1 ? ('outbound' as const) : ('inbound' as const);
         const record = { seq, channel: 'chat-export' as const, waMessageId, kind: 'message' as const, versionKey: '', direction, timestamp: group.timestamps[i]!, receivedAt };
         const eventJson = group.eventJsons[i]!;
-        const link = importChainLink(head, conversation.chatKey, record, eventJson);
+        const link = asBuilt ? group.links[i]! : importChainLink(head, conversation.chatKey, record, eventJson);
         // The event's JSON is its canonical JSON by construction (import-prepare.ts). The first
         // event of each shape in a group is held to the chain's own definition (core/chain.ts), so
         // a change to how events are built can never store links that verify would reject.
@@ -211,26 +222,6 @@ async function storeMedia(blobs: BlobStore, reader: ExportReader, names: readonl
     // The zip was read once in the scan; different bytes now would mean the file changed under us.
     if (stored !== expected.sha256) throw new Error(`${name} changed while it was being imported`);
   }
-}
-
-/**
- * chainLink(previous, canonicalRecord(chatKey, record with event)) of core/chain.ts for an imported
- * event whose JSON is canonical: the record's keys written out in sorted order around the event's
- * JSON, hashed in three pieces instead of joined into one string first (the same bytes in the
- * same order, without a copy of every event's text).
- */
-function importChainLink(
-  previous: string,
-  chatKey: string,
-  r: { seq: number; channel: string; waMessageId: string; kind: string; versionKey: string; direction: string; timestamp: number; receivedAt: number },
-  eventJson: string,
-): string {
-  const q = JSON.stringify;
-  return createHash('sha256')
-    .update(`wa-bridge-chain:v1\n${previous}\n{"channel":${q(r.channel)},"chatKey":${q(chatKey)},"direction":${q(r.direction)},"event":`)
-    .update(eventJson)
-    .update(`,"kind":${q(r.kind)},"receivedAt":${r.receivedAt},"seq":${r.seq},"timestamp":${r.timestamp},"v":1,"versionKey":${q(r.versionKey)},"waMessageId":${q(r.waMessageId)}}`)
-    .digest('hex');
 }
 
 /**

@@ -50,6 +50,8 @@ beforeAll(async () => {
     party: { business: { id: 'chat-export' }, client: { name: 'Jane Smith', waId: '447700900123' } },
     firmAuthors: ['Tom Baker'],
     media: new Map([['IMG-20240314-WA0000.jpg', { sha256: 'cd'.repeat(32), size: 12 }]]),
+    receivedAt: Date.UTC(2026, 0, 5),
+    chain: { chatKey: 'chat-key', seq: 3, head: 'ef'.repeat(32) },
   };
   expected = await collect(prepareHere(reader.messages(), context));
 });
@@ -99,7 +101,8 @@ describe('import events on a thread', () => {
       const first = `const n = ${GROUP_SIZE};
         const port = (await import('node:worker_threads')).parentPort;
         const group = { waMessageIds: Array(n).fill('x'), eventJsons: Array(n).fill('{}'), timestamps: new Float64Array(n), outbound: new Uint8Array(n),
-          contentTypes: Array(n).fill('text'), shapes: Array(n).fill('text'), withMedia: [], attachments: [], mediaLinked: 0, mediaMissing: 0 };
+          contentTypes: Array(n).fill('text'), shapes: Array(n).fill('text'), withMedia: [], attachments: [], mediaLinked: 0, mediaMissing: 0,
+          seqBefore: 3, headBefore: 'ef'.repeat(32), links: Array(n).fill('x') };
         port.postMessage({ kind: 'group', group });
         await new Promise((resolve) => setTimeout(resolve, 50));
         ${ending}`;
@@ -108,7 +111,11 @@ describe('import events on a thread', () => {
         prepareOnThread({ file, dateOrder: reader.dateOrder, profile: reader.profile, threadUrl: scriptUrl(first), fallback: (c, skip) => prepareHere(reader.messages(), c, skip), warn: (m) => warnings.push(m) })(context),
       );
       expect(groups[0]!.waMessageIds[0]).toBe('x');
-      expect(groups.slice(1)).toEqual(expected.slice(1));
+      // The same messages after it, chained on from the delivered group's last link.
+      const unchained = ({ seqBefore, headBefore, links, ...rest }: PreparedGroup) => (void [seqBefore, headBefore, links], rest);
+      expect(groups.slice(1).map(unchained)).toEqual(expected.slice(1).map(unchained));
+      expect([groups[1]!.seqBefore, groups[1]!.headBefore]).toEqual([3 + GROUP_SIZE, 'x']);
+      expect(groups[2]!.headBefore).toBe(groups[1]!.links.at(-1));
       expect(warnings).toHaveLength(1);
     });
   }

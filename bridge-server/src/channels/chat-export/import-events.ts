@@ -62,11 +62,14 @@ async function* threadGroups(options: ImportThreadOptions, context: PrepareConte
     settle();
   });
   let delivered = 0;
+  let chain = context.chain;
   try {
     for (;;) {
       const group = ready.shift();
       if (group) {
-        delivered += group.waMessageIds.length;
+        const count = group.waMessageIds.length;
+        delivered += count;
+        if (count > 0) chain = { ...chain, seq: group.seqBefore + count, head: group.links[count - 1]! };
         yield group;
         worker.postMessage({ kind: 'more' } satisfies ImportThreadRequest);
         continue;
@@ -79,5 +82,6 @@ async function* threadGroups(options: ImportThreadOptions, context: PrepareConte
     if (!finished || failure !== undefined) await worker.terminate();
   }
   options.warn?.(`an import thread failed (${failure}); the rest of the import was prepared in one thread`);
-  yield* options.fallback(context, delivered);
+  // Built here from the next message on, chained on from the last group delivered.
+  yield* options.fallback({ ...context, chain }, delivered);
 }
