@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
 import { waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
@@ -162,18 +163,8 @@ describe('Outlook task pane', () => {
   });
 
   it('works from the keyboard: every control is named, and Ctrl+Enter sends', async () => {
-    const controls = page.locator('button, input, textarea, select, [role="combobox"]');
-    expect(await controls.count()).toBeGreaterThan(6);
-    const unnamed = await controls.evaluateAll((elements) =>
-      elements
-        .filter((element) => !(element as HTMLInputElement).hidden && (element as HTMLElement).offsetParent !== null)
-        .filter((element) => {
-          const labelledBy = element.getAttribute('aria-labelledby');
-          const label = (element as HTMLInputElement).labels?.[0]?.textContent ?? (labelledBy ? document.getElementById(labelledBy.split(' ')[0]!)?.textContent : null);
-          return !(element.getAttribute('aria-label') || label || element.textContent?.trim());
-        })
-        .map((element) => element.outerHTML.slice(0, 120)),
-    );
+    const { count, unnamed } = await unnamedControls(page);
+    expect(count).toBeGreaterThan(6);
     expect(unnamed).toEqual([]);
 
     const before = world.bridge.sandbox!.simulator.sent.length;
@@ -248,6 +239,29 @@ describe('Outlook task pane', () => {
     await plain.getByLabel('Conversation (sandbox preview)').selectOption({ label: 'Jane Smith' });
     await plain.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).locator('li.bubble.incoming .text', { hasText: firstText }).waitFor({ timeout: 10_000 });
     await plain.close();
+  });
+
+  it('is readable in light and dark Outlook: text, banner, timestamps and ticks stand out from their background', async () => {
+    for (const [theme, bodyBackgroundColor] of [
+      ['light', '#ffffff'],
+      ['dark', '#1f1f1f'],
+    ] as const) {
+      const pane = await world.context.newPage();
+      const subject = 'WhatsApp · Jane Smith';
+      await pane.route('**/addin/office-js/office.js', (route) => route.fulfill({ contentType: 'text/javascript', body: officeStub({ subject, headers: mirroredHeaders(chatId, subject) }, { bodyBackgroundColor }) }));
+      await pane.goto(`${world.bridge.url}/addin/index.html`);
+      await pane.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).locator('.ticks[data-status="read"]').first().waitFor({ timeout: 20_000 });
+      const banner = pane.locator('.fui-MessageBar:has-text("Sandbox demo user")');
+      const readings = [
+        ...(await conversationContrast(pane)),
+        ...(await contrastOf(banner.locator('.fui-MessageBarTitle'), 'sandbox banner title')),
+        ...(await contrastOf(banner.locator('.fui-MessageBarBody'), 'sandbox banner')),
+      ];
+      expect(readings.map((reading) => reading.what.split(':')[0])).toEqual(expect.arrayContaining(['client text', 'firm text', 'timestamp', 'delivery ticks', 'sandbox banner']));
+      expect(tooFaint(readings), theme).toEqual([]);
+      await pane.screenshot({ path: path.join(artifactsDir, `addin-contrast-${theme}.png`) });
+      await pane.close();
+    }
   });
 
   it('ran without script errors or requests leaving the machine', () => {

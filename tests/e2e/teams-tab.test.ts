@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -166,6 +167,56 @@ describe('Teams tab', () => {
     expect((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255).toBeLessThan(0.25);
     await channel.screenshot({ path: path.join(artifactsDir, 'teams-channel-dark.png') });
     await channel.close();
+  });
+
+  it('names every control, in each view', async () => {
+    const named = async (view: string) => {
+      const { count, unnamed } = await unnamedControls(tab);
+      expect(count, view).toBeGreaterThan(0);
+      expect(unnamed, view).toEqual([]);
+    };
+    await tab.getByRole('tab', { name: 'Matters' }).click();
+    await tab.getByRole('button', { name: /SMI-2026-0042/ }).click({ timeout: 10_000 });
+    await named('a matter');
+    await tab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
+    await tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).waitFor({ timeout: 10_000 });
+    await named('a conversation');
+    await tab.getByRole('tab', { name: 'Search' }).click();
+    await tab.getByRole('button', { name: 'Filters' }).click();
+    await tab.getByLabel('Matter').waitFor({ timeout: 10_000 });
+    await named('search with its filters');
+    await tab.getByRole('tab', { name: 'Admin' }).click();
+    await tab.locator('.relay-lag').waitFor({ timeout: 10_000 });
+    await named('admin');
+    await tab.getByRole('tab', { name: 'Audit trail' }).click();
+    await tab.getByRole('list', { name: 'Audit trail' }).locator('li.audit-entry').first().waitFor({ timeout: 10_000 });
+    await named('audit trail');
+  });
+
+  it('is readable in light and dark Teams: text, banner, timestamps and ticks stand out from their background', async () => {
+    // A reply, so there are ticks to measure (the sandbox's simulator reports it delivered and read).
+    const janeConversation = await conversationOf(world.api, jane.phone);
+    await world.api.reply(janeConversation.id, { text: 'The seller has agreed the 14th.' });
+    for (const theme of ['default', 'dark'] as const) {
+      const teams = await world.context.newPage();
+      await teams.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath: '/teams/index.html?view=personal', theme }) }));
+      await teams.goto(`${world.bridge.url}/teams-host.html`);
+      const frame = teams.frameLocator('#tab');
+      await frame.getByRole('button', { name: /SMI-2026-0042/ }).click({ timeout: 20_000 });
+      await frame.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
+      await frame.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).locator('.ticks[data-status="read"]').waitFor({ timeout: 20_000 });
+      const banner = frame.locator('.fui-MessageBar:has-text("Sandbox demo user")');
+      const readings = [
+        ...(await conversationContrast(frame)),
+        ...(await contrastOf(banner.locator('.fui-MessageBarTitle'), 'sandbox banner title')),
+        ...(await contrastOf(banner.locator('.fui-MessageBarBody'), 'sandbox banner')),
+        ...(await contrastOf(frame.getByRole('tab'), 'tab name')),
+      ];
+      expect(readings.map((reading) => reading.what.split(':')[0])).toEqual(expect.arrayContaining(['client text', 'firm text', 'timestamp', 'delivery ticks', 'sandbox banner', 'tab name']));
+      expect(tooFaint(readings), theme).toEqual([]);
+      await teams.screenshot({ path: path.join(artifactsDir, `teams-contrast-${theme}.png`) });
+      await teams.close();
+    }
   });
 
   it('ran without script errors or requests leaving the machine', () => {
