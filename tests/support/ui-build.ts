@@ -8,7 +8,8 @@ import path from 'node:path';
  * bundle (a run that touches no front-end file pays a few stat calls).
  */
 const repo = path.resolve(import.meta.dirname, '../..');
-const sources = ['addin/src', 'addin/index.html', 'addin/commands.html', 'addin/public', 'addin/vite.config.ts', 'teams-app/src', 'teams-app/index.html', 'teams-app/vite.config.ts', 'shared/ui', 'shared/src'];
+// The recipe below is a source too: changing how the bundles are built rebuilds them.
+const sources = ['tests/support/ui-build.ts', 'addin/src', 'addin/index.html', 'addin/commands.html', 'addin/public', 'addin/vite.config.ts', 'teams-app/src', 'teams-app/index.html', 'teams-app/vite.config.ts', 'shared/ui', 'shared/src'];
 const outputs = ['addin/dist/index.html', 'teams-app/dist/index.html'];
 
 function newestMtime(entry: string): number {
@@ -22,7 +23,9 @@ export default function setup(): void {
   const builtAt = built.every((file) => existsSync(file)) ? Math.min(...built.map((file) => statSync(file).mtimeMs)) : 0;
   const changedAt = Math.max(...sources.map((entry) => path.join(repo, entry)).filter((entry) => existsSync(entry)).map(newestMtime));
   if (builtAt > changedAt) return;
-  const result = spawnSync('npm', ['run', 'build:ui'], { cwd: repo, encoding: 'utf8' });
+  // Production bundles, as `npm start` builds them: vitest sets NODE_ENV to "test", which would give
+  // React's development build (StrictMode running every effect twice, dev-only warnings).
+  const result = spawnSync('npm', ['run', 'build:ui'], { cwd: repo, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (result.status !== 0) throw new Error(`npm run build:ui failed:\n${result.stdout}\n${result.stderr}`);
 }
 
