@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../bridge-server/src/core/audit.js';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { queryAudit } from '../../bridge-server/src/store/audit.js';
+import { recordConfiguration } from '../../bridge-server/src/archive/config-record.js';
+import { queryAudit, SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
 import { startBridgeWorld, testSecrets } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 
@@ -67,10 +68,26 @@ describe('configuration changes in the audit trail', () => {
     // The same settings again: compared with the change just recorded, so nothing new.
     expect(await startWith(changedEnv)).toHaveLength(2);
 
+    // Another instance on the same database, with a port of its own, keeps its own record: its
+    // starts do not count as changes of this one's, nor this one's of its.
+    const world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitors@firm.test', dataDir, env: { WA_BRIDGE_CLOUD_API_BASE_URL: 'http://127.0.0.1:9', ...changedEnv } });
+    try {
+      const db = world.bridge.store.db;
+      const effective = { ...JSON.parse(String(afterChange[1]!.details!.record)).settings, PORT: 3999 };
+      const values = Object.fromEntries(Object.entries(effective).map(([name, kept]) => [name, (kept as { value?: unknown }).value ?? null])) as Record<string, string | number | boolean | null>;
+      const other = await recordConfiguration(db, new SqlAuditTrail(db), { ...values, PORT: 3999 }, new Set(), 'bridge@other-host');
+      expect(other?.details).toMatchObject({ initial: true });
+      expect(await recordConfiguration(db, new SqlAuditTrail(db), { ...values, PORT: 4000 }, new Set(), 'bridge@other-host')).toMatchObject({ details: { changed: 'PORT', 'PORT.old': 3999, 'PORT.new': 4000 } });
+    } finally {
+      await world.stop();
+    }
+    expect(await startWith(changedEnv)).toHaveLength(4);
+    expect((await startWith(changedEnv)).filter((entry) => entry.source !== 'bridge@other-host')).toHaveLength(2);
+
     // As a compliance officer reads it on the host.
     const printed = await runWaBridge(dataDir, ['audit', '--action', 'config.change', '--format', 'json']);
     expect(printed.code, printed.stderr).toBe(0);
     const lines = printed.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
-    expect(lines.map((entry) => entry.details?.changed ?? 'initial')).toEqual(['initial', 'WA_BRIDGE_CLOUD_API_VERIFY_TOKEN, WA_BRIDGE_WORKER_CONCURRENCY']);
+    expect(lines.map((entry) => entry.details?.changed ?? 'initial')).toEqual(['initial', 'WA_BRIDGE_CLOUD_API_VERIFY_TOKEN, WA_BRIDGE_WORKER_CONCURRENCY', 'initial', 'PORT']);
   });
 });

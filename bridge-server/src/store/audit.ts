@@ -123,13 +123,15 @@ export async function lastRecordedAt(db: Executor, action: string, actor: string
 }
 
 /** The newest entry with this action, actor and target; undefined if there is none. */
-export async function lastAuditEntry(db: Executor, filter: { action: AuditAction; actor: string; target: string }): Promise<AuditEntry | undefined> {
-  const row = await auditOf(db)
+export async function lastAuditEntry(db: Executor, filter: { action: AuditAction; actor: string; target: string; source?: string }): Promise<AuditEntry | undefined> {
+  let query = auditOf(db)
     .selectFrom('audit_entries')
     .selectAll()
     .where('action', '=', filter.action)
     .where('actor', '=', filter.actor)
-    .where('target', '=', filter.target)
+    .where('target', '=', filter.target);
+  if (filter.source !== undefined) query = query.where('source', '=', filter.source);
+  const row = await query
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
