@@ -90,7 +90,10 @@ export interface StartOptions {
   createWebClient?: () => WebClient;
   /** How long an instance's claim on the whatsapp-web.js session holds unrenewed; tests shorten it. Default 30 s. */
   whatsappWebLeaseMs?: number;
-  /** Tests: MSAL's HTTP client for the Graph mail route, to reach a local stand-in for Entra ID. */
+  /**
+   * Tests: MSAL's HTTP client for every call the bridge makes to Entra ID (the Graph mail route's
+   * client credentials, the matter-member lookup's on-behalf-of exchange), to reach a local stand-in.
+   */
   graphNetworkClient?: INetworkModule;
   /** Tests: false stops the sandbox's simulator posting delivery statuses by itself, so a test posts each one. Default true. */
   sandboxAutoStatuses?: boolean;
@@ -318,7 +321,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         mediaMaxBytes: config.mediaMaxBytes,
         ...(trusts.length > 0 ? { validator: new TokenValidator(trusts) } : {}),
         ...(sandboxSignIn ? { sandboxSignIn } : {}),
-        ...(config.auth?.graph ? { directory: new GraphUserDirectory(config.auth.graph) } : {}),
+        ...(config.auth?.graph ? { directory: new GraphUserDirectory(config.auth.graph, options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) } : {}),
         reply,
         channelStatus: async () => ({
           channels: await readChannelStatus({ cloudApi: cloudApi !== undefined, webhookCounts, ...(channels.whatsappWeb ? { whatsappWeb: () => channels.whatsappWeb!.status() } : {}) }),

@@ -8,7 +8,7 @@ let graph: GraphDouble;
 let directory: GraphUserDirectory;
 
 beforeAll(async () => {
-  graph = await startGraphDouble({ tenantId, users: [{ userPrincipalName: 'Frank.Trainee@firm.test', displayName: 'Frank Trainee', mail: 'frank@firm.test' }] });
+  graph = await startGraphDouble({ tenantId, clientId: 'api-client-id', clientSecret: 'api-client-secret', users: [{ userPrincipalName: 'Frank.Trainee@firm.test', displayName: 'Frank Trainee', mail: 'frank@firm.test' }] });
   directory = new GraphUserDirectory(
     { tenantId, clientId: 'api-client-id', clientSecret: 'api-client-secret', graphBaseUrl: graph.url, authorityHost: 'https://login.microsoftonline.com' },
     { networkClient: graph.networkClient },
@@ -18,7 +18,7 @@ afterAll(() => graph?.stop());
 
 describe('finding matter members in Microsoft Graph on behalf of the user', () => {
   it("trades the user's token for a Graph token and reads the user", async () => {
-    const found = await directory.findUser('frank@firm.test', 'user-api-token-1');
+    const found = await directory.findUser('frank.trainee@firm.test', 'user-api-token-1');
     expect(found).toEqual({ upn: 'Frank.Trainee@firm.test', name: 'Frank Trainee' });
     expect(graph.tokenRequests.at(-1)).toMatchObject({
       grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
@@ -26,7 +26,10 @@ describe('finding matter members in Microsoft Graph on behalf of the user', () =
       assertion: 'user-api-token-1',
       client_id: 'api-client-id',
     });
-    expect(graph.graphTokens.at(-1)).toMatch(/^graph-token-\d+$/);
+    // Graph by its resource identifier, whatever address WA_BRIDGE_GRAPH_BASE_URL gives.
+    expect(graph.tokenRequests.at(-1)!.scope!.split(' ')).toContain('https://graph.microsoft.com/User.ReadBasic.All');
+    const issued = graph.issued.find((t) => t.assertion === 'user-api-token-1')!;
+    expect(graph.userRequests.at(-1)).toEqual({ id: 'frank.trainee@firm.test', select: 'userPrincipalName,displayName', token: issued.accessToken, status: 200 });
   });
 
   it('answers undefined for an address nobody has', async () => {
@@ -34,16 +37,8 @@ describe('finding matter members in Microsoft Graph on behalf of the user', () =
   });
 
   it('reports a refused on-behalf-of exchange as an upstream failure', async () => {
-    const broken = new GraphUserDirectory(
-      { tenantId, clientId: 'api-client-id', clientSecret: 'x', graphBaseUrl: graph.url, authorityHost: 'https://login.microsoftonline.com' },
-      {
-        networkClient: {
-          ...graph.networkClient,
-          sendPostRequestAsync: async () => ({ status: 400, headers: {}, body: { error: 'invalid_grant', error_description: 'AADSTS50013: Assertion failed signature validation.' } as never }),
-        },
-      },
-    );
-    const error = await broken.findUser('frank@firm.test', 'bad').catch((e: unknown) => e);
+    graph.refuseNextExchange({ status: 400, error: 'invalid_grant', code: 50013, description: 'Assertion failed signature validation.' });
+    const error = await directory.findUser('frank.trainee@firm.test', 'user-api-token-3').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).message).toContain('sign-in name');
   });

@@ -7,6 +7,13 @@ const msalNode = (): typeof MsalNode => createRequire(import.meta.url)('@azure/m
 import { UpstreamError } from '../core/errors.js';
 import type { UserDirectory } from '../core/ports.js';
 
+/**
+ * The delegated permission asked for: Graph's least privileged one for reading another user. A
+ * scope names Graph by its resource identifier, not by the address it is reached at (the base URL
+ * may point at a proxy), as the mail route's client-credentials scope does.
+ */
+const userLookupScope = 'https://graph.microsoft.com/User.ReadBasic.All';
+
 export interface GraphSettings {
   tenantId: string;
   clientId: string;
@@ -42,7 +49,7 @@ export class GraphUserDirectory implements UserDirectory {
   async findUser(email: string, userToken: string): Promise<{ upn: string; name: string | null } | undefined> {
     let graphToken: string;
     try {
-      const result = await this.msal.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${this.settings.graphBaseUrl}/User.ReadBasic.All`] });
+      const result = await this.msal.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [userLookupScope] });
       if (!result?.accessToken) throw new Error('no access token in the answer');
       graphToken = result.accessToken;
     } catch (error) {
