@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import type { StartOptions } from '../../bridge-server/src/app.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from './bridge.js';
 import { startTokenIssuer, type TestUser, type TokenIssuer } from './token-issuer.js';
 
@@ -35,12 +36,24 @@ export const users = {
   admin: { upn: 'erin.admin@firm.test', name: 'Erin Admin', roles: ['Admin'] },
 } satisfies Record<string, TestUser>;
 
-export function useApiWorld(env: Record<string, string> = {}): ApiWorld {
+/**
+ * `env` may be a function, read when the bridge starts (after the suite's earlier beforeAll hooks,
+ * e.g. one that starts a Microsoft Graph double); so may `graphNetworkClient`.
+ */
+export function useApiWorld(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  options: { graphNetworkClient?: () => NonNullable<StartOptions['graphNetworkClient']> } = {},
+): ApiWorld {
   const handle = {} as ApiWorld;
   beforeAll(async () => {
     handle.issuer = await startTokenIssuer();
     handle.catcher = await startMailCatcher({});
-    handle.world = await startBridgeWorld({ smtpUrl: handle.catcher.url, mailbox: 'solicitors@firm.test', env: { ...handle.issuer.env, ...env } });
+    handle.world = await startBridgeWorld({
+      smtpUrl: handle.catcher.url,
+      mailbox: 'solicitors@firm.test',
+      env: { ...handle.issuer.env, ...(typeof env === 'function' ? env() : env) },
+      ...(options.graphNetworkClient ? { graphNetworkClient: options.graphNetworkClient() } : {}),
+    });
   });
   afterAll(async () => {
     await handle.world?.stop();

@@ -39,14 +39,18 @@ export interface SignOptions {
   key?: 'published' | 'unpublished';
 }
 
+/** The tenant every test issuer signs for, and the API audience its tokens carry by default. */
+export const testTenantId = '00000000-0000-4000-8000-00000000beef';
+export const testAudience = 'api://wa-bridge.test/0b5d3c51-6a4f-4c7e-9d1e-7d0c1f2a3b4c';
+
 /**
  * `issuer`: an issuer string other than Entra ID's (a sovereign cloud, a v1 endpoint); tokens carry
  * it by default and `env` sets WA_BRIDGE_AUTH_ISSUER to it, so the bridge expects it instead of
  * the one it would derive from the tenant.
  */
 export async function startTokenIssuer(options: { audience?: string; issuer?: string } = {}): Promise<TokenIssuer> {
-  const tenantId = '00000000-0000-4000-8000-00000000beef';
-  const audience = options.audience ?? 'api://wa-bridge.test/0b5d3c51-6a4f-4c7e-9d1e-7d0c1f2a3b4c';
+  const tenantId = testTenantId;
+  const audience = options.audience ?? testAudience;
   const published = await makeKey('published-key-1');
   const unpublished = await makeKey('unpublished-key-1');
   let fetches = 0;
