@@ -32,6 +32,20 @@ describe('finding matter members in Microsoft Graph on behalf of the user', () =
     expect(graph.userRequests.at(-1)).toEqual({ id: 'frank.trainee@firm.test', select: 'userPrincipalName,displayName', token: issued.accessToken, status: 200 });
   });
 
+  it('finds someone by a mail address that is not their sign-in name, asking Graph for the mail when no UPN matches', async () => {
+    expect(await directory.findUser('frank@firm.test', 'user-api-token-4')).toEqual({ upn: 'Frank.Trainee@firm.test', name: 'Frank Trainee' });
+    const token = graph.issued.find((t) => t.assertion === 'user-api-token-4')!.accessToken;
+    expect(graph.userRequests.slice(-2)).toEqual([
+      { id: 'frank@firm.test', select: 'userPrincipalName,displayName', token, status: 404 },
+      { filter: "mail eq 'frank@firm.test'", select: 'userPrincipalName,displayName', token, status: 200 },
+    ]);
+  });
+
+  it('quotes an apostrophe in the address as OData does', async () => {
+    expect(await directory.findUser("o'brien@firm.test", 'user-api-token-5')).toBeUndefined();
+    expect(graph.userRequests.at(-1)).toMatchObject({ filter: "mail eq 'o''brien@firm.test'", status: 200 });
+  });
+
   it('answers undefined for an address nobody has', async () => {
     expect(await directory.findUser('nobody@firm.test', 'user-api-token-2')).toBeUndefined();
   });

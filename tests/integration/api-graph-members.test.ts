@@ -67,6 +67,16 @@ describe('adding a matter member found in Microsoft Graph on behalf of the calle
     expect(asFrank.status).toBe(200);
   });
 
+  it('finds someone by their mail address when it is not their sign-in name, and stores the sign-in name', async () => {
+    const alice = await api.token(users.solicitorA);
+    const id = await newMatter(alice, 'GRA-5');
+    const added = await api.call(alice, 'POST', `/api/matters/${id}/members`, { email: 'frank@firm.test' });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(added.body.members).toContainEqual({ upn: 'frank.trainee@firm.test', name: 'Frank Trainee' });
+    expect(added.body.members.map((m: { upn: string }) => m.upn)).not.toContain('frank@firm.test');
+    expect(graph.userRequests.at(-1)).toMatchObject({ filter: "mail eq 'frank@firm.test'", status: 200 });
+  });
+
   it('refuses an address Graph does not know with a problem document, and adds nobody', async () => {
     const alice = await api.token(users.solicitorA);
     const id = await newMatter(alice, 'GRA-2');
@@ -77,8 +87,12 @@ describe('adding a matter member found in Microsoft Graph on behalf of the calle
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(refused.body).toMatchObject({ status: 400, code: 'unknown_user', errors: [{ path: 'email', message: 'not found in the directory' }] });
     expect(refused.body.detail).toContain('nobody@firm.test');
-    // Graph was asked, on Alice's behalf, and said the user does not exist.
-    expect(graph.userRequests.slice(lookupsBefore)).toEqual([{ id: 'nobody@firm.test', select: 'userPrincipalName,displayName', token: expect.toBeOneOf(issuedFor(alice)), status: 404 }]);
+    // Graph was asked, on Alice's behalf: no such user, and nobody with that mail.
+    const token = expect.toBeOneOf(issuedFor(alice));
+    expect(graph.userRequests.slice(lookupsBefore)).toEqual([
+      { id: 'nobody@firm.test', select: 'userPrincipalName,displayName', token, status: 404 },
+      { filter: "mail eq 'nobody@firm.test'", select: 'userPrincipalName,displayName', token, status: 200 },
+    ]);
 
     expect((await api.call(alice, 'GET', `/api/matters/${id}`)).body.members).toEqual([{ upn: users.solicitorA.upn, name: users.solicitorA.name }]);
 

@@ -14,8 +14,10 @@ import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
  *   error {error, error_description, error_codes, timestamp, trace_id, correlation_id}.
  * - Microsoft Graph: GET /v1.0/users/{id | userPrincipalName}[?$select=...] with a token Entra ID
  *   issued: the user object (only the selected properties, with @odata.context), or 404
- *   Request_ResourceNotFound. A user is found by object id or userPrincipalName (case-insensitive),
- *   never by another address. Errors are {"error": {"code", "message", "innerError"}}.
+ *   Request_ResourceNotFound. A user is found there by object id or userPrincipalName
+ *   (case-insensitive), never by another address; GET /v1.0/users?$filter=mail eq '...' lists
+ *   those with that mail ({"@odata.context", "value": [...]}). Errors are {"error": {"code",
+ *   "message", "innerError"}}.
  *
  * Rules it keeps as Entra ID does: a wrong client secret is 401 invalid_client; an assertion that
  * is not a JWT, has expired, or was issued for another audience (when `assertionAudiences` is
@@ -30,8 +32,8 @@ export interface GraphDouble {
   tokenRequests: Array<Record<string, string>>;
   /** Every Graph token issued, with the assertion it was exchanged for. */
   issued: Array<{ accessToken: string; assertion: string; scope: string }>;
-  /** Every Graph user request, with what it was answered. */
-  userRequests: Array<{ id: string; select: string | null; token: string; status: number }>;
+  /** Every Graph user request (GET /users/{id} or a GET /users search), with what it was answered. */
+  userRequests: Array<{ id?: string; filter?: string; select: string | null; token: string; status: number }>;
   /** The bearer tokens Graph was called with. */
   graphTokens: string[];
   /** The next token request that passes the checks is answered with this OAuth error instead. */
@@ -147,14 +149,15 @@ export async function startGraphDouble(options: {
       const offline = (form.scope ?? '').split(' ').includes('offline_access');
       return json(200, { token_type: 'Bearer', scope, expires_in: 3599, ext_expires_in: 3599, access_token: accessToken, ...(offline ? { refresh_token: `graph-refresh-${count}` } : {}) });
     }
-    const user = /^\/v1\.0\/users\/([^/]+)$/.exec(url.pathname);
+    const user = /^\/v1\.0\/users(?:\/([^/]+))?$/.exec(url.pathname);
     if (req.method === 'GET' && user) {
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       double.graphTokens.push(token);
-      const id = decodeURIComponent(user[1]!);
+      const id = user[1] === undefined ? undefined : decodeURIComponent(user[1]);
+      const filter = url.searchParams.get('$filter');
       const select = url.searchParams.get('$select');
       const answer = (status: number, body: unknown) => {
-        double.userRequests.push({ id, select, token, status });
+        double.userRequests.push({ ...(id !== undefined ? { id } : {}), ...(filter !== null ? { filter } : {}), select, token, status });
         json(status, body);
       };
       const graphError = (status: number, code: string, message: string) => {
@@ -166,11 +169,23 @@ export async function startGraphDouble(options: {
       const fields = select ? select.split(',').map((f) => f.trim()) : ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
       const unknown = fields.find((f) => !userProperties.includes(f));
       if (unknown) return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`);
+      const shape = (found: (typeof users)[number]) => {
+        const full: Record<string, unknown> = { businessPhones: [], givenName: null, surname: null, jobTitle: null, mobilePhone: null, officeLocation: null, preferredLanguage: null, ...found };
+        return Object.fromEntries(fields.map((f) => [f, full[f] ?? null]));
+      };
+      const context = `${graphResource}/v1.0/$metadata#users${select ? `(${fields.join(',')})` : ''}`;
+      if (id === undefined) {
+        // List users: only the filter a lookup by address uses, mail eq '<OData string literal>'.
+        const byMail = filter === null ? undefined : /^mail eq '((?:[^']|'')*)'$/.exec(filter.trim());
+        if (filter !== null && !byMail) return graphError(400, 'Request_UnsupportedQuery', 'Unsupported or invalid query filter clause specified for property or navigation property.');
+        const top = Number(url.searchParams.get('$top') ?? 100);
+        const address = byMail?.[1]?.replace(/''/g, "'").toLowerCase();
+        const matches = users.filter((u) => address === undefined || u.mail.toLowerCase() === address).slice(0, top);
+        return answer(200, { '@odata.context': context, value: matches.map(shape) });
+      }
       const found = users.find((u) => u.id.toLowerCase() === id.toLowerCase() || u.userPrincipalName.toLowerCase() === id.toLowerCase());
       if (!found) return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
-      const full: Record<string, unknown> = { businessPhones: [], givenName: null, surname: null, jobTitle: null, mobilePhone: null, officeLocation: null, preferredLanguage: null, ...found };
-      const context = `${graphResource}/v1.0/$metadata#users${select ? `(${fields.join(',')})` : ''}/$entity`;
-      return answer(200, { '@odata.context': context, ...Object.fromEntries(fields.map((f) => [f, full[f] ?? null])) });
+      return answer(200, { '@odata.context': `${context}/$entity`, ...shape(found) });
     }
     json(404, { error: { code: 'BadRequest', message: `Resource not found for the segment '${url.pathname}'.` } });
   }

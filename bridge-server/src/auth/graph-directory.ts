@@ -27,7 +27,8 @@ export interface GraphSettings {
 /**
  * Microsoft Graph user lookup on behalf of the signed-in user: MSAL trades the user's API token
  * for a Graph token (OAuth 2.0 on-behalf-of), so the lookup sees only what that user may see.
- * GET /v1.0/users/{id | userPrincipalName} answers the user or 404.
+ * GET /v1.0/users/{id | userPrincipalName} answers the user or 404; an address that is no one's
+ * sign-in name is then looked for as a mail address (GET /v1.0/users?$filter=mail eq '...').
  */
 export class GraphUserDirectory implements UserDirectory {
   private readonly msal: ConfidentialClientApplication;
@@ -55,12 +56,29 @@ export class GraphUserDirectory implements UserDirectory {
     } catch (error) {
       throw new UpstreamError('microsoft-graph', `Could not get a Microsoft Graph token on your behalf (${(error as Error).message}); add members by their sign-in name instead.`, 'transient');
     }
-    const url = `${this.settings.graphBaseUrl}/v1.0/users/${encodeURIComponent(email)}?$select=userPrincipalName,displayName`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${graphToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    // Graph finds a user by object id or user principal name only; an address that is someone's
+    // mail but not their sign-in name (an alias domain, a renamed account) is then asked as mail.
+    const select = '$select=userPrincipalName,displayName';
+    const byName = await this.get(`/v1.0/users/${encodeURIComponent(email)}?${select}`, graphToken);
+    if (byName !== undefined) return toUser(byName);
+    const filter = `mail eq '${email.replace(/'/g, "''")}'`;
+    // A mail address belongs to one person in a tenant (Exchange keeps proxy addresses unique).
+    const byMail = (await this.get(`/v1.0/users?$filter=${encodeURIComponent(filter)}&${select}&$top=1`, graphToken)) as { value?: unknown } | undefined;
+    if (!byMail || !Array.isArray(byMail.value)) throw new UpstreamError('microsoft-graph', 'Microsoft Graph answered a user search without a list of users.', 'permanent');
+    return byMail.value.length > 0 ? toUser(byMail.value[0]) : undefined;
+  }
+
+  /** A Graph GET: the JSON answered, or undefined for 404. */
+  private async get(path: string, graphToken: string): Promise<unknown> {
+    const response = await fetch(`${this.settings.graphBaseUrl}${path}`, { headers: { authorization: `Bearer ${graphToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     if (response.status === 404) return undefined;
     if (!response.ok) throw new UpstreamError('microsoft-graph', `Microsoft Graph answered ${response.status} to a user lookup.`, response.status >= 500 || response.status === 429 ? 'transient' : 'permanent', response.status);
-    const body = (await response.json()) as { userPrincipalName?: unknown; displayName?: unknown };
-    if (typeof body.userPrincipalName !== 'string') throw new UpstreamError('microsoft-graph', 'Microsoft Graph answered a user without userPrincipalName.', 'permanent');
-    return { upn: body.userPrincipalName, name: typeof body.displayName === 'string' ? body.displayName : null };
+    return response.json();
   }
+}
+
+function toUser(body: unknown): { upn: string; name: string | null } {
+  const { userPrincipalName, displayName } = (body ?? {}) as { userPrincipalName?: unknown; displayName?: unknown };
+  if (typeof userPrincipalName !== 'string') throw new UpstreamError('microsoft-graph', 'Microsoft Graph answered a user without userPrincipalName.', 'permanent');
+  return { upn: userPrincipalName, name: typeof displayName === 'string' ? displayName : null };
 }
