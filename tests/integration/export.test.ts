@@ -10,7 +10,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
-import { startBridgeWorld, waitFor } from '../support/bridge.js';
+import { startBridgeWorld, waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { openTestDatabase } from '../support/test-database.js';
 import { unzip } from '../support/zip.js';
@@ -304,8 +304,7 @@ describe('evidence export of a matter and of a date range', () => {
       }
       // Seven messages and an opening cover mail per conversation.
       await waitFor(() => catcher.mails().length >= 10, 20_000, () => `${catcher.mails().length} mails relayed`);
-      const active = async () => Object.values(await world.bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
-      await waitFor(async () => (await active()) === 0, 20_000, async () => `${await active()} jobs still to run`);
+      await waitForIdleOutbox(world.bridge);
     } finally {
       await world.stop();
     }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { closeMatter, createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
-import { startBridgeWorld, waitFor } from '../support/bridge.js';
+import { startBridgeWorld, waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { openRawStore, openTestDatabase } from '../support/test-database.js';
 
@@ -67,8 +67,7 @@ describe('retention and legal hold', () => {
       await waitFor(() => catcher.mails().length >= 10, 20_000, () => `${catcher.mails().length} mails`);
       // Every job done (the photo downloaded and relayed too) before the bridge stops, so nothing
       // it was still doing lands after the commands below.
-      const active = async () => Object.values(await world.bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
-      await waitFor(async () => (await active()) === 0, 20_000, async () => `${await active()} jobs still to run`);
+      await waitForIdleOutbox(world.bridge);
     } finally {
       await world.stop();
     }

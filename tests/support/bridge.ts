@@ -111,6 +111,12 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
+/** Waits until the bridge's outbox has no job pending or running. */
+export async function waitForIdleOutbox(bridge: Bridge, timeoutMs = 20_000): Promise<void> {
+  const active = async () => Object.values(await bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
+  await waitFor(async () => (await active()) === 0, timeoutMs, async () => `${await active()} jobs still to run`);
+}
+
 export interface MailWorld {
   stack: MailStack;
   world: BridgeWorld;
