@@ -37,6 +37,33 @@ describe('ChainChecker', () => {
     const problems = check(changed, 5, events[4]!.chainHash);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ kind: 'link_mismatch', seq: 3, waMessageId: 'wamid.3' });
+    expect(problems[0]!.detail).toMatch(/still leads on to event 4, so the link is as written and the record itself .* was changed$/);
+  });
+
+  it('says the record changed when the last event was altered and its link is still the head', () => {
+    const events = chain(3);
+    const changed = events.map((e) => (e.seq === 3 ? { ...e, direction: 'outbound' } as EventRecord : e));
+    const problems = check(changed, 3, events[2]!.chainHash);
+    expect(problems).toEqual([expect.objectContaining({ kind: 'link_mismatch', seq: 3, detail: expect.stringMatching(/still the conversation's chain head, so the link is as written and the record itself/) })]);
+  });
+
+  it('says the link changed when a stored link was replaced, naming that event first', () => {
+    const events = chain(4);
+    const relinked = events.map((e) => (e.seq === 2 ? { ...e, chainHash: 'f'.repeat(64) } : e));
+    const problems = check(relinked, 4, events[3]!.chainHash);
+    expect(problems.map((p) => [p.kind, p.seq])).toEqual([
+      ['link_mismatch', 2],
+      ['link_mismatch', 3],
+    ]);
+    expect(problems[0]!.detail).toMatch(/event 3 chains on from the link this record gives, not from the stored one, so the stored link was replaced$/);
+    expect(problems[1]!.detail).toMatch(/only because the stored link of event 2 was replaced; this event is as written$/);
+  });
+
+  it('says more than one event changed when neither link explains the next event', () => {
+    const events = chain(4);
+    const both = events.map((e) => (e.seq === 2 ? { ...e, chainHash: 'f'.repeat(64) } : e.seq === 3 ? { ...e, timestamp: e.timestamp + 1 } : e));
+    const problems = check(both, 4, events[3]!.chainHash);
+    expect(problems[0]!.detail).toMatch(/event 3 chains on from neither its stored link nor the one its record gives, so more than this event was changed$/);
   });
 
   it('names an event whose time was moved', () => {

@@ -42,6 +42,10 @@ export class ChainChecker {
   private previousLink = '';
   private readonly pins = new Map<number, PinnedHead[]>();
   private readonly problems: ChainProblem[] = [];
+  /** The last event whose record and stored link disagree, until the next event says which of the two changed. */
+  private unexplained: ChainProblem | undefined;
+  /** The link the last event's record gives (from the stored link before it). */
+  private priorComputed = '';
 
   constructor(
     private readonly chatKey: string,
@@ -55,15 +59,34 @@ export class ChainChecker {
       const gap = record.seq > this.expectedSeq ? `events ${this.expectedSeq}–${record.seq - 1} are missing` : `seq ${record.seq} appears twice or out of order`;
       this.problems.push({ kind: 'missing_event', seq: this.expectedSeq, detail: `expected event ${this.expectedSeq}, found ${record.seq}: ${gap}` });
     }
-    const computed = chainLink(this.previousLink, canonicalRecord(this.chatKey, record));
+    const canonical = canonicalRecord(this.chatKey, record);
+    const computed = chainLink(this.previousLink, canonical);
+    // At an event before whose record and stored link disagreed, which of the two changed: a
+    // stored link this event still chains on from is the one written then, so that event's record
+    // was changed; if this event chains on from the link that event's record gives instead, the
+    // stored link was replaced.
+    const prior = this.unexplained;
+    this.unexplained = undefined;
+    const followsReplacedLink = prior !== undefined && chainLink(this.priorComputed, canonical) === record.chainHash;
+    if (prior) {
+      prior.detail +=
+        computed === record.chainHash
+          ? `: its stored link still leads on to event ${record.seq}, so the link is as written and the record itself (content, time, direction or ids) was changed`
+          : followsReplacedLink
+            ? `: event ${record.seq} chains on from the link this record gives, not from the stored one, so the stored link was replaced`
+            : `: event ${record.seq} chains on from neither its stored link nor the one its record gives, so more than this event was changed`;
+    }
     if (computed !== record.chainHash) {
-      this.problems.push({
+      const problem: ChainProblem = {
         kind: 'link_mismatch',
         seq: record.seq,
         waMessageId: record.waMessageId,
-        detail: `the stored ${record.kind} no longer hashes to its chain link (computed ${short(computed)}, stored ${short(record.chainHash)}): the record or its link was changed`,
-      });
+        detail: `the stored ${record.kind} no longer hashes to its chain link (computed ${short(computed)}, stored ${short(record.chainHash)})${followsReplacedLink ? `: only because the stored link of event ${prior!.seq} was replaced; this event is as written` : ''}`,
+      };
+      this.problems.push(problem);
+      if (!followsReplacedLink) this.unexplained = problem;
     }
+    this.priorComputed = computed;
     for (const pin of this.pins.get(record.seq) ?? []) {
       if (pin.head !== record.chainHash) {
         this.problems.push({
@@ -81,6 +104,13 @@ export class ChainChecker {
 
   /** Ends the conversation: its recorded last seq and head must be the last event's. */
   finish(lastSeq: number, chainHead: string): ChainProblem[] {
+    if (this.unexplained) {
+      this.unexplained.detail +=
+        chainHead === this.previousLink
+          ? `: its stored link is still the conversation's chain head, so the link is as written and the record itself (content, time, direction or ids) was changed`
+          : `: the record or its link was changed`;
+      this.unexplained = undefined;
+    }
     const lastStored = this.expectedSeq - 1;
     if (lastSeq !== lastStored) {
       this.problems.push({ kind: 'missing_event', seq: lastSeq, detail: `the conversation records ${lastSeq} events, the archive holds ${lastStored}` });
