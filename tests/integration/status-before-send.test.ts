@@ -102,6 +102,43 @@ describe('a status that overtakes the answer to its send', () => {
     expect(notices.map((n) => JSON.parse(n.payload_json) as unknown)).toEqual([{ conversationId, commandId }]);
   });
 
+  it('stops a reply of several parts when WhatsApp reports its first part failed while the next is sent', async () => {
+    const envelope = inboundMessage({ from: '447700900803', name: 'Jane Smith', type: 'text', body: 'Send the lease?', timestamp: new Date(Date.now() - 60_000) });
+    const { stored } = await ingestBatch({ store, clock, tenant: 'default' }, normalizeCloudWebhook(parseCloudWebhook(JSON.parse(JSON.stringify(envelope)))));
+    const conversationId = stored[0]!.conversationId;
+    const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+    const pdf = Buffer.from('%PDF-1.4 lease');
+    const sha256 = await blobs.put(pdf);
+    // Text too long for a caption: the text goes first, then each file.
+    const text = `The lease, with my notes: ${'clause by clause. '.repeat(70)}`;
+    const files = ['Lease.pdf', 'Plan.pdf'].map((fileName) => ({ fileName, mimeType: 'application/pdf', sha256, size: pdf.length }));
+    const { commandId } = await submitReply({ store, clock, templates: [] }, { conversationId, text, files, author, source: { kind: 'api', ref: 'race-parts' } });
+    const row = await opened.db.selectFrom('outbox_jobs').selectAll().where('kind', '=', 'wa.send').where('payload_json', 'like', `%"commandId":${commandId}%`).executeTakeFirstOrThrow();
+    const job = { id: row.id, kind: 'wa.send', payload: { conversationId, commandId }, conversationId, lane: 'whatsapp', sortKey: row.sort_key, state: 'running', attempts: 0, runAt: row.run_at, lastError: null, createdAt: row.created_at } as Job<'wa.send'>;
+    const sentBefore = simulator.sent.length;
+    let first: { id: string; callbackData: string | undefined } | undefined;
+    const sender = new CloudApiSender({ baseUrl: simulator.url, apiVersion: 'v23.0', accessToken: testSecrets.accessToken });
+    const channel: Channel = {
+      kind: 'cloud-api',
+      async send(message) {
+        // The first part's failure arrives while the bridge sends the next one.
+        if (first) await ingestStatus({ id: first.id, status: 'failed', recipientId: '447700900803', callbackData: first.callbackData, errors: [{ code: 131026, title: 'Message undeliverable' }] });
+        const receipt = await sender.send(message);
+        first ??= { id: receipt.waMessageId, callbackData: message.callbackData };
+        return receipt;
+      },
+    };
+    await send(job, channel);
+    // The part on its way when the failure came went; the one after it did not, and the reply
+    // stays failed and says why.
+    expect(simulator.sent.length - sentBefore).toBe(2);
+    const record = await getOutbound(opened.db, commandId);
+    expect(record).toMatchObject({ state: 'failed', errorCode: 'delivery_failed', parts: [{ index: 0, status: 'failed' }, { index: 1 }] });
+    expect(await opened.db.selectFrom('outbox_jobs').select('id').where('id', '=', job.id).execute()).toEqual([]);
+    const notices = await opened.db.selectFrom('outbox_jobs').select('payload_json').where('kind', '=', 'mail.notice').execute();
+    expect(notices.map((n) => JSON.parse(n.payload_json) as unknown)).toContainEqual({ conversationId, commandId });
+  });
+
   it('applies an early delivered to the part, and the reply stays sent', async () => {
     const { commandId, job } = await replyWaitingToSend('447700900802');
     await send(

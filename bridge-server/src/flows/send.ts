@@ -58,15 +58,21 @@ export async function sendOutbound(deps: SendDeps, job: Job<'wa.send'>): Promise
       const part = parts[index]!;
       const message = await toMessage(deps, conversation, record, part, index);
       const receipt = await channel.send(message);
-      await deps.store.transaction(async (tx) => {
+      const failed = await deps.store.transaction(async (tx) => {
         await deps.store.addOutboundPart(tx, record.id, index, receipt.waMessageId, receipt.timestamp);
         await ingestInTransaction(deps, tx, { events: [toEvent(conversation, record, part, index, receipt)], statuses: [] });
-        if (index === parts.length - 1) await finish(deps, tx, record.id, job.id);
         // Statuses WhatsApp posted before this part was recorded were stored but found no part.
         for (const status of await deps.store.listStatuses(tx, deps.tenant, conversation.channel, receipt.waMessageId)) await applyStatus(deps, tx, status);
+        // A failure WhatsApp reported for a part already sent (its status webhook may come while
+        // the next part is on its way) has failed the reply and told the solicitor: the rest is
+        // not sent, and the reply stays failed.
+        const failed = (await deps.store.getOutbound(tx, record.id))?.state === 'failed';
+        if (failed || index === parts.length - 1) await finish(deps, tx, record.id, job.id, failed ? 'failed' : 'sent');
+        return failed;
       });
+      if (failed) return;
     }
-    if (parts.length === 0) await deps.store.transaction((tx) => finish(deps, tx, record.id, job.id));
+    if (parts.length === 0) await deps.store.transaction((tx) => finish(deps, tx, record.id, job.id, 'sent'));
   } catch (error) {
     const refusal = permanentRefusal(error);
     if (!refusal) throw error;
@@ -78,8 +84,9 @@ export async function sendOutbound(deps: SendDeps, job: Job<'wa.send'>): Promise
   }
 }
 
-async function finish(deps: SendDeps, tx: Tx, commandId: number, jobId: number): Promise<void> {
-  await deps.store.setOutboundState(tx, commandId, 'sent');
+/** Completes the send job; a reply whose parts all went is `sent`, one already failed stays so. */
+async function finish(deps: SendDeps, tx: Tx, commandId: number, jobId: number, state: 'sent' | 'failed'): Promise<void> {
+  if (state === 'sent') await deps.store.setOutboundState(tx, commandId, 'sent');
   await deps.outbox.complete(tx, jobId);
 }
 
