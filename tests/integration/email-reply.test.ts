@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import { getOutbound } from '../../bridge-server/src/store/outbound.js';
-import { useBridgeOnMailStack, waitFor } from '../support/bridge.js';
+import { useBridgeOnMailStack, waitFor, type MailWorld } from '../support/bridge.js';
 import { fetchAll, threadReferences, waitForCount } from '../support/imap.js';
 import { parseAll, type ReadMail } from '../support/mail-assert.js';
 
@@ -29,6 +29,23 @@ function outlookReply(newText: string, original: ReadMail): { html: string; text
   return { html, text };
 }
 
+/** A client's WhatsApp message, once the bridge has mirrored it into the solicitor's mailbox. */
+async function mirroredClientMessage(env: MailWorld, from: string, body: string, at = new Date()): Promise<ReadMail> {
+  const envelope = env.world.simulator.inboundMessage({ from, name: 'Jane Smith', type: 'text', body, timestamp: at });
+  const waMessageId = (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
+  expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
+  let mail: ReadMail | undefined;
+  await waitFor(
+    async () => {
+      mail = (await parseAll(await fetchAll(env.stack, 'solicitor'))).find((m) => m.header('x-whatsapp-message-id') === waMessageId);
+      return mail !== undefined;
+    },
+    20_000,
+    () => 'the client message was not mirrored',
+  );
+  return mail!;
+}
+
 describe('a solicitor replies to the mirrored mail', () => {
   // The bridge's log lines, to see what it says about each mail it does not relay.
   const logLines: Array<Record<string, unknown>> = [];
@@ -41,21 +58,7 @@ describe('a solicitor replies to the mirrored mail', () => {
   const intake = () =>
     nodemailer.createTransport({ host: '127.0.0.1', port: env.world.bridge.replyIntakePort!, secure: false, ignoreTLS: true });
 
-  async function clientWrites(from: string, body: string, at = new Date()): Promise<ReadMail> {
-    const envelope = env.world.simulator.inboundMessage({ from, name: 'Jane Smith', type: 'text', body, timestamp: at });
-    const waMessageId = (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
-    expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
-    let mail: ReadMail | undefined;
-    await waitFor(
-      async () => {
-        mail = (await parseAll(await fetchAll(env.stack, 'solicitor'))).find((m) => m.header('x-whatsapp-message-id') === waMessageId);
-        return mail !== undefined;
-      },
-      20_000,
-      () => 'the client message was not mirrored',
-    );
-    return mail!;
-  }
+  const clientWrites = (from: string, body: string, at = new Date()) => mirroredClientMessage(env, from, body, at);
 
   async function replyTo(original: ReadMail, options: { from?: typeof solicitor; text: string; to?: string; headers?: Record<string, string>; attachments?: Array<{ filename: string; content: Buffer; contentType: string }> }) {
     const body = outlookReply(options.text, original);
@@ -234,17 +237,16 @@ describe('a solicitor replies, and the firm delivers the reply into a mailbox th
     WA_BRIDGE_ALLOWED_SENDERS: '@firm.test',
   }));
 
-  it('reads the reply as IDLE announces it, sends the new text, and does not read it twice', async () => {
-    const envelope = env.world.simulator.inboundMessage({ from: '447700900701', name: 'Jane Smith', type: 'text', body: 'Is Friday still on?' });
-    expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
-    const mails = await waitForCount(env.stack, 'solicitor', 2, 20_000);
-    const original = (await parseAll(mails)).find((m) => m.header('x-whatsapp-event') === 'message')!;
-    const body = outlookReply('Yes, Friday at 3pm.', original);
-    await waitFor(() => env.world.bridge.replyPoller!.isIdling(), 20_000, () => 'the bridge is not idling on the reply mailbox');
-    const sentBefore = env.world.simulator.sent.length;
-    // The firm's mail system rewrites the reply domain into the bridge mailbox: the header keeps
-    // the reply address, the envelope goes to replies@firm.test.
-    await nodemailer.createTransport({ host: '127.0.0.1', port: env.stack.smtpPort, secure: false, ignoreTLS: true }).sendMail({
+  const clientWrites = (from: string, body: string) => mirroredClientMessage(env, from, body);
+
+  /**
+   * The solicitor's reply, as the firm's mail system delivers it: it rewrites the reply domain into
+   * the bridge mailbox, so the header keeps the reply address and the envelope goes to
+   * replies@firm.test.
+   */
+  async function replyArrives(original: ReadMail, text: string): Promise<string> {
+    const body = outlookReply(text, original);
+    const info = await nodemailer.createTransport({ host: '127.0.0.1', port: env.stack.smtpPort, secure: false, ignoreTLS: true }).sendMail({
       envelope: { from: solicitor.address, to: ['replies@firm.test'] },
       from: solicitor,
       to: original.parsed.replyTo!.value[0]!.address!,
@@ -253,9 +255,57 @@ describe('a solicitor replies, and the firm delivers the reply into a mailbox th
       html: body.html,
       text: body.text,
     });
+    return info.messageId.replace(/^<|>$/g, '');
+  }
+
+  const textsSent = () => env.world.simulator.sent.map((m) => (m.body as { text?: { body?: string } }).text?.body);
+
+  it('reads the reply as IDLE announces it, sends the new text, and does not read it twice', async () => {
+    const original = await clientWrites('447700900701', 'Is Friday still on?');
+    await waitFor(() => env.world.bridge.replyPoller!.isIdling(), 20_000, () => 'the bridge is not idling on the reply mailbox');
+    const sentBefore = env.world.simulator.sent.length;
+    await replyArrives(original, 'Yes, Friday at 3pm.');
     // Nobody asks the bridge to read the mailbox, and its next poll is ten minutes away.
     await waitFor(() => env.world.simulator.sent.length > sentBefore, 15_000, () => 'nothing sent to WhatsApp');
     expect(env.world.simulator.sent.at(-1)?.body).toMatchObject({ type: 'text', text: { body: 'Yes, Friday at 3pm.' } });
     expect(await env.world.bridge.replyPoller!.pollNow()).toBe(0);
+  });
+
+  it('idles again after the server drops the IDLE connection, and reads the next reply as it arrives, once', async () => {
+    const poller = env.world.bridge.replyPoller!;
+    const original = await clientWrites('447700900702', 'Can we move the meeting?');
+    await waitFor(() => poller.isIdling(), 20_000, () => 'the bridge is not idling on the reply mailbox');
+    await replyArrives(original, 'Yes, Thursday suits me.');
+    await waitFor(() => textsSent().includes('Yes, Thursday suits me.'), 15_000, () => 'the first reply was not sent to WhatsApp');
+    // Lets the read that relayed it finish: it marks the mail read last, and a read cut off before
+    // that would leave the mail for the next one.
+    await poller.pollNow();
+
+    // Dovecot drops every connection of the bridge mailbox, as a restart of the mail server would.
+    const dropped = await env.stack.imapConnections('replies');
+    expect(dropped.length).toBeGreaterThan(0);
+    await env.stack.kickImap('replies');
+    await waitFor(() => !poller.isIdling(), 5_000, () => 'the bridge still thinks it idles on a dropped connection');
+    // The first wait before reconnecting is one second.
+    await waitFor(() => poller.isIdling(), 10_000, () => 'the bridge did not idle on the reply mailbox again');
+    const connections = await env.stack.imapConnections('replies');
+    expect(connections.length).toBeGreaterThan(0);
+    expect(connections.filter((pid) => dropped.includes(pid))).toEqual([]);
+    // The read on reconnecting (for mail that came while nobody watched) finds the first reply
+    // already read: joining or repeating it leaves nothing to read, and nothing was sent again.
+    expect(await poller.pollNow()).toBe(0);
+    expect(textsSent().filter((text) => text === 'Yes, Thursday suits me.')).toHaveLength(1);
+
+    const sentBefore = env.world.simulator.sent.length;
+    const mailMessageId = await replyArrives(original, 'Or Friday morning, if that is easier.');
+    // Only the new IDLE connection can bring it in: the next poll is ten minutes away.
+    await waitFor(() => env.world.simulator.sent.length > sentBefore, 10_000, () => 'the reply after the reconnect was not sent to WhatsApp');
+    expect(env.world.simulator.sent.at(-1)?.body).toMatchObject({ type: 'text', text: { body: 'Or Friday morning, if that is easier.' } });
+    // Once: no second read relays it again, and it was stored to send once.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await poller.pollNow()).toBe(0);
+    expect(env.world.simulator.sent.length).toBe(sentBefore + 1);
+    expect(await env.world.bridge.store.db.selectFrom('outbound_commands').select('id').where('source_ref', '=', mailMessageId).execute()).toHaveLength(1);
+    expect(textsSent().filter((text) => text === 'Yes, Thursday suits me.')).toHaveLength(1);
   });
 });

@@ -39,6 +39,13 @@ export interface MailStack {
   stopSmtp(): Promise<void>;
   /** Starts Postfix again on the same port, with whatever was left in its queue. */
   startSmtp(): Promise<void>;
+  /** Process ids of the IMAP connections Dovecot serves for a login name, one per connection. */
+  imapConnections(user: string): Promise<number[]>;
+  /**
+   * Makes Dovecot drop every IMAP connection of a login name (doveadm kick: the imap processes get
+   * SIGTERM and close with BYE), as a server restart would. Fails when there was none to drop.
+   */
+  kickImap(user: string): Promise<void>;
   /** Stops both servers and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -126,6 +133,22 @@ function runScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string>
   });
 }
 
+/** Runs doveadm against this stack's Dovecot (its config names the private base_dir and sockets). */
+function runDoveadm(dir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('doveadm', ['-c', `${dir}/dovecot/dovecot.conf`, ...args], { timeout: SCRIPT_TIMEOUT_MS }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`doveadm ${args.join(' ')} failed: ${error.message}\n${stderr}${stdout}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A login name as doveadm takes it: a plain user, never a mask or an option. */
+function checkedUser(user: string): string {
+  if (!/^[a-z0-9._-]+$/i.test(user) || user.startsWith('-')) throw new Error(`not a mailbox login name: ${user}`);
+  return user;
+}
+
 function parseAssignments(output: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const line of output.split('\n')) {
@@ -166,6 +189,15 @@ function createHandle(dir: string, values: Map<string, string>, password: string
     },
     startSmtp: async () => {
       await runScript(['smtp-start', dir]);
+    },
+    imapConnections: async (user) => {
+      // -f tab: a header line, then username, proto, pid and ip per connection.
+      const rows = (await runDoveadm(dir, ['-f', 'tab', 'who', '-1', checkedUser(user)])).trim().split('\n').slice(1);
+      return rows.map((row) => row.split('\t')).filter((fields) => fields[1] === 'imap').map((fields) => Number(fields[2]));
+    },
+    kickImap: async (user) => {
+      // doveadm exits non-zero when nobody was kicked.
+      await runDoveadm(dir, ['kick', checkedUser(user)]);
     },
     // Shared so that an afterAll and a failing test's cleanup can both call it.
     stop: () => (stopping ??= stopAndRemove(dir)),
