@@ -16,6 +16,7 @@ import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuer
 import { auditPageSchema, type AuditQuery } from './audit.js';
 import { importSummarySchema, type ImportQuery } from './imports.js';
 import { apiPaths as paths } from './contract.js';
+import { bundleShaHeader, type ExportRequest } from './exports.js';
 import { searchResponseSchema, type SearchQuery } from './search.js';
 
 /** An error answer from the API, with its problem document. */
@@ -106,6 +107,15 @@ export function createApiClient(options: ApiClientOptions) {
     listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),
     retryJob: async (id: number): Promise<void> => void (await send('POST', paths.retryJob(id))),
     audit: (query: AuditQuery = {}) => call(auditPageSchema, 'GET', paths.audit, { query: query as Query }),
+    /**
+     * An evidence bundle: the zip, its SHA-256 as the bridge computed it (X-Bundle-SHA256) and the
+     * file name the bridge suggests (Content-Disposition), when it gives one.
+     */
+    exportEvidence: async (body: ExportRequest): Promise<{ zip: Blob; sha256: string; fileName: string | null }> => {
+      const response = await send('POST', paths.exports, { body });
+      const fileName = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? null;
+      return { zip: await response.blob(), sha256: response.headers.get(bundleShaHeader) ?? '', fileName };
+    },
     /**
      * The URL to open with EventSource for live updates (the token goes in the query because
      * EventSource cannot send an Authorization header). Parse each event's data with

@@ -6,6 +6,7 @@ import { ExportDecoder, parseChatExportText } from '@wa-bridge/shared/chat-expor
 import { useRef, useState, type DragEvent } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatBytes } from '../format.js';
+import { browserTimeZone, canonicalZone, isTimeZone, zonesMatching } from '../time-zones.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}` },
@@ -209,34 +210,6 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
       )}
     </section>
   );
-}
-
-const browserTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-/** Every IANA zone the browser knows (UTC among them), for the zone picker. */
-const allZones: string[] = (() => {
-  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
-  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
-})();
-
-/** The zones whose name contains `text` (any case): the picker's list while typing; all of them otherwise. */
-function zonesMatching(text: string): string[] {
-  const wanted = text.trim().toLowerCase();
-  return wanted === '' ? allZones : allZones.filter((zone) => zone.toLowerCase().includes(wanted));
-}
-
-function isTimeZone(text: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: text });
-    return text.includes('/') || text === 'UTC';
-  } catch {
-    return false;
-  }
-}
-
-/** The zone's name as the list spells it (typing "europe/paris" picks Europe/Paris). */
-function canonicalZone(text: string): string {
-  return allZones.find((zone) => zone.toLowerCase() === text.toLowerCase()) ?? text;
 }
 
 /** What the export holds, read the way the server will read it. */
