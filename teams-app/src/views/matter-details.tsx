@@ -22,6 +22,7 @@ import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
 import { useState, type FormEvent } from 'react';
+import { ExportEvidence, mayExportEvidence } from './export-evidence.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalM} ${tokens.spacingVerticalS}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
@@ -33,9 +34,10 @@ const useStyles = makeStyles({
 });
 
 /**
- * A matter's state and members, and what the user may do with it: add a colleague and close it.
- * The buttons follow the server's rule (an admin, or a solicitor or case handler on the matter);
- * the server checks again, and a refusal is shown as such.
+ * A matter's state and members, and what the user may do with it: add a colleague and close it
+ * (an admin, or a solicitor or case handler on the matter), and export its evidence bundle
+ * (compliance officers, admins and case handlers). The buttons follow the server's rules; the
+ * server checks again, and a refusal is shown as such.
  */
 export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged(matter: Matter): void }) {
   const styles = useStyles();
@@ -165,6 +167,7 @@ export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged
           </div>
         </form>
       )}
+      {mayExportEvidence(me.roles) && <ExportEvidence reference={matter.reference} />}
       {[addProblem, closeProblem].map((problem, index) =>
         problem?.general && !problem.forbidden ? (
           <MessageBar key={index} layout="multiline" intent="error" role="alert">
