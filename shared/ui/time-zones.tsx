@@ -1,3 +1,6 @@
+import { Combobox, Option } from '@fluentui/react-components';
+import { useState } from 'react';
+
 /** Time zones for the front ends' zone pickers: the browser's own, and every zone it knows. */
 
 export const browserTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -47,4 +50,42 @@ function offsetAt(instant: number, timeZone: string): number {
   const part = (type: string) => Number(parts.find((item) => item.type === type)?.value);
   const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
   return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** What a zone picker holds: the text typed, whether it names a zone, and the zone (the browser's until it does). */
+export interface ZonePickerState {
+  text: string;
+  setText(text: string): void;
+  valid: boolean;
+  timeZone: string;
+}
+
+/** A zone picker's state, starting at the browser's zone. */
+export function useZonePicker(): ZonePickerState {
+  const [text, setText] = useState(browserTimeZone);
+  const valid = isTimeZone(text);
+  return { text, setText, valid, timeZone: valid ? canonicalZone(text) : browserTimeZone };
+}
+
+export const zonePickerError = 'Choose a time zone from the list, such as Europe/London.';
+
+/** A combobox of every zone, narrowed to those matching what is typed; put it in a Field for its label. */
+export function ZonePicker({ picker }: { picker: ZonePickerState }) {
+  return (
+    <Combobox
+      freeform
+      value={picker.text}
+      selectedOptions={picker.valid ? [picker.timeZone] : []}
+      onChange={(event) => picker.setText(event.target.value)}
+      onOptionSelect={(_event, data) => {
+        if (data.optionValue) picker.setText(data.optionValue);
+      }}
+    >
+      {zonesMatching(picker.valid ? '' : picker.text).map((zone) => (
+        <Option key={zone} value={zone}>
+          {zone}
+        </Option>
+      ))}
+    </Combobox>
+  );
 }

@@ -1,4 +1,4 @@
-import { Button, Caption1, Checkbox, Combobox, Field, Input, makeStyles, MessageBar, MessageBarBody, Option, shorthands, Text, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Checkbox, Field, Input, makeStyles, MessageBar, MessageBarBody, shorthands, Text, tokens } from '@fluentui/react-components';
 import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { ImportSummary } from '@wa-bridge/shared/api/imports';
 import { maxImportBytes } from '@wa-bridge/shared/api/imports';
@@ -6,7 +6,7 @@ import { ExportDecoder, parseChatExportText } from '@wa-bridge/shared/chat-expor
 import { useRef, useState, type DragEvent } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatBytes } from '../format.js';
-import { browserTimeZone, canonicalZone, isTimeZone, zonesMatching } from '../time-zones.js';
+import { useZonePicker, ZonePicker, zonePickerError } from '../time-zones.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}` },
@@ -61,9 +61,8 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
   const [busy, setBusy] = useState(false);
   // An export's times carry no zone: they are the phone's clock. The browser's zone is the usual
   // answer; a chat exported abroad, or by a phone set to another zone, needs the user to say.
-  const [zoneText, setZoneText] = useState(browserTimeZone);
-  const zoneValid = isTimeZone(zoneText);
-  const timeZone = zoneValid ? canonicalZone(zoneText) : browserTimeZone;
+  const zone = useZonePicker();
+  const { valid: zoneValid, timeZone } = zone;
 
   const choose = async (file: File | undefined) => {
     if (!file) return;
@@ -167,23 +166,9 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
           <Field
             label="The export's times are the phone's clock in"
             validationState={zoneValid ? 'none' : 'error'}
-            validationMessage={zoneValid ? undefined : 'Choose a time zone from the list, such as Europe/London.'}
+            validationMessage={zoneValid ? undefined : zonePickerError}
           >
-            <Combobox
-              freeform
-              value={zoneText}
-              selectedOptions={zoneValid ? [timeZone] : []}
-              onChange={(event) => setZoneText(event.target.value)}
-              onOptionSelect={(_event, data) => {
-                if (data.optionValue) setZoneText(data.optionValue);
-              }}
-            >
-              {zonesMatching(zoneValid ? '' : zoneText).map((zone) => (
-                <Option key={zone} value={zone}>
-                  {zone}
-                </Option>
-              ))}
-            </Combobox>
+            <ZonePicker picker={zone} />
           </Field>
           <div className={styles.actions}>
             <Button appearance="primary" disabled={busy || !zoneValid} onClick={() => void upload()}>

@@ -1,8 +1,8 @@
-import { Button, Caption1, Combobox, Field, Input, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Option, Spinner, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Spinner, tokens } from '@fluentui/react-components';
 import type { Role } from '@wa-bridge/shared/roles';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
-import { browserTimeZone, canonicalZone, isTimeZone, startOfDayIn, zonesMatching } from '@wa-bridge/shared/ui/time-zones';
+import { startOfDayIn, useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
 import { useState, type FormEvent } from 'react';
 
 const useStyles = makeStyles({
@@ -32,12 +32,11 @@ export function ExportEvidence({ reference }: { reference: string }) {
   const [open, setOpen] = useState(false);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [zoneText, setZoneText] = useState(browserTimeZone);
+  const zone = useZonePicker();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<FormProblem | null>(null);
   const [saved, setSaved] = useState<{ fileName: string; sha256: string } | null>(null);
-  const zoneValid = isTimeZone(zoneText);
-  const timeZone = zoneValid ? canonicalZone(zoneText) : browserTimeZone;
+  const { valid: zoneValid, timeZone } = zone;
   const rangeWrong = from !== '' && to !== '' && to <= from;
 
   const submit = async (event: FormEvent) => {
@@ -91,23 +90,9 @@ export function ExportEvidence({ reference }: { reference: string }) {
           <Field
             label="Time zone"
             hint="Days start at midnight here; the transcript shows times in it."
-            {...fieldError('timeZone', zoneValid ? undefined : 'Choose a time zone from the list, such as Europe/London.')}
+            {...fieldError('timeZone', zoneValid ? undefined : zonePickerError)}
           >
-            <Combobox
-              freeform
-              value={zoneText}
-              selectedOptions={zoneValid ? [timeZone] : []}
-              onChange={(event) => setZoneText(event.target.value)}
-              onOptionSelect={(_event, data) => {
-                if (data.optionValue) setZoneText(data.optionValue);
-              }}
-            >
-              {zonesMatching(zoneValid ? '' : zoneText).map((zone) => (
-                <Option key={zone} value={zone}>
-                  {zone}
-                </Option>
-              ))}
-            </Combobox>
+            <ZonePicker picker={zone} />
           </Field>
           <div className={styles.line}>
             <Button size="small" appearance="primary" type="submit" disabled={busy || !zoneValid || rangeWrong}>
