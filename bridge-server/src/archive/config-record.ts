@@ -24,7 +24,7 @@ export async function recordConfiguration(
 ): Promise<AuditEntry | undefined> {
   const last = await lastAuditEntry(db, { action: 'config.change', actor: 'system', target, source });
   const before = parseConfigRecord(last?.details?.record);
-  const after = recordConfig(effective, secrets, before?.salt ?? newConfigSalt());
+  const after = await recordConfig(effective, secrets, before?.salt ?? newConfigSalt());
   const entry = { actor: 'system', source, action: 'config.change' as const, target };
   if (!before) return trail.record({ ...entry, details: { initial: true, settings: Object.keys(after.settings).length, record: canonicalJson(after) } });
   const changes = configChanges(before, after);

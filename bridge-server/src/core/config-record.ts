@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scrypt } from 'node:crypto';
 
 /** One setting's effective value, as the configuration record keeps it. */
 export type SettingValue = string | number | boolean | null;
@@ -32,14 +32,21 @@ const credentials = /\/\/[^@/]*@/;
 
 export const newConfigSalt = (): string => randomBytes(16).toString('base64');
 
-export function recordConfig(effective: Readonly<Record<string, SettingValue>>, secrets: ReadonlySet<string>, salt: string): ConfigRecord {
+export async function recordConfig(effective: Readonly<Record<string, SettingValue>>, secrets: ReadonlySet<string>, salt: string): Promise<ConfigRecord> {
   const settings: Record<string, RecordedSetting> = {};
+  // Fingerprints are slow on purpose: made side by side off the event loop, not one after another on it.
+  const pending: Array<Promise<void>> = [];
+  const withFingerprint = (setting: RecordedSetting, value: string): RecordedSetting => {
+    pending.push(fingerprint(value, salt).then((print) => void (setting.fingerprint = print)));
+    return setting;
+  };
   for (const name of Object.keys(effective).sort()) {
     const value = effective[name] ?? null;
-    if (secrets.has(name)) settings[name] = { fingerprint: value === null ? null : fingerprint(String(value), salt) };
-    else if (typeof value === 'string' && credentials.test(value)) settings[name] = { value: value.replace(credentials, '//***@'), fingerprint: fingerprint(value, salt) };
+    if (secrets.has(name)) settings[name] = value === null ? { fingerprint: null } : withFingerprint({}, String(value));
+    else if (typeof value === 'string' && credentials.test(value)) settings[name] = withFingerprint({ value: value.replace(credentials, '//***@') }, value);
     else settings[name] = { value };
   }
+  await Promise.all(pending);
   return { v: 1, salt, settings };
 }
 
@@ -84,6 +91,8 @@ export function parseConfigRecord(text: unknown): ConfigRecord | undefined {
 }
 
 // scrypt: a verify token or a password too short to resist a plain hash still costs a guesser.
-function fingerprint(value: string, salt: string): string {
-  return scryptSync(value, Buffer.from(salt, 'base64'), 32, { N: 1 << 13, r: 8, p: 1 }).toString('base64');
+function fingerprint(value: string, salt: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    scrypt(value, Buffer.from(salt, 'base64'), 32, { N: 1 << 13, r: 8, p: 1 }, (error, key) => (error ? reject(error) : resolve(key.toString('base64')))),
+  );
 }
