@@ -3,6 +3,8 @@ import MailComposer, { type MailComposerAttachment, type MailComposerOptions } f
 import { BadInputError } from '../../core/errors.js';
 import type { MailAddress, OutgoingMail } from '../../core/mail.js';
 import type { MailComposer as MailComposerPort } from '../../core/ports.js';
+import type MimeNode from 'nodemailer/lib/mime-node';
+import { buildMimeSync } from './build-sync.js';
 import { checkHeader, checkHeaderBlock } from './headers.js';
 
 /**
@@ -100,20 +102,33 @@ function toComposerOptions(mail: OutgoingMail, headers: Array<{ key: string }>):
   };
 }
 
+/**
+ * The mail's MIME tree as nodemailer compiles it, with every value fixed from the mail. Throws
+ * BadInputError when a header value holds CR/LF (`header_injection`), a header name or
+ * Message-ID is malformed, or the date is not valid.
+ */
+export function compileMail(mail: OutgoingMail): MimeNode {
+  if (Number.isNaN(mail.date.getTime())) throw new BadInputError('date_invalid', 'the mail has no valid Date');
+  const headers = customHeaders(mail.headers);
+  const root = new MailComposer(toComposerOptions(mail, headers)).compile();
+  // Added after compile() so they follow the addressing fields instead of preceding them.
+  root.addHeader(headers);
+  return root;
+}
+
 export class DeterministicComposer implements MailComposerPort {
   /**
    * Composes the mail's MIME bytes. Pure apart from CPU: no I/O, no clock, no randomness; the same
-   * mail always gives the same bytes. Throws BadInputError when a header value holds CR/LF
-   * (`header_injection`), a header name or Message-ID is malformed, or the written header block
-   * is not pure ASCII; nothing is sent in that case.
+   * mail always gives the same bytes. Throws BadInputError as compileMail does, and when the
+   * written header block is not pure ASCII; nothing is sent in that case.
    */
   async compose(mail: OutgoingMail): Promise<Buffer> {
-    if (Number.isNaN(mail.date.getTime())) throw new BadInputError('date_invalid', 'the mail has no valid Date');
-    const headers = customHeaders(mail.headers);
-    const root = new MailComposer(toComposerOptions(mail, headers)).compile();
-    // Added after compile() so they follow the addressing fields instead of preceding them.
-    root.addHeader(headers);
-    const raw = await root.build();
+    return this.composeNow(mail);
+  }
+
+  /** compose(), in one synchronous pass. */
+  composeNow(mail: OutgoingMail): Buffer {
+    const raw = buildMimeSync(compileMail(mail));
     checkHeaderBlock(raw);
     return raw;
   }
