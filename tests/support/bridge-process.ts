@@ -19,8 +19,10 @@ export interface BridgeProcess {
 export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
   // WA_BRIDGE_CPU_PROFILE_DIR: write a V8 CPU profile of the bridge process there (benchmarks).
   const profile = process.env.WA_BRIDGE_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WA_BRIDGE_CPU_PROFILE_DIR}`] : [];
+  // WA_BRIDGE_BENCH_NODE_FLAGS: V8/Node flags for the bridge process alone (benchmarks: --trace-gc and the like).
+  const flags = process.env.WA_BRIDGE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
   const database = env.WA_BRIDGE_DATA_DIR && !env.WA_BRIDGE_DATABASE_URL ? await databaseEnvFor(env.WA_BRIDGE_DATA_DIR) : {};
-  const child = spawn(process.execPath, [...profile, bin, 'serve'], {
+  const child = spawn(process.execPath, [...profile, ...flags, bin, 'serve'], {
     env: { ...process.env, WA_BRIDGE_LOG_LEVEL: 'warn', ...database, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
