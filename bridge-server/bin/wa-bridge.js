@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
-const BUILD = 'command bundles v6';
+const BUILD = 'command bundles v7';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
@@ -19,6 +19,7 @@ const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '.
 const threadEntries = {
   'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' },
   import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
+  serve: { compose: '../src/mail/compose/compose-worker.ts' },
 };
 const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
 const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');

@@ -82,6 +82,8 @@ export interface Bridge {
 
 export interface StartOptions {
   logger?: Logger;
+  /** The MIME composer thread's entry when the server runs from a bundle; otherwise its TypeScript, through tsx. */
+  composeThread?: string;
   /** Retry backoff ceiling; tests shorten it. Default 5 minutes. */
   retryMaxDelayMs?: number;
   retryBaseDelayMs?: number;
@@ -159,7 +161,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay. The thread starts with the first mail: an idle bridge does
   // not hold a second JavaScript runtime for it.
-  const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) });
+  const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }, options.composeThread);
   const relayDeps = {
     store,
     outbox,

@@ -14,12 +14,13 @@ import { registerSimulate } from './simulate.js';
 import { registerVerify } from './verify.js';
 
 /** The `wa-bridge` command: one file per command, wired here. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
   const program = new Command('wa-bridge')
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
-  registerServe(program);
+  // From the serve bundle, the MIME composer's thread starts from its own entry in that bundle.
+  registerServe(program, { composeThread: bundle?.threads?.compose });
   registerSimulate(program);
   registerConfig(program);
   registerJobs(program);

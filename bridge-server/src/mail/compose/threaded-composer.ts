@@ -51,7 +51,14 @@ export class ThreadedComposer implements MailComposer {
   private nextId = 0;
   private closed = false;
 
-  constructor(private readonly data: ComposerThreadData = {}) {}
+  /**
+   * `entry`: the thread's script, when the server runs from a bundle that has one; by default
+   * compose-thread.js, which loads the TypeScript through tsx.
+   */
+  constructor(
+    private readonly data: ComposerThreadData = {},
+    private readonly entry: URL | string = new URL('./compose-thread.js', import.meta.url),
+  ) {}
 
   /** Starts the thread now rather than on the first mail (it takes a moment to load). */
   warm(): this {
@@ -95,7 +102,7 @@ export class ThreadedComposer implements MailComposer {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./compose-thread.js', import.meta.url), { workerData: this.data });
+    const worker = new Worker(this.entry, { workerData: this.data });
     this.worker = worker;
     this.ready = false;
     worker.on('message', (reply: ComposeReply) => {
