@@ -12,7 +12,8 @@ const BUILD = 'command bundles v7';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
 // Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
-// tsx. The server's worker threads load their TypeScript through tsx themselves.
+// tsx. Worker threads (the server's MIME composer, the import's event builder, parse-export's
+// readers) start from entries of their own in their command's bundle.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
 // Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
 // the command's main(argv, { threads }).
