@@ -21,6 +21,9 @@ interface SmtpFailure {
  * the relay decided every header. Failures are classified here, where their meaning is known:
  * a dropped or refused connection, a timeout or a 4xx reply is transient; a 5xx reply permanent.
  */
+/** Given to nodemailer for a raw mail so it does not make one up; never written (the raw bytes carry their own). */
+const unusedMessageId = 'raw@wa-bridge.invalid';
+
 export class SmtpTransport implements MailTransport {
   private readonly transporter;
 
@@ -42,7 +45,10 @@ export class SmtpTransport implements MailTransport {
 
   async send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
     try {
-      const info = await this.transporter.sendMail({ envelope, raw });
+      // nodemailer wraps even raw bytes in a message node, and draws random numbers (six OpenSSL
+      // calls) for a Message-ID and a boundary it never writes unless it is given both; the bytes
+      // on the wire are `raw` either way.
+      const info = await this.transporter.sendMail({ envelope, raw, messageId: unusedMessageId, baseBoundary: 'raw' });
       return { response: String(info.response ?? '') };
     } catch (error) {
       throw classifySmtpError(error as SmtpFailure);
