@@ -5,6 +5,7 @@ import type { ClientLookup, NewConversation } from '../core/ports.js';
 import type { ConversationRecord } from '../core/records.js';
 import type { Executor } from './executor.js';
 import type { ConversationsTable } from './schema.js';
+import { compiledOnce } from './compiled.js';
 import { dialectOf } from './dialect.js';
 
 export function toConversation(row: Selectable<ConversationsTable>): ConversationRecord {
@@ -34,23 +35,24 @@ export function toConversation(row: Selectable<ConversationsTable>): Conversatio
  * reads the head this one stored. (SQLite's write transactions already exclude each other.)
  */
 export async function findConversation(db: Executor, lookup: ClientLookup): Promise<ConversationRecord | undefined> {
-  const query = db
-    .selectFrom('conversations')
-    .selectAll()
-    .where('tenant', '=', lookup.tenant)
-    .where('channel', '=', lookup.channel)
-    .where('business_id', '=', lookup.businessId);
-  const base = dialectOf(db) === 'postgres' ? query.forUpdate() : query;
   if (lookup.userId !== undefined) {
-    const row = await base.where('client_user_id', '=', lookup.userId).executeTakeFirst();
+    const [row] = await conversationByUserId(db, [lookup.tenant, lookup.channel, lookup.businessId, lookup.userId]);
     if (row) return toConversation(row);
   }
   if (lookup.waId !== undefined) {
-    const row = await base.where('client_wa_id', '=', lookup.waId).orderBy('id').executeTakeFirst();
+    const [row] = await conversationByWaId(db, [lookup.tenant, lookup.channel, lookup.businessId, lookup.waId]);
     if (row) return toConversation(row);
   }
   return undefined;
 }
+
+// Every webhook looks its chat up: compiled once (see compiled.ts), locked on PostgreSQL.
+const clientConversations = (db: Executor) => {
+  const query = db.selectFrom('conversations').selectAll().where('tenant', '=', '').where('channel', '=', '').where('business_id', '=', '');
+  return dialectOf(db) === 'postgres' ? query.forUpdate() : query;
+};
+const conversationByUserId = compiledOnce((db) => clientConversations(db).where('client_user_id', '=', ''));
+const conversationByWaId = compiledOnce((db) => clientConversations(db).where('client_wa_id', '=', '').orderBy('id'));
 
 export async function getConversation(db: Executor, id: number): Promise<ConversationRecord | undefined> {
   const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();

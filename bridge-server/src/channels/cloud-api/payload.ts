@@ -233,29 +233,47 @@ export function parseCloudWebhook(json: unknown): CloudWebhookPayload {
 const maxNesting = 100;
 
 // A UTF-16 surrogate without its other half: JSON allows the escape ("\ud800"), UTF-8 cannot hold it.
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const loneSurrogates = new RegExp(loneSurrogate.source, 'g');
+
+/** A value still to visit, with the way back to the root: the path is only spelled out for a finding. */
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent?: Visit;
+  key?: PropertyKey;
+}
+
+function pathOf(visit: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) path.push(at.key!);
+  return path.reverse();
+}
 
 /**
  * Walks the parsed body without recursion. Returns the first value nested deeper than
  * maxNesting or a number that is not finite. Replaces, in place, every lone surrogate in a
  * string value by U+FFFD, as the webhook already does for bytes that are not UTF-8: the store
  * writes text as UTF-8 (so a message id would be stored changed) while the chain link is computed
- * over the escape, and the archive would no longer verify.
+ * over the escape, and the archive would no longer verify. Every webhook passes through here, so
+ * it allocates nothing per string that is well formed and no path unless it finds something.
  */
 function findUnarchivable(root: unknown): { path: PropertyKey[]; message: string } | undefined {
-  const stack: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: root, path: [] }];
+  const stack: Visit[] = [{ value: root, depth: 0 }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (typeof value === 'number' && !Number.isFinite(value)) return { path, message: 'a number beyond the range of a double' };
+    const visit = stack.pop()!;
+    const { value } = visit;
+    if (typeof value === 'number' && !Number.isFinite(value)) return { path: pathOf(visit), message: 'a number beyond the range of a double' };
     if (value === null || typeof value !== 'object') continue;
-    if (path.length >= maxNesting) return { path, message: `objects and arrays nested more than ${maxNesting} levels deep` };
+    if (visit.depth >= maxNesting) return { path: pathOf(visit), message: `objects and arrays nested more than ${maxNesting} levels deep` };
     const container = value as Record<string, unknown>;
-    for (const [key, child] of Object.entries(container)) {
+    const isArray = Array.isArray(value);
+    for (const key of Object.keys(container)) {
+      const child = container[key];
       if (typeof child === 'string') {
-        const wellFormed = child.replace(loneSurrogate, '\ufffd');
-        if (wellFormed !== child) container[key] = wellFormed;
+        if (loneSurrogate.test(child)) container[key] = child.replace(loneSurrogates, '\ufffd');
       } else {
-        stack.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
+        stack.push({ value: child, depth: visit.depth + 1, parent: visit, key: isArray ? Number(key) : key });
       }
     }
   }
