@@ -108,11 +108,16 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     const pacedWebhooks = Array.from({ length: pacedCount }, (_, i) => prepare(i % chats));
     const cpuBefore = await cpuOf(bridge.child.pid);
     const threadsBefore = await threadCpu(bridge.child.pid);
+    const machineBefore = await machineCpu();
+    const postgresBefore = await postgresCpu();
     const ownBefore = process.cpuUsage();
     const burst = await runBurst(sink, post, burstWebhooks);
     const own = process.cpuUsage(ownBefore);
     const cpuAfter = await cpuOf(bridge.child.pid);
     const threadsAfter = await threadCpu(bridge.child.pid);
+    const machineAfter = await machineCpu();
+    const postgresMs = (await postgresCpu()) - postgresBefore;
+    process.stderr.write(`  machine: ${(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(0)}% of all cores busy during the burst; PostgreSQL's processes ${(postgresMs / messages).toFixed(3)} ms of CPU per message\n`);
     printThreads(threadsBefore, threadsAfter, messages);
     const paced = await runPaced(sink, post, pacedWebhooks, pacedRate);
     agent.destroy();
@@ -258,7 +263,8 @@ async function threadCpu(pid: number | undefined): Promise<Map<string, number>> 
       const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${tid} ${name}`, (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_S));
+      out.set(`${tid} ${name} user`, Number(fields[11]) * (1000 / CLOCK_TICKS_PER_S));
+      out.set(`${tid} ${name} sys`, Number(fields[12]) * (1000 / CLOCK_TICKS_PER_S));
     } catch {
       // the thread ended between the listing and the read
     }
@@ -270,4 +276,31 @@ function printThreads(before: Map<string, number>, after: Map<string, number>, m
   const rows = [...after].map(([key, ms]) => [key, (ms - (before.get(key) ?? 0)) / messages] as const).filter(([, v]) => v > 0.005);
   rows.sort((a, b) => b[1] - a[1]);
   for (const [key, v] of rows) process.stderr.write(`  thread ${key}: ${v.toFixed(3)} ms/msg\n`);
+}
+
+/** Busy and total jiffies of all cores (/proc/stat). */
+async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const fields = line.split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** CPU milliseconds used so far by every process named postgres (the server on this machine). */
+async function postgresCpu(): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return ticks * (1000 / CLOCK_TICKS_PER_S);
 }
