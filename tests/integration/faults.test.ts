@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { countEvents } from '../../bridge-server/src/store/events.js';
-import { liveBridgeEnv, testSecrets, useBridgeOnMailStack, waitFor } from '../support/bridge.js';
+import { liveBridgeEnv, outboxIdle, testSecrets, useBridgeOnMailStack, waitFor, waitForMailSettled } from '../support/bridge.js';
 import { startBridgeProcess } from '../support/bridge-process.js';
 import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
@@ -27,7 +27,7 @@ describe('faults: redelivery, bad signatures, SMTP outage', () => {
     for (let i = 0; i < 3; i += 1) expect((await env.world.simulator.postWebhook(envelope)).status).toBe(200);
     expect(await countEvents(env.world.bridge.store.db)).toBe(before + 1);
     await waitForCount(env.stack, 'solicitor', 2, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitForMailSettled(env.stack, () => outboxIdle(env.world.bridge));
     expect(await mailsFor(waIdOf(envelope))).toHaveLength(1);
   });
 
@@ -63,7 +63,7 @@ describe('faults: redelivery, bad signatures, SMTP outage', () => {
     expect((await env.world.bridge.outbox.counts())['mail.relay'].needs_attention).toBe(0);
     await env.stack.startSmtp();
     await waitForCount(env.stack, 'solicitor', already + 100 + clients.length, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitForMailSettled(env.stack, () => outboxIdle(env.world.bridge));
     const mails = await parseAll(await fetchAll(env.stack, 'solicitor'));
     for (const id of sent) expect(mails.filter((m) => m.header('x-whatsapp-message-id') === id), id).toHaveLength(1);
   });
@@ -127,7 +127,14 @@ describe.skipIf(onPostgres)('faults: the bridge killed with SIGKILL mid-relay', 
       for (let i = 0; i < total; i += 1) if (!acknowledged.has(i)) await post(i);
       expect(acknowledged.size).toBe(total);
       await waitForCount(stack, 'solicitor', total + clients.length, 90_000);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await waitForMailSettled(stack, async () => {
+        const store = await openRawStore(dataDir, { readonly: true });
+        try {
+          return (await store.get<{ n: number }>("SELECT count(*) AS n FROM outbox_jobs WHERE state IN ('pending', 'running')"))!.n === 0;
+        } finally {
+          await store.close();
+        }
+      });
     } finally {
       await second.kill('SIGTERM');
     }

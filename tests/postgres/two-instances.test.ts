@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { startSimulator, type Simulator } from '../../bridge-server/src/channels/simulator/server.js';
-import { liveBridgeEnv, postSignedWebhook, testSecrets } from '../support/bridge.js';
+import { liveBridgeEnv, postSignedWebhook, testSecrets, waitForMailSettled } from '../support/bridge.js';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { fetchAll, waitForCount, type StoredMail } from '../support/imap.js';
 import { asRelayed, rawHeader, sha256Hex } from '../support/mail-assert.js';
@@ -55,6 +55,16 @@ describe('two bridge instances on one PostgreSQL database', () => {
     return found;
   };
 
+  /** No relay job left to run on either instance (a dead one's claims included). */
+  const relaysDone = async () => {
+    const raw = await openRawStore(dataDir);
+    try {
+      return (await raw.get<{ n: number }>("SELECT count(*) AS n FROM outbox_jobs WHERE kind = 'mail.relay' AND state IN ('pending', 'running')"))!.n === 0;
+    } finally {
+      await raw.close();
+    }
+  };
+
   beforeAll(async () => {
     expect(testEngine).toBe('postgres');
     stack = await startMailStack();
@@ -90,7 +100,7 @@ describe('two bridge instances on one PostgreSQL database', () => {
     expect(acknowledged.size).toBe(half);
     // One cover mail per chat, then one mail per message.
     const mails = await waitForCount(stack, 'solicitor', half + clients.length, 180_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitForMailSettled(stack, relaysDone);
     const all = await fetchAll(stack, 'solicitor');
     expect(all.length).toBe(mails.length);
     const found = byMessageId(all);
@@ -130,7 +140,7 @@ describe('two bridge instances on one PostgreSQL database', () => {
       await raw.close();
     }
     await waitForCount(stack, 'solicitor', 2 * half + clients.length, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitForMailSettled(stack, relaysDone);
     const all = await fetchAll(stack, 'solicitor');
     const found = byMessageId(all);
     expect(found.size).toBe(2 * half + clients.length);

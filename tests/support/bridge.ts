@@ -117,6 +117,32 @@ export async function waitForIdleOutbox(bridge: Bridge, timeoutMs = 20_000): Pro
   await waitFor(async () => (await active()) === 0, timeoutMs, async () => `${await active()} jobs still to run`);
 }
 
+/** True when the bridge's outbox has no job pending or running. */
+export async function outboxIdle(bridge: Bridge): Promise<boolean> {
+  return Object.values(await bridge.outbox.counts()).every((states) => states.pending + states.running === 0);
+}
+
+/**
+ * Waits until no more mail can reach the stack's mailboxes: `relaysDone` says no job is left that
+ * could send a mail (again), and Postfix has delivered everything it accepted. A test that checks
+ * a message arrived once reads the mailbox after this, not after a pause that hopes to outlast a
+ * duplicate: a relay retried late, or a mail still in Postfix's queue, is waited for here.
+ */
+export async function waitForMailSettled(stack: MailStack, relaysDone: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  let state = '';
+  await waitFor(
+    async () => {
+      // In this order: once the relays are done, nothing enters the queue after it is seen empty.
+      const done = await relaysDone();
+      const empty = done && (await stack.queueEmpty());
+      state = done ? 'mail still in the Postfix queue' : 'relay jobs still to run';
+      return empty;
+    },
+    timeoutMs,
+    () => state,
+  );
+}
+
 export interface MailWorld {
   stack: MailStack;
   world: BridgeWorld;

@@ -3,7 +3,7 @@
 // parallel (or two stacks in one file) never share a queue, a mailbox or a port.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -46,9 +46,18 @@ export interface MailStack {
    * SIGTERM and close with BYE), as a server restart would. Fails when there was none to drop.
    */
   kickImap(user: string): Promise<void>;
+  /**
+   * True when Postfix holds no message: every one it accepted has been handed to Dovecot (or has
+   * bounced), so a mailbox read now shows all of them. Postfix writes a message to its queue before
+   * answering 250, so once the sender has its answers, an empty queue means delivered.
+   */
+  queueEmpty(): Promise<boolean>;
   /** Stops both servers and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+// Where a message waits in Postfix between its 250 and its delivery (deferred and hold included).
+const QUEUES = ['maildrop', 'incoming', 'active', 'deferred', 'hold', 'corrupt'];
 
 interface Ports {
   smtp: number;
@@ -198,6 +207,17 @@ function createHandle(dir: string, values: Map<string, string>, password: string
     kickImap: async (user) => {
       // doveadm exits non-zero when nobody was kicked.
       await runDoveadm(dir, ['kick', checkedUser(user)]);
+    },
+    queueEmpty: async () => {
+      for (const queue of QUEUES) {
+        // Queue files sit in hashed subdirectories; only files count.
+        const entries = await readdir(`${dir}/postfix/spool/${queue}`, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return [];
+          throw error;
+        });
+        if (entries.some((entry) => entry.isFile())) return false;
+      }
+      return true;
     },
     // Shared so that an afterAll and a failing test's cleanup can both call it.
     stop: () => (stopping ??= stopAndRemove(dir)),
