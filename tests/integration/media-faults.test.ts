@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { InboundMessageInput, WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { openBlobStore } from '../../bridge-server/src/archive/keyring.js';
 import type { JobSummary } from '../../bridge-server/src/store/outbox.js';
-import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
+import { startBridgeWorld, waitFor, waitForMailSettled, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { fetchAll } from '../support/imap.js';
 import { parseAll, sha256Hex, type ReadMail } from '../support/mail-assert.js';
@@ -44,8 +44,9 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
       smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`,
       mailbox: stack.mailbox,
       dataDir,
-      // Short backoff, so the download that never finishes uses up its tries in about 25 s.
-      retryMaxDelayMs: 500,
+      // The shortest backoff (every retry after the base delay, 200 ms), so the download that never
+      // finishes uses up its 16 tries in about 20 s, nearly all of it the tries' own timeouts.
+      retryMaxDelayMs: 200,
       env: { WA_BRIDGE_CLOUD_API_BASE_URL: gate.url, WA_BRIDGE_MEDIA_TIMEOUT_SECONDS: String(mediaTimeoutSeconds) },
     });
     gate.target = world.simulator.url;
@@ -66,7 +67,15 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
   };
   const mailbox = async (): Promise<ReadMail[]> => parseAll(await fetchAll(stack, 'solicitor'));
   const mailsFor = (mails: ReadMail[], waMessageId: string) => mails.filter((m) => m.header('x-whatsapp-message-id') === waMessageId);
-  /** Waits until every one of `ids` has a mail, lets stragglers land, and returns the mailbox. */
+  /** No relay job of the events of `ids` is left to run: none of them can be mailed (again). */
+  const relaysDoneFor = async (ids: string[]): Promise<boolean> => {
+    const db = world.bridge.store.db;
+    const events = await db.selectFrom('events').select('id').where('wa_message_id', 'in', ids).execute();
+    const eventIds = new Set(events.map((event) => Number(event.id)));
+    const jobs = await db.selectFrom('outbox_jobs').select('payload_json').where('kind', '=', 'mail.relay').where('state', 'in', ['pending', 'running']).execute();
+    return !jobs.some((job) => eventIds.has(Number((JSON.parse(job.payload_json) as { eventId: number | null }).eventId)));
+  };
+  /** Waits until every one of `ids` has a mail and nothing more can arrive for them, and returns the mailbox. */
   const waitForMails = async (ids: string[], timeoutMs = 60_000): Promise<ReadMail[]> => {
     let mails: ReadMail[] = [];
     await waitFor(
@@ -77,7 +86,7 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
       timeoutMs,
       async () => `waiting for mail of ${ids.filter((id) => mailsFor(mails, id).length === 0).join(', ')}; jobs: ${JSON.stringify(await world.bridge.outbox.list())}`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitForMailSettled(stack, () => relaysDoneFor(ids));
     return mailbox();
   };
 
