@@ -41,6 +41,15 @@ describe('eventMailId', () => {
     expect(ids[2]).toBe(`m.${base32(sha256('wa-bridge:v1:acme:cloud-api:wamid.1:edit:1706709000000')).slice(0, 26)}@${domain}`);
   });
 
+  it('gives the hashed id every time, for ids it remembers and after it has forgotten them', () => {
+    const expected = (n: number) => `m.${base32(sha256(`wa-bridge:v1:acme:cloud-api:wamid.${n}`)).slice(0, 26)}@${domain}`;
+    // More ids than it remembers, then the first ones again (forgotten) and the last ones (remembered).
+    for (let n = 0; n < 10_000; n += 1) expect(eventMailId('acme', 'cloud-api', `wamid.${n}`, 'message', '', domain)).toBe(expected(n));
+    for (const n of [0, 1, 9_998, 9_999]) expect(eventMailId('acme', 'cloud-api', `wamid.${n}`, 'message', '', domain)).toBe(expected(n));
+    // A separator inside a value cannot make two different calls share what is remembered.
+    expect(eventMailId('acme', 'cloud-api', 'a\u0000b', 'message', '', domain)).not.toBe(eventMailId('acme', 'cloud-api\u0000a', 'b', 'message', '', domain));
+  });
+
   it('separates tenants and channels', () => {
     const a = eventMailId('acme', 'cloud-api', 'x', 'message', '', domain);
     expect(eventMailId('other', 'cloud-api', 'x', 'message', '', domain)).not.toBe(a);

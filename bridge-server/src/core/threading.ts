@@ -29,10 +29,23 @@ const hashToken = (input: string): string => base32(sha256(input)).slice(0, 26);
  * edit, deletion or reaction must never vanish as a "duplicate" of the message it concerns.
  */
 export function eventMailId(tenant: string, channel: string, waMessageId: string, kind: EventKind, versionKey: string, domain: string): string {
+  // Each part led by its length, so no two different calls share a key whatever the parts hold.
+  const key = `${tenant.length}:${tenant}${channel.length}:${channel}${waMessageId.length}:${waMessageId}${kind}:${versionKey.length}:${versionKey}${domain}`;
+  const known = recentMailIds.get(key);
+  if (known !== undefined) return known;
   const base = `${scheme}:${tenant}:${channel}:${waMessageId}`;
   const input = kind === 'message' && versionKey === '' ? base : `${base}:${kind}:${versionKey}`;
-  return `m.${hashToken(input)}@${checkDomain(domain)}`;
+  const id = `m.${hashToken(input)}@${checkDomain(domain)}`;
+  if (recentMailIds.size >= recentMailIdsLimit) recentMailIds.clear();
+  recentMailIds.set(key, id);
+  return id;
 }
+
+// Each relayed mail names up to 20 earlier mails of its chat in References, which the next mail
+// names again: the ids are remembered rather than hashed anew each time. A pure function of its
+// arguments, so a remembered id is the one it would compute.
+const recentMailIds = new Map<string, string>();
+const recentMailIdsLimit = 8192;
 
 /** The chat's root Message-ID, carried by the "conversation opened" cover mail. */
 export function rootMailId(chatToken: ChatToken, domain: string): string {
