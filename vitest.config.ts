@@ -13,6 +13,12 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    // A worker runs one test file after another in the same process, keeping the modules it
+    // loaded: each file imported the bridge's whole module graph afresh, some 2.5-3 s of CPU per
+    // integration file, more than many of them spend in their tests. So a test file must undo what
+    // it changes outside its own objects (process.env, process.exitCode, fake timers, servers), as
+    // import.test.ts and export-fuzz.test.ts do with the environment.
+    isolate: false,
     reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       {
