@@ -20,17 +20,25 @@ describe('S3BlobStore', () => {
   const hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   const raw = async (key: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'media', Key: key }))).Body!.transformToByteArray());
 
+  let savedCredentials: Record<string, string | undefined> = {};
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'wab-s3-unit-'));
     server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'media' }] });
     const { port } = await server.run();
     where = { kind: 's3', bucket: 'media', prefix: 'firm/wa/', endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-2', forcePathStyle: true };
     client = new S3Client({ endpoint: where.endpoint, region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    savedCredentials = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
     process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
   });
 
   afterAll(async () => {
+    // Test files share their worker's process: the credentials go back to what they were.
+    for (const [name, value] of Object.entries(savedCredentials)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     client?.destroy();
     await server?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
