@@ -237,15 +237,21 @@ async function measureCeiling(sink: SmtpSink, raws: Buffer[]): Promise<number> {
  * unlike throughput on a shared machine, this hardly moves with what else is running.
  */
 async function cpuOf(pid: number | undefined): Promise<{ process: number; main: number }> {
-  const ticksOf = async (file: string) => {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = await readFile(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  };
   if (pid === undefined) return { process: Number.NaN, main: Number.NaN };
+  const total = async (file: string) => {
+    const { userMs, sysMs } = await procStat(file);
+    return userMs + sysMs;
+  };
+  return { process: await total(`/proc/${pid}/stat`), main: await total(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+/** The command name and CPU milliseconds (user, system) of a /proc/…/stat file. */
+async function procStat(file: string): Promise<{ name: string; userMs: number; sysMs: number }> {
+  const stat = await readFile(file, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const msPerTick = 1000 / CLOCK_TICKS_PER_S;
-  return { process: (await ticksOf(`/proc/${pid}/stat`)) * msPerTick, main: (await ticksOf(`/proc/${pid}/task/${pid}/stat`)) * msPerTick };
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), userMs: Number(fields[11]) * msPerTick, sysMs: Number(fields[12]) * msPerTick };
 }
 
 /** USER_HZ: Linux reports CPU times in 1/100 s on every common architecture. */
@@ -260,11 +266,9 @@ async function threadCpu(pid: number | undefined): Promise<Map<string, number>> 
   const { readdir } = await import('node:fs/promises');
   for (const tid of await readdir(`/proc/${pid}/task`)) {
     try {
-      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${tid} ${name} user`, Number(fields[11]) * (1000 / CLOCK_TICKS_PER_S));
-      out.set(`${tid} ${name} sys`, Number(fields[12]) * (1000 / CLOCK_TICKS_PER_S));
+      const { name, userMs, sysMs } = await procStat(`/proc/${pid}/task/${tid}/stat`);
+      out.set(`${tid} ${name} user`, userMs);
+      out.set(`${tid} ${name} sys`, sysMs);
     } catch {
       // the thread ended between the listing and the read
     }
@@ -290,17 +294,15 @@ async function machineCpu(): Promise<{ busy: number; total: number }> {
 /** CPU milliseconds used so far by every process named postgres (the server on this machine). */
 async function postgresCpu(): Promise<number> {
   const { readdir } = await import('node:fs/promises');
-  let ticks = 0;
+  let ms = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      const { name, userMs, sysMs } = await procStat(`/proc/${pid}/stat`);
+      if (name === 'postgres') ms += userMs + sysMs;
     } catch {
       // the process ended between the listing and the read
     }
   }
-  return ticks * (1000 / CLOCK_TICKS_PER_S);
+  return ms;
 }

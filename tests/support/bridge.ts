@@ -113,13 +113,17 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
 
 /** Waits until the bridge's outbox has no job pending or running. */
 export async function waitForIdleOutbox(bridge: Bridge, timeoutMs = 20_000): Promise<void> {
-  const active = async () => Object.values(await bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
-  await waitFor(async () => (await active()) === 0, timeoutMs, async () => `${await active()} jobs still to run`);
+  await waitFor(() => outboxIdle(bridge), timeoutMs, async () => `${await activeJobs(bridge)} jobs still to run`);
+}
+
+/** How many of the bridge's outbox jobs are pending or running. */
+async function activeJobs(bridge: Bridge): Promise<number> {
+  return Object.values(await bridge.outbox.counts()).reduce((n, states) => n + states.pending + states.running, 0);
 }
 
 /** True when the bridge's outbox has no job pending or running. */
 export async function outboxIdle(bridge: Bridge): Promise<boolean> {
-  return Object.values(await bridge.outbox.counts()).every((states) => states.pending + states.running === 0);
+  return (await activeJobs(bridge)) === 0;
 }
 
 /**
