@@ -67,12 +67,14 @@ export async function startStatementCounter(target: { host: string; port: number
  * Splits the frontend half of a connection into messages (PostgreSQL protocol 3, "Message
  * Formats"): untyped ones (SSL request, startup) until the startup message, then a type byte and
  * an int32 length each. Reports a round trip per 'Q' and per 'S', the latter with the SQL of the
- * last 'P' (Parse) before it.
+ * statement its 'B' (Bind) named: parsed just before it, or once per connection for a named one.
  */
 function frontendReader(onRoundTrip: (text: string) => void): (chunk: Buffer) => void {
   let buffered = Buffer.alloc(0);
   let started = false;
-  let parsed = '';
+  // Statement texts by name ('' is the unnamed one, parsed again for each use), and the one bound last.
+  const prepared = new Map<string, string>();
+  let bound = '';
   const cString = (body: Buffer, from: number): string => body.subarray(from, body.indexOf(0, from)).toString('utf8');
   const fold = (text: string) => text.replace(/\s+/g, ' ').trim();
   return (chunk) => {
@@ -93,8 +95,9 @@ function frontendReader(onRoundTrip: (text: string) => void): (chunk: Buffer) =>
       const type = String.fromCharCode(buffered[0]!);
       const body = buffered.subarray(5, length + 1);
       if (type === 'Q') onRoundTrip(fold(cString(body, 0)));
-      else if (type === 'P') parsed = fold(cString(body, body.indexOf(0) + 1));
-      else if (type === 'S') onRoundTrip(parsed);
+      else if (type === 'P') prepared.set(cString(body, 0), fold(cString(body, body.indexOf(0) + 1)));
+      else if (type === 'B') bound = prepared.get(cString(body, body.indexOf(0) + 1)) ?? '';
+      else if (type === 'S') onRoundTrip(bound);
       buffered = buffered.subarray(length + 1);
     }
   };

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { namedStatementPool } from './pg-statements.js';
 import type { Database } from './schema.js';
 
 /** Where the store lives: the embedded SQLite file (default) or a PostgreSQL database. */
@@ -87,7 +88,7 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
     throw error;
   }
   // The cursor lets archive-wide reads (verify, export, backup) stream rows instead of loading them all.
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool), cursor: Cursor }) });
   return { db, kind: 'postgres', applied, close: () => db.destroy() };
 }
 
