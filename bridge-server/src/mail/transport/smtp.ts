@@ -1,4 +1,6 @@
-import nodemailer from 'nodemailer';
+import { PassThrough } from 'node:stream';
+import type MailMessage from 'nodemailer/lib/mailer/mail-message';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import { UpstreamError } from '../../core/errors.js';
 import type { MailTransport, SendResult } from '../../core/ports.js';
 
@@ -17,19 +19,17 @@ interface SmtpFailure {
 }
 
 /**
- * Sends composed messages over pooled SMTP (nodemailer). The raw bytes go out exactly as given:
- * the relay decided every header. Failures are classified here, where their meaning is known:
- * a dropped or refused connection, a timeout or a 4xx reply is transient; a 5xx reply permanent.
+ * Sends composed messages over pooled SMTP (nodemailer's SMTP pool). The raw bytes go out exactly
+ * as given: the relay decided every header. Failures are classified here, where their meaning is
+ * known: a dropped or refused connection, a timeout or a 4xx reply is transient; a 5xx reply
+ * permanent.
  */
-/** Given to nodemailer for a raw mail so it does not make one up; never written (the raw bytes carry their own). */
-const unusedMessageId = 'raw@wa-bridge.invalid';
-
 export class SmtpTransport implements MailTransport {
-  private readonly transporter;
+  private readonly pool: SMTPPool;
 
   constructor(options: SmtpOptions) {
     const timeout = options.timeoutMs ?? 30_000;
-    this.transporter = nodemailer.createTransport({
+    this.pool = new SMTPPool({
       url: options.url,
       pool: true,
       maxConnections: options.maxConnections,
@@ -43,21 +43,37 @@ export class SmtpTransport implements MailTransport {
     });
   }
 
-  async send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
-    try {
-      // nodemailer wraps even raw bytes in a message node, and draws random numbers (six OpenSSL
-      // calls) for a Message-ID and a boundary it never writes unless it is given both; the bytes
-      // on the wire are `raw` either way.
-      const info = await this.transporter.sendMail({ envelope, raw, messageId: unusedMessageId, baseBoundary: 'raw' });
-      return { response: String(info.response ?? '') };
-    } catch (error) {
-      throw classifySmtpError(error as SmtpFailure);
-    }
+  send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
+    return new Promise((resolve, reject) => {
+      this.pool.send(composedMail(raw, envelope), (error, info) => {
+        if (error) reject(classifySmtpError(error as SmtpFailure));
+        else resolve({ response: String(info?.response ?? '') });
+      });
+    });
   }
 
   async close(): Promise<void> {
-    this.transporter.close();
+    this.pool.close();
   }
+}
+
+/**
+ * A mail already composed, in the shape a nodemailer transport reads a queued mail in (its
+ * `mail.data` and `mail.message`), handed to the pool without going through `sendMail`: that
+ * path wraps even raw bytes in a message tree and a stream pipeline of its own per mail, which
+ * cost the relay's main thread about 0.1 ms of CPU per mail for bytes that go out unchanged. A
+ * mail the pool moves to another connection (its first one dropped before a byte was sent)
+ * asks for a fresh stream.
+ */
+function composedMail(raw: Buffer, envelope: { from: string; to: string[] }): MailMessage<SMTPPool.SentMessageInfo> {
+  const message = {
+    getEnvelope: () => ({ from: envelope.from, to: [...envelope.to] }),
+    // For the pool's debug log lines only.
+    messageId: () => '',
+    getHeader: () => '',
+    createReadStream: () => new PassThrough().end(raw),
+  };
+  return { data: {}, message } as unknown as MailMessage<SMTPPool.SentMessageInfo>;
 }
 
 export function classifySmtpError(error: SmtpFailure): UpstreamError {
