@@ -28,11 +28,15 @@ export function toConversation(row: Selectable<ConversationsTable>): Conversatio
   };
 }
 
-/** Finds the chat by the durable user_id first, then by phone number. */
 /**
- * The client's conversation. On PostgreSQL the row is locked until the transaction ends: the
- * caller appends to its chain, and another instance appending to the same chat waits and then
- * reads the head this one stored. (SQLite's write transactions already exclude each other.)
+ * The client's conversation, found by the durable user_id first, then by phone number. On
+ * PostgreSQL the row is locked until the transaction ends: the caller appends to its chain, and
+ * another instance appending to the same chat waits and then reads the head this one stored.
+ * (SQLite's write transactions already exclude each other.) The lock is FOR NO KEY UPDATE, the
+ * strength of the head update that follows: appenders still exclude each other, while rows that
+ * merely reference the conversation (a relayed mail's record, whose foreign key check takes a key
+ * share lock) are written meanwhile. FOR UPDATE made every relay run of a chat wait for the
+ * webhooks' group commit on it: 6.9 ms per run, against under 0.5 ms for its other statements.
  */
 export async function findConversation(db: Executor, lookup: ClientLookup): Promise<ConversationRecord | undefined> {
   if (lookup.userId !== undefined) {
@@ -49,7 +53,7 @@ export async function findConversation(db: Executor, lookup: ClientLookup): Prom
 // Every webhook looks its chat up: compiled once (see compiled.ts), locked on PostgreSQL.
 const clientConversations = (db: Executor) => {
   const query = db.selectFrom('conversations').selectAll().where('tenant', '=', '').where('channel', '=', '').where('business_id', '=', '');
-  return dialectOf(db) === 'postgres' ? query.forUpdate() : query;
+  return dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query;
 };
 const conversationByUserId = compiledOnce((db) => clientConversations(db).where('client_user_id', '=', ''));
 const conversationByWaId = compiledOnce((db) => clientConversations(db).where('client_wa_id', '=', '').orderBy('id'));
@@ -62,7 +66,7 @@ export async function getConversation(db: Executor, id: number): Promise<Convers
 /** The conversation as it stands, held for appending to its chain until the transaction ends (see findConversation). */
 export async function lockConversation(db: Executor, id: number): Promise<ConversationRecord | undefined> {
   const query = db.selectFrom('conversations').selectAll().where('id', '=', id);
-  const row = await (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  const row = await (dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
   return row ? toConversation(row) : undefined;
 }
 

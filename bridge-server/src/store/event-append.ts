@@ -56,7 +56,7 @@ const checkThenFind = (column: 'client_user_id' | 'client_wa_id') => `
   ), found AS (
     SELECT * FROM conversations
     WHERE tenant = $6 AND channel = $7 AND business_id = $8 AND ${column} = $9 AND NOT EXISTS (SELECT 1 FROM stored)
-    FOR UPDATE
+    FOR NO KEY UPDATE
   )
   SELECT EXISTS (SELECT 1 FROM stored) AS event_stored, found.*
   FROM (VALUES (0)) AS one (n) LEFT JOIN found ON true
