@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresTypes } from '../../bridge-server/src/store/db.js';
+import { openDatabase, postgresTypes } from '../../bridge-server/src/store/db.js';
 import { namedStatementPool } from '../../bridge-server/src/store/pg-statements.js';
 import { testDatabaseFor } from '../support/test-database.js';
 
@@ -66,5 +66,21 @@ describe('named prepared statements on PostgreSQL', () => {
     await expect(all()).rejects.toMatchObject({ code: '0A000' });
     expect(await all()).toEqual({ id: 1, body: 'note 1', sender: 'client' });
     expect(await db.selectFrom('named_notes').select('id').execute()).toHaveLength(3);
+  });
+
+  it('is how the store opens PostgreSQL, unless told not to (a pooler that cannot keep them)', async () => {
+    for (const preparedStatements of [true, false]) {
+      const store = await openDatabase({ kind: 'postgres', url, preparedStatements });
+      try {
+        // One connection throughout: prepared statements belong to a session.
+        const names = await store.db.connection().execute(async (conn) => {
+          await conn.selectFrom('schema_migrations').select('name').where('name', '>', '').execute();
+          return (await sql<{ name: string }>`SELECT name FROM pg_prepared_statements`.execute(conn)).rows.map((r) => r.name);
+        });
+        expect(names.some((name) => name.startsWith('wab_'))).toBe(preparedStatements);
+      } finally {
+        await store.close();
+      }
+    }
   });
 });

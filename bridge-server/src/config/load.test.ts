@@ -60,7 +60,18 @@ describe('loadConfig', () => {
   });
 
   it('takes a PostgreSQL URL naming a database, and says plainly what is wrong with others', () => {
-    expect(loadConfig({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://wa@db.firm.example/wa_bridge' }, undefined).database).toEqual({ kind: 'postgres', url: 'postgres://wa@db.firm.example/wa_bridge' });
+    expect(loadConfig({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://wa@db.firm.example/wa_bridge' }, undefined).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://wa@db.firm.example/wa_bridge',
+      preparedStatements: true,
+    });
+    // Behind a pooler that cannot keep prepared statements.
+    expect(loadConfig({ ...live, WA_BRIDGE_DATABASE_URL: 'postgres://wa@pgbouncer.firm.example/wa_bridge', WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: 'off' }, undefined).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://wa@pgbouncer.firm.example/wa_bridge',
+      preparedStatements: false,
+    });
+    expect(problems({ ...live, WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: 'no' })).toEqual(['WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: Invalid option: expected one of "on"|"off"']);
     expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgresql://db.firm.example' })).toEqual(['WA_BRIDGE_DATABASE_URL: name the database, e.g. postgres://wa_bridge@db.firm.example/wa_bridge']);
     const lines = problems({ ...live, WA_BRIDGE_DATABASE_URL: 'mysql://root:hunter2@db/wa' });
     expect(lines).toHaveLength(1);

@@ -131,7 +131,7 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
 
 function resolve(raw: RawConfig, problems: string[]): Config {
   const dataDir = path.resolve(raw.dataDir);
-  const database = resolveDatabase(raw.databaseUrl, dataDir, problems);
+  const database = resolveDatabase(raw.databaseUrl, dataDir, raw.databasePreparedStatements === 'on', problems);
   const hasMail = raw.smtpUrl !== undefined || raw.mailbox !== undefined || raw.mailTransport === 'graph';
   const hasWeb = raw.whatsappWeb === 'on';
   const hasCloud = raw.cloudApiAppSecret !== undefined || raw.cloudApiVerifyToken !== undefined || raw.cloudApiAccessToken !== undefined;
@@ -210,7 +210,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
   };
 }
 
-function resolveDatabase(databaseUrl: string | undefined, dataDir: string, problems: string[]): Config['database'] {
+function resolveDatabase(databaseUrl: string | undefined, dataDir: string, preparedStatements: boolean, problems: string[]): Config['database'] {
   const fallback = { kind: 'sqlite' as const, file: path.join(dataDir, 'wa-bridge.sqlite') };
   if (databaseUrl === undefined) return fallback;
   const match = /^sqlite:(?:\/\/)?(.+)$/.exec(databaseUrl);
@@ -218,7 +218,7 @@ function resolveDatabase(databaseUrl: string | undefined, dataDir: string, probl
   if (/^postgres(ql)?:\/\/[^/]/.test(databaseUrl)) {
     try {
       const url = new URL(databaseUrl);
-      if (url.pathname.length > 1) return { kind: 'postgres', url: databaseUrl };
+      if (url.pathname.length > 1) return { kind: 'postgres', url: databaseUrl, preparedStatements };
       problems.push('WA_BRIDGE_DATABASE_URL: name the database, e.g. postgres://wa_bridge@db.firm.example/wa_bridge');
     } catch {
       problems.push('WA_BRIDGE_DATABASE_URL: not a valid postgres:// URL');

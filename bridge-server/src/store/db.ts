@@ -9,7 +9,8 @@ import { namedStatementPool } from './pg-statements.js';
 import type { Database } from './schema.js';
 
 /** Where the store lives: the embedded SQLite file (default) or a PostgreSQL database. */
-export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+/** On PostgreSQL, `preparedStatements` (default true) sends statements as named prepared statements (see pg-statements.ts). */
+export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; preparedStatements?: boolean };
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -21,7 +22,7 @@ export interface OpenedDatabase {
 
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(location: DatabaseLocation): Promise<OpenedDatabase> {
-  return location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url);
+  return location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, location.preparedStatements ?? true);
 }
 
 /** The database URL with any password hidden, for logs and messages. */
@@ -72,7 +73,7 @@ export const postgresTypes = {
 /** Any number of bridge instances may start at once; one applies the migrations at a time. */
 const migrationLockKey = 0x7761_6272; // "wabr"
 
-async function openPostgres(url: string): Promise<OpenedDatabase> {
+async function openPostgres(url: string, preparedStatements: boolean): Promise<OpenedDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, types: postgresTypes, application_name: 'wa-bridge' });
   // A connection the server drops (a restart, a failover) must not take the process down: an idle
   // one leaves the pool, and one in use between statements fails its next statement, whose
@@ -88,7 +89,7 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
     throw error;
   }
   // The cursor lets archive-wide reads (verify, export, backup) stream rows instead of loading them all.
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool), cursor: Cursor }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatements ? namedStatementPool(pool) : pool, cursor: Cursor }) });
   return { db, kind: 'postgres', applied, close: () => db.destroy() };
 }
 
