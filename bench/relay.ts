@@ -42,11 +42,14 @@ const SMTP_CONNECTIONS = 8;
  */
 
 
-export async function benchRelay(options: { messages?: number; chats?: number; pacedRate?: number; pacedSeconds?: number; database?: 'sqlite' | 'postgres' } = {}): Promise<RelayResult> {
+export async function benchRelay(
+  options: { messages?: number; chats?: number; pacedRate?: number; pacedSeconds?: number; warmupMessages?: number; database?: 'sqlite' | 'postgres' } = {},
+): Promise<RelayResult> {
   const messages = options.messages ?? 3000;
   const chats = options.chats ?? 50;
   const pacedRate = options.pacedRate ?? 200;
   const pacedCount = pacedRate * (options.pacedSeconds ?? 5);
+  const warmupMessages = options.warmupMessages ?? messages;
   const sink = await startSmtpSink();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wab-bench-'));
   let location: DatabaseLocation = { kind: 'sqlite', file: path.join(dataDir, 'wa-bridge.sqlite') };
@@ -100,9 +103,13 @@ export async function benchRelay(options: { messages?: number; chats?: number; p
     });
 
   try {
-    // Warm-up: open every chat (cover mail + first message) so the runs measure steady state.
+    // Warm-up, so the runs measure the steady state of a bridge that has been up a while: open
+    // every chat (cover mail + first message), then an unmeasured burst as large as the measured
+    // one. V8 compiles the hot code on its helper threads during the first few thousand messages
+    // (with only the chats opened, 0.8 - 1 ms of CPU per message of the burst went to compiling).
     await Promise.all(Array.from({ length: chats }, (_, chat) => post(prepare(chat))));
     await sink.waitFor(2 * chats, 60_000);
+    await runBurst(sink, post, Array.from({ length: warmupMessages }, (_, i) => prepare(i % chats)));
 
     const burstWebhooks = Array.from({ length: messages }, (_, i) => prepare(i % chats));
     const pacedWebhooks = Array.from({ length: pacedCount }, (_, i) => prepare(i % chats));
@@ -223,10 +230,15 @@ async function measureCeiling(sink: SmtpSink, raws: Buffer[]): Promise<number> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: SMTP_CONNECTIONS, maxMessages: 1000 });
   try {
     const envelope = { from: 'bridge@wa.firm.test', to: ['bench@firm.test'] };
-    await transport.sendMail({ envelope, raw: raws[0]! });
-    const start = performance.now();
+    // Warmed like the bridge: one unmeasured pass over the same mails first. With a single mail
+    // sent before the clock, the measured pass ran partly unoptimised (1,300 - 2,100 messages/s
+    // where the warm pool reaches 1,900 - 2,900 here), which flattered the ratio.
     await Promise.all(raws.map((raw) => transport.sendMail({ envelope, raw })));
-    return (raws.length / (performance.now() - start)) * 1000;
+    // Three passes measured: one pass (a second or so) moved by a third from run to run.
+    const passes = 3;
+    const start = performance.now();
+    for (let pass = 0; pass < passes; pass += 1) await Promise.all(raws.map((raw) => transport.sendMail({ envelope, raw })));
+    return ((passes * raws.length) / (performance.now() - start)) * 1000;
   } finally {
     transport.close();
   }
