@@ -11,7 +11,7 @@ import { fetchAll, waitForCount } from '../support/imap.js';
 import { asRelayed, parseAll, sha256Hex } from '../support/mail-assert.js';
 import { startMailStack, type MailStack } from '../support/mail-stack.js';
 import { freePort } from '../support/ports.js';
-import { onPostgres, openRawStore } from '../support/test-database.js';
+import { activeJobsIn, onPostgres, openRawStore } from '../support/test-database.js';
 
 const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
 
@@ -127,14 +127,7 @@ describe.skipIf(onPostgres)('faults: the bridge killed with SIGKILL mid-relay', 
       for (let i = 0; i < total; i += 1) if (!acknowledged.has(i)) await post(i);
       expect(acknowledged.size).toBe(total);
       await waitForCount(stack, 'solicitor', total + clients.length, 90_000);
-      await waitForMailSettled(stack, async () => {
-        const store = await openRawStore(dataDir, { readonly: true });
-        try {
-          return (await store.get<{ n: number }>("SELECT count(*) AS n FROM outbox_jobs WHERE state IN ('pending', 'running')"))!.n === 0;
-        } finally {
-          await store.close();
-        }
-      });
+      await waitForMailSettled(stack, async () => (await activeJobsIn(dataDir)) === 0);
     } finally {
       await second.kill('SIGTERM');
     }

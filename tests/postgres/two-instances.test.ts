@@ -10,7 +10,7 @@ import { fetchAll, waitForCount, type StoredMail } from '../support/imap.js';
 import { asRelayed, rawHeader, sha256Hex } from '../support/mail-assert.js';
 import { startMailStack, type MailStack } from '../support/mail-stack.js';
 import { freePort } from '../support/ports.js';
-import { openRawStore, testEngine } from '../support/test-database.js';
+import { activeJobsIn, openRawStore, testEngine } from '../support/test-database.js';
 
 const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!.id;
 
@@ -56,14 +56,7 @@ describe('two bridge instances on one PostgreSQL database', () => {
   };
 
   /** No relay job left to run on either instance (a dead one's claims included). */
-  const relaysDone = async () => {
-    const raw = await openRawStore(dataDir);
-    try {
-      return (await raw.get<{ n: number }>("SELECT count(*) AS n FROM outbox_jobs WHERE kind = 'mail.relay' AND state IN ('pending', 'running')"))!.n === 0;
-    } finally {
-      await raw.close();
-    }
-  };
+  const relaysDone = async () => (await activeJobsIn(dataDir, 'mail.relay')) === 0;
 
   beforeAll(async () => {
     expect(testEngine).toBe('postgres');

@@ -152,3 +152,19 @@ export async function listTables(opened: OpenedDatabase): Promise<string[]> {
       : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`.execute(opened.db);
   return rows.rows.map((row) => row.name);
 }
+
+/**
+ * How many outbox jobs of the store of `dataDir` are pending or running (of `kind` only, when
+ * given), read from outside any bridge: read-only on SQLite, so a WAL a killed bridge left stays
+ * as it was.
+ */
+export async function activeJobsIn(dataDir: string, kind?: string): Promise<number> {
+  const store = await openRawStore(dataDir, { readonly: true });
+  try {
+    const active = "SELECT count(*) AS n FROM outbox_jobs WHERE state IN ('pending', 'running')";
+    const row = kind === undefined ? await store.get<{ n: number }>(active) : await store.get<{ n: number }>(`${active} AND kind = ?`, kind);
+    return Number(row!.n);
+  } finally {
+    await store.close();
+  }
+}
