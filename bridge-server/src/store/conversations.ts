@@ -111,6 +111,9 @@ export async function addConversationIdentity(db: Executor, id: number, identity
   }
 }
 
+// Once per stored event: compiled once (see compiled.ts).
+const updateHead = compiledOnce((db) => db.updateTable('conversations').set({ last_seq: 0, chain_head: '' }).where('id', '=', 0));
+
 export async function advanceConversation(db: Executor, id: number, lastSeq: number, chainHead: string): Promise<void> {
-  await db.updateTable('conversations').set({ last_seq: lastSeq, chain_head: chainHead }).where('id', '=', id).execute();
+  await updateHead(db, [lastSeq, chainHead, id]);
 }

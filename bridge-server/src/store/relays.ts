@@ -3,6 +3,7 @@ import type { ChannelKind, EventKind } from '../core/events.js';
 import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, RelayRecord } from '../core/records.js';
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
+import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
 import { dialectOf } from './dialect.js';
@@ -38,31 +39,26 @@ export async function prepareRelay(db: Executor, r: Omit<RelayRecord, 'state' | 
 }
 
 /** Records mails as prepared, each with its stored bytes' blob, before any of them is sent. */
-async function prepareRelays(db: Executor, relays: ReadonlyArray<Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }>): Promise<void> {
-  await db
+// Once per relayed mail on SQLite (PostgreSQL takes a run's rows in one statement, below):
+// compiled once (see compiled.ts), one row each.
+const insertBlob = compiledOnce((db) =>
+  db
     .insertInto('blobs')
-    .values(relays.map((r) => ({ sha256: r.rawSha256, size: r.rawSize, created_at: r.preparedAt })))
-    .onConflict((oc) => oc.column('sha256').doNothing())
-    .execute();
-  await db
-    .insertInto('mail_relays')
-    .values(
-      relays.map((r) => ({
-        conversation_id: r.conversationId,
-        event_id: r.eventId,
-        mail_message_id: r.mailMessageId,
-        raw_sha256: r.rawSha256,
-        state: 'prepared',
-        prepared_at: r.preparedAt,
-        sent_at: null,
-        response: null,
-      })),
-    )
-    .execute();
+    .values({ sha256: '', size: 0, created_at: 0 })
+    .onConflict((oc) => oc.column('sha256').doNothing()),
+);
+const insertPreparedRelay = compiledOnce((db) =>
+  db.insertInto('mail_relays').values({ conversation_id: 0, event_id: 0, mail_message_id: '', raw_sha256: '', state: 'prepared', prepared_at: 0, sent_at: null, response: null }),
+);
+const updateSent = compiledOnce((db) => db.updateTable('mail_relays').set({ state: 'sent', sent_at: 0, response: '' }).where('mail_message_id', '=', ''));
+
+async function prepareRelays(db: Executor, relays: ReadonlyArray<Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }>): Promise<void> {
+  for (const r of relays) await insertBlob(db, [r.rawSha256, r.rawSize, r.preparedAt]);
+  for (const r of relays) await insertPreparedRelay(db, [r.conversationId, r.eventId, r.mailMessageId, r.rawSha256, 'prepared', r.preparedAt, null, null]);
 }
 
 export async function markRelaySent(db: Executor, mailMessageId: string, sentAt: number, response: string): Promise<void> {
-  await db.updateTable('mail_relays').set({ state: 'sent', sent_at: sentAt, response }).where('mail_message_id', '=', mailMessageId).execute();
+  await updateSent(db, ['sent', sentAt, response, mailMessageId]);
 }
 
 export async function listRelays(db: Executor, conversationId: number): Promise<RelayRecord[]> {
