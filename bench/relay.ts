@@ -234,11 +234,17 @@ async function measureCeiling(sink: SmtpSink, raws: Buffer[]): Promise<number> {
     // sent before the clock, the measured pass ran partly unoptimised (1,300 - 2,100 messages/s
     // where the warm pool reaches 1,900 - 2,900 here), which flattered the ratio.
     await Promise.all(raws.map((raw) => transport.sendMail({ envelope, raw })));
-    // Three passes measured: one pass (a second or so) moved by a third from run to run.
-    const passes = 3;
-    const start = performance.now();
-    for (let pass = 0; pass < passes; pass += 1) await Promise.all(raws.map((raw) => transport.sendMail({ envelope, raw })));
-    return ((passes * raws.length) / (performance.now() - start)) * 1000;
+    // Three passes measured, the fastest kept: a pass (a second or so) moved by a third from run to
+    // run, and the ceiling is what the link takes when nothing else gets in its way. Keeping the
+    // fastest makes the ratio stricter, never kinder.
+    let fastest = 0;
+    for (let pass = 0; pass < 3; pass += 1) {
+      const start = performance.now();
+      await Promise.all(raws.map((raw) => transport.sendMail({ envelope, raw })));
+      fastest = Math.max(fastest, (raws.length / (performance.now() - start)) * 1000);
+    }
+    process.stderr.write(`  ceiling: fastest of 3 passes ${fastest.toFixed(0)} messages/s\n`);
+    return fastest;
   } finally {
     transport.close();
   }
