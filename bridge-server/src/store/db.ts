@@ -8,8 +8,11 @@ import Cursor from 'pg-cursor';
 import { namedStatementPool } from './pg-statements.js';
 import type { Database } from './schema.js';
 
-/** Where the store lives: the embedded SQLite file (default) or a PostgreSQL database. */
-/** On PostgreSQL, `preparedStatements` (default true) sends statements as named prepared statements (see pg-statements.ts). */
+/**
+ * Where the store lives: the embedded SQLite file (default) or a PostgreSQL database, whose
+ * statements go as named prepared statements unless `preparedStatements` is false (see
+ * pg-statements.ts).
+ */
 export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; preparedStatements?: boolean };
 
 export interface OpenedDatabase {

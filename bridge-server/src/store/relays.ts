@@ -38,7 +38,6 @@ export async function prepareRelay(db: Executor, r: Omit<RelayRecord, 'state' | 
   await prepareRelays(db, [{ ...r, rawSize }]);
 }
 
-/** Records mails as prepared, each with its stored bytes' blob, before any of them is sent. */
 // Once per relayed mail on SQLite (PostgreSQL takes a run's rows in one statement, below):
 // compiled once (see compiled.ts), one row each.
 const insertBlob = compiledOnce((db) =>
@@ -52,6 +51,7 @@ const insertPreparedRelay = compiledOnce((db) =>
 );
 const updateSent = compiledOnce((db) => db.updateTable('mail_relays').set({ state: 'sent', sent_at: 0, response: '' }).where('mail_message_id', '=', ''));
 
+/** Records mails as prepared, each with its stored bytes' blob, before any of them is sent. */
 async function prepareRelays(db: Executor, relays: ReadonlyArray<Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }>): Promise<void> {
   for (const r of relays) await insertBlob(db, [r.rawSha256, r.rawSize, r.preparedAt]);
   for (const r of relays) await insertPreparedRelay(db, [r.conversationId, r.eventId, r.mailMessageId, r.rawSha256, 'prepared', r.preparedAt, null, null]);
