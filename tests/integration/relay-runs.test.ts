@@ -9,6 +9,7 @@ import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/pa
 import { inboundMessage, type InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
 import { UpstreamError } from '../../bridge-server/src/core/errors.js';
 import type { Job } from '../../bridge-server/src/core/records.js';
+import { fetchMedia } from '../../bridge-server/src/flows/fetch-media.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
 import { relayRun, type RelayDeps } from '../../bridge-server/src/flows/relay.js';
 import { DeterministicComposer } from '../../bridge-server/src/mail/compose/composer.js';
@@ -197,6 +198,51 @@ describe('relaying a conversation’s queued mails as one run', () => {
       for (const [i, mail] of smtp.received.entries()) expect(sha(mail.raw)).toBe(relays[i]!.rawSha256);
     } finally {
       await worker.stop();
+      await transport.close();
+      await smtp.stop();
+    }
+  });
+
+  it('ends a run where its attachments pass the budget, and relays the rest untried in the next run, in order', async () => {
+    // Another chat: its cover mail, then three documents of 40 KiB each, downloaded.
+    const pdf = (n: number) => Buffer.alloc(40 * 1024, n);
+    for (const n of [1, 2, 3]) {
+      await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900654', name: 'Doc Client', type: 'document', media: { id: `doc-${n}`, mimeType: 'application/pdf' }, filename: `part-${n}.pdf` }));
+    }
+    const fetcher = { fetch: async (ref: { waMediaId: string }) => ({ bytes: pdf(Number(ref.waMediaId.slice(4))), mimeType: 'application/pdf' }) };
+    // The downloads, as the worker would run them once each is due (only what fetchMedia reads of a job).
+    const fetches = await opened.db.selectFrom('outbox_jobs').select(['id', 'payload_json', 'sort_key']).where('kind', '=', 'media.fetch').orderBy('id').execute();
+    expect(fetches).toHaveLength(3);
+    for (const row of fetches) {
+      const job = { id: row.id, kind: 'media.fetch', payload: JSON.parse(row.payload_json), sortKey: row.sort_key } as Job<'media.fetch'>;
+      await fetchMedia({ store, outbox, blobs, fetchers: { 'cloud-api': fetcher } }, job);
+    }
+    const smtp = await startFlakySmtp([]);
+    const transport = new SmtpTransport({ url: smtp.url, maxConnections: 1 });
+    // Room for two documents' attachments, not three.
+    const budgeted = { ...deps, transport, runAttachmentBytes: 100 * 1024 };
+    try {
+      const runs = (await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])) as Array<Array<Job<'mail.relay'>>>;
+      const docs = runs.find((run) => run.length === 4)!;
+      expect(docs).toBeDefined();
+      const first = await relayRun(budgeted, docs);
+      // The cover mail and two documents; the third not tried, and no error.
+      expect(first).toEqual({ done: 3, outcomes: expect.any(Array) });
+      expect(smtp.received).toHaveLength(3);
+      await outbox.release(docs.slice(3).map((j) => j.id));
+      const untried = (await outbox.list({ states: ['pending'] })).filter((j) => j.id === docs[3]!.id);
+      expect(untried.map((j) => j.attempts)).toEqual([0]);
+
+      const next = (await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])) as Array<Array<Job<'mail.relay'>>>;
+      const rest = next.find((run) => run[0]!.id === docs[3]!.id)!;
+      expect(rest.map((j) => j.id)).toEqual([docs[3]!.id]);
+      expect(await relayRun(budgeted, rest)).toEqual({ done: 1, outcomes: expect.any(Array) });
+      // Each document in its own mail, in the order they came, the bytes as downloaded.
+      const attached = smtp.received.slice(1).map((m) => /filename="?(part-\d)\.pdf/.exec(m.raw.toString('latin1'))?.[1]);
+      expect(attached).toEqual(['part-1', 'part-2', 'part-3']);
+      const relays = await listRelays(opened.db, docs[0]!.conversationId!);
+      expect(relays.every((r) => r.state === 'sent')).toBe(true);
+    } finally {
       await transport.close();
       await smtp.stop();
     }

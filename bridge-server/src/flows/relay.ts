@@ -21,7 +21,18 @@ export interface RelayDeps {
   runs?: RelayRunStore;
   /** Builds, composes and stores a relayed mail elsewhere (another thread); else `composer` and `blobs` do it here. */
   relayComposer?: RelayComposer;
+  /** Attachment bytes one run may hold in memory at once (RUN_ATTACHMENT_BYTES unless given). */
+  runAttachmentBytes?: number;
 }
+
+/**
+ * A run composes all its mails before sending the first, so it holds their attachments and
+ * their encoded copies in memory until it ends: a client who sends thirty videos in a row would
+ * otherwise make one run of a few gigabytes. A run stops taking mails once their attachments
+ * pass this many bytes (its first mail always goes, however large); the rest wait for the next
+ * run, untried.
+ */
+export const RUN_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
 /** Turns a mail's facts into its stored bytes: same Message-ID and bytes as buildRelayMail + compose + put. */
 export interface RelayComposer {
@@ -65,7 +76,11 @@ export interface RelayOutcome {
   sent: boolean;
 }
 
-/** The first `done` jobs are finished; when `error` is set, job `done` failed and later ones were not tried. */
+/**
+ * The first `done` jobs are finished; when `error` is set, job `done` failed and later ones were
+ * not tried; without it, any jobs after `done` were not tried either (the run reached its
+ * attachment budget) and go back to wait for the next run.
+ */
 export interface RelayRunResult {
   done: number;
   outcomes: RelayOutcome[];
@@ -100,10 +115,16 @@ export async function relayRun(deps: RelayDeps, jobs: Array<Job<'mail.relay'>>):
   );
 
   // Prepare as far as the first job that cannot be prepared; that job fails and stops the run.
+  // Before that, the run may end early where its attachments pass their budget.
   let stop: unknown;
   let cut = loaded.findIndex((item) => item.kind === 'missing');
   if (cut < 0) cut = loaded.length;
   else stop = new NotFoundError((loaded[cut] as { reason: string }).reason);
+  const budgetCut = withinAttachmentBudget(loaded, deps.runAttachmentBytes ?? RUN_ATTACHMENT_BYTES);
+  if (budgetCut < cut) {
+    cut = budgetCut;
+    stop = undefined;
+  }
   const prepared = await Promise.allSettled(loaded.slice(0, cut).map((item) => readyToSend(deps, item as Exclude<LoadedRelay, { kind: 'missing' }>)));
   const failedAt = prepared.findIndex((p) => p.status === 'rejected');
   if (failedAt >= 0) {
@@ -132,7 +153,19 @@ export async function relayRun(deps: RelayDeps, jobs: Array<Job<'mail.relay'>>):
   }
   const done = outcomes.length;
   if (done > 0) await runs.record(sent, jobs.slice(0, done).map((job) => job.id));
-  return stop === undefined && done === jobs.length ? { done, outcomes } : { done, outcomes, error: stop };
+  // Without an error, jobs after `done` (a run cut at its attachment budget) go back untried.
+  return stop === undefined ? { done, outcomes } : { done, outcomes, error: stop };
+}
+
+/** How many of the run's first mails keep their attachments within `budget` bytes (at least one). */
+function withinAttachmentBudget(loaded: readonly LoadedRelay[], budget: number): number {
+  let bytes = 0;
+  for (const [i, item] of loaded.entries()) {
+    if (item.kind !== 'new') continue;
+    for (const attachment of item.facts.attachmentRows) bytes += attachment.size ?? 0;
+    if (bytes > budget && i > 0) return i;
+  }
+  return loaded.length;
 }
 
 interface Ready {

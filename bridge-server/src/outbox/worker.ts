@@ -8,6 +8,8 @@ export type JobHandler = (job: Job) => Promise<void>;
 /**
  * How a run of jobs went: the first `done` jobs are finished (the handler completed them in the
  * store); when `error` is set, job number `done` failed with it and the jobs after it were not tried.
+ * Without an error, jobs after `done` were not tried (the handler ended the run early) and are
+ * given back as they were.
  */
 export interface RunResult {
   done: number;
