@@ -207,10 +207,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const timer = setTimeout(() => {
         statusTimers.delete(timer);
         if (stopped) return;
-        deliveryStates.set(waMessageId, step[0]);
         const envelope = statusUpdate({ id: waMessageId, status: step[0], recipientId }, business);
         simulator.postWebhook(envelope).then(
-          () => next(index + 1),
+          () => {
+            // Once the bridge has answered: the state says what it has been told.
+            deliveryStates.set(waMessageId, step[0]);
+            next(index + 1);
+          },
           (error: unknown) => {
             if (!stopped) options.onAutoStatusError?.(error instanceof Error ? error : new Error(String(error)));
           },
