@@ -240,6 +240,7 @@ describe('relaying a conversation’s queued mails as one run', () => {
       // Each document in its own mail, in the order they came, the bytes as downloaded.
       const attached = smtp.received.slice(1).map((m) => /filename="?(part-\d)\.pdf/.exec(m.raw.toString('latin1'))?.[1]);
       expect(attached).toEqual(['part-1', 'part-2', 'part-3']);
+      for (const [i, mail] of smtp.received.slice(1).entries()) expect(mail.raw.toString('latin1').replace(/\r\n/g, '')).toContain(pdf(i + 1).toString('base64'));
       const relays = await listRelays(opened.db, docs[0]!.conversationId!);
       expect(relays.every((r) => r.state === 'sent')).toBe(true);
     } finally {
