@@ -220,7 +220,7 @@ async function relayedMails(dataDir: string, location: DatabaseLocation, n: numb
     // Blobs are sealed at rest: read them through the store's keys, as the bridge does.
     const { store } = await openBlobStore({ dataDir, blobEncryption: true }, opened.db);
     const rows = await opened.db.selectFrom('mail_relays').select('raw_sha256').where('event_id', 'is not', null).where('state', '=', 'sent').orderBy('id', 'desc').limit(n).execute();
-    return Promise.all(rows.map((r) => store.get(r.raw_sha256)));
+    return await Promise.all(rows.map((r) => store.get(r.raw_sha256)));
   } finally {
     await opened.close();
   }

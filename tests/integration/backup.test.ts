@@ -70,8 +70,20 @@ describe('backup and restore', () => {
     const stored = await readFile(file);
     expect(stored.subarray(0, 4).toString()).toBe('WAB2');
     expect(stored.includes(photo.subarray(0, 64))).toBe(false);
-    const mails = (await readdir(path.join(dataDir, 'blobs'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
-    for (const name of mails) expect((await readFile(path.join(dataDir, 'blobs', name))).subarray(0, 4).toString(), name).toBe('WAB2');
+    const files = (await readdir(path.join(dataDir, 'blobs'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
+    for (const name of files) expect((await readFile(path.join(dataDir, 'blobs', name))).subarray(0, 4).toString(), name).toBe('WAB2');
+    // Relayed mails are kept in their blobs' rows (or as files, above, when large): sealed too.
+    const raw = await openRawStore(dataDir, { readonly: true });
+    try {
+      const kept = await raw.all<{ sha256: string; content: Buffer }>('SELECT b.sha256, b.content FROM blobs b JOIN mail_relays r ON r.raw_sha256 = b.sha256 WHERE b.content IS NOT NULL');
+      expect(kept.length).toBeGreaterThan(0);
+      for (const row of kept) {
+        expect(row.content.subarray(0, 4).toString(), row.sha256).toBe('WAB2');
+        expect(row.content.includes(Buffer.from('X-WhatsApp-Chat-Id')), row.sha256).toBe(false);
+      }
+    } finally {
+      await raw.close();
+    }
 
     const copy = await mkdtemp(path.join(tmpdir(), 'wab-sealed-'));
     try {

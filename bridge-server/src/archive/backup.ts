@@ -10,7 +10,7 @@ import { ZipFile as ZipWriter } from 'yazl';
 import type { AuditTrail } from '../core/audit.js';
 import { BadInputError, isBridgeError } from '../core/errors.js';
 import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
-import { FileBlobStore } from '../store/blob-files.js';
+import { configuredStore, InlineBlobStore } from '../store/blob-inline.js';
 import { FileMediaStore, type MediaBlobStore } from '../store/blob-store.js';
 import { openSealedFile, sealFile, unwrapKey, type MasterKey } from './crypto.js';
 import { repeatHere, type Repeat, type Schedule } from './schedule.js';
@@ -19,7 +19,7 @@ import { snapshotToSqlite } from '../store/snapshot.js';
 
 /**
  * Backups: a consistent copy of the database taken with SQLite's online backup (the bridge keeps
- * running and writing), plus every blob the copy lists, zipped and sealed with AES-256-GCM under
+ * running and writing), plus every blob the copy lists and does not keep itself, zipped and sealed with AES-256-GCM under
  * the master key. Blobs are content-addressed and never change, so copying them after the
  * database snapshot is consistent; one removed by retention in between is reported. Blobs come
  * from the configured store: files are copied as they are, objects in a bucket are read one at a
@@ -61,11 +61,14 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     }
     const copy = new BetterSqlite3(snapshot, { readonly: true });
     let hashes: string[];
+    let blobCount: number;
     let conversations: number;
     let events: number;
     let dataKeys: BlobKeys | undefined;
     try {
-      hashes = (copy.prepare('SELECT sha256 FROM blobs ORDER BY sha256').all() as Array<{ sha256: string }>).map((row) => row.sha256);
+      // Blobs whose rows keep their bytes travel inside the database copy; the others are copied.
+      hashes = (copy.prepare('SELECT sha256 FROM blobs WHERE content IS NULL ORDER BY sha256').all() as Array<{ sha256: string }>).map((row) => row.sha256);
+      blobCount = (copy.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
       conversations = (copy.prepare('SELECT count(*) AS n FROM conversations').get() as { n: number }).n;
       events = (copy.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
       dataKeys = readDataKeys(copy, options.master);
@@ -77,12 +80,12 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     // key protects them, so rotating the master key later (which re-wraps only the backup's
     // header) leaves them readable.
     if (dataKeys) zip.addBuffer(Buffer.from(JSON.stringify({ activeId: dataKeys.activeId, keys: dataKeys.keys.map(([id, key]) => [id, Buffer.from(key).toString('base64')]) })), 'data-keys.json');
-    const manifest = { format: 'wa-bridge-backup/1', createdAt: new Date(now).toISOString(), host: hostname(), conversations, events, blobs: hashes.length };
+    const manifest = { format: 'wa-bridge-backup/1', createdAt: new Date(now).toISOString(), host: hostname(), conversations, events, blobs: blobCount };
     zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 'backup.json');
     zip.addFile(snapshot, 'database.sqlite');
     const vanished = (hash: string) =>
       new BadInputError('blob_vanished', `blob ${hash.slice(0, 12)}… is listed but is gone from the blob store (removed by retention while the backup ran, or lost); run the backup again, then wa-bridge verify`);
-    const blobs = options.blobs;
+    const blobs = configuredStore(options.blobs);
     for (const hash of hashes) {
       const name = `blobs/${hash.slice(0, 2)}/${hash}`;
       if (blobs instanceof FileMediaStore) {
@@ -112,7 +115,7 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     const file = path.join(options.outDir, `wa-bridge-backup-${stamp}.wabk`);
     await sealFile(options.master, plain, `${file}.partial`, 'backup');
     await rename(`${file}.partial`, file);
-    return { file, conversations, events, blobs: hashes.length, bytes: (await stat(file)).size };
+    return { file, conversations, events, blobs: blobCount, bytes: (await stat(file)).size };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -130,8 +133,11 @@ export interface OpenedBackup {
   /** A scratch directory holding database.sqlite and blobs/, like a data dir. */
   dir: string;
   manifest: { createdAt: string; conversations: number; events: number; blobs: number };
-  /** The backup's blobs, opened with the data keys it carries (sealed or not). */
-  blobs: FileBlobStore;
+  /**
+   * The backup's blobs, opened with the data keys it carries (sealed or not): those its database
+   * copy keeps in their rows (read through `db`, the copy opened), and the files beside it.
+   */
+  blobsIn(db: Executor): InlineBlobStore;
   close(): Promise<void>;
 }
 
@@ -154,7 +160,9 @@ export async function openBackup(master: MasterKey, file: string): Promise<Opene
     const keysFile = await readFile(path.join(dir, 'data-keys.json'), 'utf8').catch(() => undefined);
     const stored = keysFile === undefined ? undefined : (JSON.parse(keysFile) as { activeId: string; keys: Array<[string, string]> });
     const keys: BlobKeys | undefined = stored && { activeId: stored.activeId, keys: stored.keys.map(([id, key]) => [id, Buffer.from(key, 'base64')]) };
-    return { dir, manifest, blobs: new FileBlobStore(path.join(dir, 'blobs'), keys ? blobCipher(keys, { seal: false }) : undefined), close };
+    const cipher = keys ? blobCipher(keys, { seal: false }) : undefined;
+    const files = new FileMediaStore(path.join(dir, 'blobs'), cipher, false);
+    return { dir, manifest, blobsIn: (db) => new InlineBlobStore(db, files, cipher), close };
   } catch (error) {
     await close();
     throw error;

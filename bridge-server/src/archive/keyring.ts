@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
 import { mediaStoreAt, type MediaBlobStore } from '../store/blob-store.js';
+import { InlineBlobStore } from '../store/blob-inline.js';
 import type { Executor } from '../store/executor.js';
 import { loadMasterKey, unwrapKey, wrapKey, type MasterKey } from './crypto.js';
 
@@ -70,5 +71,7 @@ export async function openBlobStore(
   const location = config.mediaStore ?? { kind: 'file' as const, root: own };
   // The data dir's own blobs/ is made when missing; a configured directory must be there already.
   const createRoot = location.kind === 'file' && location.root === own;
-  return { store: await mediaStoreAt(location, keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined, { createRoot }), keys };
+  const cipher = keys ? blobCipher(keys, { seal: config.blobEncryption }) : undefined;
+  // Small relayed mails keep their bytes in the database (blob-inline.ts); the rest are in the store.
+  return { store: new InlineBlobStore(db, await mediaStoreAt(location, cipher, { createRoot }), cipher), keys };
 }

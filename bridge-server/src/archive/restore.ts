@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { AuditTrail } from '../core/audit.js';
 import { ChainChecker } from '../core/chain-check.js';
+import { sha256 } from '../core/ids.js';
 import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
 import type { BlobStore } from '../core/ports.js';
 import { toScanned } from '../store/archive.js';
+import { InlineBlobStore } from '../store/blob-inline.js';
 import { openSqlite } from '../store/db.js';
 import type { Executor } from '../store/executor.js';
 import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
@@ -45,17 +47,25 @@ export async function restoreConversation(options: {
     if (problems.length > 0) throw new BadInputError('backup_chain_broken', `the backup's copy of ${options.chatId} does not verify (event ${problems[0]!.seq}: ${problems[0]!.detail}); nothing was restored`);
 
     const hashes = new Set<string>([...rows.attachments.flatMap((a) => (a.sha256 ? [a.sha256] : [])), ...rows.relays.map((r) => r.raw_sha256)]);
-    const sizes = new Map<string, number>();
+    const blobs = new Map<string, { size: number; content?: Buffer }>();
+    const backupBlobs = options.backup.blobsIn(opened.db);
+    const live = options.liveBlobs;
     for (const hash of hashes) {
-      const bytes = await options.backup.blobs.get(hash).catch((error: unknown) => {
+      const bytes = await backupBlobs.get(hash).catch((error: unknown) => {
         throw new BadInputError('backup_incomplete', `the backup's blob ${hash.slice(0, 12)}… of ${options.chatId} cannot be read (${error instanceof Error ? error.message : String(error)}); nothing was restored`);
       });
-      if ((await options.liveBlobs.put(bytes)) !== hash) throw new BadInputError('backup_incomplete', `blob ${hash.slice(0, 12)}… in the backup does not match its hash`);
-      sizes.set(hash, bytes.length);
+      if (sha256(bytes).toString('hex') !== hash) throw new BadInputError('backup_incomplete', `blob ${hash.slice(0, 12)}… in the backup does not match its hash`);
+      // A blob the backup kept in its row goes back into its row, sealed with the live keys (which
+      // need not be the backup's); the others go back into the live blob store.
+      if (live instanceof InlineBlobStore && (await backupBlobs.keeps(hash))) blobs.set(hash, { size: bytes.length, content: live.forRow(bytes, hash) });
+      else {
+        await live.put(bytes);
+        blobs.set(hash, { size: bytes.length });
+      }
     }
     const now = Date.now();
     const { conversationId, skippedLinks } = await options.live.transaction().execute(async (tx) => {
-      for (const [hash, size] of sizes) await ensureBlobRow(tx, hash, size, now);
+      for (const [hash, { size, content }] of blobs) await ensureBlobRow(tx, hash, size, now, content);
       return insertConversationRows(tx, rows);
     });
     await options.audit.record({

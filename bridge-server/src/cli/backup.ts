@@ -53,7 +53,7 @@ export function registerBackup(program: Command): void {
         try {
           const scratch = openSqlite(path.join(opened.dir, 'database.sqlite'));
           try {
-            const report = await verifyArchive({ db: scratch.db, blobs: opened.blobs, trustedKeys: [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey] });
+            const report = await verifyArchive({ db: scratch.db, blobs: opened.blobsIn(scratch.db), trustedKeys: [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey] });
             for (const problem of report.problems) process.stdout.write(`FAIL [${problem.area}] ${problem.detail}\n`);
             process.stdout.write(
               report.ok

@@ -34,9 +34,13 @@ export interface RelayDeps {
  */
 export const RUN_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
-/** Turns a mail's facts into its stored bytes: same Message-ID and bytes as buildRelayMail + compose + put. */
+/**
+ * Turns a mail's facts into its stored bytes: same Message-ID and bytes as buildRelayMail +
+ * compose + put. A small mail may come back with `inline` instead of being put in the blob
+ * store: its bytes as stored (sealed when sealed), for its blob's row (see blob-inline.ts).
+ */
 export interface RelayComposer {
-  composeRelay(input: RelayMailInput): Promise<{ messageId: string; raw: Buffer; rawSha256: string }>;
+  composeRelay(input: RelayMailInput): Promise<{ messageId: string; raw: Buffer; rawSha256: string; inline?: Buffer }>;
 }
 
 /** How many earlier mails a References header names besides the root (RFC 5322 3.6.4). */
@@ -55,7 +59,8 @@ export interface RelayFacts {
 /** Per job of a run: the relay already recorded, the facts to build it from, or why neither. */
 export type LoadedRelay = { kind: 'existing'; relay: RelayRecord } | { kind: 'new'; facts: RelayFacts } | { kind: 'missing'; reason: string };
 
-export type PreparedRelay = Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number };
+/** `inline`: the bytes as stored, for the blob's row, when the blob store does not hold them. */
+export type PreparedRelay = Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer };
 
 /**
  * What relaying a run of one conversation's mails needs from the store, a few statements per run
@@ -195,15 +200,15 @@ async function readyToSend(deps: RelayDeps, item: Exclude<LoadedRelay, { kind: '
     attachments,
     archiveHash: facts.event?.chainHash ?? '',
   };
-  const { messageId, raw, rawSha256 } = deps.relayComposer ? await deps.relayComposer.composeRelay(input) : await composeHere(deps, input);
+  const { messageId, raw, rawSha256, inline } = deps.relayComposer ? await deps.relayComposer.composeRelay(input) : await composeHere(deps, input);
   return {
     mailMessageId: messageId,
     raw,
-    fresh: { conversationId: facts.conversation.id, eventId: facts.event?.id ?? null, mailMessageId: messageId, rawSha256, rawSize: raw.length, preparedAt: deps.clock.now() },
+    fresh: { conversationId: facts.conversation.id, eventId: facts.event?.id ?? null, mailMessageId: messageId, rawSha256, rawSize: raw.length, preparedAt: deps.clock.now(), ...(inline ? { inline } : {}) },
   };
 }
 
-async function composeHere(deps: RelayDeps, input: RelayMailInput): Promise<{ messageId: string; raw: Buffer; rawSha256: string }> {
+async function composeHere(deps: RelayDeps, input: RelayMailInput): ReturnType<RelayComposer['composeRelay']> {
   const mail = buildRelayMail(input);
   const raw = await deps.composer.compose(mail);
   return { messageId: mail.messageId, raw, rawSha256: await deps.blobs.put(raw) };

@@ -108,8 +108,19 @@ export async function* scanEvents(db: Executor, chunkSize = 2000): AsyncGenerato
   for await (const row of db.selectFrom('events').selectAll().orderBy('conversation_id').orderBy('seq').stream(chunkSize)) yield toScanned(row);
 }
 
+/**
+ * Every blob row in hash order, a page at a time. Not one streamed query, which would hold
+ * SQLite's only connection: the caller reads each blob through the store, and a blob kept in its
+ * row is read from the database.
+ */
 export async function* scanBlobs(db: Executor, chunkSize = 2000): AsyncGenerator<{ sha256: string; size: number }> {
-  for await (const row of db.selectFrom('blobs').select(['sha256', 'size']).orderBy('sha256').stream(chunkSize)) yield row;
+  let after = '';
+  for (;;) {
+    const page = await db.selectFrom('blobs').select(['sha256', 'size']).where('sha256', '>', after).orderBy('sha256').limit(chunkSize).execute();
+    yield* page;
+    if (page.length < chunkSize) return;
+    after = page.at(-1)!.sha256;
+  }
 }
 
 /** Stored hashes that name a blob the blob table no longer lists: media and relayed mail. */

@@ -34,8 +34,8 @@ export async function getRelayByMessageId(db: Executor, mailMessageId: string): 
   return row ? toRelay(row) : undefined;
 }
 
-export async function prepareRelay(db: Executor, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'>, rawSize: number): Promise<void> {
-  await prepareRelays(db, [{ ...r, rawSize }]);
+export async function prepareRelay(db: Executor, r: PreparedRelay): Promise<void> {
+  await prepareRelays(db, [r]);
 }
 
 // Once per relayed mail on SQLite (PostgreSQL takes a run's rows in one statement, below):
@@ -43,7 +43,7 @@ export async function prepareRelay(db: Executor, r: Omit<RelayRecord, 'state' | 
 const insertBlob = compiledOnce((db) =>
   db
     .insertInto('blobs')
-    .values({ sha256: '', size: 0, created_at: 0 })
+    .values({ sha256: '', size: 0, created_at: 0, content: null })
     .onConflict((oc) => oc.column('sha256').doNothing()),
 );
 const insertPreparedRelay = compiledOnce((db) =>
@@ -51,9 +51,12 @@ const insertPreparedRelay = compiledOnce((db) =>
 );
 const updateSent = compiledOnce((db) => db.updateTable('mail_relays').set({ state: 'sent', sent_at: 0, response: '' }).where('mail_message_id', '=', ''));
 
-/** Records mails as prepared, each with its stored bytes' blob, before any of them is sent. */
-async function prepareRelays(db: Executor, relays: ReadonlyArray<Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }>): Promise<void> {
-  for (const r of relays) await insertBlob(db, [r.rawSha256, r.rawSize, r.preparedAt]);
+/**
+ * Records mails as prepared, each with its stored bytes' blob (the bytes themselves in the row
+ * when `inline` carries them), before any of them is sent.
+ */
+async function prepareRelays(db: Executor, relays: readonly PreparedRelay[]): Promise<void> {
+  for (const r of relays) await insertBlob(db, [r.rawSha256, r.rawSize, r.preparedAt, r.inline ?? null]);
   for (const r of relays) await insertPreparedRelay(db, [r.conversationId, r.eventId, r.mailMessageId, r.rawSha256, 'prepared', r.preparedAt, null, null]);
 }
 
@@ -200,9 +203,12 @@ function byEvent(records: AttachmentRecord[]): Map<number, AttachmentRecord[]> {
 async function prepareRelaysAtOnce(db: Executor, relays: readonly PreparedRelay[]): Promise<void> {
   await sql`
     WITH stored_blobs AS (
-      INSERT INTO blobs (sha256, size, created_at)
-      SELECT b.sha256, b.size, b.created_at
-      FROM unnest(${relays.map((r) => r.rawSha256)}::text[], ${relays.map((r) => r.rawSize)}::bigint[], ${relays.map((r) => r.preparedAt)}::bigint[]) WITH ORDINALITY AS b (sha256, size, created_at, n)
+      INSERT INTO blobs (sha256, size, created_at, content)
+      SELECT b.sha256, b.size, b.created_at, b.content
+      FROM unnest(
+        ${relays.map((r) => r.rawSha256)}::text[], ${relays.map((r) => r.rawSize)}::bigint[], ${relays.map((r) => r.preparedAt)}::bigint[],
+        ${relays.map((r) => r.inline ?? null)}::bytea[]
+      ) WITH ORDINALITY AS b (sha256, size, created_at, content, n)
       ORDER BY b.n
       ON CONFLICT (sha256) DO NOTHING
     )

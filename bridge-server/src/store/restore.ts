@@ -97,6 +97,7 @@ export async function insertConversationRows(tx: Executor, rows: ConversationRow
 }
 
 /** Registers a blob that is on disk in the live store (after its file was put there). */
-export async function ensureBlobRow(tx: Executor, sha256: string, size: number, now: number): Promise<void> {
-  await tx.insertInto('blobs').values({ sha256, size, created_at: now }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
+/** `content`: the bytes as stored, when the row keeps them rather than the blob store. */
+export async function ensureBlobRow(tx: Executor, sha256: string, size: number, now: number, content?: Buffer): Promise<void> {
+  await tx.insertInto('blobs').values({ sha256, size, created_at: now, content: content ?? null }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
 }

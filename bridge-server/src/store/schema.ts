@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Row types of every table, as Kysely sees them. Column names follow the SQL (snake_case). */
 export interface ConversationsTable {
@@ -40,6 +40,8 @@ export interface BlobsTable {
   sha256: string;
   size: number;
   created_at: number;
+  /** The stored bytes (sealed when sealed) of a small blob kept here; null: in the blob store. */
+  content: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
 }
 
 export interface AttachmentsTable {

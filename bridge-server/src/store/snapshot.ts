@@ -56,12 +56,22 @@ export async function snapshotToSqlite(source: Executor, file: string): Promise<
 async function copyTable(source: Executor, target: Executor, table: (typeof tables)[number]): Promise<void> {
   // Tables keyed by something other than a numeric id are copied in one pass of their key order.
   const keys: Partial<Record<(typeof tables)[number], string>> = {
-    blobs: 'sha256',
     matter_members: 'matter_id, upn',
     conversation_assignees: 'conversation_id',
     catch_up_numbers: 'business_id',
     catch_up_marks: 'business_id, chat_id',
   };
+  if (table === 'blobs') {
+    // Paged by hash, in smaller pages: a row may keep a relayed mail's bytes (up to
+    // INLINE_BLOB_BYTES, blob-inline.ts), and a large archive holds millions of them.
+    let after = '';
+    for (;;) {
+      const rows = await sql<Record<string, unknown> & { sha256: string }>`SELECT * FROM blobs WHERE sha256 > ${after} ORDER BY sha256 LIMIT ${pageRows / 4}`.execute(source);
+      if (rows.rows.length === 0) return;
+      await insertRows(target, table, rows.rows);
+      after = rows.rows.at(-1)!.sha256;
+    }
+  }
   const key = keys[table] ?? 'id';
   if (key !== 'id') {
     const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} ORDER BY ${sql.raw(key)}`.execute(source);

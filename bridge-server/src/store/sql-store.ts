@@ -65,10 +65,7 @@ export class SqlStore implements Store {
   listStatuses = (tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string) => statuses.listStatuses(executorOf(tx), tenant, channel, waMessageId);
 
   getRelay = (tx: Tx, conversationId: number, eventId: number | null) => relays.getRelay(executorOf(tx), conversationId, eventId);
-  prepareRelay = (tx: Tx, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number }) => {
-    const { rawSize, ...relay } = r;
-    return relays.prepareRelay(executorOf(tx), relay, rawSize);
-  };
+  prepareRelay = (tx: Tx, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer }) => relays.prepareRelay(executorOf(tx), r);
   markRelaySent = (tx: Tx, mailMessageId: string, sentAt: number, response: string) => relays.markRelaySent(executorOf(tx), mailMessageId, sentAt, response);
 
   enqueue = (tx: Tx, job: NewJob) => outbox.enqueue(executorOf(tx), job, this.now());

@@ -1,8 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isBridgeError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
+import { sha256 } from '../../core/ids.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
 import { blobCipher } from '../../store/blob-cipher.js';
+import { INLINE_BLOB_BYTES } from '../../store/blob-inline.js';
 import { FileMediaStore, mediaStoreAt } from '../../store/blob-store.js';
 import { DeterministicComposer } from './composer.js';
 import type { ComposeReply, ComposeRequest, ComposerThreadData } from './threaded-composer.js';
@@ -18,7 +20,8 @@ const port = parentPort;
 if (!port) throw new Error('compose-worker runs on a worker thread only');
 const { blobStore, blobRoot, blobKeys, sealBlobs } = (workerData ?? {}) as ComposerThreadData;
 const location = blobStore ?? (blobRoot === undefined ? undefined : { kind: 'file' as const, root: blobRoot });
-const blobs = location === undefined ? undefined : await mediaStoreAt(location, blobKeys ? blobCipher(blobKeys, { seal: sealBlobs === true }) : undefined);
+const cipher = blobKeys ? blobCipher(blobKeys, { seal: sealBlobs === true }) : undefined;
+const blobs = location === undefined ? undefined : await mediaStoreAt(location, cipher);
 
 /** Structured cloning turns a Buffer into a plain Uint8Array; nodemailer and the renderers want Buffers. */
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -34,6 +37,14 @@ async function answer(request: ComposeRequest): Promise<ComposeReply> {
   if (!blobs) throw new Error('the composer thread was started without a blob store');
   const mail = buildRelayMail(reviveInput(request.input));
   const raw = composer.composeNow(mail);
+  if (raw.length <= INLINE_BLOB_BYTES) {
+    // Kept in the blob's row, written with the relay record: creating a file per mail cost more
+    // than composing it. Sealed here as the blob store would seal it.
+    const rawSha256 = sha256(raw).toString('hex');
+    // Plain, it is a copy: the reply moves each buffer to the main thread, and one cannot move twice.
+    const inline = cipher ? cipher.seal(raw, rawSha256) : Buffer.from(raw);
+    return { id: request.id, raw: movable(raw), messageId: mail.messageId, rawSha256, inline: movable(inline) };
+  }
   // A directory is written with blocking calls (this thread blocks nothing else); a bucket is a request.
   const rawSha256 = blobs instanceof FileMediaStore ? blobs.putSync(raw) : await blobs.put(raw);
   return { id: request.id, raw: movable(raw), messageId: mail.messageId, rawSha256 };
@@ -41,7 +52,7 @@ async function answer(request: ComposeRequest): Promise<ComposeReply> {
 
 port.on('message', (request: ComposeRequest) => {
   answer(request).then(
-    (reply) => port.postMessage(reply, 'raw' in reply ? [reply.raw.buffer as ArrayBuffer] : []),
+    (reply) => port.postMessage(reply, 'raw' in reply ? [reply.raw.buffer as ArrayBuffer, ...(reply.inline ? [reply.inline.buffer as ArrayBuffer] : [])] : []),
     (error: unknown) => {
       const reply: ComposeReply = {
         id: request.id,

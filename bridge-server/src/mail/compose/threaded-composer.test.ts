@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../../core/errors.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
 import { makeAttachmentRecord, makeConversationRecord, makeMessageRecord, makeTextRecord, testDomain, testTenant } from '../../core/test-records.js';
+import { blobCipher } from '../../store/blob-cipher.js';
 import { FileBlobStore } from '../../store/blob-files.js';
+import { INLINE_BLOB_BYTES } from '../../store/blob-inline.js';
 import { DeterministicComposer } from './composer.js';
 import { ThreadedComposer } from './threaded-composer.js';
 
@@ -56,12 +58,17 @@ describe('ThreadedComposer', () => {
     expect((await threaded.compose(mail)).equals(await inline.compose(mail))).toBe(true);
   });
 
-  it('builds, composes and stores a relayed mail: the same Message-ID and bytes as on the main thread, stored before it answers', async () => {
+  it('builds and composes a relayed mail: the same Message-ID and bytes as on the main thread; a large one stored before it answers, a small one handed back for its row', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'wab-composer-blobs-'));
     const relaying = new ThreadedComposer({ blobRoot: dir });
     try {
       const image = makeMessageRecord({ type: 'image', media: { waMediaId: 'img-2', mimeType: 'image/jpeg' } });
-      const inputs = [inputOf(), inputOf({ event: null }), inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(50_000) }] })];
+      const inputs = [
+        inputOf(),
+        inputOf({ event: null }),
+        inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(20_000) }] }),
+        inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(INLINE_BLOB_BYTES) }] }),
+      ];
       const composed = await Promise.all(inputs.map((input) => relaying.composeRelay(input)));
       const blobs = new FileBlobStore(dir);
       for (const [i, input] of inputs.entries()) {
@@ -70,10 +77,34 @@ describe('ThreadedComposer', () => {
         expect(composed[i]!.messageId).toBe(mail.messageId);
         expect(composed[i]!.raw.equals(expected)).toBe(true);
         expect(composed[i]!.rawSha256).toBe(createHash('sha256').update(expected).digest('hex'));
-        expect((await blobs.get(composed[i]!.rawSha256)).equals(expected)).toBe(true);
+        if (expected.length <= INLINE_BLOB_BYTES) {
+          // Without data keys the row keeps the plain bytes, and no file is made.
+          expect(composed[i]!.inline?.equals(expected)).toBe(true);
+          expect(await blobs.has(composed[i]!.rawSha256)).toBe(false);
+        } else {
+          expect(composed[i]!.inline).toBeUndefined();
+          expect((await blobs.get(composed[i]!.rawSha256)).equals(expected)).toBe(true);
+        }
       }
+      expect(composed.filter((c) => c.inline)).toHaveLength(3);
       const refused = await relaying.composeRelay(inputOf({ mailbox: 'solicitor@firm.test\r\nBcc: evil@x.test' })).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(BadInputError);
+    } finally {
+      await relaying.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('seals a small relayed mail for its row with the data keys, as the blob store seals a file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wab-composer-sealed-'));
+    const blobKeys = { activeId: '0123456789abcdef', keys: [['0123456789abcdef', randomBytes(32)]] as Array<[string, Uint8Array]> };
+    const relaying = new ThreadedComposer({ blobRoot: dir, blobKeys, sealBlobs: true });
+    try {
+      const composed = await relaying.composeRelay(inputOf({ event: makeTextRecord('Privileged: the settlement figure') }));
+      const kept = composed.inline!;
+      expect(kept.includes(Buffer.from('settlement figure'))).toBe(false);
+      expect(blobCipher(blobKeys).open(kept, composed.rawSha256).equals(composed.raw)).toBe(true);
+      expect(await new FileBlobStore(dir).has(composed.rawSha256)).toBe(false);
     } finally {
       await relaying.close();
       await rm(dir, { recursive: true, force: true });

@@ -20,18 +20,23 @@ export type ComposeRequest = { id: number; kind: 'mail'; mail: OutgoingMail } | 
 
 export type ComposeReply =
   | { ready: true }
-  | { id: number; raw: Uint8Array; messageId?: string; rawSha256?: string }
+  | { id: number; raw: Uint8Array; messageId?: string; rawSha256?: string; inline?: Uint8Array }
   | { id: number; error: { badInput: boolean; code: string; message: string; errno?: string } };
 
-/** A relayed mail as the thread built it: its Message-ID, its bytes, and their blob (already stored). */
+/**
+ * A relayed mail as the thread built it: its Message-ID, its bytes, and their blob: already in
+ * the blob store, or, for a mail of up to INLINE_BLOB_BYTES, `inline`, the bytes as stored (sealed
+ * when sealed) for the blob's row.
+ */
 export interface ComposedRelay {
   messageId: string;
   raw: Buffer;
   rawSha256: string;
+  inline?: Buffer;
 }
 
 interface Waiter {
-  resolve: (reply: { raw: Buffer; messageId?: string; rawSha256?: string }) => void;
+  resolve: (reply: { raw: Buffer; messageId?: string; rawSha256?: string; inline?: Buffer }) => void;
   reject: (error: Error) => void;
 }
 
@@ -71,13 +76,14 @@ export class ThreadedComposer implements MailComposer {
   }
 
   /**
-   * Builds the relayed mail for `input`, composes it and stores its bytes in the blob store, all
-   * on the thread; resolves once the bytes are stored. Needs the blob store.
+   * Builds the relayed mail for `input`, composes it and stores its bytes in the blob store (or
+   * seals a small one for its blob's row), all on the thread; resolves once the bytes are stored
+   * or ready to be. Needs the blob store.
    */
   async composeRelay(input: RelayMailInput): Promise<ComposedRelay> {
     if (this.data.blobStore === undefined && this.data.blobRoot === undefined) throw new Error('composeRelay needs the blob store');
     const reply = await this.request({ kind: 'relay', input });
-    return { raw: reply.raw, messageId: reply.messageId!, rawSha256: reply.rawSha256! };
+    return { raw: reply.raw, messageId: reply.messageId!, rawSha256: reply.rawSha256!, ...(reply.inline ? { inline: reply.inline } : {}) };
   }
 
   async close(): Promise<void> {
@@ -87,7 +93,7 @@ export class ThreadedComposer implements MailComposer {
     if (worker) await worker.terminate();
   }
 
-  private request(body: { kind: 'mail'; mail: OutgoingMail } | { kind: 'relay'; input: RelayMailInput }): Promise<{ raw: Buffer; messageId?: string; rawSha256?: string }> {
+  private request(body: { kind: 'mail'; mail: OutgoingMail } | { kind: 'relay'; input: RelayMailInput }): Promise<{ raw: Buffer; messageId?: string; rawSha256?: string; inline?: Buffer }> {
     if (this.closed) return Promise.reject(new Error('the MIME composer is closed'));
     const request = { id: (this.nextId += 1), ...body } as ComposeRequest;
     return new Promise((resolve, reject) => {
@@ -116,8 +122,8 @@ export class ThreadedComposer implements MailComposer {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if ('raw' in reply) {
-        const { raw, ...rest } = reply;
-        waiter.resolve({ ...rest, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+        const { raw, inline, ...rest } = reply;
+        waiter.resolve({ ...rest, raw: asBuffer(raw), ...(inline ? { inline: asBuffer(inline) } : {}) });
       } else waiter.reject(toError(reply.error));
     });
     worker.on('error', (error) => this.lost(worker, error));
@@ -136,6 +142,8 @@ export class ThreadedComposer implements MailComposer {
     this.pending.clear();
   }
 }
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * A failure the thread reported, as the error the relay's retry rules read. A blob store out of
