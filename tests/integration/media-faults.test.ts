@@ -106,7 +106,7 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
   it('keeps a document that finds the blob disk full, retries it, and relays it once when space is freed', async () => {
     const document = randomBytes(1024 * 1024);
     const client = { from: '447700900501', name: 'Disk Full Client' };
-    // A first message opens the conversation (its cover mail is a blob too) while there is room.
+    // A first message opens the conversation while there is room.
     const hello = await send({ ...client, type: 'text', body: 'Sending the signed lease next.' });
     await waitForMails([hello]);
 
@@ -155,15 +155,18 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
     expect(await jobsOf(event!.conversation_id)).toEqual([]);
   }, 120_000);
 
-  it('keeps a text whose relayed mail finds the blob disk full pending, past the tries an unknown failure gets, and relays it once when space is freed', async () => {
-    const client = { from: '447700900502', name: 'Full Disk Text' };
+  it('keeps a document whose relayed mail finds the blob disk full pending, past the tries an unknown failure gets, and relays it once when space is freed; texts relay meanwhile', async () => {
+    const client = { from: '447700900502', name: 'Full Disk Mail' };
+    const other = { from: '447700900503', name: 'Full Disk Text' };
     const hello = await send({ ...client, type: 'text', body: 'Is Tuesday still fine?' });
     await waitForMails([hello]);
 
-    // No room even for a relayed mail of a few kilobytes (the composer stores each one as a blob).
-    await disk!.fillLeaving(0);
+    // Room for the document's blob (400 KiB, sealed) but not for its relayed mail, which carries it
+    // base64-encoded (some 550 KiB) and is larger than a database row keeps (INLINE_BLOB_BYTES).
+    const document = randomBytes(400 * 1024);
+    await disk!.fillLeaving(480 * 1024);
     onTestFinished(() => disk!.release());
-    const waId = await send({ ...client, type: 'text', body: 'Then I will bring the deeds.' });
+    const waId = await send({ ...client, type: 'document', media: world.simulator.addMedia(document, 'application/pdf'), filename: 'Deeds.pdf', caption: 'Then I will bring the deeds.' });
     const { event } = await storedEvent(waId);
     expect(event).toBeDefined();
     let relayJob: JobSummary | undefined;
@@ -177,12 +180,22 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
       () => JSON.stringify(relayJob),
     );
     expect(relayJob!.lastError).toContain('the disk of the blob store is full (ENOSPC)');
+    expect(existsSync(blobFile(sha256Hex(document)))).toBe(true);
     expect(await strayFiles()).toEqual([]);
     expect(mailsFor(await mailbox(), waId)).toHaveLength(0);
 
+    // Another chat's texts still reach the mailbox: a mail of a few kilobytes is kept in the
+    // database, so the full blob disk does not stop it.
+    const texts = [await send({ ...other, type: 'text', body: 'Are you in the office today?' }), await send({ ...other, type: 'text', body: 'I will call at noon.' })];
+    const meanwhile = await waitForMails(texts);
+    for (const id of texts) expect(mailsFor(meanwhile, id)).toHaveLength(1);
+    expect(mailsFor(meanwhile, waId)).toHaveLength(0);
+
     await disk!.release();
     const mails = await waitForMails([waId]);
-    expect(mailsFor(mails, waId)).toHaveLength(1);
+    const relayed = mailsFor(mails, waId);
+    expect(relayed).toHaveLength(1);
+    expect(sha256Hex(relayed[0]!.parsed.attachments[0]!.content)).toBe(sha256Hex(document));
     expect(mailsFor(mails, hello)).toHaveLength(1);
     expect(await strayFiles()).toEqual([]);
     expect(await jobsOf(event!.conversation_id)).toEqual([]);
