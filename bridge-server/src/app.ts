@@ -1,5 +1,6 @@
 import type { INetworkModule } from '@azure/msal-node';
 import express from 'express';
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +51,8 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { startSharedSchedules } from './ops/shared-schedules.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
-import { describeLocation, openDatabase } from './store/db.js';
+import { describeLocation, openDatabase, type OpenedDatabase } from './store/db.js';
+import { BACKSTOP_CHECKPOINT_PAGES, WalCheckpointer } from './store/wal-checkpointer.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { GroupCommit } from './store/group-commit.js';
 import { StoreLeases, StoreMarks } from './store/leases.js';
@@ -113,6 +115,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const metrics = createMetrics();
   const opened = await openDatabase(config.database);
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
+  const walCheckpoints = config.database.kind === 'sqlite' && config.database.file !== ':memory:' ? await checkpointWalAside(opened, config.database.file, log) : undefined;
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   const checkpointLog = componentLogger(logger, 'archive');
@@ -394,6 +397,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
       await retention?.stop();
       await backups?.stop();
       await sharedSchedules?.stop();
+      await walCheckpoints?.close();
       await opened.close();
       log.info('wa-bridge stopped');
     })());
@@ -401,6 +405,13 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   return { url, port, config, store, outbox, worker, metrics, ...(sandbox ? { sandbox } : {}), ...(intake ? { replyIntakePort: intake.port } : {}),
     ...(replyPoller ? { replyPoller } : {}),
     ...(channels.whatsappWeb ? { whatsappWeb: channels.whatsappWeb } : {}), ingest, reply, stop };
+}
+
+/** SQLite's WAL checkpointed on a thread of its own, the bridge's connection keeping a backstop. */
+async function checkpointWalAside(opened: OpenedDatabase, file: string, log: Logger): Promise<WalCheckpointer> {
+  const checkpointer = new WalCheckpointer(file, (message) => log.warn({ problem: message }, `the WAL checkpointer reported a problem; the bridge's own connection checkpoints once the WAL passes ${BACKSTOP_CHECKPOINT_PAGES} pages`));
+  await sql`PRAGMA wal_autocheckpoint = ${sql.raw(String(BACKSTOP_CHECKPOINT_PAGES))}`.execute(opened.db);
+  return checkpointer;
 }
 
 /** Counts each webhook delivery by how it was answered, once the answer is sent. */
