@@ -19,8 +19,8 @@ import { snapshotToSqlite } from '../store/snapshot.js';
 
 /**
  * Backups: a consistent copy of the database taken with SQLite's online backup (the bridge keeps
- * running and writing), plus every blob the copy lists and does not keep itself, zipped and sealed with AES-256-GCM under
- * the master key. Blobs are content-addressed and never change, so copying them after the
+ * running and writing), plus every blob the copy lists and does not hold in its rows, zipped and
+ * sealed with AES-256-GCM under the master key. Blobs are content-addressed and never change, so copying them after the
  * database snapshot is consistent; one removed by retention in between is reported. Blobs come
  * from the configured store: files are copied as they are, objects in a bucket are read one at a
  * time as the zip is written; either way a blob goes in as stored (sealed when sealed).

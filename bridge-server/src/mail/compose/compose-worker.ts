@@ -41,8 +41,10 @@ async function answer(request: ComposeRequest): Promise<ComposeReply> {
     // Kept in the blob's row, written with the relay record: creating a file per mail cost more
     // than composing it. Sealed here as the blob store would seal it.
     const rawSha256 = sha256(raw).toString('hex');
-    // Plain, it is a copy: the reply moves each buffer to the main thread, and one cannot move twice.
-    const inline = cipher ? cipher.seal(raw, rawSha256) : Buffer.from(raw);
+    const stored = cipher ? cipher.seal(raw, rawSha256) : raw;
+    // Kept plain (no keys, or sealing switched off) it is a copy: the reply moves each buffer to the
+    // main thread, and the same memory cannot be moved twice.
+    const inline = stored.buffer === raw.buffer ? Buffer.from(stored) : stored;
     return { id: request.id, raw: movable(raw), messageId: mail.messageId, rawSha256, inline: movable(inline) };
   }
   // A directory is written with blocking calls (this thread blocks nothing else); a bucket is a request.

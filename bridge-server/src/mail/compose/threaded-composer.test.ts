@@ -95,18 +95,28 @@ describe('ThreadedComposer', () => {
     }
   });
 
-  it('seals a small relayed mail for its row with the data keys, as the blob store seals a file', async () => {
+  it('seals a small relayed mail for its row with the data keys, as the blob store seals a file, and keeps it plain once sealing is off', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'wab-composer-sealed-'));
     const blobKeys = { activeId: '0123456789abcdef', keys: [['0123456789abcdef', randomBytes(32)]] as Array<[string, Uint8Array]> };
-    const relaying = new ThreadedComposer({ blobRoot: dir, blobKeys, sealBlobs: true });
+    const sealing = new ThreadedComposer({ blobRoot: dir, blobKeys, sealBlobs: true });
+    // Blob encryption switched off after it was on: the keys are there to open old blobs, new ones are plain.
+    const plain = new ThreadedComposer({ blobRoot: dir, blobKeys, sealBlobs: false });
     try {
-      const composed = await relaying.composeRelay(inputOf({ event: makeTextRecord('Privileged: the settlement figure') }));
+      const composed = await sealing.composeRelay(inputOf({ event: makeTextRecord('Privileged: the settlement figure') }));
       const kept = composed.inline!;
       expect(kept.includes(Buffer.from('settlement figure'))).toBe(false);
       expect(blobCipher(blobKeys).open(kept, composed.rawSha256).equals(composed.raw)).toBe(true);
       expect(await new FileBlobStore(dir).has(composed.rawSha256)).toBe(false);
+
+      // Larger than Node's buffer pool hands out (4 KiB), so the mail's bytes have memory of their own.
+      const image = makeMessageRecord({ type: 'image', media: { waMediaId: 'img-3', mimeType: 'image/jpeg' } });
+      const unsealed = await plain.composeRelay(inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-3' }), content: randomBytes(10_000) }] }));
+      expect(unsealed.raw.length).toBeGreaterThan(4096);
+      expect(unsealed.inline?.equals(unsealed.raw)).toBe(true);
+      expect(unsealed.inline?.buffer).not.toBe(unsealed.raw.buffer);
     } finally {
-      await relaying.close();
+      await sealing.close();
+      await plain.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
