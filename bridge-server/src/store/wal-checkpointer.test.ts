@@ -24,7 +24,7 @@ describe('the WAL checkpointer thread', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("copies committed pages into the database file while the writer, which never checkpoints, goes on", async () => {
+  it('copies committed pages into the database file while the writer, which never checkpoints, goes on, and lets go of the file when closed', async () => {
     const file = path.join(dir, 'store.sqlite');
     const writer = new BetterSqlite3(file);
     writer.pragma('journal_mode = WAL');
@@ -50,6 +50,9 @@ describe('the WAL checkpointer thread', () => {
       expect((reader.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n).toBe(2000);
       reader.close();
       expect(errors).toEqual([]);
+      // Closed, the thread lets go of its connection: leaving WAL mode needs the file to itself.
+      await checkpointer.close();
+      expect(writer.pragma('journal_mode = DELETE', { simple: true })).toBe('delete');
     } finally {
       await checkpointer.close();
       writer.close();

@@ -23,13 +23,19 @@ try {
   say('the checkpointer thread cannot open the database', error);
 }
 if (db) {
-  setInterval(() => {
+  const timer = setInterval(() => {
     try {
       db.pragma('wal_checkpoint(PASSIVE)');
     } catch (error) {
       say('WAL checkpoint failed', error);
     }
   }, workerData.everyMs);
+  // Asked to stop: the connection is closed and the thread ends with nothing left to run.
+  parentPort.once('message', () => {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  });
 }
 `;
 
@@ -44,6 +50,7 @@ if (db) {
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
+  private readonly exited: Promise<void>;
 
   /**
    * `onError`: what went wrong, in a sentence (a failed checkpoint is tried again at the next
@@ -52,14 +59,19 @@ export class WalCheckpointer {
   constructor(file: string, onError: (message: string) => void, everyMs = 100) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(threadSource, { eval: true, workerData: { file, driver, everyMs } });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (message: string) => onError(message));
     this.worker.on('error', (error: unknown) => onError(`the checkpointer thread stopped: ${messageOf(error)}`));
     // Never the reason a process stays up.
     this.worker.unref();
   }
 
+  /** Closes the thread's connection and waits for the thread to end (a second at most). */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    this.worker.postMessage('stop');
+    const late = setTimeout(() => void this.worker.terminate(), 1000);
+    await this.exited;
+    clearTimeout(late);
   }
 }
 
