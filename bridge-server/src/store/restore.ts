@@ -96,8 +96,10 @@ export async function insertConversationRows(tx: Executor, rows: ConversationRow
   return { conversationId, skippedLinks };
 }
 
-/** Registers a blob that is on disk in the live store (after its file was put there). */
-/** `content`: the bytes as stored, when the row keeps them rather than the blob store. */
+/**
+ * Registers a restored blob: one in the live blob store (after its file was put there), or, with
+ * `content`, one whose row keeps its bytes as stored.
+ */
 export async function ensureBlobRow(tx: Executor, sha256: string, size: number, now: number, content?: Buffer): Promise<void> {
   await tx.insertInto('blobs').values({ sha256, size, created_at: now, content: content ?? null }).onConflict((oc) => oc.column('sha256').doNothing()).execute();
 }
