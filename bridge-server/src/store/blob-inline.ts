@@ -3,9 +3,9 @@ import type { MediaBlobStore, MediaStoreLocation } from './blob-store.js';
 import type { Executor } from './executor.js';
 
 /**
- * Blobs up to this size may be kept in their row of the blobs table instead of the blob store.
- * A relayed text mail is a few kilobytes; media and mails that carry it are larger and go to
- * the blob store as before.
+ * Relayed mails up to this size keep their bytes in their row of the blobs table instead of the
+ * blob store: a text's mail is a few kilobytes, one with a sticker or a small photo a few dozen.
+ * Media itself, and mails that carry larger media, go to the blob store as before.
  */
 export const INLINE_BLOB_BYTES = 64 * 1024;
 
@@ -13,7 +13,7 @@ export const INLINE_BLOB_BYTES = 64 * 1024;
  * The blob store as the database completes it: a blob whose bytes its row keeps (blobs.content,
  * written in the transaction that records a relayed mail) is read from there, every other one
  * from the configured store. New blobs from put() go to the configured store; only the relay
- * writes rows with their bytes. Removing a blob's row removes bytes kept in it, so retention's
+ * (and a restore of what it kept) writes rows with their bytes. Removing a blob's row removes bytes kept in it, so retention's
  * removal here only has files or objects left to delete.
  */
 export class InlineBlobStore implements MediaBlobStore {
