@@ -125,6 +125,36 @@ describe('relaying a conversation’s queued mails as one run', () => {
     expect(pending.filter((j) => j.kind === 'mail.relay' && runs[0]!.slice(2).some((r) => r.id === j.id)).map((j) => j.attempts)).toEqual([0, 0, 0, 0]);
   });
 
+  it('claims several conversations’ lanes at once, each run holding only its own conversation’s jobs, in order', async () => {
+    const others = ['447700900322', '447700900323'];
+    for (const [n, from] of others.entries()) {
+      for (let i = 0; i <= n + 1; i += 1) await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from, name: `Other ${n}`, type: 'text', body: `Other ${n} message ${i}` }));
+    }
+    const runs = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
+    expect(runs).toHaveLength(3);
+    const byConversation = new Map(runs.map((run) => [run[0]!.conversationId, run]));
+    expect(byConversation.size).toBe(3);
+    // Each lane: the cover mail (sort key 0), then its messages in order, and nothing of another lane.
+    expect(byConversation.get(conversationId)!.map((j) => j.sortKey)).toEqual([0, 1, 2, 3, 4, 5]);
+    const otherLanes = runs.filter((run) => run[0]!.conversationId !== conversationId);
+    expect(otherLanes.map((run) => run.map((j) => j.sortKey)).sort((a, b) => a.length - b.length)).toEqual([
+      [0, 1, 2],
+      [0, 1, 2, 3],
+    ]);
+    for (const run of runs) {
+      expect(new Set(run.map((j) => j.conversationId)).size).toBe(1);
+      expect(run.every((j) => j.kind === 'mail.relay' && j.state === 'running')).toBe(true);
+    }
+    // A shorter run limit cuts each lane, not the claim.
+    await outbox.release(runs.flat().map((j) => j.id));
+    const short = await outbox.claimRuns(10, Date.now(), 60_000, 2, ['mail.relay']);
+    expect(short.map((run) => run.map((j) => j.sortKey))).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+
   it('records the mails before a failure as sent, keeps the failed one prepared, and sends none after it', async () => {
     const smtp = await startFlakySmtp(['three']);
     const transport = new SmtpTransport({ url: smtp.url, maxConnections: 2 });

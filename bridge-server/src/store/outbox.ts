@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Outbox, Tx } from '../core/ports.js';
 import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
 import { compiledOnce } from './compiled.js';
-import { indexedBy, lockChain } from './dialect.js';
+import { dialectOf, indexedBy, lockChain } from './dialect.js';
 import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
@@ -116,18 +116,14 @@ export class SqlOutbox implements Outbox {
         WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
         ORDER BY run_at, id
         LIMIT ${limit}`.execute(trx);
+      const extended = maxRun > 1 ? result.rows.filter((head) => head.conversation_id !== null && runKinds.includes(head.kind as JobKind)) : [];
+      const behindAll = await jobsBehind(trx, extended, maxRun - 1);
       const runs: Array<Array<Selectable<OutboxJobsTable>>> = [];
       for (const head of result.rows) {
         const run = [head];
-        if (maxRun > 1 && head.conversation_id !== null && runKinds.includes(head.kind as JobKind)) {
-          const behind = await sql<Selectable<OutboxJobsTable>>`
-            SELECT * FROM outbox_jobs ${indexedBy(trx, 'outbox_active')}
-            WHERE conversation_id = ${head.conversation_id} AND state IN ('pending', 'running') AND (sort_key, id) > (${head.sort_key}, ${head.id})
-            ORDER BY sort_key, id LIMIT ${maxRun - 1}`.execute(trx);
-          for (const row of behind.rows) {
-            if (row.kind !== head.kind || row.state !== 'pending' || row.run_at > now) break;
-            run.push(row);
-          }
+        for (const row of behindAll.get(head.id) ?? []) {
+          if (row.kind !== head.kind || row.state !== 'pending' || row.run_at > now) break;
+          run.push(row);
         }
         runs.push(run);
       }
@@ -249,4 +245,38 @@ export class SqlOutbox implements Outbox {
       return { id, kind, state, attempts, conversationId, runAt, lastError, createdAt };
     });
   }
+}
+
+/**
+ * For each head, up to `n` active jobs queued behind it in its lane, in lane order. On SQLite one
+ * indexed query per head (a function call); on PostgreSQL, where each statement is a round trip,
+ * one statement for all the heads of a claim.
+ */
+async function jobsBehind(db: Executor, heads: ReadonlyArray<Selectable<OutboxJobsTable>>, n: number): Promise<Map<number, Array<Selectable<OutboxJobsTable>>>> {
+  const out = new Map<number, Array<Selectable<OutboxJobsTable>>>();
+  if (heads.length === 0 || n <= 0) return out;
+  if (dialectOf(db) === 'postgres') {
+    const rows = await sql<Selectable<OutboxJobsTable> & { head_id: number }>`
+      SELECT h.head_id, b.* FROM unnest(${heads.map((h) => h.id)}::bigint[], ${heads.map((h) => h.conversation_id)}::bigint[], ${heads.map((h) => h.sort_key)}::bigint[]) AS h (head_id, cid, sort_key)
+      CROSS JOIN LATERAL (
+        SELECT * FROM outbox_jobs o
+        WHERE o.conversation_id = h.cid AND o.state IN ('pending', 'running') AND (o.sort_key, o.id) > (h.sort_key, h.head_id)
+        ORDER BY o.sort_key, o.id LIMIT ${n}
+      ) b
+      ORDER BY h.head_id, b.sort_key, b.id`.execute(db);
+    for (const { head_id: headId, ...row } of rows.rows) {
+      const lane = out.get(headId);
+      if (lane) lane.push(row);
+      else out.set(headId, [row]);
+    }
+    return out;
+  }
+  for (const head of heads) {
+    const behind = await sql<Selectable<OutboxJobsTable>>`
+      SELECT * FROM outbox_jobs ${indexedBy(db, 'outbox_active')}
+      WHERE conversation_id = ${head.conversation_id} AND state IN ('pending', 'running') AND (sort_key, id) > (${head.sort_key}, ${head.id})
+      ORDER BY sort_key, id LIMIT ${n}`.execute(db);
+    out.set(head.id, behind.rows);
+  }
+  return out;
 }
