@@ -125,7 +125,9 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     expect(b.initialized).toBe(0);
 
     // The owner dies. A message reaches the phone while nobody runs the session, and more replies queue.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // It is stamped with a later second than the live one (liveAt was rounded up, so a fixed pause
+    // after it could still end within that second): wait for the clock to pass it.
+    await waitFor(() => Math.floor(Date.now() / 1000) > liveAt, 5_000, describeAll);
     a.child.kill('SIGKILL');
     const offlineAt = Math.floor(Date.now() / 1000);
     expect(offlineAt).toBeGreaterThan(liveAt);
