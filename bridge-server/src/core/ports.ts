@@ -13,6 +13,7 @@ import type {
   NewJob,
   OutboundRecord,
   OutboundState,
+  PreparedRelay,
   RelayRecord,
 } from './records.js';
 
@@ -95,11 +96,8 @@ export interface Store {
   listStatuses(tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string): Promise<StatusEvent[]>;
 
   getRelay(tx: Tx, conversationId: number, eventId: number | null): Promise<RelayRecord | undefined>;
-  /**
-   * Records the composed bytes of a mail before its first send; `inline` holds them as stored
-   * when the blob's row keeps them rather than the blob store.
-   */
-  prepareRelay(tx: Tx, relay: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer }): Promise<void>;
+  /** Records the composed bytes of a mail before its first send. */
+  prepareRelay(tx: Tx, relay: PreparedRelay): Promise<void>;
   markRelaySent(tx: Tx, mailMessageId: string, sentAt: number, response: string): Promise<void>;
 
   enqueue(tx: Tx, job: NewJob): Promise<number>;

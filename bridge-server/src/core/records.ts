@@ -76,6 +76,12 @@ export interface RelayRecord {
   response: string | null;
 }
 
+/**
+ * A composed mail to record before its first send: its bytes' size, and `inline`, the bytes as
+ * stored (sealed when sealed), when the blob's row keeps them rather than the blob store.
+ */
+export type PreparedRelay = Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer };
+
 export type StoredStatus = StatusEvent & { id: number };
 
 /** A job exists until it is done; then it is deleted in the transaction that records its effect. */

@@ -2,7 +2,7 @@ import type { InboundEvent } from '../core/events.js';
 import { NotFoundError } from '../core/errors.js';
 import { makeReplyToken } from '../core/ids.js';
 import type { BlobStore, Clock, MailComposer, MailTransport, Outbox, Store } from '../core/ports.js';
-import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, Job, RelayRecord } from '../core/records.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, Job, PreparedRelay, RelayRecord } from '../core/records.js';
 import { buildRelayMail, type RelayMailInput } from '../core/relay-mail.js';
 
 export interface RelayDeps {
@@ -59,8 +59,6 @@ export interface RelayFacts {
 /** Per job of a run: the relay already recorded, the facts to build it from, or why neither. */
 export type LoadedRelay = { kind: 'existing'; relay: RelayRecord } | { kind: 'new'; facts: RelayFacts } | { kind: 'missing'; reason: string };
 
-/** `inline`: the bytes as stored, for the blob's row, when the blob store does not hold them. */
-export type PreparedRelay = Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer };
 
 /**
  * What relaying a run of one conversation's mails needs from the store, a few statements per run

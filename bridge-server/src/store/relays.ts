@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { ChannelKind, EventKind } from '../core/events.js';
-import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, RelayRecord } from '../core/records.js';
-import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type PreparedRelay, type RelayRunStore } from '../flows/relay.js';
+import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, PreparedRelay, RelayRecord } from '../core/records.js';
+import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
 import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';

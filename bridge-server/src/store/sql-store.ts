@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { ChannelKind, StatusEvent } from '../core/events.js';
 import type { ClientLookup, NewConversation, Store, Tx } from '../core/ports.js';
 import type { OutboundCommand } from '../core/commands.js';
-import type { AttachmentRecord, DeliveryStatus, NewEventRecord, NewJob, OutboundState, RelayRecord } from '../core/records.js';
+import type { AttachmentRecord, DeliveryStatus, NewEventRecord, NewJob, OutboundState, PreparedRelay } from '../core/records.js';
 import * as attachments from './attachments.js';
 import * as conversations from './conversations.js';
 import * as eventAppend from './event-append.js';
@@ -65,7 +65,7 @@ export class SqlStore implements Store {
   listStatuses = (tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string) => statuses.listStatuses(executorOf(tx), tenant, channel, waMessageId);
 
   getRelay = (tx: Tx, conversationId: number, eventId: number | null) => relays.getRelay(executorOf(tx), conversationId, eventId);
-  prepareRelay = (tx: Tx, r: Omit<RelayRecord, 'state' | 'sentAt' | 'response'> & { rawSize: number; inline?: Buffer }) => relays.prepareRelay(executorOf(tx), r);
+  prepareRelay = (tx: Tx, r: PreparedRelay) => relays.prepareRelay(executorOf(tx), r);
   markRelaySent = (tx: Tx, mailMessageId: string, sentAt: number, response: string) => relays.markRelaySent(executorOf(tx), mailMessageId, sentAt, response);
 
   enqueue = (tx: Tx, job: NewJob) => outbox.enqueue(executorOf(tx), job, this.now());

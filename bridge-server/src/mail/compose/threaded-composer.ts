@@ -35,8 +35,11 @@ export interface ComposedRelay {
   inline?: Buffer;
 }
 
+/** What the thread answers a request with, its bytes as Buffers again. */
+type Composed = { raw: Buffer } & Partial<Omit<ComposedRelay, 'raw'>>;
+
 interface Waiter {
-  resolve: (reply: { raw: Buffer; messageId?: string; rawSha256?: string; inline?: Buffer }) => void;
+  resolve: (reply: Composed) => void;
   reject: (error: Error) => void;
 }
 
@@ -93,7 +96,7 @@ export class ThreadedComposer implements MailComposer {
     if (worker) await worker.terminate();
   }
 
-  private request(body: { kind: 'mail'; mail: OutgoingMail } | { kind: 'relay'; input: RelayMailInput }): Promise<{ raw: Buffer; messageId?: string; rawSha256?: string; inline?: Buffer }> {
+  private request(body: { kind: 'mail'; mail: OutgoingMail } | { kind: 'relay'; input: RelayMailInput }): Promise<Composed> {
     if (this.closed) return Promise.reject(new Error('the MIME composer is closed'));
     const request = { id: (this.nextId += 1), ...body } as ComposeRequest;
     return new Promise((resolve, reject) => {
