@@ -3,6 +3,7 @@ import type { ChannelKind, EventKind } from '../core/events.js';
 import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, PreparedRelay, RelayRecord } from '../core/records.js';
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
+import { CoalescedWrites } from './coalesced-writes.js';
 import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
@@ -74,7 +75,20 @@ export async function listRelays(db: Executor, conversationId: number): Promise<
  * statements per run however long it is (see flows/relay.ts).
  */
 export class SqlRelayRuns implements RelayRunStore {
-  constructor(private readonly db: Executor) {}
+  // Runs of different conversations finish together: their writes go as one (see CoalescedWrites).
+  private readonly prepares: CoalescedWrites<PreparedRelay[]>;
+  private readonly records: CoalescedWrites<RunRecord>;
+
+  constructor(private readonly db: Executor) {
+    this.prepares = new CoalescedWrites((runs) => writePrepared(db, runs.flat()));
+    this.records = new CoalescedWrites((runs) =>
+      writeSent(
+        db,
+        runs.flatMap((r) => r.sent),
+        runs.flatMap((r) => r.jobIds),
+      ),
+    );
+  }
 
   async load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]> {
     const { db } = this;
@@ -95,18 +109,36 @@ export class SqlRelayRuns implements RelayRunStore {
     });
   }
 
-  async prepare(relays: PreparedRelay[]): Promise<void> {
-    if (dialectOf(this.db) === 'postgres') return prepareRelaysAtOnce(this.db, relays);
-    await this.db.transaction().execute((trx) => prepareRelays(trx, relays));
+  prepare(relays: PreparedRelay[]): Promise<void> {
+    return this.prepares.write(relays);
   }
 
-  async record(sent: Array<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: number[]): Promise<void> {
-    if (dialectOf(this.db) === 'postgres') return recordSentAtOnce(this.db, sent, jobIds);
-    await this.db.transaction().execute(async (trx) => {
-      for (const s of sent) await markRelaySent(trx, s.mailMessageId, s.sentAt, s.response);
-      if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', jobIds).execute();
-    });
+  record(sent: SentMail[], jobIds: number[]): Promise<void> {
+    return this.records.write({ sent, jobIds });
   }
+}
+
+type SentMail = { mailMessageId: string; sentAt: number; response: string };
+interface RunRecord {
+  sent: SentMail[];
+  jobIds: number[];
+}
+
+/** Records mails as prepared, all or none. */
+async function writePrepared(db: Executor, relays: readonly PreparedRelay[]): Promise<void> {
+  if (relays.length === 0) return;
+  if (dialectOf(db) === 'postgres') return prepareRelaysAtOnce(db, relays);
+  await db.transaction().execute((trx) => prepareRelays(trx, relays));
+}
+
+/** Marks mails sent and deletes their finished jobs, all or none. */
+async function writeSent(db: Executor, sent: readonly SentMail[], jobIds: readonly number[]): Promise<void> {
+  if (sent.length === 0 && jobIds.length === 0) return;
+  if (dialectOf(db) === 'postgres') return recordSentAtOnce(db, sent, jobIds);
+  await db.transaction().execute(async (trx) => {
+    for (const s of sent) await markRelaySent(trx, s.mailMessageId, s.sentAt, s.response);
+    if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', [...jobIds]).execute();
+  });
 }
 
 /** What a run's mails are built from: see SqlRelayRuns.load. */
@@ -222,7 +254,7 @@ async function prepareRelaysAtOnce(db: Executor, relays: readonly PreparedRelay[
 }
 
 /** The mails sent marked so and the finished jobs deleted, in one statement (PostgreSQL). */
-async function recordSentAtOnce(db: Executor, sent: ReadonlyArray<{ mailMessageId: string; sentAt: number; response: string }>, jobIds: readonly number[]): Promise<void> {
+async function recordSentAtOnce(db: Executor, sent: readonly SentMail[], jobIds: readonly number[]): Promise<void> {
   await sql`
     WITH marked AS (
       UPDATE mail_relays SET state = 'sent', sent_at = s.sent_at, response = s.response
