@@ -17,6 +17,17 @@ describe('blobCipher', () => {
     expect(cipher.open(sealed, hash).equals(plain)).toBe(true);
   });
 
+  it('never seals twice under the same nonce, across many draws from the random pool', () => {
+    // Header: "WAB2", 16 characters of key id, then the 12-byte nonce.
+    const nonces = new Set<string>();
+    for (let i = 0; i < 1000; i += 1) {
+      const sealed = cipher.seal(plain, hash);
+      nonces.add(sealed.subarray(20, 32).toString('hex'));
+      if (i % 97 === 0) expect(cipher.open(sealed, hash).equals(plain)).toBe(true);
+    }
+    expect(nonces.size).toBe(1000);
+  });
+
   it('refuses a changed byte, and a sealed file moved under another name', () => {
     const sealed = cipher.seal(plain, hash);
     const changed = Buffer.from(sealed);

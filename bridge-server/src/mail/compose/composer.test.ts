@@ -12,6 +12,7 @@ import {
   testDomain,
   testTenant,
 } from '../../core/test-records.js';
+import MimeNode from 'nodemailer/lib/mime-node';
 import { DeterministicComposer } from './composer.js';
 
 const composer = new DeterministicComposer();
@@ -202,5 +203,20 @@ describe('DeterministicComposer', () => {
     expect(String(parsed.html)).not.toMatch(/<script/i);
     expect(String(parsed.html)).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(parsed.text).toContain('<script>alert(1)</script>');
+  });
+});
+
+describe("nodemailer's header-name spelling, remembered", () => {
+  it('spells every name exactly as nodemailer does, the first time and when remembered', () => {
+    const spell = (MimeNode.prototype as unknown as { _normalizeHeaderKey: ((key: unknown) => string) & { unremembered?: (key: unknown) => string } })._normalizeHeaderKey;
+    expect(spell.unremembered).toBeTypeOf('function');
+    const names = ['content-type', 'MIME-Version', 'x-whatsapp-message-id', 'X-SMTPAPI', 'dkim-signature', 'x-spf', 'content-features', 'Thread-Index', 'From: ceo@example.com (', ' x\r\nBcc', 'arc-seal', 'X-MD5'];
+    for (const name of names) {
+      const expected = spell.unremembered!.call(null, name);
+      expect(spell.call(null, name)).toBe(expected);
+      expect(spell.call(null, name)).toBe(expected);
+    }
+    expect(spell.call(null, 'mime-version')).toBe('MIME-Version');
+    expect(spell.call(null, 'From: ceo@example.com (')).toBe('Fromceo@example.com(');
   });
 });

@@ -49,4 +49,14 @@ describe('checkHeaderBlock', () => {
     expect(thrown(() => checkHeaderBlock(Buffer.from('Subject: a\nBcc: b\r\n\r\n'))).code).toBe('header_line_invalid');
     expect(thrown(() => checkHeaderBlock(Buffer.from(`X-Long: ${'a'.repeat(1000)}\r\n\r\n`))).code).toBe('header_line_invalid');
   });
+
+  it('refuses a bare CR, a control byte and DEL, and takes a folded line of exactly 998 characters', () => {
+    expect(thrown(() => checkHeaderBlock(Buffer.from('Subject: a\rBcc: b\r\n\r\n'))).code).toBe('header_line_invalid');
+    expect(thrown(() => checkHeaderBlock(Buffer.from('X-A: b\r\nX-B: c\r'))).code).toBe('header_line_invalid');
+    expect(thrown(() => checkHeaderBlock(Buffer.from('X-A: b\x00c\r\n\r\n'))).code).toBe('header_not_ascii');
+    expect(thrown(() => checkHeaderBlock(Buffer.from('X-A: b\x7fc\r\n\r\n'))).code).toBe('header_not_ascii');
+    const longest = `X-Long: ${'a'.repeat(998 - 'X-Long: '.length)}`;
+    expect(() => checkHeaderBlock(Buffer.from(`${longest}\r\n\tfolded\r\n\r\n${'b'.repeat(5000)}\r\n`))).not.toThrow();
+    expect(thrown(() => checkHeaderBlock(Buffer.from(`${longest}a\r\n\r\n`))).code).toBe('header_line_invalid');
+  });
 });
