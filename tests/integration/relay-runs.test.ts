@@ -155,6 +155,36 @@ describe('relaying a conversation’s queued mails as one run', () => {
     ]);
   });
 
+  it('reads the facts of several conversations’ runs started together exactly as it reads each alone', async () => {
+    // A second and third conversation: one with a quote of its first message, one whose cover
+    // mail is already recorded (so only its message is new).
+    const second = await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900324', name: 'Second', type: 'text', body: 'Second first' }));
+    const secondId = second.stored[0]!.conversationId;
+    await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900324', name: 'Second', type: 'text', body: 'Second quoting', context: { id: second.stored[0]!.waMessageId } }));
+    const third = await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900325', name: 'Third', type: 'text', body: 'Third first' }));
+    const thirdId = third.stored[0]!.conversationId;
+    const runs = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
+    const idsOf = (cid: number) => runs.find((run) => run[0]!.conversationId === cid)!.flatMap((job) => (job.kind === 'mail.relay' ? [(job.payload as { eventId: number | null }).eventId] : []));
+    const relayRuns = new SqlRelayRuns(opened.db);
+    // The third conversation's cover mail is recorded already: it loads as an existing relay.
+    await relayRuns.prepare([{ conversationId: thirdId, eventId: null, mailMessageId: 'cover.third@wa.firm.test', rawSha256: sha(Buffer.from('cover')), rawSize: 5, preparedAt: 1 }]);
+    const requests = [conversationId, secondId, thirdId].map((cid) => ({ cid, ids: idsOf(cid) }));
+    expect(requests.map((r) => r.ids.length)).toEqual([6, 3, 2]);
+    // Each alone, then all three in the same turn of the event loop, plus one id of another conversation.
+    const alone = [];
+    for (const r of requests) alone.push(await relayRuns.load(r.cid, r.ids));
+    const together = await Promise.all([...requests.map((r) => relayRuns.load(r.cid, r.ids)), relayRuns.load(secondId, [third.stored[0]!.id])]);
+    expect(together.slice(0, 3)).toEqual(alone);
+    expect(together[3]).toEqual([{ kind: 'missing', reason: `event ${third.stored[0]!.id} is not in the store` }]);
+    // And what was read is right: the cover relay found, the quote resolved, the keys before each.
+    expect(alone[2]![0]).toMatchObject({ kind: 'existing', relay: { mailMessageId: 'cover.third@wa.firm.test' } });
+    const quoting = alone[1]!.at(-1)!;
+    expect(quoting.kind === 'new' && quoting.facts.related?.waMessageId).toBe(second.stored[0]!.waMessageId);
+    expect(quoting.kind === 'new' && quoting.facts.previous.map((k) => k.seq)).toEqual([1]);
+    expect(alone[0]!.map((item) => item.kind)).toEqual(['new', 'new', 'new', 'new', 'new', 'new']);
+    expect(alone[0]!.at(-1)!.kind === 'new' && (alone[0]!.at(-1) as { facts: { previous: unknown[] } }).facts.previous).toHaveLength(4);
+  });
+
   it('records the mails before a failure as sent, keeps the failed one prepared, and sends none after it', async () => {
     const smtp = await startFlakySmtp(['three']);
     const transport = new SmtpTransport({ url: smtp.url, maxConnections: 2 });

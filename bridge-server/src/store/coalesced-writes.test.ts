@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CoalescedWrites } from './coalesced-writes.js';
+import { Coalesced, CoalescedWrites } from './coalesced-writes.js';
 import { openSqlite, type OpenedDatabase } from './db.js';
 
 describe('CoalescedWrites', () => {
@@ -89,5 +89,26 @@ describe('CoalescedWrites', () => {
     const small = new CoalescedWrites<string>(async (items) => void calls.push(items), 2);
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((v) => small.write(v)));
     expect(calls).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+  });
+
+  it('answers each caller with its own result from one call for all, and each alone when that call fails', async () => {
+    const seen: number[][] = [];
+    const squares = new Coalesced<number, number>(async (items) => {
+      seen.push(items);
+      if (items.includes(13)) throw new Error('13 is unlucky');
+      return items.map((n) => n * n);
+    });
+    expect(await Promise.all([2, 3, 4].map((n) => squares.run(n)))).toEqual([4, 9, 16]);
+    const mixed = await Promise.allSettled([5, 13, 6].map((n) => squares.run(n)));
+    expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)))).toEqual([25, 'Error: 13 is unlucky', 36]);
+    expect(seen).toEqual([[2, 3, 4], [5, 13, 6], [5], [13], [6]]);
+  });
+
+  it('fails a call that answers fewer or more requests than it was given', async () => {
+    const short = new Coalesced<number, number>(async (items) => items.slice(1));
+    const results = await Promise.allSettled([1, 2].map((n) => short.run(n)));
+    // Together: one answer short; alone: no answer at all. Neither caller gets another's result.
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/answered 0 of 1 requests/);
   });
 });

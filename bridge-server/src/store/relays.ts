@@ -3,7 +3,7 @@ import type { ChannelKind, EventKind } from '../core/events.js';
 import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, PreparedRelay, RelayRecord } from '../core/records.js';
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
-import { CoalescedWrites } from './coalesced-writes.js';
+import { Coalesced, CoalescedWrites } from './coalesced-writes.js';
 import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
@@ -78,8 +78,11 @@ export class SqlRelayRuns implements RelayRunStore {
   // Runs of different conversations finish together: their writes go as one (see CoalescedWrites).
   private readonly prepares: CoalescedWrites<PreparedRelay[]>;
   private readonly records: CoalescedWrites<RunRecord>;
+  // PostgreSQL only: the facts of runs that start together are read in one statement.
+  private readonly reads: Coalesced<RunRequest, RunFacts>;
 
   constructor(private readonly db: Executor) {
+    this.reads = new Coalesced((requests) => readRunsAtOnce(db, requests));
     this.prepares = new CoalescedWrites((runs) => writePrepared(db, runs.flat()));
     this.records = new CoalescedWrites((runs) =>
       writeSent(
@@ -92,7 +95,7 @@ export class SqlRelayRuns implements RelayRunStore {
 
   async load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]> {
     const { db } = this;
-    const facts = dialectOf(db) === 'postgres' ? await readRunAtOnce(db, conversationId, eventIds) : await readRun(db, conversationId, eventIds);
+    const facts = dialectOf(db) === 'postgres' ? await this.reads.run({ conversationId, eventIds }) : await readRun(db, conversationId, eventIds);
     const { relays, conversation, events, keys, attachments } = facts;
     const related = await relatedMessages(db, conversationId, [...events.values()]);
     return eventIds.map((id): LoadedRelay => {
@@ -178,39 +181,63 @@ async function readRun(db: Executor, conversationId: number, eventIds: Array<num
   return { relays, conversation: conversationRow ? toConversation(conversationRow) : undefined, events, keys, attachments: byEvent(attachmentRows.map(toAttachment)) };
 }
 
+interface RunRequest {
+  conversationId: number;
+  eventIds: Array<number | null>;
+}
+
+type RunRow = {
+  conversation_id: number;
+  relays: Array<Selectable<MailRelaysTable>>;
+  conversation: Selectable<ConversationsTable> | null;
+  events: Array<Selectable<EventsTable>>;
+  keys: Array<{ seq: number; channel: string; wa_message_id: string; kind: string; version_key: string }>;
+  attachments: Array<Selectable<AttachmentsTable>>;
+};
+
 /**
- * readRun in one statement (PostgreSQL), each table's rows as a JSON array: the same rows, read
- * in one snapshot. The keys are keysBefore's, the newest below the run's last event, as many as
- * the run spans plus REFERENCES_DEPTH.
+ * readRun for several runs in one statement (PostgreSQL), one row per conversation with each
+ * table's rows as a JSON array: the same rows, read in one snapshot. A conversation's keys are
+ * keysBefore's, the newest below its last event, as many as its events span plus REFERENCES_DEPTH.
  */
-async function readRunAtOnce(db: Executor, conversationId: number, eventIds: Array<number | null>): Promise<RunFacts> {
-  const ids = eventIds.filter((id): id is number => id !== null);
-  const result = await sql<{
-    relays: Array<Selectable<MailRelaysTable>>;
-    conversation: Selectable<ConversationsTable> | null;
-    events: Array<Selectable<EventsTable>>;
-    keys: Array<{ seq: number; channel: string; wa_message_id: string; kind: string; version_key: string }>;
-    attachments: Array<Selectable<AttachmentsTable>>;
-  }>`
-    WITH relays AS (
-      SELECT * FROM mail_relays WHERE conversation_id = ${conversationId} AND coalesce(event_id, 0) = ANY (${eventIds.map((id) => id ?? 0)}::bigint[])
+async function readRunsAtOnce(db: Executor, requests: readonly RunRequest[]): Promise<RunFacts[]> {
+  const pairs = requests.flatMap((r) => r.eventIds.map((id) => [r.conversationId, id ?? 0] as const));
+  const result = await sql<RunRow>`
+    WITH req AS (
+      SELECT DISTINCT r.conversation_id, r.event_id FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS r (conversation_id, event_id)
+    ), relays AS (
+      SELECT m.* FROM mail_relays m JOIN req ON m.conversation_id = req.conversation_id AND coalesce(m.event_id, 0) = req.event_id
     ), found AS (
-      SELECT * FROM events
-      WHERE id = ANY (${ids}::bigint[]) AND conversation_id = ${conversationId}
-        AND NOT EXISTS (SELECT 1 FROM relays WHERE relays.event_id = events.id)
+      SELECT e.* FROM events e JOIN req ON e.id = req.event_id AND e.conversation_id = req.conversation_id
+      WHERE NOT EXISTS (SELECT 1 FROM relays WHERE relays.event_id = e.id)
+    ), spans AS (
+      SELECT c.conversation_id, f.first_seq, f.last_seq
+      FROM (SELECT DISTINCT conversation_id FROM unnest(${requests.map((r) => r.conversationId)}::bigint[]) AS c (conversation_id)) c
+      LEFT JOIN LATERAL (SELECT min(seq) AS first_seq, max(seq) AS last_seq FROM found WHERE found.conversation_id = c.conversation_id) f ON true
     )
     SELECT
-      (SELECT coalesce(json_agg(r ORDER BY r.id), '[]'::json) FROM relays r) AS relays,
-      (SELECT row_to_json(c) FROM conversations c WHERE c.id = ${conversationId}) AS conversation,
-      (SELECT coalesce(json_agg(e ORDER BY e.seq), '[]'::json) FROM found e) AS events,
+      s.conversation_id,
+      (SELECT coalesce(json_agg(r ORDER BY r.id), '[]'::json) FROM relays r WHERE r.conversation_id = s.conversation_id) AS relays,
+      (SELECT row_to_json(c) FROM conversations c WHERE c.id = s.conversation_id) AS conversation,
+      (SELECT coalesce(json_agg(e ORDER BY e.seq), '[]'::json) FROM found e WHERE e.conversation_id = s.conversation_id) AS events,
       (SELECT coalesce(json_agg(k ORDER BY k.seq), '[]'::json) FROM (
         SELECT seq, channel, wa_message_id, kind, version_key FROM events
-        WHERE conversation_id = ${conversationId} AND seq < (SELECT max(seq) FROM found)
+        WHERE conversation_id = s.conversation_id AND seq < s.last_seq
         ORDER BY seq DESC
-        LIMIT ${REFERENCES_DEPTH}::bigint + (SELECT coalesce(max(seq) - min(seq), 0) FROM found)
+        LIMIT ${REFERENCES_DEPTH}::bigint + coalesce(s.last_seq - s.first_seq, 0)
       ) k) AS keys,
-      (SELECT coalesce(json_agg(a ORDER BY a.event_id, a.ordinal), '[]'::json) FROM attachments a WHERE a.event_id IN (SELECT id FROM found)) AS attachments`.execute(db);
-  const row = result.rows[0]!;
+      (SELECT coalesce(json_agg(a ORDER BY a.event_id, a.ordinal), '[]'::json) FROM attachments a
+        WHERE a.event_id IN (SELECT id FROM found f WHERE f.conversation_id = s.conversation_id)) AS attachments
+    FROM spans s`.execute(db);
+  const byConversation = new Map(result.rows.map((row) => [row.conversation_id, row]));
+  return requests.map((request) => {
+    const row = byConversation.get(request.conversationId);
+    if (!row) throw new Error(`the run read returned nothing for conversation ${request.conversationId}`);
+    return toRunFacts(row);
+  });
+}
+
+function toRunFacts(row: RunRow): RunFacts {
   return {
     relays: new Map(row.relays.map((r) => [r.event_id, toRelay(r)])),
     conversation: row.conversation ? toConversation(row.conversation) : undefined,
