@@ -3,7 +3,7 @@ import type { ChannelKind, EventKind } from '../core/events.js';
 import type { AttachmentRecord, ConversationRecord, EventKey, EventRecord, PreparedRelay, RelayRecord } from '../core/records.js';
 import { REFERENCES_DEPTH, relatedWaMessageId, type LoadedRelay, type RelayRunStore } from '../flows/relay.js';
 import { toAttachment } from './attachments.js';
-import { Coalesced, CoalescedWrites } from './coalesced-writes.js';
+import { Coalesced, CoalescedWrites } from './coalesced.js';
 import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Coalesced, CoalescedWrites } from './coalesced-writes.js';
+import { Coalesced, CoalescedWrites } from './coalesced.js';
 import { openSqlite, type OpenedDatabase } from './db.js';
 
-describe('CoalescedWrites', () => {
+describe('Coalesced and CoalescedWrites', () => {
   let dir: string;
   let opened: OpenedDatabase;
   let reader: BetterSqlite3.Database;
