@@ -125,6 +125,28 @@ describe('relaying a conversation’s queued mails as one run', () => {
     expect(pending.filter((j) => j.kind === 'mail.relay' && runs[0]!.slice(2).some((r) => r.id === j.id)).map((j) => j.attempts)).toEqual([0, 0, 0, 0]);
   });
 
+  it('cuts a run at a job not yet due and at its length limit, and claims no job twice', async () => {
+    const [all] = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
+    expect(all!.map((j) => j.sortKey)).toEqual([0, 1, 2, 3, 4, 5]);
+    await outbox.release(all!.map((j) => j.id));
+    const queued = all!;
+    // The third message waits for a retry a minute from now: the run stops before it.
+    await outbox.reschedule(queued[3]!.id, Date.now() + 60_000, 'try again later');
+    const capped = await outbox.claimRuns(10, Date.now(), 60_000, 2, ['mail.relay']);
+    expect(capped.map((run) => run.map((j) => j.sortKey))).toEqual([[0, 1]]);
+    await outbox.release(capped[0]!.map((j) => j.id));
+    const cut = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
+    expect(cut.map((run) => run.map((j) => [j.sortKey, j.state, j.attempts]))).toEqual([
+      [
+        [0, 'running', 1],
+        [1, 'running', 1],
+        [2, 'running', 1],
+      ],
+    ]);
+    // The lane is held by its running jobs: nothing more to claim until they finish.
+    expect(await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay'])).toEqual([]);
+  });
+
   it('claims several conversations’ lanes at once, each run holding only its own conversation’s jobs, in order', async () => {
     const others = ['447700900322', '447700900323'];
     for (const [n, from] of others.entries()) {

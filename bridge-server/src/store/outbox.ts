@@ -89,6 +89,7 @@ export class SqlOutbox implements Outbox {
       // One claim at a time across every bridge instance (SQLite's write lock does this there);
       // the next claimer then reads the heads this one marked running.
       await lockChain(trx, 'outbox');
+      if (dialectOf(trx) === 'postgres') return claimRunsAtOnce(trx, limit, now, leaseMs, maxRun, runKinds);
       // Heads: for each conversation with active (pending or running) jobs, its first active job
       // in (sort_key, id) order. The recursive part hops from one conversation id to the next
       // through the partial index, so a claim costs a few index seeks per active conversation,
@@ -252,6 +253,67 @@ export class SqlOutbox implements Outbox {
  * indexed query per head (a function call); on PostgreSQL, where each statement is a round trip,
  * one statement for all the heads of a claim.
  */
+/**
+ * claimRuns' reads and its update in one statement (PostgreSQL), where each is a round trip: the
+ * same heads in the same order, each head's run cut where claimRuns cuts it (at the first job of
+ * another kind, not pending or not yet due, or at `maxRun`), and every job of the runs marked
+ * running, in the snapshot the outbox lock was taken for.
+ */
+async function claimRunsAtOnce(db: Executor, limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[]): Promise<Job[][]> {
+  const result = await sql<Selectable<OutboxJobsTable> & { head_id: number; n: number }>`
+    WITH RECURSIVE conversations_active(cid) AS (
+      SELECT (SELECT min(conversation_id) FROM outbox_jobs WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
+      UNION ALL
+      SELECT (SELECT min(conversation_id) FROM outbox_jobs WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
+      FROM conversations_active c WHERE c.cid IS NOT NULL
+    ), heads AS (
+      SELECT j.* FROM (
+        SELECT (
+          SELECT o.id FROM outbox_jobs o
+          WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
+          ORDER BY o.sort_key, o.id LIMIT 1
+        ) AS id
+        FROM conversations_active c WHERE c.cid IS NOT NULL
+      ) h JOIN outbox_jobs j ON j.id = h.id
+      WHERE j.state = 'pending' AND j.run_at <= ${now}
+      UNION ALL
+      SELECT j.* FROM outbox_jobs j
+      WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
+      ORDER BY run_at, id
+      LIMIT ${limit}
+    ), behind AS (
+      SELECT h.id AS head_id, b.id, b.kind, b.state, b.run_at, row_number() OVER (PARTITION BY h.id ORDER BY b.sort_key, b.id) AS n
+      FROM heads h CROSS JOIN LATERAL (
+        SELECT o.id, o.kind, o.state, o.run_at, o.sort_key FROM outbox_jobs o
+        WHERE o.conversation_id = h.conversation_id AND o.state IN ('pending', 'running') AND (o.sort_key, o.id) > (h.sort_key, h.id)
+        ORDER BY o.sort_key, o.id LIMIT ${Math.max(0, maxRun - 1)}
+      ) b
+      WHERE h.conversation_id IS NOT NULL AND h.kind = ANY (${[...runKinds]}::text[])
+    ), stops AS (
+      SELECT b.head_id, min(b.n) AS at FROM behind b JOIN heads h ON h.id = b.head_id
+      WHERE b.kind <> h.kind OR b.state <> 'pending' OR b.run_at > ${now}
+      GROUP BY b.head_id
+    ), members AS (
+      SELECT h.id AS head_id, h.id, 0::bigint AS n FROM heads h
+      UNION ALL
+      SELECT b.head_id, b.id, b.n FROM behind b LEFT JOIN stops s ON s.head_id = b.head_id
+      WHERE s.at IS NULL OR b.n < s.at
+    )
+    UPDATE outbox_jobs j SET state = 'running', locked_until = ${now + leaseMs}, attempts = j.attempts + 1, updated_at = ${now}
+    FROM members m WHERE j.id = m.id
+    RETURNING m.head_id, m.n, j.*`.execute(db);
+  const runs = new Map<number, Array<Selectable<OutboxJobsTable> & { n: number }>>();
+  for (const { head_id: headId, ...row } of result.rows) {
+    const run = runs.get(headId);
+    if (run) run.push(row);
+    else runs.set(headId, [row]);
+  }
+  const ordered = [...runs.values()].map((run) => run.sort((a, b) => a.n - b.n));
+  // The heads' order, as claimRuns gives it: by due time, then id.
+  ordered.sort((a, b) => a[0]!.run_at - b[0]!.run_at || a[0]!.id - b[0]!.id);
+  return ordered.map((run) => run.map(({ n: _n, ...row }) => toJob(row)));
+}
+
 async function jobsBehind(db: Executor, heads: ReadonlyArray<Selectable<OutboxJobsTable>>, n: number): Promise<Map<number, Array<Selectable<OutboxJobsTable>>>> {
   const out = new Map<number, Array<Selectable<OutboxJobsTable>>>();
   if (heads.length === 0 || n <= 0) return out;
