@@ -19,7 +19,7 @@ const SENDERS = 64;
  * a round trip there, and round trips are what the relay on PostgreSQL spends its time on
  * (bench/README.md, relay_postgres). The bound sits a little above what the store sends now.
  */
-const MAX_STATEMENTS_PER_MESSAGE = 4.0;
+const MAX_STATEMENTS_PER_MESSAGE = 3.6;
 
 /**
  * Counts what the bridge sends to PostgreSQL, on the wire, while it takes 190 webhooks for 10
