@@ -1,8 +1,4 @@
-interface Pending<T, R> {
-  item: T;
-  resolve: (result: R) => void;
-  reject: (error: unknown) => void;
-}
+import { TurnBatches, type Waiting } from './turn-batches.js';
 
 /**
  * Requests of one shape that arrive together (in one pass of the event loop, or while the previous
@@ -17,51 +13,35 @@ interface Pending<T, R> {
  * PostgreSQL, where each statement is a round trip and each commit a WAL flush, that is the point.
  */
 export class Coalesced<T, R = void> {
-  private readonly queue: Array<Pending<T, R>> = [];
-  private flushing = false;
-  private scheduled = false;
+  private readonly batches: TurnBatches<T, R>;
 
   constructor(
     private readonly many: (items: T[]) => Promise<R[]>,
-    private readonly maxItems = 64,
-  ) {}
-
-  run(item: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      if (this.flushing || this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flush();
-      });
-    });
+    maxItems = 64,
+  ) {
+    this.batches = new TurnBatches((batch) => this.answer(batch), maxItems);
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  run(item: T): Promise<R> {
+    return this.batches.add(item);
+  }
+
+  private async answer(batch: Array<Waiting<T, R>>): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.maxItems);
+      const results = await this.answered(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const w of batch) {
         try {
-          const results = await this.answered(group.map((p) => p.item));
-          group.forEach((p, i) => p.resolve(results[i]!));
-        } catch (error) {
-          if (group.length === 1) {
-            group[0]!.reject(error);
-            continue;
-          }
-          for (const p of group) {
-            try {
-              p.resolve((await this.answered([p.item]))[0]!);
-            } catch (alone) {
-              p.reject(alone);
-            }
-          }
+          w.resolve((await this.answered([w.item]))[0]!);
+        } catch (alone) {
+          w.reject(alone);
         }
       }
-    } finally {
-      this.flushing = false;
     }
   }
 

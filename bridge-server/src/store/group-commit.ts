@@ -1,12 +1,9 @@
 import { sql } from 'kysely';
 import type { Tx } from '../core/ports.js';
 import { asSqlTx, type Executor } from './executor.js';
+import { TurnBatches } from './turn-batches.js';
 
-interface Queued {
-  fn: (tx: Tx) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
+type Unit = (tx: Tx) => Promise<unknown>;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -26,65 +23,39 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * caller sees only the outcome of the run that was committed.
  */
 export class GroupCommit {
-  private readonly queue: Queued[] = [];
-  private flushing = false;
-  private scheduled = false;
+  private readonly groups: TurnBatches<Unit, unknown>;
 
   constructor(
     private readonly db: Executor,
-    private readonly maxGroup = 64,
-  ) {}
-
-  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (this.flushing || this.scheduled) return;
-      // SQLite commits synchronously, so a commit is never "under way" when the next request is
-      // read. Waiting for the end of the current pass over I/O events lets every delivery read in
-      // that pass join the same transaction, at the cost of that one pass.
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flush();
-      });
-    });
+    maxGroup = 64,
+  ) {
+    this.groups = new TurnBatches(async (group) => {
+      // A failed BEGIN or COMMIT fails every unit of the group (TurnBatches rejects them).
+      const outcomes = await this.write(group.map((waiting) => waiting.item));
+      for (const [i, waiting] of group.entries()) {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) waiting.resolve(outcome.value);
+        else waiting.reject(outcome.error);
+      }
+    }, maxGroup);
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.maxGroup);
-        let outcomes: Outcome[];
-        try {
-          outcomes = await this.write(group);
-        } catch (error) {
-          for (const unit of group) unit.reject(error);
-          continue;
-        }
-        for (const [i, unit] of group.entries()) {
-          const outcome = outcomes[i]!;
-          if (outcome.ok) unit.resolve(outcome.value);
-          else unit.reject(outcome.error);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.groups.add(fn) as Promise<T>;
   }
 
   /**
    * Runs the group's units in one transaction and commits it. Throws when the transaction fails
    * as a whole (its BEGIN or COMMIT).
    */
-  private async write(group: readonly Queued[]): Promise<Outcome[]> {
+  private async write(group: readonly Unit[]): Promise<Outcome[]> {
     let failure: { error: unknown } | undefined;
     try {
       return await this.db.transaction().execute(async (trx) => {
         const done: Outcome[] = [];
         for (const unit of group) {
           try {
-            done.push({ ok: true, value: await unit.fn(asSqlTx(trx)) });
+            done.push({ ok: true, value: await unit(asSqlTx(trx)) });
           } catch (error) {
             failure = { error };
             throw error;
@@ -100,7 +71,7 @@ export class GroupCommit {
     }
   }
 
-  private writeInSavepoints(group: readonly Queued[]): Promise<Outcome[]> {
+  private writeInSavepoints(group: readonly Unit[]): Promise<Outcome[]> {
     return this.db.transaction().execute(async (trx) => {
       const done: Outcome[] = [];
       // Each unit starts with a savepoint of the same name, over the previous unit's (the commit
@@ -110,7 +81,7 @@ export class GroupCommit {
       for (const unit of group) {
         if (!marked) await sql`SAVEPOINT group_unit`.execute(trx);
         try {
-          done.push({ ok: true, value: await unit.fn(asSqlTx(trx)) });
+          done.push({ ok: true, value: await unit(asSqlTx(trx)) });
           marked = false;
         } catch (error) {
           // Undo this unit's writes only. If the database has already abandoned the whole
