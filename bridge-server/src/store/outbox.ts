@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Outbox, Tx } from '../core/ports.js';
 import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
 import { compiledOnce } from './compiled.js';
@@ -90,33 +90,7 @@ export class SqlOutbox implements Outbox {
       // the next claimer then reads the heads this one marked running.
       await lockChain(trx, 'outbox');
       if (dialectOf(trx) === 'postgres') return claimRunsAtOnce(trx, limit, now, leaseMs, maxRun, runKinds);
-      // Heads: for each conversation with active (pending or running) jobs, its first active job
-      // in (sort_key, id) order. The recursive part hops from one conversation id to the next
-      // through the partial index, so a claim costs a few index seeks per active conversation,
-      // however many jobs are queued behind the heads. A running head blocks its conversation; a
-      // pending, due head is claimable. Jobs without a conversation are their own heads.
-      const result = await sql<Selectable<OutboxJobsTable>>`
-        WITH RECURSIVE conversations_active(cid) AS (
-          SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(trx, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
-          UNION ALL
-          SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(trx, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
-          FROM conversations_active c WHERE c.cid IS NOT NULL
-        ),
-        heads(id) AS (
-          SELECT (
-            SELECT o.id FROM outbox_jobs o ${indexedBy(trx, 'outbox_active')}
-            WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
-            ORDER BY o.sort_key, o.id LIMIT 1
-          )
-          FROM conversations_active c WHERE c.cid IS NOT NULL
-        )
-        SELECT j.* FROM heads h JOIN outbox_jobs j ON j.id = h.id
-        WHERE j.state = 'pending' AND j.run_at <= ${now}
-        UNION ALL
-        SELECT j.* FROM outbox_jobs j ${indexedBy(trx, 'outbox_unordered')}
-        WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
-        ORDER BY run_at, id
-        LIMIT ${limit}`.execute(trx);
+      const result = await sql<Selectable<OutboxJobsTable>>`WITH RECURSIVE ${laneHeads(trx)} ${claimableHeads(trx, now, limit)}`.execute(trx);
       const extended = maxRun > 1 ? result.rows.filter((head) => head.conversation_id !== null && runKinds.includes(head.kind as JobKind)) : [];
       const behindAll = await jobsBehind(trx, extended, maxRun - 1);
       const runs: Array<Array<Selectable<OutboxJobsTable>>> = [];
@@ -249,10 +223,43 @@ export class SqlOutbox implements Outbox {
 }
 
 /**
- * For each head, up to `n` active jobs queued behind it in its lane, in lane order. On SQLite one
- * indexed query per head (a function call); on PostgreSQL, where each statement is a round trip,
- * one statement for all the heads of a claim.
+ * Heads: for each conversation with active (pending or running) jobs, its first active job in
+ * (sort_key, id) order, as CTEs `conversations_active` and `lane_heads`. The recursive part hops
+ * from one conversation id to the next through the partial index, so a claim costs a few index
+ * seeks per active conversation, however many jobs are queued behind the heads.
  */
+function laneHeads(db: Executor): RawBuilder<unknown> {
+  return sql`conversations_active(cid) AS (
+      SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(db, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
+      UNION ALL
+      SELECT (SELECT min(conversation_id) FROM outbox_jobs ${indexedBy(db, 'outbox_active')} WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
+      FROM conversations_active c WHERE c.cid IS NOT NULL
+    ),
+    lane_heads(id) AS (
+      SELECT (
+        SELECT o.id FROM outbox_jobs o ${indexedBy(db, 'outbox_active')}
+        WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
+        ORDER BY o.sort_key, o.id LIMIT 1
+      )
+      FROM conversations_active c WHERE c.cid IS NOT NULL
+    )`;
+}
+
+/**
+ * The claimable heads (with laneHeads before it), at most `limit`, by due time then id: a running
+ * head blocks its conversation; a pending, due head is claimable. Jobs without a conversation are
+ * their own heads.
+ */
+function claimableHeads(db: Executor, now: number, limit: number): RawBuilder<unknown> {
+  return sql`SELECT j.* FROM lane_heads h JOIN outbox_jobs j ON j.id = h.id
+    WHERE j.state = 'pending' AND j.run_at <= ${now}
+    UNION ALL
+    SELECT j.* FROM outbox_jobs j ${indexedBy(db, 'outbox_unordered')}
+    WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
+    ORDER BY run_at, id
+    LIMIT ${limit}`;
+}
+
 /**
  * claimRuns' reads and its update in one statement (PostgreSQL), where each is a round trip: the
  * same heads in the same order, each head's run cut where claimRuns cuts it (at the first job of
@@ -261,26 +268,7 @@ export class SqlOutbox implements Outbox {
  */
 async function claimRunsAtOnce(db: Executor, limit: number, now: number, leaseMs: number, maxRun: number, runKinds: readonly JobKind[]): Promise<Job[][]> {
   const result = await sql<Selectable<OutboxJobsTable> & { head_id: number; n: number }>`
-    WITH RECURSIVE conversations_active(cid) AS (
-      SELECT (SELECT min(conversation_id) FROM outbox_jobs WHERE state IN ('pending', 'running') AND conversation_id IS NOT NULL)
-      UNION ALL
-      SELECT (SELECT min(conversation_id) FROM outbox_jobs WHERE state IN ('pending', 'running') AND conversation_id > c.cid)
-      FROM conversations_active c WHERE c.cid IS NOT NULL
-    ), heads AS (
-      SELECT j.* FROM (
-        SELECT (
-          SELECT o.id FROM outbox_jobs o
-          WHERE o.conversation_id = c.cid AND o.state IN ('pending', 'running')
-          ORDER BY o.sort_key, o.id LIMIT 1
-        ) AS id
-        FROM conversations_active c WHERE c.cid IS NOT NULL
-      ) h JOIN outbox_jobs j ON j.id = h.id
-      WHERE j.state = 'pending' AND j.run_at <= ${now}
-      UNION ALL
-      SELECT j.* FROM outbox_jobs j
-      WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
-      ORDER BY run_at, id
-      LIMIT ${limit}
+    WITH RECURSIVE ${laneHeads(db)}, heads AS (${claimableHeads(db, now, limit)}
     ), behind AS (
       SELECT h.id AS head_id, b.id, b.kind, b.state, b.run_at, row_number() OVER (PARTITION BY h.id ORDER BY b.sort_key, b.id) AS n
       FROM heads h CROSS JOIN LATERAL (
@@ -314,25 +302,10 @@ async function claimRunsAtOnce(db: Executor, limit: number, now: number, leaseMs
   return ordered.map((run) => run.map(({ n: _n, ...row }) => toJob(row)));
 }
 
+/** For each head, up to `n` active jobs queued behind it in its lane, in lane order (SQLite: one indexed query per head). */
 async function jobsBehind(db: Executor, heads: ReadonlyArray<Selectable<OutboxJobsTable>>, n: number): Promise<Map<number, Array<Selectable<OutboxJobsTable>>>> {
   const out = new Map<number, Array<Selectable<OutboxJobsTable>>>();
-  if (heads.length === 0 || n <= 0) return out;
-  if (dialectOf(db) === 'postgres') {
-    const rows = await sql<Selectable<OutboxJobsTable> & { head_id: number }>`
-      SELECT h.head_id, b.* FROM unnest(${heads.map((h) => h.id)}::bigint[], ${heads.map((h) => h.conversation_id)}::bigint[], ${heads.map((h) => h.sort_key)}::bigint[]) AS h (head_id, cid, sort_key)
-      CROSS JOIN LATERAL (
-        SELECT * FROM outbox_jobs o
-        WHERE o.conversation_id = h.cid AND o.state IN ('pending', 'running') AND (o.sort_key, o.id) > (h.sort_key, h.head_id)
-        ORDER BY o.sort_key, o.id LIMIT ${n}
-      ) b
-      ORDER BY h.head_id, b.sort_key, b.id`.execute(db);
-    for (const { head_id: headId, ...row } of rows.rows) {
-      const lane = out.get(headId);
-      if (lane) lane.push(row);
-      else out.set(headId, [row]);
-    }
-    return out;
-  }
+  if (n <= 0) return out;
   for (const head of heads) {
     const behind = await sql<Selectable<OutboxJobsTable>>`
       SELECT * FROM outbox_jobs ${indexedBy(db, 'outbox_active')}
