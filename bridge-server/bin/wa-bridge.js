@@ -7,20 +7,20 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Changing how the bundles are made changes this, so bundles made before are rebuilt.
-const BUILD = 'command bundles v7';
+const BUILD = 'command bundles v8';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
 // Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
-// tsx. Worker threads (the server's MIME composer, the import's event builder, parse-export's
-// readers) start from entries of their own in their command's bundle.
+// tsx. Worker threads (the server's MIME composer and SMTP client, the import's event builder,
+// parse-export's readers) start from entries of their own in their command's bundle.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
 // Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
 // the command's main(argv, { threads }).
 const threadEntries = {
   'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' },
   import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
-  serve: { compose: '../src/mail/compose/compose-worker.ts' },
+  serve: { compose: '../src/mail/compose/compose-worker.ts', smtp: '../src/mail/transport/smtp-worker.ts' },
 };
 const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
 const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');

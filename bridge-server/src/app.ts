@@ -37,7 +37,7 @@ import { extractReplyText } from './mail/inbound/reply-text/extract.js';
 import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-poller.js';
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { GraphMailTransport } from './mail/transport/graph.js';
-import { SmtpTransport } from './mail/transport/smtp.js';
+import { ThreadedSmtpTransport } from './mail/transport/smtp.js';
 import { problemHandler, sendProblem } from './api/problem.js';
 import { ChangeFeed } from './api/change-feed.js';
 import { readChannelStatus } from './api/channel-status.js';
@@ -86,6 +86,8 @@ export interface StartOptions {
   logger?: Logger;
   /** The MIME composer thread's entry when the server runs from a bundle; otherwise its TypeScript, through tsx. */
   composeThread?: string;
+  /** The SMTP client thread's entry, likewise. */
+  smtpThread?: string;
   /** Retry backoff ceiling; tests shorten it. Default 5 minutes. */
   retryMaxDelayMs?: number;
   retryBaseDelayMs?: number;
@@ -160,7 +162,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const transport =
     'graph' in mail
       ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
-      : new SmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections });
+      : new ThreadedSmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections }, options.smtpThread);
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay. The thread starts with the first mail: an idle bridge does
   // not hold a second JavaScript runtime for it.

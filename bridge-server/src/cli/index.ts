@@ -20,7 +20,7 @@ export async function main(argv: string[], bundle?: { threads?: Record<string, s
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   // From the serve bundle, the MIME composer's thread starts from its own entry in that bundle.
-  registerServe(program, { composeThread: bundle?.threads?.compose });
+  registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });
   registerSimulate(program);
   registerConfig(program);
   registerJobs(program);

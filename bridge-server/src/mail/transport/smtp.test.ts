@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../core/errors.js';
-import { SmtpTransport } from './smtp.js';
+import type { MailTransport } from '../../core/ports.js';
+import { SmtpTransport, ThreadedSmtpTransport, type SmtpOptions } from './smtp.js';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -12,12 +13,17 @@ interface Received {
   bytes: Buffer;
 }
 
+const transports: Array<[string, (options: SmtpOptions) => MailTransport]> = [
+  ['SmtpTransport', (options) => new SmtpTransport(options)],
+  ['ThreadedSmtpTransport', (options) => new ThreadedSmtpTransport(options)],
+];
+
 /**
- * The transport against a real SMTP server on loopback (smtp-server): the bytes that arrive are the
- * bytes given, over connections the pool keeps and reopens, and the server's refusals come back
- * classified.
+ * The transport, on this thread and on one of its own, against a real SMTP server on loopback
+ * (smtp-server): the bytes that arrive are the bytes given, over connections the pool keeps and
+ * reopens, and the server's refusals come back classified.
  */
-describe('SmtpTransport', () => {
+describe.each(transports)('%s', (_name, open) => {
   const received: Received[] = [];
   const sessions = new Set<SMTPServerSession>();
   let server: SMTPServer;
@@ -62,7 +68,7 @@ describe('SmtpTransport', () => {
     );
 
   it('delivers the given bytes unchanged, with the envelope given, many mails over a few pooled connections', async () => {
-    const transport = new SmtpTransport({ url, maxConnections: 3 });
+    const transport = open({ url, maxConnections: 3 });
     const before = received.length;
     const connectionsBefore = sessions.size;
     try {
@@ -79,7 +85,7 @@ describe('SmtpTransport', () => {
   });
 
   it('reports a 5xx refusal as permanent and a 4xx one as transient, and goes on sending after either', async () => {
-    const transport = new SmtpTransport({ url, maxConnections: 1 });
+    const transport = open({ url, maxConnections: 1 });
     try {
       const gone = await transport.send(mail(100), { from: 'bridge@wa.firm.test', to: ['gone@firm.test'] }).catch((error: unknown) => error);
       expect(gone).toBeInstanceOf(UpstreamError);
@@ -97,7 +103,7 @@ describe('SmtpTransport', () => {
   });
 
   it('opens a new connection when the server closed the one it had', async () => {
-    const transport = new SmtpTransport({ url, maxConnections: 1 });
+    const transport = open({ url, maxConnections: 1 });
     try {
       await transport.send(mail(200), { from: 'bridge@wa.firm.test', to: ['inbox@firm.test'] });
       // The server ends every session it has (an idle timeout, a restart of the firm's gateway).
@@ -112,7 +118,7 @@ describe('SmtpTransport', () => {
   });
 
   it('says a server that is not there is a transient failure', async () => {
-    const transport = new SmtpTransport({ url: 'smtp://127.0.0.1:1', maxConnections: 1, timeoutMs: 2000 });
+    const transport = open({ url: 'smtp://127.0.0.1:1', maxConnections: 1, timeoutMs: 2000 });
     try {
       const failure = await transport.send(mail(300), { from: 'bridge@wa.firm.test', to: ['inbox@firm.test'] }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(UpstreamError);

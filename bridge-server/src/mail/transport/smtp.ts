@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message';
 import SMTPPool from 'nodemailer/lib/smtp-pool';
-import { UpstreamError } from '../../core/errors.js';
+import { type RetryClass, UpstreamError } from '../../core/errors.js';
 import type { MailTransport, SendResult } from '../../core/ports.js';
+import { RequestThread } from '../request-thread.js';
 
 export interface SmtpOptions {
   url: string;
@@ -54,6 +55,57 @@ export class SmtpTransport implements MailTransport {
 
   async close(): Promise<void> {
     this.pool.close();
+  }
+}
+
+/** A mail for the SMTP client's thread: its bytes (copied across) and envelope. */
+export interface SmtpSendRequest {
+  raw: Uint8Array;
+  envelope: { from: string; to: string[] };
+}
+
+/** A failed send as it crosses back from the thread: an UpstreamError's fields, or a plain message. */
+export interface SmtpSendFailure {
+  message: string;
+  retry?: RetryClass;
+  upstreamStatus?: number | string;
+}
+
+/**
+ * The SMTP pool on a worker thread of its own: the SMTP client's work per mail (commands, replies,
+ * dot-stuffing the body, the socket writes) runs on another core than webhooks and the store. The
+ * same bytes, envelope and classified failures as SmtpTransport. A mail the thread held when it
+ * died fails as transient (its job is retried); the next mail starts a new thread.
+ */
+export class ThreadedSmtpTransport implements MailTransport {
+  private readonly thread: RequestThread<SmtpSendRequest, SendResult, SmtpSendFailure>;
+
+  /**
+   * `entry`: the thread's script, when the server runs from a bundle that has one; by default
+   * smtp-thread.js, which loads the TypeScript through tsx.
+   */
+  constructor(options: SmtpOptions, entry: URL | string = new URL('./smtp-thread.js', import.meta.url)) {
+    this.thread = new RequestThread({
+      entry,
+      data: options,
+      name: 'the SMTP client',
+      toError: (failure) => (failure.retry ? new UpstreamError('smtp', failure.message, failure.retry, failure.upstreamStatus) : new Error(failure.message)),
+      lostError: (cause) => new UpstreamError('smtp', `the SMTP client's thread stopped while sending (${cause.message})`, 'transient'),
+    });
+  }
+
+  /** Starts the thread now rather than on the first mail. */
+  warm(): this {
+    this.thread.warm();
+    return this;
+  }
+
+  send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
+    return this.thread.request({ raw, envelope });
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
 
