@@ -120,6 +120,10 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const walCheckpoints = config.database.kind === 'sqlite' && config.database.file !== ':memory:' ? await checkpointWalAside(opened, config.database.file, log) : undefined;
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
+  // Webhooks that arrive while a commit is under way share the next one; each is answered only
+  // after the commit that holds it. On SQLite the relay's writes join the same groups, so what a
+  // pass of the event loop writes pays one commit (SQLite's costliest statement) between them.
+  const writeGroup = new GroupCommit(opened.db);
   const checkpointLog = componentLogger(logger, 'archive');
   const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
   // On PostgreSQL other instances may share the store: each repeating task runs once among them.
@@ -179,7 +183,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     mailbox: mail.mailbox,
     envelopeFrom: mail.envelopeFrom,
     replySecret,
-    runs: new SqlRelayRuns(opened.db),
+    runs: new SqlRelayRuns(opened.db, writeGroup),
     relayComposer: composer,
   };
   const outboxLog = componentLogger(logger, 'outbox');
@@ -227,11 +231,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     },
   );
 
-  // Webhooks that arrive while a commit is under way share the next one; each is answered only
-  // after the commit that holds it.
-  const ingestGroup = new GroupCommit(opened.db);
   const ingest = async (batch: NormalizedBatch): Promise<IngestResult> => {
-    const result = await ingestGroup.run((tx) => ingestInTransaction({ store, clock: systemClock, tenant: config.tenant }, tx, batch));
+    const result = await writeGroup.run((tx) => ingestInTransaction({ store, clock: systemClock, tenant: config.tenant }, tx, batch));
     for (const event of result.stored) metrics.events.inc({ channel: event.channel, kind: event.kind, result: 'stored' });
     if (result.duplicates > 0) metrics.events.inc({ channel: batch.events[0]?.channel ?? 'unknown', kind: 'any', result: 'duplicate' }, result.duplicates);
     if (result.stored.length > 0) worker.wake();

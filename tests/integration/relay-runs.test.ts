@@ -10,12 +10,13 @@ import { inboundMessage, type InboundMessageInput } from '../../bridge-server/sr
 import { UpstreamError } from '../../bridge-server/src/core/errors.js';
 import type { Job } from '../../bridge-server/src/core/records.js';
 import { fetchMedia } from '../../bridge-server/src/flows/fetch-media.js';
-import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
+import { ingestBatch, ingestInTransaction } from '../../bridge-server/src/flows/ingest.js';
 import { relayRun, type RelayDeps } from '../../bridge-server/src/flows/relay.js';
 import { DeterministicComposer } from '../../bridge-server/src/mail/compose/composer.js';
 import { SmtpTransport } from '../../bridge-server/src/mail/transport/smtp.js';
 import { OutboxWorker } from '../../bridge-server/src/outbox/worker.js';
 import { FileBlobStore } from '../../bridge-server/src/store/blob-files.js';
+import { GroupCommit } from '../../bridge-server/src/store/group-commit.js';
 import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { listRelays, SqlRelayRuns } from '../../bridge-server/src/store/relays.js';
@@ -68,7 +69,12 @@ async function startFlakySmtp(refuse: string[]): Promise<{ url: string; received
   return { url: `smtp://127.0.0.1:${port}`, received, refused, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-describe('relaying a conversation’s queued mails as one run', () => {
+// The relay's writes on their own, and (as the bridge runs them on SQLite) in the group commit the
+// webhooks' writes go through; PostgreSQL keeps its own statements either way.
+describe.each([
+  ['alone', false],
+  ['in the webhooks’ group commit', true],
+])('relaying a conversation’s queued mails as one run, its writes %s', (_how, grouped) => {
   let dir: string;
   let opened: OpenedDatabase;
   let store: SqlStore;
@@ -95,7 +101,7 @@ describe('relaying a conversation’s queued mails as one run', () => {
       mailbox: 'solicitor@firm.test',
       envelopeFrom: 'bridge@wa.firm.test',
       replySecret: Buffer.from('0123456789abcdef0123456789abcdef'),
-      runs: new SqlRelayRuns(opened.db),
+      runs: new SqlRelayRuns(opened.db, grouped ? new GroupCommit(opened.db) : undefined),
     };
     for (const word of words) {
       const { stored } = await ingestBatch({ store, clock, tenant: 'default' }, batchOf({ from: '447700900321', name: 'Run Client', type: 'text', body: `Run message ${word}` }));
@@ -187,7 +193,7 @@ describe('relaying a conversation’s queued mails as one run', () => {
     const thirdId = third.stored[0]!.conversationId;
     const runs = await outbox.claimRuns(10, Date.now(), 60_000, 32, ['mail.relay']);
     const idsOf = (cid: number) => runs.find((run) => run[0]!.conversationId === cid)!.flatMap((job) => (job.kind === 'mail.relay' ? [(job.payload as { eventId: number | null }).eventId] : []));
-    const relayRuns = new SqlRelayRuns(opened.db);
+    const relayRuns = deps.runs!;
     // The third conversation's cover mail is recorded already: it loads as an existing relay.
     await relayRuns.prepare([{ conversationId: thirdId, eventId: null, mailMessageId: 'cover.third@wa.firm.test', rawSha256: sha(Buffer.from('cover')), rawSize: 5, preparedAt: 1 }]);
     const requests = [conversationId, secondId, thirdId].map((cid) => ({ cid, ids: idsOf(cid) }));
@@ -205,6 +211,28 @@ describe('relaying a conversation’s queued mails as one run', () => {
     expect(quoting.kind === 'new' && quoting.facts.previous.map((k) => k.seq)).toEqual([1]);
     expect(alone[0]!.map((item) => item.kind)).toEqual(['new', 'new', 'new', 'new', 'new', 'new']);
     expect(alone[0]!.at(-1)!.kind === 'new' && (alone[0]!.at(-1) as { facts: { previous: unknown[] } }).facts.previous).toHaveLength(4);
+  });
+
+  it('fails a write that breaks the store’s rules alone: the webhook written beside it is kept, and so is every other relay', async () => {
+    const group = new GroupCommit(opened.db);
+    const runs = new SqlRelayRuns(opened.db, grouped ? group : undefined);
+    const first = { conversationId, eventId: null, mailMessageId: 'cover.rules@wa.firm.test', rawSha256: sha(Buffer.from('cover')), rawSize: 5, preparedAt: 1 };
+    await runs.prepare([first]);
+    // In one pass of the event loop: the same cover mail again (one relay per event), another
+    // client's webhook through the group, and a sent mark that is fine.
+    const [again, webhook, marked] = await Promise.allSettled([
+      runs.prepare([{ ...first, mailMessageId: 'cover.rules-again@wa.firm.test' }]),
+      group.run((tx) => ingestInTransaction({ store, clock, tenant: 'default' }, tx, batchOf({ from: '447700900399', name: 'Beside', type: 'text', body: 'Written beside' }))),
+      runs.record([{ mailMessageId: first.mailMessageId, sentAt: 2, response: '250 ok' }], []),
+    ]);
+    expect(again.status).toBe('rejected');
+    expect(String((again as PromiseRejectedResult).reason)).toMatch(/UNIQUE|unique|duplicate/);
+    expect(webhook.status).toBe('fulfilled');
+    expect(marked.status).toBe('fulfilled');
+    const relays = await listRelays(opened.db, conversationId);
+    expect(relays.map((r) => [r.mailMessageId, r.state, r.sentAt])).toEqual([['cover.rules@wa.firm.test', 'sent', 2]]);
+    const stored = (webhook as PromiseFulfilledResult<{ stored: Array<{ conversationId: number }> }>).value.stored;
+    expect(await store.read((tx) => store.getConversation(tx, stored[0]!.conversationId))).toMatchObject({ clientName: 'Beside' });
   });
 
   it('records the mails before a failure as sent, keeps the failed one prepared, and sends none after it', async () => {

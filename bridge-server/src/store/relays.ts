@@ -8,7 +8,8 @@ import { compiledOnce } from './compiled.js';
 import { toConversation } from './conversations.js';
 import { latestMessagesByWaId, listEventKeysBefore, toEvent } from './events.js';
 import { dialectOf } from './dialect.js';
-import type { Executor } from './executor.js';
+import { executorOf, type Executor } from './executor.js';
+import type { GroupCommit } from './group-commit.js';
 import type { AttachmentsTable, ConversationsTable, EventsTable, MailRelaysTable } from './schema.js';
 
 function toRelay(row: Selectable<MailRelaysTable>): RelayRecord {
@@ -81,16 +82,23 @@ export class SqlRelayRuns implements RelayRunStore {
   // PostgreSQL only: the facts of runs that start together are read in one statement.
   private readonly reads: Coalesced<RunRequest, RunFacts>;
 
-  constructor(private readonly db: Executor) {
+  /**
+   * `group`: on SQLite, the group commit the webhooks' writes go through: a run's writes then
+   * share their transaction and its one commit with whatever else is written in that pass of the
+   * event loop, rather than committing on their own.
+   */
+  constructor(
+    private readonly db: Executor,
+    group?: GroupCommit,
+  ) {
     this.reads = new Coalesced((requests) => readRunsAtOnce(db, requests));
-    this.prepares = new CoalescedWrites((runs) => writePrepared(db, runs.flat()));
-    this.records = new CoalescedWrites((runs) =>
-      writeSent(
-        db,
-        runs.flatMap((r) => r.sent),
-        runs.flatMap((r) => r.jobIds),
-      ),
-    );
+    const writer = group && dialectOf(db) !== 'postgres' ? group : undefined;
+    this.prepares = new CoalescedWrites((runs) => (writer ? writer.run((tx) => writePrepared(executorOf(tx), runs.flat())) : writePrepared(db, runs.flat())));
+    this.records = new CoalescedWrites((runs) => {
+      const sent = runs.flatMap((r) => r.sent);
+      const jobIds = runs.flatMap((r) => r.jobIds);
+      return writer ? writer.run((tx) => writeSent(executorOf(tx), sent, jobIds)) : writeSent(db, sent, jobIds);
+    });
   }
 
   async load(conversationId: number, eventIds: Array<number | null>): Promise<LoadedRelay[]> {
@@ -131,17 +139,22 @@ interface RunRecord {
 async function writePrepared(db: Executor, relays: readonly PreparedRelay[]): Promise<void> {
   if (relays.length === 0) return;
   if (dialectOf(db) === 'postgres') return prepareRelaysAtOnce(db, relays);
-  await db.transaction().execute((trx) => prepareRelays(trx, relays));
+  await allOrNone(db, (trx) => prepareRelays(trx, relays));
 }
 
 /** Marks mails sent and deletes their finished jobs, all or none. */
 async function writeSent(db: Executor, sent: readonly SentMail[], jobIds: readonly number[]): Promise<void> {
   if (sent.length === 0 && jobIds.length === 0) return;
   if (dialectOf(db) === 'postgres') return recordSentAtOnce(db, sent, jobIds);
-  await db.transaction().execute(async (trx) => {
+  await allOrNone(db, async (trx) => {
     for (const s of sent) await markRelaySent(trx, s.mailMessageId, s.sentAt, s.response);
     if (jobIds.length > 0) await trx.deleteFrom('outbox_jobs').where('id', 'in', [...jobIds]).execute();
   });
+}
+
+/** `write` in a transaction of its own, or in the one `db` already is. */
+function allOrNone(db: Executor, write: (trx: Executor) => Promise<void>): Promise<void> {
+  return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
 
 /** What a run's mails are built from: see SqlRelayRuns.load. */
