@@ -34,9 +34,9 @@ export interface RequestThreadOptions<Failure> {
 }
 
 /**
- * The main side. The thread starts with the first request (or `warm()`), and requests wait until it
- * says it is ready. If it dies, the requests it held fail and the next request starts a new one. An
- * idle thread never keeps the process alive; one with requests in it does, so a caller awaiting an
+ * The main side. The thread starts with the first request, and requests wait until it says it is
+ * ready. If it dies, the requests it held fail and the next request starts a new one. An idle
+ * thread never keeps the process alive; one with requests in it does, so a caller awaiting an
  * answer is never left behind.
  */
 export class RequestThread<Body, Answer, Failure> {
@@ -48,11 +48,6 @@ export class RequestThread<Body, Answer, Failure> {
   private closed = false;
 
   constructor(private readonly options: RequestThreadOptions<Failure>) {}
-
-  /** Starts the thread now rather than on the first request (it takes a moment to load). */
-  warm(): void {
-    this.thread();
-  }
 
   /** `transfer`: buffers of `body` to move to the thread rather than copy (unusable here after). */
   request(body: Body, transfer: ArrayBuffer[] = []): Promise<Answer> {

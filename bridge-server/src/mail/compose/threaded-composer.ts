@@ -57,12 +57,6 @@ export class ThreadedComposer implements MailComposer {
     this.thread = new RequestThread({ entry, data, name: 'the MIME composer', toError });
   }
 
-  /** Starts the thread now rather than on the first mail (it takes a moment to load). */
-  warm(): this {
-    this.thread.warm();
-    return this;
-  }
-
   async compose(mail: OutgoingMail): Promise<Buffer> {
     return asBuffer((await this.thread.request({ kind: 'mail', mail })).raw);
   }

@@ -94,12 +94,6 @@ export class ThreadedSmtpTransport implements MailTransport {
     });
   }
 
-  /** Starts the thread now rather than on the first mail. */
-  warm(): this {
-    this.thread.warm();
-    return this;
-  }
-
   send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
     return this.thread.request({ raw, envelope });
   }
