@@ -88,6 +88,8 @@ export interface StartOptions {
   composeThread?: string;
   /** The SMTP client thread's entry, likewise. */
   smtpThread?: string;
+  /** How often /readyz checks the SMTP server at most; tests shorten it. Default 30 s. */
+  smtpCheckMs?: number;
   /** Retry backoff ceiling; tests shorten it. Default 5 minutes. */
   retryMaxDelayMs?: number;
   retryBaseDelayMs?: number;
@@ -167,6 +169,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     'graph' in mail
       ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
       : new ThreadedSmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections }, options.smtpThread);
+  const smtpLog = componentLogger(logger, 'smtp');
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay. The thread starts with the first mail: an idle bridge does
   // not hold a second JavaScript runtime for it.
@@ -286,13 +289,16 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         return sendProblem(res, 503, 'not_ready', (error as Error).message);
       }
     }
-    // A WhatsApp Web session that is down or runs on another instance does not make this one unready:
-    // it still takes webhooks, replies and API calls. Its state is reported for the operator.
+    // Neither an SMTP server that does not answer nor a WhatsApp Web session that is down or runs
+    // on another instance makes this one unready: it still stores webhooks (their mails go once the
+    // server answers), replies and API calls. Their states are reported for the operator.
+    const smtp = transport instanceof ThreadedSmtpTransport ? await transport.state(options.smtpCheckMs ?? 30_000, (error) => smtpLog.warn({ err: error }, 'the SMTP server did not answer a check')) : undefined;
     const whatsappWeb = channels.whatsappWeb?.status();
     res.json({
       status: 'ready',
       sandbox: config.sandbox,
       mailRoute: transport instanceof GraphMailTransport ? 'graph' : 'smtp',
+      ...(smtp ? { smtp } : {}),
       ...(whatsappWeb ? { whatsappWeb: { state: whatsappWeb.state, ...(whatsappWeb.standby ? { detail: whatsappWeb.standby } : {}) } } : {}),
     });
   });

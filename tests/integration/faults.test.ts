@@ -61,7 +61,16 @@ describe('faults: redelivery, bad signatures, SMTP outage', () => {
       async () => JSON.stringify(await env.world.bridge.outbox.counts()),
     );
     expect((await env.world.bridge.outbox.counts())['mail.relay'].needs_attention).toBe(0);
+    // The bridge stays ready (webhooks are still stored) and says the SMTP server does not answer,
+    // naming no host or address.
+    const during = await fetch(`${env.world.bridge.url}/readyz`);
+    expect(during.status).toBe(200);
+    const duringBody = (await during.json()) as { status: string; smtp: { state: string; detail?: string } };
+    expect(duringBody).toMatchObject({ status: 'ready', mailRoute: 'smtp', smtp: { state: 'unreachable' } });
+    expect(duringBody.smtp.detail).toMatch(/^connection failed/);
+    expect(duringBody.smtp.detail).not.toMatch(/127\.0\.0\.1|localhost|\d+\.\d+\.\d+\.\d+/);
     await env.stack.startSmtp();
+    expect(await (await fetch(`${env.world.bridge.url}/readyz`)).json()).toMatchObject({ status: 'ready', smtp: { state: 'reachable' } });
     await waitForCount(env.stack, 'solicitor', already + 100 + clients.length, 60_000);
     await waitForMailSettled(env.stack, () => outboxIdle(env.world.bridge));
     const mails = await parseAll(await fetchAll(env.stack, 'solicitor'));

@@ -85,6 +85,8 @@ export async function startBridgeWorld(options: {
     retryBaseDelayMs: 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
     pollMs: 200,
+    // /readyz checks the SMTP server each time it is asked, so a test sees an outage at once.
+    smtpCheckMs: 0,
     ...(options.createWebClient ? { createWebClient: options.createWebClient } : {}),
     ...(options.graphNetworkClient ? { graphNetworkClient: options.graphNetworkClient } : {}),
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../core/errors.js';
@@ -124,6 +125,48 @@ describe.each(transports)('%s', (_name, open) => {
       expect(failure).toBeInstanceOf(UpstreamError);
       expect((failure as UpstreamError).retry).toBe('transient');
       expect((failure as UpstreamError).message).toMatch(/SMTP connection failed \(ESOCKET: connect ECONNREFUSED/);
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe('ThreadedSmtpTransport.state', () => {
+  const servers: Array<{ close(callback: () => void): void }> = [];
+  afterAll(() => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))));
+
+  it('says whether the SMTP server answers, checking at most once in the interval given', async () => {
+    const server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as { port: number }).port;
+    const transport = new ThreadedSmtpTransport({ url: `smtp://127.0.0.1:${port}`, maxConnections: 1 });
+    try {
+      const first = await transport.state(60_000);
+      expect(first).toMatchObject({ state: 'reachable' });
+      // Within the interval the last result stands, even with the server gone.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      servers.pop();
+      expect(await transport.state(60_000)).toEqual(first);
+      const failures: unknown[] = [];
+      const gone = await transport.state(0, (error) => failures.push(error));
+      expect(gone).toMatchObject({ state: 'unreachable', detail: expect.stringMatching(/^connection failed/) });
+      expect((gone as { detail: string }).detail).not.toContain('127.0.0.1');
+      expect(failures).toHaveLength(1);
+      expect((failures[0] as UpstreamError).message).toMatch(/ECONNREFUSED/);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('counts a server that takes the connection and never greets as not answering, without waiting for the socket timeout', async () => {
+    const silent = net.createServer(() => undefined);
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const transport = new ThreadedSmtpTransport({ url: `smtp://127.0.0.1:${port}`, maxConnections: 1, timeoutMs: 60_000 });
+    try {
+      expect(await transport.state(60_000, undefined, 300)).toMatchObject({ state: 'unreachable', detail: 'no answer within 0.3 s' });
     } finally {
       await transport.close();
     }

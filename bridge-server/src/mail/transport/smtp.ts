@@ -53,16 +53,25 @@ export class SmtpTransport implements MailTransport {
     });
   }
 
+  /**
+   * Opens a connection of its own, greets the server (EHLO, STARTTLS when offered, AUTH when the
+   * URL has credentials) and closes it. Throws the classified UpstreamError when that fails.
+   */
+  async verify(): Promise<void> {
+    try {
+      await this.pool.verify();
+    } catch (error) {
+      throw classifySmtpError(error as SmtpFailure);
+    }
+  }
+
   async close(): Promise<void> {
     this.pool.close();
   }
 }
 
-/** A mail for the SMTP client's thread: its bytes (copied across) and envelope. */
-export interface SmtpSendRequest {
-  raw: Uint8Array;
-  envelope: { from: string; to: string[] };
-}
+/** For the SMTP client's thread: a mail to send (its bytes copied across) or a check of the server. */
+export type SmtpRequest = { kind: 'send'; raw: Uint8Array; envelope: { from: string; to: string[] } } | { kind: 'verify' };
 
 /** A failed send as it crosses back from the thread: an UpstreamError's fields, or a plain message. */
 export interface SmtpSendFailure {
@@ -78,7 +87,8 @@ export interface SmtpSendFailure {
  * died fails as transient (its job is retried); the next mail starts a new thread.
  */
 export class ThreadedSmtpTransport implements MailTransport {
-  private readonly thread: RequestThread<SmtpSendRequest, SendResult, SmtpSendFailure>;
+  private readonly thread: RequestThread<SmtpRequest, SendResult, SmtpSendFailure>;
+  private check: { at: number; state: Promise<SmtpState> } | undefined;
 
   /**
    * `entry`: the thread's script, when the server runs from a bundle that has one; by default
@@ -95,12 +105,56 @@ export class ThreadedSmtpTransport implements MailTransport {
   }
 
   send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
-    return this.thread.request({ raw, envelope });
+    return this.thread.request({ kind: 'send', raw, envelope });
+  }
+
+  /**
+   * Whether the SMTP server answers, for /readyz: checked (SmtpTransport.verify) at most once
+   * every `everyMs`, the last result given in between; `failed` hears why a check failed, in full.
+   * A check that takes longer than `waitMs` counts as no answer; it goes on and its result is what
+   * the next call gets.
+   */
+  async state(everyMs: number, failed: (error: unknown) => void = () => undefined, waitMs = 3_000): Promise<SmtpState> {
+    const now = Date.now();
+    if (!this.check || now - this.check.at >= everyMs) {
+      const at = new Date(now).toISOString();
+      const state = this.thread.request({ kind: 'verify' }).then(
+        (): SmtpState => ({ state: 'reachable', checkedAt: at }),
+        (error: unknown): SmtpState => {
+          failed(error);
+          return { state: 'unreachable', checkedAt: at, detail: smtpFailureDetail(error) };
+        },
+      );
+      this.check = { at: now, state };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<SmtpState>((resolve) => {
+      timer = setTimeout(() => resolve({ state: 'unreachable', checkedAt: new Date(now).toISOString(), detail: `no answer within ${waitMs / 1000} s` }), waitMs);
+    });
+    try {
+      return await Promise.race([this.check.state, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): Promise<void> {
     return this.thread.close();
   }
+}
+
+/** The SMTP server as /readyz shows it. */
+export type SmtpState = { state: 'reachable'; checkedAt: string } | { state: 'unreachable'; checkedAt: string; detail: string };
+
+/**
+ * Why a check failed, in words that name no host, address or account: /readyz answers anyone
+ * who can reach the bridge. The full message goes to the log.
+ */
+function smtpFailureDetail(error: unknown): string {
+  if (!(error instanceof UpstreamError)) return 'the SMTP client failed';
+  const status = error.upstreamStatus;
+  if (typeof status === 'number') return `the server replied ${status}`;
+  return status ? `connection failed (${status})` : 'connection failed';
 }
 
 /**
