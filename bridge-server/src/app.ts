@@ -47,7 +47,7 @@ import { createSandboxSignIn } from './auth/sandbox-signin.js';
 import { entraTrust, TokenValidator } from './auth/token-validator.js';
 import { staticUiRouter } from './api/static-ui.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
-import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createMetrics, failureReason, type Metrics } from './ops/metrics.js';
 import { startSharedSchedules } from './ops/shared-schedules.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
@@ -223,10 +223,12 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
         },
         onRetry: (job, error, delayMs) => {
           metrics.jobs.inc({ kind: job.kind, outcome: 'retry' });
+          metrics.jobFailures.inc({ kind: job.kind, reason: failureReason(error) });
           outboxLog.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, delayMs, err: error }, 'job failed, will retry');
         },
         onParked: (job, error) => {
           metrics.jobs.inc({ kind: job.kind, outcome: 'parked' });
+          metrics.jobFailures.inc({ kind: job.kind, reason: failureReason(error) });
           outboxLog.error({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: error }, 'job needs attention');
         },
         onCrash: (error) => outboxLog.error({ err: error }, 'outbox worker error'),
@@ -423,14 +425,16 @@ async function checkpointWalAside(opened: OpenedDatabase, file: string, log: Log
   return checkpointer;
 }
 
-/** Counts each webhook delivery by how it was answered, once the answer is sent. */
+/** Counts and times each webhook delivery by how it was answered, once the answer is sent. */
 function countWebhooks(metrics: Metrics, channel: string): express.RequestHandler {
   return (req, res, next) => {
     if (req.method === 'POST') {
+      const started = performance.now();
       res.once('finish', () => {
         const status = res.statusCode;
         const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
         metrics.webhooks.inc({ channel, outcome });
+        metrics.webhookSeconds.observe({ channel, outcome }, (performance.now() - started) / 1000);
       });
     }
     next();

@@ -96,6 +96,13 @@ describe('relay against a real SMTP server', () => {
     expect(sha(mail.attachments[0]!.content)).toBe(sha(bytes));
     const runs = await world.bridge.metrics.registry.getSingleMetricAsString('wa_bridge_outbox_job_runs_total');
     expect(runs).toMatch(/kind="media.fetch",outcome="retry"} [2-9]/);
+    // The failures by reason: the media service's 500s, transient.
+    const failures = await world.bridge.metrics.registry.getSingleMetricAsString('wa_bridge_outbox_job_failures_total');
+    expect(failures).toMatch(/kind="media.fetch",reason="whatsapp-media_transient"} [2-9]/);
+    // And the webhook's time to its answer, counted with its outcome.
+    const latency = await (await fetch(`${world.bridge.url}/metrics`)).text();
+    expect(latency).toMatch(/^wa_bridge_webhook_duration_seconds_count\{channel="cloud-api",outcome="accepted"\} [1-9]\d*$/m);
+    expect(latency).toMatch(/^wa_bridge_webhook_duration_seconds_bucket\{le="5",channel="cloud-api",outcome="accepted"\} [1-9]\d*$/m);
   });
 
   it('parks a media download WhatsApp no longer has, visible as needing attention', async () => {
@@ -106,5 +113,6 @@ describe('relay against a real SMTP server', () => {
     expect(parked[0]?.lastError).toMatch(/404404404|unknown|not found|400/i);
     const metrics = await (await fetch(`${world.bridge.url}/metrics`)).text();
     expect(metrics).toMatch(/wa_bridge_outbox_jobs_needs_attention\{kind="media.fetch"\} 1/);
+    expect(metrics).toMatch(/^wa_bridge_outbox_job_failures_total\{kind="media.fetch",reason="whatsapp-media_permanent"\} 1$/m);
   });
 });

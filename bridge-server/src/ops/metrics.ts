@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isBridgeError, UpstreamError } from '../core/errors.js';
 import type { JobKind, JobState } from '../core/records.js';
 
 /**
@@ -24,6 +25,19 @@ export function createMetrics() {
     name: 'wa_bridge_outbox_job_runs_total',
     help: 'Outbox job runs by kind and outcome (done, retry, parked).',
     labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const jobFailures = new Counter({
+    name: 'wa_bridge_outbox_job_failures_total',
+    help: 'Failed outbox job runs (retried or parked) by kind and reason: the service and whether the failure is transient or permanent (smtp_transient, whatsapp_permanent …), or the error\'s code.',
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+  });
+  const webhookSeconds = new Histogram({
+    name: 'wa_bridge_webhook_duration_seconds',
+    help: 'Time from a webhook delivery\'s arrival to its answer (after the commit that stores it), by channel and outcome.',
+    labelNames: ['channel', 'outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
   const jobSeconds = new Histogram({
@@ -63,6 +77,8 @@ export function createMetrics() {
     webhooks,
     events,
     jobs,
+    jobFailures,
+    webhookSeconds,
     jobSeconds,
     relayLag,
     /** Marks the session's current state 1 and every other 0 (absent when the channel is off). */
@@ -79,3 +95,13 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A failure as a metric label, from a small fixed set: an upstream service and its retry class,
+ * the error's own code, or "internal" for anything unexpected.
+ */
+export function failureReason(error: unknown): string {
+  if (error instanceof UpstreamError) return `${error.service}_${error.retry}`;
+  if (isBridgeError(error)) return error.code;
+  return 'internal';
+}
