@@ -160,8 +160,11 @@ describe('ThreadedSmtpTransport.state', () => {
   });
 
   it('counts a server that takes the connection and never greets as not answering, without waiting for the socket timeout', async () => {
-    const silent = net.createServer(() => undefined);
-    servers.push(silent);
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => void held.add(socket));
+    servers.push({ close: (done) => silent.close(done) });
+    // The check given up on still waits for its greeting; the server ends it when the test is done.
+    servers.unshift({ close: (done) => (held.forEach((socket) => socket.destroy()), done()) });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
     const transport = new ThreadedSmtpTransport({ url: `smtp://127.0.0.1:${port}`, maxConnections: 1, timeoutMs: 60_000 });

@@ -70,8 +70,11 @@ export class SmtpTransport implements MailTransport {
   }
 }
 
-/** For the SMTP client's thread: a mail to send (its bytes copied across) or a check of the server. */
-export type SmtpRequest = { kind: 'send'; raw: Uint8Array; envelope: { from: string; to: string[] } } | { kind: 'verify' };
+/** A mail for the SMTP client's thread: its bytes (copied across) and envelope. */
+export interface SmtpSendRequest {
+  raw: Uint8Array;
+  envelope: { from: string; to: string[] };
+}
 
 /** A failed send as it crosses back from the thread: an UpstreamError's fields, or a plain message. */
 export interface SmtpSendFailure {
@@ -87,14 +90,17 @@ export interface SmtpSendFailure {
  * died fails as transient (its job is retried); the next mail starts a new thread.
  */
 export class ThreadedSmtpTransport implements MailTransport {
-  private readonly thread: RequestThread<SmtpRequest, SendResult, SmtpSendFailure>;
+  private readonly thread: RequestThread<SmtpSendRequest, SendResult, SmtpSendFailure>;
   private check: { at: number; state: Promise<SmtpState> } | undefined;
 
   /**
    * `entry`: the thread's script, when the server runs from a bundle that has one; by default
    * smtp-thread.js, which loads the TypeScript through tsx.
    */
-  constructor(options: SmtpOptions, entry: URL | string = new URL('./smtp-thread.js', import.meta.url)) {
+  constructor(
+    private readonly options: SmtpOptions,
+    entry: URL | string = new URL('./smtp-thread.js', import.meta.url),
+  ) {
     this.thread = new RequestThread({
       entry,
       data: options,
@@ -105,11 +111,12 @@ export class ThreadedSmtpTransport implements MailTransport {
   }
 
   send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<SendResult> {
-    return this.thread.request({ kind: 'send', raw, envelope });
+    return this.thread.request({ raw, envelope });
   }
 
   /**
-   * Whether the SMTP server answers, for /readyz: checked (SmtpTransport.verify) at most once
+   * Whether the SMTP server answers, for /readyz: checked (SmtpTransport.verify, on this thread: a
+   * check must not start the client's thread in a bridge that has sent nothing yet) at most once
    * every `everyMs`, the last result given in between; `failed` hears why a check failed, in full.
    * A check that takes longer than `waitMs` counts as no answer; it goes on and its result is what
    * the next call gets.
@@ -118,7 +125,7 @@ export class ThreadedSmtpTransport implements MailTransport {
     const now = Date.now();
     if (!this.check || now - this.check.at >= everyMs) {
       const at = new Date(now).toISOString();
-      const state = this.thread.request({ kind: 'verify' }).then(
+      const state = verifyOnce(this.options).then(
         (): SmtpState => ({ state: 'reachable', checkedAt: at }),
         (error: unknown): SmtpState => {
           failed(error);
@@ -140,6 +147,16 @@ export class ThreadedSmtpTransport implements MailTransport {
 
   close(): Promise<void> {
     return this.thread.close();
+  }
+}
+
+/** A connection and greeting of its own, closed after. */
+async function verifyOnce(options: SmtpOptions): Promise<void> {
+  const probe = new SmtpTransport({ ...options, maxConnections: 1 });
+  try {
+    await probe.verify();
+  } finally {
+    await probe.close();
   }
 }
 
