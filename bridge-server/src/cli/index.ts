@@ -19,7 +19,8 @@ export async function main(argv: string[], bundle?: { threads?: Record<string, s
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
-  // From the serve bundle, the MIME composer's thread starts from its own entry in that bundle.
+  // From the serve bundle, the MIME composer's and the SMTP client's threads start from their own
+  // entries in that bundle.
   registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });
   registerSimulate(program);
   registerConfig(program);

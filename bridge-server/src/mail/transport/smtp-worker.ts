@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { isBridgeError, UpstreamError } from '../../core/errors.js';
+import { UpstreamError } from '../../core/errors.js';
 import { serveRequests } from '../request-thread.js';
 import { SmtpTransport, type SmtpOptions, type SmtpSendFailure, type SmtpSendRequest } from './smtp.js';
 
@@ -17,5 +17,5 @@ serveRequests<SmtpSendRequest, { response: string }, SmtpSendFailure>(
   (error) =>
     error instanceof UpstreamError
       ? { message: error.message, retry: error.retry, ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }) }
-      : { message: isBridgeError(error) || error instanceof Error ? error.message : String(error) },
+      : { message: error instanceof Error ? error.message : String(error) },
 );
