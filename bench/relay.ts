@@ -21,6 +21,13 @@ export interface RelayResult {
   p99_ms: number;
   burst_p50_ms: number;
   burst_p99_ms: number;
+  /**
+   * The burst in its two parts: how fast webhooks were taken in (committed and answered) while the
+   * relay also ran, and how fast the backlog left when they ended was relayed with no webhooks
+   * arriving (null when less than a tenth of the burst was left: too short to time).
+   */
+  intake_per_s: number;
+  drain_per_s: number | null;
   paced_rate_per_s: number;
   messages: number;
   chats: number;
@@ -141,6 +148,8 @@ export async function benchRelay(
       p99_ms: round(percentile(paced, 99), 2),
       burst_p50_ms: round(percentile(burst.latencies, 50), 2),
       burst_p99_ms: round(percentile(burst.latencies, 99), 2),
+      intake_per_s: round(burst.intakeRate),
+      drain_per_s: burst.drainRate === null ? null : round(burst.drainRate),
       paced_rate_per_s: pacedRate,
       messages,
       chats,
@@ -166,7 +175,7 @@ interface Prepared {
 
 type Post = (webhook: Prepared) => Promise<{ id: string; at: number }>;
 
-async function runBurst(sink: SmtpSink, post: Post, webhooks: Prepared[]): Promise<{ rate: number; latencies: number[] }> {
+async function runBurst(sink: SmtpSink, post: Post, webhooks: Prepared[]): Promise<{ rate: number; intakeRate: number; drainRate: number | null; latencies: number[] }> {
   const n = webhooks.length;
   const before = sink.accepted.length;
   const sentAt = new Map<string, number>();
@@ -181,10 +190,17 @@ async function runBurst(sink: SmtpSink, post: Post, webhooks: Prepared[]): Promi
       }
     }),
   );
+  const answered = performance.now();
   await sink.waitFor(before + n, 300_000);
   const accepted = sink.accepted.slice(before);
   const end = Math.max(...accepted.map((a) => a.at));
-  return { rate: (n / (end - start)) * 1000, latencies: latenciesOf(accepted, sentAt) };
+  const left = accepted.filter((a) => a.at > answered).length;
+  return {
+    rate: (n / (end - start)) * 1000,
+    intakeRate: (n / (answered - start)) * 1000,
+    drainRate: left >= n / 10 ? (left / (end - answered)) * 1000 : null,
+    latencies: latenciesOf(accepted, sentAt),
+  };
 }
 
 async function runPaced(sink: SmtpSink, post: Post, webhooks: Prepared[], rate: number): Promise<number[]> {
