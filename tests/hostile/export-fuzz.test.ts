@@ -10,7 +10,7 @@ import { main } from '../../bridge-server/src/cli/index.js';
 import { openSqlite } from '../../bridge-server/src/store/db.js';
 import { useApiWorld, users } from '../support/api-world.js';
 import { runWaBridge } from '../support/cli.js';
-import { digestTables, fuzzParameters } from './support.js';
+import { digestTables, fuzzParameters, fuzzTimeout } from './support.js';
 
 /**
  * Hostile WhatsApp exports through every door: `wa-bridge parse-export` and `wa-bridge import`
@@ -297,7 +297,7 @@ describe('generated junk', () => {
     }
   }
 
-  it('the imports API answers 201 or a problem to every generated file, never a 5xx, and a refusal stores nothing', { timeout: 300_000 }, async () => {
+  it('the imports API answers 201 or a problem to every generated file, never a 5xx, and a refusal stores nothing', { timeout: fuzzTimeout(300_000) }, async () => {
     const seen = { imported: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(junkArb, async (junk) => {
@@ -321,7 +321,7 @@ describe('generated junk', () => {
     expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
   });
 
-  it('wa-bridge parse-export exits 0 with the NDJSON contract or 2 with one line, for generated files', { timeout: 240_000 }, async () => {
+  it('wa-bridge parse-export exits 0 with the NDJSON contract or 2 with one line, for generated files', { timeout: fuzzTimeout(240_000) }, async () => {
     await fc.assert(
       fc.asyncProperty(junkArb, async (junk) => {
         const { bytes, name } = build(junk);

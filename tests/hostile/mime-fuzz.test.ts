@@ -12,7 +12,7 @@ import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sand
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { RawSmtpClient, type SmtpAnswer } from './smtp-client.js';
-import { digestTables, fuzzParameters, lastRowIds } from './support.js';
+import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds } from './support.js';
 
 /**
  * Hostile MIME sent to the bridge's email-reply intake over real SMTP. Whatever the mail, the
@@ -300,7 +300,7 @@ describe('the email reply intake under hostile MIME', () => {
 
   const acceptedIds: string[] = [];
 
-  it('answers every generated mail with a final SMTP reply and stores only a safe reply', { timeout: 300_000 }, async () => {
+  it('answers every generated mail with a final SMTP reply and stores only a safe reply', { timeout: fuzzTimeout(300_000) }, async () => {
     const seen: Record<Outcome, number> = { accepted: 0, ignored: 0, rejected: 0 };
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {

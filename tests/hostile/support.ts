@@ -9,15 +9,25 @@ import fc from 'fast-check';
 
 /**
  * fast-check prints the seed and path of a failing run; `WA_BRIDGE_FUZZ_SEED=<seed>` replays it
- * (with the same numRuns), and `WA_BRIDGE_FUZZ_RUNS=<factor>` scales every suite's run count.
+ * (with the same numRuns), and `WA_BRIDGE_FUZZ_RUNS=<factor>` scales every suite's run count and the
+ * time limits of its generated-case tests.
  */
 export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
   const seed = process.env.WA_BRIDGE_FUZZ_SEED;
-  const factor = Number(process.env.WA_BRIDGE_FUZZ_RUNS ?? '1');
   return {
-    numRuns: Math.max(1, Math.round(numRuns * (Number.isFinite(factor) && factor > 0 ? factor : 1))),
+    numRuns: Math.max(1, Math.round(numRuns * runFactor())),
     ...(seed !== undefined && seed !== '' ? { seed: Number(seed) } : {}),
   };
+}
+
+/** A generated-case test's time limit, grown with `WA_BRIDGE_FUZZ_RUNS` as its run count is. */
+export function fuzzTimeout(ms: number): number {
+  return Math.round(ms * Math.max(1, runFactor()));
+}
+
+function runFactor(): number {
+  const factor = Number(process.env.WA_BRIDGE_FUZZ_RUNS ?? '1');
+  return Number.isFinite(factor) && factor > 0 ? factor : 1;
 }
 
 /** The archive's tables: what a hostile input must never change (the outbox and relays may run on). */

@@ -10,7 +10,7 @@ import { defaultWebhookBodyLimit } from '../../bridge-server/src/channels/cloud-
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, testSecrets, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
-import { digestTables, fuzzParameters, lastRowIds, prototypeShape } from './support.js';
+import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds, prototypeShape } from './support.js';
 
 /**
  * Hostile Cloud API deliveries against a real bridge over real HTTP: fuzzed signatures, and
@@ -160,7 +160,7 @@ describe('webhook signatures', () => {
     }
   }
 
-  it('answers 401 to every unsigned, wrongly signed or cut delivery, and stores nothing', { timeout: 300_000 }, async () => {
+  it('answers 401 to every unsigned, wrongly signed or cut delivery, and stores nothing', { timeout: fuzzTimeout(300_000) }, async () => {
     const start = await counts();
     const bodyArb = fc.oneof(
       { weight: 4, arbitrary: fc.nat({ max: fixtures.length - 1 }).map((i) => Buffer.from(freshDelivery(i))) },
@@ -321,7 +321,7 @@ describe('correctly signed, structurally hostile deliveries', () => {
     history = await digestTables(db(), { upTo: historyRows, ignoreColumns: moving });
   });
 
-  it('answers 200 or a 4xx problem to every mutated delivery, never a 5xx, and keeps the archive', { timeout: 300_000 }, async () => {
+  it('answers 200 or a 4xx problem to every mutated delivery, never a 5xx, and keeps the archive', { timeout: fuzzTimeout(300_000) }, async () => {
     let accepted = 0;
     let refused = 0;
     let unknownStored = 0;
