@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactPhoneNumbers } from './logger.js';
+import { componentLogger, createLogger, redactPhoneNumbers } from './logger.js';
 
 function capture(): { lines: string[]; sink: Writable } {
   const lines: string[] = [];
@@ -31,7 +31,8 @@ describe('phone numbers in texts', () => {
 
   it('takes them out of messages, nested fields and errors, wherever no field name gives them away', () => {
     const { lines, sink } = capture();
-    const logger = createLogger('info', sink);
+    // Through a component's logger, as the app logs.
+    const logger = componentLogger(createLogger('info', sink), 'whatsapp-web');
     const error = new Error('Evaluation failed: no chat 447700900123@c.us (also known as 12036302233@lid)');
     logger.error(
       { chatId: '447700900123@c.us', job: { payload: { target: { who: '+44 7700 900123' } } }, err: error, note: 'call +1 (415) 555-0100 or 4155550100' },
@@ -42,6 +43,7 @@ describe('phone numbers in texts', () => {
     for (const number of numbers) expect(line).not.toContain(number);
     expect(line).not.toContain('12036302233');
     const parsed = JSON.parse(line) as Record<string, unknown> & { err: { message: string; stack: string }; job: { payload: { target: { who: string } } } };
+    expect(parsed.component).toBe('whatsapp-web');
     expect(parsed.chatId).toBe('[redacted]@c.us');
     expect(parsed.msg).toBe('catch-up of [redacted]@s.whatsapp.net failed');
     expect(parsed.job.payload.target.who).toBe('[redacted]');
