@@ -35,7 +35,7 @@ describe('phone numbers in texts', () => {
     const logger = componentLogger(createLogger('info', sink), 'whatsapp-web');
     const error = new Error('Evaluation failed: no chat 447700900123@c.us (also known as 12036302233@lid)');
     logger.error(
-      { chatId: '447700900123@c.us', job: { payload: { target: { who: '+44 7700 900123' } } }, err: error, note: 'call +1 (415) 555-0100 or 4155550100' },
+      { chatId: '447700900123@c.us', waMessageId: 'false_447700900123@c.us_3EB0C767D82B1B6F', job: { payload: { target: { who: '+44 7700 900123' } } }, err: error, note: 'call +1 (415) 555-0100 or 4155550100' },
       'catch-up of 447700900123@s.whatsapp.net failed',
     );
     expect(lines).toHaveLength(1);
@@ -45,6 +45,8 @@ describe('phone numbers in texts', () => {
     const parsed = JSON.parse(line) as Record<string, unknown> & { err: { message: string; stack: string }; job: { payload: { target: { who: string } } } };
     expect(parsed.component).toBe('whatsapp-web');
     expect(parsed.chatId).toBe('[redacted]@c.us');
+    // A WhatsApp Web message id keeps what tells it apart, without the number.
+    expect(parsed.waMessageId).toBe('false_[redacted]@c.us_3EB0C767D82B1B6F');
     expect(parsed.msg).toBe('catch-up of [redacted]@s.whatsapp.net failed');
     expect(parsed.job.payload.target.who).toBe('[redacted]');
     expect(parsed.note).toBe('call [redacted] or [redacted]');

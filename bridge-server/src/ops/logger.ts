@@ -66,8 +66,11 @@ export const componentLogger = (logger: Logger, component: Component): Logger =>
 const censor = '[redacted]';
 /** A JSON string in a log line: only texts are searched, so numbers and keys stay as they are. */
 const jsonText = /"(?:[^"\\]|\\.)*"/g;
-/** A WhatsApp chat or user id: the number before the suffix goes, the suffix stays. */
-const whatsappId = /\b\d{5,20}(?::\d{1,3})?@(c\.us|s\.whatsapp\.net|lid|g\.us)\b/g;
+/**
+ * A WhatsApp chat or user id: the number before the suffix goes, the suffix stays. Also inside a
+ * WhatsApp Web message id (`false_447700900123@c.us_3EB0…`), hence no word boundaries.
+ */
+const whatsappId = /(?<!\d)\d{5,20}(?::\d{1,3})?@(c\.us|s\.whatsapp\.net|lid|g\.us)(?![A-Za-z0-9])/g;
 /** An international number as people write it: +44 7700 900123, +1 (415) 555-0100, +447700900123. */
 const plusNumber = /\+\d(?:[ .()-]{0,2}\d){6,15}/g;
 /** A bare WhatsApp id (country code and number, 10 to 15 digits) that is not part of a longer word. */
