@@ -64,7 +64,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export const componentLogger = (logger: Logger, component: Component): Logger => logger.child({ component });
 
 const censor = '[redacted]';
-/** A JSON string in a log line: only texts are searched, so numbers and keys stay as they are. */
+/** A JSON string in a log line (a key or a text): only these are searched, so JSON numbers stay numbers. */
 const jsonText = /"(?:[^"\\]|\\.)*"/g;
 /**
  * A WhatsApp chat or user id: the number before the suffix goes, the suffix stays. Also inside a
