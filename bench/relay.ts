@@ -34,6 +34,12 @@ export interface RelayResult {
   /** CPU the bridge process spent per message of the burst (all threads; main thread alone). */
   bridge_cpu_ms_per_msg: number;
   bridge_main_cpu_ms_per_msg: number;
+  /**
+   * CPU the bridge process spent per message at the paced rate (all threads; main thread alone):
+   * the cost of an ordinary day's traffic, where messages arrive one at a time and share nothing.
+   */
+  paced_bridge_cpu_ms_per_msg: number;
+  paced_bridge_main_cpu_ms_per_msg: number;
   /** CPU this benchmark process (webhook sender and SMTP sink) spent per message of the burst. */
   bench_cpu_ms_per_msg: number;
   /** The machine's 1-minute load average when the run ended: figures from a busy machine are lower. */
@@ -133,7 +139,9 @@ export async function benchRelay(
     const postgresMs = (await postgresCpu()) - postgresBefore;
     process.stderr.write(`  machine: ${(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(0)}% of all cores busy during the burst; PostgreSQL's processes ${(postgresMs / messages).toFixed(3)} ms of CPU per message\n`);
     printThreads(threadsBefore, threadsAfter, messages);
+    const pacedCpuBefore = await cpuOf(bridge.child.pid);
     const paced = await runPaced(sink, post, pacedWebhooks, pacedRate);
+    const pacedCpuAfter = await cpuOf(bridge.child.pid);
     agent.destroy();
     await bridge.kill('SIGTERM');
     if (process.env.WA_BRIDGE_BENCH_BRIDGE_LOG) await (await import('node:fs/promises')).writeFile(process.env.WA_BRIDGE_BENCH_BRIDGE_LOG, bridge.output());
@@ -155,6 +163,8 @@ export async function benchRelay(
       chats,
       bridge_cpu_ms_per_msg: round((cpuAfter.process - cpuBefore.process) / messages, 3),
       bridge_main_cpu_ms_per_msg: round((cpuAfter.main - cpuBefore.main) / messages, 3),
+      paced_bridge_cpu_ms_per_msg: round((pacedCpuAfter.process - pacedCpuBefore.process) / pacedCount, 3),
+      paced_bridge_main_cpu_ms_per_msg: round((pacedCpuAfter.main - pacedCpuBefore.main) / pacedCount, 3),
       bench_cpu_ms_per_msg: round((own.user + own.system) / 1000 / messages, 3),
       load_average_1m: round(loadavg()[0] ?? 0, 2),
     };

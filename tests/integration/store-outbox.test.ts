@@ -118,6 +118,22 @@ describe(`${testEngine === 'postgres' ? 'PostgreSQL' : 'SQLite'} store, ingest a
     expect((await outbox.counts())['mail.relay'].needs_attention).toBe(1);
   });
 
+  it('claims no more runs than asked, earliest due first, each no longer than asked', async () => {
+    const chats = ['447700900123', '447700900456', '447700900789'];
+    for (const from of chats) for (const body of ['a', 'b', 'c']) await ingest({ from, name: 'Client', type: 'text', body });
+    const now = Date.now();
+    const runs = await outbox.claimRuns(2, now, 60_000, 2);
+    // The covers of the first two chats opened, each with the chat's first message behind it.
+    expect(runs.map((run) => run.map((j) => j.sortKey))).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+    const byChat = await outbox.claimRuns(5, now, 60_000, 2);
+    expect(byChat).toHaveLength(1);
+    expect(new Set([...runs, ...byChat].map((run) => run[0]!.conversationId)).size).toBe(3);
+    expect(await outbox.claimRuns(5, now, 60_000, 2)).toEqual([]);
+  });
+
   it('keeps WhatsApp sends in their own lane, so a stuck mail relay never holds back a reply', async () => {
     const { stored } = await ingest({ from: '447700900123', name: 'Jane', type: 'text', body: 'a' });
     const conversationId = stored[0]!.conversationId;

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { ChannelKind, Direction, EventKind, InboundEvent } from '../core/events.js';
 import type { EventKey, EventRecord, NewEventRecord } from '../core/records.js';
 import { compiledOnce } from './compiled.js';
+import { rowLimit } from './dialect.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
 
@@ -132,7 +133,7 @@ export async function listEventKeysBefore(db: Executor, conversationId: number, 
     .where('conversation_id', '=', conversationId)
     .where('seq', '<', seq)
     .orderBy('seq', 'desc')
-    .limit(limit)
+    .limit(rowLimit(db, limit))
     .execute();
   return rows.reverse().map((row) => ({
     seq: row.seq,

@@ -2,7 +2,7 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Outbox, Tx } from '../core/ports.js';
 import type { Job, JobKind, JobPayloads, JobState, NewJob } from '../core/records.js';
 import { compiledOnce } from './compiled.js';
-import { dialectOf, indexedBy, lockChain } from './dialect.js';
+import { dialectOf, indexedBy, lockChain, rowLimit } from './dialect.js';
 import { executorOf, type Executor } from './executor.js';
 import type { OutboxJobsTable } from './schema.js';
 
@@ -257,7 +257,7 @@ function claimableHeads(db: Executor, now: number, limit: number): RawBuilder<un
     SELECT j.* FROM outbox_jobs j ${indexedBy(db, 'outbox_unordered')}
     WHERE j.state = 'pending' AND j.conversation_id IS NULL AND j.run_at <= ${now}
     ORDER BY run_at, id
-    LIMIT ${limit}`;
+    LIMIT ${rowLimit(db, limit)}`;
 }
 
 /**
@@ -310,7 +310,7 @@ async function jobsBehind(db: Executor, heads: ReadonlyArray<Selectable<OutboxJo
     const behind = await sql<Selectable<OutboxJobsTable>>`
       SELECT * FROM outbox_jobs ${indexedBy(db, 'outbox_active')}
       WHERE conversation_id = ${head.conversation_id} AND state IN ('pending', 'running') AND (sort_key, id) > (${head.sort_key}, ${head.id})
-      ORDER BY sort_key, id LIMIT ${n}`.execute(db);
+      ORDER BY sort_key, id LIMIT ${rowLimit(db, n)}`.execute(db);
     out.set(head.id, behind.rows);
   }
   return out;
