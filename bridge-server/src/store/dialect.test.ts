@@ -11,7 +11,7 @@ describe('rowLimit', () => {
   });
   afterEach(() => opened.close());
 
-  it('writes the count into the SQL on SQLite, so binding never makes SQLite prepare the statement again', async () => {
+  it('writes the count into the SQL on SQLite, with no parameter to bind', async () => {
     const query = sql<{ n: number }>`SELECT value AS n FROM json_each('[1,2,3,4]') LIMIT ${rowLimit(opened.db, 2)}`;
     const compiled = query.compile(opened.db);
     expect(compiled.sql).toMatch(/LIMIT 2$/);
