@@ -60,6 +60,9 @@ describe('phone numbers in texts', () => {
     const fields = {
       waMessageId: 'wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQjE4RjQ5MDk1NzUyQTQxQjU0NjQxRDg3NDc1AA==',
       mailMessageId: 'm.mmk7ebkxh3gq3cxzh72z434k73@wa.firm.example',
+      // Other mailers' Message-IDs whose digits-only groups are as long as a phone number.
+      inReplyTo: '5d2c1a4e-1b2c-4d5e-8f90-123456789012@firm.example',
+      references: 'dsn-123456789012@firm.example 1732700000000.12345@mail.example',
       sha256: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
       at: '2026-11-27T07:45:17.258+00:00',
       bytes: 12345678901,
@@ -72,7 +75,7 @@ describe('phone numbers in texts', () => {
   });
 
   it('keeps a line valid JSON whatever its texts hold', () => {
-    const line = JSON.stringify({ a: 'quote " and \\ then 447700900123', n: 447700900123, b: ['+44 7700 900123'] });
-    expect(JSON.parse(redactPhoneNumbers(line))).toEqual({ a: 'quote " and \\ then [redacted]', n: 447700900123, b: ['[redacted]'] });
+    const line = JSON.stringify({ a: 'quote " and \\ then 447700900123', n: 447700900123, b: ['+44 7700 900123'], c: 'ends a sentence: 447700900123.' });
+    expect(JSON.parse(redactPhoneNumbers(line))).toEqual({ a: 'quote " and \\ then [redacted]', n: 447700900123, b: ['[redacted]'], c: 'ends a sentence: [redacted].' });
   });
 });

@@ -73,8 +73,13 @@ const jsonText = /"(?:[^"\\]|\\.)*"/g;
 const whatsappId = /(?<!\d)\d{5,20}(?::\d{1,3})?@(c\.us|s\.whatsapp\.net|lid|g\.us)(?![A-Za-z0-9])/g;
 /** An international number as people write it: +44 7700 900123, +1 (415) 555-0100, +447700900123. */
 const plusNumber = /\+\d(?:[ .()-]{0,2}\d){6,15}/g;
-/** A bare WhatsApp id (country code and number, 10 to 15 digits) that is not part of a longer word. */
-const bareNumber = /(?<![\w+])\d{10,15}(?!\w)/g;
+/**
+ * A bare WhatsApp id (country code and number, 10 to 15 digits) standing alone: not part of a
+ * longer word, nor a piece of a Message-ID or address (after `-`, `.` or `@`, before `-` or `@`, or
+ * before a `.` that goes on), such as the digits-only last group of a UUID Message-ID or a
+ * mailer's timestamp id (`1732700000000.12345@host`). A number that ends a sentence still goes.
+ */
+const bareNumber = /(?<![\w+.@-])\d{10,15}(?![\w@-]|\.\w)/g;
 /** Cheap test before the search: nothing to do in a text without five digits in a row or a +digit. */
 const mayHoldNumber = /\d{5}|\+\d/;
 
