@@ -12,7 +12,7 @@ import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sand
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { RawSmtpClient, type SmtpAnswer } from './smtp-client.js';
-import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds } from './support.js';
+import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds, unfinishedJobs } from './support.js';
 
 /**
  * Hostile MIME sent to the bridge's email-reply intake over real SMTP. Whatever the mail, the
@@ -72,7 +72,6 @@ afterAll(async () => {
 
 const db = () => world.bridge.store.db;
 const commandCount = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM outbound_commands`.execute(db())).rows[0]!.n);
-const pendingJobs = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM outbox_jobs WHERE state = 'pending'`.execute(db())).rows[0]!.n);
 
 type Outcome = 'accepted' | 'ignored' | 'rejected';
 
@@ -523,7 +522,7 @@ describe('the email reply intake under hostile MIME', () => {
   });
 
   it('sends the client only what the accepted replies hold, to the client alone, and the archive verifies', { timeout: 120_000 }, async () => {
-    await waitFor(async () => (await pendingJobs()) === 0, 90_000, async () => `${await pendingJobs()} jobs still pending`);
+    await waitFor(async () => (await unfinishedJobs(db())) === 0, 90_000, async () => `${await unfinishedJobs(db())} jobs not finished`);
     const sent = world.simulator.sent;
     expect(sent.length).toBeGreaterThanOrEqual(acceptedIds.length);
     for (const message of sent) {

@@ -63,6 +63,16 @@ export async function digestTables(
   return out;
 }
 
+/**
+ * Outbox jobs not yet finished: pending, or claimed and still running. A suite waits for none
+ * before it checks what was sent (a job claimed but not done counts as unfinished, so the wait
+ * cannot end while a send is in flight).
+ */
+export async function unfinishedJobs(db: AnyDb): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM outbox_jobs WHERE state IN ('pending', 'running')`.execute(db);
+  return Number(rows[0]!.n);
+}
+
 /** The highest rowid of each table, to compare "what was there before" after new rows arrived. */
 export async function lastRowIds(db: AnyDb, tables: readonly string[] = archiveTables): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

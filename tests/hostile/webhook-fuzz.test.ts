@@ -10,7 +10,7 @@ import { defaultWebhookBodyLimit } from '../../bridge-server/src/channels/cloud-
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, testSecrets, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
-import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds, prototypeShape } from './support.js';
+import { digestTables, fuzzParameters, fuzzTimeout, lastRowIds, prototypeShape, unfinishedJobs } from './support.js';
 
 /**
  * Hostile Cloud API deliveries against a real bridge over real HTTP: fuzzed signatures, and
@@ -42,7 +42,7 @@ beforeAll(async () => {
   ]) {
     expect((await world.simulator.postWebhook(envelope)).status).toBe(200);
   }
-  await waitFor(async () => (await pendingJobs()) === 0, 20_000, () => 'the history was not relayed');
+  await waitFor(async () => (await unfinishedJobs(db())) === 0, 20_000, () => 'the history was not relayed');
 });
 
 afterAll(async () => {
@@ -52,7 +52,6 @@ afterAll(async () => {
 });
 
 const db = () => world.bridge.store.db;
-const pendingJobs = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM outbox_jobs WHERE state = 'pending'`.execute(db())).rows[0]!.n);
 
 interface Counts {
   events: number;
@@ -423,7 +422,7 @@ describe('correctly signed, structurally hostile deliveries', () => {
         expect(await counts()).toEqual(start);
       }
     }
-    await waitFor(async () => (await pendingJobs()) === 0, 30_000, () => 'jobs still pending');
+    await waitFor(async () => (await unfinishedJobs(db())) === 0, 30_000, () => 'jobs not finished');
     const verify = await runWaBridge(world.dataDir, ['verify']);
     expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
   });
