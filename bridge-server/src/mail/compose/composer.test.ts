@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BadInputError } from '../../core/errors.js';
 import type { OutgoingMail } from '../../core/mail.js';
 import { buildRelayMail, type RelayMailInput } from '../../core/relay-mail.js';
@@ -218,5 +218,25 @@ describe("nodemailer's header-name spelling, remembered", () => {
     }
     expect(spell.call(null, 'mime-version')).toBe('MIME-Version');
     expect(spell.call(null, 'From: ceo@example.com (')).toBe('Fromceo@example.com(');
+  });
+});
+
+describe('the base boundary, shared by every part', () => {
+  it('draws nothing at random for a mail of several parts, and writes every part under the one base', async () => {
+    const record = makeMessageRecord({ type: 'document', media: { waMediaId: 'doc-2', mimeType: 'application/pdf', fileName: 'Lease.pdf' } });
+    const mail = buildRelayMail(relayInput({ event: record, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'doc-2', mimeType: 'application/pdf' }), content: binaryFixture() }] }));
+    // nodemailer calls crypto.randomBytes through the module object, which the spy stands in for.
+    const draws = vi.spyOn(crypto, 'randomBytes');
+    try {
+      const raw = (await composer.compose(mail)).toString('latin1');
+      expect(draws).not.toHaveBeenCalled();
+      const boundaries = [...raw.matchAll(/boundary="([^"]+)"/g)].map((match) => match[1]);
+      expect(boundaries).toHaveLength(2);
+      const base = /^--_wab-([0-9a-f]{32})-Part_\d+$/.exec(boundaries[0]!)?.[1];
+      expect(base).toBeDefined();
+      for (const boundary of boundaries) expect(boundary).toMatch(new RegExp(`^--_wab-${base}-Part_\\d+$`));
+    } finally {
+      draws.mockRestore();
+    }
   });
 });
