@@ -90,6 +90,32 @@ describe('RequestThread', () => {
     expect(after.threadId).not.toBe(before.threadId);
   });
 
+  it('sends the requests of one turn together, and fails only the one that cannot cross', async () => {
+    const thread = open();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 50 }, (_, i) => thread.request({ op: 'echo', text: `n${i}` })),
+      // A function cannot be cloned: this request fails, the others of its turn still cross.
+      thread.request({ op: 'echo', text: (() => 'x') as unknown as string }),
+    ]);
+    for (let i = 0; i < 50; i++) expect(results[i]).toMatchObject({ status: 'fulfilled', value: { text: `N${i}` } });
+    expect(results[50]).toMatchObject({ status: 'rejected', reason: { name: 'DataCloneError' } });
+    expect(await thread.request({ op: 'echo', text: 'after' })).toMatchObject({ text: 'AFTER' });
+  });
+
+  it('moves a buffer two requests of one turn share once, and fails a request for a buffer already moved', async () => {
+    const thread = open();
+    const shared = new Uint8Array([1, 2, 3]);
+    const both = await Promise.all([
+      thread.request({ op: 'bytes', bytes: shared }, [shared.buffer]),
+      thread.request({ op: 'bytes', bytes: shared }, [shared.buffer]),
+    ]);
+    expect(both).toEqual([{ length: 3, sum: 6 }, { length: 3, sum: 6 }]);
+    expect(shared.byteLength).toBe(0);
+    // Moved already: a clear error, where Node would otherwise drop the message and leave the caller waiting.
+    await expect(thread.request({ op: 'bytes', bytes: shared }, [shared.buffer])).rejects.toMatchObject({ name: 'DataCloneError' });
+    expect(await thread.request({ op: 'bytes', bytes: new Uint8Array(0) }, [new ArrayBuffer(0)])).toEqual({ length: 0, sum: 0 });
+  });
+
   it('refuses requests once closed', async () => {
     const thread = open();
     await thread.request({ op: 'echo', text: 'x' });

@@ -6,15 +6,84 @@ import { parentPort, Worker } from 'node:worker_threads';
  * webhooks and the store.
  *
  * The messages between the two sides:
- *   thread -> main  { ready: true }                once it listens
- *   main -> thread  { id, body }                   a request
- *   thread -> main  { id, answer } | { id, failure }
+ *   thread -> main  { ready: true }                                  once it listens
+ *   main -> thread  [{ id, body }, …]                                requests
+ *   thread -> main  [{ id, answer } | { id, failure }, …]            answers
  * A failure is a plain record (an error's message and whatever fields its caller classifies it by),
  * made into an Error again on the main side by `toError`: an Error's own class does not survive
  * the crossing.
+ *
+ * Each side gathers what it has to send in one turn of its event loop and sends it as one message.
+ * A crossing has a cost of its own, apart from the bytes it carries (the wake-up of the other
+ * thread, the message event, the transfer bookkeeping): about 70 µs of CPU for a request and its
+ * answer, against about 20 µs each when eight go together. Under load a relay run's mails, and the
+ * answers that come back together, cross in one message instead of one each.
  */
 type Request<Body> = { id: number; body: Body };
-type Reply<Answer, Failure> = { ready: true } | { id: number; answer: Answer } | { id: number; failure: Failure };
+type Answer<A, F> = { id: number; answer: A } | { id: number; failure: F };
+type Reply<A, F> = { ready: true } | Array<Answer<A, F>>;
+
+/**
+ * Messages gathered during one turn of the event loop and sent together at its end (setImmediate),
+ * their transfer lists joined; while `open` says no (a thread not ready yet) they wait for the
+ * next `schedule`. A gathered message that cannot be sent (a value that cannot be cloned) fails
+ * alone: the rest are then sent one by one.
+ */
+class Outbox<Item> {
+  private items: Array<{ item: Item; transfer: ArrayBuffer[] }> = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly post: (items: Item[], transfer: ArrayBuffer[]) => void,
+    private readonly failed: (item: Item, error: unknown) => void,
+    private readonly open: () => boolean = () => true,
+  ) {}
+
+  add(item: Item, transfer: ArrayBuffer[]): void {
+    this.items.push({ item, transfer });
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.items.length === 0 || !this.open()) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (!this.open()) return;
+    const items = this.items;
+    this.items = [];
+    if (items.length === 0) return;
+    try {
+      this.post(items.map((entry) => entry.item), movable(items.flatMap((entry) => entry.transfer)));
+      return;
+    } catch (error) {
+      if (items.length === 1) return this.failed(items[0]!.item, error);
+    }
+    for (const { item, transfer } of items) {
+      try {
+        this.post([item], movable(transfer));
+      } catch (error) {
+        this.failed(item, error);
+      }
+    }
+  }
+}
+
+/**
+ * The transfer list to post: each buffer once (two messages sharing one move it once, and the clone
+ * keeps both references), and none that is empty. Node drops a message without a word when its
+ * transfer list holds a buffer already moved (detached, and so empty); left out of the list, such a
+ * buffer fails the clone with a DataCloneError instead, and an empty one that was never moved is
+ * simply copied.
+ */
+const movable = (transfer: ArrayBuffer[]): ArrayBuffer[] => [...new Set(transfer)].filter((buffer) => buffer.byteLength > 0);
 
 interface Waiter<Answer> {
   resolve: (answer: Answer) => void;
@@ -42,14 +111,21 @@ export interface RequestThreadOptions<Failure> {
 export class RequestThread<Body, Answer, Failure> {
   private worker: Worker | undefined;
   private ready = false;
-  private readonly queued: Array<{ request: Request<Body>; transfer: ArrayBuffer[] }> = [];
+  private readonly outbox = new Outbox<Request<Body>>(
+    (requests, transfer) => this.worker?.postMessage(requests, transfer),
+    (request, error) => this.settle(request.id, (waiter) => waiter.reject(error instanceof Error ? error : new Error(String(error)))),
+    () => this.ready,
+  );
   private readonly pending = new Map<number, Waiter<Answer>>();
   private nextId = 0;
   private closed = false;
 
   constructor(private readonly options: RequestThreadOptions<Failure>) {}
 
-  /** `transfer`: buffers of `body` to move to the thread rather than copy (unusable here after). */
+  /**
+   * `transfer`: buffers of `body` to move to the thread rather than copy (unusable here after).
+   * The request leaves at the end of this turn of the event loop, with any others made in it.
+   */
   request(body: Body, transfer: ArrayBuffer[] = []): Promise<Answer> {
     if (this.closed) return Promise.reject(new Error(`${this.options.name} is closed`));
     const request = { id: (this.nextId += 1), body };
@@ -57,8 +133,7 @@ export class RequestThread<Body, Answer, Failure> {
       const worker = this.thread();
       if (this.pending.size === 0) worker.ref();
       this.pending.set(request.id, { resolve, reject });
-      if (this.ready) worker.postMessage(request, transfer);
-      else this.queued.push({ request, transfer });
+      this.outbox.add(request, transfer);
     });
   }
 
@@ -76,17 +151,14 @@ export class RequestThread<Body, Answer, Failure> {
     this.worker = worker;
     this.ready = false;
     worker.on('message', (reply: Reply<Answer, Failure>) => {
-      if ('ready' in reply) {
+      if (!Array.isArray(reply)) {
         this.ready = true;
-        for (const { request, transfer } of this.queued.splice(0)) worker.postMessage(request, transfer);
+        this.outbox.schedule();
         return;
       }
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      if ('answer' in reply) waiter.resolve(reply.answer);
-      else waiter.reject(this.options.toError(reply.failure));
+      for (const answer of reply) {
+        this.settle(answer.id, (waiter) => ('answer' in answer ? waiter.resolve(answer.answer) : waiter.reject(this.options.toError(answer.failure))));
+      }
     });
     worker.on('error', (error) => this.lost(worker, error));
     worker.on('exit', (code) => this.lost(worker, new Error(`${this.options.name} thread exited (${code})`)));
@@ -96,9 +168,18 @@ export class RequestThread<Body, Answer, Failure> {
     return worker;
   }
 
+  /** Ends the wait for request `id`, if it is still awaited, with `end`. */
+  private settle(id: number, end: (waiter: Waiter<Answer>) => void): void {
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
+    end(waiter);
+  }
+
   private lost(worker: Worker, error: Error): void {
     if (this.worker === worker) this.worker = undefined;
-    this.queued.length = 0;
+    this.outbox.clear();
     const failure = this.options.lostError ? this.options.lostError(error) : error;
     for (const waiter of this.pending.values()) waiter.reject(failure);
     this.pending.clear();
@@ -110,17 +191,23 @@ export class RequestThread<Body, Answer, Failure> {
  * answer to move to the main thread rather than copy; a thrown error is sent as `describe` makes it.
  * Says it is ready once it listens.
  */
-export function serveRequests<Body, Answer, Failure>(
-  handle: (body: Body) => Promise<{ answer: Answer; transfer?: ArrayBuffer[] }>,
-  describe: (error: unknown) => Failure,
+export function serveRequests<Body, A, F>(
+  handle: (body: Body) => Promise<{ answer: A; transfer?: ArrayBuffer[] }>,
+  describe: (error: unknown) => F,
 ): void {
   const port = parentPort;
   if (!port) throw new Error('serveRequests runs on a worker thread only');
-  port.on('message', (request: Request<Body>) => {
-    handle(request.body).then(
-      ({ answer, transfer }) => port.postMessage({ id: request.id, answer } satisfies Reply<Answer, Failure>, transfer ?? []),
-      (error: unknown) => port.postMessage({ id: request.id, failure: describe(error) } satisfies Reply<Answer, Failure>),
-    );
+  const replies = new Outbox<Answer<A, F>>(
+    (answers, transfer) => port.postMessage(answers satisfies Reply<A, F>, transfer),
+    (answer, error) => port.postMessage([{ id: answer.id, failure: describe(error) }] satisfies Reply<A, F>),
+  );
+  port.on('message', (requests: Array<Request<Body>>) => {
+    for (const request of requests) {
+      handle(request.body).then(
+        ({ answer, transfer }) => replies.add({ id: request.id, answer }, transfer ?? []),
+        (error: unknown) => replies.add({ id: request.id, failure: describe(error) }, []),
+      );
+    }
   });
-  port.postMessage({ ready: true } satisfies Reply<Answer, Failure>);
+  port.postMessage({ ready: true } satisfies Reply<A, F>);
 }
