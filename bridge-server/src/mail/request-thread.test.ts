@@ -90,11 +90,11 @@ describe('RequestThread', () => {
     expect(after.threadId).not.toBe(before.threadId);
   });
 
-  it('sends the requests of one turn together, and fails only the one that cannot cross', async () => {
+  it('sends the requests made together in one message, and fails only the one that cannot cross', async () => {
     const thread = open();
     const results = await Promise.allSettled([
       ...Array.from({ length: 50 }, (_, i) => thread.request({ op: 'echo', text: `n${i}` })),
-      // A function cannot be cloned: this request fails, the others of its turn still cross.
+      // A function cannot be cloned: this request fails, the others made with it still cross.
       thread.request({ op: 'echo', text: (() => 'x') as unknown as string }),
     ]);
     for (let i = 0; i < 50; i++) expect(results[i]).toMatchObject({ status: 'fulfilled', value: { text: `N${i}` } });
@@ -102,7 +102,7 @@ describe('RequestThread', () => {
     expect(await thread.request({ op: 'echo', text: 'after' })).toMatchObject({ text: 'AFTER' });
   });
 
-  it('moves a buffer two requests of one turn share once, and fails a request for a buffer already moved', async () => {
+  it('moves a buffer that two requests made together share once, and fails a request for a buffer already moved', async () => {
     const thread = open();
     const shared = new Uint8Array([1, 2, 3]);
     const both = await Promise.all([

@@ -13,20 +13,23 @@ import { parentPort, Worker } from 'node:worker_threads';
  * made into an Error again on the main side by `toError`: an Error's own class does not survive
  * the crossing.
  *
- * Each side gathers what it has to send in one turn of its event loop and sends it as one message.
- * A crossing has a cost of its own, apart from the bytes it carries (the wake-up of the other
- * thread, the message event, the transfer bookkeeping): about 70 µs of CPU for a request and its
- * answer, against about 20 µs each when eight go together. Under load a relay run's mails, and the
- * answers that come back together, cross in one message instead of one each.
+ * Each side gathers what it sends while it handles one event (a callback and the promise
+ * continuations it sets off) and sends it as one message. A crossing has a cost of its own, apart
+ * from the bytes it carries (the wake-up of the other thread, the message event, the transfer
+ * bookkeeping): about 70 µs of CPU for a request and its answer, against about 20 µs each when
+ * eight go together. A relay run's mails, and the next mails of the runs whose answers came back
+ * in one message, cross together instead of one each.
  */
 type Request<Body> = { id: number; body: Body };
 type Answer<A, F> = { id: number; answer: A } | { id: number; failure: F };
 type Reply<A, F> = { ready: true } | Array<Answer<A, F>>;
 
 /**
- * Messages gathered during one turn of the event loop and sent together at its end (setImmediate),
- * their transfer lists joined; while `open` says no (a thread not ready yet) they wait for the
- * next `schedule`. A gathered message that cannot be sent (a value that cannot be cloned) fails
+ * Messages gathered while one event is handled and sent together once it and the promise
+ * continuations it set off have run (process.nextTick), their transfer lists joined. Waiting for
+ * the end of the event loop's turn instead (setImmediate) gathered more but held requests behind a
+ * whole turn of webhooks, and left the relay short of work. While `open` says no (a thread not
+ * ready yet) they wait for the next `schedule`. A gathered message that cannot be sent (a value that cannot be cloned) fails
  * alone: the rest are then sent one by one.
  */
 class Outbox<Item> {
@@ -47,7 +50,7 @@ class Outbox<Item> {
   schedule(): void {
     if (this.scheduled || this.items.length === 0 || !this.open()) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    process.nextTick(() => this.flush());
   }
 
   clear(): void {
@@ -124,7 +127,7 @@ export class RequestThread<Body, Answer, Failure> {
 
   /**
    * `transfer`: buffers of `body` to move to the thread rather than copy (unusable here after).
-   * The request leaves at the end of this turn of the event loop, with any others made in it.
+   * The request leaves once the current event has been handled, with any others made meanwhile.
    */
   request(body: Body, transfer: ArrayBuffer[] = []): Promise<Answer> {
     if (this.closed) return Promise.reject(new Error(`${this.options.name} is closed`));
