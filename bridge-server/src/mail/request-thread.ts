@@ -29,8 +29,8 @@ type Reply<A, F> = { ready: true } | Array<Answer<A, F>>;
  * continuations it set off have run (process.nextTick), their transfer lists joined. Waiting for
  * the end of the event loop's turn instead (setImmediate) gathered more but held requests behind a
  * whole turn of webhooks, and left the relay short of work. While `open` says no (a thread not
- * ready yet) they wait for the next `schedule`. A gathered message that cannot be sent (a value that cannot be cloned) fails
- * alone: the rest are then sent one by one.
+ * ready yet) they wait for the next `schedule`. A gathered message that cannot be sent (a value
+ * that cannot be cloned) fails alone: the rest are then sent one by one.
  */
 class Outbox<Item> {
   private items: Array<{ item: Item; transfer: ArrayBuffer[] }> = [];
