@@ -32,7 +32,7 @@ type Reply<A, F> = { ready: true } | Array<Answer<A, F>>;
  * ready yet) they wait for the next `schedule`. A gathered message that cannot be sent (a value
  * that cannot be cloned) fails alone: the rest are then sent one by one.
  */
-class Outbox<Item> {
+class PostQueue<Item> {
   private items: Array<{ item: Item; transfer: ArrayBuffer[] }> = [];
   private scheduled = false;
 
@@ -114,7 +114,7 @@ export interface RequestThreadOptions<Failure> {
 export class RequestThread<Body, Answer, Failure> {
   private worker: Worker | undefined;
   private ready = false;
-  private readonly outbox = new Outbox<Request<Body>>(
+  private readonly outgoing = new PostQueue<Request<Body>>(
     (requests, transfer) => this.worker?.postMessage(requests, transfer),
     (request, error) => this.settle(request.id, (waiter) => waiter.reject(error instanceof Error ? error : new Error(String(error)))),
     () => this.ready,
@@ -136,7 +136,7 @@ export class RequestThread<Body, Answer, Failure> {
       const worker = this.thread();
       if (this.pending.size === 0) worker.ref();
       this.pending.set(request.id, { resolve, reject });
-      this.outbox.add(request, transfer);
+      this.outgoing.add(request, transfer);
     });
   }
 
@@ -156,7 +156,7 @@ export class RequestThread<Body, Answer, Failure> {
     worker.on('message', (reply: Reply<Answer, Failure>) => {
       if (!Array.isArray(reply)) {
         this.ready = true;
-        this.outbox.schedule();
+        this.outgoing.schedule();
         return;
       }
       for (const answer of reply) {
@@ -182,7 +182,7 @@ export class RequestThread<Body, Answer, Failure> {
 
   private lost(worker: Worker, error: Error): void {
     if (this.worker === worker) this.worker = undefined;
-    this.outbox.clear();
+    this.outgoing.clear();
     const failure = this.options.lostError ? this.options.lostError(error) : error;
     for (const waiter of this.pending.values()) waiter.reject(failure);
     this.pending.clear();
@@ -200,7 +200,7 @@ export function serveRequests<Body, A, F>(
 ): void {
   const port = parentPort;
   if (!port) throw new Error('serveRequests runs on a worker thread only');
-  const replies = new Outbox<Answer<A, F>>(
+  const replies = new PostQueue<Answer<A, F>>(
     (answers, transfer) => port.postMessage(answers satisfies Reply<A, F>, transfer),
     (answer, error) => port.postMessage([{ id: answer.id, failure: describe(error) }] satisfies Reply<A, F>),
   );
