@@ -2,8 +2,9 @@ import type { INetworkModule } from '@azure/msal-node';
 import express from 'express';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CloudWebhook } from './channels/cloud-api/webhook.js';
 import { buildChannels } from './channels/registry.js';
 import { adoptMarksFile } from './channels/whatsapp-web/catch-up-marks.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
@@ -38,7 +39,7 @@ import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-polle
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { GraphMailTransport } from './mail/transport/graph.js';
 import { ThreadedSmtpTransport } from './mail/transport/smtp.js';
-import { problemHandler, sendProblem } from './api/problem.js';
+import { problemHandler, sendProblem, writeErrorProblem } from './api/problem.js';
 import { ChangeFeed } from './api/change-feed.js';
 import { readChannelStatus } from './api/channel-status.js';
 import { apiRouter } from './api/router.js';
@@ -268,12 +269,16 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     return accepted;
   };
 
+  const countWebhook = webhookCounter(metrics, 'cloud-api');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   if (channels.cloudWebhook) {
-    app.use('/webhooks/whatsapp', countWebhooks(metrics, 'cloud-api'));
-    app.use('/webhooks/whatsapp', channels.cloudWebhook);
+    app.use('/webhooks/whatsapp', (req, res, next) => {
+      countWebhook(req, res);
+      next();
+    });
+    app.use('/webhooks/whatsapp', channels.cloudWebhook.router);
   }
   if (channels.whatsappWeb) app.use('/admin/whatsapp-web', whatsappWebAdminRouter(channels.whatsappWeb));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
@@ -380,7 +385,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     ? startImapReplyPoller({ ...replyRoute.imap, mailDomain: config.mailDomain, extract: extractReplyText, onReply, log: logReply })
     : undefined;
 
-  const server = await listen(app, config.port, config.host);
+  const server = await listen(requestListener(app, channels.cloudWebhook, countWebhook, componentLogger(logger, 'http')), config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
@@ -426,24 +431,35 @@ async function checkpointWalAside(opened: OpenedDatabase, file: string, log: Log
 }
 
 /** Counts and times each webhook delivery by how it was answered, once the answer is sent. */
-function countWebhooks(metrics: Metrics, channel: string): express.RequestHandler {
-  return (req, res, next) => {
-    if (req.method === 'POST') {
-      const started = performance.now();
-      res.once('finish', () => {
-        const status = res.statusCode;
-        const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
-        metrics.webhooks.inc({ channel, outcome });
-        metrics.webhookSeconds.observe({ channel, outcome }, (performance.now() - started) / 1000);
-      });
-    }
-    next();
+function webhookCounter(metrics: Metrics, channel: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.method !== 'POST') return;
+    const started = performance.now();
+    res.once('finish', () => {
+      const status = res.statusCode;
+      const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
+      metrics.webhooks.inc({ channel, outcome });
+      metrics.webhookSeconds.observe({ channel, outcome }, (performance.now() - started) / 1000);
+    });
   };
 }
 
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
+/**
+ * The HTTP server: express for every route but the Cloud API webhook's deliveries, which the
+ * webhook answers on Node's own request and response (CloudWebhook.handleDirect says why).
+ */
+function requestListener(app: express.Express, webhook: CloudWebhook | undefined, countWebhook: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): RequestListener {
+  if (!webhook) return app;
+  return (req, res) => {
+    if (!webhook.takesDirectly(req)) return void app(req, res);
+    countWebhook(req, res);
+    webhook.handleDirect(req, res).catch((error: unknown) => writeErrorProblem(res, error, log));
+  };
+}
+
+function listen(listener: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(listener).listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { isBridgeError, WindowClosedError, type BridgeError } from '../core/errors.js';
 
 /**
@@ -18,10 +19,27 @@ export function sendProblem(
   errors: Array<{ path: string; message: string }> = [],
   extensions: Record<string, unknown> = {},
 ): void {
-  res
-    .status(status)
-    .type('application/problem+json')
-    .json({ type: `urn:wa-bridge:problem:${code}`, status, code, title: titleFor(status), detail, ...(errors.length > 0 ? { errors } : {}), ...extensions });
+  res.status(status).type('application/problem+json').json(problemDocument(status, code, detail, errors, extensions));
+}
+
+/**
+ * sendProblem on Node's own response, for a route the HTTP server answers before express (the
+ * Cloud API webhook's POST): the same document, status and content type.
+ */
+export function writeProblem(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  errors: Array<{ path: string; message: string }> = [],
+  extensions: Record<string, unknown> = {},
+): void {
+  const body = JSON.stringify(problemDocument(status, code, detail, errors, extensions));
+  res.writeHead(status, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
+function problemDocument(status: number, code: string, detail: string, errors: Array<{ path: string; message: string }>, extensions: Record<string, unknown>): Record<string, unknown> {
+  return { type: `urn:wa-bridge:problem:${code}`, status, code, title: titleFor(status), detail, ...(errors.length > 0 ? { errors } : {}), ...extensions };
 }
 
 /** RFC 9457 3.2 extension members: what a client needs to act on the problem. */
@@ -33,13 +51,36 @@ function extensionsOf(error: BridgeError): Record<string, unknown> {
 export function problemHandler(logger: ProblemLogger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    if (isBridgeError(error)) return sendProblem(res, error.status, error.code, error.message, error.details, extensionsOf(error));
-    const bodyError = expressBodyError(error);
-    if (bodyError) return sendProblem(res, bodyError.status, bodyError.code, bodyError.detail);
-    const logId = randomUUID();
-    logger.error({ err: error, logId }, 'unhandled error');
-    sendProblem(res, 500, 'internal_error', `Something went wrong on the server. Quote log id ${logId} when reporting it.`);
+    const problem = problemFor(error, logger);
+    sendProblem(res, problem.status, problem.code, problem.detail, problem.errors, problem.extensions);
   };
+}
+
+/** problemHandler for a route answered before express: the same answers on Node's own response. */
+export function writeErrorProblem(res: ServerResponse, error: unknown, logger: ProblemLogger): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const problem = problemFor(error, logger);
+  writeProblem(res, problem.status, problem.code, problem.detail, problem.errors, problem.extensions);
+}
+
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors: Array<{ path: string; message: string }>;
+  extensions: Record<string, unknown>;
+}
+
+function problemFor(error: unknown, logger: ProblemLogger): Problem {
+  if (isBridgeError(error)) return { status: error.status, code: error.code, detail: error.message, errors: error.details, extensions: extensionsOf(error) };
+  const bodyError = expressBodyError(error);
+  if (bodyError) return { ...bodyError, errors: [], extensions: {} };
+  const logId = randomUUID();
+  logger.error({ err: error, logId }, 'unhandled error');
+  return { status: 500, code: 'internal_error', detail: `Something went wrong on the server. Quote log id ${logId} when reporting it.`, errors: [], extensions: {} };
 }
 
 /** body-parser's own errors (too large, unreadable) carry a status and a type. */

@@ -1,11 +1,10 @@
-import type { Router } from 'express';
 import type { CloudApiSettings } from '../config/load.js';
 import type { ChannelKind, NormalizedBatch } from '../core/events.js';
 import type { Channel, MediaFetcher } from '../core/ports.js';
 import type { Logger } from '../ops/logger.js';
 import { CloudMediaFetcher } from './cloud-api/media.js';
 import { CloudApiSender } from './cloud-api/send.js';
-import { createCloudWebhookRouter } from './cloud-api/webhook.js';
+import { createCloudWebhook, type CloudWebhook } from './cloud-api/webhook.js';
 import { JsonFileMarks, type CatchUpMarks } from './whatsapp-web/catch-up-marks.js';
 import { WhatsAppWebChannel } from './whatsapp-web/channel.js';
 import { createWebClient, type WebClient } from './whatsapp-web/client-port.js';
@@ -38,8 +37,8 @@ export interface ChannelSettings {
 export interface Channels {
   senders: Partial<Record<ChannelKind, Channel>>;
   fetchers: Partial<Record<ChannelKind, MediaFetcher>>;
-  /** The Cloud API webhook, to mount at /webhooks/whatsapp. */
-  cloudWebhook?: Router;
+  /** The Cloud API webhook: its router to mount at /webhooks/whatsapp, its POST for the HTTP server. */
+  cloudWebhook?: CloudWebhook;
   whatsappWeb?: WhatsAppWebSession;
   /** The lease that decides which instance runs the whatsapp-web.js session, when shared. */
   whatsappWebLease?: SessionLease;
@@ -56,7 +55,7 @@ export function buildChannels(settings: ChannelSettings, onBatch: (batch: Normal
   if (cloudApi) {
     channels.senders['cloud-api'] = new CloudApiSender({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, templates: settings.templates });
     channels.fetchers['cloud-api'] = new CloudMediaFetcher({ baseUrl: cloudApi.baseUrl, apiVersion: cloudApi.version, accessToken: cloudApi.accessToken, maxBytes: settings.mediaMaxBytes, timeoutMs: settings.mediaTimeoutMs });
-    channels.cloudWebhook = createCloudWebhookRouter({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch });
+    channels.cloudWebhook = createCloudWebhook({ appSecret: cloudApi.appSecret, verifyToken: cloudApi.verifyToken, onBatch });
   }
   if (whatsappWeb) {
     const session = new WhatsAppWebSession({

@@ -1,13 +1,14 @@
 import express from 'express';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { problemHandler } from '../../api/problem.js';
+import { problemHandler, writeErrorProblem } from '../../api/problem.js';
 import type { NormalizedBatch } from '../../core/events.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
-import { createCloudWebhookRouter } from './webhook.js';
+import { createCloudWebhook } from './webhook.js';
 
 const appSecret = 'test-app-secret-3f9a1c';
 const verifyToken = 'test-verify-token-77b2';
@@ -26,27 +27,46 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
 });
 
-/** A real express app on loopback with the router mounted where app.ts mounts it. */
-async function startBridge(options: { onBatch?: (batch: NormalizedBatch) => Promise<void>; maxBodyBytes?: number } = {}): Promise<Bridge> {
+type EntryPoint = 'express' | 'direct';
+
+/**
+ * A real express app on loopback with the router mounted where app.ts mounts it. With `direct`,
+ * the HTTP server hands what the webhook takes directly to handleDirect, as app.ts does, and
+ * everything else to the app; `expressCalls` counts the requests that reached the app.
+ */
+async function startBridgeAt(
+  options: { onBatch?: (batch: NormalizedBatch) => Promise<void>; maxBodyBytes?: number; entry?: EntryPoint } = {},
+): Promise<Bridge & { expressCalls: string[] }> {
   const batches: NormalizedBatch[] = [];
+  const expressCalls: string[] = [];
+  const webhook = createCloudWebhook({
+    appSecret,
+    verifyToken,
+    maxBodyBytes: options.maxBodyBytes,
+    onBatch: async (batch) => {
+      await options.onBatch?.(batch);
+      batches.push(batch);
+    },
+  });
   const app = express();
-  app.use(
-    '/webhooks/whatsapp',
-    createCloudWebhookRouter({
-      appSecret,
-      verifyToken,
-      maxBodyBytes: options.maxBodyBytes,
-      onBatch: async (batch) => {
-        await options.onBatch?.(batch);
-        batches.push(batch);
-      },
-    }),
+  app.use((req, _res, next) => {
+    expressCalls.push(`${req.method} ${req.originalUrl}`);
+    next();
+  });
+  app.use('/webhooks/whatsapp', webhook.router);
+  const quiet = { error: () => undefined };
+  app.use(problemHandler(quiet));
+  const server = createServer(
+    options.entry === 'direct'
+      ? (req, res) => {
+          if (!webhook.takesDirectly(req)) return void app(req, res);
+          webhook.handleDirect(req, res).catch((error: unknown) => writeErrorProblem(res, error, quiet));
+        }
+      : app,
   );
-  app.use(problemHandler({ error: () => undefined }));
-  const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   running.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`, batches, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`, batches, server, expressCalls };
 }
 
 async function post(bridge: Bridge, body: Uint8Array | string, headers: Record<string, string> = {}) {
@@ -54,7 +74,12 @@ async function post(bridge: Bridge, body: Uint8Array | string, headers: Record<s
   return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
 }
 
-describe('POST /webhooks/whatsapp', () => {
+describe.each([
+  ['through express', 'express'],
+  ['answered before express', 'direct'],
+] as const)('POST /webhooks/whatsapp %s', (_name, entry) => {
+  const startBridge = (options: Parameters<typeof startBridgeAt>[0] = {}) => startBridgeAt({ entry, ...options });
+
   it('hands a signed delivery to onBatch and answers 200 only after it resolves', async () => {
     let committed = false;
     const bridge = await startBridge({
@@ -150,6 +175,24 @@ describe('POST /webhooks/whatsapp', () => {
     expect(JSON.parse(response.text)).toMatchObject({ code: 'bad_json' });
   });
 
+  it('answers 413 for a chunked body that grows past the limit, and stays up', async () => {
+    const bridge = await startBridge({ maxBodyBytes: 4096 });
+    const chunk = Buffer.alloc(1024, 0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 16) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(bridge.url, { method: 'POST', headers: { 'X-Hub-Signature-256': sign(chunk) }, body: stream, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(JSON.parse(await response.text())).toMatchObject({ code: 'payload_too_large' });
+    const body = fixtureBytes('location-pin.json');
+    expect((await post(bridge, body, { 'X-Hub-Signature-256': sign(body) })).status).toBe(200);
+    expect(bridge.batches).toHaveLength(1);
+  });
+
   it('answers 400 for a signed body that is not JSON, without quoting it', async () => {
     const bridge = await startBridge();
     const body = Buffer.from('{"object": "whatsapp_business_account", confidential client text');
@@ -203,6 +246,36 @@ describe('POST /webhooks/whatsapp', () => {
   });
 });
 
+describe('which deliveries are answered before express', () => {
+  it('takes a plain POST to the webhook path directly, and leaves the handshake to express', async () => {
+    const bridge = await startBridgeAt({ entry: 'direct' });
+    const body = fixtureBytes('location-pin.json');
+    expect((await post(bridge, body, { 'X-Hub-Signature-256': sign(body) })).status).toBe(200);
+    expect((await fetch(`${bridge.url}?x=1`, { method: 'POST', headers: { 'X-Hub-Signature-256': sign(body) }, body })).status).toBe(200);
+    expect(bridge.expressCalls).toEqual([]);
+    const handshake = await fetch(`${bridge.url}?hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=7`);
+    expect(await handshake.text()).toBe('7');
+    expect(bridge.expressCalls).toEqual([`GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=7`]);
+    expect(bridge.batches).toHaveLength(2);
+  });
+
+  it('sends other spellings of the path and compressed bodies through express, which answers them as before', async () => {
+    const bridge = await startBridgeAt({ entry: 'direct' });
+    const body = fixtureBytes('location-pin.json');
+    const origin = new URL(bridge.url).origin;
+    expect((await fetch(`${origin}/webhooks/whatsapp/`, { method: 'POST', headers: { 'X-Hub-Signature-256': sign(body) }, body })).status).toBe(200);
+    expect((await fetch(`${origin}/Webhooks/WhatsApp`, { method: 'POST', headers: { 'X-Hub-Signature-256': sign(body) }, body })).status).toBe(200);
+    // body-parser inflates a compressed body before the signature is checked on it.
+    const zipped = gzipSync(body);
+    const compressed = await fetch(bridge.url, { method: 'POST', headers: { 'Content-Encoding': 'gzip', 'X-Hub-Signature-256': sign(body) }, body: zipped });
+    expect(compressed.status).toBe(200);
+    const wrong = await fetch(bridge.url, { method: 'POST', headers: { 'Content-Encoding': 'gzip', 'X-Hub-Signature-256': sign(zipped) }, body: zipped });
+    expect(wrong.status).toBe(401);
+    expect(bridge.expressCalls).toEqual(['POST /webhooks/whatsapp/', 'POST /Webhooks/WhatsApp', 'POST /webhooks/whatsapp', 'POST /webhooks/whatsapp']);
+    expect(bridge.batches).toHaveLength(3);
+  });
+});
+
 describe('GET /webhooks/whatsapp (verification)', () => {
   const verify = async (bridge: Bridge, query: string) => {
     const response = await fetch(`${bridge.url}?${query}`);
@@ -210,7 +283,7 @@ describe('GET /webhooks/whatsapp (verification)', () => {
   };
 
   it('echoes the raw challenge for subscribe with the right token', async () => {
-    const bridge = await startBridge();
+    const bridge = await startBridgeAt();
     const response = await verify(bridge, `hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=1158201444`);
     expect(response).toMatchObject({ status: 200, text: '1158201444' });
     expect(response.type).toContain('text/plain');
@@ -223,7 +296,7 @@ describe('GET /webhooks/whatsapp (verification)', () => {
     ['no token', 'hub.mode=subscribe&hub.challenge=42'],
     ['no challenge', `hub.mode=subscribe&hub.verify_token=${verifyToken}`],
   ])('refuses %s with 403 and a problem document', async (_case, query) => {
-    const bridge = await startBridge();
+    const bridge = await startBridgeAt();
     const response = await verify(bridge, query);
     expect(response.status).toBe(403);
     expect(response.type).toContain('application/problem+json');
