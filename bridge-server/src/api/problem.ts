@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isBridgeError, WindowClosedError, type BridgeError } from '../core/errors.js';
@@ -12,21 +12,6 @@ export interface ProblemLogger {
 }
 
 export function sendProblem(
-  res: Response,
-  status: number,
-  code: string,
-  detail: string,
-  errors: Array<{ path: string; message: string }> = [],
-  extensions: Record<string, unknown> = {},
-): void {
-  res.status(status).type('application/problem+json').json(problemDocument(status, code, detail, errors, extensions));
-}
-
-/**
- * sendProblem on Node's own response, for a route the HTTP server answers before express (the
- * Cloud API webhook's POST): the same document, status and content type.
- */
-export function writeProblem(
   res: ServerResponse,
   status: number,
   code: string,
@@ -34,6 +19,8 @@ export function writeProblem(
   errors: Array<{ path: string; message: string }> = [],
   extensions: Record<string, unknown> = {},
 ): void {
+  // Written on Node's own response, so that a route answered before express (the Cloud API
+  // webhook's POST) answers the same way as those behind it.
   const body = JSON.stringify(problemDocument(status, code, detail, errors, extensions));
   res.writeHead(status, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
@@ -51,8 +38,7 @@ function extensionsOf(error: BridgeError): Record<string, unknown> {
 export function problemHandler(logger: ProblemLogger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const problem = problemFor(error, logger);
-    sendProblem(res, problem.status, problem.code, problem.detail, problem.errors, problem.extensions);
+    answerProblem(res, problemFor(error, logger));
   };
 }
 
@@ -62,9 +48,10 @@ export function writeErrorProblem(res: ServerResponse, error: unknown, logger: P
     res.destroy();
     return;
   }
-  const problem = problemFor(error, logger);
-  writeProblem(res, problem.status, problem.code, problem.detail, problem.errors, problem.extensions);
+  answerProblem(res, problemFor(error, logger));
 }
+
+const answerProblem = (res: ServerResponse, problem: Problem): void => sendProblem(res, problem.status, problem.code, problem.detail, problem.errors, problem.extensions);
 
 interface Problem {
   status: number;

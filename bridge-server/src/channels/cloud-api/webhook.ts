@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import { sendProblem, writeProblem } from '../../api/problem.js';
+import { sendProblem } from '../../api/problem.js';
 import type { NormalizedBatch } from '../../core/events.js';
 import { BadInputError, ConfigError } from '../../core/errors.js';
 import { normalizeCloudWebhook } from './normalize.js';
@@ -70,14 +70,14 @@ export function createCloudWebhook(options: CloudWebhookOptions): CloudWebhook {
       json = JSON.parse(body.toString('utf8'));
     } catch {
       // The parser's message quotes the body, so it is not passed on.
-      return writeProblem(res, 400, 'bad_json', 'The webhook body is not valid JSON.');
+      return sendProblem(res, 400, 'bad_json', 'The webhook body is not valid JSON.');
     }
 
     let batch: NormalizedBatch;
     try {
       batch = normalizeCloudWebhook(parseCloudWebhook(json));
     } catch (error) {
-      if (error instanceof BadInputError) return writeProblem(res, 400, error.code, error.message, error.details);
+      if (error instanceof BadInputError) return sendProblem(res, 400, error.code, error.message, error.details);
       throw error;
     }
 
@@ -134,9 +134,9 @@ function answerVerification(req: Request, res: Response, verifyToken: string): v
 
 function refuseSignature(res: ServerResponse, check: Exclude<SignatureCheck, 'valid'>): void {
   if (check === 'missing') {
-    return writeProblem(res, 401, 'signature_missing', 'The X-Hub-Signature-256 header is missing; every Cloud API delivery is signed with the App Secret.');
+    return sendProblem(res, 401, 'signature_missing', 'The X-Hub-Signature-256 header is missing; every Cloud API delivery is signed with the App Secret.');
   }
-  writeProblem(res, 401, 'signature_mismatch', 'The X-Hub-Signature-256 header does not match the body; check that the configured App Secret is the one of the subscribed Meta app.');
+  sendProblem(res, 401, 'signature_mismatch', 'The X-Hub-Signature-256 header does not match the body; check that the configured App Secret is the one of the subscribed Meta app.');
 }
 
 /** Errors of the raw-body reader (too large, aborted, bad encoding) answered here as problems. */
@@ -150,11 +150,11 @@ function bodyReadErrors(limit: number): ErrorRequestHandler {
 function answerBodyError(res: ServerResponse, error: unknown, limit: number): boolean {
   const { type, status } = (typeof error === 'object' && error !== null ? error : {}) as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large') {
-    writeProblem(res, 413, 'payload_too_large', `The webhook body is larger than ${limit} bytes, more than the Cloud API ever sends.`);
+    sendProblem(res, 413, 'payload_too_large', `The webhook body is larger than ${limit} bytes, more than the Cloud API ever sends.`);
     return true;
   }
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
-    writeProblem(res, status, 'bad_request', 'The webhook body could not be read.');
+    sendProblem(res, status, 'bad_request', 'The webhook body could not be read.');
     return true;
   }
   return false;
