@@ -4,7 +4,6 @@ import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CloudWebhook } from './channels/cloud-api/webhook.js';
 import { buildChannels } from './channels/registry.js';
 import { adoptMarksFile } from './channels/whatsapp-web/catch-up-marks.js';
 import { whatsappWebAdminRouter } from './channels/whatsapp-web/admin-page.js';
@@ -39,7 +38,7 @@ import { startImapReplyPoller, type ImapPoller } from './mail/inbound/imap-polle
 import { startInboundSmtp } from './mail/inbound/smtp-listener.js';
 import { GraphMailTransport } from './mail/transport/graph.js';
 import { ThreadedSmtpTransport } from './mail/transport/smtp.js';
-import { problemHandler, sendProblem, writeErrorProblem } from './api/problem.js';
+import { problemHandler, sendProblem } from './api/problem.js';
 import { ChangeFeed } from './api/change-feed.js';
 import { readChannelStatus } from './api/channel-status.js';
 import { apiRouter } from './api/router.js';
@@ -385,7 +384,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     ? startImapReplyPoller({ ...replyRoute.imap, mailDomain: config.mailDomain, extract: extractReplyText, onReply, log: logReply })
     : undefined;
 
-  const server = await listen(requestListener(app, channels.cloudWebhook, countWebhook, componentLogger(logger, 'http')), config.port, config.host);
+  // Webhook deliveries are answered before express (CloudWebhook.listener says why).
+  const listener = channels.cloudWebhook ? channels.cloudWebhook.listener(app, { logger: componentLogger(logger, 'http'), seen: countWebhook }) : app;
+  const server = await listen(listener, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
@@ -441,19 +442,6 @@ function webhookCounter(metrics: Metrics, channel: string): (req: IncomingMessag
       metrics.webhooks.inc({ channel, outcome });
       metrics.webhookSeconds.observe({ channel, outcome }, (performance.now() - started) / 1000);
     });
-  };
-}
-
-/**
- * The HTTP server: express for every route but the Cloud API webhook's deliveries, which the
- * webhook answers on Node's own request and response (CloudWebhook.handleDirect says why).
- */
-function requestListener(app: express.Express, webhook: CloudWebhook | undefined, countWebhook: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): RequestListener {
-  if (!webhook) return app;
-  return (req, res) => {
-    if (!webhook.takesDirectly(req)) return void app(req, res);
-    countWebhook(req, res);
-    webhook.handleDirect(req, res).catch((error: unknown) => writeErrorProblem(res, error, log));
   };
 }
 

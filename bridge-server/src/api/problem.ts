@@ -43,7 +43,7 @@ export function problemHandler(logger: ProblemLogger): ErrorRequestHandler {
 }
 
 /** problemHandler for a route answered before express: the same answers on Node's own response. */
-export function writeErrorProblem(res: ServerResponse, error: unknown, logger: ProblemLogger): void {
+export function sendErrorProblem(res: ServerResponse, error: unknown, logger: ProblemLogger): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -72,10 +72,20 @@ function problemFor(error: unknown, logger: ProblemLogger): Problem {
 
 /** body-parser's own errors (too large, unreadable) carry a status and a type. */
 function expressBodyError(error: unknown): { status: number; code: string; detail: string } | undefined {
+  const read = bodyReadError(error);
+  if (!read) return undefined;
+  return { ...read, detail: read.code === 'payload_too_large' ? 'The request body is larger than this endpoint accepts.' : 'The request body could not be read.' };
+}
+
+/**
+ * What an error of raw-body (which body-parser reads with) means for the answer: 413 for a body
+ * over the limit, its own 4xx status for one that could not be read; undefined for any other error.
+ */
+export function bodyReadError(error: unknown): { status: number; code: 'payload_too_large' | 'bad_request' } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { status, type } = error as { status?: unknown; type?: unknown };
-  if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large', detail: 'The request body is larger than this endpoint accepts.' };
-  if (typeof status === 'number' && status >= 400 && status < 500) return { status, code: 'bad_request', detail: 'The request body could not be read.' };
+  if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large' };
+  if (typeof status === 'number' && status >= 400 && status < 500) return { status, code: 'bad_request' };
   return undefined;
 }
 

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { problemHandler, writeErrorProblem } from '../../api/problem.js';
+import { problemHandler } from '../../api/problem.js';
 import type { NormalizedBatch } from '../../core/events.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { createCloudWebhook } from './webhook.js';
@@ -31,8 +31,8 @@ type EntryPoint = 'express' | 'direct';
 
 /**
  * A real express app on loopback with the router mounted where app.ts mounts it. With `direct`,
- * the HTTP server hands what the webhook takes directly to handleDirect, as app.ts does, and
- * everything else to the app; `expressCalls` counts the requests that reached the app.
+ * the HTTP server listens with the webhook's listener in front of the app, as app.ts does;
+ * `expressCalls` counts the requests that reached the app.
  */
 async function startBridgeAt(
   options: { onBatch?: (batch: NormalizedBatch) => Promise<void>; maxBodyBytes?: number; entry?: EntryPoint } = {},
@@ -56,14 +56,7 @@ async function startBridgeAt(
   app.use('/webhooks/whatsapp', webhook.router);
   const quiet = { error: () => undefined };
   app.use(problemHandler(quiet));
-  const server = createServer(
-    options.entry === 'direct'
-      ? (req, res) => {
-          if (!webhook.takesDirectly(req)) return void app(req, res);
-          webhook.handleDirect(req, res).catch((error: unknown) => writeErrorProblem(res, error, quiet));
-        }
-      : app,
-  );
+  const server = createServer(options.entry === 'direct' ? webhook.listener(app, { logger: quiet }) : app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   running.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`, batches, server, expressCalls };

@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import { sendProblem } from '../../api/problem.js';
+import { bodyReadError, sendErrorProblem, sendProblem, type ProblemLogger } from '../../api/problem.js';
 import type { NormalizedBatch } from '../../core/events.js';
 import { BadInputError, ConfigError } from '../../core/errors.js';
 import { normalizeCloudWebhook } from './normalize.js';
@@ -30,23 +30,21 @@ export interface CloudWebhook {
   /** GET (the verify-token handshake) and POST, for express, mounted at `/webhooks/whatsapp`. */
   router: Router;
   /**
-   * Whether the HTTP server may hand this request to `handleDirect` instead of express: a POST to
-   * exactly `/webhooks/whatsapp` with a body that is not content-encoded, which is every delivery
-   * Meta makes. Anything else (another spelling of the path, a compressed body) goes through
-   * express and the router, which answer it as before.
-   */
-  takesDirectly(req: IncomingMessage): boolean;
-  /**
-   * The POST on Node's own request and response, for the HTTP server to call before express.
+   * The HTTP server's request listener: a delivery, a POST to exactly `/webhooks/whatsapp` with a
+   * body that is not content-encoded (every delivery Meta makes), is answered here on Node's own
+   * request and response; every other request goes to `app`, where the router answers any other
+   * spelling of the path or a compressed body as before.
+   *
    * Express runs its router and gives each request and response a prototype of its own, after
    * which Node's own HTTP code runs slower on them: in a loopback test with kept-alive
    * connections, answering a POST cost 0.14 ms of CPU through an express app, 0.09 ms with only
    * the prototypes changed, and 0.06 ms on Node's objects as they come. Webhooks come in bursts,
-   * on the thread that also stores them. Same reading, checks and answers as the router's POST.
-   * Rejects only with an unexpected error (onBatch failed), which the caller answers as
-   * problemHandler would.
+   * on the thread that also stores them. A delivery answered here gets the same reading, checks
+   * and answers as the router's POST; `seen` is called for it first (as a middleware before the
+   * router would be), and an unexpected error (onBatch failed) is answered as problemHandler
+   * would, logged to `logger`.
    */
-  handleDirect(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  listener(app: RequestListener, options: { logger: ProblemLogger; seen?: (req: IncomingMessage, res: ServerResponse) => void }): RequestListener;
 }
 
 /**
@@ -97,27 +95,36 @@ export function createCloudWebhook(options: CloudWebhookOptions): CloudWebhook {
     (req: Request, res: Response) => deliver(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.get('x-hub-signature-256'), res),
   );
 
+  /** The POST on Node's own request and response; rejects only with an unexpected error. */
+  const handleDirect = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: Buffer;
+    try {
+      // raw-body is what express.raw reads with: the same length check and limit.
+      body = await getRawBody(req, { length: req.headers['content-length'], limit });
+    } catch (error) {
+      // What is left of the request is read and dropped, as body-parser does, so that the
+      // connection can carry the next delivery.
+      if (answerBodyError(res, error, limit)) return void req.resume();
+      throw error;
+    }
+    const header = req.headers['x-hub-signature-256'];
+    await deliver(body, Array.isArray(header) ? header.join(', ') : header, res);
+  };
+
   return {
     router,
-    takesDirectly: (req) => req.method === 'POST' && (req.url === directPath || req.url?.startsWith(`${directPath}?`) === true) && req.headers['content-encoding'] === undefined,
-    async handleDirect(req, res) {
-      let body: Buffer;
-      try {
-        // raw-body is what express.raw reads with: the same length check and limit.
-        body = await getRawBody(req, { length: req.headers['content-length'], limit });
-      } catch (error) {
-        // What is left of the request is read and dropped, as body-parser does, so that the
-        // connection can carry the next delivery.
-        if (answerBodyError(res, error, limit)) return void req.resume();
-        throw error;
-      }
-      const header = req.headers['x-hub-signature-256'];
-      await deliver(body, Array.isArray(header) ? header.join(', ') : header, res);
+    listener: (app, { logger, seen }) => (req, res) => {
+      if (!takesDirectly(req)) return void app(req, res);
+      seen?.(req, res);
+      handleDirect(req, res).catch((error: unknown) => sendErrorProblem(res, error, logger));
     },
   };
 }
 
 const directPath = '/webhooks/whatsapp';
+
+const takesDirectly = (req: IncomingMessage): boolean =>
+  req.method === 'POST' && (req.url === directPath || req.url?.startsWith(`${directPath}?`) === true) && req.headers['content-encoding'] === undefined;
 
 /** Hub verification (Meta webhooks reference): echo the challenge only for `subscribe` with our token. */
 function answerVerification(req: Request, res: Response, verifyToken: string): void {
@@ -148,14 +155,9 @@ function bodyReadErrors(limit: number): ErrorRequestHandler {
 
 /** Answers a raw-body error with its problem; false when it is not one (nothing was answered). */
 function answerBodyError(res: ServerResponse, error: unknown, limit: number): boolean {
-  const { type, status } = (typeof error === 'object' && error !== null ? error : {}) as { type?: unknown; status?: unknown };
-  if (type === 'entity.too.large') {
-    sendProblem(res, 413, 'payload_too_large', `The webhook body is larger than ${limit} bytes, more than the Cloud API ever sends.`);
-    return true;
-  }
-  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
-    sendProblem(res, status, 'bad_request', 'The webhook body could not be read.');
-    return true;
-  }
-  return false;
+  const read = bodyReadError(error);
+  if (!read) return false;
+  if (read.code === 'payload_too_large') sendProblem(res, 413, read.code, `The webhook body is larger than ${limit} bytes, more than the Cloud API ever sends.`);
+  else sendProblem(res, read.status, read.code, 'The webhook body could not be read.');
+  return true;
 }
