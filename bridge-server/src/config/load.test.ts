@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { loadConfig } from './load.js';
@@ -46,6 +49,39 @@ describe('loadConfig', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^WA_BRIDGE_MAILBOX: /));
   });
 
+  it('takes numbers as written and says which are wanted, never reading "0x50", "1.5" or "-1" as some other number', () => {
+    expect(loadConfig({ ...live, PORT: '8080', WA_BRIDGE_SMTP_MAX_CONNECTIONS: ' 12 ', WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS: '0.5' }, undefined)).toMatchObject({
+      port: 8080,
+      mail: { maxConnections: 12 },
+    });
+    for (const port of ['eighty', '0x50', '1e3', '1.5', '-1', '65536']) {
+      expect(problems({ ...live, PORT: port })).toEqual([`PORT: expected a whole number from 0 to 65535, got "${port}"`]);
+    }
+    expect(problems({ ...live, WA_BRIDGE_MEDIA_MAX_BYTES: 'lots' })).toEqual(['WA_BRIDGE_MEDIA_MAX_BYTES: expected a whole number of at least 1024, got "lots"']);
+    expect(problems({ ...live, WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS: '48' })).toEqual(['WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS: expected a number from 0.01 to 24, got "48"']);
+    expect(problems({ ...live, WA_BRIDGE_GRAPH_MAX_CONCURRENT: '9' })[0]).toBe('WA_BRIDGE_GRAPH_MAX_CONCURRENT: expected a whole number from 1 to 4 (Outlook runs no more than 4 requests of one app at once), got "9"');
+    expect(problems({ ...live, WA_BRIDGE_LOG_LEVEL: 'verbose' })).toEqual(['WA_BRIDGE_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose"']);
+  });
+
+  it('reads numbers from a config file as JSON numbers only: true, null or a list is no port', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wab-config-'));
+    try {
+      const file = path.join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ PORT: 8443, WA_BRIDGE_SMTP_MAX_CONNECTIONS: '4' }));
+      expect(loadConfig(live, file)).toMatchObject({ port: 8443, mail: { maxConnections: 4 } });
+      for (const [value, shown] of [[true, 'true'], [null, 'null'], [[], '[]'], [80.5, '80.5']] as const) {
+        writeFileSync(file, JSON.stringify({ PORT: value }));
+        expect(() => loadConfig(live, file)).toThrow(new ConfigError(`PORT: expected a whole number from 0 to 65535, got ${shown}`));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never shows a secret that is too short, only what is wanted', () => {
+    expect(problems({ ...live, WA_BRIDGE_CLOUD_API_APP_SECRET: 'hunter2' })).toEqual(['WA_BRIDGE_CLOUD_API_APP_SECRET: expected at least 8 characters']);
+  });
+
   it('asks for the missing half of a partial setup instead of falling back to the sandbox', () => {
     const lines = problems({ WA_BRIDGE_SMTP_URL: 'smtp://mail.firm.example:25' });
     expect(lines).toEqual([
@@ -71,7 +107,7 @@ describe('loadConfig', () => {
       url: 'postgres://wa@pgbouncer.firm.example/wa_bridge',
       preparedStatements: false,
     });
-    expect(problems({ ...live, WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: 'no' })).toEqual(['WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: Invalid option: expected one of "on"|"off"']);
+    expect(problems({ ...live, WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: 'no' })).toEqual(['WA_BRIDGE_DATABASE_PREPARED_STATEMENTS: expected on or off, got "no"']);
     expect(problems({ ...live, WA_BRIDGE_DATABASE_URL: 'postgresql://db.firm.example' })).toEqual(['WA_BRIDGE_DATABASE_URL: name the database, e.g. postgres://wa_bridge@db.firm.example/wa_bridge']);
     const lines = problems({ ...live, WA_BRIDGE_DATABASE_URL: 'mysql://root:hunter2@db/wa' });
     expect(lines).toHaveLength(1);

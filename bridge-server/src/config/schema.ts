@@ -34,42 +34,74 @@ const commaList = (pattern: RegExp, message: string) =>
     .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(pattern, message)));
 
+/** A value as a problem line shows it: quoted, and cut short when long. */
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+};
+
+const writtenNumber = { whole: /^\d{1,15}$/, decimal: /^\d{1,15}(\.\d{1,15})?$/ };
+
+/**
+ * A number from the environment (decimal digits) or a config file (a JSON number), within
+ * [min, max]. Anything else is refused with the bounds and the value given, rather than coerced
+ * into a number nobody meant: Number() reads "0x50" as 80, true as 1 and null or [] as 0, which
+ * for PORT means a port picked at random.
+ */
+const numberIn = (kind: 'whole' | 'decimal', min: number, max: number, why?: string) =>
+  z.unknown().transform((value, ctx) => {
+    const text = typeof value === 'string' ? value.trim() : undefined;
+    const n = typeof value === 'number' ? value : text !== undefined && writtenNumber[kind].test(text) ? Number(text) : Number.NaN;
+    if (Number.isFinite(n) && (kind === 'decimal' || Number.isInteger(n)) && n >= min && n <= max) return n;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    ctx.addIssue({ code: 'custom', message: `expected a ${kind === 'whole' ? 'whole number' : 'number'} ${range}${why ? ` (${why})` : ''}, got ${shown(value)}` });
+    return z.NEVER;
+  });
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, why?: string) => numberIn('whole', min, max, why);
+
+/** One of a few words, named in the problem line with the value given. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (issue) => `expected ${values.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${shown(issue.input)}` });
+
+/** A secret or token, which a problem line never shows. */
+const secretText = (min: number) => z.string({ error: 'expected text' }).min(min, `expected at least ${min} characters`);
+
 const email = z.string().regex(/^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'expected an email address such as whatsapp@firm.example');
 const domain = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$/, 'expected a domain name such as wa.firm.example');
 
 export const rawConfigSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  port: wholeNumber(0, 65535).default(3000),
   host: z.string().min(1).default('0.0.0.0'),
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: z.string().optional(),
-  databasePreparedStatements: z.enum(['on', 'off']).default('on'),
+  databasePreparedStatements: oneOf(['on', 'off']).default('on'),
   tenant: z.string().regex(/^[a-z0-9-]{1,40}$/, 'expected lower-case letters, digits and dashes (at most 40)').default('default'),
-  mailTransport: z.enum(['smtp', 'graph']).default('smtp'),
+  mailTransport: oneOf(['smtp', 'graph']).default('smtp'),
   smtpUrl: url(['smtp:', 'smtps:'], 'smtp://127.0.0.1:25').optional(),
-  smtpMaxConnections: z.coerce.number().int().min(1).max(64).default(8),
+  smtpMaxConnections: wholeNumber(1, 64).default(8),
   mailbox: email.optional(),
   mailDomain: domain.optional(),
   envelopeFrom: email.optional(),
   replySecret: z.string().min(32, 'expected at least 32 characters of random secret').optional(),
-  cloudApiAppSecret: z.string().min(8).optional(),
-  cloudApiVerifyToken: z.string().min(8).optional(),
-  cloudApiAccessToken: z.string().min(8).optional(),
+  cloudApiAppSecret: secretText(8).optional(),
+  cloudApiVerifyToken: secretText(8).optional(),
+  cloudApiAccessToken: secretText(8).optional(),
   cloudApiBaseUrl: url(['https:', 'http:'], 'https://graph.facebook.com').default('https://graph.facebook.com'),
   cloudApiVersion: z.string().regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v23.0').default('v23.0'),
-  mediaMaxBytes: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
-  mediaTimeoutSeconds: z.coerce.number().int().min(1).max(3600).default(60),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  sandbox: z.enum(['auto', 'on', 'off']).default('auto'),
-  workerConcurrency: z.coerce.number().int().min(1).max(256).default(32),
-  jobLeaseSeconds: z.coerce.number().int().min(3).max(3600).default(60),
-  whatsappWeb: z.enum(['on', 'off']).default('off'),
+  mediaMaxBytes: wholeNumber(1024).default(100 * 1024 * 1024),
+  mediaTimeoutSeconds: wholeNumber(1, 3600).default(60),
+  logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  sandbox: oneOf(['auto', 'on', 'off']).default('auto'),
+  workerConcurrency: wholeNumber(1, 256).default(32),
+  jobLeaseSeconds: wholeNumber(3, 3600).default(60),
+  whatsappWeb: oneOf(['on', 'off']).default('off'),
   chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
   whatsappWebPairPhone: z.string().regex(/^\+?\d{8,15}$/, 'expected the international number, 8 to 15 digits').optional(),
-  whatsappWebInlineVideo: z.enum(['on', 'off']).default('off'),
-  replySmtpPort: z.coerce.number().int().min(0).max(65535).optional(),
+  whatsappWebInlineVideo: oneOf(['on', 'off']).default('off'),
+  replySmtpPort: wholeNumber(0, 65535).optional(),
   replySmtpHost: z.string().min(1).default('0.0.0.0'),
   replyImapUrl: url(['imap:', 'imaps:'], 'imaps://wa-replies%40firm.example:password@outlook.office365.com/INBOX').optional(),
-  replyImapPollMs: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
+  replyImapPollMs: wholeNumber(1000, 3_600_000).default(15_000),
   allowedSenders: commaList(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example').optional(),
   templates: commaList(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB').optional(),
   authTenantId: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'expected the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47').optional(),
@@ -83,15 +115,15 @@ export const rawConfigSchema = z.object({
   graphTenantId: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'expected the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47').optional(),
   graphClientId: z.string().min(1).optional(),
   graphClientSecret: z.string().min(1).optional(),
-  graphMaxConcurrent: z.coerce.number().int().min(1).max(4, 'at most 4: Outlook runs no more than 4 requests of one app at once').default(4),
+  graphMaxConcurrent: wholeNumber(1, 4, 'Outlook runs no more than 4 requests of one app at once').default(4),
   checkpointKeyFile: z.string().min(1).optional(),
-  checkpointIntervalHours: z.coerce.number().min(0.01).max(24).default(24),
+  checkpointIntervalHours: numberIn('decimal', 0.01, 24).default(24),
   retentionYears: z.string().default('default:6'),
-  retentionSchedule: z.enum(['daily', 'off']).default('daily'),
+  retentionSchedule: oneOf(['daily', 'off']).default('daily'),
   masterKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)').optional(),
   backupDir: z.string().min(1).optional(),
-  backupKeep: z.coerce.number().int().min(1).max(3650).default(7),
-  blobEncryption: z.enum(['on', 'off']).default('on'),
+  backupKeep: wholeNumber(1, 3650).default(7),
+  blobEncryption: oneOf(['on', 'off']).default('on'),
   mediaStore: z.string().min(1).optional(),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
