@@ -20,6 +20,7 @@ import { scheduleRetention } from './archive/retention.js';
 import { repeatHere } from './archive/schedule.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
 import { loadOrCreateKey } from './config/secrets.js';
+import { ConfigError } from './core/errors.js';
 import type { OutboundCommand } from './core/commands.js';
 import type { EmailReplyOutcome, InboundEmailReply } from './core/email-reply.js';
 import type { NormalizedBatch } from './core/events.js';
@@ -114,12 +115,33 @@ const systemClock: Clock = { now: () => Date.now() };
  * starts the HTTP server and the outbox worker. Wiring only; behaviour lives in the flows.
  */
 export async function startBridge(config: Config, options: StartOptions = {}): Promise<Bridge> {
+  const started: Array<() => unknown> = [];
+  try {
+    return await startParts(config, options, (close) => void started.push(close));
+  } catch (error) {
+    // A start that fails half-way closes what it opened, in reverse order, so the process ends
+    // with its error instead of staying up on the threads, timers and ports opened before.
+    for (const close of started.reverse()) {
+      try {
+        await close();
+      } catch {
+        // the start's own error is the one to report
+      }
+    }
+    throw error;
+  }
+}
+
+/** startBridge's steps; `toClose` is told how to close each thing as soon as it is started. */
+async function startParts(config: Config, options: StartOptions, toClose: (close: () => unknown) => void): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const log = componentLogger(logger, 'app');
   const metrics = createMetrics();
   const opened = await openDatabase(config.database);
+  toClose(() => opened.close());
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
   const walCheckpoints = config.database.kind === 'sqlite' && config.database.file !== ':memory:' ? await checkpointWalAside(opened, config.database.file, log) : undefined;
+  toClose(() => walCheckpoints?.close());
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   // Webhooks that arrive while a commit is under way share the next one; each is answered only
@@ -130,6 +152,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
   // On PostgreSQL other instances may share the store: each repeating task runs once among them.
   const sharedSchedules = config.database.kind === 'postgres' ? await startSharedSchedules(config.database.url, logger) : undefined;
+  toClose(() => sharedSchedules?.stop());
   const repeat = sharedSchedules?.repeat ?? repeatHere;
   const checkpoints = scheduleCheckpoints({
     repeat,
@@ -139,6 +162,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
+  toClose(() => checkpoints.stop());
   const { store: blobs, keys: blobKeys } = await openBlobStore(config, opened.db);
   // A bucket that cannot be reached stops the start, rather than every media job later.
   await blobs.check();
@@ -149,6 +173,8 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const backups = config.backups
     ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
+  toClose(() => retention?.stop());
+  toClose(() => backups?.stop());
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -156,7 +182,9 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   let mail: MailSettings;
   let cloudApi: CloudApiSettings | undefined = config.cloudApi;
   if (config.sandbox) {
-    sandbox = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets, autoStatuses: options.sandboxAutoStatuses ?? true });
+    const running = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets, autoStatuses: options.sandboxAutoStatuses ?? true });
+    toClose(() => running.stop());
+    sandbox = running;
     mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };
     cloudApi = { ...sandboxSecrets, baseUrl: sandbox.simulator.url, version: 'v23.0' };
   } else if (config.mail) {
@@ -169,11 +197,13 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     'graph' in mail
       ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
       : new ThreadedSmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections }, options.smtpThread);
+  toClose(() => transport.close());
   const smtpLog = componentLogger(logger, 'smtp');
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay. The thread starts with the first mail: an idle bridge does
   // not hold a second JavaScript runtime for it.
   const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }, options.composeThread);
+  toClose(() => composer.close());
   const relayDeps = {
     store,
     outbox,
@@ -261,6 +291,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     async (batch) => void (await ingest(batch)),
     logger,
   );
+  toClose(() => channels.stop());
 
   const reply = async (command: OutboundCommand): Promise<ReplyAccepted> => {
     const accepted = await submitReply({ store, clock: systemClock, templates: config.templates }, command);
@@ -326,6 +357,7 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
   const sandboxSignIn = sandbox ? await createSandboxSignIn(sandbox.firmDomain) : undefined;
   const trusts = [...(config.auth ? [entraTrust(config.auth)] : []), ...(sandboxSignIn ? [sandboxSignIn.trust] : [])];
   const feed = new ChangeFeed(opened.db, { pollMs: 250, now: systemClock.now, onError: (error) => log.error({ err: error }, 'live stream feed failed') });
+  toClose(() => feed.stop());
   const webhookCounts = async () => Object.fromEntries((await metrics.webhooks.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const allowedSenders = sandbox ? [`@${sandbox.firmDomain}`] : (config.replyIntake?.allowedSenders ?? []);
   app.use(
@@ -377,19 +409,26 @@ export async function startBridge(config: Config, options: StartOptions = {}): P
     return outcome;
   };
   const logReply = (fields: Record<string, unknown>, message: string) => replyLog.info(fields, message);
-  const intake = replyRoute?.smtp
-    ? await startInboundSmtp({ ...replyRoute.smtp, mailDomain: config.mailDomain, maxBytes: 35 * 1024 * 1024, extract: extractReplyText, onReply, log: logReply })
+  const intakeAt = replyRoute?.smtp;
+  const intake = intakeAt
+    ? await startInboundSmtp({ ...intakeAt, mailDomain: config.mailDomain, maxBytes: 35 * 1024 * 1024, extract: extractReplyText, onReply, log: logReply }).catch((error: NodeJS.ErrnoException) => {
+        throw listenProblem(error, intakeAt.port, intakeAt.host, { port: 'WA_BRIDGE_REPLY_SMTP_PORT', host: 'WA_BRIDGE_REPLY_SMTP_HOST' });
+      })
     : undefined;
+  toClose(() => intake?.stop());
   const replyPoller = replyRoute?.imap
     ? startImapReplyPoller({ ...replyRoute.imap, mailDomain: config.mailDomain, extract: extractReplyText, onReply, log: logReply })
     : undefined;
+  toClose(() => replyPoller?.stop());
 
   // Webhook deliveries are answered before express (CloudWebhook.listener says why).
   const listener = channels.cloudWebhook ? channels.cloudWebhook.listener(app, { logger: componentLogger(logger, 'http'), seen: countWebhook }) : app;
   const server = await listen(listener, config.port, config.host);
+  toClose(() => new Promise((resolve) => server.close(resolve)));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
+  toClose(() => worker.stop());
   // On SQLite this process is the store's only worker: whatever a crash left running is taken
   // back at once. On PostgreSQL other instances may be running those jobs right now.
   await worker.start(config.database.kind === 'sqlite');
@@ -449,6 +488,23 @@ function listen(listener: RequestListener, port: number, host: string): Promise<
   return new Promise((resolve, reject) => {
     const server = createServer(listener).listen(port, host);
     server.once('listening', () => resolve(server));
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenProblem(error, port, host)));
   });
+}
+
+/**
+ * Why a port could not be opened, said as the settings to change (`names`: the port's and the
+ * host's variables) when that is the cause; any other error as it is.
+ */
+function listenProblem(error: NodeJS.ErrnoException, port: number, host: string, names = { port: 'PORT', host: 'WA_BRIDGE_HOST' }): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ConfigError(`${names.port}: ${host}:${port} is already in use (another wa-bridge, or another program); stop it or set ${names.port} to a free port`);
+    case 'EACCES':
+      return new ConfigError(`${names.port}: this process may not listen on port ${port} (on Linux, ports below 1024 need privileges); use a port from 1024 up, behind a reverse proxy`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`${names.host}: ${host} is not an address of this machine`);
+    default:
+      return error;
+  }
 }
