@@ -6,6 +6,7 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver, typ
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { namedStatementPool } from './pg-statements.js';
+import { ConfigError } from '../core/errors.js';
 import type { Database } from './schema.js';
 
 /**
@@ -23,9 +24,74 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-/** Opens the configured database and brings its schema up to date. */
+/**
+ * Opens the configured database and brings its schema up to date. When it cannot be opened for a
+ * reason an operator can act on (a file that is no SQLite database, a server that does not answer,
+ * a login refused, a database missing), the error says so and names the setting.
+ */
 export async function openDatabase(location: DatabaseLocation): Promise<OpenedDatabase> {
-  return location.kind === 'sqlite' ? openSqlite(location.file) : openPostgres(location.url, location.preparedStatements ?? true);
+  try {
+    return location.kind === 'sqlite' ? openSqlite(location.file) : await openPostgres(location.url, location.preparedStatements ?? true);
+  } catch (error) {
+    throw openProblem(error as Error & { code?: unknown }, location);
+  }
+}
+
+/** Why a database did not open, in an operator's terms; any other error as it is. */
+function openProblem(error: Error & { code?: unknown }, location: DatabaseLocation): Error {
+  const code = typeof error.code === 'string' ? error.code : '';
+  if (location.kind === 'sqlite') {
+    const file = location.file;
+    switch (code) {
+      case 'SQLITE_NOTADB':
+        return new Error(`${file} is not a SQLite database, or its header is damaged; nothing was changed. Point WA_BRIDGE_DATABASE_URL (or WA_BRIDGE_DATA_DIR) at the bridge's database`, { cause: error });
+      case 'SQLITE_CORRUPT':
+        return new Error(`${file} is damaged (SQLite reports it malformed); nothing was changed. Keep a copy of the file, with any -wal file beside it, before anything else is tried`, { cause: error });
+      case 'SQLITE_CANTOPEN':
+      case 'SQLITE_READONLY':
+      case 'SQLITE_PERM':
+      case 'EACCES':
+      case 'EPERM':
+      case 'EROFS':
+      case 'ENOTDIR':
+      case 'EEXIST':
+        return new ConfigError(`WA_BRIDGE_DATA_DIR: cannot open ${file} for writing (${code}); the data directory must be a directory this user can write`);
+      default:
+        return error;
+    }
+  }
+  let where = 'the server';
+  let user = '';
+  let database = '';
+  try {
+    const url = new URL(location.url);
+    where = `${url.hostname || 'localhost'}:${url.port || '5432'}`;
+    user = decodeURIComponent(url.username);
+    database = decodeURIComponent(url.pathname.slice(1));
+  } catch {
+    // the configuration check already refused a URL that does not parse
+  }
+  const said = error.message.replace(/\/\/([^:@/]*):[^@/]*@/g, '//$1:***@');
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: nothing answers at ${where} (connection refused); is PostgreSQL running and listening there?`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: the host of ${where} is not known (${code})`);
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: ${where} cannot be reached (${code})`);
+    case '28P01':
+    case '28000':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: PostgreSQL at ${where} refused the login${user ? ` of ${JSON.stringify(user)}` : ''}: ${said}`);
+    case '3D000':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: ${said} on ${where}; create it first${database ? ` (createdb ${database})` : ''}`);
+    case '42501':
+      return new ConfigError(`WA_BRIDGE_DATABASE_URL: ${user ? JSON.stringify(user) : 'this user'} may not create or change the bridge's tables (${said}); the first start needs the database's owner, or CREATE on its schema`);
+    default:
+      return error;
+  }
 }
 
 /** The database URL with any password hidden, for logs and messages. */
@@ -43,15 +109,21 @@ const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 export function openSqlite(file: string): OpenedDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
-  // First, so that even switching to WAL waits for a command or a bridge holding the lock
-  // instead of failing at once with "database is locked".
-  sqlite.pragma('busy_timeout = 5000');
-  // WAL lets readers run beside the writer; NORMAL sync in WAL mode is durable across process
-  // crashes (only an OS crash can lose the newest commits), which is what the outbox relies on.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  const applied = migrate(sqlite);
+  let applied: string[];
+  try {
+    // First, so that even switching to WAL waits for a command or a bridge holding the lock
+    // instead of failing at once with "database is locked".
+    sqlite.pragma('busy_timeout = 5000');
+    // WAL lets readers run beside the writer; NORMAL sync in WAL mode is durable across process
+    // crashes (only an OS crash can lose the newest commits), which is what the outbox relies on.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    applied = migrate(sqlite);
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
   // Statements such as the outbox claim (its recursive query and its ordering) build transient
   // tables on every call; kept in files, SQLite's default, they cost about 14 writes to
   // temporary files per relayed mail (counted with strace over a relay benchmark: 135,000
