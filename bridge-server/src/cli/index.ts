@@ -18,7 +18,11 @@ export async function main(argv: string[], bundle?: { threads?: Record<string, s
   const program = new Command('wa-bridge')
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    // A subcommand's options are its own, even where its parent has one of the same name
+    // (`simulate --webhook-url` and `simulate message --webhook-url`); commander needs this set on
+    // every command above such a parent.
+    .enablePositionalOptions();
   // From the serve bundle, the MIME composer's and the SMTP client's threads start from their own
   // entries in that bundle.
   registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });

@@ -5,9 +5,21 @@ import { BadInputError } from '../core/errors.js';
 import { runCommand } from './run.js';
 
 const portOption = (value: string): number => {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new InvalidArgumentError('expected a port number 0-65535');
   return port;
+};
+
+/** A webhook URL is checked when given, not when the first webhook fails to go out. */
+const webhookUrlOption = (value: string): string => {
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw new InvalidArgumentError('expected an http:// or https:// URL, e.g. http://127.0.0.1:3000/webhooks/whatsapp');
+  return value;
 };
 
 /**
@@ -20,9 +32,11 @@ export function registerSimulate(program: Command): void {
     .description('Run a local WhatsApp Cloud API simulator (a test double, not Meta) that signs webhooks and serves media and sends.')
     .option('--port <port>', 'port to listen on (0 = any free port)', portOption, 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--webhook-url <url>', "the bridge's webhook, e.g. http://127.0.0.1:3000/webhooks/whatsapp")
+    .option('--webhook-url <url>', "the bridge's webhook, e.g. http://127.0.0.1:3000/webhooks/whatsapp", webhookUrlOption)
     .option('--app-secret <secret>', 'key for X-Hub-Signature-256 (generated if absent)')
     .option('--access-token <token>', 'the only bearer token accepted (generated if absent)')
+    // `simulate message` has options of the same names: after the subcommand they are its own.
+    .enablePositionalOptions()
     .action((options: { port: number; host: string; webhookUrl?: string; appSecret?: string; accessToken?: string }) =>
       runCommand(async () => {
         const { runSimulatorCommand } = await import('../channels/simulator/command.js');
@@ -38,7 +52,7 @@ export function registerSimulate(program: Command): void {
   simulate
     .command('message')
     .description("Post one signed inbound-message webhook to a bridge, as the client would send it.")
-    .requiredOption('--webhook-url <url>', "the bridge's webhook URL")
+    .requiredOption('--webhook-url <url>', "the bridge's webhook URL", webhookUrlOption)
     .requiredOption('--app-secret <secret>', 'the app secret the bridge is configured with')
     .requiredOption('--from <phone>', "the client's phone number, digits with optional +")
     .option('--name <name>', "the client's profile name", 'Simulated Client')
