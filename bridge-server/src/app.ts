@@ -424,7 +424,11 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   // Webhook deliveries are answered before express (CloudWebhook.listener says why).
   const listener = channels.cloudWebhook ? channels.cloudWebhook.listener(app, { logger: componentLogger(logger, 'http'), seen: countWebhook }) : app;
   const server = await listen(listener, config.port, config.host);
-  toClose(() => new Promise((resolve) => server.close(resolve)));
+  toClose(() => {
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    return closed;
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
