@@ -1,42 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { startBridgeWorld, testSecrets, waitFor, type BridgeWorld } from '../support/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { testSecrets, useBridgeOnCatcher, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 
 /** `wa-bridge simulate message`, as a newcomer or a test script uses it against a running bridge. */
 describe('wa-bridge simulate', () => {
-  let catcher: MailCatcher;
-  let world: BridgeWorld;
-
-  beforeAll(async () => {
-    catcher = await startMailCatcher({});
-    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test' });
-  });
-
-  afterAll(async () => {
-    await world?.stop();
-    await catcher?.stop();
-  });
+  const on = useBridgeOnCatcher();
 
   it('posts a signed message that the bridge takes and relays as a threaded mail', async () => {
-    const webhook = `${world.bridge.url}/webhooks/whatsapp`;
-    const sent = await runWaBridge(world.dataDir, ['simulate', 'message', '--webhook-url', webhook, '--app-secret', testSecrets.appSecret, '--from', '+447700900555', '--name', 'Sam Client', '--text', 'Sent from the command line'], {}, 60_000);
+    const webhook = `${on.world.bridge.url}/webhooks/whatsapp`;
+    const sent = await runWaBridge(on.world.dataDir, ['simulate', 'message', '--webhook-url', webhook, '--app-secret', testSecrets.appSecret, '--from', '+447700900555', '--name', 'Sam Client', '--text', 'Sent from the command line'], {}, 60_000);
     expect(sent).toMatchObject({ code: 0, stdout: 'webhook answered 200\n' });
-    await waitFor(() => catcher.mails().some((mail) => mail.raw.toString().includes('Sent from the command line')), 20_000, () => `${catcher.mails().length} mails caught`);
-    const relayed = catcher.mails().find((mail) => mail.raw.toString().includes('Sent from the command line'))!;
+    await waitFor(() => on.catcher.mails().some((mail) => mail.raw.toString().includes('Sent from the command line')), 20_000, () => `${on.catcher.mails().length} mails caught`);
+    const relayed = on.catcher.mails().find((mail) => mail.raw.toString().includes('Sent from the command line'))!;
     expect(relayed.raw.toString()).toMatch(/^From: "Sam Client \(WhatsApp\)"/m);
   });
 
   it('says so when the secret is not the one the bridge checks signatures with, and exits 1', async () => {
-    const webhook = `${world.bridge.url}/webhooks/whatsapp`;
-    const sent = await runWaBridge(world.dataDir, ['simulate', 'message', '--webhook-url', webhook, '--app-secret', 'not-the-app-secret', '--from', '+447700900556', '--text', 'Forged'], {}, 60_000);
+    const webhook = `${on.world.bridge.url}/webhooks/whatsapp`;
+    const sent = await runWaBridge(on.world.dataDir, ['simulate', 'message', '--webhook-url', webhook, '--app-secret', 'not-the-app-secret', '--from', '+447700900556', '--text', 'Forged'], {}, 60_000);
     expect(sent.code).toBe(1);
     expect(sent.stdout).toMatch(/^webhook answered 401: /);
   });
 
   it('refuses a webhook URL that is not http(s) before starting anything', async () => {
     for (const args of [['simulate', '--webhook-url', 'notaurl'], ['simulate', 'message', '--webhook-url', 'ftp://bridge', '--app-secret', 'x', '--from', '447700900557', '--text', 'hi']]) {
-      const result = await runWaBridge(world.dataDir, args, {}, 60_000);
+      const result = await runWaBridge(on.world.dataDir, args, {}, 60_000);
       expect(result.killedAfterMs).toBeUndefined();
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('is invalid. expected an http:// or https:// URL');

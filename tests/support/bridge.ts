@@ -8,6 +8,7 @@ import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger, type Logger } from '../../bridge-server/src/ops/logger.js';
 import type { WebhookEnvelope } from '../../bridge-server/src/channels/simulator/builders.js';
 import { signatureHeader, toMetaJson } from '../../bridge-server/src/channels/simulator/meta-json.js';
+import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startMailStack, type MailStack } from './mail-stack.js';
 import { databaseEnvFor } from './test-database.js';
 
@@ -168,6 +169,29 @@ export function useBridgeOnMailStack(env: Record<string, string> | ((stack: Mail
   afterAll(async () => {
     await handle.world?.stop();
     await handle.stack?.stop();
+  });
+  return handle;
+}
+
+export interface CatcherWorld {
+  catcher: MailCatcher;
+  world: BridgeWorld;
+}
+
+/**
+ * Registers hooks that start an SMTP catcher on loopback and a bridge relaying to it (mailbox
+ * solicitor@firm.test) before the suite, and stop both after it; the lighter sibling of
+ * useBridgeOnMailStack. Read the fields inside tests (they are set in beforeAll).
+ */
+export function useBridgeOnCatcher(): CatcherWorld {
+  const handle = {} as CatcherWorld;
+  beforeAll(async () => {
+    handle.catcher = await startMailCatcher({});
+    handle.world = await startBridgeWorld({ smtpUrl: handle.catcher.url, mailbox: 'solicitor@firm.test' });
+  });
+  afterAll(async () => {
+    await handle.world?.stop();
+    await handle.catcher?.stop();
   });
   return handle;
 }
