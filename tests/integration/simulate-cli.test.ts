@@ -22,12 +22,16 @@ describe('wa-bridge simulate', () => {
     expect(sent.stdout).toMatch(/^webhook answered 401: /);
   });
 
-  it('refuses a webhook URL that is not http(s) before starting anything', async () => {
+  it('refuses a webhook URL that is not http(s) before starting anything, with the usage exit code', async () => {
     for (const args of [['simulate', '--webhook-url', 'notaurl'], ['simulate', 'message', '--webhook-url', 'ftp://bridge', '--app-secret', 'x', '--from', '447700900557', '--text', 'hi']]) {
       const result = await runWaBridge(on.world.dataDir, args, {}, 60_000);
       expect(result.killedAfterMs).toBeUndefined();
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(2);
       expect(result.stderr).toContain('is invalid. expected an http:// or https:// URL');
     }
+    // The same code for any usage error commander finds; asking for help is none.
+    expect(await runWaBridge(on.world.dataDir, ['simulate', 'message', '--from', '447700900558'], {}, 60_000)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: required option '--webhook-url <url>' not specified/) });
+    expect(await runWaBridge(on.world.dataDir, ['serve', '--bogus'], {}, 60_000)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--bogus'/) });
+    expect(await runWaBridge(on.world.dataDir, ['simulate', 'message', '--help'], {}, 60_000)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: wa-bridge simulate message/) });
   });
 });

@@ -1,4 +1,3 @@
-import { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
@@ -11,18 +10,14 @@ import { registerReplyText } from './reply-text.js';
 import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
+import { newProgram, parseProgram } from './run.js';
 import { registerVerify } from './verify.js';
 
 /** The `wa-bridge` command: one file per command, wired here. */
 export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
-  const program = new Command('wa-bridge')
+  const program = newProgram()
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
-    .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true })
-    // A subcommand's options are its own, even where its parent has one of the same name
-    // (`simulate --webhook-url` and `simulate message --webhook-url`); commander needs this set on
-    // every command above such a parent.
-    .enablePositionalOptions();
+    .configureHelp({ sortSubcommands: true });
   // From the serve bundle, the MIME composer's and the SMTP client's threads start from their own
   // entries in that bundle.
   registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });
@@ -38,5 +33,5 @@ export async function main(argv: string[], bundle?: { threads?: Record<string, s
   registerRetention(program);
   registerBackup(program);
   registerKeys(program);
-  await program.parseAsync(argv);
+  await parseProgram(program, argv);
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { newProgram, parseProgram } from './run.js';
 import { registerParseExport } from './parse-export.js';
 
 /**
@@ -7,7 +7,7 @@ import { registerParseExport } from './parse-export.js';
  * Same command, options and output as through index.ts.
  */
 export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
-  const program = new Command('wa-bridge').showHelpAfterError();
+  const program = newProgram();
   registerParseExport(program, { url: bundle?.threads?.['export-pieces'] });
-  await program.parseAsync(argv);
+  await parseProgram(program, argv);
 }
