@@ -35,8 +35,6 @@ export function registerSimulate(program: Command): void {
     .option('--webhook-url <url>', "the bridge's webhook, e.g. http://127.0.0.1:3000/webhooks/whatsapp", webhookUrlOption)
     .option('--app-secret <secret>', 'key for X-Hub-Signature-256 (generated if absent)')
     .option('--access-token <token>', 'the only bearer token accepted (generated if absent)')
-    // `simulate message` has options of the same names: after the subcommand they are its own.
-    .enablePositionalOptions()
     .action((options: { port: number; host: string; webhookUrl?: string; appSecret?: string; accessToken?: string }) =>
       runCommand(async () => {
         const { runSimulatorCommand } = await import('../channels/simulator/command.js');
