@@ -11,9 +11,9 @@ const BUILD = 'command bundles v8';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
-// Every command starts from a bundle of its sources (see loadBundled); the simulator runs through
-// tsx. Worker threads (the server's MIME composer and SMTP client, the import's event builder,
-// parse-export's readers) start from entries of their own in their command's bundle.
+// Every command starts from a bundle of its sources (see loadBundled). Worker threads (the
+// server's MIME composer and SMTP client, the import's event builder, parse-export's readers)
+// start from entries of their own in their command's bundle.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
 // Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
 // the command's main(argv, { threads }).
@@ -22,8 +22,10 @@ const threadEntries = {
   import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
   serve: { compose: '../src/mail/compose/compose-worker.ts', smtp: '../src/mail/transport/smtp-worker.ts' },
 };
-const onTsx = command === undefined || command === 'simulate' || command.startsWith('-');
-const { main } = onTsx ? await loadWithTsx(command) : await loadBundled(Object.hasOwn(entries, command) ? command : 'commands', Object.hasOwn(entries, command) ? entries[command] : '../src/cli/index.ts');
+// The simulator starts from the server's bundle, which holds every command; the others' bundle
+// leaves it out. Help, with or without a command, comes from the others' bundle.
+const bundleName = command === 'simulate' ? 'serve' : command !== undefined && Object.hasOwn(entries, command) ? command : 'commands';
+const { main } = await loadBundled(bundleName, bundleName === 'commands' ? '../src/cli/index.ts' : entries[bundleName]);
 await main(process.argv);
 
 /**
