@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, postgresTypes } from '../../bridge-server/src/store/db.js';
+import { postgresTypes } from '../../bridge-server/src/store/db-postgres.js';
+import { openDatabase } from '../../bridge-server/src/store/db.js';
 import { namedStatementPool } from '../../bridge-server/src/store/pg-statements.js';
 import { testDatabaseFor } from '../support/test-database.js';
 

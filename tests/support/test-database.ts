@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { openDatabase, postgresTypes, type DatabaseLocation, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import { postgresTypes } from '../../bridge-server/src/store/db-postgres.js';
+import { openDatabase, type DatabaseLocation, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
 
 /**
  * Which engine the suites run on: the embedded SQLite default, or PostgreSQL when the vitest
