@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { makeBackup, openBackup, pruneBackups } from '../archive/backup.js';
 import { loadMasterKey } from '../archive/crypto.js';
 import { restoreConversation } from '../archive/restore.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
@@ -30,6 +29,7 @@ export function registerBackup(program: Command): void {
         if (!outDir) throw new BadInputError('no_backup_dir', 'name where backups go: --out-dir DIR or WA_BRIDGE_BACKUP_DIR');
         const keep = options.keep === undefined ? (config.backups?.keep ?? 7) : Number(options.keep);
         if (!Number.isInteger(keep) || keep < 1) throw new BadInputError('bad_keep', `--keep: expected a whole number of backups, at least 1, got ${JSON.stringify(options.keep)}`);
+        const { makeBackup, pruneBackups } = await import('../archive/backup.js');
         const opened = await openDatabase(config.database);
         try {
           const source = config.database.kind === 'sqlite' ? config.database : { kind: 'postgres' as const, db: opened.db };
@@ -49,6 +49,7 @@ export function registerBackup(program: Command): void {
     .action((file: string) =>
       runCommand(async () => {
         const config = loadConfig();
+        const { openBackup } = await import('../archive/backup.js');
         const opened = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(file));
         try {
           const scratch = openSqlite(path.join(opened.dir, 'database.sqlite'));
@@ -77,6 +78,7 @@ export function registerBackup(program: Command): void {
     .action((options: { conversation: string; backup: string }) =>
       runCommand(async () => {
         const config = loadConfig();
+        const { openBackup } = await import('../archive/backup.js');
         const backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
         const live = await openDatabase(config.database);
         try {

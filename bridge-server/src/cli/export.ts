@@ -1,10 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { exportBundle } from '../archive/export/bundle.js';
-import { verifyBundle } from '../archive/export/verify-bundle.js';
 import { openSealedFile, passphraseKey, passphraseKeyFor, readSealedHeader, sealFile } from '../archive/crypto.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig } from '../config/load.js';
@@ -48,7 +45,9 @@ export function registerExport(program: Command): void {
         const passphrase = options.passphraseFile === undefined ? undefined : await readPassphrase(options.passphraseFile);
         const out = path.resolve(options.out);
         const scratch = passphrase === undefined ? undefined : await mkdtemp(path.join(tmpdir(), 'wab-seal-'));
-        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+        const { exportBundle } = await import('../archive/export/bundle.js');
+        const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+        const bar = cliProgress ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
         try {
           const result = await exportBundle({
             db: opened.db,
@@ -87,6 +86,7 @@ export function registerExport(program: Command): void {
     .option('--passphrase-file <file>', 'the passphrase of an encrypted bundle')
     .action((file: string, options: { trustedKey?: string[]; passphraseFile?: string }) =>
       runCommand(async () => {
+        const { verifyBundle } = await import('../archive/export/verify-bundle.js');
         const report = await withOpenedBundle(path.resolve(file), options.passphraseFile, (zip) => verifyBundle(zip, options.trustedKey ?? []));
         for (const problem of report.problems) process.stdout.write(`FAIL ${problem}\n`);
         if (report.ok) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { availableParallelism, userInfo } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -125,7 +124,8 @@ export async function runImport(file: string, options: ImportOptions, threads: I
             warn: (message) => process.stderr.write(`wa-bridge: ${message}\n`),
           })
         : undefined;
-    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} messages {eta_formatted}' }, cliProgress.Presets.shades_classic) : undefined;
+    const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+    const bar = cliProgress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} messages {eta_formatted}' }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(scan.messages, 0);
     const result = await importExport(
       deps,

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { backupPattern } from '../archive/backup.js';
 import { loadMasterKey, rewrapSealedFile, type MasterKey } from '../archive/crypto.js';
 import { rewrapDataKeys } from '../archive/keyring.js';
 import { loadConfig } from '../config/load.js';
@@ -36,6 +35,7 @@ export function registerKeys(program: Command): void {
         } finally {
           await live.close();
         }
+        const { backupPattern } = await import('../archive/backup.js');
         let rewrapped = 0;
         for (const dir of dirs) {
           for (const name of (await readdir(dir)).filter((n) => backupPattern.test(n))) {

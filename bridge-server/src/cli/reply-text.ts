@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { BadInputError } from '../core/errors.js';
-import { extractReplyText } from '../mail/inbound/reply-text/extract.js';
-import { parseReplySource } from '../mail/inbound/reply-text/parse-source.js';
 import { runCommand } from './run.js';
 
 /** Files larger than this are refused before they are read. */
@@ -22,6 +20,7 @@ export function registerReplyText(program: Command): void {
     .action((file: string) =>
       runCommand(async () => {
         const bytes = await readReplyFile(file);
+        const [{ extractReplyText }, { parseReplySource }] = await Promise.all([import('../mail/inbound/reply-text/extract.js'), import('../mail/inbound/reply-text/parse-source.js')]);
         const text = extractReplyText(await parseReplySource(bytes, file));
         process.stdout.write(`${text}\n`);
       }),

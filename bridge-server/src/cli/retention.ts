@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { exportBundle } from '../archive/export/bundle.js';
 import { eraseConversations, runRetention, type RetentionOutcome } from '../archive/retention.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig, type Config } from '../config/load.js';
@@ -89,6 +88,7 @@ export function registerRetention(program: Command): void {
         const ids = await conversationsOf(opened, options);
         const chatIds: string[] = [];
         for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
+        const { exportBundle } = await import('../archive/export/bundle.js');
         const result = await exportBundle({
           db: opened.db,
           blobs: (await openBlobStore(config, opened.db)).store,
