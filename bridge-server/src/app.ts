@@ -115,33 +115,58 @@ const systemClock: Clock = { now: () => Date.now() };
  * starts the HTTP server and the outbox worker. Wiring only; behaviour lives in the flows.
  */
 export async function startBridge(config: Config, options: StartOptions = {}): Promise<Bridge> {
-  const started: Array<() => unknown> = [];
+  const started = new StartedParts();
   try {
-    return await startParts(config, options, (close) => void started.push(close));
+    return await startParts(config, options, started);
   } catch (error) {
     // A start that fails half-way closes what it opened, in reverse order, so the process ends
     // with its error instead of staying up on the threads, timers and ports opened before.
-    for (const close of started.reverse()) {
-      try {
-        await close();
-      } catch {
-        // the start's own error is the one to report
-      }
-    }
+    await started.closeAll().catch(() => undefined);
     throw error;
   }
 }
 
-/** startBridge's steps; `toClose` is told how to close each thing as soon as it is started. */
-async function startParts(config: Config, options: StartOptions, toClose: (close: () => unknown) => void): Promise<Bridge> {
+/**
+ * What a bridge has started, each with how to close it. Closing goes in reverse order of starting
+ * and closes each part once, however often it is asked; a part that fails to close does not keep
+ * the others open. A failed start and a stopping bridge both close through here, so a part added
+ * to the bridge is closed on both paths.
+ */
+class StartedParts {
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  /** Records how to close what was just started; returns that close, which runs only once. */
+  add(close: () => unknown): () => Promise<void> {
+    let closing: Promise<void> | undefined;
+    const once = (): Promise<void> => (closing ??= Promise.resolve().then(close).then(() => undefined));
+    this.closers.push(once);
+    return once;
+  }
+
+  /** Closes every part, last started first; rejects with the first failure once all were tried. */
+  async closeAll(): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    for (const close of [...this.closers].reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+  }
+}
+
+/** startBridge's steps; `started` is told how to close each part as soon as it is started. */
+async function startParts(config: Config, options: StartOptions, started: StartedParts): Promise<Bridge> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const log = componentLogger(logger, 'app');
   const metrics = createMetrics();
   const opened = await openDatabase(config.database);
-  toClose(() => opened.close());
+  started.add(() => opened.close());
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
   const walCheckpoints = config.database.kind === 'sqlite' && config.database.file !== ':memory:' ? await checkpointWalAside(opened, config.database.file, log) : undefined;
-  toClose(() => walCheckpoints?.close());
+  started.add(() => walCheckpoints?.close());
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   // Webhooks that arrive while a commit is under way share the next one; each is answered only
@@ -152,7 +177,7 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
   // On PostgreSQL other instances may share the store: each repeating task runs once among them.
   const sharedSchedules = config.database.kind === 'postgres' ? await startSharedSchedules(config.database.url, logger) : undefined;
-  toClose(() => sharedSchedules?.stop());
+  started.add(() => sharedSchedules?.stop());
   const repeat = sharedSchedules?.repeat ?? repeatHere;
   const checkpoints = scheduleCheckpoints({
     repeat,
@@ -162,7 +187,7 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
     onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
-  toClose(() => checkpoints.stop());
+  started.add(() => checkpoints.stop());
   const { store: blobs, keys: blobKeys } = await openBlobStore(config, opened.db);
   // A bucket that cannot be reached stops the start, rather than every media job later.
   await blobs.check();
@@ -173,8 +198,8 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   const backups = config.backups
     ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;
-  toClose(() => retention?.stop());
-  toClose(() => backups?.stop());
+  started.add(() => retention?.stop());
+  started.add(() => backups?.stop());
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -183,7 +208,7 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   let cloudApi: CloudApiSettings | undefined = config.cloudApi;
   if (config.sandbox) {
     const running = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets, autoStatuses: options.sandboxAutoStatuses ?? true });
-    toClose(() => running.stop());
+    started.add(() => running.stop());
     sandbox = running;
     mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };
     cloudApi = { ...sandboxSecrets, baseUrl: sandbox.simulator.url, version: 'v23.0' };
@@ -197,13 +222,13 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
     'graph' in mail
       ? new GraphMailTransport({ ...mail.graph, mailbox: mail.graph.sendingMailbox, ...(options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) })
       : new ThreadedSmtpTransport({ url: mail.smtpUrl, maxConnections: mail.maxConnections }, options.smtpThread);
-  toClose(() => transport.close());
+  started.add(() => transport.close());
   const smtpLog = componentLogger(logger, 'smtp');
   // Relayed mails are built, composed and stored on a thread of their own, so the second core
   // does that share of the relay. The thread starts with the first mail: an idle bridge does
   // not hold a second JavaScript runtime for it.
   const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }, options.composeThread);
-  toClose(() => composer.close());
+  started.add(() => composer.close());
   const relayDeps = {
     store,
     outbox,
@@ -291,7 +316,7 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
     async (batch) => void (await ingest(batch)),
     logger,
   );
-  toClose(() => channels.stop());
+  started.add(() => channels.stop());
 
   const reply = async (command: OutboundCommand): Promise<ReplyAccepted> => {
     const accepted = await submitReply({ store, clock: systemClock, templates: config.templates }, command);
@@ -357,7 +382,7 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   const sandboxSignIn = sandbox ? await createSandboxSignIn(sandbox.firmDomain) : undefined;
   const trusts = [...(config.auth ? [entraTrust(config.auth)] : []), ...(sandboxSignIn ? [sandboxSignIn.trust] : [])];
   const feed = new ChangeFeed(opened.db, { pollMs: 250, now: systemClock.now, onError: (error) => log.error({ err: error }, 'live stream feed failed') });
-  toClose(() => feed.stop());
+  started.add(() => feed.stop());
   const webhookCounts = async () => Object.fromEntries((await metrics.webhooks.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const allowedSenders = sandbox ? [`@${sandbox.firmDomain}`] : (config.replyIntake?.allowedSenders ?? []);
   app.use(
@@ -415,16 +440,17 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
         throw listenProblem(error, intakeAt.port, intakeAt.host, { port: 'WA_BRIDGE_REPLY_SMTP_PORT', host: 'WA_BRIDGE_REPLY_SMTP_HOST' });
       })
     : undefined;
-  toClose(() => intake?.stop());
+  started.add(() => intake?.stop());
   const replyPoller = replyRoute?.imap
     ? startImapReplyPoller({ ...replyRoute.imap, mailDomain: config.mailDomain, extract: extractReplyText, onReply, log: logReply })
     : undefined;
-  toClose(() => replyPoller?.stop());
+  started.add(() => replyPoller?.stop());
 
   // Webhook deliveries are answered before express (CloudWebhook.listener says why).
   const listener = channels.cloudWebhook ? channels.cloudWebhook.listener(app, { logger: componentLogger(logger, 'http'), seen: countWebhook }) : app;
   const server = await listen(listener, config.port, config.host);
-  toClose(() => {
+  // After a graceful stop (below) the server is closed already, and closing it again only says so.
+  started.add(() => {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();
     return closed;
@@ -432,33 +458,26 @@ async function startParts(config: Config, options: StartOptions, toClose: (close
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
-  toClose(() => worker.stop());
+  const stopWorker = started.add(() => worker.stop());
   // On SQLite this process is the store's only worker: whatever a crash left running is taken
   // back at once. On PostgreSQL other instances may be running those jobs right now.
   await worker.start(config.database.kind === 'sqlite');
   log.info({ url, sandbox: config.sandbox, database: describeLocation(config.database) }, 'wa-bridge started');
 
+  // A stopping bridge closes its front door first: no new requests, the live feeds ended, the
+  // worker's jobs finished, then the connections left. The rest closes in reverse order of starting.
+  started.add(async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    feed.stop();
+    server.closeIdleConnections();
+    await stopWorker();
+    server.closeAllConnections();
+    await closed;
+  });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      feed.stop();
-      server.closeIdleConnections();
-      await worker.stop();
-      server.closeAllConnections();
-      await closed;
-      await channels.stop();
-      await intake?.stop();
-      await replyPoller?.stop();
-      await transport.close();
-      await composer.close();
-      await sandbox?.stop();
-      await checkpoints.stop();
-      await retention?.stop();
-      await backups?.stop();
-      await sharedSchedules?.stop();
-      await walCheckpoints?.close();
-      await opened.close();
+      await started.closeAll();
       log.info('wa-bridge stopped');
     })());
 
