@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { hasUrlProtocol } from '../config/schema.js';
 import { BadInputError } from '../core/errors.js';
 import { runCommand } from './run.js';
 
@@ -12,13 +13,7 @@ const portOption = (value: string): number => {
 
 /** A webhook URL is checked when given, not when the first webhook fails to go out. */
 const webhookUrlOption = (value: string): string => {
-  let protocol: string;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    protocol = '';
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') throw new InvalidArgumentError('expected an http:// or https:// URL, e.g. http://127.0.0.1:3000/webhooks/whatsapp');
+  if (!hasUrlProtocol(value, ['http:', 'https:'])) throw new InvalidArgumentError('expected an http:// or https:// URL, e.g. http://127.0.0.1:3000/webhooks/whatsapp');
   return value;
 };
 

@@ -13,15 +13,18 @@ export interface Setting {
 
 const withoutCredentials = (value: string) => value.replace(/\/\/[^@/]*@/, '//***@');
 
+/** Whether `value` parses as a URL with one of `protocols` ('https:', 'smtp:' …). */
+export function hasUrlProtocol(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const url = (protocols: string[], example: string) =>
   z.string().superRefine((value, ctx) => {
-    let ok: boolean;
-    try {
-      ok = protocols.includes(new URL(value).protocol);
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
+    if (!hasUrlProtocol(value, protocols)) {
       const expected = protocols.map((p) => `${p}//`).join(' or ');
       ctx.addIssue({ code: 'custom', message: `expected ${expected} URL (e.g. ${example}), got ${JSON.stringify(withoutCredentials(value))}` });
     }
