@@ -99,9 +99,13 @@ export async function benchRelay(
   };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(`${bridge.url}/webhooks/whatsapp`);
-  const post = (webhook: Prepared): Promise<{ id: string; at: number }> =>
+  // A kept-alive connection the bridge closes as idle (after Node's 5 s keep-alive timeout, as
+  // between the phases) can be picked for a request at that moment: such a request is sent again
+  // on a new connection, as Node's documentation advises, timed from its first try. The bridge
+  // takes a webhook it already has as a redelivery.
+  const post = (webhook: Prepared, firstTry = performance.now()): Promise<{ id: string; at: number }> =>
     new Promise((resolve, reject) => {
-      const at = performance.now();
+      const at = firstTry;
       const req = http.request(
         { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': webhook.body.length, 'x-hub-signature-256': webhook.signature } },
         (res) => {
@@ -111,7 +115,7 @@ export async function benchRelay(
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => (req.reusedSocket && error.code === 'ECONNRESET' ? resolve(post(webhook, at)) : reject(error)));
       req.end(webhook.body);
     });
 
