@@ -7,7 +7,9 @@ import { normalizeCloudWebhook } from '../../bridge-server/src/channels/cloud-ap
 import { parseCloudWebhook } from '../../bridge-server/src/channels/cloud-api/payload.js';
 import { inboundMessage, type InboundMessageInput } from '../../bridge-server/src/channels/simulator/builders.js';
 import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
+import { OutboxWorker } from '../../bridge-server/src/outbox/worker.js';
 import { listMigrations, type OpenedDatabase } from '../../bridge-server/src/store/db.js';
+import type { Job } from '../../bridge-server/src/core/records.js';
 import { listEvents } from '../../bridge-server/src/store/events.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
@@ -163,5 +165,53 @@ describe(`${testEngine === 'postgres' ? 'PostgreSQL' : 'SQLite'} store, ingest a
     expect(await outbox.recoverExpired(now + 500)).toBe(0);
     expect(await outbox.recoverExpired(now + 1_000)).toBe(1);
     expect((await outbox.claim(10, now + 1_000, 1_000)).map((j) => j.id)).toEqual([claimed[0]!.id]);
+  });
+
+  it('gives back, untried, the jobs a claim takes while its worker is stopping', async () => {
+    for (const body of ['one', 'two', 'three']) await ingest({ from: '447700900191', name: 'Stopping', type: 'text', body });
+    // The worker's claim is held after the store has marked its jobs running, until the worker is told to stop.
+    let claimed!: () => void;
+    const claimMade = new Promise<void>((resolve) => (claimed = resolve));
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const holding = Object.create(outbox) as SqlOutbox;
+    holding.claimRuns = async (...args: Parameters<SqlOutbox['claimRuns']>) => {
+      const runs = await outbox.claimRuns(...args);
+      if (runs.length > 0) {
+        claimed();
+        await held;
+      }
+      return runs;
+    };
+    const ran: number[] = [];
+    const handle = async (job: Job) => void ran.push(job.id);
+    const worker = new OutboxWorker(
+      holding,
+      { 'mail.relay': handle, 'media.fetch': handle, 'wa.send': handle, 'mail.notice': handle },
+      {
+        concurrency: 4,
+        leaseMs: 60_000,
+        pollMs: 1_000,
+        retry: { baseDelayMs: 100, maxDelayMs: 100 },
+        clock,
+        runs: { handlers: { 'mail.relay': async (jobs) => ((ran.push(...jobs.map((job) => job.id)), { done: jobs.length })) }, maxLength: 32 },
+      },
+    );
+    await worker.start(true);
+    await claimMade;
+    expect((await outbox.list({ states: ['running'] })).length).toBe(4);
+    const stopped = worker.stop();
+    letGo();
+    await stopped;
+    // Anything the claim would still set off has had its turn.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ran).toEqual([]);
+    const jobs = await outbox.list({});
+    expect(jobs.map((job) => [job.state, job.attempts])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
   });
 });

@@ -69,6 +69,8 @@ export class OutboxWorker {
   private leaseTimer: NodeJS.Timeout | undefined;
   private running = false;
   private claiming = false;
+  /** The claim loop running now, if any: stop() waits for it, so no claim outlives the worker. */
+  private claimLoopRun: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -112,15 +114,23 @@ export class OutboxWorker {
       return;
     }
     this.claiming = true;
-    setTimeout(() => void this.claimLoop(), CLAIM_COALESCE_MS);
+    setTimeout(() => {
+      this.claimLoopRun = this.claimLoop();
+    }, CLAIM_COALESCE_MS);
   }
 
-  /** Stops claiming and waits for in-flight jobs to finish (or `timeoutMs`). */
+  /**
+   * Stops claiming and waits for in-flight jobs to finish (or `timeoutMs`). A claim made while
+   * stopping is given back untried, so a stopped worker leaves no job claimed that it will not run.
+   */
   async stop(timeoutMs = 30_000): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    const drained = Promise.allSettled([...this.inFlight.values()]);
+    const drained = (async () => {
+      await this.claimLoopRun;
+      await Promise.allSettled([...this.inFlight.values()]);
+    })();
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
@@ -138,6 +148,11 @@ export class OutboxWorker {
         const claimed = runs
           ? await this.outbox.claimRuns(free, this.options.clock.now(), this.options.leaseMs, runs.maxLength, Object.keys(runs.handlers) as JobKind[])
           : (await this.outbox.claim(free, this.options.clock.now(), this.options.leaseMs)).map((job) => [job]);
+        if (!this.running) {
+          // Stopped during the claim: the jobs go back as they were, for the next start or another instance.
+          await this.outbox.release(claimed.flat().map((job) => job.id));
+          break;
+        }
         for (const run of claimed) this.launch(run);
         if (claimed.length === free) this.again = true;
       } while (this.again && this.running);
