@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The wa-bridge command. The sources are TypeScript; tsx compiles them on load, so the command
-// works straight after `npm ci` with no build step.
+// The wa-bridge command. The sources are TypeScript; each command runs from a bundle esbuild makes
+// of them on first use (see loadBundled), so the command works straight after `npm ci` with no
+// build step.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,12 +18,11 @@ const BUNDLED_PACKAGES = new Set(['kysely', 'zod', 'libphonenumber-js']);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
-// Every command starts from a bundle of its sources (see loadBundled). Worker threads (the
-// server's MIME composer and SMTP client, the import's event builder, parse-export's readers)
-// start from entries of their own in their command's bundle.
+// The commands with a bundle of their own; every other command shares one.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
-// Worker threads a bundle starts from entries of their own in the same bundle: their paths reach
-// the command's main(argv, { threads }).
+// Worker threads (the server's MIME composer and SMTP client, the import's event builder,
+// parse-export's readers) start from entries of their own in their command's bundle: their paths
+// reach the command's main(argv, { threads }).
 const threadEntries = {
   'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' },
   import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
