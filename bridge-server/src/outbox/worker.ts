@@ -69,8 +69,9 @@ export class OutboxWorker {
   private leaseTimer: NodeJS.Timeout | undefined;
   private running = false;
   private claiming = false;
-  /** The claim loop running now, if any: stop() waits for it, so no claim outlives the worker. */
+  /** The claim loop and the lease upkeep running now, if any: stop() waits for both, so neither outlives the worker. */
   private claimLoopRun: Promise<void> | undefined;
+  private leaseRun: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -88,7 +89,9 @@ export class OutboxWorker {
   async start(recoverAll: boolean): Promise<void> {
     await this.outbox.recoverExpired(recoverAll ? Number.MAX_SAFE_INTEGER : this.options.clock.now());
     this.running = true;
-    this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(1000, Math.floor(this.options.leaseMs / 3)));
+    this.leaseTimer = setInterval(() => {
+      this.leaseRun = this.keepLeases();
+    }, Math.max(1000, Math.floor(this.options.leaseMs / 3)));
     this.leaseTimer.unref();
     this.wake();
   }
@@ -128,7 +131,7 @@ export class OutboxWorker {
     if (this.timer) clearTimeout(this.timer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     const drained = (async () => {
-      await this.claimLoopRun;
+      await Promise.all([this.claimLoopRun, this.leaseRun]);
       await Promise.allSettled([...this.inFlight.values()]);
     })();
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
