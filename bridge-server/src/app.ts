@@ -448,24 +448,11 @@ async function startParts(config: Config, options: StartOptions, started: Starte
 
   // Webhook deliveries are answered before express (CloudWebhook.listener says why).
   const listener = channels.cloudWebhook ? channels.cloudWebhook.listener(app, { logger: componentLogger(logger, 'http'), seen: countWebhook }) : app;
-  const server = await listen(listener, config.port, config.host);
-  // After a graceful stop (below) the server is closed already, and closing it again only says so.
-  started.add(() => {
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeAllConnections();
-    return closed;
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
   const stopWorker = started.add(() => worker.stop());
-  // On SQLite this process is the store's only worker: whatever a crash left running is taken
-  // back at once. On PostgreSQL other instances may be running those jobs right now.
-  await worker.start(config.database.kind === 'sqlite');
-  log.info({ url, sandbox: config.sandbox, database: describeLocation(config.database) }, 'wa-bridge started');
-
-  // A stopping bridge closes its front door first: no new requests, the live feeds ended, the
-  // worker's jobs finished, then the connections left. The rest closes in reverse order of starting.
+  const server = await listen(listener, config.port, config.host);
+  // Closing starts at the front door: no new requests, the live feeds ended, the worker's jobs
+  // finished (a worker not yet started stops at once), then the connections left. The rest
+  // closes in reverse order of starting.
   started.add(async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     feed.stop();
@@ -474,6 +461,14 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     server.closeAllConnections();
     await closed;
   });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  if (sandbox) await sandbox.connect(`${url}/webhooks/whatsapp`, intake?.port);
+  // On SQLite this process is the store's only worker: whatever a crash left running is taken
+  // back at once. On PostgreSQL other instances may be running those jobs right now.
+  await worker.start(config.database.kind === 'sqlite');
+  log.info({ url, sandbox: config.sandbox, database: describeLocation(config.database) }, 'wa-bridge started');
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
