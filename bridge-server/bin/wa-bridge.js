@@ -32,7 +32,9 @@ const threadEntries = {
 // leaves it out. Help, with or without a command, comes from the others' bundle.
 const bundleName = command === 'simulate' ? 'serve' : command !== undefined && Object.hasOwn(entries, command) ? command : 'commands';
 const { main } = await loadBundled(bundleName, bundleName === 'commands' ? '../src/cli/index.ts' : entries[bundleName]);
-await main(process.argv);
+// `wa-bridge --version` prints the package's version; the bundles live apart from package.json.
+const { version } = JSON.parse(readFileSync(path.join(here, '../package.json'), 'utf8'));
+await main(process.argv, { version });
 
 /**
  * parse-export (called by other tools once per file) and import (long, memory-bound) load what
@@ -64,7 +66,7 @@ async function loadBundled(name, entry) {
     const threads = {};
     for (const [thread, file] of Object.entries(JSON.parse(readFileSync(manifest, 'utf8')).threads ?? {})) threads[thread] = path.join(path.dirname(bundle), file);
     const loaded = await import(pathToFileURL(bundle).href);
-    return { main: (argv) => loaded.main(argv, { threads }) };
+    return { main: (argv, options) => loaded.main(argv, { ...options, threads }) };
   } catch (error) {
     // Say so once: the command still works, but starts slower and holds more memory. A deployment
     // whose tree is read-only makes the bundles at install time (`npm run build:commands`).

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testSecrets, useBridgeOnCatcher, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
@@ -33,5 +34,13 @@ describe('wa-bridge simulate', () => {
     expect(await runWaBridge(on.world.dataDir, ['simulate', 'message', '--from', '447700900558'], {}, 60_000)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: required option '--webhook-url <url>' not specified/) });
     expect(await runWaBridge(on.world.dataDir, ['serve', '--bogus'], {}, 60_000)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--bogus'/) });
     expect(await runWaBridge(on.world.dataDir, ['simulate', 'message', '--help'], {}, 60_000)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: wa-bridge simulate message/) });
+  });
+
+  it('prints the version of the package it runs from with --version and -V, and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../bridge-server/package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) expect(await runWaBridge(on.world.dataDir, [flag], {}, 60_000)).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    // A command's own options do not include it: there it is a usage error like any unknown option.
+    expect(await runWaBridge(on.world.dataDir, ['serve', '--version'], {}, 60_000)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: unknown option '--version'/) });
   });
 });

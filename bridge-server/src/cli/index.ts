@@ -14,10 +14,11 @@ import { newProgram, parseProgram } from './run.js';
 import { registerVerify } from './verify.js';
 
 /** The `wa-bridge` command: one file per command, wired here. */
-export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
+export async function main(argv: string[], bundle?: { threads?: Record<string, string>; version?: string }): Promise<void> {
   const program = newProgram()
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
     .configureHelp({ sortSubcommands: true });
+  if (bundle?.version !== undefined) program.version(bundle.version, '-V, --version', 'print the version of wa-bridge');
   // From the serve bundle, the MIME composer's and the SMTP client's threads start from their own
   // entries in that bundle.
   registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });
