@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
-import { databaseEnvFor, openRawStore } from '../support/test-database.js';
+import pg from 'pg';
+import { databaseEnvFor, onPostgres, openRawStore, postgresServerUrl } from '../support/test-database.js';
 
 
 const run = promisify(execFile);
@@ -124,6 +125,117 @@ describe('backup and restore', () => {
     expect(verified.code).toBe(0);
     await world!.stop();
     world = undefined;
+  });
+
+  it('restores a whole backup into a new, empty store, which verifies, searches and relays on where it stopped; refuses a store that is not empty', async () => {
+    // A new machine: an empty data dir (and database), with the keys kept apart from the old one.
+    const fresh = await mkdtemp(path.join(tmpdir(), 'wab-restored-'));
+    let second: BridgeWorld | undefined;
+    try {
+      await run('cp', ['-a', path.join(dataDir, 'keys'), path.join(fresh, 'keys')]);
+      const counts = async (dir: string) => {
+        const db = await openRawStore(dir, { readonly: true });
+        try {
+          const count = async (table: string) => (await db.get<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+          return { conversations: Number(await count('conversations')), events: Number(await count('events')), relays: Number(await count('mail_relays')), audit: Number(await count('audit_entries')), checkpoints: Number(await count('checkpoints')), indexed: Number(await count('message_search')) };
+        } finally {
+          await db.close();
+        }
+      };
+      const verified = await waBridge(dataDir, ['backup', 'verify', backupFile]);
+      const [, events, blobs] = /: 2 conversation\(s\), (\d+) event\(s\), (\d+) blob\(s\) restore and verify$/m.exec(verified.stdout)!;
+
+      // A backup that does not verify (here: checkpoints signed by a key not trusted) writes nothing.
+      const untrusted = await waBridge(fresh, ['restore', '--all', '--backup', backupFile, '--trusted-key', 'MCowBQYDK2VwAyEA' + 'A'.repeat(43) + '=']);
+      expect(untrusted.code, untrusted.stdout).toBe(2);
+      expect(untrusted.stderr).toMatch(/does not verify: \[checkpoint\] checkpoint \d+: is signed by a key this archive does not trust.*; nothing was restored\n$/);
+      expect(await counts(fresh)).toMatchObject({ conversations: 0, events: 0, audit: 0 });
+      expect(await waBridge(fresh, ['restore', '--backup', backupFile])).toMatchObject({ code: 2, stderr: expect.stringContaining('name what to restore: --conversation CHAT_ID, or --all') });
+
+      const restored = await waBridge(fresh, ['restore', '--all', '--backup', backupFile]);
+      expect(restored.code, restored.stderr).toBe(0);
+      const [, backupCreatedAt, auditEntries] = new RegExp(`^restored the backup of (\\S+): 2 conversation\\(s\\), ${events} event\\(s\\), ${blobs} blob\\(s\\), and (\\d+) audit entr(?:y|ies)$`).exec(restored.stdout.trim()) ?? [];
+      expect(backupCreatedAt, restored.stdout).toBeDefined();
+      const after = await counts(fresh);
+      expect(after).toMatchObject({ conversations: 2, events: Number(events), audit: Number(auditEntries) + 1 });
+      // Every event's text is searchable again: the index was rebuilt as the events went in.
+      expect(after.indexed).toBe(after.events);
+      expect(after.checkpoints).toBeGreaterThan(0);
+      // The restored store passes the whole of verify: chains, checkpoints, media and the audit trail with the restore at its end.
+      const verify = await waBridge(fresh, ['verify']);
+      expect(verify.stdout).toMatch(/^OK /m);
+      expect(verify.code).toBe(0);
+      const audit = (await waBridge(fresh, ['audit', '--format', 'json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { action: string; target: string; details: unknown });
+      expect(audit).toHaveLength(Number(auditEntries) + 1);
+      expect(audit.at(-1)).toMatchObject({ action: 'restore', target: 'store', details: { backupCreatedAt, conversations: 2, events: Number(events), blobs: Number(blobs), auditEntries: Number(auditEntries) } });
+      // The photo comes back byte for byte, sealed with the new store's keys.
+      const photoFile = path.join(fresh, 'blobs', photoSha.slice(0, 2), photoSha);
+      expect((await readFile(photoFile)).subarray(0, 4).toString()).toBe('WAB2');
+
+      // Once is enough: a store with rows in it is refused, and nothing in it changes.
+      const beforeAgain = await counts(fresh);
+      const again = await waBridge(fresh, ['restore', '--all', '--backup', backupFile]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('the live store is not empty (it has rows in conversations, blobs, events');
+      expect(again.stderr).toContain('nothing was restored');
+      expect(await counts(fresh)).toEqual(beforeAgain);
+
+      // A bridge on the restored store goes on where the old one stopped: the next message of a
+      // restored chat joins its chain and its mail thread, under new ids that collide with none.
+      const relayedBefore = after.relays;
+      second = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', dataDir: fresh, env: settings });
+      const caught = catcher.mails().length;
+      expect((await second.simulator.postWebhook(second.simulator.inboundMessage({ from: ann, name: 'Ann', type: 'text', body: 'Ann after the restore' }))).status).toBe(200);
+      // (Mails the old bridge had not sent when the backup was taken may go first, from their restored jobs.)
+      const annMail = () => catcher.mails().slice(caught).map((m) => m.raw.toString()).find((raw) => raw.includes('Ann after the restore'));
+      await waitFor(() => annMail() !== undefined, 20_000, () => `${catcher.mails().length - caught} new mails, none of them Ann's`);
+      const mail = annMail()!;
+      expect(mail).toMatch(/^In-Reply-To: <m\.[a-z2-7]+@/m);
+      // With the keys kept, the chat's reply address is the one its earlier mails gave: a reply to
+      // any of them still reaches the client.
+      const replyTo = (raw: string) => /^Reply-To: (.+)$/m.exec(raw)?.[1];
+      const earlier = catcher.mails().slice(0, caught).map((m) => m.raw.toString()).find((raw) => raw.includes('Ann 0'))!;
+      expect(replyTo(mail)).toBeDefined();
+      expect(replyTo(mail)).toBe(replyTo(earlier));
+      await second.stop();
+      second = undefined;
+      const end = await counts(fresh);
+      expect(end).toMatchObject({ conversations: 2, events: after.events + 1 });
+      expect(end.relays).toBeGreaterThan(relayedBefore);
+      expect((await waBridge(fresh, ['verify'])).stdout).toMatch(/^OK /m);
+    } finally {
+      await second?.stop();
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('restores a whole backup into the other engine: SQLite to PostgreSQL, PostgreSQL to SQLite', async () => {
+    const other = await mkdtemp(path.join(tmpdir(), 'wab-other-engine-'));
+    const scratchDatabase = `wab_x_${randomBytes(6).toString('hex')}`;
+    const server = new pg.Client({ connectionString: postgresServerUrl });
+    await server.connect();
+    try {
+      await run('cp', ['-a', path.join(dataDir, 'keys'), path.join(other, 'keys')]);
+      let target: Record<string, string>;
+      if (onPostgres) target = { WA_BRIDGE_DATABASE_URL: `sqlite:${path.join(other, 'wa-bridge.sqlite')}` };
+      else {
+        await server.query(`CREATE DATABASE ${scratchDatabase}`);
+        const url = new URL(postgresServerUrl);
+        url.pathname = `/${scratchDatabase}`;
+        target = { WA_BRIDGE_DATABASE_URL: url.toString() };
+      }
+      const verified = await waBridge(dataDir, ['backup', 'verify', backupFile]);
+      const [, events] = /: 2 conversation\(s\), (\d+) event\(s\)/.exec(verified.stdout)!;
+      const restored = await waBridge(other, ['restore', '--all', '--backup', backupFile], target);
+      expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored the backup of \\S+: 2 conversation\\(s\\), ${events} event\\(s\\)`));
+      const verify = await waBridge(other, ['verify'], target);
+      expect(verify.stdout).toMatch(new RegExp(`^OK 2 conversation\\(s\\), ${events} event\\(s\\)`, 'm'));
+      expect(verify.code).toBe(0);
+    } finally {
+      if (!onPostgres) await server.query(`DROP DATABASE IF EXISTS ${scratchDatabase} WITH (FORCE)`);
+      await server.end();
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it("restores one erased conversation into the live store, leaving the other as it is", async () => {

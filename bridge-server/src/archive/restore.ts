@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { AuditTrail } from '../core/audit.js';
 import { ChainChecker } from '../core/chain-check.js';
 import { sha256 } from '../core/ids.js';
@@ -7,9 +8,12 @@ import type { BlobStore } from '../core/ports.js';
 import { toScanned } from '../store/archive.js';
 import { InlineBlobStore } from '../store/blob-inline.js';
 import { openSqlite } from '../store/db.js';
+import { dialectOf } from '../store/dialect.js';
 import type { Executor } from '../store/executor.js';
 import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
+import { archiveTables, copyTable, insertRowsIn } from '../store/snapshot.js';
 import type { OpenedBackup } from './backup.js';
+import { verifyArchive } from './verify.js';
 
 export interface RestoreResult {
   conversationId: number;
@@ -78,4 +82,111 @@ export async function restoreConversation(options: {
   } finally {
     await opened.close();
   }
+}
+
+export interface StoreRestoreResult {
+  conversations: number;
+  events: number;
+  blobs: number;
+  auditEntries: number;
+}
+
+/**
+ * Restores a whole backup into a new, empty store: what a firm does after losing the bridge's
+ * machine or database. Every archived table comes back row for row with its ids (conversations,
+ * events and their chains, media and relayed mail, replies, statuses, matters and their members
+ * and links, imports, checkpoints, the audit trail, holds and deletion certificates, pending
+ * jobs), so chains, checkpoints and the audit trail's links hold as they did; the search index is
+ * rebuilt as the events go in. Blobs are re-sealed with the live store's data keys.
+ *
+ * The backup is verified first, against `trustedKeys` as `wa-bridge verify` would, and nothing is
+ * written unless it holds. A live store holding any archived row is refused: merging two archives
+ * would break the chains of both (one conversation at a time is `restoreConversation`). The rows
+ * go in one transaction, so a failure leaves the store empty; only blob files already put in
+ * the configured store may stay, unreferenced.
+ */
+export async function restoreStore(options: {
+  live: Executor;
+  liveBlobs: BlobStore;
+  backup: OpenedBackup;
+  trustedKeys: readonly string[];
+  audit: AuditTrail;
+  actor: { actor: string; source: string };
+}): Promise<StoreRestoreResult> {
+  // Checked before the backup is (slowly) verified, and again inside the restore's transaction.
+  await refuseOccupied(options.live);
+
+  const opened = openSqlite(path.join(options.backup.dir, 'database.sqlite'));
+  try {
+    const backupBlobs = options.backup.blobsIn(opened.db);
+    const report = await verifyArchive({ db: opened.db, blobs: backupBlobs, trustedKeys: options.trustedKeys });
+    if (!report.ok) {
+      const first = report.problems[0]!;
+      const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s); wa-bridge backup verify lists them)` : '';
+      throw new BadInputError('backup_does_not_verify', `the backup made ${options.backup.manifest.createdAt} does not verify: [${first.area}] ${first.detail}${more}; nothing was restored`);
+    }
+
+    const live = options.liveBlobs;
+    let blobs = 0;
+    await options.live.transaction().execute(async (tx) => {
+      await refuseOccupied(tx);
+      for (const table of archiveTables) {
+        if (table === 'data_keys') continue;
+        if (table !== 'blobs') {
+          await copyTable(opened.db, table, (rows) => insertRowsIn(tx, table, rows));
+          continue;
+        }
+        await copyTable(opened.db, table, async (rows) => {
+          const restored: Array<Record<string, unknown>> = [];
+          for (const row of rows as Array<{ sha256: string; size: number; created_at: number; content: Buffer | null }>) {
+            const bytes = await backupBlobs.get(row.sha256);
+            if (sha256(bytes).toString('hex') !== row.sha256) throw new BadInputError('backup_incomplete', `blob ${row.sha256.slice(0, 12)}… in the backup does not match its hash; nothing was restored`);
+            // A blob the backup kept in its row goes back into its row, every other one into the
+            // live blob store; both sealed with the live keys, which need not be the backup's.
+            let content: Buffer | null = null;
+            if (row.content !== null && live instanceof InlineBlobStore) content = live.forRow(bytes, row.sha256);
+            else await live.put(bytes);
+            restored.push({ sha256: row.sha256, size: row.size, created_at: row.created_at, content });
+          }
+          await insertRowsIn(tx, table, restored);
+          blobs += restored.length;
+        });
+      }
+      if (dialectOf(tx) === 'postgres') {
+        // Rows went in with their ids: each identity continues after the highest one restored.
+        const identities = await sql<{ table_name: string; sequence: string }>`
+          SELECT table_name, pg_get_serial_sequence(quote_ident(table_name), 'id') AS sequence FROM information_schema.columns
+          WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'`.execute(tx);
+        const restoredTables = new Set<string>(archiveTables);
+        for (const { table_name: table, sequence } of identities.rows) {
+          if (restoredTables.has(table)) await sql`SELECT setval(${sequence}::regclass, max(id)) FROM ${sql.table(table)} HAVING max(id) IS NOT NULL`.execute(tx);
+        }
+      }
+    });
+    await options.audit.record({
+      ...options.actor,
+      action: 'restore',
+      target: 'store',
+      details: { backupCreatedAt: options.backup.manifest.createdAt, conversations: report.conversations, events: report.events, blobs, auditEntries: report.auditEntries },
+    });
+    return { conversations: report.conversations, events: report.events, blobs, auditEntries: report.auditEntries };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Refuses a store holding any archived row: a whole restore goes only into a new, empty store. */
+async function refuseOccupied(db: Executor): Promise<void> {
+  const occupied: string[] = [];
+  for (const table of archiveTables) {
+    // Data keys are the live store's own (made when its blob store first opened), not archive rows.
+    if (table === 'data_keys') continue;
+    const row = await sql<{ one: number }>`SELECT 1 AS one FROM ${sql.table(table)} LIMIT 1`.execute(db);
+    if (row.rows.length > 0) occupied.push(table);
+  }
+  if (occupied.length === 0) return;
+  throw new ConflictError(
+    'restore_store_not_empty',
+    `the live store is not empty (it has rows in ${occupied.join(', ')}); a whole backup restores only into a new, empty store (a new WA_BRIDGE_DATA_DIR or database), and one conversation with --conversation; nothing was restored`,
+  );
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadMasterKey } from '../archive/crypto.js';
-import { restoreConversation } from '../archive/restore.js';
+import { restoreConversation, restoreStore } from '../archive/restore.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { verifyArchive } from '../archive/verify.js';
 import { loadConfig } from '../config/load.js';
@@ -14,7 +14,8 @@ import { exitCodes, runCommand } from './run.js';
 
 /**
  * `wa-bridge backup`, `backup verify` and `restore`: encrypted backups taken while the bridge
- * runs, checked by restoring them into a scratch store, and restored one conversation at a time.
+ * runs, checked by restoring them into a scratch store, and restored one conversation at a time
+ * or whole into a new store.
  */
 export function registerBackup(program: Command): void {
   const backup = program
@@ -72,17 +73,28 @@ export function registerBackup(program: Command): void {
     );
   program
     .command('restore')
-    .description('Restore one conversation from a backup into the live store, leaving everything else as it is.')
-    .requiredOption('--conversation <chatId>', 'the conversation (X-WhatsApp-Chat-Id)')
+    .description('Restore one conversation from a backup into the live store, leaving everything else as it is; or, with --all, a whole backup into a new, empty store.')
+    .option('--conversation <chatId>', 'the conversation (X-WhatsApp-Chat-Id)')
+    .option('--all', 'the whole backup, into a new, empty store (after losing the machine or the database)')
     .requiredOption('--backup <file>', 'the backup (.wabk)')
-    .action((options: { conversation: string; backup: string }) =>
+    .option('--trusted-key <key...>', "with --all: trust these checkpoint public keys (as `wa-bridge checkpoint` prints them) instead of the data dir's key")
+    .action((options: { conversation?: string; all?: boolean; backup: string; trustedKey?: string[] }) =>
       runCommand(async () => {
+        if ((options.conversation === undefined) === (options.all !== true)) throw new BadInputError('restore_what', 'name what to restore: --conversation CHAT_ID, or --all for the whole backup');
+        if (options.trustedKey !== undefined && options.all !== true) throw new BadInputError('restore_what', '--trusted-key goes with --all');
         const config = loadConfig();
         const { openBackup } = await import('../archive/backup.js');
         const backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
         const live = await openDatabase(config.database);
         try {
-          const result = await restoreConversation({ live: live.db, liveBlobs: (await openBlobStore(config, live.db)).store, backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
+          const liveBlobs = (await openBlobStore(config, live.db)).store;
+          if (options.conversation === undefined) {
+            const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
+            const result = await restoreStore({ live: live.db, liveBlobs, backup, trustedKeys, audit: new SqlAuditTrail(live.db), actor: cliActor() });
+            process.stdout.write(`restored the backup of ${backup.manifest.createdAt}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), and ${result.auditEntries} audit ${result.auditEntries === 1 ? 'entry' : 'entries'}\n`);
+            return;
+          }
+          const result = await restoreConversation({ live: live.db, liveBlobs, backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
           const skipped = result.skippedLinks.length > 0 ? `; not linked again to ${result.skippedLinks.join(', ')} (no such matter here)` : '';
           process.stdout.write(`restored ${options.conversation} from the backup of ${backup.manifest.createdAt}: ${result.events} event(s), ${result.blobs} blob(s)${skipped}\n`);
         } finally {

@@ -7,7 +7,7 @@ import type { Executor } from './executor.js';
  * index is not copied: the SQLite schema rebuilds it as events go in. The bookkeeping tables
  * (schema_migrations, retention_in_progress, leases) stay behind.
  */
-const tables = [
+export const archiveTables = [
   'conversations',
   'blobs',
   'events',
@@ -46,16 +46,22 @@ export async function snapshotToSqlite(source: Executor, file: string): Promise<
       .setIsolationLevel('repeatable read')
       .execute(async (tx) => {
         await sql`SET TRANSACTION READ ONLY`.execute(tx);
-        for (const table of tables) await copyTable(tx, target.db, table);
+        for (const table of archiveTables) await copyTable(tx, table, (rows) => insertRows(target.db, table, rows));
       });
   } finally {
     await target.close();
   }
 }
 
-async function copyTable(source: Executor, target: Executor, table: (typeof tables)[number]): Promise<void> {
+export type ArchiveTable = (typeof archiveTables)[number];
+
+/**
+ * Reads every row of `table` in pages, in key order, handing each page to `write`: a copy of a
+ * large store never holds more than a page.
+ */
+export async function copyTable(source: Executor, table: ArchiveTable, write: (rows: Array<Record<string, unknown>>) => Promise<void>): Promise<void> {
   // Tables keyed by something other than a numeric id are copied in one pass of their key order.
-  const keys: Partial<Record<(typeof tables)[number], string>> = {
+  const keys: Partial<Record<ArchiveTable, string>> = {
     matter_members: 'matter_id, upn',
     conversation_assignees: 'conversation_id',
     catch_up_numbers: 'business_id',
@@ -68,29 +74,32 @@ async function copyTable(source: Executor, target: Executor, table: (typeof tabl
     for (;;) {
       const rows = await sql<Record<string, unknown> & { sha256: string }>`SELECT * FROM blobs WHERE sha256 > ${after} ORDER BY sha256 LIMIT ${pageRows / 4}`.execute(source);
       if (rows.rows.length === 0) return;
-      await insertRows(target, table, rows.rows);
+      await write(rows.rows);
       after = rows.rows.at(-1)!.sha256;
     }
   }
   const key = keys[table] ?? 'id';
   if (key !== 'id') {
     const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} ORDER BY ${sql.raw(key)}`.execute(source);
-    await insertRows(target, table, rows.rows);
+    if (rows.rows.length > 0) await write(rows.rows);
     return;
   }
   let after = -1;
   for (;;) {
     const rows = await sql<Record<string, unknown> & { id: number }>`SELECT * FROM ${sql.table(table)} WHERE id > ${after} ORDER BY id LIMIT ${pageRows}`.execute(source);
     if (rows.rows.length === 0) return;
-    await insertRows(target, table, rows.rows);
+    await write(rows.rows);
     after = rows.rows.at(-1)!.id;
   }
 }
 
 async function insertRows(target: Executor, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
   if (rows.length === 0) return;
-  await target.transaction().execute(async (tx) => {
-    // SQLite takes at most 32,766 bound values a statement; a few hundred rows stay well below.
-    for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table as never).values(rows.slice(i, i + 200) as never).execute();
-  });
+  await target.transaction().execute((tx) => insertRowsIn(tx, table, rows));
+}
+
+/** Inserts rows as they are, ids included, in the caller's transaction. */
+export async function insertRowsIn(tx: Executor, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  // SQLite takes at most 32,766 bound values a statement; a few hundred rows stay well below.
+  for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table as never).values(rows.slice(i, i + 200) as never).execute();
 }
