@@ -238,6 +238,34 @@ describe('backup and restore', () => {
     }
   });
 
+  it('shows how far a backup and a whole restore are on a terminal, and only the closing line otherwise', async () => {
+    const fresh = await mkdtemp(path.join(tmpdir(), 'wab-progress-'));
+    const outDir = await mkdtemp(path.join(tmpdir(), 'wab-progress-backups-'));
+    // The command on a terminal of its own (util-linux's script), as an operator runs it.
+    const onTerminal = async (dir: string, args: string[]) => {
+      const env = { ...process.env, WA_BRIDGE_DATA_DIR: dir, WA_BRIDGE_LOG_LEVEL: 'silent', ...settings, ...(await databaseEnvFor(dir)) };
+      const command = [process.execPath, 'bridge-server/bin/wa-bridge.js', ...args].map((arg) => `'${arg}'`).join(' ');
+      return (await run('script', ['-qec', command, '/dev/null'], { cwd: path.resolve(import.meta.dirname, '../..'), env })).stdout;
+    };
+    try {
+      await run('cp', ['-a', path.join(dataDir, 'keys'), path.join(fresh, 'keys')]);
+      const backedUp = await onTerminal(dataDir, ['backup', '--out-dir', outDir]);
+      expect(backedUp).toMatch(/backing up \[[░█]+\] \d+% copying the database and media/);
+      expect(backedUp).toMatch(/backing up \[█+\] 100% encrypting/);
+      const file = /(\S+\.wabk): 2 conversation\(s\)/.exec(backedUp)![1]!;
+      const restored = await onTerminal(fresh, ['restore', '--all', '--backup', file]);
+      const [, rows] = /restoring \[█+\] (\d+)\/\1 rows/.exec(restored) ?? [];
+      expect(Number(rows), restored).toBeGreaterThan(0);
+      expect(restored).toMatch(/restored the backup of \S+: 2 conversation\(s\)/);
+      // In a log or a pipe: the closing line alone.
+      const logged = await waBridge(dataDir, ['backup', '--out-dir', outDir]);
+      expect(logged.stderr).toBe('');
+      expect(logged.stdout).toMatch(/^\S+\.wabk: 2 conversation\(s\), [^\n]*\n$/);
+    } finally {
+      for (const dir of [fresh, outDir]) await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("restores one erased conversation into the live store, leaving the other as it is", async () => {
     const annChat = (await chatOf(ann))!;
     const annEvents = await eventsOf(ann);

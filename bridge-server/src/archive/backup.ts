@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
@@ -42,7 +42,14 @@ export interface BackupResult {
   bytes: number;
 }
 
-export async function makeBackup(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; outDir: string; now?: number }): Promise<BackupResult> {
+/**
+ * How far a backup is, in bytes: `packing` the database copy and the blobs into the zip (`total`
+ * is what they hold as stored, which the zip's compression of the database may leave short of),
+ * then `encrypting` the zip.
+ */
+export type BackupProgress = (phase: 'packing' | 'encrypting', done: number, total: number) => void;
+
+export async function makeBackup(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; outDir: string; now?: number; onProgress?: BackupProgress }): Promise<BackupResult> {
   const now = options.now ?? Date.now();
   await mkdir(options.outDir, { recursive: true, mode: 0o700 });
   const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-'));
@@ -61,13 +68,17 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     }
     const copy = new BetterSqlite3(snapshot, { readonly: true });
     let hashes: string[];
+    // The blobs' plaintext sizes: what they take in the zip, give or take their sealing.
+    let blobBytes: number;
     let blobCount: number;
     let conversations: number;
     let events: number;
     let dataKeys: BlobKeys | undefined;
     try {
       // Blobs whose rows keep their bytes travel inside the database copy; the others are copied.
-      hashes = (copy.prepare('SELECT sha256 FROM blobs WHERE content IS NULL ORDER BY sha256').all() as Array<{ sha256: string }>).map((row) => row.sha256);
+      const listed = copy.prepare('SELECT sha256, size FROM blobs WHERE content IS NULL ORDER BY sha256').all() as Array<{ sha256: string; size: number }>;
+      hashes = listed.map((row) => row.sha256);
+      blobBytes = listed.reduce((sum, row) => sum + Number(row.size), 0);
       blobCount = (copy.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
       conversations = (copy.prepare('SELECT count(*) AS n FROM conversations').get() as { n: number }).n;
       events = (copy.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
@@ -109,16 +120,30 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     zip.once('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
     zip.end();
     const plain = path.join(scratch, 'backup.zip');
-    await pipeline(zip.outputStream, createWriteStream(plain, { mode: 0o600 }));
+    const packing = (await stat(snapshot)).size + blobBytes;
+    await pipeline(zip.outputStream, counting((done) => options.onProgress?.('packing', Math.min(done, packing), packing)), createWriteStream(plain, { mode: 0o600 }));
+    options.onProgress?.('packing', packing, packing);
     // UTC time to the millisecond: names sort by age and two backups never share one.
     const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
     const file = path.join(options.outDir, `wa-bridge-backup-${stamp}.wabk`);
-    await sealFile(options.master, plain, `${file}.partial`, 'backup');
+    await sealFile(options.master, plain, `${file}.partial`, 'backup', (done, total) => options.onProgress?.('encrypting', done, total));
     await rename(`${file}.partial`, file);
     return { file, conversations, events, blobs: blobCount, bytes: (await stat(file)).size };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A stream passing bytes on unchanged, telling `seen` how many have passed so far. */
+function counting(seen: (bytes: number) => void): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      seen(bytes);
+      done(null, chunk);
+    },
+  });
 }
 
 /** Removes all but the newest `keep` backups in `dir` (by the time in their names). */

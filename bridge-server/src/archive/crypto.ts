@@ -82,8 +82,8 @@ function boundData(header: Header): Buffer {
   return Buffer.from(`${magic}${header.v}\n${header.alg}\n${header.nonce}\n${header.kind}\n`, 'utf8');
 }
 
-/** Encrypts `source` into `target` (which must not exist), streaming. */
-export async function sealFile(master: MasterKey, source: string, target: string, kind: string): Promise<void> {
+/** Encrypts `source` into `target` (which must not exist), streaming; `onProgress` hears the bytes read of `source`'s size. */
+export async function sealFile(master: MasterKey, source: string, target: string, kind: string, onProgress?: (done: number, total: number) => void): Promise<void> {
   const dataKey = randomBytes(32);
   const nonce = randomBytes(12);
   const fields: Header = { v: 1, alg: 'AES-256-GCM', masterKeyId: master.id, wrappedKey: wrapKey(master, dataKey), nonce: nonce.toString('base64'), kind };
@@ -92,7 +92,12 @@ export async function sealFile(master: MasterKey, source: string, target: string
   cipher.setAAD(boundData(fields));
   const out = createWriteStream(target, { flags: 'wx', mode: 0o600 });
   out.write(header);
-  await pipeline(createReadStream(source), cipher, out, { end: false });
+  const input = createReadStream(source);
+  if (onProgress) {
+    const total = (await stat(source)).size;
+    input.on('data', () => onProgress(input.bytesRead, total));
+  }
+  await pipeline(input, cipher, out, { end: false });
   await new Promise<void>((resolve, reject) => out.end(cipher.getAuthTag(), (error?: Error | null) => (error ? reject(error) : resolve())));
 }
 

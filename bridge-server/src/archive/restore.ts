@@ -112,6 +112,8 @@ export async function restoreStore(options: {
   trustedKeys: readonly string[];
   audit: AuditTrail;
   actor: { actor: string; source: string };
+  /** Rows restored so far, of all the backup's archived rows (after the backup has verified). */
+  onProgress?: (done: number, total: number) => void;
 }): Promise<StoreRestoreResult> {
   // Checked before the backup is (slowly) verified, and again inside the restore's transaction.
   await refuseOccupied(options.live);
@@ -127,17 +129,24 @@ export async function restoreStore(options: {
     }
 
     const live = options.liveBlobs;
+    const restoring = archiveTables.filter((table) => table !== 'data_keys');
+    let total = 0;
+    for (const table of restoring) total += Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(opened.db)).rows[0]!.n);
+    let done = 0;
+    const restored = (rows: number) => options.onProgress?.((done += rows), total);
     let blobs = 0;
     await options.live.transaction().execute(async (tx) => {
       await refuseOccupied(tx);
-      for (const table of archiveTables) {
-        if (table === 'data_keys') continue;
+      for (const table of restoring) {
         if (table !== 'blobs') {
-          await copyTable(opened.db, table, (rows) => insertRowsIn(tx, table, rows));
+          await copyTable(opened.db, table, async (rows) => {
+            await insertRowsIn(tx, table, rows);
+            restored(rows.length);
+          });
           continue;
         }
         await copyTable(opened.db, table, async (rows) => {
-          const restored: Array<Record<string, unknown>> = [];
+          const rowsBack: Array<Record<string, unknown>> = [];
           for (const row of rows as Array<{ sha256: string; size: number; created_at: number; content: Buffer | null }>) {
             const bytes = await backupBlobs.get(row.sha256);
             if (sha256(bytes).toString('hex') !== row.sha256) throw new BadInputError('backup_incomplete', `blob ${row.sha256.slice(0, 12)}… in the backup does not match its hash; nothing was restored`);
@@ -146,10 +155,11 @@ export async function restoreStore(options: {
             let content: Buffer | null = null;
             if (row.content !== null && live instanceof InlineBlobStore) content = live.forRow(bytes, row.sha256);
             else await live.put(bytes);
-            restored.push({ sha256: row.sha256, size: row.size, created_at: row.created_at, content });
+            rowsBack.push({ sha256: row.sha256, size: row.size, created_at: row.created_at, content });
           }
-          await insertRowsIn(tx, table, restored);
-          blobs += restored.length;
+          await insertRowsIn(tx, table, rowsBack);
+          blobs += rowsBack.length;
+          restored(rowsBack.length);
         });
       }
       if (dialectOf(tx) === 'postgres') {

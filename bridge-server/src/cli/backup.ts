@@ -10,6 +10,7 @@ import { SqlAuditTrail } from '../store/audit.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { openDatabase, openSqlite } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
+import { progressBar } from './progress.js';
 import { exitCodes, runCommand } from './run.js';
 
 /**
@@ -34,7 +35,20 @@ export function registerBackup(program: Command): void {
         const opened = await openDatabase(config.database);
         try {
           const source = config.database.kind === 'sqlite' ? config.database : { kind: 'postgres' as const, db: opened.db };
-          const result = await makeBackup({ source, blobs: (await openBlobStore(config, opened.db)).store, master: loadMasterKey(config.dataDir, config.masterKey), outDir: path.resolve(outDir) });
+          const bar = await progressBar('backing up [{bar}] {percentage}% {phase}');
+          let shown: string | undefined;
+          const result = await makeBackup({
+            source,
+            blobs: (await openBlobStore(config, opened.db)).store,
+            master: loadMasterKey(config.dataDir, config.masterKey),
+            outDir: path.resolve(outDir),
+            onProgress: (phase, done, total) => {
+              if (!bar) return;
+              if (shown !== phase) bar.start(Math.max(total, 1), done, { phase: phase === 'packing' ? 'copying the database and media' : 'encrypting' });
+              else bar.update(done);
+              shown = phase;
+            },
+          }).finally(() => bar?.stop());
           const pruned = await pruneBackups(path.resolve(outDir), keep);
           await recordCli(new SqlAuditTrail(opened.db), { action: 'backup', target: `backup:${path.basename(result.file)}`, details: { conversations: result.conversations, events: result.events, blobs: result.blobs, bytes: result.bytes, pruned: pruned.length } });
           process.stdout.write(`${result.file}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), ${result.bytes} bytes, encrypted${pruned.length > 0 ? `; removed ${pruned.length} older backup(s)` : ''}\n`);
@@ -90,7 +104,21 @@ export function registerBackup(program: Command): void {
           const liveBlobs = (await openBlobStore(config, live.db)).store;
           if (options.conversation === undefined) {
             const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
-            const result = await restoreStore({ live: live.db, liveBlobs, backup, trustedKeys, audit: new SqlAuditTrail(live.db), actor: cliActor() });
+            const bar = await progressBar('restoring [{bar}] {value}/{total} rows {eta_formatted}');
+            let started = false;
+            const result = await restoreStore({
+              live: live.db,
+              liveBlobs,
+              backup,
+              trustedKeys,
+              audit: new SqlAuditTrail(live.db),
+              actor: cliActor(),
+              onProgress: (done, total) => {
+                if (started) bar?.update(done);
+                else bar?.start(total, done);
+                started = true;
+              },
+            }).finally(() => bar?.stop());
             process.stdout.write(`restored the backup of ${backup.manifest.createdAt}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), and ${result.auditEntries} audit ${result.auditEntries === 1 ? 'entry' : 'entries'}\n`);
             return;
           }

@@ -14,6 +14,7 @@ import { SqlAuditTrail } from '../store/audit.js';
 import { recordCli } from './audit.js';
 import { parseIsoTime } from './dates.js';
 import { exitCodes, runCommand } from './run.js';
+import { progressBar } from './progress.js';
 
 /** `wa-bridge export` writes an evidence bundle; `wa-bridge verify-bundle` checks one offline. */
 export function registerExport(program: Command): void {
@@ -46,8 +47,7 @@ export function registerExport(program: Command): void {
         const out = path.resolve(options.out);
         const scratch = passphrase === undefined ? undefined : await mkdtemp(path.join(tmpdir(), 'wab-seal-'));
         const { exportBundle } = await import('../archive/export/bundle.js');
-        const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
-        const bar = cliProgress ? new cliProgress.SingleBar({ format: 'exporting [{bar}] {value}/{total} events and mails', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+        const bar = await progressBar('exporting [{bar}] {value}/{total} events and mails');
         try {
           const result = await exportBundle({
             db: opened.db,

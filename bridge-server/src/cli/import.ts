@@ -17,6 +17,7 @@ import { openBlobStore } from '../archive/keyring.js';
 import { SqlStore } from '../store/sql-store.js';
 import type { Executor } from '../store/executor.js';
 import { parseDateOrder } from './parse-export.js';
+import { progressBar } from './progress.js';
 import { runCommand } from './run.js';
 
 export interface ImportOptions {
@@ -124,8 +125,7 @@ export async function runImport(file: string, options: ImportOptions, threads: I
             warn: (message) => process.stderr.write(`wa-bridge: ${message}\n`),
           })
         : undefined;
-    const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
-    const bar = cliProgress ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {value}/{total} messages {eta_formatted}' }, cliProgress.Presets.shades_classic) : undefined;
+    const bar = await progressBar('importing [{bar}] {value}/{total} messages {eta_formatted}');
     bar?.start(scan.messages, 0);
     const result = await importExport(
       deps,
