@@ -179,6 +179,10 @@ describe('backup and restore', () => {
       expect(again.stderr).toContain('the live store is not empty (it has rows in conversations, blobs, events');
       expect(again.stderr).toContain('nothing was restored');
       expect(await counts(fresh)).toEqual(beforeAgain);
+      // Said before the backup is opened at all, which for a large one takes a while.
+      const unopened = await waBridge(fresh, ['restore', '--all', '--backup', path.join(fresh, 'no-such-backup.wabk')]);
+      expect(unopened.code).toBe(2);
+      expect(unopened.stderr).toContain('the live store is not empty');
 
       // A bridge on the restored store goes on where the old one stopped: the next message of a
       // restored chat joins its chain and its mail thread, under new ids that collide with none.

@@ -186,7 +186,7 @@ export async function restoreStore(options: {
 }
 
 /** Refuses a store holding any archived row: a whole restore goes only into a new, empty store. */
-async function refuseOccupied(db: Executor): Promise<void> {
+export async function refuseOccupied(db: Executor): Promise<void> {
   const occupied: string[] = [];
   for (const table of archiveTables) {
     // Data keys are the live store's own (made when its blob store first opened), not archive rows.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadMasterKey } from '../archive/crypto.js';
-import { restoreConversation, restoreStore } from '../archive/restore.js';
+import { refuseOccupied, restoreConversation, restoreStore } from '../archive/restore.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { verifyArchive } from '../archive/verify.js';
 import { loadConfig } from '../config/load.js';
@@ -98,9 +98,12 @@ export function registerBackup(program: Command): void {
         if (options.trustedKey !== undefined && options.all !== true) throw new BadInputError('restore_what', '--trusted-key goes with --all');
         const config = loadConfig();
         const { openBackup } = await import('../archive/backup.js');
-        const backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
         const live = await openDatabase(config.database);
+        let backup: Awaited<ReturnType<typeof openBackup>> | undefined;
         try {
+          // Before a large backup is decrypted and unpacked for nothing.
+          if (options.all === true) await refuseOccupied(live.db);
+          backup = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(options.backup));
           const liveBlobs = (await openBlobStore(config, live.db)).store;
           if (options.conversation === undefined) {
             const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
@@ -127,7 +130,7 @@ export function registerBackup(program: Command): void {
           process.stdout.write(`restored ${options.conversation} from the backup of ${backup.manifest.createdAt}: ${result.events} event(s), ${result.blobs} blob(s)${skipped}\n`);
         } finally {
           await live.close();
-          await backup.close();
+          await backup?.close();
         }
       }),
     );
