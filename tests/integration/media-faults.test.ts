@@ -19,6 +19,8 @@ const waIdOf = (envelope: WebhookEnvelope): string => (envelope.entry[0]!.change
 
 /** Seconds a download may stay silent in these tests (WA_BRIDGE_MEDIA_TIMEOUT_SECONDS). */
 const mediaTimeoutSeconds = 1;
+/** Tries of a download before it waits for a person, in these tests. */
+const mediaFetchAttempts = 8;
 
 /**
  * Media downloads that go wrong, over the real mail stack: the disk that holds the blobs fills
@@ -44,9 +46,11 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
       smtpUrl: `smtp://127.0.0.1:${stack.smtpPort}`,
       mailbox: stack.mailbox,
       dataDir,
-      // The shortest backoff (every retry after the base delay, 200 ms), so the download that never
-      // finishes uses up its 16 tries in about 20 s, nearly all of it the tries' own timeouts.
+      // The shortest backoff (every retry after the base delay, 200 ms), and 8 tries instead of 16
+      // (the limit itself is retry.test.ts's), so the download that never finishes uses them up in
+      // about 10 s, nearly all of it the tries' own timeouts.
       retryMaxDelayMs: 200,
+      mediaFetchAttempts,
       env: { WA_BRIDGE_CLOUD_API_BASE_URL: gate.url, WA_BRIDGE_MEDIA_TIMEOUT_SECONDS: String(mediaTimeoutSeconds) },
     });
     gate.target = world.simulator.url;
@@ -288,7 +292,7 @@ describe.skipIf(!canMount)('faults: media downloads', () => {
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as JobSummary)
       .filter((job) => job.conversationId === event!.conversation_id);
-    expect(parked).toMatchObject([{ kind: 'media.fetch', state: 'needs_attention', attempts: 16 }]);
+    expect(parked).toMatchObject([{ kind: 'media.fetch', state: 'needs_attention', attempts: mediaFetchAttempts }]);
     expect(parked[0]!.lastError).toContain(`no data for ${mediaTimeoutSeconds * 1000} ms (16384 of ${photo.length} bytes, discarded)`);
     expect(gate.abandoned(media.id)).toBeGreaterThanOrEqual(2);
     expect(await strayFiles()).toEqual([]);

@@ -69,6 +69,7 @@ export async function startBridgeWorld(options: {
   dataDir?: string;
   env?: Record<string, string>;
   retryMaxDelayMs?: number;
+  mediaFetchAttempts?: number;
   createWebClient?: StartOptions['createWebClient'];
   graphNetworkClient?: StartOptions['graphNetworkClient'];
   /** Where the bridge logs; default silent (or WA_BRIDGE_TEST_LOG's level on stdout). */
@@ -85,6 +86,7 @@ export async function startBridgeWorld(options: {
     logger: options.logger ?? createLogger(process.env.WA_BRIDGE_TEST_LOG ?? 'silent'),
     retryBaseDelayMs: 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
+    ...(options.mediaFetchAttempts === undefined ? {} : { mediaFetchAttempts: options.mediaFetchAttempts }),
     pollMs: 200,
     // /readyz checks the SMTP server each time it is asked, so a test sees an outage at once.
     smtpCheckMs: 0,

@@ -6,6 +6,8 @@ export type RetryDecision = { action: 'retry'; delayMs: number } | { action: 'pa
 export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Tries of a media download that keeps failing before it waits for a person; default 16. */
+  mediaAttempts?: number;
 }
 
 /** Attempts after which a job that keeps failing for the same reason waits for a person. */
@@ -26,7 +28,7 @@ export function decideRetry(error: unknown, job: Job, policy: RetryPolicy, rando
   const retry = (): RetryDecision => ({ action: 'retry', delayMs: backoff(job.attempts, policy, random) });
   if (error instanceof UpstreamError) {
     if (error.retry === 'permanent') return { action: 'park' };
-    if (job.kind === 'media.fetch' && job.attempts >= attemptLimits.mediaTransient) return { action: 'park' };
+    if (job.kind === 'media.fetch' && job.attempts >= (policy.mediaAttempts ?? attemptLimits.mediaTransient)) return { action: 'park' };
     return retry();
   }
   if (error instanceof NotFoundError) return { action: 'park' };
