@@ -384,7 +384,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   const sandboxSignIn = sandbox ? await createSandboxSignIn(sandbox.firmDomain) : undefined;
   const trusts = [...(config.auth ? [entraTrust(config.auth)] : []), ...(sandboxSignIn ? [sandboxSignIn.trust] : [])];
   const feed = new ChangeFeed(opened.db, { pollMs: 250, now: systemClock.now, onError: (error) => log.error({ err: error }, 'live stream feed failed') });
-  started.add(() => feed.stop());
+  const stopFeed = started.add(() => feed.stop());
   const webhookCounts = async () => Object.fromEntries((await metrics.webhooks.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const allowedSenders = sandbox ? [`@${sandbox.firmDomain}`] : (config.replyIntake?.allowedSenders ?? []);
   app.use(
@@ -457,7 +457,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   // closes in reverse order of starting.
   started.add(async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    feed.stop();
+    await stopFeed();
     server.closeIdleConnections();
     await stopWorker();
     server.closeAllConnections();

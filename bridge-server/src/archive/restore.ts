@@ -100,8 +100,10 @@ export interface StoreRestoreResult {
  * rebuilt as the events go in. Blobs are re-sealed with the live store's data keys.
  *
  * The backup is verified first, against `trustedKeys` as `wa-bridge verify` would, and nothing is
- * written unless it holds. A live store holding any archived row is refused: merging two archives
- * would break the chains of both (one conversation at a time is `restoreConversation`). The rows
+ * written unless it holds. A live store holding any archived row is refused, inside the restore's
+ * transaction: merging two archives would break the chains of both (one conversation at a time is
+ * `restoreConversation`). Callers check with `refuseOccupied` before they open the backup, which
+ * for a large one takes a while. The rows
  * go in one transaction, so a failure leaves the store empty; only blob files already put in
  * the configured store may stay, unreferenced.
  */
@@ -115,9 +117,6 @@ export async function restoreStore(options: {
   /** Rows restored so far, of all the backup's archived rows (after the backup has verified). */
   onProgress?: (done: number, total: number) => void;
 }): Promise<StoreRestoreResult> {
-  // Checked before the backup is (slowly) verified, and again inside the restore's transaction.
-  await refuseOccupied(options.live);
-
   const opened = openSqlite(path.join(options.backup.dir, 'database.sqlite'));
   try {
     const backupBlobs = options.backup.blobsIn(opened.db);
