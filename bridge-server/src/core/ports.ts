@@ -94,6 +94,8 @@ export interface Store {
   insertStatus(tx: Tx, status: StatusEvent, tenant: string): Promise<boolean>;
   /** The statuses stored for one WhatsApp message, oldest first. */
   listStatuses(tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string): Promise<StatusEvent[]>;
+  /** The message whose statuses carry `callbackData`, with its earliest status time (ms). */
+  findStatusByCallback(tx: Tx, tenant: string, channel: ChannelKind, callbackData: string): Promise<{ waMessageId: string; timestamp: number } | undefined>;
 
   getRelay(tx: Tx, conversationId: number, eventId: number | null): Promise<RelayRecord | undefined>;
   /** Records the composed bytes of a mail before its first send. */
@@ -106,6 +108,8 @@ export interface Store {
   insertOutbound(tx: Tx, command: OutboundCommand): Promise<{ id: number; created: boolean }>;
   getOutbound(tx: Tx, id: number): Promise<OutboundRecord | undefined>;
   addOutboundPart(tx: Tx, commandId: number, index: number, waMessageId: string, sentAt: number): Promise<void>;
+  /** Whether a WhatsApp message is already recorded as a part of some reply. */
+  isOutboundPart(tx: Tx, waMessageId: string): Promise<boolean>;
   setOutboundState(tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }): Promise<void>;
   /**
    * Moves a sent part's status forward (never back). The part is found by its WhatsApp id, else by
@@ -210,6 +214,13 @@ export interface Channel {
   readonly kind: import('./events.js').ChannelKind;
   /** One WhatsApp message per call (a text, or a file with the text as caption, or a template). */
   send(message: OutboundMessage): Promise<SendReceipt>;
+  /**
+   * Messages already in the chat that match `message` (same content, sent by the firm at or
+   * after `since`, ms), oldest first. Asked before sending a part that an earlier attempt may
+   * have handed to WhatsApp without recording it (the process died, or the answer timed out), so
+   * the part is recorded instead of sent twice. Channels that cannot look back leave it out.
+   */
+  findSent?(message: OutboundMessage, since: number): Promise<SendReceipt[]>;
 }
 
 export interface Clock {

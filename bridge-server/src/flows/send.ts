@@ -1,7 +1,7 @@
 import type { OutboundCommand } from '../core/commands.js';
 import type { ChannelKind, Content, InboundEvent, MediaType } from '../core/events.js';
 import { NotFoundError, UpstreamError, WindowClosedError } from '../core/errors.js';
-import type { BlobStore, Channel, Clock, Outbox, OutboundMessage, Store, Tx } from '../core/ports.js';
+import type { BlobStore, Channel, Clock, Outbox, OutboundMessage, SendReceipt, Store, Tx } from '../core/ports.js';
 import { partCallbackData, type ConversationRecord, type Job, type OutboundRecord } from '../core/records.js';
 import { applyStatus, ingestInTransaction } from './ingest.js';
 
@@ -57,10 +57,12 @@ export async function sendOutbound(deps: SendDeps, job: Job<'wa.send'>): Promise
     for (let index = record.parts.length; index < parts.length; index += 1) {
       const part = parts[index]!;
       const message = await toMessage(deps, conversation, record, part, index);
-      const receipt = await channel.send(message);
+      // Only a job run before can have handed this part over already.
+      const earlier = job.attempts > 1 ? await handedOver(deps, channel, conversation, record, message, index) : undefined;
+      const receipt = earlier?.receipt ?? (await channel.send(message));
       const failed = await deps.store.transaction(async (tx) => {
         await deps.store.addOutboundPart(tx, record.id, index, receipt.waMessageId, receipt.timestamp);
-        await ingestInTransaction(deps, tx, { events: [toEvent(conversation, record, part, index, receipt)], statuses: [] });
+        await ingestInTransaction(deps, tx, { events: [toEvent(conversation, record, part, index, receipt, earlier?.foundBy)], statuses: [] });
         // Statuses WhatsApp posted before this part was recorded were stored but found no part.
         for (const status of await deps.store.listStatuses(tx, deps.tenant, conversation.channel, receipt.waMessageId)) await applyStatus(deps, tx, status);
         // A failure WhatsApp reported for a part already sent (its status webhook may come while
@@ -82,6 +84,30 @@ export async function sendOutbound(deps: SendDeps, job: Job<'wa.send'>): Promise
       await deps.outbox.complete(tx, job.id);
     });
   }
+}
+
+/**
+ * A part an earlier run of the job may have handed to WhatsApp without recording it: the process
+ * died between the send and its commit, or the answer timed out after WhatsApp had taken the
+ * message. Found through a status WhatsApp posted with the part's callback data (Cloud API), else
+ * in the chat itself when the channel can look back; a message some reply already recorded as its
+ * own part is never taken. Undefined when nothing shows the part went: it is then sent.
+ */
+async function handedOver(
+  deps: SendDeps,
+  channel: Channel,
+  conversation: ConversationRecord,
+  record: OutboundRecord,
+  message: OutboundMessage,
+  index: number,
+): Promise<{ receipt: SendReceipt; foundBy: 'status' | 'chat' } | undefined> {
+  const unrecorded = (waMessageId: string) => deps.store.read(async (tx) => !(await deps.store.isOutboundPart(tx, waMessageId)));
+  const byStatus = await deps.store.read((tx) => deps.store.findStatusByCallback(tx, deps.tenant, conversation.channel, partCallbackData(record.id, index)));
+  if (byStatus && (await unrecorded(byStatus.waMessageId))) return { receipt: byStatus, foundBy: 'status' };
+  for (const receipt of (await channel.findSent?.(message, record.createdAt)) ?? []) {
+    if (await unrecorded(receipt.waMessageId)) return { receipt, foundBy: 'chat' };
+  }
+  return undefined;
 }
 
 /** Completes the send job; a reply whose parts all went is `sent`, one already failed stays so. */
@@ -139,7 +165,14 @@ function toContent(part: Part): Content {
 }
 
 /** The sent part as an archived event of the chat: direction outbound, written by the solicitor. */
-function toEvent(conversation: ConversationRecord, record: OutboundRecord, part: Part, index: number, receipt: { waMessageId: string; timestamp: number }): InboundEvent {
+function toEvent(
+  conversation: ConversationRecord,
+  record: OutboundRecord,
+  part: Part,
+  index: number,
+  receipt: { waMessageId: string; timestamp: number },
+  foundBy?: 'status' | 'chat',
+): InboundEvent {
   return {
     kind: 'message',
     channel: conversation.channel,
@@ -156,6 +189,7 @@ function toEvent(conversation: ConversationRecord, record: OutboundRecord, part:
     author: { id: record.command.author.address, name: record.command.author.name },
     content: toContent(part),
     ...(index === 0 && record.command.quotedWaMessageId ? { quoted: { waMessageId: record.command.quotedWaMessageId } } : {}),
-    raw: { replyId: record.id, part: index, source: record.command.source },
+    // foundBy: the part was not sent by this run but found already sent (see handedOver).
+    raw: { replyId: record.id, part: index, source: record.command.source, ...(foundBy ? { foundBy } : {}) },
   };
 }

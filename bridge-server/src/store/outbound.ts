@@ -54,6 +54,12 @@ export async function addOutboundPart(db: Executor, commandId: number, index: nu
     .execute();
 }
 
+/** Whether a WhatsApp message is already recorded as a part of some reply. */
+export async function isOutboundPart(db: Executor, waMessageId: string): Promise<boolean> {
+  const row = await db.selectFrom('outbound_parts').select('id').where('wa_message_id', '=', waMessageId).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function setOutboundState(db: Executor, id: number, state: OutboundState, now: number, error?: { code: string; message: string }): Promise<void> {
   await db
     .updateTable('outbound_commands')

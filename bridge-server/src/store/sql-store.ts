@@ -63,6 +63,7 @@ export class SqlStore implements Store {
 
   insertStatus = (tx: Tx, status: StatusEvent, tenant: string) => statuses.insertStatus(executorOf(tx), tenant, status, this.now());
   listStatuses = (tx: Tx, tenant: string, channel: ChannelKind, waMessageId: string) => statuses.listStatuses(executorOf(tx), tenant, channel, waMessageId);
+  findStatusByCallback = (tx: Tx, tenant: string, channel: ChannelKind, callbackData: string) => statuses.findByCallback(executorOf(tx), tenant, channel, callbackData);
 
   getRelay = (tx: Tx, conversationId: number, eventId: number | null) => relays.getRelay(executorOf(tx), conversationId, eventId);
   prepareRelay = (tx: Tx, r: PreparedRelay) => relays.prepareRelay(executorOf(tx), r);
@@ -74,6 +75,7 @@ export class SqlStore implements Store {
   getOutbound = (tx: Tx, id: number) => outbound.getOutbound(executorOf(tx), id);
   addOutboundPart = (tx: Tx, commandId: number, index: number, waMessageId: string, sentAt: number) =>
     outbound.addOutboundPart(executorOf(tx), commandId, index, waMessageId, sentAt);
+  isOutboundPart = (tx: Tx, waMessageId: string) => outbound.isOutboundPart(executorOf(tx), waMessageId);
   setOutboundState = (tx: Tx, id: number, state: OutboundState, error?: { code: string; message: string }) =>
     outbound.setOutboundState(executorOf(tx), id, state, this.now(), error);
   applyDeliveryStatus = (tx: Tx, target: StatusTarget, status: DeliveryStatus, at: number) => outbound.applyDeliveryStatus(executorOf(tx), target, status, at);

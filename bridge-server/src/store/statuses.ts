@@ -33,3 +33,21 @@ export async function listStatuses(db: Executor, tenant: string, channel: string
     .execute();
   return rows.map((row) => JSON.parse(row.status_json) as StatusEvent);
 }
+
+/**
+ * The WhatsApp message a status names when it carries `callbackData` (what a reply's part is sent
+ * with), and the time of its earliest status: how a part WhatsApp took, whose answer the bridge
+ * never recorded, is found again. Undefined when no such status came.
+ */
+export async function findByCallback(db: Executor, tenant: string, channel: string, callbackData: string): Promise<{ waMessageId: string; timestamp: number } | undefined> {
+  const row = await db
+    .selectFrom('statuses')
+    .select(['wa_message_id', 'wa_timestamp'])
+    .where('tenant', '=', tenant)
+    .where('channel', '=', channel)
+    .where('callback_data', '=', callbackData)
+    .orderBy('wa_timestamp')
+    .orderBy('id')
+    .executeTakeFirst();
+  return row ? { waMessageId: row.wa_message_id, timestamp: Number(row.wa_timestamp) } : undefined;
+}

@@ -91,6 +91,16 @@ describe('simulator send endpoint', () => {
     expect(await send(body)).toMatchObject({ status: 400 });
     expect((await send(body)).status).toBe(200);
   });
+
+  it('takes the next sends and closes the connection before answering, on request', async () => {
+    const before = sim.sent.length;
+    sim.loseNextSendAnswers(1);
+    const body = { messaging_product: 'whatsapp', to: '447700900123', type: 'text', text: { body: 'answer lost' } };
+    await expect(send(body)).rejects.toThrow(/fetch failed/);
+    expect(sim.sent.slice(before)).toEqual([expect.objectContaining({ body, waMessageId: expect.stringMatching(/^wamid\./) })]);
+    expect((await send(body)).status).toBe(200);
+    expect(sim.sent.length - before).toBe(2);
+  });
 });
 
 describe('simulator media endpoints', () => {
@@ -182,32 +192,44 @@ describe('simulator postWebhook', () => {
 
 describe('simulator autoStatuses', () => {
   it('posts signed sent, delivered and read statuses for an accepted send, in order, and stops on stop()', async () => {
-    const received: Array<{ status: string; id: string; recipient: string; signed: boolean; at: number }> = [];
+    const received: Array<{ status: string; id: string; recipient: string; callback: string | undefined; signed: boolean; at: number }> = [];
     const target = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const envelope = JSON.parse(body.toString('utf8')) as { entry: Array<{ changes: Array<{ value: { statuses: Array<{ id: string; status: string; recipient_id: string }> } }> }> };
+        const envelope = JSON.parse(body.toString('utf8')) as {
+          entry: Array<{ changes: Array<{ value: { statuses: Array<{ id: string; status: string; recipient_id: string; biz_opaque_callback_data?: string }> } }> }>;
+        };
         const status = envelope.entry[0]!.changes[0]!.value.statuses[0]!;
         const signed = req.headers['x-hub-signature-256'] === `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
-        received.push({ status: status.status, id: status.id, recipient: status.recipient_id, signed, at: Date.now() });
+        received.push({ status: status.status, id: status.id, recipient: status.recipient_id, callback: status.biz_opaque_callback_data, signed, at: Date.now() });
         res.end('{}');
       });
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     const auto = await startSimulator({ appSecret, accessToken, autoStatuses: true, webhookUrl: `http://127.0.0.1:${(target.address() as AddressInfo).port}/webhooks/whatsapp` });
     try {
-      const post = (to: string) =>
-        fetch(`${auto.url}/v23.0/${auto.business.phoneNumberId}/messages`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ messaging_product: 'whatsapp', to, type: 'text', text: { body: 'Hi' } }) });
+      const post = (to: string, callback?: string) =>
+        fetch(`${auto.url}/v23.0/${auto.business.phoneNumberId}/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...auth },
+          body: JSON.stringify({ messaging_product: 'whatsapp', to, type: 'text', text: { body: 'Hi' }, ...(callback ? { biz_opaque_callback_data: callback } : {}) }),
+        });
       const start = Date.now();
       const { messages } = (await (await post('+44 7700 900123')).json()) as { messages: Array<{ id: string }> };
       const wamid = messages[0]!.id;
       await expect.poll(() => auto.deliveryState(wamid), { timeout: 5000, interval: 50 }).toBe('read');
       expect(received.map((one) => one.status)).toEqual(['sent', 'delivered', 'read']);
-      expect(received.every((one) => one.id === wamid && one.recipient === '447700900123' && one.signed)).toBe(true);
+      expect(received.every((one) => one.id === wamid && one.recipient === '447700900123' && one.signed && one.callback === undefined)).toBe(true);
       expect(received[1]!.at - start).toBeGreaterThanOrEqual(450);
       expect(received[2]!.at - start).toBeGreaterThanOrEqual(1400);
+
+      // The callback data a send carried comes back on its statuses, even when its answer was lost.
+      auto.loseNextSendAnswers(1);
+      await expect(post('447700900124', 'reply:7:0')).rejects.toThrow(/fetch failed/);
+      await expect.poll(() => received.filter((one) => one.recipient === '447700900124').length, { timeout: 5000, interval: 50 }).toBe(3);
+      expect(received.filter((one) => one.recipient === '447700900124').map((one) => one.callback)).toEqual(['reply:7:0', 'reply:7:0', 'reply:7:0']);
 
       // A send just before stop() gets at most its first status; its later ones never go out.
       await post('447700900999');

@@ -89,6 +89,11 @@ export interface Simulator {
   failNextMediaDownloads(count: number, status: number): void;
   /** The next `count` sends answer `status` with Graph error `code` (e.g. 131047 outside the window). */
   failNextSends(count: number, status: number, code?: number): void;
+  /**
+   * The next `count` sends are taken (recorded in `sent`, statuses scheduled) but the connection
+   * closes before the answer: the sender cannot tell whether WhatsApp has the message.
+   */
+  loseNextSendAnswers(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -100,7 +105,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     displayPhoneNumber: options.displayPhoneNumber ?? defaultSimulatedBusiness.displayPhoneNumber,
   };
   const media = new MediaRegistry(options.mediaUrlTtlMs);
-  const faults = { downloads: { count: 0, status: 500 }, sends: { count: 0, status: 400, code: 131000 } };
+  const faults = { downloads: { count: 0, status: 500 }, sends: { count: 0, status: 400, code: 131000 }, lostAnswers: 0 };
   const sent: SentRequest[] = [];
   const readReceipts: string[] = [];
   const deliveryStates = new Map<string, DeliveryState>();
@@ -160,8 +165,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     const waMessageId = newWaMessageId();
     sent.push({ apiVersion: version, phoneNumberId, waMessageId, to: check.to, type: check.type, body: req.body as Record<string, unknown>, receivedAt: Date.now() });
+    // Meta returns the send's biz_opaque_callback_data on each of its statuses.
+    const callback = (req.body as { biz_opaque_callback_data?: unknown }).biz_opaque_callback_data;
+    const callbackData = typeof callback === 'string' && callback !== '' ? callback : undefined;
+    if (faults.lostAnswers > 0) {
+      faults.lostAnswers -= 1;
+      if (options.autoStatuses) scheduleStatuses(waMessageId, check.to, callbackData);
+      return void req.socket.destroy();
+    }
     res.json({ messaging_product: 'whatsapp', contacts: [recipientContact(check.to)], messages: [{ id: waMessageId }] });
-    if (options.autoStatuses) scheduleStatuses(waMessageId, check.to);
+    if (options.autoStatuses) scheduleStatuses(waMessageId, check.to, callbackData);
   });
 
   // Upload (Meta Media reference): multipart with messaging_product, file and type; answers {id}.
@@ -194,7 +207,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   baseUrl = `http://${host}:${address.port}`;
 
   /** Each step waits for the previous webhook's answer, so the bridge sees them in order. */
-  function scheduleStatuses(waMessageId: string, to: string): void {
+  function scheduleStatuses(waMessageId: string, to: string, callbackData: string | undefined): void {
     const recipientId = to.replace(/\D/g, '');
     const steps: Array<[DeliveryState, number]> = [
       ['sent', 0],
@@ -207,7 +220,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const timer = setTimeout(() => {
         statusTimers.delete(timer);
         if (stopped) return;
-        const envelope = statusUpdate({ id: waMessageId, status: step[0], recipientId }, business);
+        const envelope = statusUpdate({ id: waMessageId, status: step[0], recipientId, ...(callbackData ? { callbackData } : {}) }, business);
         simulator.postWebhook(envelope).then(
           () => {
             // Once the bridge has answered: the state says what it has been told.
@@ -259,6 +272,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     failNextSends(count, status, code = 131000) {
       faults.sends = { count, status, code };
+    },
+    loseNextSendAnswers(count) {
+      faults.lostAnswers = count;
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@ import type { OutboundMessage } from '../../core/ports.js';
 import { toChatId, WhatsAppWebChannel } from './channel.js';
 import type { WebMedia } from './client-port.js';
 import { WhatsAppWebMediaFetcher } from './media.js';
-import { FakeWebClient, loadFixture, toMessage, type MessageJson } from './test-client.js';
+import { FakeChat, FakeWebClient, loadFixture, toMessage, type MessageJson } from './test-client.js';
 
 const firm = '442071234567';
 
@@ -115,6 +115,81 @@ describe('WhatsAppWebChannel.send', () => {
     client.onSend = () => new Promise(() => undefined);
     const error = await rejection(new WhatsAppWebChannel({ session: readySession(client), timeoutMs: 20 }).send(reply({ text: 'Hi' })));
     expect(error).toMatchObject({ retry: 'transient' });
+  });
+});
+
+describe('WhatsAppWebChannel.findSent', () => {
+  const jid = '447700900123@c.us';
+  /** A client whose chat with Jane holds what the firm sent at `at` (Unix seconds) and one message from her. */
+  function chatWithSends(sends: Array<{ id: string; at: number; body: string; type?: string; quoted?: boolean; filename?: string }>) {
+    const client = readyClient();
+    const fromJane = toMessage({ ...loadFixture<MessageJson>('text-from-client.json'), timestamp: sends[0]?.at ?? 0 });
+    const mine = sends.map((one) =>
+      toMessage({
+        id: { fromMe: true, remote: jid, id: one.id, _serialized: `true_${jid}_${one.id}` },
+        from: `${firm}@c.us`,
+        to: jid,
+        fromMe: true,
+        type: one.type ?? 'chat',
+        body: one.body,
+        timestamp: one.at,
+        hasMedia: one.type !== undefined,
+        hasQuotedMsg: one.quoted ?? false,
+        ...(one.filename ? { _data: { filename: one.filename } } : {}),
+      }),
+    );
+    client.chats = [FakeChat.of(jid, 'Jane Smith', [fromJane, ...mine])];
+    return { client, chat: client.chats[0]! };
+  }
+  const at = 1_780_000_000;
+
+  it('finds the firm messages with the same text sent since the reply was accepted, oldest first, asking only for its own', async () => {
+    const { client, chat } = chatWithSends([
+      { id: 'LATER', at: at + 30, body: 'Signed today.' },
+      { id: 'EARLY', at: at + 5, body: 'Signed today.' },
+      { id: 'OTHER', at: at + 6, body: 'Something else.' },
+      { id: 'BEFORE', at: at - 120, body: 'Signed today.' },
+    ]);
+    const found = await new WhatsAppWebChannel({ session: readySession(client) }).findSent(reply({ text: 'Signed today.' }), at * 1000);
+    expect(found).toEqual([
+      { waMessageId: `true_${jid}_EARLY`, timestamp: (at + 5) * 1000 },
+      { waMessageId: `true_${jid}_LATER`, timestamp: (at + 30) * 1000 },
+    ]);
+    expect(chat.fetchCalls).toEqual([{ limit: 50, fromMe: true }]);
+  });
+
+  it('allows a minute for WhatsApp stamping by its own clock, in whole seconds', async () => {
+    const { client } = chatWithSends([{ id: 'SKEWED', at: at - 40, body: 'Signed today.' }]);
+    expect(await new WhatsAppWebChannel({ session: readySession(client) }).findSent(reply({ text: 'Signed today.' }), at * 1000)).toHaveLength(1);
+  });
+
+  it('tells a file apart by its kind, caption and name, and a quoting message by its quote', async () => {
+    const { client } = chatWithSends([
+      { id: 'IMAGE', at: at + 1, body: 'The lease', type: 'image' },
+      { id: 'DOC1', at: at + 2, body: 'The lease', type: 'document', filename: 'Plan.pdf' },
+      { id: 'DOC2', at: at + 3, body: 'The lease', type: 'document', filename: 'Lease.pdf' },
+      { id: 'QUOTE', at: at + 4, body: 'Yes', quoted: true },
+    ]);
+    const channel = new WhatsAppWebChannel({ session: readySession(client) });
+    const pdf = { fileName: 'Lease.pdf', mimeType: 'application/pdf', bytes: Buffer.from('%PDF') };
+    const ids = async (message: OutboundMessage) => (await channel.findSent(message, at * 1000)).map((r) => r.waMessageId.split('_').at(-1));
+    expect(await ids(reply({ text: 'The lease', files: [pdf] }))).toEqual(['DOC2']);
+    expect(await ids(reply({ text: 'The lease', files: [{ ...pdf, fileName: 'Photo.jpg', mimeType: 'image/jpeg' }] }))).toEqual(['IMAGE']);
+    expect(await ids(reply({ text: 'Yes' }))).toEqual([]);
+    expect(await ids(reply({ text: 'Yes', quotedWaMessageId: 'false_447700900123@c.us_3EB0C767D82B0A8E3F4A' }))).toEqual(['QUOTE']);
+  });
+
+  it('sees the messages the channel itself sent', async () => {
+    const client = readyClient();
+    client.chats = [FakeChat.of(jid, 'Jane Smith')];
+    client.sentTimestamp = () => at + 2;
+    const channel = new WhatsAppWebChannel({ session: readySession(client) });
+    const receipt = await channel.send(reply({ text: 'On its way.' }));
+    expect(await channel.findSent(reply({ text: 'On its way.' }), at * 1000)).toEqual([receipt]);
+  });
+
+  it('waits for the session like a send: transient while it is not connected', async () => {
+    expect(await rejection(new WhatsAppWebChannel({ session: notConnected }).findSent(reply({ text: 'Hello' }), 0))).toMatchObject({ retry: 'transient' });
   });
 });
 

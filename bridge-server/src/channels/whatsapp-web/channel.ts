@@ -1,6 +1,6 @@
 import { BadInputError, UpstreamError } from '../../core/errors.js';
 import type { Channel, OutboundMessage, SendReceipt } from '../../core/ports.js';
-import { createWebMedia, type WebMedia, type WebSendOptions } from './client-port.js';
+import { createWebMedia, type WebMedia, type WebMessage, type WebSendOptions } from './client-port.js';
 import { classifyFailure, requireReady, service, withDeadline, type SessionView } from './upstream.js';
 
 export interface WhatsAppWebChannelOptions {
@@ -86,10 +86,49 @@ export class WhatsAppWebChannel implements Channel {
     return { waMessageId: sent.id._serialized, timestamp };
   }
 
+  /**
+   * The firm's messages in the chat that look like `message` (the same text, or a file of the same
+   * kind with the same caption and name, quoting when it quotes), stamped no earlier than `since`
+   * less a minute (WhatsApp stamps messages in whole seconds, by its own clock). Looks back over
+   * the chat's newest 50 of the firm's messages; oldest first.
+   */
+  async findSent(message: OutboundMessage, since: number): Promise<SendReceipt[]> {
+    const chatId = toChatId(message.to);
+    if (!chatId || message.template || message.files.length > 1) return [];
+    const client = requireReady(this.session, message.businessId, `look for an earlier send to ${chatId}`);
+    let recent;
+    try {
+      const chat = await withDeadline(client.getChatById(chatId), this.timeoutMs, `open chat ${chatId}`);
+      recent = await withDeadline(chat.fetchMessages({ limit: 50, fromMe: true }), this.timeoutMs, `read chat ${chatId}`);
+    } catch (error) {
+      throw classifyFailure(error, `look for an earlier send to ${chatId}`);
+    }
+    const file = message.files[0];
+    const expected = { type: file ? this.typeOf(file.mimeType) : 'chat', body: message.text ?? '', fileName: file?.fileName ?? undefined, quotes: message.quotedWaMessageId !== undefined };
+    return recent
+      .filter((m) => m.fromMe && m.timestamp * 1000 >= since - 60_000)
+      .filter((m) => m.type === expected.type && m.body === expected.body && m.hasQuotedMsg === expected.quotes)
+      .filter((m) => expected.fileName === undefined || sentFileName(m) === undefined || sentFileName(m) === expected.fileName)
+      .sort((a, b) => a.timestamp - b.timestamp)
+      .map((m) => ({ waMessageId: m.id._serialized, timestamp: m.timestamp * 1000 }));
+  }
+
+  /** The WhatsApp type a file is sent as: inline image or video, else document. */
+  private typeOf(mimeType: string): string {
+    if (!this.isInline(mimeType)) return 'document';
+    return mimeType.toLowerCase().startsWith('video/') ? 'video' : 'image';
+  }
+
   private isInline(mimeType: string): boolean {
     const type = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
     return inlineImages.has(type) || (this.inlineVideo && inlineVideos.has(type));
   }
+}
+
+/** The file name a media message carries in its model (`_data.filename`), when it has one. */
+function sentFileName(message: WebMessage): string | undefined {
+  const name = (message.rawData as { filename?: unknown } | undefined)?.filename;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /**

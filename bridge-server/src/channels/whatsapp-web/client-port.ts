@@ -108,8 +108,8 @@ export interface WebChat {
   isGroup: boolean;
   /** Unix seconds of the last activity. */
   timestamp?: number;
-  /** The newest `limit` messages, oldest first (src/structures/Chat.js). */
-  fetchMessages(options: { limit?: number }): Promise<WebMessage[]>;
+  /** The newest `limit` messages, oldest first; only the firm's own with `fromMe: true` (src/structures/Chat.js). */
+  fetchMessages(options: { limit?: number; fromMe?: boolean }): Promise<WebMessage[]>;
 }
 
 export interface WebSendOptions {

@@ -61,7 +61,7 @@ export function variant(json: MessageJson, change: { id?: string; timestamp?: nu
 }
 
 export class FakeChat implements WebChat {
-  readonly fetchCalls: Array<{ limit?: number }> = [];
+  readonly fetchCalls: Array<{ limit?: number; fromMe?: boolean }> = [];
 
   constructor(
     readonly id: { _serialized: string; server: string; user: string },
@@ -77,9 +77,10 @@ export class FakeChat implements WebChat {
     return new FakeChat({ _serialized: jid, server, user }, name, server === 'g.us', messages, last || undefined);
   }
 
-  async fetchMessages(options: { limit?: number }): Promise<WebMessage[]> {
+  async fetchMessages(options: { limit?: number; fromMe?: boolean }): Promise<WebMessage[]> {
     this.fetchCalls.push({ ...options });
-    const sorted = [...this.messages].sort((a, b) => a.timestamp - b.timestamp);
+    const chosen = options.fromMe === undefined ? this.messages : this.messages.filter((m) => m.fromMe === options.fromMe);
+    const sorted = [...chosen].sort((a, b) => a.timestamp - b.timestamp);
     return options.limit && options.limit > 0 ? sorted.slice(-options.limit) : sorted;
   }
 }
@@ -100,6 +101,8 @@ export class FakeWebClient extends EventEmitter implements WebClient {
   /** What sendMessage() does; default accepts and builds the sent message. */
   onSend: ((chatId: string, content: string | WebMedia, options?: WebSendOptions) => Promise<WebMessage | undefined>) | undefined;
   private sentCount = 0;
+  /** Unix seconds stamped on a sent message; default a fixed second per send, so tests can name it. */
+  sentTimestamp: (count: number) => number = (count) => 1763903000 + count;
 
   async initialize(): Promise<void> {
     this.initializeCalls += 1;
@@ -128,12 +131,14 @@ export class FakeWebClient extends EventEmitter implements WebClient {
       fromMe: true,
       type: typeof content === 'string' ? 'chat' : options?.sendMediaAsDocument ? 'document' : 'image',
       body: typeof content === 'string' ? content : (options?.caption ?? ''),
-      timestamp: 1763903000 + this.sentCount,
+      timestamp: this.sentTimestamp(this.sentCount),
       ack: 0,
       hasMedia: typeof content !== 'string',
       hasQuotedMsg: options?.quotedMessageId !== undefined,
     });
-    // The page adds the sent message to its store, which emits message_create (whatsapp-web.js docs).
+    // The page adds the sent message to its store, which emits message_create (whatsapp-web.js docs);
+    // from then on the chat's fetchMessages returns it too.
+    this.chats.find((chat) => chat.id._serialized === chatId)?.messages.push(message);
     setImmediate(() => this.emit('message_create', message));
     return message;
   }
