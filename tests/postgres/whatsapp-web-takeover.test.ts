@@ -121,6 +121,10 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     await replies(b, Number(conversationId), before);
     await waitFor(() => a.sent.length === before.length, 20_000, describeAll);
     expect(a.sent).toEqual(before);
+    // The owner reports a send as soon as WhatsApp takes it and records it a moment later; this
+    // death comes after the records (a death in between is tests/integration/send-handed-over.test.ts).
+    const outboundCount = async (): Promise<number> => (await eventsOf()).filter((e) => e.direction === 'outbound').length;
+    await waitFor(async () => (await outboundCount()) === before.length, 15_000, async () => JSON.stringify(await eventsOf()));
     expect(b.sent).toEqual([]);
     expect(b.initialized).toBe(0);
 
@@ -144,7 +148,7 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     await waitFor(async () => (await eventsOf()).some((e) => e.wa_message_id.includes('OFFLINE1')), 15_000, async () => JSON.stringify(await eventsOf()));
     // A send is seen by the client a moment before its outbound event is committed.
     const replyCount = before.length + after.length;
-    await waitFor(async () => (await eventsOf()).filter((e) => e.direction === 'outbound').length >= replyCount, 15_000, async () => JSON.stringify(await eventsOf()));
+    await waitFor(async () => (await outboundCount()) >= replyCount, 15_000, async () => JSON.stringify(await eventsOf()));
 
     const events = await eventsOf();
     const inbound = events.filter((e) => e.direction === 'inbound').map((e) => e.wa_message_id);
