@@ -10,6 +10,7 @@ import { startSimulator, type Simulator } from '../../bridge-server/src/channels
 import { WhatsAppWebChannel } from '../../bridge-server/src/channels/whatsapp-web/channel.js';
 import { normalizeMessage } from '../../bridge-server/src/channels/whatsapp-web/normalize.js';
 import { FakeChat, FakeWebClient, loadFixture, toMessage, variant, type MessageJson } from '../../bridge-server/src/channels/whatsapp-web/test-client.js';
+import { OutcomeUnknownError } from '../../bridge-server/src/core/errors.js';
 import type { ChannelKind, InboundEvent } from '../../bridge-server/src/core/events.js';
 import type { Channel, OutboundMessage } from '../../bridge-server/src/core/ports.js';
 import { partCallbackData, type Job } from '../../bridge-server/src/core/records.js';
@@ -22,6 +23,7 @@ import { getOutbound } from '../../bridge-server/src/store/outbound.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
 import { testSecrets } from '../support/bridge.js';
+import { freePort } from '../support/ports.js';
 import { openTestDatabase } from '../support/test-database.js';
 
 /**
@@ -130,7 +132,8 @@ describe('a reply WhatsApp already took is recorded, not sent again, when its jo
       const before = simulator.sent.length;
       simulator.loseNextSendAnswers(1);
       const first = await claimSend(commandId);
-      await expect(run(first, 'cloud-api', cloudSender())).rejects.toMatchObject({ retry: 'transient' });
+      // The worker waits before such a retry (outbox/retry.ts), long enough for the statuses to come.
+      await expect(run(first, 'cloud-api', cloudSender())).rejects.toBeInstanceOf(OutcomeUnknownError);
       await outbox.reschedule(first.id, Date.now(), 'answer lost');
       await statusOf(simulator.sent[before]!);
 
@@ -145,8 +148,15 @@ describe('a reply WhatsApp already took is recorded, not sent again, when its jo
       const before = simulator.sent.length;
       simulator.failNextSends(1, 500, 1);
       const first = await claimSend(commandId);
-      await expect(run(first, 'cloud-api', cloudSender())).rejects.toMatchObject({ retry: 'transient' });
+      const refused = await run(first, 'cloud-api', cloudSender()).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ retry: 'transient' });
+      expect(refused).not.toBeInstanceOf(OutcomeUnknownError);
       await outbox.reschedule(first.id, Date.now(), 'refused');
+      // Nor does a send that found nobody listening.
+      const nobody = new CloudApiSender({ baseUrl: `http://127.0.0.1:${await freePort()}`, apiVersion: 'v23.0', accessToken: testSecrets.accessToken });
+      const unreachable = await nobody.send(partMessage('447700900813', 'Call me back please.', commandId, simulator.business.phoneNumberId)).catch((error: unknown) => error);
+      expect(unreachable).toMatchObject({ retry: 'transient', message: expect.stringContaining('ECONNREFUSED') });
+      expect(unreachable).not.toBeInstanceOf(OutcomeUnknownError);
 
       await run(await claimSend(commandId), 'cloud-api', cloudSender());
       // The refused send is not in the simulator's record; the second one is.
@@ -201,7 +211,7 @@ describe('a reply WhatsApp already took is recorded, not sent again, when its jo
         return sent;
       };
       const first = await claimSend(commandId);
-      await expect(run(first, 'whatsapp-web', new WhatsAppWebChannel({ session, timeoutMs: 50 }))).rejects.toMatchObject({ retry: 'transient' });
+      await expect(run(first, 'whatsapp-web', new WhatsAppWebChannel({ session, timeoutMs: 50 }))).rejects.toBeInstanceOf(OutcomeUnknownError);
       await outbox.reschedule(first.id, Date.now(), 'no answer');
       slow = false;
 

@@ -98,6 +98,18 @@ export class UpstreamError extends BridgeError {
 }
 
 /**
+ * A call that failed after its request went out (the connection dropped before the answer, or
+ * the answer did not come in time): the service may have done what was asked. Transient; a send
+ * retried after it looks first for what the first try may have sent (flows/send.ts), so the
+ * retry waits long enough for WhatsApp's statuses to say so.
+ */
+export class OutcomeUnknownError extends UpstreamError {
+  constructor(service: string, message: string, upstreamStatus?: number | string) {
+    super(service, message, 'transient', upstreamStatus);
+  }
+}
+
+/**
  * The work belongs to another bridge instance, e.g. the one that owns the WhatsApp Web session.
  * Not a failure of the job: it waits for that instance without using up an attempt.
  */

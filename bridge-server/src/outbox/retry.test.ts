@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadInputError, NotFoundError, UpstreamError } from '../core/errors.js';
+import { BadInputError, NotFoundError, OutcomeUnknownError, UpstreamError } from '../core/errors.js';
 import type { Job, JobKind } from '../core/records.js';
 import { backoff, decideRetry, type RetryPolicy } from './retry.js';
 
@@ -22,6 +22,16 @@ describe('decideRetry', () => {
     expect(decideRetry(media, job('media.fetch', 6), { ...policy, mediaAttempts: 6 })).toEqual({ action: 'park' });
     // The limit is the media's alone: a mail failing the same way still retries.
     expect(decideRetry(media, job('mail.relay', 100), { ...policy, mediaAttempts: 6 }).action).toBe('retry');
+  });
+
+  it('waits at least 30 s, or what the policy says, before sending again what WhatsApp may already have', () => {
+    const unknown = new OutcomeUnknownError('whatsapp', 'the connection closed before the answer');
+    expect(decideRetry(unknown, job('wa.send', 1), policy, noJitter)).toEqual({ action: 'retry', delayMs: 30_000 });
+    expect(decideRetry(unknown, job('wa.send', 1), { ...policy, unknownSendDelayMs: 500 }, noJitter)).toEqual({ action: 'retry', delayMs: 1000 });
+    expect(decideRetry(unknown, job('wa.send', 7), policy, noJitter)).toEqual({ action: 'retry', delayMs: 64_000 });
+    // A send that surely did not go, and any other job, back off as usual.
+    expect(decideRetry(transient, job('wa.send', 1), policy, noJitter)).toEqual({ action: 'retry', delayMs: 1000 });
+    expect(decideRetry(unknown, job('mail.notice', 1), policy, noJitter)).toEqual({ action: 'retry', delayMs: 1000 });
   });
 
   it('parks a permanent failure and a missing record at once, bad input after 5 tries and anything else after 8', () => {

@@ -1,4 +1,4 @@
-import { BadInputError, NotFoundError, UpstreamError } from '../core/errors.js';
+import { BadInputError, NotFoundError, OutcomeUnknownError, UpstreamError } from '../core/errors.js';
 import type { Job } from '../core/records.js';
 
 export type RetryDecision = { action: 'retry'; delayMs: number } | { action: 'park' };
@@ -8,6 +8,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Tries of a media download that keeps failing before it waits for a person; default 16. */
   mediaAttempts?: number;
+  /**
+   * The least wait before a WhatsApp send whose outcome is unknown is tried again, so that the
+   * statuses of a message WhatsApp did take have come by then; default 30 s.
+   */
+  unknownSendDelayMs?: number;
 }
 
 /** Attempts after which a job that keeps failing for the same reason waits for a person. */
@@ -29,6 +34,9 @@ export function decideRetry(error: unknown, job: Job, policy: RetryPolicy, rando
   if (error instanceof UpstreamError) {
     if (error.retry === 'permanent') return { action: 'park' };
     if (job.kind === 'media.fetch' && job.attempts >= (policy.mediaAttempts ?? attemptLimits.mediaTransient)) return { action: 'park' };
+    if (job.kind === 'wa.send' && error instanceof OutcomeUnknownError) {
+      return { action: 'retry', delayMs: Math.max(backoff(job.attempts, policy, random), policy.unknownSendDelayMs ?? 30_000) };
+    }
     return retry();
   }
   if (error instanceof NotFoundError) return { action: 'park' };

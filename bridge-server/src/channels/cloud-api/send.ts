@@ -1,4 +1,4 @@
-import { UpstreamError, WindowClosedError } from '../../core/errors.js';
+import { OutcomeUnknownError, UpstreamError, WindowClosedError } from '../../core/errors.js';
 import type { Channel, OutboundMessage, SendReceipt } from '../../core/ports.js';
 
 export interface CloudSenderOptions {
@@ -30,7 +30,7 @@ export class CloudApiSender implements Channel {
 
   async send(message: OutboundMessage): Promise<SendReceipt> {
     const body = await this.messageBody(message);
-    const answer = await this.post(`${message.businessId}/messages`, JSON.stringify(body), 'application/json', 'send the message');
+    const answer = await this.post(`${message.businessId}/messages`, JSON.stringify(body), 'application/json', 'send the message', true);
     const id = (answer as { messages?: Array<{ id?: string }> }).messages?.[0]?.id;
     if (!id) throw new UpstreamError('whatsapp', 'WhatsApp accepted the send but returned no message id', 'transient');
     return { waMessageId: id, timestamp: (this.options.now ?? Date.now)() };
@@ -70,7 +70,11 @@ export class CloudApiSender implements Channel {
     return id;
   }
 
-  private async post(path: string, body: string | FormData, contentType: string | undefined, what: string): Promise<unknown> {
+  /**
+   * POSTs to the Graph API. A request that failed on the way (no answer) is transient; with
+   * `sends`, one that may have reached WhatsApp before the failure is an OutcomeUnknownError.
+   */
+  private async post(path: string, body: string | FormData, contentType: string | undefined, what: string, sends = false): Promise<unknown> {
     const url = `${this.options.baseUrl}/${this.options.apiVersion}/${path}`;
     let response: Response;
     try {
@@ -81,7 +85,11 @@ export class CloudApiSender implements Channel {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (error) {
-      throw new UpstreamError('whatsapp', `could not reach WhatsApp to ${what} (${(error as Error).name})`, 'transient');
+      const code = networkCode(error);
+      if (sends && !notConnected.has(code ?? '')) {
+        throw new OutcomeUnknownError('whatsapp', `no answer from WhatsApp to ${what} (${code ?? (error as Error).name}); it may have been sent, and is looked for before it is sent again`);
+      }
+      throw new UpstreamError('whatsapp', `could not reach WhatsApp to ${what} (${code ?? (error as Error).name})`, 'transient');
     }
     const text = await response.text();
     if (response.ok) return text ? (JSON.parse(text) as unknown) : {};
@@ -105,6 +113,19 @@ export class CloudApiSender implements Channel {
     const transient = status === 429 || status >= 500 || code === 130429 || code === 131016;
     return new UpstreamError('whatsapp', `WhatsApp refused to ${what} (HTTP ${status}${code ? `, error ${code}` : ''})${reason}`, transient ? 'transient' : 'permanent', code ?? status);
   }
+}
+
+/** Failures before a connection was made: nothing reached WhatsApp. */
+const notConnected = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * The system or undici error code behind a failed fetch (`fetch failed` keeps it in `cause`; when
+ * every address of a name failed, in the first of `cause.errors`).
+ */
+function networkCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; errors?: Array<{ code?: unknown }> } } | undefined)?.cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function mediaType(mimeType: string): 'image' | 'video' | 'audio' | 'document' {

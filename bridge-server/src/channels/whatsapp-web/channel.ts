@@ -75,7 +75,7 @@ export class WhatsAppWebChannel implements Channel {
     }
     let sent;
     try {
-      const send = () => withDeadline(client.sendMessage(chatId, content, options), this.timeoutMs, `send to ${chatId}`);
+      const send = () => withDeadline(client.sendMessage(chatId, content, options), this.timeoutMs, `send to ${chatId}`, true);
       sent = this.session.trackSend ? await this.session.trackSend(chatId, send, (m) => m?.id._serialized) : await send();
     } catch (error) {
       throw classifyFailure(error, `send to ${chatId}`);

@@ -1,4 +1,4 @@
-import { RunsElsewhereError, UpstreamError } from '../../core/errors.js';
+import { OutcomeUnknownError, RunsElsewhereError, UpstreamError } from '../../core/errors.js';
 import type { WebClient } from './client-port.js';
 
 /**
@@ -53,11 +53,15 @@ export interface SessionView {
   trackSend?<T>(chatId: string, send: () => Promise<T>, idOf: (result: T) => string | undefined): Promise<T>;
 }
 
-/** Rejects with a transient UpstreamError when `work` takes longer than `ms` (a hung page). */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects with a transient UpstreamError when `work` takes longer than `ms` (a hung page); with
+ * `mayHaveHappened`, an OutcomeUnknownError (a send the page may still carry out).
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, mayHaveHappened = false): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UpstreamError(service, `Could not ${what}: no answer from WhatsApp Web within ${ms} ms.`, 'transient')), ms);
+    const message = `Could not ${what}: no answer from WhatsApp Web within ${ms} ms.`;
+    timer = setTimeout(() => reject(mayHaveHappened ? new OutcomeUnknownError(service, message) : new UpstreamError(service, message, 'transient')), ms);
   });
   try {
     return await Promise.race([work, deadline]);
