@@ -42,7 +42,7 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
   // Instances on one store share its keys: the master key comes from the environment, not a data dir.
   const masterKey = randomBytes(32).toString('base64');
 
-  const startWebBridge = async (tag: string): Promise<WebBridge> => {
+  const startWebBridge = async (tag: string, extraEnv: Record<string, string> = {}): Promise<WebBridge> => {
     const dataDir = await mkdtemp(path.join(tmpdir(), `wab-web-${tag}-`));
     dirs.push(dataDir);
     const env = {
@@ -56,6 +56,7 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
       WA_BRIDGE_LOG_LEVEL: 'warn',
       WAB_CHILD_TAG: tag,
       WAB_CHILD_LEASE_MS: String(leaseMs),
+      ...extraEnv,
     };
     const child = fork(childScript, [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let output = '';
@@ -63,10 +64,14 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const bridge: WebBridge = { tag, child, states: [], sent: [], initialized: 0, replied: new Set(), output: () => output };
     child.on('message', (raw) => {
-      const message = raw as { type: string; state?: string; text?: string; id?: string };
+      const message = raw as { type: string; state?: string; text?: string; id?: string; message?: MessageJson };
       if (message.type === 'state' && message.state) bridge.states.push(message.state);
       if (message.type === 'started' && message.state) bridge.states.push(message.state);
-      if (message.type === 'sent') bridge.sent.push(message.text!);
+      if (message.type === 'sent') {
+        bridge.sent.push(message.text!);
+        // The phone's chat is one: what one instance sent, the others' clients see in it too.
+        for (const other of bridges) if (other !== bridge && other.child.connected && message.message) other.child.send({ type: 'phone', message: message.message });
+      }
       if (message.type === 'initialized') bridge.initialized += 1;
       if (message.type === 'replied') bridge.replied.add(message.id!);
     });
@@ -100,8 +105,9 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs the session on one instance, sends every reply once through it, and moves it on SIGKILL without losing a message', async () => {
-    const a = await startWebBridge('A');
+  it('runs the session on one instance, sends every reply once through it, and moves it on SIGKILL without losing or repeating a message', async () => {
+    // The owner dies the moment WhatsApp has taken the fifth reply, before it can record the send.
+    const a = await startWebBridge('A', { WAB_CHILD_DIE_AFTER_SENDING: 'reply 5' });
     await waitFor(() => stateOf(a) === 'ready', 30_000, describeAll);
     const b = await startWebBridge('B');
     await waitFor(() => stateOf(b) === 'standby', 30_000, describeAll);
@@ -121,18 +127,16 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     await replies(b, Number(conversationId), before);
     await waitFor(() => a.sent.length === before.length, 20_000, describeAll);
     expect(a.sent).toEqual(before);
-    // The owner reports a send as soon as WhatsApp takes it and records it a moment later; this
-    // death comes after the records (a death in between is tests/integration/send-handed-over.test.ts).
+    await waitFor(() => a.child.signalCode === 'SIGKILL', 10_000, describeAll);
     const outboundCount = async (): Promise<number> => (await eventsOf()).filter((e) => e.direction === 'outbound').length;
-    await waitFor(async () => (await outboundCount()) === before.length, 15_000, async () => JSON.stringify(await eventsOf()));
+    expect(await outboundCount()).toBe(before.length - 1);
     expect(b.sent).toEqual([]);
     expect(b.initialized).toBe(0);
 
-    // The owner dies. A message reaches the phone while nobody runs the session, and more replies queue.
-    // It is stamped with a later second than the live one (liveAt was rounded up, so a fixed pause
-    // after it could still end within that second): wait for the clock to pass it.
+    // A message reaches the phone while nobody runs the session, and more replies queue. It is
+    // stamped with a later second than the live one (liveAt was rounded up, so a fixed pause after
+    // it could still end within that second): wait for the clock to pass it.
     await waitFor(() => Math.floor(Date.now() / 1000) > liveAt, 5_000, describeAll);
-    a.child.kill('SIGKILL');
     const offlineAt = Math.floor(Date.now() / 1000);
     expect(offlineAt).toBeGreaterThan(liveAt);
     b.child.send({ type: 'phone', message: variant(template, { id: 'OFFLINE1', timestamp: offlineAt, body: 'Sorry, Wednesday instead?' }) });
@@ -140,7 +144,8 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     await replies(b, Number(conversationId), after);
 
     // The survivor takes the session once the dead owner's lease ran out, catches up from the
-    // dead owner's marks (so the message stamped before it was ready is found) and sends the rest.
+    // dead owner's marks (so the message stamped before it was ready is found), finds the fifth
+    // reply in the chat instead of sending it again, and sends the rest.
     await waitFor(() => stateOf(b) === 'ready', 20_000, describeAll);
     expect(b.initialized).toBe(1);
     await waitFor(() => b.sent.length === after.length, 20_000, describeAll);
@@ -154,10 +159,22 @@ describe('the WhatsApp Web session moves to another instance when its owner dies
     const inbound = events.filter((e) => e.direction === 'inbound').map((e) => e.wa_message_id);
     expect(inbound).toHaveLength(2);
     expect(new Set(inbound).size).toBe(2);
-    // Each reply recorded once, with the id of the one send that carried it.
+    // Each reply recorded once, with the id of the one send that carried it: the first five
+    // sent by the dead owner, the fifth recorded by the survivor, the rest sent by it.
     const outbound = events.filter((e) => e.direction === 'outbound').map((e) => e.wa_message_id);
     expect(outbound).toHaveLength(replyCount);
     expect(new Set(outbound).size).toBe(outbound.length);
+    expect(outbound.filter((id) => id.includes('_3EB0A'))).toHaveLength(before.length);
+    expect(outbound.filter((id) => id.includes('_3EB0B'))).toHaveLength(after.length);
+    const parts = await store.db
+      .selectFrom('outbound_parts')
+      .innerJoin('outbound_commands', 'outbound_commands.id', 'outbound_parts.command_id')
+      .select(['outbound_parts.wa_message_id as id', 'outbound_commands.state as state'])
+      .orderBy('outbound_commands.id')
+      .execute();
+    expect(parts).toHaveLength(replyCount);
+    expect(parts.every((p) => p.state === 'sent')).toBe(true);
+    expect(parts[before.length - 1]!.id).toContain('_3EB0A');
     const jobs = await store.db.selectFrom('outbox_jobs').select(['kind', 'state', 'last_error']).execute();
     expect(jobs.filter((j) => j.state === 'needs_attention')).toEqual([]);
   });

@@ -6,9 +6,13 @@
  *                    { type: 'live', message } also delivers it live to a ready client;
  *                    { type: 'reply', id, conversationId, text } submits a solicitor's reply.
  *   child -> parent: { type: 'started', url }, { type: 'state', state }, { type: 'initialized' },
- *                    { type: 'sent', chatId, text }, { type: 'replied', id }.
+ *                    { type: 'sent', chatId, text, message }, { type: 'replied', id }.
  * The environment configures the bridge as for `wa-bridge serve`; WAB_CHILD_TAG makes sent ids unique,
- * WAB_CHILD_LEASE_MS sets the session lease.
+ * WAB_CHILD_LEASE_MS sets the session lease. With WAB_CHILD_DIE_AFTER_SENDING set to a text, the
+ * process kills itself with SIGKILL the moment WhatsApp has taken that text, before the bridge
+ * hears back: the death between a send and its record. A sent message is stamped now, as WhatsApp
+ * stamps it; `message` is its JSON, for the parent to put in the other processes' copies of the
+ * chat (the phone's chat is one, whichever instance runs the session).
  */
 import { startBridge } from '../../bridge-server/src/app.js';
 import { FakeChat, FakeWebClient, toMessage, type MessageJson } from '../../bridge-server/src/channels/whatsapp-web/test-client.js';
@@ -37,10 +41,28 @@ const bridge = await startBridge(loadConfig(process.env, undefined), {
       send({ type: 'initialized' });
       setImmediate(() => fresh.becomeReady(businessId));
     };
+    fresh.sentTimestamp = () => Math.floor(Date.now() / 1000);
     const accept = fresh.sendMessage.bind(fresh);
     fresh.sendMessage = async (chatId, content, options) => {
       const sent = await accept(chatId, content, options);
-      send({ type: 'sent', chatId, text: typeof content === 'string' ? content : '(media)' });
+      const text = typeof content === 'string' ? content : '(media)';
+      const message: MessageJson | undefined = sent && {
+        id: sent.id,
+        from: sent.from,
+        to: sent.to,
+        fromMe: sent.fromMe,
+        type: sent.type,
+        body: sent.body,
+        timestamp: sent.timestamp,
+        hasMedia: sent.hasMedia,
+        hasQuotedMsg: sent.hasQuotedMsg,
+      };
+      const notice = { type: 'sent', chatId, text, message };
+      if (text === process.env.WAB_CHILD_DIE_AFTER_SENDING) {
+        process.send?.(notice, () => process.kill(process.pid, 'SIGKILL'));
+        return new Promise<never>(() => undefined);
+      }
+      send(notice);
       return sent;
     };
     client = fresh;
