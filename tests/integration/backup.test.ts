@@ -255,7 +255,8 @@ describe('backup and restore', () => {
     try {
       await run('cp', ['-a', path.join(dataDir, 'keys'), path.join(fresh, 'keys')]);
       const backedUp = await onTerminal(dataDir, ['backup', '--out-dir', outDir]);
-      expect(backedUp).toMatch(/backing up \[[░█]+\] \d+% copying the database and media/);
+      expect(backedUp).toMatch(/backing up \[[░█]+\] \d+% taking a consistent copy of the database/);
+      expect(backedUp).toMatch(/backing up \[[░█]+\] \d+% packing the database and media/);
       expect(backedUp).toMatch(/backing up \[█+\] 100% encrypting/);
       const file = /(\S+\.wabk): 2 conversation\(s\)/.exec(backedUp)![1]!;
       const restored = await onTerminal(fresh, ['restore', '--all', '--backup', file]);

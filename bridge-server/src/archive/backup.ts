@@ -43,11 +43,12 @@ export interface BackupResult {
 }
 
 /**
- * How far a backup is, in bytes: `packing` the database copy and the blobs into the zip (`total`
- * is what they hold as stored, which the zip's compression of the database may leave short of),
- * then `encrypting` the zip.
+ * How far a backup is: `snapshot`, the consistent copy of the database (in pages of SQLite's
+ * online backup, or in rows of a PostgreSQL store); then in bytes, `packing` the database copy
+ * and the blobs into the zip (`total` is what they hold as stored, which the zip's compression of
+ * the database may leave short of), and `encrypting` the zip.
  */
-export type BackupProgress = (phase: 'packing' | 'encrypting', done: number, total: number) => void;
+export type BackupProgress = (phase: 'snapshot' | 'packing' | 'encrypting', done: number, total: number) => void;
 
 export async function makeBackup(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; outDir: string; now?: number; onProgress?: BackupProgress }): Promise<BackupResult> {
   const now = options.now ?? Date.now();
@@ -59,12 +60,19 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
       const source = new BetterSqlite3(options.source.file, { readonly: true, fileMustExist: true });
       source.pragma('busy_timeout = 5000');
       try {
-        await source.backup(snapshot);
+        // 100 pages a step, better-sqlite3's default; the last step calls no progress function.
+        const copied = await source.backup(snapshot, {
+          progress: ({ totalPages, remainingPages }) => {
+            options.onProgress?.('snapshot', totalPages - remainingPages, totalPages);
+            return 100;
+          },
+        });
+        options.onProgress?.('snapshot', copied.totalPages, copied.totalPages);
       } finally {
         source.close();
       }
     } else {
-      await snapshotToSqlite(options.source.db, snapshot);
+      await snapshotToSqlite(options.source.db, snapshot, (done, total) => options.onProgress?.('snapshot', done, total));
     }
     const copy = new BetterSqlite3(snapshot, { readonly: true });
     let hashes: string[];

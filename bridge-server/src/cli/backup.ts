@@ -13,6 +13,13 @@ import { cliActor, recordCli } from './audit.js';
 import { progressBar } from './progress.js';
 import { exitCodes, runCommand } from './run.js';
 
+/** What each phase of a backup shows beside its bar. */
+const phaseNames: Record<'snapshot' | 'packing' | 'encrypting', string> = {
+  snapshot: 'taking a consistent copy of the database',
+  packing: 'packing the database and media',
+  encrypting: 'encrypting',
+};
+
 /**
  * `wa-bridge backup`, `backup verify` and `restore`: encrypted backups taken while the bridge
  * runs, checked by restoring them into a scratch store, and restored one conversation at a time
@@ -44,7 +51,7 @@ export function registerBackup(program: Command): void {
             outDir: path.resolve(outDir),
             onProgress: (phase, done, total) => {
               if (!bar) return;
-              if (shown !== phase) bar.start(Math.max(total, 1), done, { phase: phase === 'packing' ? 'copying the database and media' : 'encrypting' });
+              if (shown !== phase) bar.start(Math.max(total, 1), done, { phase: phaseNames[phase] });
               else bar.update(done);
               shown = phase;
             },

@@ -38,7 +38,7 @@ const pageRows = 2000;
  * row for row with the same ids, so a backup of either engine has one format and restores into
  * either. One repeatable-read transaction: every table as of one moment, while the bridge writes on.
  */
-export async function snapshotToSqlite(source: Executor, file: string): Promise<void> {
+export async function snapshotToSqlite(source: Executor, file: string, onRows?: (done: number, total: number) => void): Promise<void> {
   const target = openSqlite(file);
   try {
     await source
@@ -46,7 +46,18 @@ export async function snapshotToSqlite(source: Executor, file: string): Promise<
       .setIsolationLevel('repeatable read')
       .execute(async (tx) => {
         await sql`SET TRANSACTION READ ONLY`.execute(tx);
-        for (const table of archiveTables) await copyTable(tx, table, (rows) => insertRows(target.db, table, rows));
+        // Counted in the same snapshot, so the total is exactly what will be copied.
+        let total = 0;
+        if (onRows) for (const table of archiveTables) total += Number((await sql<{ n: string | number }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(tx)).rows[0]?.n ?? 0);
+        let done = 0;
+        onRows?.(done, total);
+        for (const table of archiveTables) {
+          await copyTable(tx, table, async (rows) => {
+            await insertRows(target.db, table, rows);
+            done += rows.length;
+            onRows?.(done, total);
+          });
+        }
       });
   } finally {
     await target.close();
