@@ -158,6 +158,16 @@ describe('WhatsAppWebChannel.findSent', () => {
     expect(chat.fetchCalls).toEqual([{ limit: 50, fromMe: true }]);
   });
 
+  it('never takes a message typed on the phone, only what WhatsApp Web sent', async () => {
+    const { client } = chatWithSends([
+      { id: '3A1F2E3D4C5B6A79', at: at + 1, body: 'Signed today.' },
+      { id: 'A1B2C3D4E5F60718293A4B5C6D7E8F90', at: at + 2, body: 'Signed today.' },
+      { id: '3EB0C4D5E6F7A8B9', at: at + 3, body: 'Signed today.' },
+    ]);
+    const found = await new WhatsAppWebChannel({ session: readySession(client) }).findSent(reply({ text: 'Signed today.' }), at * 1000);
+    expect(found.map((r) => r.waMessageId)).toEqual([`true_${jid}_3EB0C4D5E6F7A8B9`]);
+  });
+
   it('allows a minute for WhatsApp stamping by its own clock, in whole seconds', async () => {
     const { client } = chatWithSends([{ id: 'SKEWED', at: at - 40, body: 'Signed today.' }]);
     expect(await new WhatsAppWebChannel({ session: readySession(client) }).findSent(reply({ text: 'Signed today.' }), at * 1000)).toHaveLength(1);

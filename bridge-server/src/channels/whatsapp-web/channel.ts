@@ -88,9 +88,10 @@ export class WhatsAppWebChannel implements Channel {
 
   /**
    * The firm's messages in the chat that look like `message` (the same text, or a file of the same
-   * kind with the same caption and name, quoting when it quotes), stamped no earlier than `since`
-   * less a minute (WhatsApp stamps messages in whole seconds, by its own clock). Looks back over
-   * the chat's newest 50 of the firm's messages; oldest first.
+   * kind with the same caption and name, quoting when it quotes), sent through WhatsApp Web as the
+   * bridge sends (not typed on the phone), stamped no earlier than `since` less a minute (WhatsApp
+   * stamps messages in whole seconds, by its own clock). Looks back over the chat's newest 50 of
+   * the firm's messages; oldest first.
    */
   async findSent(message: OutboundMessage, since: number): Promise<SendReceipt[]> {
     const chatId = toChatId(message.to);
@@ -106,7 +107,7 @@ export class WhatsAppWebChannel implements Channel {
     const file = message.files[0];
     const expected = { type: file ? this.typeOf(file.mimeType) : 'chat', body: message.text ?? '', fileName: file?.fileName ?? undefined, quotes: message.quotedWaMessageId !== undefined };
     return recent
-      .filter((m) => m.fromMe && m.timestamp * 1000 >= since - 60_000)
+      .filter((m) => m.fromMe && (m.deviceType === undefined || m.deviceType === 'web') && m.timestamp * 1000 >= since - 60_000)
       .filter((m) => m.type === expected.type && m.body === expected.body && m.hasQuotedMsg === expected.quotes)
       .filter((m) => expected.fileName === undefined || sentFileName(m) === undefined || sentFileName(m) === expected.fileName)
       .sort((a, b) => a.timestamp - b.timestamp)

@@ -71,6 +71,8 @@ export interface WebMessage {
   isForwarded?: boolean;
   /** At most 127; 5 or more is WhatsApp's "forwarded many times". */
   forwardingScore?: number;
+  /** 'android' or 'ios' for a message written on a phone, 'web' for WhatsApp Web or desktop (the library reads it off the id). */
+  deviceType?: string;
   isStatus?: boolean;
   isGif?: boolean;
   location?: WebLocation;

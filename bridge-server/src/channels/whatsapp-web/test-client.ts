@@ -32,12 +32,19 @@ export function toMessage(json: MessageJson, behaviour: MessageBehaviour = {}): 
   const copy = structuredClone(json);
   const message: WebMessage = {
     ...copy,
+    deviceType: copy.deviceType ?? deviceTypeOf(copy.id.id),
     rawData: copy._data,
     downloadMedia: async () => (copy.hasMedia ? behaviour.media : undefined),
     getQuotedMessage: async () => (copy.hasQuotedMsg ? behaviour.quoted : undefined),
     getReactions: async () => (behaviour.reactions?.length ? [{ id: behaviour.reactions[0]?.reaction ?? '', senders: behaviour.reactions }] : undefined),
   };
   return message;
+}
+
+/** What the library's Message sets as deviceType, from the shape of the id (src/structures/Message.js). */
+function deviceTypeOf(id: string): string {
+  if (id.length > 25) return 'android';
+  return id.startsWith('3A') ? 'ios' : 'web';
 }
 
 /** A fixture message with some fields changed (id, time, body), keeping `_data` in step. */
