@@ -96,6 +96,8 @@ export interface StartOptions {
   retryBaseDelayMs?: number;
   /** Tries of a failing media download before it waits for a person; tests lower it. Default 16. */
   mediaFetchAttempts?: number;
+  /** The least wait before a WhatsApp send that may have gone is tried again; tests shorten it. Default 30 s. */
+  unknownSendDelayMs?: number;
   pollMs?: number;
   /** Tests: a double of the whatsapp-web.js client (see channels/registry.ts). */
   createWebClient?: () => WebClient;
@@ -269,7 +271,12 @@ async function startParts(config: Config, options: StartOptions, started: Starte
       // Renewed while a job runs; a dead instance's claims come back to the others within it.
       leaseMs: config.jobLeaseMs,
       pollMs: options.pollMs ?? 1000,
-      retry: { baseDelayMs: options.retryBaseDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 5 * 60_000, ...(options.mediaFetchAttempts === undefined ? {} : { mediaAttempts: options.mediaFetchAttempts }) },
+      retry: {
+        baseDelayMs: options.retryBaseDelayMs ?? 1000,
+        maxDelayMs: options.retryMaxDelayMs ?? 5 * 60_000,
+        ...(options.mediaFetchAttempts === undefined ? {} : { mediaAttempts: options.mediaFetchAttempts }),
+        ...(options.unknownSendDelayMs === undefined ? {} : { unknownSendDelayMs: options.unknownSendDelayMs }),
+      },
       clock: systemClock,
       // A conversation's queued mails go as one run: one load, one prepare and one record per run.
       runs: { handlers: { 'mail.relay': (jobs) => relayRun(relayDeps, jobs as Array<Job<'mail.relay'>>) }, maxLength: 32 },

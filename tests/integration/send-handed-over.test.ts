@@ -22,7 +22,8 @@ import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { getOutbound } from '../../bridge-server/src/store/outbound.js';
 import { SqlOutbox } from '../../bridge-server/src/store/outbox.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
-import { testSecrets } from '../support/bridge.js';
+import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
+import { startBridgeWorld, testSecrets, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { freePort } from '../support/ports.js';
 import { openTestDatabase } from '../support/test-database.js';
 
@@ -242,5 +243,47 @@ describe('a reply WhatsApp already took is recorded, not sent again, when its jo
       expect(two!.parts[0]!.waMessageId).not.toBe(one!.parts[0]!.waMessageId);
       expect((await outboundEvents(conversationId)).map((e) => e.raw.foundBy)).toEqual([undefined, undefined]);
     });
+  });
+});
+
+/**
+ * The same through a running bridge: its worker, its retry rules, the simulator posting the
+ * statuses of every send it takes (with the callback data, as Meta does) to the bridge's webhook.
+ */
+describe('a running bridge whose send lost its answer', () => {
+  let catcher: MailCatcher;
+  let world: BridgeWorld;
+  const unknownSendDelayMs = 2000;
+
+  beforeAll(async () => {
+    catcher = await startMailCatcher({});
+    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', autoStatuses: true, unknownSendDelayMs });
+  });
+  afterAll(async () => {
+    await world?.stop();
+    await catcher?.stop();
+  });
+
+  it('waits for the statuses, then records the part they name instead of sending it again', async () => {
+    const from = '447700900821';
+    await world.simulator.postWebhook(world.simulator.inboundMessage({ from, name: 'Jane Smith', type: 'text', body: 'Is it signed?' }));
+    const db = world.bridge.store.db;
+    await waitFor(async () => (await db.selectFrom('conversations').select('id').where('client_wa_id', '=', from).executeTakeFirst()) !== undefined, 10_000, () => 'no conversation');
+    const { id: conversationId } = await db.selectFrom('conversations').select('id').where('client_wa_id', '=', from).executeTakeFirstOrThrow();
+
+    const text = 'Yes, both copies are signed.';
+    const before = world.simulator.sent.length;
+    world.simulator.loseNextSendAnswers(1);
+    const acceptedAt = Date.now();
+    const { commandId } = await world.bridge.reply({ conversationId: Number(conversationId), text, files: [], author: { name: 'Tom Baker', address: 'tom.baker@firm.test' }, source: { kind: 'api', ref: 'lost-answer' } });
+    await waitFor(async () => (await getOutbound(db, commandId))?.state === 'sent', 20_000, async () => JSON.stringify(await getOutbound(db, commandId)));
+    // The retry came no sooner than the rule allows (the usual backoff here is 200 ms).
+    expect(Date.now() - acceptedAt).toBeGreaterThanOrEqual(unknownSendDelayMs);
+
+    const sends = world.simulator.sent.slice(before).filter((s) => JSON.stringify(s.body).includes(text));
+    expect(sends).toHaveLength(1);
+    expect(await getOutbound(db, commandId)).toMatchObject({ state: 'sent', parts: [{ index: 0, waMessageId: sends[0]!.waMessageId }] });
+    const events = await db.selectFrom('events').select(['wa_message_id', 'event_json']).where('conversation_id', '=', conversationId).where('direction', '=', 'outbound').execute();
+    expect(events.map((e) => [e.wa_message_id, (JSON.parse(e.event_json) as { raw: { foundBy?: string } }).raw.foundBy])).toEqual([[sends[0]!.waMessageId, 'status']]);
   });
 });

@@ -70,13 +70,16 @@ export async function startBridgeWorld(options: {
   env?: Record<string, string>;
   retryMaxDelayMs?: number;
   mediaFetchAttempts?: number;
+  unknownSendDelayMs?: number;
+  /** The simulator posts sent, delivered and read for every send it takes. */
+  autoStatuses?: boolean;
   createWebClient?: StartOptions['createWebClient'];
   graphNetworkClient?: StartOptions['graphNetworkClient'];
   /** Where the bridge logs; default silent (or WA_BRIDGE_TEST_LOG's level on stdout). */
   logger?: Logger;
 }): Promise<BridgeWorld> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wab-data-')));
-  const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken });
+  const simulator = await startSimulator({ appSecret: testSecrets.appSecret, accessToken: testSecrets.accessToken, ...(options.autoStatuses ? { autoStatuses: true } : {}) });
   const env: Record<string, string> = {
     ...liveBridgeEnv({ port: 0, dataDir, smtpUrl: options.smtpUrl, mailbox: options.mailbox, cloudApiBaseUrl: simulator.url }),
     ...(await databaseEnvFor(dataDir)),
@@ -87,6 +90,7 @@ export async function startBridgeWorld(options: {
     retryBaseDelayMs: 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 1000,
     ...(options.mediaFetchAttempts === undefined ? {} : { mediaFetchAttempts: options.mediaFetchAttempts }),
+    ...(options.unknownSendDelayMs === undefined ? {} : { unknownSendDelayMs: options.unknownSendDelayMs }),
     pollMs: 200,
     // /readyz checks the SMTP server each time it is asked, so a test sees an outage at once.
     smtpCheckMs: 0,
