@@ -28,8 +28,10 @@ interface WebBridge {
  * Two bridge processes on one PostgreSQL database, both configured for the same linked WhatsApp
  * number (whatsapp-web.js, whose client is the test double: WhatsApp itself is out of reach). One
  * runs the session, the other stands by; replies accepted by either are sent by the owner, once.
- * The owner is killed with SIGKILL: the other takes the session over when the lease runs out,
- * catches up on what arrived meanwhile from the marks the dead one left, and sends what is queued.
+ * The owner dies by SIGKILL just after WhatsApp took a reply and before it recorded that: the
+ * other takes the session over when the lease runs out, catches up on what arrived meanwhile from
+ * the marks the dead one left, finds that reply in the chat rather than sending it again, and
+ * sends what is queued.
  */
 describe('the WhatsApp Web session moves to another instance when its owner dies', () => {
   const leaseMs = 2000;
