@@ -103,9 +103,8 @@ export interface StoreRestoreResult {
  * written unless it holds. A live store holding any archived row is refused, inside the restore's
  * transaction: merging two archives would break the chains of both (one conversation at a time is
  * `restoreConversation`). Callers check with `refuseOccupied` before they open the backup, which
- * for a large one takes a while. The rows
- * go in one transaction, so a failure leaves the store empty; only blob files already put in
- * the configured store may stay, unreferenced.
+ * for a large one takes a while. The rows go in one transaction, so a failure leaves the store
+ * empty; only blob files already put in the configured store may stay, unreferenced.
  */
 export async function restoreStore(options: {
   live: Executor;

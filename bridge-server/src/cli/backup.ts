@@ -10,11 +10,12 @@ import { SqlAuditTrail } from '../store/audit.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { openDatabase, openSqlite } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
+import type { BackupProgress } from '../archive/backup.js';
 import { progressBar } from './progress.js';
 import { exitCodes, runCommand } from './run.js';
 
 /** What each phase of a backup shows beside its bar. */
-const phaseNames: Record<'snapshot' | 'packing' | 'encrypting', string> = {
+const phaseNames: Record<Parameters<BackupProgress>[0], string> = {
   snapshot: 'taking a consistent copy of the database',
   packing: 'packing the database and media',
   encrypting: 'encrypting',

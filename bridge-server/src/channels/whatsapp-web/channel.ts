@@ -109,7 +109,10 @@ export class WhatsAppWebChannel implements Channel {
     return recent
       .filter((m) => m.fromMe && (m.deviceType === undefined || m.deviceType === 'web') && m.timestamp * 1000 >= since - 60_000)
       .filter((m) => m.type === expected.type && m.body === expected.body && m.hasQuotedMsg === expected.quotes)
-      .filter((m) => expected.fileName === undefined || sentFileName(m) === undefined || sentFileName(m) === expected.fileName)
+      .filter((m) => {
+        const name = sentFileName(m);
+        return expected.fileName === undefined || name === undefined || name === expected.fileName;
+      })
       .sort((a, b) => a.timestamp - b.timestamp)
       .map((m) => ({ waMessageId: m.id._serialized, timestamp: m.timestamp * 1000 }));
   }
