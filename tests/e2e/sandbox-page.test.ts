@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemHandler } from '../../bridge-server/src/api/problem.js';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { createSandboxRouter, type SandboxClient } from '../../bridge-server/src/sandbox/routes.js';
+import { createSandboxRouter, type ClientMessage, type SandboxClient } from '../../bridge-server/src/sandbox/routes.js';
 import { launchChromium } from '../support/browser.js';
 
 /**
@@ -20,12 +20,13 @@ const mailbox = 'whatsapp@firm.example';
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
 /** Relays like the bridge would: one subject and chat id per chat, In-Reply-To the previous mail. */
-function standInBridge(catcherUrl: string): SandboxClient & { calls: number; close(): void } {
+function standInBridge(catcherUrl: string): SandboxClient & { calls: number; stored: Array<ClientMessage & { phone: string }>; close(): void } {
   const transport = nodemailer.createTransport({ url: catcherUrl });
   const chats = new Map<string, string[]>();
   let sequence = 0;
   const client = {
     calls: 0,
+    stored: [] as Array<ClientMessage & { phone: string }>,
     close: () => transport.close(),
     async sendAsClient(input: Parameters<SandboxClient['sendAsClient']>[0]) {
       client.calls += 1;
@@ -59,6 +60,7 @@ function standInBridge(catcherUrl: string): SandboxClient & { calls: number; clo
         attachments: input.file ? [{ filename: input.file.fileName, contentType: input.file.mimeType, content: input.file.bytes }] : [],
       });
       chats.set(chatId, [...previous, messageId]);
+      client.stored.push({ phone: input.phone, waMessageId, ...(input.text ? { text: input.text } : {}), ...(input.file ? { fileName: input.file.fileName } : {}), sentAt: Date.now() });
       return { waMessageId };
     },
   };
@@ -85,7 +87,7 @@ describe('sandbox page', () => {
         client: bridge,
         // The solicitor's side is covered by sandbox-two-way.test.ts against the real bridge.
         solicitor: { reply: async () => ({ response: '250 2.0.0 reply accepted' }) },
-        phone: { messages: () => [] },
+        phone: { messages: () => [], sentFrom: (from) => bridge.stored.filter((stored) => stored.phone === from).map(({ phone: _phone, ...message }) => message) },
         firmNumber,
         mailbox,
       }),);
@@ -207,6 +209,26 @@ describe('sandbox page', () => {
     expect(await inThread.count()).toBe(2);
     expect(await inThread.nth(1).textContent()).toContain('hearing date');
     expect(await threads().first().locator('.thread-meta').innerText()).toContain('2 mails');
+  });
+
+  it("still shows the client's sent messages, newest first, after the page is loaded again", async () => {
+    await page.reload();
+    await page.locator('#live[data-state="live"]').waitFor();
+    const bubbles = page.locator('#sent li.bubble');
+    await expect.poll(() => bubbles.count()).toBe(2);
+    expect(await page.locator('#sent-empty').isHidden()).toBe(true);
+    expect(await bubbles.nth(0).innerText()).toContain('And one more question about the hearing date.');
+    expect(await bubbles.nth(0).innerText()).toContain('Stored by the bridge · wamid.TEST0002');
+    expect(await bubbles.nth(1).locator('.bubble-file').innerText()).toBe('statement.pdf');
+    expect(await bubbles.nth(1).innerText()).toContain('wamid.TEST0001');
+    expect(await mailArticles().count()).toBe(2);
+
+    // Another number's phone has sent nothing.
+    await page.getByLabel("Client's phone number").fill('+44 7700 900999');
+    await expect.poll(() => bubbles.count()).toBe(0);
+    expect(await page.locator('#sent-empty').isVisible()).toBe(true);
+    await page.getByLabel("Client's phone number").fill('+44 7700 900123');
+    await expect.poll(() => bubbles.count()).toBe(2);
   });
 
   it("shows the server's error for an invalid phone number and sends nothing", async () => {

@@ -98,6 +98,16 @@ describe('sandbox: client and solicitor talking', () => {
     await page.screenshot({ path: '/tmp/sandbox-two-way.png' });
   });
 
+  it('shows both sides of the chat on the phone after the page is loaded again', async () => {
+    await page.reload();
+    const sentBubble = page.locator('#sent li.bubble');
+    await sentBubble.first().waitFor({ timeout: 10_000 });
+    expect(await sentBubble.count()).toBe(1);
+    expect(await sentBubble.locator('.bubble-text').innerText()).toBe(clientText);
+    expect(await sentBubble.locator('.bubble-meta').innerText()).toMatch(/^Stored by the bridge · wamid\./);
+    expect(await page.locator('#inbox li.bubble.incoming .bubble-text').innerText()).toBe(replyText);
+  });
+
   it('ran without script errors or requests leaving the machine', () => {
     expect(pageProblems).toEqual([]);
   });

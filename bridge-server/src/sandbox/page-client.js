@@ -84,14 +84,26 @@ function readFile(file) {
   });
 }
 
-function addSent(text, fileName, outcome, failed) {
-  const bubble = el('li', { className: failed ? 'bubble failed' : 'bubble' }, [
-    text ? el('p', { className: 'bubble-text', text }) : null,
-    fileName ? el('p', { className: 'bubble-file', text: fileName }) : null,
-    el('p', { className: 'bubble-meta', text: outcome }),
-  ]);
-  $('sent').prepend(bubble);
-  $('sent-empty').hidden = true;
+/* The client's messages come from the server, so a reload still shows them; newest first. */
+const sentList = $('sent');
+const sentNodes = new Map();
+
+function renderSent(messages) {
+  const nodes = messages.slice().reverse().map((message) => {
+    let node = sentNodes.get(message.waMessageId);
+    if (!node) {
+      node = el('li', { className: 'bubble', 'data-wamid': message.waMessageId }, [
+        message.text ? el('p', { className: 'bubble-text', text: message.text }) : null,
+        message.fileName ? el('p', { className: 'bubble-file', text: message.fileName }) : null,
+        el('p', { className: 'bubble-meta', text: 'Stored by the bridge · ' + message.waMessageId }),
+      ]);
+      sentNodes.set(message.waMessageId, node);
+    }
+    return node;
+  });
+  for (const id of [...sentNodes.keys()]) if (!messages.some((message) => message.waMessageId === id)) sentNodes.delete(id);
+  place(sentList, nodes);
+  $('sent-empty').hidden = nodes.length > 0;
 }
 
 async function send(event) {
@@ -120,7 +132,7 @@ async function send(event) {
       sendStatus.textContent = 'Not sent.';
       return;
     }
-    addSent(body.text, file ? file.name : '', 'Stored by the bridge · ' + answer.waMessageId, false);
+    await refreshPhone();
     sendStatus.textContent = 'Sent. The email follows in a moment.';
     fields.text.value = '';
     fields.file.value = '';
@@ -191,19 +203,25 @@ function renderInbox(messages) {
   $('inbox-empty').hidden = nodes.length > 0;
 }
 
-async function pollPhone() {
+/** Both sides of the chat with the number in the phone field, as the server has them. */
+async function refreshPhone() {
   const phone = fields.phone.value;
   const digits = phone.replace(/\D/g, '');
+  if (digits.length < 8 || digits.length > 15 || !/^\+?[0-9 ().-]+$/.test(phone.trim())) return;
   try {
-    if (digits.length >= 8 && digits.length <= 15 && /^\+?[0-9 ().-]+$/.test(phone.trim())) {
-      const response = await fetch(base + '/api/phone?phone=' + encodeURIComponent('+' + digits), { headers: { Accept: 'application/json' } });
-      if (response.ok) renderInbox((await response.json()).messages);
-    }
+    const response = await fetch(base + '/api/phone?phone=' + encodeURIComponent('+' + digits), { headers: { Accept: 'application/json' } });
+    if (!response.ok) return;
+    const answer = await response.json();
+    renderInbox(answer.messages);
+    renderSent(answer.sent);
   } catch {
     // The bridge restarting; the next poll tries again.
-  } finally {
-    window.setTimeout(pollPhone, 1000);
   }
+}
+
+async function pollPhone() {
+  await refreshPhone();
+  window.setTimeout(pollPhone, 1000);
 }
 
 /* ---------- firm mailbox ---------- */

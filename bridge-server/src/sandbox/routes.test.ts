@@ -8,7 +8,7 @@ import { problemHandler } from '../api/problem.js';
 import { BadInputError } from '../core/errors.js';
 import { startMailCatcher, type MailCatcher } from './catcher.js';
 import { renderSandboxPage } from './page.js';
-import { createSandboxRouter, type MailViewWithLinks, type PhoneMessage, type SandboxClient, type SandboxPhone, type SandboxSolicitor } from './routes.js';
+import { createSandboxRouter, type ClientMessage, type MailViewWithLinks, type PhoneMessage, type SandboxClient, type SandboxPhone, type SandboxSolicitor } from './routes.js';
 import { ReplyRefusedError } from './solicitor.js';
 
 type SendInput = Parameters<SandboxClient['sendAsClient']>[0];
@@ -27,7 +27,11 @@ describe('sandbox API', () => {
       return { response: '250 2.0.0 reply accepted' };
     },
   };
-  const phone: SandboxPhone = { messages: (to) => (to === '+447700900123' ? [firmMessage] : []) };
+  const clientMessage: ClientMessage = { waMessageId: 'wamid.IN1', text: 'Here is my statement.', fileName: 'statement.pdf', sentAt: 1_769_999_000_000 };
+  const phone: SandboxPhone = {
+    messages: (to) => (to === '+447700900123' ? [firmMessage] : []),
+    sentFrom: (from) => (from === '+447700900123' ? [clientMessage] : []),
+  };
   const transport = () => nodemailer.createTransport({ url: catcher.url });
 
   beforeAll(async () => {
@@ -232,10 +236,11 @@ describe('sandbox API', () => {
       expect(await refused.json()).toMatchObject({ code: 'reply_refused', detail: expect.stringContaining('550 5.7.1 sender not allowed') });
     });
 
-    it("lists the firm's messages to one phone, normalised to E.164, and refuses a bad number", async () => {
+    it("lists both sides of one phone's chat, normalised to E.164, and refuses a bad number", async () => {
       const response = await fetch(`${base}/api/phone?phone=${encodeURIComponent('+44 7700 900123')}`);
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ phone: '+447700900123', messages: [firmMessage] });
+      expect(await response.json()).toEqual({ phone: '+447700900123', messages: [firmMessage], sent: [clientMessage] });
+      expect(await (await fetch(`${base}/api/phone?phone=${encodeURIComponent('+44 7700 900999')}`)).json()).toEqual({ phone: '+447700900999', messages: [], sent: [] });
       expect((await fetch(`${base}/api/phone?phone=call-me`)).status).toBe(400);
     });
   });

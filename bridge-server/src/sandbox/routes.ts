@@ -46,9 +46,20 @@ export interface PhoneMessage {
   state: 'accepted' | 'sent' | 'delivered' | 'read';
 }
 
+/** What the client sent from one WhatsApp number and the bridge stored, as the phone shows it. */
+export interface ClientMessage {
+  waMessageId: string;
+  text?: string;
+  fileName?: string;
+  /** When the bridge answered the webhook (ms since the epoch). */
+  sentAt: number;
+}
+
 export interface SandboxPhone {
   /** The firm's messages to `phone` (E.164), oldest first. */
   messages(phone: string): PhoneMessage[];
+  /** The client's messages from `phone` (E.164) that the bridge stored, oldest first. */
+  sentFrom(phone: string): ClientMessage[];
 }
 
 export interface SandboxRouterOptions {
@@ -130,7 +141,8 @@ export function createSandboxRouter(options: SandboxRouterOptions): express.Rout
     if (!/^\+?[0-9 ().-]+$/.test(raw) || !/^\d{8,15}$/.test(digits)) {
       return sendProblem(res, 400, 'bad_phone', 'Give the phone as ?phone= in international form, 8 to 15 digits, e.g. +447700900123.', [{ path: 'phone', message: 'Expected 8 to 15 digits.' }]);
     }
-    res.set('Cache-Control', 'no-store').json({ phone: `+${digits}`, messages: options.phone.messages(`+${digits}`) });
+    const phone = `+${digits}`;
+    res.set('Cache-Control', 'no-store').json({ phone, messages: options.phone.messages(phone), sent: options.phone.sentFrom(phone) });
   });
 
   router.get('/api/mails', async (req, res) => {

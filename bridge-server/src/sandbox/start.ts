@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { SentRequest, Simulator } from '../channels/simulator/server.js';
 import type { Logger } from '../ops/logger.js';
 import type { MailCatcher } from './catcher.js';
-import type { PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
+import type { ClientMessage, PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
 
 export interface Sandbox {
   simulator: Simulator;
@@ -18,6 +18,9 @@ export interface Sandbox {
 }
 
 export const SANDBOX_MAILBOX = 'solicitor@firm.sandbox.test';
+
+/** The client's messages the sandbox remembers for the phone pane, newest kept; it lives in memory. */
+const clientSentLimit = 2000;
 
 /**
  * The sandbox: a Cloud API simulator (test double of Meta) that posts signed webhooks into this
@@ -40,6 +43,8 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
   const catcher = await startMailCatcher({});
   /** Where the page's "reply as the solicitor" mails go (set by connect()). */
   const replyIntake: { port: number | undefined } = { port: undefined };
+  /** What the page's client sent and the bridge stored, so the phone still shows it after a reload. */
+  const clientSent: Array<ClientMessage & { from: string }> = [];
   const client: SandboxClient = {
     async sendAsClient(input) {
       const sender = { from: input.phone.replace(/\D/g, ''), name: input.name };
@@ -52,7 +57,10 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
       const answer = await simulator.postWebhook(envelope);
       if (answer.status !== 200) throw new Error(`the bridge answered the simulated webhook with ${answer.status}`);
       const message = envelope.entry[0]?.changes[0]?.value.messages as Array<{ id: string }> | undefined;
-      return { waMessageId: message?.[0]?.id ?? '' };
+      const waMessageId = message?.[0]?.id ?? '';
+      clientSent.push({ from: sender.from, waMessageId, ...(input.text ? { text: input.text } : {}), ...(input.file ? { fileName: input.file.fileName } : {}), sentAt: Date.now() });
+      if (clientSent.length > clientSentLimit) clientSent.splice(0, clientSent.length - clientSentLimit);
+      return { waMessageId };
     },
   };
   const solicitor: SandboxSolicitor = {
@@ -65,6 +73,10 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
     messages: (to) => {
       const digits = to.replace(/\D/g, '');
       return simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId)));
+    },
+    sentFrom: (from) => {
+      const digits = from.replace(/\D/g, '');
+      return clientSent.filter((sent) => sent.from === digits).map(({ from: _from, ...message }) => message);
     },
   };
   const router = createSandboxRouter({ catcher, client, solicitor, phone, firmNumber: `+${simulator.business.displayPhoneNumber}`, mailbox: SANDBOX_MAILBOX });
