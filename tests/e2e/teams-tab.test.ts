@@ -219,6 +219,30 @@ describe('Teams tab', () => {
     }
   });
 
+  it("runs in a plain browser tab on the sandbox's demo sign-in, without loading teams-js or asking its CDN", async () => {
+    const plain = await world.context.newPage();
+    const scripts: string[] = [];
+    const outside: string[] = [];
+    plain.on('request', (request) => {
+      if (!request.url().startsWith(`${world.bridge.url}/`)) outside.push(request.url());
+      else if (request.resourceType() === 'script') scripts.push(request.url());
+    });
+    try {
+      await plain.goto(`${world.bridge.url}/teams/index.html?view=personal`);
+      await plain.getByText('Sandbox demo user').first().waitFor({ timeout: 20_000 });
+      await plain.getByRole('list', { name: 'Matters' }).locator('.matter-ref', { hasText: 'SMI-2026-0042' }).waitFor({ timeout: 10_000 });
+      expect(outside).toEqual([]);
+      // The tab's own script and the runtime it preloads; teams-js is a chunk of its own, loaded in a frame only.
+      expect(scripts.length).toBeGreaterThan(0);
+      expect(scripts.every((url) => /\/teams\/assets\/(tab|rolldown-runtime)-[\w-]+\.js$/.test(url))).toBe(true);
+    } finally {
+      await plain.close();
+    }
+    // In the stand-in host, the same tab did load it and initialize (see the first test).
+    const calls = await page.evaluate(() => (window as unknown as { __teamsCalls: { func: string }[] }).__teamsCalls.map((call) => call.func));
+    expect(calls).toContain('initialize');
+  });
+
   it('ran without script errors or requests leaving the machine', () => {
     expect(world.problems).toEqual([]);
   });

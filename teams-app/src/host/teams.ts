@@ -1,5 +1,3 @@
-import { app, authentication, pages } from '@microsoft/teams-js';
-
 /**
  * The one module that talks to teams-js. Components receive a `HostInfo` and never import the SDK,
  * so the tab also runs in a plain browser tab (the sandbox) without Teams.
@@ -38,10 +36,13 @@ export type HostInfo = TeamsHost | NoHost;
 
 /**
  * Initializes teams-js. Outside Teams it rejects at once ("No Parent window found"), which means a
- * plain browser: the tab then runs against the sandbox's demo sign-in.
+ * plain browser: the tab then runs against the sandbox's demo sign-in. A page that is not in a
+ * frame cannot be in Teams, and does not load teams-js at all: the library asks Microsoft's CDN
+ * for its list of host domains as soon as it is loaded, which a plain browser has no use for.
  */
 export async function connectTeams(): Promise<HostInfo> {
   if (window.parent === window) return { kind: 'none', theme: browserTheme() };
+  const { app, authentication, pages } = await import('@microsoft/teams-js');
   try {
     await app.initialize();
   } catch {
