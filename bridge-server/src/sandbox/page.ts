@@ -189,7 +189,6 @@ button:disabled{opacity:.6;cursor:progress}
 .bubble{justify-self:end;max-width:92%;padding:8px 12px;border-radius:10px 10px 2px 10px;background:var(--wa-bubble);font-size:14px}
 .bubble p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .bubble .bubble-meta{margin-top:4px;color:var(--muted);font-size:12px}
-.bubble.failed{background:#fde8e6}
 .bubble.incoming{justify-self:start;border:1px solid var(--line);border-radius:10px 10px 10px 2px;background:#fff}
 .bubble.incoming .bubble-meta{display:flex;align-items:center;gap:6px}
 .ticks{display:inline-flex;align-items:center;gap:4px;color:#667781}
