@@ -53,6 +53,8 @@ import { startSharedSchedules } from './ops/shared-schedules.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { describeLocation, openDatabase, type OpenedDatabase } from './store/db.js';
+import { checkStoreFits } from './store/store-fit.js';
+import { defaultSimulatedBusiness } from './channels/simulator/builders.js';
 import { BACKSTOP_CHECKPOINT_PAGES, WalCheckpointer } from './store/wal-checkpointer.js';
 import { SqlAuditTrail } from './store/audit.js';
 import { GroupCommit } from './store/group-commit.js';
@@ -171,6 +173,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   if (opened.applied.length > 0) log.info({ migrations: opened.applied }, 'database schema updated');
   const walCheckpoints = config.database.kind === 'sqlite' && config.database.file !== ':memory:' ? await checkpointWalAside(opened, config.database.file, log) : undefined;
   started.add(() => walCheckpoints?.close());
+  await checkStoreFits(opened.db, { tenant: config.tenant, sandbox: config.sandbox, sandboxBusinessId: defaultSimulatedBusiness.phoneNumberId, where: describeLocation(config.database) });
   const store = new SqlStore(opened.db, config.tenant);
   const outbox = new SqlOutbox(opened.db);
   // Webhooks that arrive while a commit is under way share the next one; each is answered only

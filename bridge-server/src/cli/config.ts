@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { rawConfigSchema, settings } from '../config/schema.js';
 import { describeLocation } from '../store/db.js';
@@ -20,7 +20,7 @@ export function registerConfig(program: Command): void {
   config
     .command('docs')
     .description('Print every setting as a Markdown table (--format md) or as a .env example (--format env).')
-    .option('--format <format>', 'md or env', 'md')
+    .addOption(new Option('--format <format>', 'md or env').choices(['md', 'env']).default('md'))
     .action((options: { format: string }) =>
       runCommand(async () => {
         process.stdout.write(options.format === 'env' ? envExample() : markdownTable());

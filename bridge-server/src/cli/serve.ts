@@ -22,6 +22,9 @@ export function registerServe(program: Command, threads: { composeThread?: strin
               `  Open ${open}/sandbox to write as a client and watch the threaded emails arrive.`,
               `  The Outlook task pane and the Teams tab, signed in as a demo user: ${open}/addin/ and ${open}/teams/`,
               '  To connect a real number and mailbox, set the variables listed in README.md.',
+              ...(config.host === '127.0.0.1'
+                ? ['  It listens on this machine only (127.0.0.1): everyone who can open it is signed in with every role.', '  WA_BRIDGE_HOST=0.0.0.0 opens it to other machines.']
+                : [`  It listens on ${config.host}: everyone who can reach it is signed in with every role.`]),
               '',
             ].join('\n') + '\n',
           );

@@ -33,6 +33,23 @@ describe('loadConfig', () => {
     expect(config.mail).toBeUndefined();
   });
 
+  it('listens on loopback in the sandbox and on every interface when live, unless WA_BRIDGE_HOST says otherwise', () => {
+    expect(loadConfig({}, undefined).host).toBe('127.0.0.1');
+    expect(loadConfig(live, undefined).host).toBe('0.0.0.0');
+    expect(loadConfig({ WA_BRIDGE_HOST: '0.0.0.0' }, undefined).host).toBe('0.0.0.0');
+    expect(loadConfig({ ...live, WA_BRIDGE_HOST: '10.0.0.5' }, undefined).host).toBe('10.0.0.5');
+  });
+
+  it('names a WA_BRIDGE_ variable that is no setting, with the setting it is closest to', () => {
+    expect(problems({ WA_BRIDGE_SMTP_UR: 'smtp://x:25', WA_BRIDGE_BACKUPDIR: '/backups', WA_BRIDGE_COLOUR: 'blue' })).toEqual([
+      'WA_BRIDGE_BACKUPDIR: not a wa-bridge setting (did you mean WA_BRIDGE_BACKUP_DIR?); `wa-bridge config docs` lists them all',
+      'WA_BRIDGE_COLOUR: not a wa-bridge setting; `wa-bridge config docs` lists them all',
+      'WA_BRIDGE_SMTP_UR: not a wa-bridge setting (did you mean WA_BRIDGE_SMTP_URL?); `wa-bridge config docs` lists them all',
+    ]);
+    // Read by the build, the tests and the benchmarks, not by the bridge.
+    expect(loadConfig({ WA_BRIDGE_CONFIG: '', WA_BRIDGE_UI_CLIENT_ID: 'x', WA_BRIDGE_TEST_LOG: '1', WA_BRIDGE_BENCH_MESSAGES: '10', WA_BRIDGE_CHROMIUM: '/usr/bin/chromium' }, undefined).sandbox).toBe(true);
+  });
+
   it('accepts a complete live configuration', () => {
     const config = loadConfig({ ...live, PORT: '8080' }, undefined);
     expect(config.sandbox).toBe(false);

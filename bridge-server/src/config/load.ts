@@ -80,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile = en
     const value = env[setting.env];
     if (value !== undefined && value !== '') input[setting.key] = value;
   }
+  problems.push(...unknownVariables(env));
 
   const parsed = rawConfigSchema.safeParse(input);
   if (!parsed.success) {
@@ -93,6 +94,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, configFile = en
   const config = resolve(parsed.data, problems);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return { ...config, effectiveSettings: effectiveSettings(parsed.data) };
+}
+
+/**
+ * WA_BRIDGE_ variables read outside the settings: the config file's name, and the ones the build,
+ * the tests and the benchmarks use (prefixes). Anything else with the prefix is most likely a
+ * misspelt setting, which would otherwise be ignored without a word (a backup that never runs).
+ */
+const otherVariables = new Set(['WA_BRIDGE_CONFIG', 'WA_BRIDGE_CHROMIUM', 'WA_BRIDGE_CPU_PROFILE_DIR']);
+const otherPrefixes = ['WA_BRIDGE_UI_', 'WA_BRIDGE_TEST_', 'WA_BRIDGE_BENCH_', 'WA_BRIDGE_FUZZ_'];
+
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = settings.map((s) => s.env);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('WA_BRIDGE_') && !known.includes(name) && !otherVariables.has(name) && !otherPrefixes.some((prefix) => name.startsWith(prefix)))
+    .sort()
+    .map((name) => {
+      const near = closest(name, known);
+      return `${name}: not a wa-bridge setting${near ? ` (did you mean ${near}?)` : ''}; \`wa-bridge config docs\` lists them all`;
+    });
+}
+
+/** The known name within three edits of `name`, if one is. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance <= 3 && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** The variables whose values are secrets: never shown, logged or recorded, only fingerprinted. */
@@ -173,7 +214,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
   return {
     port: raw.port,
     ...auth,
-    host: raw.host,
+    host: raw.host ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
     dataDir,
     database,
     tenant: raw.tenant,

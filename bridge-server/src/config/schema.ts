@@ -74,7 +74,7 @@ const domain = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2
 
 export const rawConfigSchema = z.object({
   port: wholeNumber(0, 65535).default(3000),
-  host: z.string().min(1).default('0.0.0.0'),
+  host: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: z.string().optional(),
   databasePreparedStatements: oneOf(['on', 'off']).default('on'),
@@ -133,7 +133,7 @@ export type RawConfig = z.infer<typeof rawConfigSchema>;
 
 export const settings: Setting[] = [
   { key: 'port', env: 'PORT', doc: 'HTTP port of the bridge (webhooks, API, sandbox page).' },
-  { key: 'host', env: 'WA_BRIDGE_HOST', doc: 'Address to listen on.' },
+  { key: 'host', env: 'WA_BRIDGE_HOST', doc: 'Address to listen on. Default: 0.0.0.0 (every interface); in the sandbox 127.0.0.1, because the sandbox signs every visitor in as a demo user with every role.' },
   { key: 'dataDir', env: 'WA_BRIDGE_DATA_DIR', doc: 'Directory for the SQLite database, media blobs, relayed mail and keys.' },
   { key: 'databaseUrl', env: 'WA_BRIDGE_DATABASE_URL', doc: 'Database URL. Default: sqlite:<data dir>/wa-bridge.sqlite.' },
   { key: 'databasePreparedStatements', env: 'WA_BRIDGE_DATABASE_PREPARED_STATEMENTS', doc: 'PostgreSQL: on sends statements as named prepared statements, parsed once per connection; off for a pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements, in transaction mode).' },
