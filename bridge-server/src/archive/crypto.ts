@@ -124,8 +124,8 @@ export async function readSealedHeader(file: string): Promise<{ header: Header; 
 }
 
 /**
- * Decrypts `source` into `target` (made 0600). A wrong master key, or any changed byte of header
- * or contents, fails with a clear error and removes the partial output.
+ * Decrypts `source` into `target` (made 0600; it must not exist). A wrong master key, or any
+ * changed byte of header or contents, fails with a clear error and removes the partial output.
  */
 export async function openSealedFile(master: MasterKey, source: string, target: string): Promise<{ kind: string }> {
   const { header, raw } = await readSealedHeader(source);
@@ -150,10 +150,14 @@ export async function openSealedFile(master: MasterKey, source: string, target: 
   const decipher = createDecipheriv('aes-256-gcm', dataKey, Buffer.from(header.nonce, 'base64'));
   decipher.setAAD(boundData(header));
   decipher.setAuthTag(tag);
+  const out = createWriteStream(target, { flags: 'wx', mode: 0o600 });
+  // Only a file this call made is removed: one already at `target` fails the open and stays.
+  let created = false;
+  out.once('open', () => (created = true));
   try {
-    await pipeline(createReadStream(source, { start: length, end: size - 17 }), decipher, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+    await pipeline(createReadStream(source, { start: length, end: size - 17 }), decipher, out);
   } catch (error) {
-    await rm(target, { force: true });
+    if (created) await rm(target, { force: true });
     if ((error as Error).message.includes('authenticate')) throw new BadInputError('tampered', `${source} does not decrypt: it was altered or damaged after it was made`);
     throw error;
   }
@@ -177,8 +181,15 @@ export async function rewrapSealedFile(current: MasterKey, next: MasterKey, file
   const updated = headerBytes({ ...header, masterKeyId: next.id, wrappedKey: wrapKey(next, dataKey) });
   const temp = `${file}.rewrap`;
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
-  out.write(updated);
-  await pipeline(createReadStream(file, { start: raw.length }), out);
-  await rename(temp, file);
+  let created = false;
+  out.once('open', () => (created = true));
+  try {
+    out.write(updated);
+    await pipeline(createReadStream(file, { start: raw.length }), out);
+    await rename(temp, file);
+  } catch (error) {
+    if (created) await rm(temp, { force: true });
+    throw error;
+  }
   return 'rewrapped';
 }

@@ -5,7 +5,7 @@ import { auditActions, type AuditEntry, type AuditTrail } from '../core/audit.js
 import { auditCsvHeader, auditCsvRow } from '../core/audit-csv.js';
 import { BadInputError } from '../core/errors.js';
 import { queryAudit, SqlAuditTrail, type AuditFilter } from '../store/audit.js';
-import { openDatabase } from '../store/db.js';
+import { openExistingDatabase } from '../store/db.js';
 import { parseIsoTime } from './dates.js';
 import { runCommand } from './run.js';
 
@@ -46,7 +46,7 @@ export function registerAudit(program: Command): void {
           ...(options.target !== undefined ? { target: options.target } : {}),
         };
         const config = loadConfig();
-        const opened = await openDatabase(config.database);
+        const opened = await openExistingDatabase(config.database);
         try {
           if (options.format === 'csv') process.stdout.write(`${auditCsvHeader()}\n`);
           let afterId = 0;

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openDatabase, openSqlite } from '../store/db.js';
+import { openDatabase, openExistingDatabase, openSqlite } from '../store/db.js';
 import { cliActor, recordCli } from './audit.js';
 import type { BackupProgress } from '../archive/backup.js';
 import { progressBar } from './progress.js';
@@ -40,7 +40,7 @@ export function registerBackup(program: Command): void {
         const keep = options.keep === undefined ? (config.backups?.keep ?? 7) : Number(options.keep);
         if (!Number.isInteger(keep) || keep < 1) throw new BadInputError('bad_keep', `--keep: expected a whole number of backups, at least 1, got ${JSON.stringify(options.keep)}`);
         const { makeBackup, pruneBackups } = await import('../archive/backup.js');
-        const opened = await openDatabase(config.database);
+        const opened = await openExistingDatabase(config.database);
         try {
           const source = config.database.kind === 'sqlite' ? config.database : { kind: 'postgres' as const, db: opened.db };
           const bar = await progressBar('backing up [{bar}] {percentage}% {phase}');
@@ -102,11 +102,12 @@ export function registerBackup(program: Command): void {
     .option('--trusted-key <key...>', "with --all: trust these checkpoint public keys (as `wa-bridge checkpoint` prints them) instead of the data dir's key")
     .action((options: { conversation?: string; all?: boolean; backup: string; trustedKey?: string[] }) =>
       runCommand(async () => {
-        if ((options.conversation === undefined) === (options.all !== true)) throw new BadInputError('restore_what', 'name what to restore: --conversation CHAT_ID, or --all for the whole backup');
+        if (options.conversation !== undefined && options.all === true) throw new BadInputError('restore_what', 'restore either one conversation (--conversation CHAT_ID) or the whole backup (--all), not both');
+        if (options.conversation === undefined && options.all !== true) throw new BadInputError('restore_what', 'name what to restore: --conversation CHAT_ID, or --all for the whole backup');
         if (options.trustedKey !== undefined && options.all !== true) throw new BadInputError('restore_what', '--trusted-key goes with --all');
         const config = loadConfig();
         const { openBackup } = await import('../archive/backup.js');
-        const live = await openDatabase(config.database);
+        const live = options.all === true ? await openDatabase(config.database) : await openExistingDatabase(config.database);
         let backup: Awaited<ReturnType<typeof openBackup>> | undefined;
         try {
           // Before a large backup is decrypted and unpacked for nothing.

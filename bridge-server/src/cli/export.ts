@@ -3,12 +3,13 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { openSealedFile, passphraseKey, passphraseKeyFor, readSealedHeader, sealFile } from '../archive/crypto.js';
+import { refuseExisting, writeNewFile } from '../archive/new-file.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
 import { isKnownTimeZone } from '../core/transcript.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openDatabase } from '../store/db.js';
+import { openExistingDatabase } from '../store/db.js';
 import { conversationsOfMatter } from '../store/archive.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { recordCli } from './audit.js';
@@ -36,16 +37,18 @@ export function registerExport(program: Command): void {
         if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
         const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
         const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
+        const out = path.resolve(options.out);
+        await refuseExisting(out, `--out ${options.out}`);
+        // A weak passphrase is refused before the work, not after it.
+        const sealKey = options.passphraseFile === undefined ? undefined : passphraseKey(await readPassphrase(options.passphraseFile));
         const config = loadConfig();
-        const opened = await openDatabase(config.database);
+        const opened = await openExistingDatabase(config.database);
         const conversations = options.matter === undefined ? named : await conversationsOfMatter(opened.db, options.matter);
         if (conversations === undefined || conversations.length === 0) {
           await opened.close();
           throw new BadInputError('no_selection', conversations === undefined ? `no matter has reference ${options.matter}` : `matter ${options.matter} has no conversations`);
         }
-        const passphrase = options.passphraseFile === undefined ? undefined : await readPassphrase(options.passphraseFile);
-        const out = path.resolve(options.out);
-        const scratch = passphrase === undefined ? undefined : await mkdtemp(path.join(tmpdir(), 'wab-seal-'));
+        const scratch = sealKey === undefined ? undefined : await mkdtemp(path.join(tmpdir(), 'wab-seal-'));
         const { exportBundle } = await import('../archive/export/bundle.js');
         const bar = await progressBar('exporting [{bar}] {value}/{total} events and mails');
         try {
@@ -54,6 +57,7 @@ export function registerExport(program: Command): void {
             blobs: (await openBlobStore(config, opened.db)).store,
             key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
             out: scratch === undefined ? out : path.join(scratch, 'bundle.zip'),
+            outLabel: `--out ${options.out}`,
             selection: { conversations, ...(options.matter !== undefined ? { matter: options.matter } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
             timeZone: options.timezone,
             exportedBy: options.by,
@@ -64,7 +68,7 @@ export function registerExport(program: Command): void {
             },
           });
           bar?.stop();
-          if (scratch !== undefined) await sealFile(passphraseKey(passphrase!), path.join(scratch, 'bundle.zip'), out, 'evidence-bundle');
+          if (scratch !== undefined) await writeNewFile(out, (temp) => sealFile(sealKey!, path.join(scratch, 'bundle.zip'), temp, 'evidence-bundle'), `--out ${options.out}`);
           await recordCli(new SqlAuditTrail(opened.db), {
             action: 'export',
             target: options.matter !== undefined ? `matter:${options.matter}` : conversations.map((id) => `conversation:${id}`).join(','),
@@ -107,9 +111,12 @@ export function registerExport(program: Command): void {
     .action((file: string, options: { passphraseFile: string; out: string }) =>
       runCommand(async () => {
         const source = path.resolve(file);
+        const out = path.resolve(options.out);
+        const label = `--out ${options.out}`;
+        await refuseExisting(out, label);
         const key = await passphraseKeyFor(source, await readPassphrase(options.passphraseFile));
-        await openSealedFile(key, source, path.resolve(options.out));
-        process.stdout.write(`${path.resolve(options.out)}: decrypted; check it with wa-bridge verify-bundle\n`);
+        await writeNewFile(out, (temp) => openSealedFile(key, source, temp), label);
+        process.stdout.write(`${out}: decrypted; check it with wa-bridge verify-bundle\n`);
       }),
     );
 }

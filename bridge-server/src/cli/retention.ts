@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { eraseConversations, runRetention, type RetentionOutcome } from '../archive/retention.js';
+import { refuseExisting } from '../archive/new-file.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
@@ -8,7 +9,7 @@ import { SqlAuditTrail } from '../store/audit.js';
 import { mediaStoreAt } from '../store/blob-store.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
-import { openDatabase, type OpenedDatabase } from '../store/db.js';
+import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
 import { findConversationIdsByClient, listHolds, placeHold, releaseHold } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
@@ -81,10 +82,11 @@ export function registerRetention(program: Command): void {
     .description('Subject access: an evidence bundle of every conversation with this person.')
     .option('--phone <number>', 'the person\'s WhatsApp number, international form')
     .option('--user <id>', 'or their WhatsApp user id (business-scoped, as the Cloud API gives it)')
-    .requiredOption('--out <file>', 'the zip to write')
+    .requiredOption('--out <file>', 'the zip to write (must not exist)')
     .option('--timezone <zone>', 'zone for the transcript times', Intl.DateTimeFormat().resolvedOptions().timeZone)
     .action((options: { phone?: string; user?: string; out: string; timezone: string }) =>
       withStore(async ({ config, opened }) => {
+        await refuseExisting(path.resolve(options.out), `--out ${options.out}`);
         const ids = await conversationsOf(opened, options);
         const chatIds: string[] = [];
         for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
@@ -94,6 +96,7 @@ export function registerRetention(program: Command): void {
           blobs: (await openBlobStore(config, opened.db)).store,
           key: loadCheckpointKey(config.dataDir, config.checkpoints.keyFile),
           out: path.resolve(options.out),
+          outLabel: `--out ${options.out}`,
           selection: { conversations: chatIds },
           timeZone: options.timezone,
           exportedBy: `${cliActor().actor} (subject access request)`,
@@ -120,7 +123,7 @@ export function registerRetention(program: Command): void {
 function withStore(body: (context: { config: Config; opened: OpenedDatabase }) => Promise<void>): Promise<void> {
   return runCommand(async () => {
     const config = loadConfig();
-    const opened = await openDatabase(config.database);
+    const opened = await openExistingDatabase(config.database);
     try {
       await body({ config, opened });
     } finally {

@@ -4,7 +4,7 @@ import { loadCheckpointKey } from '../archive/signing-key.js';
 import { verifyArchive, type VerifyProblem } from '../archive/verify.js';
 import { loadConfig } from '../config/load.js';
 import { openBlobStore } from '../archive/keyring.js';
-import { openDatabase } from '../store/db.js';
+import { openExistingDatabase } from '../store/db.js';
 import { exitCodes, runCommand } from './run.js';
 
 /** `wa-bridge verify` and `wa-bridge checkpoint`: proving the archive is as it was written. */
@@ -17,7 +17,7 @@ export function registerVerify(program: Command): void {
     .action((options: { json?: boolean; trustedKey?: string[] }) =>
       runCommand(async () => {
         const config = loadConfig();
-        const opened = await openDatabase(config.database);
+        const opened = await openExistingDatabase(config.database);
         try {
           const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
           const report = await verifyArchive({ db: opened.db, blobs: (await openBlobStore(config, opened.db)).store, trustedKeys });
@@ -40,7 +40,7 @@ export function registerVerify(program: Command): void {
     .action(() =>
       runCommand(async () => {
         const config = loadConfig();
-        const opened = await openDatabase(config.database);
+        const opened = await openExistingDatabase(config.database);
         try {
           const row = await writeCheckpoint(opened.db, loadCheckpointKey(config.dataDir, config.checkpoints.keyFile), 'on_demand');
           const heads = (JSON.parse(row.headsJson) as unknown[]).length;

@@ -1,9 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompiledQuery, Kysely, SqliteDialect, type Driver, type SqliteDatabase } from 'kysely';
-import { ConfigError } from '../core/errors.js';
+import { BadInputError, ConfigError } from '../core/errors.js';
 import type { Database } from './schema.js';
 
 /**
@@ -32,6 +32,18 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenedDa
   } catch (error) {
     throw openProblem(error as Error & { code?: unknown }, location);
   }
+}
+
+/**
+ * The store a command works on, which must be there already: run without the service's settings,
+ * a command would otherwise create an empty store under ./data and report on that (`verify`: "OK
+ * 0 conversations"). The bridge itself, an import and a full restore may start a store.
+ */
+export async function openExistingDatabase(location: DatabaseLocation): Promise<OpenedDatabase> {
+  if (location.kind === 'sqlite' && location.file !== ':memory:' && !existsSync(location.file)) {
+    throw new BadInputError('no_store', `no archive at ${location.file}: set WA_BRIDGE_DATA_DIR (or WA_BRIDGE_DATABASE_URL) as the bridge's service has it`);
+  }
+  return openDatabase(location);
 }
 
 /** Why a database did not open, in an operator's terms; any other error as it is. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,7 @@ import { getConversationByToken } from '../../store/conversations.js';
 import { latestMessagesByWaId } from '../../store/events.js';
 import type { Executor } from '../../store/executor.js';
 import { listRelays } from '../../store/relays.js';
+import { writeNewFile } from '../new-file.js';
 import type { CheckpointKey } from '../signing-key.js';
 import type { BlobReader } from '../verify.js';
 import { bundleFormat, manifestPath, signaturePath, type BundleEvent, type BundleManifest } from './manifest.js';
@@ -38,7 +39,10 @@ export interface ExportOptions {
   db: Executor;
   blobs: BlobReader;
   key: CheckpointKey;
+  /** The zip to write; it must not exist. */
   out: string;
+  /** How errors name `out`, e.g. the option that gave it; `out` itself by default. */
+  outLabel?: string;
   selection: ExportSelection;
   timeZone: string;
   exportedBy: string;
@@ -59,7 +63,8 @@ export interface ExportResult {
  * Writes one evidence bundle: per conversation the archived events (events.ndjson, with their
  * chain links), every mail exactly as relayed (.eml) and as one mbox, the media; for all of them
  * a printable transcript in HTML and PDF; and the signed manifest. The zip is written under a
- * temporary name and renamed at the end, so a failed export never leaves a bundle that looks whole.
+ * temporary name and linked to `out` at the end, so a failed export never leaves a bundle that
+ * looks whole, and a file at `out` (there before, or made meanwhile) is never replaced.
  */
 export async function exportBundle(options: ExportOptions): Promise<ExportResult> {
   // The large files (events, the HTML transcript) are written here as they are made.
@@ -226,15 +231,11 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
   zip.addBuffer(manifestBytes, manifestPath, { mtime });
   zip.addBuffer(Buffer.from(`${options.key.sign(manifestBytes.toString('utf8'))}\n`, 'utf8'), signaturePath, { mtime });
   zip.end();
-  const partial = `${options.out}.partial`;
-  try {
+  const digest = await writeNewFile(options.out, async (partial) => {
     await pipeline(zip.outputStream, createWriteStream(partial, { flags: 'wx' }));
-    await rename(partial, options.out);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
-  return { path: options.out, events: eventCount, mails: mailCount, files: files.size, sha256: await sha256OfFile(options.out) };
+    return sha256OfFile(partial);
+  }, options.outLabel);
+  return { path: options.out, events: eventCount, mails: mailCount, files: files.size, sha256: digest };
 }
 
 async function sha256OfFile(file: string): Promise<string> {

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runWaBridge } from '../support/cli.js';
+import { onPostgres } from '../support/test-database.js';
+
+const exportFile = path.resolve(import.meta.dirname, '../fixtures/exports/android-24h-uk-dash.txt');
+
+/**
+ * What the CLI does when its settings do not fit the store: a command run without the service's
+ * settings, a sandbox started over real conversations, a changed tenant. Each stops with one line
+ * naming the setting, and the store is left as it was.
+ */
+describe('the wa-bridge CLI and the store its settings name', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'wa-cli-guards-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(onPostgres)('stops, instead of making an empty store, when the data dir holds none', async () => {
+    const dataDir = path.join(dir, 'data');
+    for (const args of [['verify'], ['audit'], ['export', '--conversation', '1', '--out', path.join(dir, 'out.zip')], ['backup', '--out-dir', dir], ['retention', 'run', '--dry-run']]) {
+      const result = await runWaBridge(dataDir, args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toBe(`wa-bridge: no archive at ${path.join(dataDir, 'wa-bridge.sqlite')}: set WA_BRIDGE_DATA_DIR (or WA_BRIDGE_DATABASE_URL) as the bridge's service has it\n`);
+    }
+    expect(existsSync(path.join(dataDir, 'wa-bridge.sqlite'))).toBe(false);
+    expect(await readdir(dir)).not.toContain('out.zip');
+  });
+
+  it('does not start the sandbox over imported conversations, nor start under another tenant', async () => {
+    const dataDir = path.join(dir, 'data');
+    const imported = await runWaBridge(dataDir, ['import', exportFile, '--client-phone', '+44 7700 900456', '--firm-author', 'Tom Baker']);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+
+    const sandbox = await runWaBridge(dataDir, ['serve'], { PORT: '0' }, 60_000);
+    expect(sandbox.killedAfterMs).toBeUndefined();
+    expect(sandbox.code).toBe(2);
+    expect(sandbox.stderr).toMatch(/^wa-bridge: WA_BRIDGE_SANDBOX: the store at .* holds conversations that did not come from the sandbox \(from an imported chat\)/);
+    expect(sandbox.stderr.trim().split('\n')).toHaveLength(1);
+
+    const otherTenant = await runWaBridge(dataDir, ['serve'], { PORT: '0', WA_BRIDGE_TENANT: 'another-firm' }, 60_000);
+    expect(otherTenant.code).toBe(2);
+    expect(otherTenant.stderr).toMatch(/^wa-bridge: WA_BRIDGE_TENANT: the store at .* holds the conversations of tenant "default", not "another-firm"/);
+
+    // Nothing was changed: the archive still verifies, with the imported messages.
+    const verified = await runWaBridge(dataDir, ['verify']);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^OK 1 conversation\(s\), 6 event\(s\)/);
+  });
+
+  it('names both when restore is asked for one conversation and the whole backup at once', async () => {
+    const result = await runWaBridge(path.join(dir, 'data'), ['restore', '--all', '--conversation', 'abc', '--backup', path.join(dir, 'x.wabk')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('wa-bridge: restore either one conversation (--conversation CHAT_ID) or the whole backup (--all), not both\n');
+  });
+});
