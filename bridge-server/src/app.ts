@@ -484,6 +484,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      log.info('wa-bridge stopping: no new work is taken and running jobs finish (a second SIGTERM or SIGINT ends it at once)');
       await started.closeAll();
       log.info('wa-bridge stopped');
     })());

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,9 @@ describe('the wa-bridge CLI and the store its settings name', () => {
     const imported = await runWaBridge(dataDir, ['import', exportFile, '--client-phone', '+44 7700 900456', '--firm-author', 'Tom Baker']);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
+    // What the command made is its owner's alone, whatever the shell's umask.
+    const made = [dataDir, path.join(dataDir, 'keys', 'master.key'), ...(onPostgres ? [] : [path.join(dataDir, 'wa-bridge.sqlite')])];
+    expect(made.map((file) => [file, (statSync(file).mode & 0o077).toString(8)])).toEqual(made.map((file) => [file, '0']));
 
     const sandbox = await runWaBridge(dataDir, ['serve'], { PORT: '0' }, 60_000);
     expect(sandbox.killedAfterMs).toBeUndefined();
