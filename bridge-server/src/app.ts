@@ -535,6 +535,9 @@ function listenProblem(error: NodeJS.ErrnoException, port: number, host: string,
       return new ConfigError(`${names.port}: this process may not listen on port ${port} (on Linux, ports below 1024 need privileges); use a port from 1024 up, behind a reverse proxy`);
     case 'EADDRNOTAVAIL':
       return new ConfigError(`${names.host}: ${host} is not an address of this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(`${names.host}: ${host} is not an address, and no name server knows it as a name (e.g. 0.0.0.0 for every interface, 127.0.0.1 for this machine only)`);
     default:
       return error;
   }

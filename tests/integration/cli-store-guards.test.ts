@@ -58,6 +58,20 @@ describe('the wa-bridge CLI and the store its settings name', () => {
     expect(verified.stdout).toMatch(/^OK 1 conversation\(s\), 6 event\(s\)/);
   });
 
+  it('names the setting or the file when what it names is not there', async () => {
+    const dataDir = path.join(dir, 'data');
+    const serve = await runWaBridge(dataDir, ['serve'], { PORT: '0', WA_BRIDGE_HOST: 'wa-bridge.invalid' }, 60_000);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toMatch(/^wa-bridge: WA_BRIDGE_HOST: wa-bridge\.invalid is not an address, and no name server knows it as a name/);
+    const key = await runWaBridge(dataDir, ['checkpoint'], { WA_BRIDGE_CHECKPOINT_KEY_FILE: path.join(dir, 'missing.pem') });
+    expect(key.code).toBe(2);
+    expect(key.stderr).toMatch(/^wa-bridge: WA_BRIDGE_CHECKPOINT_KEY_FILE: checkpoint key .*missing\.pem cannot be read/);
+    const missing = await runWaBridge(dataDir, ['backup', 'verify', path.join(dir, 'gone.wabk')]);
+    expect([missing.code, missing.stderr]).toEqual([2, `wa-bridge: ${path.join(dir, 'gone.wabk')}: no such backup file\n`]);
+    const folder = await runWaBridge(dataDir, ['backup', 'verify', dir]);
+    expect([folder.code, folder.stderr]).toEqual([2, `wa-bridge: ${dir}: not a backup file (a backup is one wa-bridge-backup-*.wabk file)\n`]);
+  });
+
   it('names both when restore is asked for one conversation and the whole backup at once', async () => {
     const result = await runWaBridge(path.join(dir, 'data'), ['restore', '--all', '--conversation', 'abc', '--backup', path.join(dir, 'x.wabk')]);
     expect(result.code).toBe(2);

@@ -176,6 +176,11 @@ export interface OpenedBackup {
 
 /** Decrypts and unpacks a backup into a private scratch directory; the caller closes it. */
 export async function openBackup(master: MasterKey, file: string): Promise<OpenedBackup> {
+  const found = await stat(file).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BadInputError('no_backup', `${file}: ${code === 'ENOENT' ? 'no such backup file' : `cannot be read (${code ?? String(error)})`}`);
+  });
+  if (!found.isFile()) throw new BadInputError('no_backup', `${file}: not a backup file (a backup is one wa-bridge-backup-*.wabk file)`);
   const dir = await mkdtemp(path.join(tmpdir(), 'wab-restore-'));
   const close = () => rm(dir, { recursive: true, force: true });
   try {

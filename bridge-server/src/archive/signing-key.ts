@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * The Ed25519 key that signs checkpoints. By default it lives in <data dir>/keys/checkpoint.pem,
@@ -28,7 +29,10 @@ export function loadCheckpointKey(dataDir: string, keyFile?: string): Checkpoint
   try {
     privateKey = createPrivateKey(readFileSync(file));
   } catch (error) {
-    throw new Error(`checkpoint key ${file} cannot be read as a PEM private key: ${(error as Error).message}`, { cause: error });
+    const problem = `checkpoint key ${file} cannot be read as a PEM private key: ${(error as Error).message}`;
+    // A configured file that is missing or wrong is a setting to fix: named, and the usage exit code.
+    if (keyFile) throw new ConfigError(`WA_BRIDGE_CHECKPOINT_KEY_FILE: ${problem}`);
+    throw new Error(problem, { cause: error });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`checkpoint key ${file} is a ${privateKey.asymmetricKeyType ?? 'unknown'} key; an Ed25519 key is needed`);
   const publicKey = publicKeyText(createPublicKey(privateKey));

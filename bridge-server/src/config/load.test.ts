@@ -50,6 +50,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ WA_BRIDGE_CONFIG: '', WA_BRIDGE_UI_CLIENT_ID: 'x', WA_BRIDGE_TEST_LOG: '1', WA_BRIDGE_BENCH_MESSAGES: '10', WA_BRIDGE_CHROMIUM: '/usr/bin/chromium' }, undefined).sandbox).toBe(true);
   });
 
+  it('says when a URL is refused for its port, not its scheme', () => {
+    expect(problems({ ...live, WA_BRIDGE_SMTP_URL: 'smtp://user:secret@mail.firm.example:99999' })).toEqual([
+      'WA_BRIDGE_SMTP_URL: expected a port from 1 to 65535 in the smtp:// or smtps:// URL (e.g. smtp://127.0.0.1:25), got port 99999',
+    ]);
+  });
+
   it('accepts a complete live configuration', () => {
     const config = loadConfig({ ...live, PORT: '8080' }, undefined);
     expect(config.sandbox).toBe(false);

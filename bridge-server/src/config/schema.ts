@@ -26,7 +26,10 @@ const url = (protocols: string[], example: string) =>
   z.string().superRefine((value, ctx) => {
     if (!hasUrlProtocol(value, protocols)) {
       const expected = protocols.map((p) => `${p}//`).join(' or ');
-      ctx.addIssue({ code: 'custom', message: `expected ${expected} URL (e.g. ${example}), got ${JSON.stringify(withoutCredentials(value))}` });
+      // A port out of range makes the whole URL unparsable; say that rather than blame the scheme.
+      const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(value)?.[1];
+      const why = port !== undefined && Number(port) > 65535 ? `a port from 1 to 65535 in the ${expected} URL (e.g. ${example}), got port ${port}` : `${expected} URL (e.g. ${example}), got ${JSON.stringify(withoutCredentials(value))}`;
+      ctx.addIssue({ code: 'custom', message: `expected ${why}` });
     }
   });
 
