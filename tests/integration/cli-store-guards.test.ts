@@ -24,7 +24,7 @@ describe('the wa-bridge CLI and the store its settings name', () => {
 
   it.skipIf(onPostgres)('stops, instead of making an empty store, when the data dir holds none', async () => {
     const dataDir = path.join(dir, 'data');
-    for (const args of [['verify'], ['audit'], ['export', '--conversation', '1', '--out', path.join(dir, 'out.zip')], ['backup', '--out-dir', dir], ['retention', 'run', '--dry-run']]) {
+    for (const args of [['verify'], ['audit'], ['export', '--conversation', '1', '--out', path.join(dir, 'out.zip')], ['backup', '--out-dir', dir], ['retention', 'run', '--dry-run'], ['jobs', 'list'], ['keys', 'rotate']]) {
       const result = await runWaBridge(dataDir, args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toBe(`wa-bridge: no archive at ${path.join(dataDir, 'wa-bridge.sqlite')}: set WA_BRIDGE_DATA_DIR (or WA_BRIDGE_DATABASE_URL) as the bridge's service has it\n`);

@@ -1,4 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { testSecrets, useBridgeOnCatcher, waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
@@ -14,6 +19,50 @@ describe('wa-bridge simulate', () => {
     await waitFor(() => on.catcher.mails().some((mail) => mail.raw.toString().includes('Sent from the command line')), 20_000, () => `${on.catcher.mails().length} mails caught`);
     const relayed = on.catcher.mails().find((mail) => mail.raw.toString().includes('Sent from the command line'))!;
     expect(relayed.raw.toString()).toMatch(/^From: "Sam Client \(WhatsApp\)"/m);
+  });
+
+  it('uploads a --file to the running simulator the bridge is configured with, and the bridge relays it with its caption', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'wa-simulate-file-'));
+    try {
+      const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(48 * 1024), Buffer.from('\n%%EOF\n')]);
+      const file = path.join(dir, 'Engagement letter.pdf');
+      await writeFile(file, pdf);
+      const webhook = `${on.world.bridge.url}/webhooks/whatsapp`;
+      const args = ['simulate', 'message', '--webhook-url', webhook, '--app-secret', testSecrets.appSecret, '--from', '+447700900559', '--name', 'Pat Client', '--file', file, '--text', 'Signed letter attached'];
+      const sent = await runWaBridge(on.world.dataDir, [...args, '--simulator-url', on.world.simulator.url, '--access-token', testSecrets.accessToken], {}, 60_000);
+      expect(sent.stderr).toBe('');
+      expect(sent.code).toBe(0);
+      expect(sent.stdout).toMatch(new RegExp(`^uploaded Engagement letter\\.pdf \\(${pdf.length} bytes\\) to http://127\\.0\\.0\\.1:\\d+ as media \\d{16}\nwebhook answered 200\n$`));
+      const mediaId = /as media (\d+)/.exec(sent.stdout)![1]!;
+      // The simulator holds exactly the bytes, and the command has not waited for the download.
+      expect(on.world.simulator.mediaById(mediaId)).toEqual({ bytes: pdf, mimeType: 'application/pdf' });
+
+      const relayed = async () => {
+        for (const mail of on.catcher.mails()) {
+          const parsed = await simpleParser(mail.raw);
+          if (parsed.text?.includes('Signed letter attached')) return parsed;
+        }
+        return undefined;
+      };
+      await waitFor(async () => (await relayed()) !== undefined, 20_000, () => `${on.catcher.mails().length} mails caught`);
+      const mail = (await relayed())!;
+      const attachment = mail.attachments.find((one) => one.filename === 'Engagement letter.pdf');
+      expect(attachment?.contentType).toBe('application/pdf');
+      const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+      expect(sha256(attachment!.content)).toBe(sha256(pdf));
+
+      // Without the simulator to upload to, or with a token it does not accept, nothing is posted.
+      const before = on.catcher.mails().length;
+      expect(await runWaBridge(on.world.dataDir, args, {}, 60_000)).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^wa-bridge: --file needs --simulator-url and --access-token/) });
+      const refused = await runWaBridge(on.world.dataDir, [...args, '--simulator-url', on.world.simulator.url, '--access-token', 'not-the-token'], {}, 60_000);
+      expect(refused).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^wa-bridge: the simulator at .* refused the upload with HTTP 401 \(the access token is not the one the simulator accepts\)/) });
+      // A URL that is no simulator (here the bridge itself) gets neither the token nor the file.
+      const notSimulator = await runWaBridge(on.world.dataDir, [...args, '--simulator-url', on.world.bridge.url, '--access-token', testSecrets.accessToken], {}, 60_000);
+      expect(notSimulator).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('is not a wa-bridge simulator') });
+      expect(on.catcher.mails().length).toBe(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('says so when the secret is not the one the bridge checks signatures with, and exits 1', async () => {

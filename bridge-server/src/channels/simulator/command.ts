@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { simulatorLabel, startSimulator, type Simulator } from './server.js';
+import { simulatorLabel } from './label.js';
+import { startSimulator, type Simulator } from './server.js';
 
 export interface SimulatorCommandOptions {
   port?: number;

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadMedia } from './client.js';
 import { startSimulator, type Simulator } from './server.js';
 
 const accessToken = 'EAAG-simulator-test-token';
@@ -141,6 +142,36 @@ describe('simulator media endpoints', () => {
     const info = (await call(`/v23.0/${id}`, { headers: auth })).json() as { url: string; mime_type: string };
     expect(info.mime_type).toBe('application/pdf');
     expect(await (await fetch(info.url, { headers: auth })).text()).toBe('%PDF-1.7 engagement letter');
+  });
+
+  it('takes an upload from its client and serves it in the two documented steps, bearer-checked, byte for byte', async () => {
+    const bytes = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256)), Buffer.from('\r\n--not-a-boundary\r\n')]);
+    const { id } = await uploadMedia({ simulatorUrl: `${sim.url}/`, accessToken, phoneNumberId: sim.business.phoneNumberId, bytes, mimeType: 'application/pdf', filename: 'Letter.pdf' });
+    const lookup = await call(`/v23.0/${id}?phone_number_id=${sim.business.phoneNumberId}`, { headers: auth });
+    const info = lookup.json() as { url: string; mime_type: string; sha256: string; file_size: number };
+    expect(info).toMatchObject({ mime_type: 'application/pdf', sha256: createHash('sha256').update(bytes).digest('hex'), file_size: bytes.length });
+    expect((await call(`/v23.0/${id}`)).status).toBe(401);
+    expect((await fetch(info.url)).status).toBe(401);
+    const downloaded = Buffer.from(await (await fetch(info.url, { headers: auth })).arrayBuffer());
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(info.sha256);
+  });
+
+  it("refuses its client's upload with another token, to another number, or to something that is not a simulator", async () => {
+    const upload = { simulatorUrl: sim.url, accessToken, phoneNumberId: sim.business.phoneNumberId, bytes: Buffer.from('x'), mimeType: 'text/plain', filename: 'x.txt' };
+    await expect(uploadMedia({ ...upload, accessToken: 'not-the-token' })).rejects.toThrow(/refused the upload with HTTP 401 \(the access token is not the one/);
+    await expect(uploadMedia({ ...upload, phoneNumberId: '111111111111111' })).rejects.toThrow(/refused the upload with HTTP 400/);
+    const seen: string[] = [];
+    const other = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      res.end('{"id":"1"}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      await expect(uploadMedia({ ...upload, simulatorUrl: `http://127.0.0.1:${(other.address() as AddressInfo).port}` })).rejects.toThrow(/is not a wa-bridge simulator/);
+      expect(seen).toEqual(['GET / ']);
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
   });
 
   it('labels itself as a simulator', async () => {

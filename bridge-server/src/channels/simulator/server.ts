@@ -13,14 +13,12 @@ import {
   type StatusInput,
   type WebhookEnvelope,
 } from './builders.js';
+import { postSignedWebhook, type WebhookSignature } from './client.js';
 import { invalidParameter, invalidToken, sendGraphError, unknownObject } from './graph-error.js';
+import { simulatorLabel } from './label.js';
 import { MediaRegistry } from './media-registry.js';
-import { signatureHeader, toMetaJson } from './meta-json.js';
 import { parseMultipart } from './multipart.js';
 import { checkSendRequest } from './send-request.js';
-
-/** Said on every answer (X-Simulator header) and by `GET /`: nobody should mistake this for Meta. */
-export const simulatorLabel = 'wa-bridge Cloud API simulator - a local test double of the WhatsApp Cloud API, not Meta';
 
 export interface SimulatorOptions {
   /** 0 or absent: a free port. */
@@ -78,7 +76,7 @@ export interface Simulator {
    * and buffers go as they are. The signature covers exactly the bytes sent: 'valid' (default),
    * 'bad' (signed with another key) or 'none' (no header).
    */
-  postWebhook(payload: object | string | Buffer, opts?: { signature?: 'valid' | 'bad' | 'none' }): Promise<{ status: number; body: string }>;
+  postWebhook(payload: object | string | Buffer, opts?: { signature?: WebhookSignature }): Promise<{ status: number; body: string }>;
   /** Media the simulator holds (uploaded by a bridge or added by a test), by media id. */
   mediaById(id: string): { bytes: Buffer; mimeType: string } | undefined;
   /** Registers media to serve; the result plugs into inboundMessage's `media`. */
@@ -250,12 +248,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     async postWebhook(payload, opts = {}) {
       const target = simulator.webhookUrl;
       if (!target) throw new Error('simulator: no webhookUrl to post to; pass webhookUrl to startSimulator or set simulator.webhookUrl');
-      const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : toMetaJson(payload), 'utf8');
-      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'facebookexternalua (wa-bridge simulator)', 'X-Simulator': simulatorLabel };
-      const signature = opts.signature ?? 'valid';
-      if (signature !== 'none') headers['X-Hub-Signature-256'] = signatureHeader(signature === 'valid' ? options.appSecret : `not-${options.appSecret}`, body);
-      const response = await fetch(target, { method: 'POST', headers, body });
-      return { status: response.status, body: await response.text() };
+      return postSignedWebhook(target, options.appSecret, payload, opts.signature);
     },
     mediaById(id) {
       const item = media.get(id);
