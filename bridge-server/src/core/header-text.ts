@@ -28,3 +28,17 @@ export function truncateText(value: string, max: number): string {
   }
   return `${out.trimEnd()}…`;
 }
+
+// Letters of the scripts written right to left (Unicode's strong R and AL bidi classes).
+const rightToLeftLetter = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}\p{Script=Hanifi_Rohingya}]/u;
+
+/**
+ * A name in a right-to-left script, closed with a LEFT-TO-RIGHT MARK (U+200E) so that what follows
+ * it on a left-to-right line keeps its order: without it, "(+971 50 111 2233)" after an Arabic
+ * name is drawn as "(2233 111 50 971+)" in every mail client (the digits join the Arabic run,
+ * Unicode bidi rules W2 and N1). A mark only sets a direction; unlike the overrides and isolates
+ * toHeaderText removes, it cannot make text read as something else.
+ */
+export function closeRightToLeft(text: string): string {
+  return rightToLeftLetter.test(text) ? `${text}\u200E` : text;
+}

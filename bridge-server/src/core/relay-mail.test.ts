@@ -107,6 +107,14 @@ describe('buildRelayMail: threading headers', () => {
     expect(relay(makeTextRecord('x', { direction: 'outbound' })).from.name).toBe('Firm via WhatsApp');
   });
 
+  it('keeps an Arabic name and the number beside it in their order, and lets the text run right to left', () => {
+    const arabicConversation = makeConversationRecord({ clientName: 'عمر الهاشمي', clientWaId: '971501112233' });
+    const mail = relay(makeTextRecord('هل استلمت المستندات الثلاثة؟ أرسلتها يوم 12/11.'), { conversation: arabicConversation });
+    expect(mail.from.name).toBe('عمر الهاشمي\u200E (WhatsApp)');
+    expect(mail.html).toContain('<p dir="auto" style="margin:0 0 10px 0;">هل استلمت المستندات الثلاثة؟ أرسلتها يوم 12/11.</p>');
+    expect(mail.text).toContain('عمر الهاشمي\u200E (+971 50 111 2233)');
+  });
+
   it('cleans a display name with CR/LF so it cannot become a header line', () => {
     const hostileConversation = makeConversationRecord({ clientName: 'Jane\r\nBcc: evil@x.test' });
     const mail = relay(first, { conversation: hostileConversation });

@@ -1,4 +1,4 @@
-import { toHeaderText, truncateText } from './header-text.js';
+import { closeRightToLeft, toHeaderText, truncateText } from './header-text.js';
 import type { MailAddress, OutgoingMail } from './mail.js';
 import { mailHeaders } from '@wa-bridge/shared/headers';
 import { formatPhone, toE164 } from '@wa-bridge/shared/phone';
@@ -52,7 +52,7 @@ interface Client {
 
 function describeClient(conversation: ConversationRecord, event: EventRecord | null): Client {
   const rawName = conversation.clientName ?? event?.event.client.name ?? '';
-  const name = truncateText(toHeaderText(rawName), nameLimit);
+  const name = closeRightToLeft(truncateText(toHeaderText(rawName), nameLimit));
   const waId = conversation.clientWaId ?? event?.event.client.waId ?? null;
   const userId = conversation.clientUserId ?? event?.event.client.userId ?? null;
   const number = (waId === null ? null : formatPhone(waId)) ?? (userId === null ? null : truncateText(toHeaderText(userId), nameLimit));

@@ -75,6 +75,15 @@ describe('makeSubject', () => {
     expect(makeSubject(parts)).toBe(`WhatsApp · Jane Smith (+44 7700 900123) [WA ${token.slice(0, 6)}]`);
   });
 
+  it('closes a right-to-left name with a left-to-right mark, so the number after it is not drawn backwards', () => {
+    const arabic = makeSubject({ ...parts, clientName: 'عمر الهاشمي', clientWaId: '971501112233' });
+    expect(arabic).toBe(`WhatsApp · عمر الهاشمي\u200E (+971 50 111 2233) [WA ${token.slice(0, 6)}]`);
+    expect(makeSubject({ ...parts, clientName: 'דנה כהן' })).toBe(`WhatsApp · דנה כהן\u200E (+44 7700 900123) [WA ${token.slice(0, 6)}]`);
+    // Latin, Cyrillic and Chinese names need none; a name's own bidi controls are still taken out.
+    expect(makeSubject({ ...parts, clientName: 'Ольга 王' })).toBe(`WhatsApp · Ольга 王 (+44 7700 900123) [WA ${token.slice(0, 6)}]`);
+    expect(makeSubject({ ...parts, clientName: 'Jane\u202Eevil' })).toBe(`WhatsApp · Jane evil (+44 7700 900123) [WA ${token.slice(0, 6)}]`);
+  });
+
   it('is fixed: the same facts always give the same subject', () => {
     expect(makeSubject({ ...parts })).toBe(makeSubject(parts));
   });

@@ -1,5 +1,5 @@
 import type { EventKind } from './events.js';
-import { toHeaderText, truncateText } from './header-text.js';
+import { closeRightToLeft, toHeaderText, truncateText } from './header-text.js';
 import { base32, sha256, type ChatToken } from './ids.js';
 import { formatPhone } from '@wa-bridge/shared/phone';
 
@@ -76,8 +76,10 @@ export function makeSubject(parts: SubjectParts): string {
   const id = truncateText(phone ?? toHeaderText(parts.clientUserId ?? ''), idLimit);
   const tag = `[WA ${parts.chatToken.slice(0, 6)}]`;
   const idPart = id === '' ? '' : ` (${id})`;
-  const budget = subjectLimit - subjectLead.length - idPart.length - tag.length - 1;
-  const name = truncateText(toHeaderText(parts.clientName ?? ''), budget);
+  // One unit kept for the mark closeRightToLeft may add.
+  const budget = subjectLimit - subjectLead.length - idPart.length - tag.length - 2;
+  const cleaned = truncateText(toHeaderText(parts.clientName ?? ''), budget);
+  const name = cleaned === '' ? '' : closeRightToLeft(cleaned);
   if (name !== '') return `${subjectLead}${name}${idPart} ${tag}`;
   if (id !== '') return `${subjectLead}${id} ${tag}`;
   return `${subjectLead}client ${tag}`;

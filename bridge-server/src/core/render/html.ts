@@ -31,8 +31,11 @@ export const htmlLines = (text: string): string => escapeHtml(text).replace(/\n/
 
 const paragraphStyle = 'margin:0 0 10px 0;';
 
-/** A paragraph around HTML that is already escaped. */
-export const paragraph = (innerHtml: string): string => `<p style="${paragraphStyle}">${innerHtml}</p>`;
+/**
+ * A paragraph around HTML that is already escaped. `dir="auto"` lets a paragraph in Arabic or
+ * Hebrew run right to left, with its punctuation and numbers where the writer put them.
+ */
+export const paragraph = (innerHtml: string): string => `<p dir="auto" style="${paragraphStyle}">${innerHtml}</p>`;
 
 /** A paragraph of text from WhatsApp. */
 export const textParagraph = (text: string): string => paragraph(htmlLines(text));
