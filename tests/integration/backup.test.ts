@@ -272,7 +272,7 @@ describe('backup and restore', () => {
     }
   });
 
-  it("restores one erased conversation into the live store, leaving the other as it is", async () => {
+  it("brings an erased conversation back from a backup only when told why the erasure was wrong, leaving the other as it is", async () => {
     const annChat = (await chatOf(ann))!;
     const annEvents = await eventsOf(ann);
     const bobEvents = await eventsOf(bob);
@@ -280,7 +280,14 @@ describe('backup and restore', () => {
     expect(erased.stdout).toContain(`deleted ${annChat}`);
     expect(await chatOf(ann)).toBeUndefined();
 
-    const restored = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
+    // The erasure has a certificate: a plain restore would undo it without a word.
+    const refused = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^wa-bridge: conversation ${annChat} was deleted here on \\S+ \\(erasure; certificate sha256:[0-9a-f]{64}\\), and a backup does not bring back what was deleted; nothing was restored`));
+    expect(await chatOf(ann)).toBeUndefined();
+    expect((await waBridge(dataDir, ['audit', '--action', 'restore', '--format', 'json'])).stdout.trim()).toBe('');
+
+    const restored = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile, '--undo-deletion', 'erased in error: the request named another client']);
     expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored ${annChat} from the backup of .*: ${annEvents} event\\(s\\), \\d+ blob\\(s\\)`));
     expect(await eventsOf(ann)).toBe(annEvents);
     expect(await eventsOf(bob)).toBe(bobEvents);
@@ -288,7 +295,13 @@ describe('backup and restore', () => {
     const [, backupCreatedAt, blobs] = new RegExp(`^restored ${annChat} from the backup of (\\S+): \\d+ event\\(s\\), (\\d+) blob\\(s\\)`).exec(restored.stdout)!;
     const audit = await waBridge(dataDir, ['audit', '--action', 'restore', '--format', 'json']);
     expect(audit.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
-      expect.objectContaining({ action: 'restore', actor: expect.stringMatching(/^cli:/), source: expect.stringMatching(/^cli@/), target: `conversation:${annChat}`, details: { backupCreatedAt, events: annEvents, blobs: Number(blobs), skippedLinks: '' } }),
+      expect.objectContaining({
+        action: 'restore',
+        actor: expect.stringMatching(/^cli:/),
+        source: expect.stringMatching(/^cli@/),
+        target: `conversation:${annChat}`,
+        details: { backupCreatedAt, events: annEvents, blobs: Number(blobs), skippedLinks: '', undoesDeletion: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), undoReason: 'erased in error: the request named another client' },
+      }),
     ]);
     const verify = await waBridge(dataDir, ['verify']);
     expect(verify.stdout).toMatch(/^OK /m);

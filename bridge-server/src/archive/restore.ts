@@ -11,6 +11,7 @@ import { openSqlite } from '../store/db.js';
 import { dialectOf } from '../store/dialect.js';
 import type { Executor } from '../store/executor.js';
 import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
+import { deletionOf } from '../store/retention.js';
 import { archiveTables, copyTable, insertRowsIn } from '../store/snapshot.js';
 import type { OpenedBackup } from './backup.js';
 import { verifyArchive } from './verify.js';
@@ -37,6 +38,12 @@ export async function restoreConversation(options: {
   chatId: string;
   audit: AuditTrail;
   actor: { actor: string; source: string };
+  /**
+   * Why a conversation deleted here (under retention, or erased at the client's request) is to
+   * be brought back all the same, e.g. a hold that came after a deletion in error. Without it
+   * such a restore is refused; with it, the reason and the certificate undone go on record.
+   */
+  undoDeletion?: string;
 }): Promise<RestoreResult> {
   const opened = openSqlite(path.join(options.backup.dir, 'database.sqlite'));
   try {
@@ -44,6 +51,13 @@ export async function restoreConversation(options: {
     if (!rows) throw new NotFoundError(`the backup made ${options.backup.manifest.createdAt} has no conversation ${options.chatId}`);
     const conflict = await restoreConflict(options.live, rows);
     if (conflict) throw new ConflictError('restore_conflict', conflict);
+    const deletion = await deletionOf(options.live, options.chatId);
+    if (deletion && options.undoDeletion === undefined) {
+      throw new ConflictError(
+        'restore_deleted',
+        `conversation ${options.chatId} was deleted here on ${new Date(deletion.deletedAt).toISOString()} (${deletion.reason}; certificate sha256:${deletion.certificateSha256}), and a backup does not bring back what was deleted; nothing was restored (only where the deletion itself was wrong: --undo-deletion REASON, which goes on record)`,
+      );
+    }
 
     const checker = new ChainChecker(rows.conversation.chat_key);
     for (const row of rows.events) checker.add(toScanned(row));
@@ -76,7 +90,13 @@ export async function restoreConversation(options: {
       ...options.actor,
       action: 'restore',
       target: `conversation:${options.chatId}`,
-      details: { backupCreatedAt: options.backup.manifest.createdAt, events: rows.events.length, blobs: hashes.size, skippedLinks: skippedLinks.join(',') },
+      details: {
+        backupCreatedAt: options.backup.manifest.createdAt,
+        events: rows.events.length,
+        blobs: hashes.size,
+        skippedLinks: skippedLinks.join(','),
+        ...(deletion ? { undoesDeletion: `sha256:${deletion.certificateSha256}`, undoReason: options.undoDeletion ?? '' } : {}),
+      },
     });
     return { conversationId, events: rows.events.length, blobs: hashes.size, skippedLinks };
   } finally {

@@ -100,11 +100,14 @@ export function registerBackup(program: Command): void {
     .option('--all', 'the whole backup, into a new, empty store (after losing the machine or the database)')
     .requiredOption('--backup <file>', 'the backup (.wabk)')
     .option('--trusted-key <key...>', "with --all: trust these checkpoint public keys (as `wa-bridge checkpoint` prints them) instead of the data dir's key")
-    .action((options: { conversation?: string; all?: boolean; backup: string; trustedKey?: string[] }) =>
+    .option('--undo-deletion <reason>', 'with --conversation: bring back a conversation deleted here (retention or erasure), because that deletion was wrong; the reason goes into the audit trail')
+    .action((options: { conversation?: string; all?: boolean; backup: string; trustedKey?: string[]; undoDeletion?: string }) =>
       runCommand(async () => {
         if (options.conversation !== undefined && options.all === true) throw new BadInputError('restore_what', 'restore either one conversation (--conversation CHAT_ID) or the whole backup (--all), not both');
         if (options.conversation === undefined && options.all !== true) throw new BadInputError('restore_what', 'name what to restore: --conversation CHAT_ID, or --all for the whole backup');
         if (options.trustedKey !== undefined && options.all !== true) throw new BadInputError('restore_what', '--trusted-key goes with --all');
+        if (options.undoDeletion !== undefined && options.conversation === undefined) throw new BadInputError('restore_what', '--undo-deletion goes with --conversation');
+        if (options.undoDeletion !== undefined && options.undoDeletion.trim().length < 8) throw new BadInputError('restore_what', '--undo-deletion needs the reason the deletion was wrong, in a few words');
         const config = loadConfig();
         const { openBackup } = await import('../archive/backup.js');
         const live = options.all === true ? await openDatabase(config.database) : await openExistingDatabase(config.database);
@@ -134,7 +137,15 @@ export function registerBackup(program: Command): void {
             process.stdout.write(`restored the backup of ${backup.manifest.createdAt}: ${result.conversations} conversation(s), ${result.events} event(s), ${result.blobs} blob(s), and ${result.auditEntries} audit ${result.auditEntries === 1 ? 'entry' : 'entries'}\n`);
             return;
           }
-          const result = await restoreConversation({ live: live.db, liveBlobs, backup, chatId: options.conversation, audit: new SqlAuditTrail(live.db), actor: cliActor() });
+          const result = await restoreConversation({
+            live: live.db,
+            liveBlobs,
+            backup,
+            chatId: options.conversation,
+            audit: new SqlAuditTrail(live.db),
+            actor: cliActor(),
+            ...(options.undoDeletion === undefined ? {} : { undoDeletion: options.undoDeletion.trim() }),
+          });
           const skipped = result.skippedLinks.length > 0 ? `; not linked again to ${result.skippedLinks.join(', ')} (no such matter here)` : '';
           process.stdout.write(`restored ${options.conversation} from the backup of ${backup.manifest.createdAt}: ${result.events} event(s), ${result.blobs} blob(s)${skipped}\n`);
         } finally {

@@ -57,6 +57,7 @@ export async function restoreConflict(db: Executor, rows: ConversationRows): Pro
   return undefined;
 }
 
+
 /** Inserts the rows in the caller's transaction; returns the live conversation id and matter links skipped. */
 export async function insertConversationRows(tx: Executor, rows: ConversationRows): Promise<{ conversationId: number; skippedLinks: string[] }> {
   const { id: oldId, ...conversation } = rows.conversation;
