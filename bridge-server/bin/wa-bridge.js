@@ -34,6 +34,11 @@ const bundleName = command === 'simulate' ? 'serve' : command !== undefined && O
 const { main } = await loadBundled(bundleName, bundleName === 'commands' ? '../src/cli/index.ts' : entries[bundleName]);
 // `wa-bridge --version` prints the package's version; the bundles live apart from package.json.
 const { version } = JSON.parse(readFileSync(path.join(here, '../package.json'), 'utf8'));
+// Whatever a command creates from here on (the store, keys, blobs, backups, exports) is readable
+// by its owner alone, as the systemd unit's UMask=0077 has it, also when started by hand or by
+// `npm start`: the archive holds privileged client correspondence. Set after the bundles are made,
+// which every user of the checkout may share.
+process.umask(0o077);
 await main(process.argv, { version });
 
 /**

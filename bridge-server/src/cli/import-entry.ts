@@ -1,4 +1,4 @@
-import { keepFilesPrivate, newProgram, parseProgram } from './run.js';
+import { newProgram, parseProgram } from './run.js';
 import { registerImport } from './import.js';
 
 /**
@@ -7,7 +7,6 @@ import { registerImport } from './import.js';
  * the import then holds for its whole run. Same command, options and output as through index.ts.
  */
 export async function main(argv: string[], bundle?: { threads?: Record<string, string> }): Promise<void> {
-  keepFilesPrivate();
   const program = newProgram();
   registerImport(program, { url: bundle?.threads?.['import-events'] });
   await parseProgram(program, argv);

@@ -10,12 +10,11 @@ import { registerReplyText } from './reply-text.js';
 import { registerRetention } from './retention.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
-import { keepFilesPrivate, newProgram, parseProgram } from './run.js';
+import { newProgram, parseProgram } from './run.js';
 import { registerVerify } from './verify.js';
 
 /** The `wa-bridge` command: one file per command, wired here. */
 export async function main(argv: string[], bundle?: { threads?: Record<string, string>; version?: string }): Promise<void> {
-  keepFilesPrivate();
   const program = newProgram()
     .description('Relays WhatsApp client conversations into the firm mailbox as threaded, journaled email.')
     .configureHelp({ sortSubcommands: true });

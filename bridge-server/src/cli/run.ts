@@ -1,15 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, isBridgeError } from '../core/errors.js';
 
-/**
- * Whatever a command creates (the store, keys, blobs, backups, exports) is readable by its owner
- * alone, as the systemd unit's UMask=0077 has it, also when started by hand or by `npm start`:
- * the archive holds privileged client correspondence.
- */
-export function keepFilesPrivate(): void {
-  process.umask(0o077);
-}
-
 /** Exit codes of every command: 0 ok, 1 failure, 2 bad usage, input or configuration. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
 

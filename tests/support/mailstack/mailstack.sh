@@ -15,6 +15,9 @@
 # Must run as root: both masters bind as root and then drop privileges themselves.
 
 set -euo pipefail
+# Postfix and Dovecot drop to their own users and must read what is made here, whatever umask
+# the caller runs with (a shell or process set to 077 would lock them out of their own queue).
+umask 022
 
 readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly POSTFIX=/usr/sbin/postfix
