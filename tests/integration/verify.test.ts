@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,21 @@ describe('wa-bridge verify', () => {
     expect(result.stdout).toContain(`event ${row.seq}, message ${row.wa_message_id}: the stored message no longer hashes to its chain link`);
     expect(result.stdout).toMatch(/so the link is as written and the record itself \(content, time, direction or ids\) was changed/);
     expect(result.stdout).toMatch(/^FAILED 1 problem\(s\)/m);
+
+    // Nor is an evidence bundle signed over the changed record.
+    const { chat_token: token } = await (async () => {
+      const raw = await openRawStore(dir);
+      try {
+        return (await raw.get<{ chat_token: string }>('SELECT chat_token FROM conversations WHERE id = ?', row.conversation_id))!;
+      } finally {
+        await raw.close();
+      }
+    })();
+    const out = path.join(dir, 'bundle.zip');
+    const exported = await waBridge(dir, 'export', '--conversation', token, '--out', out);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toMatch(new RegExp(`^wa-bridge: conversation ${token} no longer matches its hash chain \\(event ${row.seq}: the stored message no longer hashes to its chain link .*\\); nothing was exported\\. \`wa-bridge verify\` shows every problem\n$`));
+    expect(existsSync(out)).toBe(false);
   });
 
   it('names the media blob whose file was changed by one byte', async () => {

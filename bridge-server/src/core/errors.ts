@@ -78,6 +78,12 @@ export class ConfigError extends BridgeError {
   readonly code = 'config_invalid';
 }
 
+/** The archive no longer matches its own hash chain: nothing is made from it until `wa-bridge verify` is looked into. */
+export class IntegrityError extends BridgeError {
+  readonly status = 500;
+  readonly code = 'archive_broken';
+}
+
 export type RetryClass = 'transient' | 'permanent';
 
 /**

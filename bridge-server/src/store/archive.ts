@@ -108,6 +108,17 @@ export async function* scanEvents(db: Executor, chunkSize = 2000): AsyncGenerato
   for await (const row of db.selectFrom('events').selectAll().orderBy('conversation_id').orderBy('seq').stream(chunkSize)) yield toScanned(row);
 }
 
+/** One conversation's events in seq order, a page at a time (no stream holds the connection between pages). */
+export async function* scanConversationEvents(db: Executor, conversationId: number, pageSize = 2000): AsyncGenerator<ScannedEvent> {
+  let after = -1;
+  for (;;) {
+    const rows = await db.selectFrom('events').selectAll().where('conversation_id', '=', conversationId).where('seq', '>', after).orderBy('seq').limit(pageSize).execute();
+    for (const row of rows) yield toScanned(row);
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1]!.seq);
+  }
+}
+
 /**
  * Every blob row in hash order, a page at a time. Not one streamed query, which would hold
  * SQLite's only connection: the caller reads each blob through the store, and a blob kept in its

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { NotFoundError } from '../../core/errors.js';
+import { ChainChecker } from '../../core/chain-check.js';
+import { IntegrityError, NotFoundError } from '../../core/errors.js';
 import { safeFileName } from '../../core/file-name.js';
 import { sha256 } from '../../core/ids.js';
 import type { ConversationRecord } from '../../core/records.js';
 import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
 import { relatedWaMessageId } from '../../flows/relay.js';
-import { chainLinkBefore, latestCheckpoint, listEventsForExport } from '../../store/archive.js';
+import { chainLinkBefore, latestCheckpoint, listEventsForExport, scanConversationEvents } from '../../store/archive.js';
 import { listAttachments } from '../../store/attachments.js';
 import { getConversationByToken } from '../../store/conversations.js';
 import { latestMessagesByWaId } from '../../store/events.js';
@@ -83,6 +84,16 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
     const conversation = await getConversationByToken(options.db, chatId);
     if (!conversation) throw new NotFoundError(`no conversation has chat id ${chatId} (the X-WhatsApp-Chat-Id of its mails)`);
     conversations.push(conversation);
+  }
+  // A bundle is signed: it is made only from conversations whose whole chain still holds, so a
+  // record changed in the store cannot go out under the bridge's signature.
+  for (const conversation of conversations) {
+    const checker = new ChainChecker(conversation.chatKey);
+    for await (const event of scanConversationEvents(options.db, conversation.id)) checker.add(event);
+    const [first] = checker.finish(conversation.lastSeq, conversation.chainHead);
+    if (first) {
+      throw new IntegrityError(`conversation ${conversation.chatToken} no longer matches its hash chain (event ${first.seq}: ${first.detail}); nothing was exported. \`wa-bridge verify\` shows every problem`);
+    }
   }
   const range = { ...(options.selection.from !== undefined ? { from: options.selection.from } : {}), ...(options.selection.to !== undefined ? { to: options.selection.to } : {}) };
 
