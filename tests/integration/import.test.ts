@@ -287,7 +287,8 @@ describe('wa-bridge import', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^import 2: 7 messages read, 0 added, 7 already archived;/);
     const after = await tableCounts();
-    expect({ ...after, imports: after.imports! - 1 }).toEqual(before);
+    // The second attempt is on record, in the imports and the audit trail; nothing else changed.
+    expect({ ...after, imports: after.imports! - 1, audit_entries: after.audit_entries! - 1 }).toEqual(before);
   });
 
   it('continues the chain of a live conversation named by its chat id, placing the firm by the client name', async () => {
@@ -363,6 +364,14 @@ describe('wa-bridge import', () => {
       expect((await listLinks(db, [1], true)).map((l) => l.matterId)).toEqual([1]);
       expect((await listEvents(db, 1)).length).toBe(9);
     });
+    // Each import is on record as the API's are, and so is the link the first one made.
+    const entries = (await cli('audit', '--format', 'json')).stdout.trim().split('\n').map((line) => JSON.parse(line) as { action: string; target: string; actor: string; details: Record<string, unknown> });
+    expect(entries.filter((e) => e.action === 'import' || e.action === 'matter.link').map((e) => [e.action, e.details.added ?? e.details.matter])).toEqual([
+      ['import', 3],
+      ['matter.link', 'LIT-2024-0042'],
+      ['import', 6],
+    ]);
+    expect(entries.find((e) => e.action === 'import')).toMatchObject({ actor: expect.stringMatching(/^cli:/), target: expect.stringMatching(/^conversation:[a-z2-7]{26}$/), details: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const unknown = await cli('import', path.join(corpus, 'android-fi-klo.txt'), '--matter', 'NOPE-1', '--firm-author', 'Tuomas Laine');
     expect([unknown.code, unknown.stderr]).toEqual([2, 'wa-bridge: --matter: no matter with reference "NOPE-1"\n']);
   });

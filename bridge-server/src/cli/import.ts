@@ -19,6 +19,8 @@ import type { Executor } from '../store/executor.js';
 import { parseDateOrder } from './parse-export.js';
 import { progressBar } from './progress.js';
 import { runCommand } from './run.js';
+import { recordCli } from './audit.js';
+import { SqlAuditTrail } from '../store/audit.js';
 
 export interface ImportOptions {
   conversation?: string;
@@ -143,7 +145,18 @@ export async function runImport(file: string, options: ImportOptions, threads: I
       (done) => bar?.update(done),
       prepare,
     ).finally(() => bar?.stop());
-    if (matterId !== undefined) await linkOnce(opened.db, conversation.id, matterId, options.by);
+    const linkId = matterId === undefined ? undefined : await linkOnce(opened.db, conversation.id, matterId, options.by);
+    // On record as the API's imports are: who, which file (by hash), into which conversation.
+    const trail = new SqlAuditTrail(opened.db);
+    await recordCli(trail, {
+      action: 'import',
+      target: `conversation:${conversation.chatToken}`,
+      details: { importId: result.importId, sha256, messages: result.messages, added: result.added, duplicates: result.duplicates, importedBy: options.by },
+    });
+    if (linkId !== undefined) {
+      const matter = await opened.db.selectFrom('matters').select('reference').where('id', '=', matterId!).executeTakeFirstOrThrow();
+      await recordCli(trail, { action: 'matter.link', target: `conversation:${conversation.chatToken}`, details: { matter: matter.reference, linkId } });
+    }
     process.stdout.write(
       `import ${result.importId}: ${result.messages} messages read, ${result.added} added, ${result.duplicates} already archived; ` +
         `media ${result.mediaLinked} linked, ${result.mediaMissing} not in the export; conversation ${conversation.id} (chat id ${conversation.chatToken}); ` +
@@ -162,9 +175,11 @@ async function resolveMatter(db: Executor, reference: string): Promise<number> {
   return id;
 }
 
-async function linkOnce(db: Executor, conversationId: number, matterId: number, by: string): Promise<void> {
+/** Links the conversation to the matter unless it is linked already; the new link's id, if one was made. */
+async function linkOnce(db: Executor, conversationId: number, matterId: number, by: string): Promise<number | undefined> {
   const links = await listLinks(db, [conversationId], false);
-  if (!links.some((link) => link.matterId === matterId)) await insertLink(db, conversationId, matterId, by, Date.now());
+  if (links.some((link) => link.matterId === matterId)) return undefined;
+  return insertLink(db, conversationId, matterId, by, Date.now());
 }
 
 async function findTarget(db: Executor, store: SqlStore, tenant: string, options: ImportOptions, clientWaId: string | undefined, matterId: number | undefined): Promise<ConversationRecord | undefined> {
