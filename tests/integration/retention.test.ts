@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sand
 import { closeMatter, createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
 import { startBridgeWorld, waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
-import { openRawStore, openTestDatabase } from '../support/test-database.js';
+import { onPostgres, openRawStore, openTestDatabase } from '../support/test-database.js';
 
 const env = { WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:2,litigation:15', WA_BRIDGE_RETENTION_SCHEDULE: 'off' };
 
@@ -227,10 +227,15 @@ describe('retention and legal hold', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
 
+    // Before the erasure the client's words are in the store's files; after it, nowhere in them.
+    const storeFiles = onPostgres ? [] : ['wa-bridge.sqlite', 'wa-bridge.sqlite-wal'].map((name) => path.join(dataDir, name)).filter((file) => existsSync(file));
+    const holdsWords = async () => (await Promise.all(storeFiles.map((file) => readFile(file)))).some((bytes) => bytes.includes('hello from unlinked'));
+    if (!onPostgres) expect(await holdsWords()).toBe(true);
     const erased = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.unlinked}`, '--request', 'DSAR-8');
     const erasureCertificate = new RegExp(`^deleted ${chat.unlinked}: erasure request DSAR-8 \\(certificate ([0-9a-f]{64})\\)$`, 'm').exec(erased.stdout);
     expect(erasureCertificate, erased.stdout).not.toBeNull();
     expect(await count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
+    if (!onPostgres) expect(await holdsWords()).toBe(false);
     expect((await waBridge(dataDir, 'verify')).code).toBe(0);
 
     // Both kinds of request are in the audit trail, each with whom it concerned and what came of it.

@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import type { RetentionFacts } from '../core/retention.js';
+import { dialectOf } from './dialect.js';
 import type { Executor } from './executor.js';
 
 /**
@@ -156,7 +157,12 @@ export async function deleteConversation(
   conversationId: number,
   certificate: { chatId: string; reason: string; deletedAt: number; lastSeq: number; chainHead: string; json: string; sha256: string },
 ): Promise<string[]> {
-  return db.transaction().execute(async (tx) => {
+  const sqlite = dialectOf(db) === 'sqlite';
+  const unusedBlobs = await db.transaction().execute(async (tx) => {
+    // SQLite overwrites what this transaction deletes with zeros instead of leaving it in free
+    // space in the file, where it could be read back after an erasure.
+    const secureDelete = sqlite ? Number((await sql<{ secure_delete: number }>`PRAGMA secure_delete`.execute(tx)).rows[0]?.secure_delete ?? 0) : 0;
+    if (sqlite) await sql`PRAGMA secure_delete = ON`.execute(tx);
     const r = retentionOf(tx);
     await r.insertInto('retention_in_progress').values({ id: 1, started_at: certificate.deletedAt }).execute();
     const eventIds = (await tx.selectFrom('events').select('id').where('conversation_id', '=', conversationId).execute()).map((row) => row.id);
@@ -199,8 +205,14 @@ export async function deleteConversation(
       }
     }
     await r.deleteFrom('retention_in_progress').execute();
+    if (sqlite) await sql.raw(`PRAGMA secure_delete = ${secureDelete}`).execute(tx);
     return unused;
   });
+  // The write-ahead log still holds earlier copies of the pages: copied into the file and cut
+  // back to nothing, they are gone too. Best effort: a reader in the middle of a transaction makes
+  // it wait for the next checkpoint.
+  if (sqlite) await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db).catch(() => undefined);
+  return unusedBlobs;
 }
 
 /** Conversations retention or erasure removed: the last seq and head each had. */
