@@ -144,11 +144,15 @@ describe('backup and restore', () => {
       };
       const verified = await waBridge(dataDir, ['backup', 'verify', backupFile]);
       const [, events, blobs] = /: 2 conversation\(s\), (\d+) event\(s\), (\d+) blob\(s\) restore and verify$/m.exec(verified.stdout)!;
+      // Checked against keys named on the command line, as verify and restore --all take them.
+      const otherKey = await waBridge(dataDir, ['backup', 'verify', backupFile, '--trusted-key', 'A'.repeat(43)]);
+      expect(otherKey.code).toBe(1);
+      expect(otherKey.stdout).toMatch(/^FAIL \[checkpoint\] checkpoint \d+: is signed by a key this archive does not trust/m);
 
       // A backup that does not verify (here: checkpoints signed by a key not trusted) writes nothing.
       const untrusted = await waBridge(fresh, ['restore', '--all', '--backup', backupFile, '--trusted-key', 'A'.repeat(43)]);
       expect(untrusted.code, untrusted.stdout).toBe(2);
-      expect(untrusted.stderr).toMatch(/does not verify: \[checkpoint\] checkpoint \d+: is signed by a key this archive does not trust.*; nothing was restored\n$/);
+      expect(untrusted.stderr).toMatch(/does not verify: \[checkpoint\] checkpoint \d+: is signed by a key this archive does not trust.*; nothing was restored \(on a new machine, name the key the old one signed with: --trusted-key KEY.*\)\n$/);
       expect(await counts(fresh)).toMatchObject({ conversations: 0, events: 0, audit: 0 });
       expect(await waBridge(fresh, ['restore', '--backup', backupFile])).toMatchObject({ code: 2, stderr: expect.stringContaining('name what to restore: --conversation CHAT_ID, or --all') });
 

@@ -143,7 +143,10 @@ export async function restoreStore(options: {
     if (!report.ok) {
       const first = report.problems[0]!;
       const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s); wa-bridge backup verify lists them)` : '';
-      throw new BadInputError('backup_does_not_verify', `the backup made ${options.backup.manifest.createdAt} does not verify: [${first.area}] ${first.detail}${more}; nothing was restored`);
+      // On a new machine the data dir's checkpoint key is new too: the old one's public key is what to trust.
+      const untrusted = report.problems.some((problem) => problem.area === 'checkpoint' && problem.detail.includes('does not trust'));
+      const hint = untrusted ? ' (on a new machine, name the key the old one signed with: --trusted-key KEY, as `wa-bridge checkpoint` printed it there, or put its keys/checkpoint.pem in the data dir)' : '';
+      throw new BadInputError('backup_does_not_verify', `the backup made ${options.backup.manifest.createdAt} does not verify: [${first.area}] ${first.detail}${more}; nothing was restored${hint}`);
     }
 
     const live = options.liveBlobs;

@@ -69,15 +69,17 @@ export function registerBackup(program: Command): void {
     .command('verify')
     .description('Restore a backup into a scratch store and check every chain, checkpoint and media hash; exit 0 only when all hold.')
     .argument('<file>', 'the backup (.wabk)')
-    .action((file: string) =>
+    .option('--trusted-key <key...>', "trust only these checkpoint public keys (as `wa-bridge checkpoint` prints them), not the data dir's key: for a store restored with --all, the keys it was restored with")
+    .action((file: string, options: { trustedKey?: string[] }) =>
       runCommand(async () => {
         const config = loadConfig();
         const { openBackup } = await import('../archive/backup.js');
+        const trustedKeys = options.trustedKey ?? [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey];
         const opened = await openBackup(loadMasterKey(config.dataDir, config.masterKey), path.resolve(file));
         try {
           const scratch = openSqlite(path.join(opened.dir, 'database.sqlite'));
           try {
-            const report = await verifyArchive({ db: scratch.db, blobs: opened.blobsIn(scratch.db), trustedKeys: [loadCheckpointKey(config.dataDir, config.checkpoints.keyFile).publicKey] });
+            const report = await verifyArchive({ db: scratch.db, blobs: opened.blobsIn(scratch.db), trustedKeys });
             for (const problem of report.problems) process.stdout.write(`FAIL [${problem.area}] ${problem.detail}\n`);
             process.stdout.write(
               report.ok
