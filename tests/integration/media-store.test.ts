@@ -138,7 +138,8 @@ describe('media in an S3-compatible bucket', () => {
     expect(erased.stdout, erased.stderr).toContain(`deleted ${chatId}`);
     expect(await s3.keys()).toEqual([]);
 
-    const restored = await waBridge(['restore', '--conversation', chatId, '--backup', backupFile]);
+    // An erasure is undone only on purpose, with the reason on record.
+    const restored = await waBridge(['restore', '--conversation', chatId, '--backup', backupFile, '--undo-deletion', 'erased under the wrong request']);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await s3.keys()).toEqual(before);
     expect((await s3.read(photoKey))!.includes(photo.subarray(0, 64))).toBe(false);
