@@ -336,7 +336,17 @@ describe('evidence export of a matter and of a date range', () => {
     expect(mailsOf(bundle.entries, chat.ann)).toBe(4);
     expect(mailsOf(bundle.entries, chat.ben)).toBe(4);
     const audit = await waBridge(dataDir, 'audit', '--action', 'export', '--format', 'json');
-    expect(JSON.parse(audit.stdout.trim().split('\n').at(-1)!)).toMatchObject({ target: 'matter:M-7', details: { events: 6, from: null, to: null } });
+    const entry = JSON.parse(audit.stdout.trim().split('\n').at(-1)!) as { target: string; details: { conversations: string } };
+    expect(entry).toMatchObject({ target: 'matter:M-7', details: { events: 6, from: null, to: null } });
+    // The entry names each conversation, so the trail shows who exported conversation X by matter too.
+    expect(entry.details.conversations.split(',').sort()).toEqual([chat.ann, chat.ben].sort());
+  });
+
+  it('refuses a range that ends before it starts', async () => {
+    const out = path.join(work, 'backwards.zip');
+    const backwards = await waBridge(dataDir, 'export', '--matter', 'M-7', '--from', '2026-12-01', '--to', '2026-01-01', '--out', out);
+    expect([backwards.code, backwards.stderr]).toEqual([2, 'wa-bridge: --from 2026-12-01 is not before --to 2026-01-01: the bundle would hold nothing\n']);
+    await expect(readFile(out)).rejects.toThrow();
   });
 
   it('exports a matter between two dates: only the events from --from up to --to, and says so', async () => {

@@ -221,6 +221,12 @@ describe('retention and legal hold', () => {
     expect(access.stdout).toMatch(/dsar\.zip: 1 conversation\(s\), 1 event\(s\)/);
     expect((await waBridge(dataDir, 'verify-bundle', path.join(dataDir, 'dsar.zip'))).code).toBe(0);
 
+    // A national number would find nothing for a client the firm has: it is refused, with the form to use.
+    const national = await waBridge(dataDir, 'gdpr', 'access', '--phone', '07700 900503', '--out', path.join(dataDir, 'dsar-national.zip'));
+    expect([national.code, national.stderr]).toEqual([2, 'wa-bridge: --phone: "07700 900503" is a national number; give it with its country code, such as +44 7700 900123 for 07700 900123\n']);
+    const dialled = await waBridge(dataDir, 'gdpr', 'access', '--phone', `00${phones.open}`, '--out', path.join(dataDir, 'dsar-dialled.zip'));
+    expect(dialled.stdout).toMatch(/dsar-dialled\.zip: 1 conversation\(s\), 1 event\(s\)/);
+
     const byUser = await waBridge(dataDir, 'gdpr', 'access', '--user', 'GB.1502576394655843', '--out', path.join(dataDir, 'dsar-user.zip'));
     expect(byUser.stdout).toMatch(/dsar-user\.zip: 1 conversation\(s\), 1 event\(s\)/);
     const both = await waBridge(dataDir, 'gdpr', 'erase', '--phone', `+${phones.open}`, '--user', 'GB.1502576394655843', '--request', 'DSAR-9');
@@ -242,6 +248,7 @@ describe('retention and legal hold', () => {
     const accesses = await auditOf(dataDir, 'gdpr.access');
     expect(accesses).toEqual([
       expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `phone:${phones.open}`, details: expect.objectContaining({ file: path.join(dataDir, 'dsar.zip'), conversations: 1, sha256: /SHA-256 ([0-9a-f]{64})/.exec(access.stdout)![1] }) }),
+      expect.objectContaining({ target: `phone:${phones.open}`, details: expect.objectContaining({ file: path.join(dataDir, 'dsar-dialled.zip'), conversations: 1, chatIds: chat.open }) }),
       expect.objectContaining({ target: 'whatsapp-user:GB.1502576394655843', details: expect.objectContaining({ file: path.join(dataDir, 'dsar-user.zip'), conversations: 1 }) }),
     ]);
     const erasures = await auditOf(dataDir, 'gdpr.erasure');

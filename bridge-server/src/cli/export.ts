@@ -37,6 +37,7 @@ export function registerExport(program: Command): void {
         if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
         const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
         const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
+        if (from !== undefined && to !== undefined && from >= to) throw new BadInputError('bad_range', `--from ${options.from} is not before --to ${options.to}: the bundle would hold nothing`);
         const out = path.resolve(options.out);
         await refuseExisting(out, `--out ${options.out}`);
         // A weak passphrase is refused before the work, not after it.
@@ -72,7 +73,8 @@ export function registerExport(program: Command): void {
           await recordCli(new SqlAuditTrail(opened.db), {
             action: 'export',
             target: options.matter !== undefined ? `matter:${options.matter}` : conversations.map((id) => `conversation:${id}`).join(','),
-            details: { file: out, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null, encrypted: scratch !== undefined },
+            // Every conversation by chat id, so the trail answers "who exported conversation X" for matter exports too.
+            details: { file: out, sha256: result.sha256, events: result.events, by: options.by, from: options.from ?? null, to: options.to ?? null, encrypted: scratch !== undefined, conversations: conversations.join(',') },
           });
           process.stdout.write(`${out}: ${result.events} event(s), ${result.mails} mail(s), ${result.files} file(s); SHA-256 ${result.sha256}${scratch !== undefined ? ' (of the zip inside; encrypted with the passphrase)' : ''}\n`);
         } finally {

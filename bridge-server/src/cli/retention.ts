@@ -101,7 +101,7 @@ export function registerRetention(program: Command): void {
           timeZone: options.timezone,
           exportedBy: `${cliActor().actor} (subject access request)`,
         });
-        await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: subjectOf(options), details: { file: result.path, sha256: result.sha256, conversations: chatIds.length } });
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: subjectOf(options), details: { file: result.path, sha256: result.sha256, conversations: chatIds.length, chatIds: chatIds.join(',') } });
         process.stdout.write(`${result.path}: ${chatIds.length} conversation(s), ${result.events} event(s); SHA-256 ${result.sha256}\n`);
       }),
     );
@@ -150,16 +150,25 @@ function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean):
   process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept${held > 0 ? ` (${held} only by a legal hold)` : ''}\n`);
 }
 
-const digits = (phone: string) => phone.replace(/[\s()+-]/g, '');
+/**
+ * The number's digits as WhatsApp ids hold them. 00 is the international call prefix, dropped; a
+ * lone leading 0 is a national trunk prefix, which no WhatsApp id carries (refused below).
+ */
+const waIdOf = (phone: string): string => {
+  const written = phone.replace(/[\s()+-]/g, '');
+  return written.startsWith('00') ? written.slice(2) : written;
+};
 
 /** The data subject as the audit trail names them. */
-const subjectOf = (who: { phone?: string; user?: string }): string => (who.phone !== undefined ? `phone:${digits(who.phone)}` : `whatsapp-user:${who.user}`);
+const subjectOf = (who: { phone?: string; user?: string }): string => (who.phone !== undefined ? `phone:${waIdOf(who.phone)}` : `whatsapp-user:${who.user}`);
 
 async function conversationsOf(opened: OpenedDatabase, who: { phone?: string; user?: string }): Promise<number[]> {
   if ((who.phone === undefined) === (who.user === undefined)) throw new BadInputError('bad_subject', 'name the person by exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
   let ids: number[];
   if (who.phone !== undefined) {
-    const waId = digits(who.phone);
+    const waId = waIdOf(who.phone);
+    // Searched as written, a national number would answer "nothing held" for a client we have.
+    if (waId.startsWith('0')) throw new BadInputError('bad_phone', `--phone: ${JSON.stringify(who.phone)} is a national number; give it with its country code, such as +44 7700 900123 for 07700 900123`);
     if (!/^\d{8,15}$/.test(waId)) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(who.phone)}`);
     ids = await findConversationIdsByClient(opened.db, { waId });
   } else {
