@@ -25,8 +25,8 @@ export function registerExport(program: Command): void {
     .requiredOption('--out <file>', 'the zip to write (must not exist)')
     .option('--conversation <chatIds...>', 'chat ids as in the X-WhatsApp-Chat-Id header of the mails')
     .option('--matter <reference>', 'every conversation the matter was ever linked to')
-    .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z)')
-    .option('--to <date>', 'only events before this time (ISO 8601)')
+    .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z; without a zone, read in --timezone)')
+    .option('--to <date>', 'only events before this time (ISO 8601; without a zone, read in --timezone)')
     .option('--timezone <zone>', 'zone for the times in the transcript (IANA name)', Intl.DateTimeFormat().resolvedOptions().timeZone)
     .option('--by <name>', 'who is exporting, as recorded in the manifest', userInfo().username)
     .option('--passphrase-file <file>', 'encrypt the bundle (AES-256-GCM, key from the passphrase by scrypt) for handing over; the recipient runs wa-bridge decrypt')
@@ -35,8 +35,9 @@ export function registerExport(program: Command): void {
         const named = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
         if ((named.length === 0) === (options.matter === undefined)) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails) or --matter REF, not both');
         if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
-        const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from);
-        const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to);
+        // A date or time without a zone is read in the zone the transcript is written in.
+        const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from, options.timezone);
+        const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to, options.timezone);
         if (from !== undefined && to !== undefined && from >= to) throw new BadInputError('bad_range', `--from ${options.from} is not before --to ${options.to}: the bundle would hold nothing`);
         const out = path.resolve(options.out);
         await refuseExisting(out, `--out ${options.out}`);
