@@ -58,6 +58,21 @@ describe('the wa-bridge CLI and the store its settings name', () => {
     expect(verified.stdout).toMatch(/^OK 1 conversation\(s\), 6 event\(s\)/);
   });
 
+  it('warns when imported history is already past its retention period, and says how to keep it', async () => {
+    const dataDir = path.join(dir, 'data');
+    const args = ['import', exportFile, '--client-phone', '+44 7700 900456', '--firm-author', 'Tom Baker'];
+    // The export's messages are from March 2024: two years on, the default period has run out.
+    const old = await runWaBridge(dataDir, args, { WA_BRIDGE_RETENTION_YEARS: 'default:2' });
+    expect(old.code).toBe(0);
+    const chatId = /chat id ([a-z2-7]{26})/.exec(old.stdout)![1]!;
+    expect(old.stderr).toBe(
+      `wa-bridge: warning: conversation ${chatId} is past its retention period (default: 2 years after the last activity (never linked to a matter)), so the next retention run deletes it (they run daily); to keep it, link it to a matter (--matter REF) or place a hold (wa-bridge hold place --conversation ${chatId} --reason TEXT)\n`,
+    );
+    // Within the period, nothing to say.
+    const again = await runWaBridge(dataDir, args);
+    expect([again.code, again.stderr]).toEqual([0, '']);
+  });
+
   it('names the setting or the file when what it names is not there', async () => {
     const dataDir = path.join(dir, 'data');
     const serve = await runWaBridge(dataDir, ['serve'], { PORT: '0', WA_BRIDGE_HOST: 'wa-bridge.invalid' }, 60_000);

@@ -20,6 +20,8 @@ import { parseDateOrder } from './parse-export.js';
 import { progressBar } from './progress.js';
 import { runCommand } from './run.js';
 import { recordCli } from './audit.js';
+import { decideRetention } from '../core/retention.js';
+import { listRetentionFacts } from '../store/retention.js';
 import { SqlAuditTrail } from '../store/audit.js';
 
 export interface ImportOptions {
@@ -163,6 +165,14 @@ export async function runImport(file: string, options: ImportOptions, threads: I
         `times read as ${clock.timeZone}, dates ${reader.dateOrder}; source sha256 ${sha256}\n`,
     );
     if (options.mirror) process.stderr.write(`${mirrorNote}\n`);
+    // History imported to keep it must not be deleted by the next retention run without a word.
+    const [facts] = await listRetentionFacts(opened.db, [conversation.id]);
+    const decision = facts === undefined ? undefined : decideRetention(facts, config.retention.policy, Date.now());
+    if (decision?.expired) {
+      process.stderr.write(
+        `wa-bridge: warning: conversation ${conversation.chatToken} is past its retention period (${decision.rule}), so the next retention run deletes it${config.retention.daily ? ' (they run daily)' : ''}; to keep it, link it to a matter (--matter REF) or place a hold (wa-bridge hold place --conversation ${conversation.chatToken} --reason TEXT)\n`,
+      );
+    }
   } finally {
     await source.close();
     await opened.close();
