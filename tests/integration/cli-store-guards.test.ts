@@ -52,10 +52,16 @@ describe('the wa-bridge CLI and the store its settings name', () => {
     expect(otherTenant.code).toBe(2);
     expect(otherTenant.stderr).toMatch(/^wa-bridge: WA_BRIDGE_TENANT: the store at .* holds the conversations of tenant "default", not "another-firm"/);
 
-    // Nothing was changed: the archive still verifies, with the imported messages.
+    // Nothing was changed: the archive still verifies, with the imported messages. No checkpoint
+    // has signed them yet, and verify says so, until one does.
     const verified = await runWaBridge(dataDir, ['verify']);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^OK 1 conversation\(s\), 6 event\(s\)/);
+    expect(verified.stdout).toMatch(/^NOTE 6 event\(s\) and 2 audit entries are not signed yet, no checkpoint has been signed yet: /m);
+    expect((await runWaBridge(dataDir, ['checkpoint'])).code).toBe(0);
+    const signed = await runWaBridge(dataDir, ['verify']);
+    expect(signed.stdout).toMatch(/^OK 1 conversation\(s\), 6 event\(s\), \d+ blob\(s\), 1 checkpoint\(s\)/);
+    expect(signed.stdout).not.toContain('NOTE');
   });
 
   it('warns when imported history is already past its retention period, and says how to keep it', async () => {

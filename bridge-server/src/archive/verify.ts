@@ -3,7 +3,7 @@ import { auditLink } from '../core/audit.js';
 import { isBridgeError } from '../core/errors.js';
 import { sha256 } from '../core/ids.js';
 import { countOrphanEvents, listCheckpoints, listConversationHeads, listDanglingBlobRefs, scanBlobs, scanEvents, type CheckpointRow } from '../store/archive.js';
-import { scanAudit } from '../store/audit.js';
+import { countAuditAfter, scanAudit } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
 import { listDeletedConversations } from '../store/retention.js';
 import { auditTrailHeadId, digestOf } from './checkpoints.js';
@@ -29,6 +29,12 @@ export interface VerifyReport {
   blobs: number;
   checkpoints: number;
   auditEntries: number;
+  /**
+   * What no checkpoint has signed yet: events and audit entries written after the newest
+   * checkpoint that covers them. Their chains are checked all the same, but whoever can write to
+   * the store could remove the newest of them and leave a chain that still holds.
+   */
+  unsigned: { events: number; auditEntries: number; newestCheckpointAt: number | null };
   problems: VerifyProblem[];
 }
 
@@ -51,6 +57,8 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
   const auditPins = pins.get(auditTrailHeadId) ?? [];
   pins.delete(auditTrailHeadId);
   const auditEntries = await checkAuditChain(deps.db, auditPins, problems);
+  const auditSignedTo = Math.max(0, ...auditPins.map((pin) => pin.seq));
+  const unsignedAudit = await countAuditAfter(deps.db, auditSignedTo);
 
   const conversations = await listConversationHeads(deps.db);
   const byId = new Map(conversations.map((c) => [c.id, c]));
@@ -115,7 +123,10 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
     problems.push({ area: 'media', sha256: ref.sha256, detail: `${ref.what === 'mail' ? 'relayed mail' : 'attachment'} ${ref.id} names blob ${ref.sha256.slice(0, 12)}…, which the blob table no longer lists` });
   }
 
-  return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, auditEntries, problems };
+  let unsignedEvents = 0;
+  for (const conversation of conversations) unsignedEvents += conversation.lastSeq - Math.max(0, ...(pins.get(conversation.id) ?? []).map((pin) => pin.seq));
+  const unsigned = { events: Math.max(0, unsignedEvents), auditEntries: unsignedAudit, newestCheckpointAt: checkpoints.at(-1)?.createdAt ?? null };
+  return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, auditEntries, unsigned, problems };
 }
 
 type Pinned = PinnedHead & { chatKey: string; createdAt: number };

@@ -27,6 +27,11 @@ export function registerVerify(program: Command): void {
             for (const problem of report.problems) process.stdout.write(`FAIL ${describe(problem)}\n`);
             const counts = `${report.conversations} conversation(s), ${report.events} event(s), ${report.blobs} blob(s), ${report.checkpoints} checkpoint(s), ${report.auditEntries} audit entries`;
             process.stdout.write(report.ok ? `OK ${counts}: every chain, checkpoint and media hash holds\n` : `FAILED ${report.problems.length} problem(s) in ${counts}\n`);
+            const { unsigned } = report;
+            if (unsigned.events > 0 || unsigned.auditEntries > 0) {
+              const since = unsigned.newestCheckpointAt === null ? 'no checkpoint has been signed yet' : `written after the newest checkpoint (${new Date(unsigned.newestCheckpointAt).toISOString()})`;
+              process.stdout.write(`NOTE ${unsigned.events} event(s) and ${unsigned.auditEntries} audit entries are not signed yet, ${since}: the newest of them could be removed without a trace until \`wa-bridge checkpoint\` (or the next scheduled one) signs them\n`);
+            }
           }
           return report.ok ? exitCodes.ok : exitCodes.failure;
         } finally {

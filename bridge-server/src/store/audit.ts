@@ -137,3 +137,9 @@ export async function lastAuditEntry(db: Executor, filter: { action: AuditAction
     .executeTakeFirst();
   return row ? toEntry(row) : undefined;
 }
+
+/** How many entries come after entry `id` (the newest one a checkpoint signed). */
+export async function countAuditAfter(db: Executor, id: number): Promise<number> {
+  const row = await auditOf(db).selectFrom('audit_entries').select((eb) => eb.fn.countAll<number | string>().as('n')).where('id', '>', id).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
