@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -94,7 +94,21 @@ export function registerExport(program: Command): void {
     .action((file: string, options: { trustedKey?: string[]; passphraseFile?: string }) =>
       runCommand(async () => {
         const { verifyBundle } = await import('../archive/export/verify-bundle.js');
-        const report = await withOpenedBundle(path.resolve(file), options.passphraseFile, (zip) => verifyBundle(zip, options.trustedKey ?? []));
+        const bundle = path.resolve(file);
+        // A file that is not there is a usage error; one that is there and does not check out is a failed check.
+        const found = await stat(bundle).then(
+          (info) => info.isFile(),
+          () => false,
+        );
+        if (!found) throw new BadInputError('no_bundle', `${file}: no such bundle file`);
+        let report;
+        try {
+          report = await withOpenedBundle(bundle, options.passphraseFile, (zip) => verifyBundle(zip, options.trustedKey ?? []));
+        } catch (error) {
+          if (!(error instanceof BadInputError) || !sealFailures.has(error.code)) throw error;
+          process.stdout.write(`FAIL ${error.message}\nFAILED 1 problem(s)\n`);
+          return exitCodes.failure;
+        }
         for (const problem of report.problems) process.stdout.write(`FAIL ${problem}\n`);
         if (report.ok) {
           const trust = report.trusted === true ? 'a trusted key' : `key ${report.publicKey} (compare it with the archive's checkpoint key)`;
@@ -123,6 +137,9 @@ export function registerExport(program: Command): void {
       }),
     );
 }
+
+/** How opening an encrypted bundle fails when its bytes are not the ones it was sealed with (a wrong passphrase stays a usage error). */
+const sealFailures = new Set(['truncated', 'tampered']);
 
 /** A passphrase from a file (never from the command line, where other users could read it). */
 async function readPassphrase(file: string): Promise<string> {

@@ -121,7 +121,9 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
   for (const conversation of conversations) {
     const events = await listEventsForExport(options.db, conversation.id, range);
     const ids = new Set(events.map((event) => event.id));
-    const relays = (await listRelays(options.db, conversation.id)).filter((relay) => relay.eventId === null || ids.has(relay.eventId));
+    // The cover mail ("conversation opened") belongs to the range its opening falls in, as an event's mail does.
+    const coverInRange = (range.from === undefined || conversation.openedAt >= range.from) && (range.to === undefined || conversation.openedAt < range.to);
+    const relays = (await listRelays(options.db, conversation.id)).filter((relay) => (relay.eventId === null ? coverInRange : ids.has(relay.eventId)));
     gathered.push({ conversation, events, relays });
     total += events.length + relays.length;
   }
