@@ -171,8 +171,12 @@ describe('retention and legal hold', () => {
   it('deletes the held conversation once its hold is released', async () => {
     const list = await waBridge(dataDir, 'hold', 'list');
     const id = /^(\d+)\tmatter CONV-2\tin force/m.exec(list.stdout)![1]!;
-    expect((await waBridge(dataDir, 'hold', 'release', id)).stdout).toBe(`hold ${id} released\n`);
-    expect((await waBridge(dataDir, 'hold', 'release', id)).code).toBe(2);
+    // A release says why.
+    const unexplained = await waBridge(dataDir, 'hold', 'release', id);
+    expect(unexplained.code).toBe(2);
+    expect(unexplained.stderr).toContain("error: required option '--reason <text>' not specified");
+    expect((await waBridge(dataDir, 'hold', 'release', id, '--reason', 'Buyer withdrew the claim', '--by', 'Priya Shah (Compliance)')).stdout).toBe(`hold ${id} released\n`);
+    expect((await waBridge(dataDir, 'hold', 'release', id, '--reason', 'Buyer withdrew the claim')).code).toBe(2);
     const result = await waBridge(dataDir, 'retention', 'run');
     expect(result.stdout).toMatch(new RegExp(`^deleted ${chat.held}: `, 'm'));
     expect(await count('conversations', `chat_token = '${chat.held}'`)).toBe(0);
@@ -185,11 +189,15 @@ describe('retention and legal hold', () => {
     expect(placed[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), source: expect.stringMatching(/^cli@/), target: 'matter:CONV-2', details: { hold: matterHold, reason: 'Claim threatened by the buyer' } });
     expect(placed[1]).toMatchObject({ target: `conversation:${chat.chatHeld}`, details: { hold: Number(chatHoldId), reason: 'Police request about one client' } });
     // One entry for the release; the refused second release of the same hold changed nothing and left none.
-    expect(await auditOf(dataDir, 'hold.release')).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `hold:${matterHold}` })]);
+    expect(await auditOf(dataDir, 'hold.release')).toEqual([
+      expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `hold:${matterHold}`, details: { reason: 'Buyer withdrew the claim', by: 'Priya Shah (Compliance)' } }),
+    ]);
+    expect((await waBridge(dataDir, 'hold', 'list', '--all')).stdout).toMatch(new RegExp(`^${matterHold}\tmatter CONV-2\treleased \\S+ by Priya Shah \\(Compliance\\)\t`, 'm'));
+
   });
 
   it('deletes the conversation once its own hold is released, with a certificate in the audit trail', async () => {
-    expect((await waBridge(dataDir, 'hold', 'release', chatHoldId)).stdout).toBe(`hold ${chatHoldId} released\n`);
+    expect((await waBridge(dataDir, 'hold', 'release', chatHoldId, '--reason', 'Police closed the enquiry')).stdout).toBe(`hold ${chatHoldId} released\n`);
     const dryRun = await waBridge(dataDir, 'retention', 'run', '--dry-run');
     expect(dryRun.stdout.split('\n')).toContain(`would delete ${chat.chatHeld}: conveyancing: 2 years after matter CONV-4 closed`);
     expect(await count('conversations', `chat_token = '${chat.chatHeld}'`)).toBe(1);
@@ -260,5 +268,13 @@ describe('retention and legal hold', () => {
       expect.objectContaining({ target: `conversation:${chat.unlinked}`, details: expect.objectContaining({ certificateSha256: erasureCertificate![1], events: 1, rule: 'erasure request DSAR-8' }) }),
       expect.objectContaining({ target: 'request:DSAR-8', details: { dryRun: false, erased: 1, refused: 0 } }),
     ]);
+  });
+
+  it('places a second hold on a matter for other proceedings, naming the one already in force', async () => {
+    const first = await waBridge(dataDir, 'hold', 'place', '--matter', 'LIT-3', '--reason', 'Regulator review 2026/14', '--by', 'Priya Shah (Compliance)');
+    const firstId = /^hold (\d+) placed on matter LIT-3\n$/.exec(first.stdout)![1]!;
+    const second = await waBridge(dataDir, 'hold', 'place', '--matter', 'lit-3', '--reason', 'Counterclaim by the landlord');
+    expect(second.stdout).toMatch(new RegExp(`^hold \\d+ placed on matter lit-3\nalso in force on it: hold ${firstId} \\(Regulator review 2026/14\\)\n$`));
+    expect((await auditOf(dataDir, 'hold.place')).at(-2)).toMatchObject({ target: 'matter:LIT-3', details: { reason: 'Regulator review 2026/14', by: 'Priya Shah (Compliance)' } });
   });
 });

@@ -40,25 +40,37 @@ export function registerRetention(program: Command): void {
     .option('--matter <reference>', 'the matter reference')
     .option('--conversation <chatId>', 'the conversation (X-WhatsApp-Chat-Id)')
     .requiredOption('--reason <text>', 'why, e.g. the litigation or regulator request')
-    .action((options: { matter?: string; conversation?: string; reason: string }) =>
+    .option('--by <name>', 'who placed it, as the hold and the audit trail record it (default: the user running the command)')
+    .action((options: { matter?: string; conversation?: string; reason: string; by?: string }) =>
       withStore(async ({ opened }) => {
         if ((options.matter === undefined) === (options.conversation === undefined)) throw new BadInputError('bad_scope', 'give exactly one of --matter REF or --conversation CHAT_ID');
+        const reason = requiredText('--reason', options.reason);
+        const by = options.by === undefined ? cliActor().actor : requiredText('--by', options.by);
         const scope = options.matter !== undefined ? { matterId: await matterId(opened, options.matter) } : { conversationId: await conversationId(opened, options.conversation!) };
-        const id = await placeHold(opened.db, { ...scope, reason: options.reason, placedBy: cliActor().actor, at: Date.now() });
+        // Holds for different proceedings may cover the same record; each is placed, and each one already there is named.
+        const already = (await listHolds(opened.db, false)).filter((h) =>
+          options.matter !== undefined ? h.matterReference?.toLowerCase() === options.matter.toLowerCase() : h.chatId === options.conversation,
+        );
+        const id = await placeHold(opened.db, { ...scope, reason, placedBy: by, at: Date.now() });
         const target = options.matter !== undefined ? `matter:${options.matter}` : `conversation:${options.conversation}`;
-        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.place', target, details: { hold: id, reason: options.reason } });
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.place', target, details: { hold: id, reason, by } });
         process.stdout.write(`hold ${id} placed on ${target.replace(':', ' ')}\n`);
+        for (const h of already) process.stdout.write(`also in force on it: hold ${h.id} (${h.reason})\n`);
       }),
     );
   hold
     .command('release')
     .description('Release a legal hold (the hold stays on record as released).')
     .argument('<id>', 'the hold id, as `hold list` shows it')
-    .action((id: string) =>
+    .requiredOption('--reason <text>', 'why it is released, e.g. the proceedings ended (kept in the audit trail)')
+    .option('--by <name>', 'who released it (default: the user running the command)')
+    .action((id: string, options: { reason: string; by?: string }) =>
       withStore(async ({ opened }) => {
         if (!/^\d+$/.test(id)) throw new BadInputError('bad_id', `expected a hold id (a number), got ${JSON.stringify(id)}`);
-        if (!(await releaseHold(opened.db, Number(id), cliActor().actor, Date.now()))) throw new NotFoundError(`no hold ${id} is in force`);
-        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.release', target: `hold:${id}` });
+        const reason = requiredText('--reason', options.reason);
+        const by = options.by === undefined ? cliActor().actor : requiredText('--by', options.by);
+        if (!(await releaseHold(opened.db, Number(id), by, Date.now()))) throw new NotFoundError(`no hold ${id} is in force`);
+        await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.release', target: `hold:${id}`, details: { reason, by } });
         process.stdout.write(`hold ${id} released\n`);
       }),
     );
@@ -148,6 +160,13 @@ function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean):
   const count = (action: RetentionOutcome['action']) => outcomes.filter((o) => o.action === action).length;
   const held = outcomes.filter((o) => o.held === true).length;
   process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept${held > 0 ? ` (${held} only by a legal hold)` : ''}\n`);
+}
+
+/** A value that must say something: trimmed, one line. */
+function requiredText(option: string, value: string): string {
+  const text = value.replace(/\s+/g, ' ').trim();
+  if (text.length < 3) throw new BadInputError('bad_text', `${option}: say it in a few words, got ${JSON.stringify(value)}`);
+  return text;
 }
 
 /**
