@@ -148,6 +148,11 @@ describe('sandbox page', () => {
     expect(await banner.innerText()).toContain(
       'SANDBOX: no real WhatsApp number or mailbox is connected. Messages you type here go through a local WhatsApp Cloud API simulator, and the emails go to a local mail catcher, not to anyone.',
     );
+    // The way to the solicitor's side, relative to the page so it holds behind a path prefix too.
+    for (const [name, pathname] of [['Outlook task pane', '/addin/'], ['Teams tab', '/teams/']] as const) {
+      const href = await banner.getByRole('link', { name }).getAttribute('href');
+      expect(new URL(href!, page.url()).pathname).toBe(pathname);
+    }
     const connect = await page.getByRole('region', { name: 'How to connect a real number and mailbox' }).innerText();
     for (const name of ['WA_BRIDGE_CLOUD_API_APP_SECRET', 'WA_BRIDGE_CLOUD_API_VERIFY_TOKEN', 'WA_BRIDGE_CLOUD_API_ACCESS_TOKEN', 'WA_BRIDGE_SMTP_URL', 'WA_BRIDGE_MAILBOX', 'WA_BRIDGE_MAIL_DOMAIN', 'README.md']) {
       expect(connect).toContain(name);

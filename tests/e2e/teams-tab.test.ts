@@ -255,6 +255,13 @@ describe('Teams tab', () => {
     }
   });
 
+  it("answers a browser's favicon request with the add-in's icon, not a 404", async () => {
+    const response = await fetch(`${world.bridge.url}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await response.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
   it('ran without script errors or requests leaving the machine', () => {
     expect(world.problems).toEqual([]);
   });

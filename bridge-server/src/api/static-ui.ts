@@ -31,6 +31,12 @@ export function staticUiRouter(paths: StaticUiPaths = defaultStaticUiPaths()): R
   router.use('/addin/office-js', express.static(paths.officeJsDist, { index: false, maxAge: '1d' }));
   router.use('/addin', frontEnd(paths.addinDist, 'Outlook add-in'));
   router.use('/teams', frontEnd(paths.teamsDist, 'Teams tab'));
+  // Browsers ask for it on every page; the add-in's own icon rather than a 404 in every console.
+  router.get('/favicon.ico', (_req, res) => {
+    const icon = path.join(paths.addinDist, 'icons', 'icon-32.png');
+    if (!existsSync(icon)) return void res.status(204).end();
+    res.sendFile(icon, { maxAge: '1d', headers: { 'Content-Type': 'image/png' } });
+  });
   return router;
 }
 

@@ -67,6 +67,7 @@ export function renderSandboxPage(options: SandboxPageOptions): string {
 </header>
 <div class="banner" role="note" id="sandbox-banner">
   <strong>SANDBOX:</strong> no real WhatsApp number or mailbox is connected. Messages you type here go through a local WhatsApp Cloud API simulator, and the emails go to a local mail catcher, not to anyone.
+  The solicitor's side, signed in as a demo user: the <a href="../addin/">Outlook task pane</a> (a preview outside Outlook) and the <a href="../teams/">Teams tab</a>.
 </div>
 <main class="layout">
   <div class="column">
