@@ -13,7 +13,7 @@ import { secretSettings, type CloudApiSettings, type Config, type MailSettings }
 import { scheduleCheckpoints } from './archive/checkpoints.js';
 import { openBlobStore } from './archive/keyring.js';
 import { exportToTemp } from './archive/export/bundle.js';
-import { scheduleBackups } from './archive/backup.js';
+import { refuseMissingBackupDir, scheduleBackups } from './archive/backup.js';
 import { recordConfiguration } from './archive/config-record.js';
 import { loadMasterKey } from './archive/crypto.js';
 import { scheduleRetention } from './archive/retention.js';
@@ -202,6 +202,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   // A start with different settings is a configuration change: recorded before anything runs.
   if (config.effectiveSettings) await recordConfiguration(opened.db, audit, config.effectiveSettings, secretSettings);
   const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
+  if (config.backups) await refuseMissingBackupDir(config.backups.dir);
   const backups = config.backups
     ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
     : undefined;

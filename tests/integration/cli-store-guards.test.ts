@@ -93,6 +93,18 @@ describe('the wa-bridge CLI and the store its settings name', () => {
     expect([folder.code, folder.stderr]).toEqual([2, `wa-bridge: ${dir}: not a backup file (a backup is one wa-bridge-backup-*.wabk file)\n`]);
   });
 
+  it('will not write the daily backup to a backup dir that is not there (an unmounted disk)', async () => {
+    const dataDir = path.join(dir, 'data');
+    expect((await runWaBridge(dataDir, ['import', exportFile, '--client-phone', '+44 7700 900456', '--firm-author', 'Tom Baker'])).code).toBe(0);
+    const unmounted = path.join(dir, 'mnt', 'backups');
+    const line = `wa-bridge: WA_BRIDGE_BACKUP_DIR: ${unmounted} is not a directory that exists (a backup disk that is not mounted?); create or mount it, on another disk than the data dir\n`;
+    const serve = await runWaBridge(dataDir, ['serve'], { PORT: '0', WA_BRIDGE_BACKUP_DIR: unmounted, WA_BRIDGE_SANDBOX: 'off', WA_BRIDGE_SMTP_URL: 'smtp://127.0.0.1:9', WA_BRIDGE_MAILBOX: 'whatsapp@firm.example', WA_BRIDGE_MAIL_DOMAIN: 'wa.firm.example' }, 60_000);
+    expect([serve.code, serve.stderr]).toEqual([2, line]);
+    const backup = await runWaBridge(dataDir, ['backup'], { WA_BRIDGE_BACKUP_DIR: unmounted });
+    expect([backup.code, backup.stderr]).toEqual([2, line]);
+    expect(existsSync(unmounted)).toBe(false);
+  });
+
   it('names both when restore is asked for one conversation and the whole backup at once', async () => {
     const result = await runWaBridge(path.join(dir, 'data'), ['restore', '--all', '--conversation', 'abc', '--backup', path.join(dir, 'x.wabk')]);
     expect(result.code).toBe(2);

@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { ZipFile as ZipWriter } from 'yazl';
 import type { AuditTrail } from '../core/audit.js';
-import { BadInputError, isBridgeError } from '../core/errors.js';
+import { BadInputError, ConfigError, isBridgeError } from '../core/errors.js';
 import { blobCipher, type BlobKeys } from '../store/blob-cipher.js';
 import { configuredStore, InlineBlobStore } from '../store/blob-inline.js';
 import { FileMediaStore, type MediaBlobStore } from '../store/blob-store.js';
@@ -269,4 +269,17 @@ function readDataKeys(db: BetterSqlite3.Database, master: MasterKey): BlobKeys |
     return [row.id, unwrapKey(master, row.wrapped)];
   });
   return { activeId: (rows.find((row) => row.active === 1) ?? rows.at(-1)!).id, keys };
+}
+
+/**
+ * WA_BRIDGE_BACKUP_DIR must be there already: a backup disk that is not mounted would otherwise
+ * have the backups written onto the machine's own disk, beside what they are meant to protect.
+ * (A directory named on the command line with --out-dir is made if need be.)
+ */
+export async function refuseMissingBackupDir(dir: string): Promise<void> {
+  const found = await stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!found) throw new ConfigError(`WA_BRIDGE_BACKUP_DIR: ${dir} is not a directory that exists (a backup disk that is not mounted?); create or mount it, on another disk than the data dir`);
 }

@@ -37,6 +37,7 @@ export function registerBackup(program: Command): void {
         const config = loadConfig();
         const outDir = options.outDir ?? config.backups?.dir;
         if (!outDir) throw new BadInputError('no_backup_dir', 'name where backups go: --out-dir DIR or WA_BRIDGE_BACKUP_DIR');
+        if (options.outDir === undefined) await (await import('../archive/backup.js')).refuseMissingBackupDir(outDir);
         const keep = options.keep === undefined ? (config.backups?.keep ?? 7) : Number(options.keep);
         if (!Number.isInteger(keep) || keep < 1) throw new BadInputError('bad_keep', `--keep: expected a whole number of backups, at least 1, got ${JSON.stringify(options.keep)}`);
         const { makeBackup, pruneBackups } = await import('../archive/backup.js');
