@@ -95,6 +95,8 @@ describe('Outlook task pane', () => {
       await outgoing.locator(`.ticks[data-status="${status}"]`).waitFor({ timeout: 15_000 });
       expect(await ticks.innerText()).toBe(glyph);
       expect(await ticks.getAttribute('aria-label')).toBe(words);
+      // Named as an image, a screen reader says the words: the glyphs alone read the same for delivered and read.
+      await outgoing.getByRole('img', { name: words, exact: true }).waitFor({ timeout: 5_000 });
       looks.push(await ticks.evaluate((element) => `${getComputedStyle(element).color} ${getComputedStyle(element).fontWeight}`));
     }
     // Read and delivered share a glyph; colour and weight tell them apart on sight.
@@ -125,6 +127,9 @@ describe('Outlook task pane', () => {
     await clientSays(world.bridge, { ...jane, text: laterText, quoting: world.bridge.sandbox!.simulator.sent[0]!.waMessageId });
     await expect.poll(() => page.locator('li.bubble.incoming .text').allInnerTexts(), { timeout: 15_000 }).toEqual([firstText, laterText]);
     expect(await page.locator('li.bubble.incoming', { hasText: laterText }).locator('blockquote.quote').innerText()).toContain(replyText);
+    // Each text takes its own direction: an Arabic message runs right to left.
+    expect(await page.locator('li.bubble .text').evaluateAll((spans) => spans.every((span) => span.getAttribute('dir') === 'auto'))).toBe(true);
+    expect(await page.locator('blockquote.quote div').first().getAttribute('dir')).toBe('auto');
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.screenshot({ path: path.join(artifactsDir, 'addin-task-pane.png'), fullPage: true });
   });
@@ -170,6 +175,9 @@ describe('Outlook task pane', () => {
     const before = world.bridge.sandbox!.simulator.sent.length;
     await page.getByLabel('Reply', { exact: true }).focus();
     await page.keyboard.type('Sent from the keyboard.');
+    // The character count is shown, not read out on every key; the spoken note stays empty far from the limit.
+    expect(await page.locator('[aria-live]').evaluateAll((regions) => regions.map((region) => region.textContent ?? '').filter((text) => /\d+\/4096/.test(text)))).toEqual([]);
+    expect(await page.locator('.limit-note').textContent()).toBe('');
     await page.keyboard.press('Control+Enter');
     await waitFor(() => world.bridge.sandbox!.simulator.sent.length === before + 1, 15_000, () => 'the keyboard reply never reached the simulator');
     expect(JSON.stringify(world.bridge.sandbox!.simulator.sent.at(-1))).toContain('Sent from the keyboard.');

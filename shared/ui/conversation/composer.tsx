@@ -1,4 +1,4 @@
-import { Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Field, makeStyles, mergeClasses, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
 import { ApiError } from '@wa-bridge/shared/api/client';
 import type { ReplyFile, WindowState } from '@wa-bridge/shared/api/conversations';
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -11,6 +11,8 @@ const useStyles = makeStyles({
   grow: { flexGrow: 1 },
   files: { display: 'flex', flexDirection: 'column', gap: '2px', margin: 0, padding: 0, listStyle: 'none' },
   file: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalXS, overflowWrap: 'anywhere' },
+  // Read by screen readers, not shown.
+  spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' },
 });
 
 // WhatsApp's text limit, counted as the API's schema counts it (UTF-16 code units), so an emoji
@@ -146,9 +148,12 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
             </Button>
           </>
         )}
-        <Caption1 className={styles.grow} aria-live="polite">
-          {!closed && `${text.length}/${maxText}`}
-        </Caption1>
+        {/* Not a live region: read out on every key it would drown what is typed. Near the limit, a
+            polite note says how much is left, once per change of that note. */}
+        <Caption1 className={styles.grow}>{!closed && `${text.length}/${maxText}`}</Caption1>
+        <span className={mergeClasses(styles.spoken, 'limit-note')} aria-live="polite">
+          {!closed && text.length > maxText ? `${text.length - maxText} characters over the limit` : !closed && text.length >= maxText - 100 ? 'Under 100 characters left' : ''}
+        </span>
         <Button appearance="primary" type="submit" disabled={!canSend}>
           {closed ? 'Send template' : 'Send'}
         </Button>

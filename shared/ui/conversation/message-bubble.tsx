@@ -44,7 +44,8 @@ export function DeliveryTicks({ status }: { status: DeliveryStatus }) {
   const styles = useStyles();
   const tick = ticks[status];
   return (
-    <span className={mergeClasses('ticks', status === 'read' && styles.read, status === 'failed' && styles.failed)} data-status={status} aria-label={tick.words} title={tick.words}>
+    // An image with a name: screen readers say "Read", not the glyphs, which are the same for Delivered.
+    <span role="img" className={mergeClasses('ticks', status === 'read' && styles.read, status === 'failed' && styles.failed)} data-status={status} aria-label={tick.words} title={tick.words}>
       {tick.glyph}
     </span>
   );
@@ -77,14 +78,19 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
         {message.quoted && (
           <blockquote className={mergeClasses(styles.quote, 'quote')} aria-label="Quoted message">
             <Caption1 className={styles.sender}>{message.quoted.senderName ?? 'Quoted'}</Caption1>
-            <div>{message.quoted.text ?? '(message not available)'}</div>
+            <div dir="auto">{message.quoted.text ?? '(message not available)'}</div>
           </blockquote>
         )}
         {message.kind === 'edit' && <Caption1 className={styles.mark}>Edited to: </Caption1>}
         {message.attachments.map((attachment) => (
           <AttachmentView key={attachment.id} attachment={attachment} />
         ))}
-        {message.text && <span className={mergeClasses('text', message.deleted && styles.deleted)}>{message.text}</span>}
+        {/* dir="auto": an Arabic or Hebrew message runs right to left, its punctuation where the writer put it. */}
+        {message.text && (
+          <span dir="auto" className={mergeClasses('text', message.deleted && styles.deleted)}>
+            {message.text}
+          </span>
+        )}
       </div>
       <div className={styles.meta}>
         <Caption1 className={styles.sender}>{sender}</Caption1>
@@ -115,7 +121,11 @@ export function PendingBubble({ reply }: { reply: PendingReply }) {
   return (
     <li className={mergeClasses(styles.row, styles.rowFirm, 'bubble', 'pending')} data-state={reply.state}>
       <div className={mergeClasses(styles.bubble, styles.bubbleFirm)}>
-        {text && <span className="text">{text}</span>}
+        {text && (
+          <span dir="auto" className="text">
+            {text}
+          </span>
+        )}
         {reply.fileNames.map((name) => (
           <Caption1 key={name} as="p">
             📎 {name}
