@@ -28,6 +28,8 @@ export interface TokenSource {
   /** Shown to the user, e.g. "Outlook single sign-on". */
   label: string;
   getToken(): Promise<string>;
+  /** Forgets the token it holds, so the next getToken gets a new one (after a 401). */
+  renew?(): Promise<void>;
 }
 
 export interface SignedIn {
@@ -49,7 +51,7 @@ export async function signIn(hostSources: TokenSource[]): Promise<SignedIn> {
   for (const source of sources) {
     try {
       await source.getToken();
-      const api = createApiClient({ baseUrl: '', getToken: () => source.getToken() });
+      const api = createApiClient({ baseUrl: '', getToken: () => source.getToken(), ...(source.renew ? { renewToken: () => source.renew!() } : {}) });
       const me = await api.me();
       return { session: { api, me }, source, sandboxNotice: sandbox?.notice ?? null };
     } catch (error) {
@@ -66,6 +68,11 @@ function sandboxSource(anonymous: ApiClient, first: Awaited<ReturnType<ApiClient
     async getToken() {
       if (Date.parse(current.expiresAt) - Date.now() < 60_000) current = await anonymous.sandboxToken();
       return current.accessToken;
+    },
+    // A sandbox bridge signs its demo tokens with a key made at each start: after a restart it
+    // refuses the old one, and a new one is a request away.
+    async renew() {
+      current = await anonymous.sandboxToken();
     },
   };
 }

@@ -21,10 +21,15 @@ export function useStream(conversationId: number | undefined, onEvent: (event: S
     let source: EventSource | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let closed = false;
+    let failed = false;
     const connect = async () => {
       setState('connecting');
       let url: string;
       try {
+        // EventSource cannot say why it was refused. After a failure, one ordinary call first: if
+        // the token is no longer accepted (a restarted sandbox bridge) it renews it, and if the
+        // bridge is still down it fails here instead of opening a stream bound to fail.
+        if (failed) await api.me();
         url = await api.streamUrl(conversationId);
       } catch {
         setState('offline');
@@ -37,13 +42,17 @@ export function useStream(conversationId: number | undefined, onEvent: (event: S
         source.addEventListener(type, (message) => {
           const parsed = streamEventSchema.safeParse(JSON.parse((message as MessageEvent<string>).data));
           if (!parsed.success) return;
-          if (parsed.data.type === 'ready') setState('live');
+          if (parsed.data.type === 'ready') {
+            failed = false;
+            setState('live');
+          }
           handler.current(parsed.data);
         });
       }
       source.onerror = () => {
         source?.close();
         if (closed) return;
+        failed = true;
         setState('offline');
         timer = setTimeout(() => void connect(), retryMs);
       };

@@ -38,7 +38,20 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** Supplies a current access token for each call (MSAL, Office SSO, the sandbox sign-in). */
   getToken: () => Promise<string>;
+  /**
+   * Called once when a call is refused with 401, before it is tried again: the token source gets a
+   * new token (a restarted sandbox bridge no longer trusts the demo token it handed out before).
+   */
+  renewToken?: () => Promise<void>;
   fetch?: typeof fetch;
+}
+
+/** The bridge did not answer at all: stopped, restarting, or the network is down. */
+export class BridgeUnreachableError extends Error {
+  constructor() {
+    super('The bridge cannot be reached (it may be stopped or restarting). Nothing was changed; try again in a moment.');
+    this.name = 'BridgeUnreachableError';
+  }
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -58,13 +71,24 @@ export function createApiClient(options: ApiClientOptions) {
     return `${options.baseUrl}${path}${search ? `?${search}` : ''}`;
   };
 
-  async function send(method: string, path: string, init: { query?: Query; body?: unknown; file?: { data: Blob; type: string }; auth?: boolean } = {}): Promise<Response> {
+  async function send(method: string, path: string, init: { query?: Query; body?: unknown; file?: { data: Blob; type: string }; auth?: boolean } = {}, renewed = false): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (init.auth !== false) headers.authorization = `Bearer ${await options.getToken()}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     if (init.file !== undefined) headers['content-type'] = init.file.type;
     const body = init.file !== undefined ? init.file.data : init.body !== undefined ? JSON.stringify(init.body) : undefined;
-    const response = await doFetch(url(path, init.query), { method, headers, ...(body !== undefined ? { body } : {}) });
+    let response: Response;
+    try {
+      response = await doFetch(url(path, init.query), { method, headers, ...(body !== undefined ? { body } : {}) });
+    } catch (error) {
+      // fetch rejects with a TypeError ("Failed to fetch") when no answer came at all.
+      if (error instanceof TypeError) throw new BridgeUnreachableError();
+      throw error;
+    }
+    if (response.status === 401 && init.auth !== false && !renewed && options.renewToken) {
+      await options.renewToken();
+      return send(method, path, init, true);
+    }
     if (!response.ok) throw await toApiError(response);
     return response;
   }

@@ -5,7 +5,7 @@ import { replyRequestSchema } from './conversations.js';
 import { createMatterSchema } from './matters.js';
 import { searchQuery } from './search.js';
 import { streamEventSchema } from './stream.js';
-import { createApiClient, ApiError } from './client.js';
+import { createApiClient, ApiError, BridgeUnreachableError } from './client.js';
 
 describe('API contract schemas', () => {
   it('accepts the problem documents the server writes, including window_closed extras', () => {
@@ -58,6 +58,42 @@ describe('API client', () => {
     const error = await client.getMatter(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('forbidden');
+  });
+
+  it('renews the token once when a call is refused with 401, and tries the call again', async () => {
+    const me = { user: { id: 'o', upn: 'a@b.c', name: null }, roles: ['Solicitor'], sandbox: true, can: { reply: true, link: true, manageMatters: false, admin: false, seeAll: false } };
+    const unauthorized = { type: 'urn:x', status: 401, code: 'token_invalid', title: 'Unauthorized', detail: 'The access token was issued by an authority this bridge does not trust.' };
+    let token = 'old';
+    let renewals = 0;
+    const seen: string[] = [];
+    const client = createApiClient({
+      baseUrl: '',
+      getToken: async () => token,
+      renewToken: async () => {
+        renewals += 1;
+        token = `new-${renewals}`;
+      },
+      fetch: async (_input, init) => {
+        const auth = new Headers(init?.headers).get('authorization')!;
+        seen.push(auth);
+        return auth === 'Bearer new-1' ? answer(200, me) : answer(401, unauthorized);
+      },
+    });
+    expect((await client.me()).roles).toEqual(['Solicitor']);
+    expect(seen).toEqual(['Bearer old', 'Bearer new-1']);
+    // Refused again after the renewal: the 401 comes through, with no loop of renewals.
+    token = 'stale';
+    renewals = 5;
+    const error = await client.me().catch((e: unknown) => e);
+    expect((error as ApiError).status).toBe(401);
+    expect(renewals).toBe(6);
+  });
+
+  it('says the bridge cannot be reached when no answer comes at all', async () => {
+    const client = createApiClient({ baseUrl: '', getToken: async () => 't', fetch: async () => Promise.reject(new TypeError('Failed to fetch')) });
+    const error = await client.me().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BridgeUnreachableError);
+    expect((error as Error).message).toBe('The bridge cannot be reached (it may be stopped or restarting). Nothing was changed; try again in a moment.');
   });
 
   it('fails loudly when an answer does not match the contract', async () => {
