@@ -82,6 +82,8 @@ describe('wa-bridge verify', () => {
     const result = await waBridge(dir, 'verify');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`FAIL [chain] conversation ${row.conversation_id}`);
+    // Named by the chat id too, which export, hold and restore take.
+    expect(result.stdout).toMatch(new RegExp(`FAIL \\[chain\\] conversation ${row.conversation_id} \\(chat id [a-z2-7]{26}, `));
     expect(result.stdout).toContain(`event ${row.seq}, message ${row.wa_message_id}: the stored message no longer hashes to its chain link`);
     expect(result.stdout).toMatch(/so the link is as written and the record itself \(content, time, direction or ids\) was changed/);
     expect(result.stdout).toMatch(/^FAILED 1 problem\(s\)/m);

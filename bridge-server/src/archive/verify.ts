@@ -14,6 +14,8 @@ export type VerifyArea = 'chain' | 'checkpoint' | 'media' | 'store' | 'audit';
 export interface VerifyProblem {
   area: VerifyArea;
   conversationId?: number;
+  /** The conversation's chat id, as export, hold and restore take it. */
+  chatId?: string;
   chatKey?: string;
   seq?: number;
   waMessageId?: string;
@@ -126,6 +128,10 @@ export async function verifyArchive(deps: { db: Executor; blobs: BlobReader; tru
   let unsignedEvents = 0;
   for (const conversation of conversations) unsignedEvents += conversation.lastSeq - Math.max(0, ...(pins.get(conversation.id) ?? []).map((pin) => pin.seq));
   const unsigned = { events: Math.max(0, unsignedEvents), auditEntries: unsignedAudit, newestCheckpointAt: checkpoints.at(-1)?.createdAt ?? null };
+  for (const problem of problems) {
+    const chatId = problem.conversationId === undefined ? undefined : byId.get(problem.conversationId)?.chatId;
+    if (chatId !== undefined) problem.chatId = chatId;
+  }
   return { ok: problems.length === 0, conversations: conversations.length, events, blobs, checkpoints: checkpoints.length, auditEntries, unsigned, problems };
 }
 

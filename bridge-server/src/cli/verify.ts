@@ -57,9 +57,15 @@ export function registerVerify(program: Command): void {
     );
 }
 
+/** " (chat id …, chat key …)": the chat id is what export, hold and restore take. */
+function describeChat(problem: VerifyProblem): string {
+  const parts = [problem.chatId ? `chat id ${problem.chatId}` : undefined, problem.chatKey].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 function describe(problem: VerifyProblem): string {
   const where = [
-    problem.conversationId !== undefined ? `conversation ${problem.conversationId}${problem.chatKey ? ` (${problem.chatKey})` : ''}` : undefined,
+    problem.conversationId !== undefined ? `conversation ${problem.conversationId}${describeChat(problem)}` : undefined,
     problem.seq !== undefined ? `event ${problem.seq}` : undefined,
     problem.waMessageId ? `message ${problem.waMessageId}` : undefined,
   ].filter(Boolean);

@@ -77,14 +77,16 @@ export async function latestCheckpoint(db: Executor): Promise<CheckpointRow | un
 
 export interface ConversationHeadRow {
   id: number;
+  /** The chat id of the mails (X-WhatsApp-Chat-Id), by which commands name a conversation. */
+  chatId: string;
   chatKey: string;
   lastSeq: number;
   chainHead: string;
 }
 
 export async function listConversationHeads(db: Executor): Promise<ConversationHeadRow[]> {
-  const rows = await db.selectFrom('conversations').select(['id', 'chat_key', 'last_seq', 'chain_head']).orderBy('id').execute();
-  return rows.map((row) => ({ id: row.id, chatKey: row.chat_key, lastSeq: row.last_seq, chainHead: row.chain_head }));
+  const rows = await db.selectFrom('conversations').select(['id', 'chat_token', 'chat_key', 'last_seq', 'chain_head']).orderBy('id').execute();
+  return rows.map((row) => ({ id: row.id, chatId: row.chat_token, chatKey: row.chat_key, lastSeq: row.last_seq, chainHead: row.chain_head }));
 }
 
 /** A stored event as it is on disk; `event` is the parsed JSON, or the raw text when it no longer parses. */
