@@ -101,6 +101,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes a list from a config file as a JSON array as well as comma-separated text', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wab-config-'));
+    try {
+      const file = path.join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ WA_BRIDGE_REPLY_SMTP_PORT: 2526, WA_BRIDGE_ALLOWED_SENDERS: ['@firm.example', 'tom@firm.example'] }));
+      expect(loadConfig(live, file).replyIntake?.allowedSenders).toEqual(['@firm.example', 'tom@firm.example']);
+      writeFileSync(file, JSON.stringify({ WA_BRIDGE_REPLY_SMTP_PORT: 2526, WA_BRIDGE_ALLOWED_SENDERS: [1, 2] }));
+      expect(() => loadConfig(live, file)).toThrow(new ConfigError('WA_BRIDGE_ALLOWED_SENDERS: expected a comma-separated list (or, in a config file, a JSON array of strings)'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('never shows a secret that is too short, only what is wanted', () => {
     expect(problems({ ...live, WA_BRIDGE_CLOUD_API_APP_SECRET: 'hunter2' })).toEqual(['WA_BRIDGE_CLOUD_API_APP_SECRET: expected at least 8 characters']);
   });

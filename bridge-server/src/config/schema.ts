@@ -36,7 +36,8 @@ const url = (protocols: string[], example: string) =>
 /** A comma-separated list whose every item must match `pattern`. */
 const commaList = (pattern: RegExp, message: string) =>
   z
-    .string()
+    // A config file may give the list as a JSON array, the environment as comma-separated text.
+    .union([z.string(), z.array(z.string()).transform((items) => items.join(','))], { error: 'expected a comma-separated list (or, in a config file, a JSON array of strings)' })
     .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(pattern, message)));
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError } from '../core/errors.js';
+import { ConfigError, NotFoundError } from '../core/errors.js';
 import { blobCipher } from './blob-cipher.js';
 import { S3BlobStore } from './blob-s3.js';
 import { describeMediaStore, FileMediaStore, mediaStoreAt } from './blob-store.js';
@@ -20,7 +20,10 @@ describe('the media store of a directory', () => {
 
   it('refuses to start on a configured directory that is missing (a share that did not mount), and makes its own', async () => {
     const share = path.join(dir, 'share', 'media');
-    await expect((await mediaStoreAt({ kind: 'file', root: share }, undefined, { createRoot: false })).check()).rejects.toThrow(`WA_BRIDGE_MEDIA_STORE: ${share} does not exist: create it, or mount the share that holds it`);
+    // A setting to fix: a ConfigError, which the command reports with the usage exit code.
+    const missing = await (await mediaStoreAt({ kind: 'file', root: share }, undefined, { createRoot: false })).check().catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ConfigError);
+    expect((missing as Error).message).toBe(`WA_BRIDGE_MEDIA_STORE: ${share} does not exist: create it, or mount the share that holds it`);
     expect(existsSync(share)).toBe(false);
     await (await mediaStoreAt({ kind: 'file', root: share })).check();
     expect(existsSync(share)).toBe(true);

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
-import { NotFoundError } from '../core/errors.js';
+import { ConfigError, NotFoundError } from '../core/errors.js';
 import type { BlobStore } from '../core/ports.js';
 import type { BlobCipher } from './blob-cipher.js';
 import { FileBlobStore } from './blob-files.js';
@@ -93,7 +93,8 @@ export class FileMediaStore implements MediaBlobStore {
       await access(root, constants.W_OK | constants.X_OK);
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new Error(`WA_BRIDGE_MEDIA_STORE: ${root} ${missing ? 'does not exist: create it, or mount the share that holds it' : 'cannot be written by this user'}`, { cause: error });
+      // A setting to fix: the usage exit code, as every other configuration problem.
+      throw new ConfigError(`WA_BRIDGE_MEDIA_STORE: ${root} ${missing ? 'does not exist: create it, or mount the share that holds it' : 'cannot be written by this user'}`);
     }
   }
 }
