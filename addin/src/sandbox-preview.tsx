@@ -5,7 +5,10 @@ import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useState } from 'react';
 
 const useStyles = makeStyles({
-  box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+  box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, minWidth: 0 },
+  // A native select is as wide as its longest option unless told otherwise; the pane may be 320 px.
+  fit: { width: '100%', minWidth: 0 },
+  fitSelect: { width: '100%', minWidth: 0, maxWidth: '100%', textOverflow: 'ellipsis' },
   view: { display: 'flex', flexDirection: 'column', height: '70vh', border: `1px solid ${tokens.colorNeutralStroke2}` },
 });
 
@@ -27,7 +30,7 @@ export function SandboxPreview() {
     <div className={styles.box}>
       <Caption1>This bridge runs as the sandbox: pick a conversation to see the pane as it looks beside that chat's mails.</Caption1>
       <Field label="Conversation (sandbox preview)">
-        <Select value={chosen} onChange={(_event, data) => setChosen(data.value)}>
+        <Select className={styles.fit} select={{ className: styles.fitSelect }} value={chosen} onChange={(_event, data) => setChosen(data.value)}>
           <option value="">{conversations.length === 0 ? 'No conversations yet: write as a client at /sandbox' : 'Choose a conversation'}</option>
           {conversations.map((conversation) => (
             <option key={conversation.id} value={String(conversation.id)}>

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
 import { waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
-import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
+import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld, taskPaneViewport } from '../support/ui-world.js';
 
 /**
  * The Outlook task pane in headless Chromium against a real sandbox bridge. Only office.js is
@@ -106,6 +106,14 @@ describe('Outlook task pane', () => {
 
   it('links the conversation to a matter and shows the matter reference', async () => {
     expect(await page.locator('.no-matter').innerText()).toBe('not linked');
+    // At the narrowest task pane the picker and its button fit: nothing scrolls sideways or hides.
+    await page.setViewportSize({ width: 320, height: taskPaneViewport.height });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    const linkBox = (await page.getByRole('button', { name: 'Link', exact: true }).boundingBox())!;
+    const comboBox = (await page.getByRole('combobox', { name: 'Link to matter' }).boundingBox())!;
+    expect(linkBox.x + linkBox.width).toBeLessThanOrEqual(320);
+    expect(comboBox.x + comboBox.width <= linkBox.x || comboBox.y + comboBox.height <= linkBox.y).toBe(true);
+    await page.setViewportSize(taskPaneViewport);
     const picker = page.getByRole('combobox', { name: 'Link to matter' });
     await picker.click();
     await picker.pressSequentially('SMI');
@@ -244,6 +252,9 @@ describe('Outlook task pane', () => {
     const plain = await world.context.newPage();
     await plain.goto(`${world.bridge.url}/addin/index.html`);
     await plain.getByText('Not running inside Outlook').waitFor({ timeout: 10_000 });
+    await plain.setViewportSize({ width: 320, height: taskPaneViewport.height });
+    // Its picker fits the narrowest pane, however long the first option reads.
+    expect(await plain.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     await plain.getByLabel('Conversation (sandbox preview)').selectOption({ label: 'Jane Smith' });
     await plain.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).locator('li.bubble.incoming .text', { hasText: firstText }).waitFor({ timeout: 10_000 });
     await plain.close();

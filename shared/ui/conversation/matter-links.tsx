@@ -9,8 +9,10 @@ const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalS}` },
   links: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalXS, alignItems: 'center', margin: 0, padding: 0, listStyle: 'none' },
   link: { display: 'flex', alignItems: 'center', gap: '2px' },
-  picker: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-end' },
+  picker: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, alignItems: 'flex-end' },
   grow: { flexGrow: 1, minWidth: 0 },
+  // Fluent's combobox keeps 250 px by default, more than a 320 px task pane leaves beside the button.
+  combo: { minWidth: 0, width: '100%' },
   more: { alignSelf: 'flex-start' },
 });
 
@@ -86,6 +88,7 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
         <div className={styles.picker}>
           <Field label="Link to matter" className={styles.grow}>
             <Combobox
+              className={styles.combo}
               freeform
               placeholder="Reference or title"
               value={query}
