@@ -66,7 +66,11 @@ export function ConversationView({ conversationId }: { conversationId: number })
       const refresh = () => void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
       switch (event.type) {
         case 'ready':
-          refresh();
+          // Connected again: what a failed reload said while the bridge was away is over once this one works.
+          void loadNewest().then(
+            () => setProblem(null),
+            (error: unknown) => setProblem(describeError(error)),
+          );
           return;
         case 'message':
           if (event.conversationId !== conversationId) return;

@@ -33,20 +33,33 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
   const showPicker = conversation.can.link && (picking || conversation.matters.length === 0);
   const linkedIds = new Set(conversation.matters.map((link) => link.matterId));
 
+  // Loading the matters to pick from fails while the bridge is away: said until a later try works.
+  const [listProblem, setListProblem] = useState<string | null>(null);
+  const [tries, setTries] = useState(0);
   useEffect(() => {
     if (!conversation.can.link) return;
     let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     const timer = setTimeout(() => {
       api.listMatters({ state: 'open', ...(query.trim() ? { q: query.trim() } : {}) }).then(
-        (list) => !cancelled && setMatters(list.items),
-        (error: unknown) => !cancelled && setProblem(describeError(error)),
+        (list) => {
+          if (cancelled) return;
+          setMatters(list.items);
+          setListProblem(null);
+        },
+        (error: unknown) => {
+          if (cancelled) return;
+          setListProblem(describeError(error));
+          retry = setTimeout(() => setTries((count) => count + 1), 5000);
+        },
       );
     }, 200);
     return () => {
       cancelled = true;
       clearTimeout(timer);
+      if (retry) clearTimeout(retry);
     };
-  }, [api, query, conversation.can.link]);
+  }, [api, query, conversation.can.link, tries]);
 
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
@@ -126,9 +139,9 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
           </Button>
         </div>
       )}
-      {problem && (
+      {(problem ?? listProblem) && (
         <Caption1 role="alert" className="matter-problem">
-          {problem}
+          {problem ?? listProblem}
         </Caption1>
       )}
     </section>
