@@ -57,6 +57,10 @@ describe('the audit trail over the API', () => {
     const paged = await compliance('GET', '/api/audit?format=csv&cursor=5');
     expect(paged.status).toBe(400);
     expect(paged.body.errors).toEqual([{ path: 'cursor', message: 'CSV holds every matching entry; there is no page to continue' }]);
+    // An action no entry can have is refused, as the CLI refuses it, not answered with an empty page.
+    const bogus = await compliance('GET', '/api/audit?action=bogus');
+    expect(bogus.status).toBe(400);
+    expect(bogus.body.errors).toEqual([{ path: 'action', message: expect.stringMatching(/^must be one of sign_in, /) }]);
   });
 });
 

@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { auditFormat, auditQuery, type AuditEntryItem } from '@wa-bridge/shared/api/audit';
 import { readsAuditTrail } from '../core/access.js';
+import { auditActions } from '../core/audit.js';
 import { auditCsvHeader, auditCsvRow } from '../core/audit-csv.js';
 import { BadInputError, ForbiddenError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
@@ -27,6 +28,10 @@ export function auditTrailRouter(deps: ApiDeps): Router {
     const from = query.from ? Date.parse(query.from) : deps.clock.now() - day;
     const to = query.to ? Date.parse(query.to) : undefined;
     if (to !== undefined && from > to) throw new BadInputError('bad_request', 'The audit query is not valid.', [{ path: 'from', message: 'must not be after "to"' }]);
+    // An action no entry can have would answer an empty page, read as "nobody did that".
+    if (query.action && !(auditActions as readonly string[]).includes(query.action)) {
+      throw new BadInputError('bad_request', 'The audit query is not valid.', [{ path: 'action', message: `must be one of ${auditActions.join(', ')}` }]);
+    }
     if (format === 'csv' && query.cursor) throw new BadInputError('bad_request', 'The audit query is not valid.', [{ path: 'cursor', message: 'CSV holds every matching entry; there is no page to continue' }]);
     const filter: AuditFilter = {
       from,
