@@ -250,6 +250,14 @@ describe('retention and legal hold', () => {
     expect(erasureCertificate, erased.stdout).not.toBeNull();
     expect(await count('conversations', `chat_token = '${chat.unlinked}'`)).toBe(0);
     if (!onPostgres) expect(await holdsWords()).toBe(false);
+    // The certificate can be read back as stored, and its hash checked by anyone.
+    const listed = await waBridge(dataDir, 'retention', 'certificates');
+    expect(listed.stdout).toMatch(new RegExp(`^\\d+\\t${chat.unlinked}\\tdeleted \\S+\\terasure\\t1 event\\(s\\)\\tsha256:${erasureCertificate![1]}$`, 'm'));
+    const shown = await waBridge(dataDir, 'retention', 'certificates', '--conversation', chat.unlinked);
+    expect(createHash('sha256').update(shown.stdout.trimEnd()).digest('hex')).toBe(erasureCertificate![1]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ reason: 'erasure', conversation: { chatId: chat.unlinked, events: 1 } });
+    const none = await waBridge(dataDir, 'retention', 'certificates', '--conversation', chat.open);
+    expect([none.code, none.stderr]).toEqual([2, `wa-bridge: no deletion certificate for conversation ${chat.open}: it was not deleted here\n`]);
     expect((await waBridge(dataDir, 'verify')).code).toBe(0);
 
     // Both kinds of request are in the audit trail, each with whom it concerned and what came of it.

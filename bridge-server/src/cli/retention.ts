@@ -11,7 +11,7 @@ import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
 import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
-import { findConversationIdsByClient, listHolds, placeHold, releaseHold } from '../store/retention.js';
+import { findConversationIdsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
 import { runCommand } from './run.js';
 
@@ -30,6 +30,25 @@ export function registerRetention(program: Command): void {
       withStore(async ({ config, opened }) => {
         const outcomes = await runRetention(await retentionDeps(config, opened), config.retention.policy, options.dryRun === true);
         printOutcomes(outcomes, options.verbose === true);
+      }),
+    );
+
+  retention
+    .command('certificates')
+    .description('List the deletion certificates (what retention and erasure deleted, when and why); with --conversation, print that conversation\'s certificate itself.')
+    .option('--conversation <chatId>', 'the deleted conversation (X-WhatsApp-Chat-Id)')
+    .action((options: { conversation?: string }) =>
+      withStore(async ({ opened }) => {
+        const certificates = await listDeletionCertificates(opened.db, options.conversation);
+        if (options.conversation !== undefined) {
+          if (certificates.length === 0) throw new NotFoundError(`no deletion certificate for conversation ${options.conversation}: it was not deleted here`);
+          // The certificate exactly as stored (its SHA-256 is over these bytes), one per line.
+          for (const certificate of certificates) process.stdout.write(`${certificate.json}\n`);
+          return;
+        }
+        for (const c of certificates) {
+          process.stdout.write(`${c.id}\t${c.chatId}\tdeleted ${new Date(c.deletedAt).toISOString()}\t${c.reason}\t${c.lastSeq} event(s)\tsha256:${c.sha256}\n`);
+        }
       }),
     );
 

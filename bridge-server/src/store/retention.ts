@@ -233,3 +233,31 @@ export async function deletionOf(db: Executor, chatId: string): Promise<{ reason
   const row = await retentionOf(db).selectFrom('deletion_certificates').select(['reason', 'deleted_at', 'certificate_sha256']).where('chat_id', '=', chatId).orderBy('deleted_at', 'desc').executeTakeFirst();
   return row === undefined ? undefined : { reason: row.reason, deletedAt: Number(row.deleted_at), certificateSha256: row.certificate_sha256 };
 }
+
+/** A deletion certificate as stored: what was deleted, when, why, and the signed-off JSON with its hash. */
+export interface DeletionCertificate {
+  id: number;
+  chatId: string;
+  reason: string;
+  deletedAt: number;
+  lastSeq: number;
+  chainHead: string;
+  json: string;
+  sha256: string;
+}
+
+/** Every deletion certificate, oldest first, or those of one chat. */
+export async function listDeletionCertificates(db: Executor, chatId?: string): Promise<DeletionCertificate[]> {
+  let query = retentionOf(db).selectFrom('deletion_certificates').select(['id', 'chat_id', 'reason', 'deleted_at', 'last_seq', 'chain_head', 'certificate_json', 'certificate_sha256']).orderBy('id');
+  if (chatId !== undefined) query = query.where('chat_id', '=', chatId);
+  return (await query.execute()).map((row) => ({
+    id: row.id,
+    chatId: row.chat_id,
+    reason: row.reason,
+    deletedAt: Number(row.deleted_at),
+    lastSeq: Number(row.last_seq),
+    chainHead: row.chain_head,
+    json: row.certificate_json,
+    sha256: row.certificate_sha256,
+  }));
+}
