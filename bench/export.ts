@@ -8,7 +8,7 @@ import { writeZip } from '../bridge-server/src/channels/chat-export/zip-builder.
 import { openSqlite } from '../bridge-server/src/store/db.js';
 import { createMatter } from '../bridge-server/src/store/matters.js';
 import { writeSyntheticExport } from './support/export-generator.js';
-import { gradientPng } from './support/png.js';
+import { gradientPng } from '../tests/support/png.js';
 import { timedProcess } from './support/timed-process.js';
 
 export interface ExportBenchResult {

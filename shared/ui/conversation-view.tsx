@@ -107,6 +107,23 @@ export function ConversationView({ conversationId }: { conversationId: number })
     if (list && stickToBottom.current) list.scrollTop = list.scrollHeight;
   }, [items, pending]);
 
+  // Images and videos take their height when they load, after the jump to the newest message: it
+  // is taken again then, unless the reader has scrolled up. (load does not bubble; capture sees it.)
+  const hasList = detail !== null;
+  useEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    const keepAtBottom = () => {
+      if (stickToBottom.current) list.scrollTop = list.scrollHeight;
+    };
+    list.addEventListener('load', keepAtBottom, true);
+    list.addEventListener('loadedmetadata', keepAtBottom, true);
+    return () => {
+      list.removeEventListener('load', keepAtBottom, true);
+      list.removeEventListener('loadedmetadata', keepAtBottom, true);
+    };
+  }, [hasList]);
+
   const loadOlder = async () => {
     if (!olderCursor) return;
     stickToBottom.current = false;

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientPng } from '../support/png.js';
+import { clientSays, startUiWorld, type UiWorld } from '../support/ui-world.js';
+
+/**
+ * A conversation opens at its newest message even when that message is a photo, whose height is
+ * only known once it has loaded, after the jump to the bottom.
+ */
+describe('opening a conversation that ends with a photo', () => {
+  let world: UiWorld;
+  const jane = { phone: '447700900123', name: 'Jane Smith' };
+
+  beforeAll(async () => {
+    world = await startUiWorld();
+    for (let index = 1; index <= 25; index += 1) await clientSays(world.bridge, { ...jane, text: `Question ${index} about the lease.` });
+    const simulator = world.bridge.sandbox!.simulator;
+    const photo = gradientPng(600, 900);
+    const answer = await simulator.postWebhook(simulator.inboundMessage({ from: jane.phone, name: jane.name, type: 'image', media: simulator.addMedia(photo, 'image/png'), caption: 'The damp patch' }));
+    expect(answer.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('shows the photo at the bottom once it has loaded', async () => {
+    const page = await world.context.newPage();
+    await page.goto(`${world.bridge.url}/teams/index.html?view=personal`);
+    await page.getByRole('button', { name: /Not on a matter yet/ }).click({ timeout: 20_000 });
+    await page.getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
+    const view = page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    const image = view.locator('li.bubble.incoming img');
+    await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(600);
+    // The photo's height came after the first jump to the bottom; the list is at the bottom all the same.
+    const list = view.locator('ol').first();
+    await expect.poll(() => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), { timeout: 5_000 }).toBeLessThan(2);
+    expect(await list.evaluate((element) => element.scrollHeight > element.clientHeight)).toBe(true);
+    await page.close();
+  });
+});
