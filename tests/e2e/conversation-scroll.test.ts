@@ -37,4 +37,22 @@ describe('opening a conversation that ends with a photo', () => {
     expect(await list.evaluate((element) => element.scrollHeight > element.clientHeight)).toBe(true);
     await page.close();
   });
+
+  it('keeps the keyboard focus in the tab when moving from level to level', async () => {
+    const page = await world.context.newPage();
+    await page.goto(`${world.bridge.url}/teams/index.html?view=personal`);
+    const focused = () => page.evaluate(() => (document.activeElement === document.body ? 'body' : (document.activeElement?.textContent ?? '').trim()));
+    const unlinked = page.getByRole('button', { name: /Not on a matter yet/ });
+    await unlinked.focus({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    // The row that had the focus is gone; the new level's first control has it.
+    await expect.poll(focused, { timeout: 5_000 }).toBe('← Matters');
+    await page.keyboard.press('Tab');
+    await expect.poll(focused).toMatch(/Jane Smith/);
+    await page.keyboard.press('Enter');
+    await expect.poll(focused, { timeout: 5_000 }).toBe('← Back to conversations');
+    await page.keyboard.press('Enter');
+    await expect.poll(focused, { timeout: 5_000 }).toBe('← Matters');
+    await page.close();
+  });
 });

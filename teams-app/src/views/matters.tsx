@@ -3,7 +3,7 @@ import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { listStyles } from './list-styles.js';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
@@ -27,8 +27,35 @@ type Level =
  * the same in a narrow side panel as in a full tab. A channel tab starts on its bound matter.
  */
 export function MattersView({ boundMatterId }: { boundMatterId: number | null }) {
-  const styles = useStyles();
   const [level, setLevel] = useState<Level>(boundMatterId ? { at: 'matter', matterId: boundMatterId } : { at: 'matters' });
+  // Moving to another level replaces the control that had the focus; without this the focus falls
+  // to the page and a keyboard user starts again from the top. It goes to the new level's first
+  // control (its way back, or its first row) once that is there.
+  const container = useRef<HTMLDivElement>(null);
+  const moved = useRef(false);
+  useEffect(() => {
+    if (!moved.current) {
+      moved.current = true;
+      return;
+    }
+    let tries = 0;
+    const timer = setInterval(() => {
+      const first = container.current?.querySelector<HTMLElement>('button:not([disabled]), [href], input, select, textarea');
+      tries += 1;
+      if (first || tries > 40) clearInterval(timer);
+      if (first && !container.current?.contains(document.activeElement)) first.focus();
+    }, 50);
+    return () => clearInterval(timer);
+  }, [level]);
+  return (
+    <div ref={container} style={{ display: 'contents' }}>
+      <MattersLevel level={level} setLevel={setLevel} boundMatterId={boundMatterId} />
+    </div>
+  );
+}
+
+function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLevel(level: Level): void; boundMatterId: number | null }) {
+  const styles = useStyles();
 
   if (level.at === 'conversation') {
     return (
