@@ -33,7 +33,7 @@ export function SandboxPreview() {
         <Select className={styles.fit} select={{ className: styles.fitSelect }} value={chosen} onChange={(_event, data) => setChosen(data.value)}>
           <option value="">{conversations.length === 0 ? 'No conversations yet: write as a client at /sandbox' : 'Choose a conversation'}</option>
           {conversations.map((conversation) => (
-            <option key={conversation.id} value={String(conversation.id)}>
+            <option key={conversation.id} value={String(conversation.id)} dir="auto">
               {conversation.client.name ?? conversation.client.number ?? conversation.chatId}
             </option>
           ))}

@@ -162,7 +162,9 @@ export function ConversationView({ conversationId }: { conversationId: number })
     <section className={styles.root} aria-label={`WhatsApp conversation with ${client}`} data-conversation-id={detail.id}>
       <header className={styles.header}>
         <div className={styles.title}>
-          <Body1Strong className="client-name">{client}</Body1Strong>
+          <Body1Strong className="client-name" dir="auto">
+            {client}
+          </Body1Strong>
           <Caption1>
             {[detail.client.name ? number : null, detail.channel === 'whatsapp-web' ? 'WhatsApp Web' : detail.channel === 'cloud-api' ? 'WhatsApp Business' : 'Imported chat'].filter(Boolean).join(' · ')}
           </Caption1>

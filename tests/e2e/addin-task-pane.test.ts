@@ -125,9 +125,34 @@ describe('Outlook task pane', () => {
     await option.click();
     await page.getByRole('button', { name: 'Link', exact: true }).click();
     await expect.poll(() => page.locator('.matter-ref').allInnerTexts(), { timeout: 10_000 }).toEqual([matterRef]);
+    // The Link button is gone: the focus is on the matters it linked, not lost to the page, and the change is said.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest('section[aria-label="Matters"]') !== null)).toBe(true);
+    expect(await page.getByRole('group', { name: 'Matter:' }).evaluate((strip) => strip === document.activeElement)).toBe(true);
+    expect(await page.locator('section[aria-label="Matters"]').getByRole('status').innerText()).toBe(`Linked to ${matterRef}.`);
+    // A list holds only its items; "Matter:" names it from outside.
+    expect(await page.locator('section[aria-label="Matters"] ul > :not(li)').count()).toBe(0);
+    expect(await page.getByRole('list', { name: 'Matter:' }).getByRole('listitem').count()).toBe(1);
 
     const conversation = await conversationOf(world.api, jane.phone);
     expect(conversation.matters.map((link) => link.reference)).toEqual([matterRef]);
+  });
+
+  it('unlinks a matter from the keyboard, keeps the focus in the matters and says what changed', async () => {
+    await page.getByRole('button', { name: `Unlink ${matterRef}` }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.no-matter').waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.getAttribute('role'))).toBe('group');
+    expect(await page.getByRole('group', { name: 'Matter:' }).evaluate((strip) => strip === document.activeElement)).toBe(true);
+    expect(await page.locator('section[aria-label="Matters"]').getByRole('status').innerText()).toBe(`Unlinked from ${matterRef}.`);
+    expect((await conversationOf(world.api, jane.phone)).matters).toEqual([]);
+
+    // Linked again, for the views that follow.
+    const picker = page.getByRole('combobox', { name: 'Link to matter' });
+    await picker.click();
+    await picker.pressSequentially('SMI');
+    await page.getByRole('option', { name: /SMI-2026-0042/ }).click({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    await expect.poll(() => page.locator('.matter-ref').allInnerTexts(), { timeout: 10_000 }).toEqual([matterRef]);
   });
 
   it('shows a new client message live, without reloading, with the reply it quotes', async () => {
@@ -138,6 +163,7 @@ describe('Outlook task pane', () => {
     // Each text takes its own direction: an Arabic message runs right to left.
     expect(await page.locator('li.bubble .text').evaluateAll((spans) => spans.every((span) => span.getAttribute('dir') === 'auto'))).toBe(true);
     expect(await page.locator('blockquote.quote div').first().getAttribute('dir')).toBe('auto');
+    expect(await page.locator('.client-name').getAttribute('dir')).toBe('auto');
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.screenshot({ path: path.join(artifactsDir, 'addin-task-pane.png'), fullPage: true });
   });

@@ -219,6 +219,9 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
     expect(await tab.getByRole('tab', { name: 'Audit trail' }).count()).toBe(0);
     const triage = tab.getByRole('list', { name: 'Conversations to triage' });
     await expect.poll(() => triage.locator('.client-name').allInnerTexts(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['Dan Ortiz', 'Eve Moreau']));
+    // A name in Arabic or Hebrew runs in its own direction in the row.
+    expect(await triage.locator('.client-name').evaluateAll((names) => names.map((name) => name.getAttribute('dir')))).toEqual(expect.arrayContaining(['auto']));
+    expect(await triage.locator('.client-name:not([dir="auto"])').count()).toBe(0);
     await shot(page, 'teams-admin-triage.png');
 
     await triage.getByRole('button', { name: /Dan Ortiz/ }).click();

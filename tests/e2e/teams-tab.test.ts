@@ -55,6 +55,7 @@ describe('Teams tab', () => {
     const conversations = tab.getByRole('list', { name: 'Conversations' });
     await conversations.locator('.client-name').first().waitFor({ timeout: 10_000 });
     expect(await conversations.locator('.client-name').allInnerTexts()).toEqual(['Jane Smith']);
+    expect(await conversations.locator('.client-name').getAttribute('dir')).toBe('auto');
     await page.screenshot({ path: path.join(artifactsDir, 'teams-matter-conversations.png') });
 
     await conversations.getByRole('button', { name: /Jane Smith/ }).click();
@@ -76,6 +77,9 @@ describe('Teams tab', () => {
     expect(await hits.count()).toBe(1);
     expect(await hits.first().innerText()).toContain('Omar Khan');
     expect((await hits.first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase())).toEqual(['lease']);
+    // The client's name and words run in their own direction, as they were written.
+    expect(await hits.first().locator('.client-name').getAttribute('dir')).toBe('auto');
+    expect(await hits.first().locator('.snippet').getAttribute('dir')).toBe('auto');
 
     // Narrowed to the purchase matter, the lease message is not there, and damp is.
     await tab.getByRole('button', { name: 'Filters' }).click();
@@ -88,7 +92,9 @@ describe('Teams tab', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'teams-search.png') });
 
     await hits.first().getByRole('button').click();
-    await tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }).waitFor({ timeout: 10_000 });
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    await view.waitFor({ timeout: 10_000 });
+    expect(await view.locator('.client-name').getAttribute('dir')).toBe('auto');
   });
 
   it("shows the admin view to the sandbox's admin: channel state, relay lag and reply senders", async () => {

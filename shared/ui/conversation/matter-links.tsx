@@ -1,12 +1,13 @@
-import { Badge, Button, Caption1, Combobox, Field, makeStyles, Option, tokens } from '@fluentui/react-components';
+import { Badge, Button, Caption1, Combobox, Field, makeStyles, mergeClasses, Option, tokens } from '@fluentui/react-components';
 import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { Matter } from '@wa-bridge/shared/api/matters';
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError } from '../format.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalS}` },
+  strip: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalXS, alignItems: 'center' },
   links: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalXS, alignItems: 'center', margin: 0, padding: 0, listStyle: 'none' },
   link: { display: 'flex', alignItems: 'center', gap: '2px' },
   picker: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, alignItems: 'flex-end' },
@@ -14,6 +15,8 @@ const useStyles = makeStyles({
   // Fluent's combobox keeps 250 px by default, more than a 320 px task pane leaves beside the button.
   combo: { minWidth: 0, width: '100%' },
   more: { alignSelf: 'flex-start' },
+  // Read out, not shown: the strip above already shows the result.
+  spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)', whiteSpace: 'nowrap' },
 });
 
 /**
@@ -28,6 +31,10 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
   const [chosen, setChosen] = useState<Matter | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // What the last link or unlink changed, spoken once it is done.
+  const [done, setDone] = useState('');
+  const strip = useRef<HTMLDivElement>(null);
+  const labelId = useId();
   // Once linked, the picker folds away behind a button: the pane is narrow and linking is rare.
   const [picking, setPicking] = useState(false);
   const showPicker = conversation.can.link && (picking || conversation.matters.length === 0);
@@ -61,11 +68,16 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
     };
   }, [api, query, conversation.can.link, tries]);
 
-  const run = async (action: () => Promise<unknown>) => {
+  // The Link and Unlink buttons go away once they have done their work, and the focus would fall
+  // to the page: it moves to the list of matters, which stays, and the change is said.
+  const run = async (action: () => Promise<unknown>, outcome: string) => {
     setBusy(true);
     setProblem(null);
+    setDone('');
     try {
       await action();
+      strip.current?.focus();
+      setDone(outcome);
       onChanged();
     } catch (error) {
       setProblem(describeError(error));
@@ -76,22 +88,27 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
 
   return (
     <section className={styles.box} aria-label="Matters">
-      <ul className={styles.links}>
-        <Caption1>Matter:</Caption1>
-        {conversation.matters.length === 0 && <Caption1 className="no-matter">not linked</Caption1>}
-        {conversation.matters.map((link) => (
-          <li key={link.id} className={styles.link}>
-            <Badge appearance="tint" color="brand" className="matter-ref" title={link.title}>
-              {link.reference}
-            </Badge>
-            {conversation.can.link && (
-              <Button size="small" appearance="subtle" disabled={busy} aria-label={`Unlink ${link.reference}`} onClick={() => void run(() => api.unlink(conversation.id, link.id))}>
-                ✕
-              </Button>
-            )}
-          </li>
-        ))}
-      </ul>
+      <div ref={strip} className={mergeClasses(styles.strip, 'matter-strip')} role="group" aria-labelledby={labelId} tabIndex={-1}>
+        <Caption1 id={labelId}>Matter:</Caption1>
+        {conversation.matters.length === 0 ? (
+          <Caption1 className="no-matter">not linked</Caption1>
+        ) : (
+          <ul className={styles.links} aria-labelledby={labelId}>
+            {conversation.matters.map((link) => (
+              <li key={link.id} className={styles.link}>
+                <Badge appearance="tint" color="brand" className="matter-ref" title={link.title}>
+                  {link.reference}
+                </Badge>
+                {conversation.can.link && (
+                  <Button size="small" appearance="subtle" disabled={busy} aria-label={`Unlink ${link.reference}`} onClick={() => void run(() => api.unlink(conversation.id, link.id), `Unlinked from ${link.reference}.`)}>
+                    ✕
+                  </Button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
       {conversation.can.link && !showPicker && (
         <Button size="small" appearance="subtle" className={styles.more} onClick={() => setPicking(true)}>
           Link another matter
@@ -126,19 +143,23 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
           </Field>
           <Button
             disabled={!chosen || busy}
-            onClick={() =>
+            onClick={() => {
+              const matter = chosen!;
               void run(async () => {
-                await api.link(conversation.id, chosen!.id);
+                await api.link(conversation.id, matter.id);
                 setChosen(null);
                 setQuery('');
                 setPicking(false);
-              })
-            }
+              }, `Linked to ${matter.reference}.`);
+            }}
           >
             Link
           </Button>
         </div>
       )}
+      <span className={mergeClasses(styles.spoken, 'matter-done')} role="status">
+        {done}
+      </span>
       {(problem ?? listProblem) && (
         <Caption1 role="alert" className="matter-problem">
           {problem ?? listProblem}

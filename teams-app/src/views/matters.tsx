@@ -226,7 +226,9 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           <li key={conversation.id}>
             <button type="button" className={list.row} onClick={() => onOpen(conversation.id)}>
               <span className={list.line}>
-                <Body1Strong className="client-name">{conversation.client.name ?? phoneOf(conversation) ?? 'Client'}</Body1Strong>
+                <Body1Strong className="client-name" dir="auto">
+                  {conversation.client.name ?? phoneOf(conversation) ?? 'Client'}
+                </Body1Strong>
                 {conversation.window.state === 'open' && <Badge appearance="tint" color="success">window open</Badge>}
               </span>
               <Caption1>

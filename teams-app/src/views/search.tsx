@@ -130,13 +130,15 @@ export function SearchView() {
           <li key={hit.messageId} className="search-hit">
             <button type="button" className={list.row} onClick={() => setOpen(hit.conversationId)}>
               <span className={list.line}>
-                <Body1Strong>{hit.clientName ?? 'Client'}</Body1Strong>
+                <Body1Strong className="client-name" dir="auto">
+                  {hit.clientName ?? 'Client'}
+                </Body1Strong>
                 <Caption1>
                   {hit.direction === 'inbound' ? 'from the client' : 'from the firm'} · {new Date(hit.sentAt).toLocaleString()}
                   {hit.matters.length > 0 && ` · ${hit.matters.join(', ')}`}
                 </Caption1>
               </span>
-              <span className="snippet">
+              <span className="snippet" dir="auto">
                 {hit.snippet.map((part, index) =>
                   part.match ? (
                     <mark key={index} className={styles.match}>

@@ -51,7 +51,9 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
           <li key={conversation.id} className="unlinked-conversation">
             <button type="button" className={list.row} onClick={() => onOpen(conversation.id)}>
               <span className={list.line}>
-                <Body1Strong className="client-name">{conversation.client.name ?? phoneOf(conversation) ?? 'Client'}</Body1Strong>
+                <Body1Strong className="client-name" dir="auto">
+                  {conversation.client.name ?? phoneOf(conversation) ?? 'Client'}
+                </Body1Strong>
                 {conversation.assignee ? (
                   <Badge appearance="outline" className="assignee">
                     {conversation.assignee}
