@@ -11,7 +11,7 @@ import { openSqlite } from '../store/db.js';
 import { dialectOf } from '../store/dialect.js';
 import type { Executor } from '../store/executor.js';
 import { ensureBlobRow, insertConversationRows, readConversationRows, restoreConflict } from '../store/restore.js';
-import { deletionOf } from '../store/retention.js';
+import { listDeletionCertificates } from '../store/retention.js';
 import { archiveTables, copyTable, insertRowsIn } from '../store/snapshot.js';
 import type { OpenedBackup } from './backup.js';
 import { verifyArchive } from './verify.js';
@@ -51,11 +51,12 @@ export async function restoreConversation(options: {
     if (!rows) throw new NotFoundError(`the backup made ${options.backup.manifest.createdAt} has no conversation ${options.chatId}`);
     const conflict = await restoreConflict(options.live, rows);
     if (conflict) throw new ConflictError('restore_conflict', conflict);
-    const deletion = await deletionOf(options.live, options.chatId);
+    // The latest certificate, if the conversation was deleted here (retention or erasure).
+    const deletion = (await listDeletionCertificates(options.live, options.chatId)).at(-1);
     if (deletion && options.undoDeletion === undefined) {
       throw new ConflictError(
         'restore_deleted',
-        `conversation ${options.chatId} was deleted here on ${new Date(deletion.deletedAt).toISOString()} (${deletion.reason}; certificate sha256:${deletion.certificateSha256}), and a backup does not bring back what was deleted; nothing was restored (only where the deletion itself was wrong: --undo-deletion REASON, which goes on record)`,
+        `conversation ${options.chatId} was deleted here on ${new Date(deletion.deletedAt).toISOString()} (${deletion.reason}; certificate sha256:${deletion.sha256}), and a backup does not bring back what was deleted; nothing was restored (only where the deletion itself was wrong: --undo-deletion REASON, which goes on record)`,
       );
     }
 
@@ -95,7 +96,7 @@ export async function restoreConversation(options: {
         events: rows.events.length,
         blobs: hashes.size,
         skippedLinks: skippedLinks.join(','),
-        ...(deletion ? { undoesDeletion: `sha256:${deletion.certificateSha256}`, undoReason: options.undoDeletion ?? '' } : {}),
+        ...(deletion ? { undoesDeletion: `sha256:${deletion.sha256}`, undoReason: options.undoDeletion ?? '' } : {}),
       },
     });
     return { conversationId, events: rows.events.length, blobs: hashes.size, skippedLinks };

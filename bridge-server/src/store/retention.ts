@@ -228,12 +228,6 @@ export async function findConversationIdsByClient(db: Executor, who: { waId: str
   return rows.map((row) => row.id);
 }
 
-/** The latest deletion certificate of a chat (retention or erasure), if it was deleted here. */
-export async function deletionOf(db: Executor, chatId: string): Promise<{ reason: string; deletedAt: number; certificateSha256: string } | undefined> {
-  const row = await retentionOf(db).selectFrom('deletion_certificates').select(['reason', 'deleted_at', 'certificate_sha256']).where('chat_id', '=', chatId).orderBy('deleted_at', 'desc').executeTakeFirst();
-  return row === undefined ? undefined : { reason: row.reason, deletedAt: Number(row.deleted_at), certificateSha256: row.certificate_sha256 };
-}
-
 /** A deletion certificate as stored: what was deleted, when, why, and the signed-off JSON with its hash. */
 export interface DeletionCertificate {
   id: number;
