@@ -246,6 +246,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     clock: systemClock,
     tenant: config.tenant,
     mailDomain: config.mailDomain,
+    timeZone: config.timeZone,
     mailbox: mail.mailbox,
     envelopeFrom: mail.envelopeFrom,
     replySecret,

@@ -389,4 +389,22 @@ describe('evidence export of a matter and of a date range', () => {
     expect(until.events.get(chat.ben)).toEqual([{ timestamp: at(3), text: 'Ben writing on 3 March' }]);
     expect(until.stdout).toMatch(/until\.zip: 1 event\(s\), 2 mail\(s\)/);
   });
+
+  it("writes the transcript in WA_BRIDGE_TIMEZONE when --timezone is left out, and reads a date-only --from there", async () => {
+    const file = path.join(work, 'zoned.zip');
+    const made = await runWaBridge(dataDir, ['export', '--out', file, '--conversation', chat.ann, '--from', '2026-03-06'], { WA_BRIDGE_TIMEZONE: 'America/New_York' });
+    expect(made.code, made.stderr).toBe(0);
+    const entries = await unzip(file);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as { selection: Record<string, string>; timeZone: string };
+    // Midnight in New York, five hours after midnight UTC in March (before the clocks change there on the 8th).
+    expect(manifest.selection.from).toBe('2026-03-06T05:00:00.000Z');
+    expect(manifest.timeZone).toBe('America/New_York');
+    const html = [...entries].find(([name]) => name.endsWith('.html'))![1].toString('utf8');
+    expect(html).toContain('GMT-05:00');
+    expect(html).not.toContain('GMT+00:00');
+
+    const refused = await runWaBridge(dataDir, ['export', '--out', path.join(work, 'nowhere.zip'), '--conversation', chat.ann, '--timezone', 'Mars/Olympus'], { WA_BRIDGE_TIMEZONE: 'America/New_York' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--timezone: "Mars/Olympus" is not a time zone name such as Europe/London');
+  });
 });

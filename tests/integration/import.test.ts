@@ -340,6 +340,7 @@ describe('wa-bridge import', () => {
         clock: { now: Date.now },
         tenant: 'default',
         mailDomain: 'bridge.firm.example',
+        timeZone: 'Europe/London',
         mailbox: 'whatsapp@firm.example',
         envelopeFrom: 'bridge@bridge.firm.example',
         replySecret: Buffer.alloc(32, 1),

@@ -98,6 +98,7 @@ describe.each([
       clock,
       tenant: 'default',
       mailDomain: 'wa.firm.test',
+      timeZone: 'Europe/London',
       mailbox: 'solicitor@firm.test',
       envelopeFrom: 'bridge@wa.firm.test',
       replySecret: Buffer.from('0123456789abcdef0123456789abcdef'),

@@ -46,6 +46,7 @@ describe('relay against a real SMTP server', () => {
         clock: { now: () => Date.now() },
         tenant: 'default',
         mailDomain: 'wa.firm.test',
+        timeZone: 'Europe/London',
         mailbox: 'solicitor@firm.test',
         envelopeFrom: 'bridge@wa.firm.test',
         replySecret: Buffer.from('0123456789abcdef0123456789abcdef'),

@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { bundleShaHeader, exportRequest } from '@wa-bridge/shared/api/exports';
 import { seesAll } from '../core/access.js';
 import { BadInputError, ForbiddenError, NotFoundError } from '../core/errors.js';
-import { isKnownTimeZone } from '../core/transcript.js';
+import { isKnownTimeZone } from '../core/zoned-time.js';
 import { principalOf } from '../auth/middleware.js';
 import { conversationsOfMatter } from '../store/archive.js';
 import { audit, conversationTarget, matterTarget } from './audit.js';

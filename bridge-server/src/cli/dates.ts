@@ -1,5 +1,6 @@
 import { BadInputError } from '../core/errors.js';
 import { WallClock } from '../core/wall-time.js';
+import { isKnownTimeZone } from '../core/zoned-time.js';
 
 /**
  * An ISO 8601 date or date-time from the command line, as ms since the epoch. One without a zone
@@ -16,4 +17,10 @@ export function parseIsoTime(option: string, value: string, timeZone?: string): 
   }
   if (Number.isNaN(time)) throw new BadInputError('bad_date', `${option}: expected an ISO 8601 date such as 2026-01-31 or 2026-01-31T09:00:00Z, got ${JSON.stringify(value)}`);
   return time;
+}
+
+/** `--timezone` as given, or the configured zone when it was left out; a name Intl does not know is refused. */
+export function chosenTimeZone(given: string | undefined, configured: string): string {
+  if (given !== undefined && !isKnownTimeZone(given)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(given)} is not a time zone name such as Europe/London`);
+  return given ?? configured;
 }

@@ -7,13 +7,12 @@ import { refuseExisting, writeNewFile } from '../archive/new-file.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig } from '../config/load.js';
 import { BadInputError } from '../core/errors.js';
-import { isKnownTimeZone } from '../core/transcript.js';
 import { openBlobStore } from '../archive/keyring.js';
 import { openExistingDatabase } from '../store/db.js';
 import { conversationsOfMatter } from '../store/archive.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { recordCli } from './audit.js';
-import { parseIsoTime } from './dates.js';
+import { chosenTimeZone, parseIsoTime } from './dates.js';
 import { exitCodes, runCommand } from './run.js';
 import { progressBar } from './progress.js';
 
@@ -27,23 +26,23 @@ export function registerExport(program: Command): void {
     .option('--matter <reference>', 'every conversation the matter was ever linked to')
     .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z; without a zone, read in --timezone)')
     .option('--to <date>', 'only events before this time (ISO 8601; without a zone, read in --timezone)')
-    .option('--timezone <zone>', 'zone for the times in the transcript (IANA name)', Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .option('--timezone <zone>', 'zone for the times in the transcript (IANA name; default: WA_BRIDGE_TIMEZONE, else this machine\'s zone)')
     .option('--by <name>', 'who is exporting, as recorded in the manifest', userInfo().username)
     .option('--passphrase-file <file>', 'encrypt the bundle (AES-256-GCM, key from the passphrase by scrypt) for handing over; the recipient runs wa-bridge decrypt')
-    .action((options: { out: string; conversation?: string[]; matter?: string; from?: string; to?: string; timezone: string; by: string; passphraseFile?: string }) =>
+    .action((options: { out: string; conversation?: string[]; matter?: string; from?: string; to?: string; timezone?: string; by: string; passphraseFile?: string }) =>
       runCommand(async () => {
         const named = (options.conversation ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
         if ((named.length === 0) === (options.matter === undefined)) throw new BadInputError('no_selection', 'name what to export: --conversation CHAT_ID (the X-WhatsApp-Chat-Id of its mails) or --matter REF, not both');
-        if (!isKnownTimeZone(options.timezone)) throw new BadInputError('bad_timezone', `--timezone: ${JSON.stringify(options.timezone)} is not a time zone name such as Europe/London`);
+        const config = loadConfig();
+        const timeZone = chosenTimeZone(options.timezone, config.timeZone);
         // A date or time without a zone is read in the zone the transcript is written in.
-        const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from, options.timezone);
-        const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to, options.timezone);
+        const from = options.from === undefined ? undefined : parseIsoTime('--from', options.from, timeZone);
+        const to = options.to === undefined ? undefined : parseIsoTime('--to', options.to, timeZone);
         if (from !== undefined && to !== undefined && from >= to) throw new BadInputError('bad_range', `--from ${options.from} is not before --to ${options.to}: the bundle would hold nothing`);
         const out = path.resolve(options.out);
         await refuseExisting(out, `--out ${options.out}`);
         // A weak passphrase is refused before the work, not after it.
         const sealKey = options.passphraseFile === undefined ? undefined : passphraseKey(await readPassphrase(options.passphraseFile));
-        const config = loadConfig();
         const opened = await openExistingDatabase(config.database);
         const conversations = options.matter === undefined ? named : await conversationsOfMatter(opened.db, options.matter);
         if (conversations === undefined || conversations.length === 0) {
@@ -61,7 +60,7 @@ export function registerExport(program: Command): void {
             out: scratch === undefined ? out : path.join(scratch, 'bundle.zip'),
             outLabel: `--out ${options.out}`,
             selection: { conversations, ...(options.matter !== undefined ? { matter: options.matter } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
-            timeZone: options.timezone,
+            timeZone,
             exportedBy: options.by,
             onProgress: (done, total) => {
               if (!bar) return;

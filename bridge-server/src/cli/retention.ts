@@ -13,6 +13,7 @@ import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
 import { findConversationIdsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
+import { chosenTimeZone } from './dates.js';
 import { runCommand } from './run.js';
 
 /**
@@ -114,9 +115,10 @@ export function registerRetention(program: Command): void {
     .option('--phone <number>', 'the person\'s WhatsApp number, international form')
     .option('--user <id>', 'or their WhatsApp user id (business-scoped, as the Cloud API gives it)')
     .requiredOption('--out <file>', 'the zip to write (must not exist)')
-    .option('--timezone <zone>', 'zone for the transcript times', Intl.DateTimeFormat().resolvedOptions().timeZone)
-    .action((options: { phone?: string; user?: string; out: string; timezone: string }) =>
+    .option('--timezone <zone>', 'zone for the transcript times (IANA name; default: WA_BRIDGE_TIMEZONE, else this machine\'s zone)')
+    .action((options: { phone?: string; user?: string; out: string; timezone?: string }) =>
       withStore(async ({ config, opened }) => {
+        const timeZone = chosenTimeZone(options.timezone, config.timeZone);
         await refuseExisting(path.resolve(options.out), `--out ${options.out}`);
         const ids = await conversationsOf(opened, options);
         const chatIds: string[] = [];
@@ -129,7 +131,7 @@ export function registerRetention(program: Command): void {
           out: path.resolve(options.out),
           outLabel: `--out ${options.out}`,
           selection: { conversations: chatIds },
-          timeZone: options.timezone,
+          timeZone,
           exportedBy: `${cliActor().actor} (subject access request)`,
         });
         await recordCli(new SqlAuditTrail(opened.db), { action: 'gdpr.access', target: subjectOf(options), details: { file: result.path, sha256: result.sha256, conversations: chatIds.length, chatIds: chatIds.join(',') } });

@@ -56,6 +56,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("shows mail times in WA_BRIDGE_TIMEZONE, else the machine's zone, and refuses a zone Intl does not know", () => {
+    expect(loadConfig({ ...live, WA_BRIDGE_TIMEZONE: 'Europe/London' }, undefined).timeZone).toBe('Europe/London');
+    expect(loadConfig(live, undefined).timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(problems({ ...live, WA_BRIDGE_TIMEZONE: 'London' })).toEqual(['WA_BRIDGE_TIMEZONE: expected a time zone name such as Europe/London, got "London"']);
+  });
+
   it('accepts a complete live configuration', () => {
     const config = loadConfig({ ...live, PORT: '8080' }, undefined);
     expect(config.sandbox).toBe(false);

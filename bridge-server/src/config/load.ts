@@ -8,6 +8,7 @@ import { resolveMail, type MailSettings } from './mail.js';
 import type { MediaStoreLocation } from '../store/blob-store.js';
 import type { DatabaseLocation } from '../store/db.js';
 import { resolveMediaStore } from './media-store.js';
+import { machineTimeZone } from '../core/wall-time.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
 
 export type { MailSettings } from './mail.js';
@@ -27,6 +28,8 @@ export interface Config {
   database: DatabaseLocation;
   tenant: string;
   mailDomain: string;
+  /** The firm's zone for times shown in mirrored mail (WA_BRIDGE_TIMEZONE, else the machine's). */
+  timeZone: string;
   replySecret?: string;
   /** Absent in the sandbox, which brings its own catcher. */
   mail?: MailSettings;
@@ -219,6 +222,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     database,
     tenant: raw.tenant,
     mailDomain: mailDomain ?? SANDBOX_MAIL_DOMAIN,
+    timeZone: raw.timeZone ?? machineTimeZone(),
     ...(raw.replySecret ? { replySecret: raw.replySecret } : {}),
     ...(mail ? { mail } : {}),
     ...(cloudApi ? { cloudApi } : {}),

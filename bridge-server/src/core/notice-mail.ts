@@ -4,9 +4,10 @@ import { toHeaderText } from './header-text.js';
 import { base32, sha256 } from './ids.js';
 import type { MailAddress, OutgoingMail } from './mail.js';
 import type { ConversationRecord, OutboundRecord } from './records.js';
-import { escapeHtml, htmlLines, isoTime, paragraph, quoteBlock, quoteText, textParagraph } from './render/html.js';
+import { escapeHtml, htmlLines, paragraph, quoteBlock, quoteText, textParagraph } from './render/html.js';
 import { layoutMail } from './render/layout.js';
 import { chatGuid, references, rootMailId, threadIndex } from './threading.js';
+import { formatZonedTime } from './zoned-time.js';
 
 export interface NoticeMailInput {
   tenant: string;
@@ -17,6 +18,8 @@ export interface NoticeMailInput {
   /** The failed reply, with its error code and message. */
   record: OutboundRecord;
   templates: Array<{ name: string; language: string }>;
+  /** The firm's zone (IANA name) for the times in the body. */
+  timeZone: string;
 }
 
 /** What a solicitor can do about each way a reply fails. */
@@ -69,7 +72,7 @@ export function buildNoticeMail(input: NoticeMailInput): OutgoingMail {
     subject: conversation.subject,
     rows: [
       ['Reply by', `${command.author.name} <${command.author.address}>`],
-      ['Failed at', isoTime(record.updatedAt)],
+      ['Failed at', formatZonedTime(record.updatedAt, input.timeZone)],
     ],
     body: { label: 'Reply not sent', text, html, attachments: [] },
   });

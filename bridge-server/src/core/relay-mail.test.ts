@@ -31,6 +31,7 @@ function relay(event: EventRecord | null, extra: Partial<RelayMailInput> = {}): 
     previous: [],
     attachments: [],
     archiveHash: event === null ? '' : event.chainHash,
+    timeZone: 'Europe/London',
     ...extra,
   });
 }
@@ -278,6 +279,31 @@ describe('buildRelayMail: replies, edits, deletions and reactions', () => {
     const removed = relay(makeReactionRecord(original, null), { related: original });
     expect(removed.text).toContain('removed their reaction');
     expect(new Set([added.messageId, removed.messageId, relay(original).messageId]).size).toBe(3);
+  });
+});
+
+describe("buildRelayMail: times in the firm's zone", () => {
+  const summer = Date.parse('2026-07-01T12:00:05Z');
+
+  it('shows the event time as a wall time with its offset, in the configured zone', () => {
+    const record = makeTextRecord('See you at two.', { timestamp: summer });
+    const london = relay(record);
+    expect(london.text).toContain('2026-07-01 13:00:05 GMT+01:00');
+    expect(london.html).toContain('2026-07-01 13:00:05 GMT+01:00');
+    expect(london.text).not.toContain('2026-07-01T12:00:05Z');
+    const sydney = relay(record, { timeZone: 'Australia/Sydney' });
+    expect(sydney.text).toContain('2026-07-01 22:00:05 GMT+10:00');
+    // The Date header stays the instant itself, whatever the zone.
+    expect(sydney.date.getTime()).toBe(summer);
+  });
+
+  it("shows the cover mail's opening time and a quoted message's time in the same zone", () => {
+    expect(relay(null, { timeZone: 'America/New_York' }).text).toContain('2024-01-31 08:45:02 GMT-05:00');
+    const original = makeTextRecord('The rent is £900 a month.', { timestamp: summer });
+    const reply = makeTextRecord('Is that right?', { quoted: original.waMessageId, timestamp: summer + 60_000 });
+    const mail = relay(reply, { related: original });
+    expect(mail.text).toContain('(client, 2026-07-01 13:00:05 GMT+01:00)');
+    expect(mail.html).toContain('client, 2026-07-01 13:00:05 GMT+01:00');
   });
 });
 

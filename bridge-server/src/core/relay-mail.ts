@@ -7,11 +7,11 @@ import type { RenderContext } from './render/content.js';
 import { renderCover } from './render/cover.js';
 import { renderDeletion } from './render/deletion.js';
 import { renderEdit } from './render/edit.js';
-import { isoTime } from './render/html.js';
 import { layoutMail, type EventBody } from './render/layout.js';
 import { renderMessage } from './render/message.js';
 import { renderReaction } from './render/reaction.js';
 import { chatGuid, eventMailId, references, rootMailId, threadIndex } from './threading.js';
+import { formatZonedTime } from './zoned-time.js';
 
 /**
  * One relayed mail, built from stored facts only: the same input
@@ -36,6 +36,8 @@ export interface RelayMailInput {
   attachments: Array<{ record: AttachmentRecord; content: Buffer }>;
   /** Hex hash-chain link of the event; '' for the cover mail, which then has no X-Archive-Hash. */
   archiveHash: string;
+  /** The firm's zone (IANA name): the mail's body shows its times as wall times there, with the offset. */
+  timeZone: string;
 }
 
 const nameLimit = 64;
@@ -95,19 +97,19 @@ export function eventSender(record: EventRecord, conversation: ConversationRecor
  * The one switch over event kinds; each kind renders in its own file under render/. Mails and
  * evidence transcripts both show events through it.
  */
-export function renderEventBody(record: EventRecord, attachments: RelayMailInput['attachments'], related: EventRecord | undefined): EventBody {
+export function renderEventBody(record: EventRecord, attachments: RelayMailInput['attachments'], related: EventRecord | undefined, timeZone: string): EventBody {
   const context: RenderContext = { media: attachments };
   const actor = record.direction === 'inbound' ? 'The client' : 'The firm';
   const event = record.event;
   switch (event.kind) {
     case 'message':
-      return renderMessage(event, context, related);
+      return renderMessage(event, context, related, timeZone);
     case 'edit':
-      return renderEdit(event, actor, context, related);
+      return renderEdit(event, actor, context, related, timeZone);
     case 'deletion':
-      return renderDeletion(actor, related);
+      return renderDeletion(actor, related, timeZone);
     case 'reaction':
-      return renderReaction(event, actor, related);
+      return renderReaction(event, actor, related, timeZone);
     default: {
       const unexpected: never = event;
       throw new TypeError(`no renderer for event kind ${String((unexpected as { kind?: unknown }).kind)}`);
@@ -161,13 +163,13 @@ function buildEventMail(input: RelayMailInput, record: EventRecord): OutgoingMai
   const messageId = recordMailId(input.tenant, record, input.mailDomain);
   const previousIds = input.previous.map((r) => recordMailId(input.tenant, r, input.mailDomain));
   const client = describeClient(conversation, record);
-  const body = renderEventBody(record, input.attachments, input.related);
+  const body = renderEventBody(record, input.attachments, input.related, input.timeZone);
   const sender = eventSender(record, conversation);
   const { text, html } = layoutMail({
     subject: conversation.subject,
     rows: [
       ['From', `${sender}, on WhatsApp`],
-      ['Time', isoTime(record.timestamp)],
+      ['Time', formatZonedTime(record.timestamp, input.timeZone)],
       ['Event', body.label],
       ['Direction', record.direction === 'inbound' ? 'client to firm' : 'firm to client'],
     ],
@@ -197,7 +199,7 @@ function buildCoverMail(input: RelayMailInput): OutgoingMail {
     rows: [
       ['Client', clientLabel(client)],
       ['Firm number', firm],
-      ['Opened', isoTime(conversation.openedAt)],
+      ['Opened', formatZonedTime(conversation.openedAt, input.timeZone)],
     ],
     body,
   });

@@ -23,6 +23,7 @@ export async function sendNotice(deps: RelayDeps & { templates: Array<{ name: st
     conversation,
     record,
     templates: deps.templates,
+    timeZone: deps.timeZone,
   });
   const raw = await deps.composer.compose(mail);
   await deps.transport.send(raw, { from: deps.envelopeFrom, to: mail.to.map((a) => a.address) });

@@ -14,6 +14,8 @@ export interface RelayDeps {
   clock: Clock;
   tenant: string;
   mailDomain: string;
+  /** The firm's zone for times in mail bodies. */
+  timeZone: string;
   mailbox: string;
   envelopeFrom: string;
   replySecret: Uint8Array;
@@ -197,6 +199,7 @@ async function readyToSend(deps: RelayDeps, item: Exclude<LoadedRelay, { kind: '
     ...facts,
     attachments,
     archiveHash: facts.event?.chainHash ?? '',
+    timeZone: deps.timeZone,
   };
   const { messageId, raw, rawSha256, inline } = deps.relayComposer ? await deps.relayComposer.composeRelay(input) : await composeHere(deps, input);
   return {

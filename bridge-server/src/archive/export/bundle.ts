@@ -177,7 +177,7 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
       add(path, file.content);
       return { fileName: file.fileName, contentType: file.contentType, size: file.content.length, sha256: hash, path };
     };
-    const entries = buildTranscript(conversation, inputs, placeFile);
+    const entries = buildTranscript(conversation, inputs, placeFile, options.timeZone);
 
     const seqOf = new Map(events.map((event) => [event.id, event.seq]));
     const mails = [];

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../../core/render/html.js';
-import { formatZonedTime, type TranscriptEntry } from '../../core/transcript.js';
+import type { TranscriptEntry } from '../../core/transcript.js';
+import { formatZonedTime } from '../../core/zoned-time.js';
 
 export interface TranscriptSection {
   title: string;

@@ -1,4 +1,5 @@
-import { formatZonedTime, type TranscriptEntry } from '../../core/transcript.js';
+import type { TranscriptEntry } from '../../core/transcript.js';
+import { formatZonedTime } from '../../core/zoned-time.js';
 import { loadFontChain, selectFont, writeText, type FontChain } from './pdf-text.js';
 import type { TranscriptMeta, TranscriptSection } from './transcript-html.js';
 

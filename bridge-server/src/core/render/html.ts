@@ -68,5 +68,3 @@ export function quoteText(text: string): string {
     .join('\n');
 }
 
-/** ISO 8601 in UTC ("2024-01-31T13:45:02Z"), milliseconds only when WhatsApp gave them. */
-export const isoTime = (timeMs: number): string => new Date(timeMs).toISOString().replace(/\.000Z$/, 'Z');

@@ -1,6 +1,7 @@
 import type { EventRecord } from '../records.js';
 import { renderContent } from './content.js';
-import { cleanText, escapeHtml, isoTime, note, paragraph, quoteBlock, quoteText, htmlLines } from './html.js';
+import { cleanText, escapeHtml, note, paragraph, quoteBlock, quoteText, htmlLines } from './html.js';
+import { formatZonedTime } from '../zoned-time.js';
 import { truncateText } from '../header-text.js';
 
 const quoteLimit = 2000;
@@ -39,11 +40,11 @@ export interface RenderedQuote {
  * An introduction ("In reply to:") followed by the earlier event as a quote block, or by `missing`
  * when that event is not in the archive (sent before the bridge joined the chat, for instance).
  */
-export function renderQuote(intro: string, related: EventRecord | undefined, missing: string): RenderedQuote {
+export function renderQuote(intro: string, related: EventRecord | undefined, missing: string, timeZone: string): RenderedQuote {
   if (related === undefined) {
     return { text: `${intro} ${missing}`, html: paragraph(`<strong>${escapeHtml(intro)}</strong>`) + note(missing) };
   }
-  const origin = `${author(related)}, ${isoTime(related.timestamp)}`;
+  const origin = `${author(related)}, ${formatZonedTime(related.timestamp, timeZone)}`;
   const body = quotedText(related);
   return {
     text: [intro, quoteText(`(${origin})\n${body}`)].join('\n'),

@@ -81,6 +81,7 @@ describe('buildMimeSync', () => {
       previous: [],
       attachments: [],
       archiveHash: 'ab'.repeat(32),
+      timeZone: 'Europe/London',
     });
     const big: OutgoingMail = { ...mail, attachments: [{ fileName: 'bundle.zip', contentType: 'application/zip', content: Buffer.alloc(3 * 1024 * 1024 + 7, 0xa5) }] };
     for (const each of [mail, big]) expect(inOnePass(each).equals(await streamed(each))).toBe(true);

@@ -29,6 +29,7 @@ function relayInput(overrides: Partial<RelayMailInput> = {}): RelayMailInput {
     previous: [],
     attachments: [],
     archiveHash: 'ab'.repeat(32),
+    timeZone: 'Europe/London',
     ...overrides,
   };
 }

@@ -26,6 +26,7 @@ function inputOf(overrides: Partial<RelayMailInput> = {}): RelayMailInput {
     previous: [],
     attachments: [],
     archiveHash: 'ab'.repeat(32),
+    timeZone: 'Europe/London',
     ...overrides,
   };
 }

@@ -22,6 +22,7 @@ async function relayMail(name = 'Zoë Ångström-Øster, a client with a rather 
       previous: [],
       attachments: [],
       archiveHash: 'ab'.repeat(32),
+      timeZone: 'Europe/London',
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatZonedTime } from './transcript.js';
+import { formatZonedTime } from './zoned-time.js';
 
 /** What Intl says for the time, in the transcript's form: the reference for the quicker path. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
