@@ -9,7 +9,7 @@ import { ZipFile } from 'yazl';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
-import { createMatter, insertLink } from '../../bridge-server/src/store/matters.js';
+import { createMatter, endLink, insertLink } from '../../bridge-server/src/store/matters.js';
 import { startBridgeWorld, waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { openTestDatabase } from '../support/test-database.js';
@@ -252,10 +252,11 @@ describe('evidence export of a matter and of a date range', () => {
   let catcher: MailCatcher;
   let dataDir: string;
   let work: string;
-  const phones = { ann: '447700900361', ben: '447700900362', cat: '447700900363' };
-  const chat: Record<keyof typeof phones, string> = { ann: '', ben: '', cat: '' };
+  const phones = { ann: '447700900361', ben: '447700900362', cat: '447700900363', dan: '447700900364' };
+  const chat: Record<keyof typeof phones, string> = { ann: '', ben: '', cat: '', dan: '' };
   // Each client's messages, at 10:00 UTC on these days of March 2026; Ann and Ben are in matter M-7, Cat is not.
-  const days: Record<keyof typeof phones, number[]> = { ann: [2, 5, 9], ben: [3, 6, 12], cat: [6] };
+  // Dan's chat was linked to M-8 on the 7th and moved to M-9 on the 10th.
+  const days: Record<keyof typeof phones, number[]> = { ann: [2, 5, 9], ben: [3, 6, 12], cat: [6], dan: [4, 8, 11] };
   const at = (day: number) => Date.UTC(2026, 2, day, 10);
   const bodyOf = (name: string, day: number) => `${name} writing on ${day} March`;
 
@@ -324,6 +325,11 @@ describe('evidence export of a matter and of a date range', () => {
       for (const name of Object.keys(phones) as Array<keyof typeof phones>) chat[name] = rows.find((row) => row.client_wa_id === phones[name])!.chat_token;
       const matter = (await createMatter(opened.db, { reference: 'M-7', title: 'Boundary dispute', matterType: 'litigation', members: [], createdBy: 'test' }, Date.now()))!;
       for (const name of ['ann', 'ben'] as const) await insertLink(opened.db, rows.find((row) => row.chat_token === chat[name])!.id, matter, 'test', Date.now());
+      const dan = rows.find((row) => row.chat_token === chat.dan)!.id;
+      const first = (await createMatter(opened.db, { reference: 'M-8', title: 'Lease renewal', matterType: 'property', members: [], createdBy: 'test' }, at(1)))!;
+      const second = (await createMatter(opened.db, { reference: 'M-9', title: 'Lease dispute', matterType: 'litigation', members: [], createdBy: 'test' }, at(1)))!;
+      await endLink(opened.db, await insertLink(opened.db, dan, first, 'test', at(7)), 'test', at(10));
+      await insertLink(opened.db, dan, second, 'test', at(10));
     } finally {
       await opened.close();
     }
@@ -343,6 +349,7 @@ describe('evidence export of a matter and of a date range', () => {
     expect(bundle.events.get(chat.ben)).toEqual(expected('ben'));
     expect([...bundle.entries.keys()].filter((name) => name.includes(chat.cat))).toEqual([]);
     expect(bundle.entries.get('transcript.html')!.toString('utf8')).not.toContain('Cat writing');
+    expect(bundle.entries.get('transcript.html')!.toString('utf8')).toContain('The whole conversation belongs to matter M-7.');
     expect(mailsOf(bundle.entries, chat.ann)).toBe(4);
     expect(mailsOf(bundle.entries, chat.ben)).toBe(4);
     const audit = await waBridge(dataDir, 'audit', '--action', 'export', '--format', 'json');
@@ -350,6 +357,24 @@ describe('evidence export of a matter and of a date range', () => {
     expect(entry).toMatchObject({ target: 'matter:M-7', details: { events: 6, from: null, to: null } });
     // The entry names each conversation, so the trail shows who exported conversation X by matter too.
     expect(entry.details.conversations.split(',').sort()).toEqual([chat.ann, chat.ben].sort());
+  });
+
+  it("exports a matter's conversations only for the time they belonged to it, and says so", async () => {
+    // M-8 had Dan's chat from its first link (so with what he wrote before it) until it moved to M-9.
+    const before = await exportBundle('m8.zip', '--matter', 'M-8');
+    expect(before.events.get(chat.dan)).toEqual(expected('dan', 0, at(10)));
+    expect(mailsOf(before.entries, chat.dan)).toBe(3);
+    const beforeHtml = before.entries.get('transcript.html')!.toString('utf8');
+    expect(beforeHtml).not.toContain('Dan writing on 11 March');
+    expect(beforeHtml).toContain('Events while the conversation belonged to matter M-8: from its start up to 2026-03-10 10:00:00 GMT+00:00. Its other events are not in this bundle.');
+    const manifest = before.manifest as BundleManifestView & { conversations: Array<{ linked?: unknown }> };
+    expect(manifest.conversations[0]!.linked).toEqual([{ from: null, to: '2026-03-10T10:00:00.000Z' }]);
+
+    // M-9 has it since then: the later message only, without the opening mail.
+    const after = await exportBundle('m9.zip', '--matter', 'M-9');
+    expect(after.events.get(chat.dan)).toEqual(expected('dan', at(10)));
+    expect(mailsOf(after.entries, chat.dan)).toBe(1);
+    expect(after.entries.get('transcript.html')!.toString('utf8')).toContain('Events while the conversation belonged to matter M-9: from 2026-03-10 10:00:00 GMT+00:00 on. Its other events are not in this bundle.');
   });
 
   it('refuses a range that ends before it starts', async () => {

@@ -23,7 +23,7 @@ export function registerExport(program: Command): void {
     .description('Write an evidence bundle (zip): each mail as relayed (.eml and mbox), the archived events, media, an HTML and PDF transcript, and a signed manifest of SHA-256 hashes.')
     .requiredOption('--out <file>', 'the zip to write (must not exist)')
     .option('--conversation <chatIds...>', 'chat ids as in the X-WhatsApp-Chat-Id header of the mails')
-    .option('--matter <reference>', 'every conversation the matter was ever linked to')
+    .option('--matter <reference>', 'every conversation the matter was ever linked to, each with its events from the time it belonged to the matter (what came before its first link to any matter counts with that link)')
     .option('--from <date>', 'only events at or after this time (ISO 8601, e.g. 2026-01-31 or 2026-01-31T09:00:00Z; without a zone, read in --timezone)')
     .option('--to <date>', 'only events before this time (ISO 8601; without a zone, read in --timezone)')
     .option('--timezone <zone>', 'zone for the times in the transcript (IANA name; default: WA_BRIDGE_TIMEZONE, else this machine\'s zone)')

@@ -35,3 +35,39 @@ export function assertCanUnlink(link: LinkFacts): void {
 export function assertCanClose(matter: MatterFacts): void {
   if (matter.state === 'closed') throw new ConflictError('matter_closed', `Matter ${matter.reference} is already closed.`);
 }
+
+/** A stretch of WhatsApp time, ms since the epoch; null for an open end. */
+export interface Period {
+  from: number | null;
+  to: number | null;
+}
+
+/**
+ * When a conversation's events belong to a matter, from the conversation's links (to every
+ * matter, ended or not): from each link to this matter until it ended. What the client wrote
+ * before the conversation's first link to any matter counts with that first link, since that is
+ * what the solicitor linked; after a conversation moved to another matter, what followed belongs
+ * there, not here. Overlapping or touching periods are merged; empty for a matter never linked.
+ */
+export function matterPeriods(links: ReadonlyArray<{ matterId: number; linkedAt: number; unlinkedAt: number | null }>, matterId: number): Period[] {
+  const firstLinkAt = Math.min(...links.map((link) => link.linkedAt));
+  const own = links
+    .filter((link) => link.matterId === matterId)
+    .map((link) => ({ from: link.linkedAt === firstLinkAt ? null : link.linkedAt, to: link.unlinkedAt }))
+    .sort((a, b) => (a.from ?? -Infinity) - (b.from ?? -Infinity));
+  const merged: Period[] = [];
+  for (const period of own) {
+    const last = merged.at(-1);
+    if (last && (last.to === null || (period.from ?? -Infinity) <= last.to)) {
+      last.to = last.to === null || period.to === null ? null : Math.max(last.to, period.to);
+    } else {
+      merged.push({ ...period });
+    }
+  }
+  return merged;
+}
+
+/** True when `time` falls in one of `periods` (each from its start, up to and not including its end). */
+export function inPeriods(time: number, periods: readonly Period[]): boolean {
+  return periods.some((p) => (p.from === null || time >= p.from) && (p.to === null || time < p.to));
+}

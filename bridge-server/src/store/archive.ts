@@ -1,5 +1,6 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
 import type { EventRecord } from '../core/records.js';
+import { matterPeriods, type Period } from '../core/matters.js';
 import { toEvent } from './events.js';
 import type { Executor } from './executor.js';
 import type { EventsTable } from './schema.js';
@@ -195,4 +196,25 @@ export async function conversationsOfMatter(db: Executor, reference: string): Pr
     .orderBy('conversations.chat_token')
     .execute();
   return rows.map((row) => row.chat_token);
+}
+
+/**
+ * When each of a matter's conversations belonged to it (see matterPeriods), by conversation id;
+ * undefined when there is no such matter.
+ */
+export async function matterPeriodsByConversation(db: Executor, reference: string): Promise<Map<number, Period[]> | undefined> {
+  const matter = await db.selectFrom('matters').select('id').where('reference', '=', reference).executeTakeFirst();
+  if (!matter) return undefined;
+  const rows = await db
+    .selectFrom('matter_links')
+    .select(['conversation_id', 'matter_id', 'linked_at', 'unlinked_at'])
+    .where('conversation_id', 'in', db.selectFrom('matter_links').select('conversation_id').where('matter_id', '=', matter.id))
+    .execute();
+  const links = new Map<number, Array<{ matterId: number; linkedAt: number; unlinkedAt: number | null }>>();
+  for (const row of rows) {
+    const list = links.get(Number(row.conversation_id)) ?? [];
+    list.push({ matterId: Number(row.matter_id), linkedAt: Number(row.linked_at), unlinkedAt: row.unlinked_at === null ? null : Number(row.unlinked_at) });
+    links.set(Number(row.conversation_id), list);
+  }
+  return new Map([...links].map(([conversationId, list]) => [conversationId, matterPeriods(list, matter.id)]));
 }

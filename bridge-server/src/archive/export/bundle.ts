@@ -9,10 +9,12 @@ import { ChainChecker } from '../../core/chain-check.js';
 import { IntegrityError, NotFoundError } from '../../core/errors.js';
 import { safeFileName } from '../../core/file-name.js';
 import { sha256 } from '../../core/ids.js';
+import { inPeriods, type Period } from '../../core/matters.js';
 import type { ConversationRecord } from '../../core/records.js';
 import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
+import { formatZonedTime } from '../../core/zoned-time.js';
 import { relatedWaMessageId } from '../../flows/relay.js';
-import { chainLinkBefore, latestCheckpoint, listEventsForExport, scanConversationEvents } from '../../store/archive.js';
+import { chainLinkBefore, latestCheckpoint, listEventsForExport, matterPeriodsByConversation, scanConversationEvents } from '../../store/archive.js';
 import { listAttachments } from '../../store/attachments.js';
 import { getConversationByToken } from '../../store/conversations.js';
 import { latestMessagesByWaId } from '../../store/events.js';
@@ -96,6 +98,11 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
     }
   }
   const range = { ...(options.selection.from !== undefined ? { from: options.selection.from } : {}), ...(options.selection.to !== undefined ? { to: options.selection.to } : {}) };
+  // A matter's bundle holds each conversation's events only from when it belonged to the matter:
+  // what a client wrote after the chat moved to another matter is that matter's business.
+  const periods = options.selection.matter === undefined ? undefined : await matterPeriodsByConversation(options.db, options.selection.matter);
+  if (options.selection.matter !== undefined && periods === undefined) throw new NotFoundError(`no matter has reference ${options.selection.matter}`);
+  const periodsOf = (conversation: ConversationRecord): Period[] | undefined => (periods === undefined ? undefined : (periods.get(conversation.id) ?? []));
 
   // Each file of the bundle: its bytes, or where they wait in the scratch directory.
   const files = new Map<string, { sha256: string; size: number; content?: Buffer; file?: string }>();
@@ -119,12 +126,14 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
   const gathered = [];
   let total = 0;
   for (const conversation of conversations) {
-    const events = await listEventsForExport(options.db, conversation.id, range);
+    const linked = periodsOf(conversation);
+    const inMatter = (time: number) => linked === undefined || inPeriods(time, linked);
+    const events = (await listEventsForExport(options.db, conversation.id, range)).filter((event) => inMatter(event.timestamp));
     const ids = new Set(events.map((event) => event.id));
     // The cover mail ("conversation opened") belongs to the range its opening falls in, as an event's mail does.
-    const coverInRange = (range.from === undefined || conversation.openedAt >= range.from) && (range.to === undefined || conversation.openedAt < range.to);
+    const coverInRange = (range.from === undefined || conversation.openedAt >= range.from) && (range.to === undefined || conversation.openedAt < range.to) && inMatter(conversation.openedAt);
     const relays = (await listRelays(options.db, conversation.id)).filter((relay) => (relay.eventId === null ? coverInRange : ids.has(relay.eventId)));
-    gathered.push({ conversation, events, relays });
+    gathered.push({ conversation, events, relays, linked });
     total += events.length + relays.length;
   }
   let done = 0;
@@ -134,7 +143,7 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
   const manifestConversations: BundleManifest['conversations'] = [];
   let eventCount = 0;
   let mailCount = 0;
-  for (const { conversation, events, relays } of gathered) {
+  for (const { conversation, events, relays, linked } of gathered) {
     const dir = `conversations/${conversation.chatToken}`;
     const inputs: TranscriptInput[] = [];
     // Quoted messages and the targets of edits, deletions and reactions, in one query.
@@ -193,7 +202,13 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
     mailCount += mails.length;
 
     const client = [conversation.clientName, conversation.clientWaId ? `+${conversation.clientWaId}` : conversation.clientUserId].filter(Boolean).join(' ');
-    sections.push({ title: conversation.subject, client: client === '' ? 'unknown' : client, chatId: conversation.chatToken, entries });
+    sections.push({
+      title: conversation.subject,
+      client: client === '' ? 'unknown' : client,
+      chatId: conversation.chatToken,
+      entries,
+      ...(linked === undefined ? {} : { linked: describePeriods(options.selection.matter!, linked, options.timeZone) }),
+    });
     manifestConversations.push({
       chatId: conversation.chatToken,
       chatKey: conversation.chatKey,
@@ -203,6 +218,7 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
       lastSeq: events.at(-1)?.seq ?? null,
       chainHead: conversation.chainHead,
       eventsFile: `${dir}/events.ndjson`,
+      ...(linked === undefined ? {} : { linked: linked.map((p) => ({ from: p.from === null ? null : new Date(p.from).toISOString(), to: p.to === null ? null : new Date(p.to).toISOString() })) }),
     });
   }
 
@@ -277,4 +293,13 @@ export async function exportToTemp(options: Omit<ExportOptions, 'out'>): Promise
     await cleanup();
     throw error;
   }
+}
+
+/** What a matter's bundle holds of one conversation, for its transcript: "Events while … belonged to matter M-8: from its start up to …". */
+function describePeriods(matter: string, periods: readonly Period[], timeZone: string): string {
+  if (periods.length === 0) return `The conversation never belonged to matter ${matter} at a time any of its events falls in.`;
+  if (periods.length === 1 && periods[0]!.from === null && periods[0]!.to === null) return `The whole conversation belongs to matter ${matter}.`;
+  const at = (time: number) => formatZonedTime(time, timeZone);
+  const one = (p: Period) => (p.from === null ? `from its start up to ${at(p.to!)}` : p.to === null ? `from ${at(p.from)} on` : `from ${at(p.from)} up to ${at(p.to)}`);
+  return `Events while the conversation belonged to matter ${matter}: ${periods.map(one).join('; ')}. Its other events are not in this bundle.`;
 }

@@ -27,6 +27,8 @@ export const manifestSchema = z.object({
       /** The conversation's chain head in the archive when the bundle was made. */
       chainHead: z.string(),
       eventsFile: z.string(),
+      /** A matter's bundle: when the conversation belonged to the matter (ISO times, null for an open end); only its events from then are in the bundle. */
+      linked: z.array(z.object({ from: z.string().nullable(), to: z.string().nullable() })).optional(),
     }),
   ),
   checkpoint: z

@@ -7,6 +7,8 @@ export interface TranscriptSection {
   client: string;
   chatId: string;
   entries: TranscriptEntry[];
+  /** A matter's bundle: which stretches of the conversation belong to the matter. */
+  linked?: string;
 }
 
 export interface TranscriptMeta {
@@ -53,7 +55,7 @@ export function* transcriptHtmlParts(meta: TranscriptMeta, sections: readonly Tr
     if (index > 0) yield '\n';
     yield `<h2>${escapeHtml(section.title)}</h2>
 <p class="meta">Client ${escapeHtml(section.client)} · chat id ${escapeHtml(section.chatId)} · ${section.entries.length} event(s)</p>
-<ol>
+${section.linked === undefined ? '' : `<p class="meta">${escapeHtml(section.linked)}</p>\n`}<ol>
 `;
     for (const [n, entry] of section.entries.entries()) yield `${n > 0 ? '\n' : ''}${entryHtml(entry, meta.timeZone)}`;
     yield '\n</ol>';
