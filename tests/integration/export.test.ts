@@ -415,6 +415,32 @@ describe('evidence export of a matter and of a date range', () => {
     expect(until.stdout).toMatch(/until\.zip: 1 event\(s\), 2 mail\(s\)/);
   });
 
+  it('says which events came from an imported chat export, and which file, in the transcript and the manifest', async () => {
+    const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/exports/android-24h-uk-dash.txt');
+    const imported = await waBridge(dataDir, 'import', fixture, '--client-phone', '+447700900399', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London');
+    expect(imported.code, imported.stderr).toBe(0);
+    const opened = await openTestDatabase(dataDir);
+    let chatId: string;
+    try {
+      chatId = (await opened.db.selectFrom('conversations').select('chat_token').where('client_wa_id', '=', '447700900399').executeTakeFirstOrThrow()).chat_token;
+    } finally {
+      await opened.close();
+    }
+    const file = path.join(work, 'imported.zip');
+    const made = await waBridge(dataDir, 'export', '--out', file, '--conversation', chatId, '--timezone', 'Europe/London');
+    expect(made.code, made.stderr).toBe(0);
+    const entries = await unzip(file);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as { conversations: Array<{ imports?: Array<{ file: string; sha256: string; timeZone: string }> }> };
+    const source = sha256(await readFile(fixture));
+    expect(manifest.conversations[0]!.imports).toMatchObject([{ file: 'android-24h-uk-dash.txt', sha256: source, timeZone: 'Europe/London' }]);
+    const html = entries.get('transcript.html')!.toString('utf8');
+    expect(html).toContain(`Imported from the chat export &quot;android-24h-uk-dash.txt&quot; (SHA-256 ${source})`);
+    expect(html).toContain('Quick question about the lease');
+    // Every imported message carries the mark next to it, not just the section.
+    const marked = html.split('<li ').filter((item) => item.includes('From an imported chat export (listed above), not received live'));
+    expect(marked.length).toBe(html.split('<li ').length - 1);
+  });
+
   it("writes the transcript in WA_BRIDGE_TIMEZONE when --timezone is left out, and reads a date-only --from there", async () => {
     const file = path.join(work, 'zoned.zip');
     const made = await runWaBridge(dataDir, ['export', '--out', file, '--conversation', chat.ann, '--from', '2026-03-06'], { WA_BRIDGE_TIMEZONE: 'America/New_York' });

@@ -61,6 +61,8 @@ export function buildTranscript(conversation: ConversationRecord, inputs: readon
       if (times > 0) marks.push(times === 1 ? 'Edited once later' : `Edited ${times} times later`);
       if (deleted.has(record.waMessageId)) marks.push('Deleted for everyone later; kept here as received');
     }
+    // Live events came from WhatsApp's servers; these from a file a phone wrote, with its times.
+    if (record.channel === 'chat-export') marks.push('From an imported chat export (listed above), not received live; the time is as the export gave it');
     return {
       seq: record.seq,
       waMessageId: record.waMessageId,

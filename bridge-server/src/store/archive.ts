@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { EventRecord } from '../core/records.js';
 import { matterPeriods, type Period } from '../core/matters.js';
 import { toEvent } from './events.js';
@@ -217,4 +217,30 @@ export async function matterPeriodsByConversation(db: Executor, reference: strin
     links.set(Number(row.conversation_id), list);
   }
   return new Map([...links].map(([conversationId, list]) => [conversationId, matterPeriods(list, matter.id)]));
+}
+
+/** One chat-export import into a conversation, as its record keeps it. */
+export interface ImportSummary {
+  sourceName: string;
+  sourceSha256: string;
+  timeZone: string;
+  importedBy: string;
+  startedAt: number;
+  state: string;
+  added: number;
+}
+
+/** The conversation's imports of chat-export files, oldest first. */
+export async function importsOfConversation(db: Executor, conversationId: number): Promise<ImportSummary[]> {
+  const result = await sql<{ source_name: string; source_sha256: string; time_zone: string; imported_by: string; started_at: number | string; state: string; added: number | string }>`
+    SELECT source_name, source_sha256, time_zone, imported_by, started_at, state, added FROM imports WHERE conversation_id = ${conversationId} ORDER BY id`.execute(db);
+  return result.rows.map((row) => ({
+    sourceName: row.source_name,
+    sourceSha256: row.source_sha256,
+    timeZone: row.time_zone,
+    importedBy: row.imported_by,
+    startedAt: Number(row.started_at),
+    state: row.state,
+    added: Number(row.added),
+  }));
 }

@@ -14,7 +14,7 @@ import type { ConversationRecord } from '../../core/records.js';
 import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
 import { formatZonedTime } from '../../core/zoned-time.js';
 import { relatedWaMessageId } from '../../flows/relay.js';
-import { chainLinkBefore, latestCheckpoint, listEventsForExport, matterPeriodsByConversation, scanConversationEvents } from '../../store/archive.js';
+import { chainLinkBefore, importsOfConversation, latestCheckpoint, listEventsForExport, matterPeriodsByConversation, scanConversationEvents, type ImportSummary } from '../../store/archive.js';
 import { listAttachments } from '../../store/attachments.js';
 import { getConversationByToken } from '../../store/conversations.js';
 import { latestMessagesByWaId } from '../../store/events.js';
@@ -201,12 +201,14 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
     eventCount += events.length;
     mailCount += mails.length;
 
+    const imports = await importsOfConversation(options.db, conversation.id);
     const client = [conversation.clientName, conversation.clientWaId ? `+${conversation.clientWaId}` : conversation.clientUserId].filter(Boolean).join(' ');
     sections.push({
       title: conversation.subject,
       client: client === '' ? 'unknown' : client,
       chatId: conversation.chatToken,
       entries,
+      imports: imports.map((found) => describeImport(found, options.timeZone)),
       ...(linked === undefined ? {} : { linked: describePeriods(options.selection.matter!, linked, options.timeZone) }),
     });
     manifestConversations.push({
@@ -218,6 +220,7 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
       lastSeq: events.at(-1)?.seq ?? null,
       chainHead: conversation.chainHead,
       eventsFile: `${dir}/events.ndjson`,
+      ...(imports.length === 0 ? {} : { imports: imports.map((found) => ({ file: found.sourceName, sha256: found.sourceSha256, timeZone: found.timeZone, importedBy: found.importedBy, importedAt: new Date(found.startedAt).toISOString(), added: found.added })) }),
       ...(linked === undefined ? {} : { linked: linked.map((p) => ({ from: p.from === null ? null : new Date(p.from).toISOString(), to: p.to === null ? null : new Date(p.to).toISOString() })) }),
     });
   }
@@ -302,4 +305,10 @@ function describePeriods(matter: string, periods: readonly Period[], timeZone: s
   const at = (time: number) => formatZonedTime(time, timeZone);
   const one = (p: Period) => (p.from === null ? `from its start up to ${at(p.to!)}` : p.to === null ? `from ${at(p.from)} on` : `from ${at(p.from)} up to ${at(p.to)}`);
   return `Events while the conversation belonged to matter ${matter}: ${periods.map(one).join('; ')}. Its other events are not in this bundle.`;
+}
+
+/** "Imported from the chat export "WhatsApp Chat with Jane.zip" (SHA-256 …) by … on …: 812 messages, times read as Europe/London." */
+function describeImport(found: ImportSummary, timeZone: string): string {
+  const unfinished = found.state === 'complete' ? '' : ' (the import did not finish)';
+  return `Imported from the chat export "${found.sourceName}" (SHA-256 ${found.sourceSha256}) by ${found.importedBy} on ${formatZonedTime(found.startedAt, timeZone)}: ${found.added} message(s), times read as ${found.timeZone}${unfinished}.`;
 }

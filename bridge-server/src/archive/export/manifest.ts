@@ -29,6 +29,8 @@ export const manifestSchema = z.object({
       eventsFile: z.string(),
       /** A matter's bundle: when the conversation belonged to the matter (ISO times, null for an open end); only its events from then are in the bundle. */
       linked: z.array(z.object({ from: z.string().nullable(), to: z.string().nullable() })).optional(),
+      /** Chat-export files imported into the conversation: the source of its events whose channel is chat-export. */
+      imports: z.array(z.object({ file: z.string(), sha256: z.string(), timeZone: z.string(), importedBy: z.string(), importedAt: z.string(), added: z.number().int().nonnegative() })).optional(),
     }),
   ),
   checkpoint: z

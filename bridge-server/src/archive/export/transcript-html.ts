@@ -9,6 +9,8 @@ export interface TranscriptSection {
   entries: TranscriptEntry[];
   /** A matter's bundle: which stretches of the conversation belong to the matter. */
   linked?: string;
+  /** One line per chat-export file imported into the conversation. */
+  imports: string[];
 }
 
 export interface TranscriptMeta {
@@ -55,7 +57,7 @@ export function* transcriptHtmlParts(meta: TranscriptMeta, sections: readonly Tr
     if (index > 0) yield '\n';
     yield `<h2>${escapeHtml(section.title)}</h2>
 <p class="meta">Client ${escapeHtml(section.client)} · chat id ${escapeHtml(section.chatId)} · ${section.entries.length} event(s)</p>
-${section.linked === undefined ? '' : `<p class="meta">${escapeHtml(section.linked)}</p>\n`}<ol>
+${section.linked === undefined ? '' : `<p class="meta">${escapeHtml(section.linked)}</p>\n`}${section.imports.map((line) => `<p class="meta">${escapeHtml(line)}</p>\n`).join('')}<ol>
 `;
     for (const [n, entry] of section.entries.entries()) yield `${n > 0 ? '\n' : ''}${entryHtml(entry, meta.timeZone)}`;
     yield '\n</ol>';

@@ -44,7 +44,7 @@ describe('transcriptPdf', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'wab-pdf-'));
-    const pdf = await transcriptPdf({ exportedAt: Date.UTC(2026, 10, 25, 12), exportedBy: 'Compliance Officer', timeZone: 'Europe/London', selection: 'matter M-1' }, [{ title: 'WhatsApp · Jane Smith', client: 'Jane Smith +447700900123', chatId: 'chat0000000000000000000000', entries }], () => undefined);
+    const pdf = await transcriptPdf({ exportedAt: Date.UTC(2026, 10, 25, 12), exportedBy: 'Compliance Officer', timeZone: 'Europe/London', selection: 'matter M-1' }, [{ title: 'WhatsApp · Jane Smith', client: 'Jane Smith +447700900123', chatId: 'chat0000000000000000000000', entries, imports: [] }], () => undefined);
     await writeFile(path.join(dir, 'transcript.pdf'), pdf);
     const { stdout } = await run('pdftotext', ['-layout', path.join(dir, 'transcript.pdf'), '-']);
     pages = stdout.split('\f').filter((page) => page.trim() !== '');

@@ -36,6 +36,7 @@ export async function transcriptPdf(meta: TranscriptMeta, sections: readonly Tra
     writeText(doc, fonts, section.title, { weight: 'bold', size: 13, color: '#0b5f4b', width });
     writeText(doc, fonts, `Client ${section.client} · chat id ${section.chatId} · ${section.entries.length} event(s)`, { size: 9, color: '#444444', width });
     if (section.linked !== undefined) writeText(doc, fonts, section.linked, { size: 9, color: '#444444', width });
+    for (const line of section.imports) writeText(doc, fonts, line, { size: 9, color: '#444444', width });
     doc.moveDown(0.5);
     for (const entry of section.entries) drawEntry(doc, fonts, entry, meta.timeZone, width, media);
   }
