@@ -41,10 +41,12 @@ describe('transcriptPdf', () => {
     entry(4, 'line one\nline two'),
     ...Array.from({ length: 400 }, (_, i) => entry(5 + i, `Message number ${5 + i} about the lease`)),
   ];
+  // A message longer than a page: numbered sentences, so each page's share of it can be found.
+  const spanning = entry(405, Array.from({ length: 260 }, (_, i) => `Sentence ${i + 1} of the client's statement.`).join(' '));
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'wab-pdf-'));
-    const pdf = await transcriptPdf({ exportedAt: Date.UTC(2026, 10, 25, 12), exportedBy: 'Compliance Officer', timeZone: 'Europe/London', selection: 'matter M-1' }, [{ title: 'WhatsApp · Jane Smith', client: 'Jane Smith +447700900123', chatId: 'chat0000000000000000000000', entries, imports: [] }], () => undefined);
+    const pdf = await transcriptPdf({ exportedAt: Date.UTC(2026, 10, 25, 12), exportedBy: 'Compliance Officer', timeZone: 'Europe/London', selection: 'matter M-1' }, [{ title: 'WhatsApp · Jane Smith', client: 'Jane Smith +447700900123', chatId: 'chat0000000000000000000000', entries: [...entries, spanning], imports: [] }], () => undefined);
     await writeFile(path.join(dir, 'transcript.pdf'), pdf);
     const { stdout } = await run('pdftotext', ['-layout', path.join(dir, 'transcript.pdf'), '-']);
     pages = stdout.split('\f').filter((page) => page.trim() !== '');
@@ -69,6 +71,17 @@ describe('transcriptPdf', () => {
     expect(text).toContain('2026-03-29 00:31:00 GMT+00:00');
     expect(text).toContain('2026-03-29 02:35:00 GMT+01:00');
     expect(text).toContain('Edited once later');
+  });
+
+  it('heads each page a message runs onto with its number and time', () => {
+    const starts = pages.findIndex((page) => page.includes('Sentence 1 of the'));
+    const ends = pages.findIndex((page) => page.includes('Sentence 260 of the'));
+    expect(ends).toBeGreaterThan(starts);
+    // 00:30 UTC + 405 minutes on 29 March 2026: 08:15 summer time in London.
+    const heading = '#405 continued from the previous page · 2026-03-29 08:15:00 GMT+01:00';
+    expect(pages[starts]).not.toContain(heading);
+    for (let page = starts + 1; page <= ends; page += 1) expect(pages[page]!.split('\n').find((line) => line.trim() !== '')?.trim()).toBe(heading);
+    expect(pages.filter((page) => page.includes('continued from the previous page'))).toHaveLength(ends - starts);
   });
 });
 

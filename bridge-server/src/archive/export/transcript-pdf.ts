@@ -22,7 +22,9 @@ export async function transcriptPdf(meta: TranscriptMeta, sections: readonly Tra
   });
   const fonts = await loadFontChain();
   fonts.register(doc);
-  const footer = pageFooter(doc, fonts);
+  // Set while an entry is being drawn: a page it runs onto says whose entry continues there.
+  const drawing: { entry?: string } = {};
+  const footer = pageFooter(doc, fonts, () => drawing.entry);
   doc.addPage();
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
 
@@ -38,7 +40,7 @@ export async function transcriptPdf(meta: TranscriptMeta, sections: readonly Tra
     if (section.linked !== undefined) writeText(doc, fonts, section.linked, { size: 9, color: '#444444', width });
     for (const line of section.imports) writeText(doc, fonts, line, { size: 9, color: '#444444', width });
     doc.moveDown(0.5);
-    for (const entry of section.entries) drawEntry(doc, fonts, entry, meta.timeZone, width, media);
+    for (const entry of section.entries) drawEntry(doc, fonts, entry, meta.timeZone, width, media, drawing);
   }
 
   footer.finish();
@@ -51,13 +53,15 @@ const footerSize = 8;
 
 /**
  * "WhatsApp transcript · page N of M" at the foot of every page, written when the page begins,
+ * and above the text of a page an entry runs onto, "#N continued from the previous page · time"
+ * (from `continuing`, in the characters the plain font has, as a sender's name may not be),
  * so that pages need not be kept until the end. M is not known then: every page shows one form
  * XObject (a drawing kept once in the file and placed by reference), and the form's content, the
  * page count, is written once the last page is done. The text is written as raw content inside
  * its own graphics state, so nothing of the layout in progress (font, colour, position) changes
  * when a long message runs onto a new page.
  */
-function pageFooter(doc: PDFKit.PDFDocument, fonts: FontChain): { finish(): void } {
+function pageFooter(doc: PDFKit.PDFDocument, fonts: FontChain, continuing: () => string | undefined): { finish(): void } {
   const font = selectFont(doc, fonts.plain);
   const total = doc.ref({ Type: 'XObject', Subtype: 'Form', BBox: [0, -4, 200, 12], Resources: { Font: { [font.id]: font.ref() } } });
   const colour = '0.467 0.467 0.467 rg';
@@ -73,6 +77,11 @@ function pageFooter(doc: PDFKit.PDFDocument, fonts: FontChain): { finish(): void
     doc.page.fonts[font.id] = font.ref();
     doc.page.xobjects.PageCount = total;
     doc.addContent(`q 1 0 0 -1 0 ${height} cm BT /${font.id} ${footerSize} Tf ${colour} 1 0 0 1 ${x} ${baseline} Tm ${hex(prefix)} Tj ET 1 0 0 1 ${x + font.widthOfString(prefix, footerSize)} ${baseline} cm /PageCount Do Q`);
+    const entry = continuing();
+    if (entry !== undefined) {
+      const top = height - (doc.page.margins.top - 16) - (font.ascender / 1000) * footerSize;
+      doc.addContent(`q 1 0 0 -1 0 ${height} cm BT /${font.id} ${footerSize} Tf ${colour} 1 0 0 1 ${x} ${top} Tm ${hex(entry)} Tj ET Q`);
+    }
   });
   return {
     finish() {
@@ -81,7 +90,7 @@ function pageFooter(doc: PDFKit.PDFDocument, fonts: FontChain): { finish(): void
   };
 }
 
-function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptEntry, timeZone: string, width: number, media: (path: string) => Buffer | undefined): void {
+function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptEntry, timeZone: string, width: number, media: (path: string) => Buffer | undefined, drawing: { entry?: string }): void {
   const boxWidth = width * 0.78;
   const inner = boxWidth - 16;
   const x = doc.page.margins.left + (entry.direction === 'outbound' ? width - boxWidth : 0);
@@ -90,7 +99,9 @@ function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptE
   const top = doc.y;
   const startPage = pageNumber(doc);
   writeText(doc, fonts, `${entry.sender}${label}`, { weight: 'bold', size: 9, color: '#1b1b1b', width: inner, x: x + 8, y: top + 6 });
-  writeText(doc, fonts, formatZonedTime(entry.timestamp, timeZone), { size: 8, color: '#555555', width: inner, x: x + 8, y: doc.y });
+  const time = formatZonedTime(entry.timestamp, timeZone);
+  writeText(doc, fonts, time, { size: 8, color: '#555555', width: inner, x: x + 8, y: doc.y });
+  drawing.entry = `#${entry.seq} continued from the previous page · ${time}`;
   doc.moveDown(0.2);
   writeText(doc, fonts, entry.text, { size: 10, color: '#1b1b1b', width: inner, x: x + 8, y: doc.y });
   for (const file of entry.files) {
@@ -112,6 +123,7 @@ function drawEntry(doc: PDFKit.PDFDocument, fonts: FontChain, entry: TranscriptE
   }
   if (entry.marks.length > 0) writeText(doc, fonts, entry.marks.join(' · '), { size: 8, color: '#8a1c1c', width: inner, x: x + 8, y: doc.y + 2 });
   writeText(doc, fonts, `#${entry.seq} · ${entry.waMessageId} · link ${entry.chainHash}`, { mono: true, size: 6, color: '#888888', width: inner, x: x + 8, y: doc.y + 2 });
+  drawing.entry = undefined;
   const bottom = doc.y + 6;
   // When the entry ran onto a new page, the frame surrounds the part on this page.
   const frameTop = pageNumber(doc) === startPage ? top : doc.page.margins.top;
