@@ -13,14 +13,28 @@ const repo = path.resolve(import.meta.dirname, '../..');
 const developmentUrl = 'https://localhost:3000';
 const placeholderClientId = '0376c2db-5ba3-42d4-86bc-c916fe8e7a42';
 
+const usage = `Usage: npm run package:addin -- --public-url https://HOST[:PORT] --client-id GUID [--out FILE]
+
+Writes the Outlook add-in manifest to deploy (Microsoft 365 admin center, Integrated apps, or
+Exchange admin, Add from File):
+  --public-url  the bridge's address as Outlook reaches it, https with no path
+  --client-id   the application (client) id of the API app registration in Entra ID
+  --out         where to write it (default addin/build/manifest.xml)
+`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'public-url': { type: 'string' },
       'client-id': { type: 'string' },
       out: { type: 'string', default: path.join(repo, 'addin', 'build', 'manifest.xml') },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    process.stdout.write(usage);
+    return;
+  }
   const publicUrl = (values['public-url'] ?? '').replace(/\/+$/, '');
   if (!/^https:\/\/[^/]+$/.test(publicUrl)) throw new Error(`--public-url: expected the bridge's https://host[:port] with no path, got "${values['public-url'] ?? ''}"`);
   const clientId = values['client-id'] ?? '';

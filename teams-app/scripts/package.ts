@@ -22,14 +22,28 @@ const appDir = path.resolve(import.meta.dirname, '..');
 const developmentUrl = 'https://localhost:3000';
 const placeholderClientId = '0376c2db-5ba3-42d4-86bc-c916fe8e7a42';
 
+const usage = `Usage: npm run package:teams -- --public-url https://HOST[:PORT] --client-id GUID [--out FILE]
+
+Writes the Teams app package (a zip to upload in the Teams admin center, Manage apps):
+  --public-url  the bridge's address as Teams reaches it, https with no path
+                (default ${developmentUrl}: a package for trying the tab on this machine only)
+  --client-id   the application (client) id of the API app registration in Entra ID
+  --out         where to write it (default teams-app/build/wa-bridge-teams.zip)
+`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'public-url': { type: 'string', default: developmentUrl },
       'client-id': { type: 'string', default: placeholderClientId },
       out: { type: 'string', default: path.join(appDir, 'build', 'wa-bridge-teams.zip') },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    process.stdout.write(usage);
+    return;
+  }
   const publicUrl = values['public-url'].replace(/\/+$/, '');
   if (!/^https:\/\/[^/]+$/.test(publicUrl)) throw new Error(`--public-url: expected https://host[:port] with no path, got "${values['public-url']}"`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values['client-id'])) {
@@ -56,6 +70,7 @@ async function main(): Promise<void> {
     zip.outputStream.pipe(createWriteStream(values.out)).on('close', resolve).on('error', reject);
   });
   console.log(`wrote ${path.relative(process.cwd(), values.out)} (manifest ${manifest.version}, ${publicUrl})`);
+  if (publicUrl === developmentUrl) console.log(`  for ${developmentUrl}, this machine only; for the firm give --public-url and --client-id (npm run package:teams -- --help)`);
 }
 
 main().catch((error: unknown) => {

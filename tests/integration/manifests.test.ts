@@ -157,6 +157,16 @@ describe('teams-app/manifest.json', () => {
     expect(await validate(packaged)).toEqual([]);
   });
 
+  it('both packaging scripts explain their options on --help, and name an unknown one', async () => {
+    for (const script of ['addin/scripts/package.ts', 'teams-app/scripts/package.ts']) {
+      const help = await promisify(execFile)('npx', ['tsx', script, '--help'], { cwd: repo });
+      expect(help.stdout).toMatch(/^Usage: npm run package:(addin|teams) -- --public-url/);
+      for (const option of ['--public-url', '--client-id', '--out']) expect(help.stdout).toContain(`  ${option}`);
+      const unknown = promisify(execFile)('npx', ['tsx', script, '--public-uri', 'https://wa.firm.example'], { cwd: repo });
+      await expect(unknown).rejects.toMatchObject({ stderr: expect.stringContaining("Unknown option '--public-uri'") });
+    }
+  });
+
   it('package:teams refuses a plain-http address with one clear line', async () => {
     const run = promisify(execFile)('npx', ['tsx', 'teams-app/scripts/package.ts', '--out', path.join(work, 'no.zip'), '--public-url', 'http://wa.firm.example'], { cwd: repo });
     await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('--public-url: expected https://') });
