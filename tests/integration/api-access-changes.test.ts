@@ -45,7 +45,7 @@ describe('the audit trail over the API', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (answer.body as string).split('\n');
-    expect(lines[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,entrySha256');
+    expect(lines[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,prevSha256,entrySha256');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(`,matter.member_add,matter:ACC-1,`);
     const cli = await runWaBridge(api.world.dataDir, ['audit', '--action', 'matter.member_add', '--format', 'csv']);

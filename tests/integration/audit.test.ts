@@ -3,6 +3,8 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
+import type { AuditEntryItem } from '@wa-bridge/shared/api/audit';
+import { auditLink, type AuditAction } from '../../bridge-server/src/core/audit.js';
 import { runWaBridge } from '../support/cli.js';
 import { copyTestDatabase, openRawStore, openTestDatabase } from '../support/test-database.js';
 
@@ -37,10 +39,17 @@ describe('audit trail', () => {
     const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; action: string; prevSha256: string; entrySha256: string });
     expect(entries.map((e) => e.action).sort()).toEqual(['conversation.read', 'search', 'sign_in']);
     for (let i = 1; i < entries.length; i += 1) expect(entries[i]!.prevSha256).toBe(entries[i - 1]!.entrySha256);
+    // Each line holds all its link covers, the time as ISO 8601 as the API gives it: the link can be recomputed from the output alone.
+    for (const line of json.stdout.trim().split('\n')) {
+      const entry = JSON.parse(line) as AuditEntryItem;
+      expect(entry.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      const { details, target, actorName } = entry;
+      expect(auditLink(entry.prevSha256, { at: Date.parse(entry.at), actor: entry.actor, ...(actorName === null ? {} : { actorName }), roles: entry.roles, action: entry.action as AuditAction, ...(target === null ? {} : { target }), source: entry.source, details })).toBe(entry.entrySha256);
+    }
 
     const search = await waBridge(dataDir, 'audit', '--action', 'search');
     const lines = search.stdout.trim().split('\n');
-    expect(lines[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,entrySha256');
+    expect(lines[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,prevSha256,entrySha256');
     expect(lines).toHaveLength(2);
     // A formula-looking actor is defused; a detail with commas and quotes stays one field.
     expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);

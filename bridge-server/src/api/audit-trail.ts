@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import { auditFormat, auditQuery, type AuditEntryItem } from '@wa-bridge/shared/api/audit';
 import { readsAuditTrail } from '../core/access.js';
 import { auditActions } from '../core/audit.js';
-import { auditCsvHeader, auditCsvRow } from '../core/audit-csv.js';
+import { auditCsvHeader, auditCsvRow, auditEntryView } from '../core/audit-csv.js';
 import { BadInputError, ForbiddenError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
 import { queryAudit, type AuditFilter } from '../store/audit.js';
@@ -63,18 +63,7 @@ export function auditTrailRouter(deps: ApiDeps): Router {
     const rows = await queryAudit(deps.db, { ...filter, ...(query.cursor ? { afterId: Number(query.cursor) } : {}), limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     await recordRead();
-    const items: AuditEntryItem[] = page.map((e) => ({
-      id: e.id,
-      at: iso(e.at),
-      actor: e.actor,
-      actorName: e.actorName ?? null,
-      roles: [...(e.roles ?? [])],
-      action: e.action,
-      target: e.target ?? null,
-      source: e.source,
-      details: (e.details ?? {}) as AuditEntryItem['details'],
-      entrySha256: e.entrySha256,
-    }));
+    const items: AuditEntryItem[] = page.map(auditEntryView);
     res.json({ items, nextCursor: rows.length > query.limit && page.length > 0 ? String(page.at(-1)!.id) : null });
   });
   return router;

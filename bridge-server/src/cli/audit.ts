@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { auditActions, type AuditEntry, type AuditTrail } from '../core/audit.js';
-import { auditCsvHeader, auditCsvRow } from '../core/audit-csv.js';
+import { auditCsvHeader, auditCsvRow, auditEntryView } from '../core/audit-csv.js';
 import { BadInputError } from '../core/errors.js';
 import { queryAudit, SqlAuditTrail, type AuditFilter } from '../store/audit.js';
 import { openExistingDatabase } from '../store/db.js';
@@ -52,7 +52,7 @@ export function registerAudit(program: Command): void {
           let afterId = 0;
           for (;;) {
             const page = await queryAudit(opened.db, { ...filter, afterId, limit: 5000 });
-            for (const entry of page) process.stdout.write(options.format === 'json' ? `${JSON.stringify(entry)}\n` : `${auditCsvRow(entry)}\n`);
+            for (const entry of page) process.stdout.write(options.format === 'json' ? `${JSON.stringify(auditEntryView(entry))}\n` : `${auditCsvRow(entry)}\n`);
             if (page.length < 5000) break;
             afterId = page.at(-1)!.id;
           }

@@ -36,6 +36,8 @@ export const auditEntrySchema = z.object({
   target: z.string().nullable(),
   source: z.string(),
   details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The link of the entry before it ('' for the first): with it and the fields above, anyone can recompute entrySha256. */
+  prevSha256: z.string(),
   /** This entry's link in the trail's hash chain (hex SHA-256). */
   entrySha256: z.string(),
 });
