@@ -18,7 +18,7 @@ import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-build
 import { openExportReader } from '../../bridge-server/src/channels/chat-export/read.js';
 import { hashFile, openExportSource } from '../../bridge-server/src/channels/chat-export/source.js';
 import { WallClock } from '../../bridge-server/src/core/wall-time.js';
-import { importExport, scanExport } from '../../bridge-server/src/flows/import.js';
+import { importExport, openImportConversation, scanExport } from '../../bridge-server/src/flows/import.js';
 import { prepareHere, type PrepareContext } from '../../bridge-server/src/flows/import-prepare.js';
 import { inboundMessage } from '../../bridge-server/src/channels/simulator/builders.js';
 import { main } from '../../bridge-server/src/cli/index.js';
@@ -30,6 +30,7 @@ import { createMatter, listLinks } from '../../bridge-server/src/store/matters.j
 import { searchMessages } from '../../bridge-server/src/store/search.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
 import { databaseEnvFor, listTables, openTestDatabase } from '../support/test-database.js';
+import { useApiWorld, users } from '../support/api-world.js';
 
 const corpus = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
 const photo = Buffer.from('\xff\xd8\xff\xe0 photo of the signed contract', 'latin1');
@@ -375,6 +376,166 @@ describe('wa-bridge import', () => {
     expect(entries.find((e) => e.action === 'import')).toMatchObject({ actor: expect.stringMatching(/^cli:/), target: expect.stringMatching(/^conversation:[a-z2-7]{26}$/), details: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const unknown = await cli('import', path.join(corpus, 'android-fi-klo.txt'), '--matter', 'NOPE-1', '--firm-author', 'Tuomas Laine');
     expect([unknown.code, unknown.stderr]).toEqual([2, 'wa-bridge: --matter: no matter with reference "NOPE-1"\n']);
+  });
+});
+
+describe("wa-bridge import of WhatsApp's own notices in an iOS export", () => {
+  it("archives the notice iOS writes under the client's name as a WhatsApp notice, and what the client typed or sent as theirs", async () => {
+    const lrm = '\u200e';
+    const notice = 'Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them.';
+    const file = path.join(exports, 'WhatsApp Chat - Jane Client.zip');
+    const inventory = Buffer.from('%PDF-1.4 inventory');
+    await writeZip(file, [
+      {
+        name: '_chat.txt',
+        bytes: Buffer.from(
+          [
+            `[25/11/2026, 09:14:03] Jane Client: ${lrm}${notice}`,
+            '[25/11/2026, 09:15:10] Jane Client: Good morning, the inventory is attached',
+            `${lrm}[25/11/2026, 09:15:30] Jane Client: ${lrm}<attached: 00000015-Inventory of items removed from the flat.pdf>`,
+            `${lrm}[26/11/2026, 08:00:00] Jane Client: Your security code with Jane Client changed. Tap to learn more.`,
+            '[26/11/2026, 08:05:00] Jane Client: Messages and calls are end-to-end encrypted, so I can send my bank details here?',
+            '[26/11/2026, 08:20:00] Tom Baker: Please do not; call me instead',
+          ].join('\n'),
+        ),
+      },
+      { name: '00000015-Inventory of items removed from the flat.pdf', bytes: inventory },
+    ]);
+    const run = await cli('import', file, '--client-phone', '+447700900123', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^import 1: 6 messages read, 6 added, 0 already archived; media 1 linked, 0 not in the export;/);
+    await withDb(async ({ db }) => {
+      const events = await listEvents(db, 1);
+      const shown = events.map((e) => {
+        if (e.event.kind !== 'message') return [];
+        const content = e.event.content;
+        const body = content.type === 'text' || content.type === 'system' ? content.body : content.type === 'document' ? content.media.fileName : '';
+        return [e.direction, content.type, e.event.author?.name ?? null, body];
+      });
+      expect(shown).toEqual([
+        ['inbound', 'system', null, notice],
+        ['inbound', 'text', 'Jane Client', 'Good morning, the inventory is attached'],
+        ['inbound', 'document', 'Jane Client', '00000015-Inventory of items removed from the flat.pdf'],
+        ['inbound', 'system', null, 'Your security code with Jane Client changed. Tap to learn more.'],
+        ['inbound', 'text', 'Jane Client', 'Messages and calls are end-to-end encrypted, so I can send my bank details here?'],
+        ['outbound', 'text', 'Tom Baker', 'Please do not; call me instead'],
+      ]);
+      expect(events[0]!.event.raw).toMatchObject({ author: null, line: 1 });
+      // The conversation is the client's by name: the notices did not make another author.
+      expect((await db.selectFrom('conversations').select('client_name').executeTakeFirstOrThrow()).client_name).toBe('Jane Client');
+    });
+  });
+});
+
+describe('wa-bridge import tells the times a clock change made missing or double', () => {
+  const night = [
+    '28/03/2026, 23:50 - Jane Client: Are you up?',
+    '29/03/2026, 01:30 - Jane Client: The clocks go forward tonight',
+    '29/03/2026, 03:10 - Tom Baker: They have',
+    '25/10/2026, 01:30 - Jane Client: And back again',
+    '25/10/2026, 09:00 - Tom Baker: Good morning',
+  ];
+  const warned = [
+    'wa-bridge: warning: line 2: 2026-03-29 01:30:00 does not exist in Europe/London (the clocks went forward 1 hour); read as 02:30:00 UTC+01:00 (2026-03-29T01:30:00Z), just after the gap\n',
+    'wa-bridge: warning: line 4: 2026-10-25 01:30:00 occurs twice in Europe/London (the clocks went back 1 hour); read as the first, UTC+01:00 (2026-10-25T00:30:00Z), not the second, UTC+00:00 (2026-10-25T01:30:00Z)\n',
+  ].join('');
+
+  it('names each such line, says what is wrong with its time and how it was read, on one thread or two', async () => {
+    const file = path.join(exports, 'WhatsApp Chat with Jane Client.txt');
+    await writeFile(file, `${night.join('\n')}\n`);
+    const args = ['import', file, '--client-phone', '+447700900123', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London'];
+    const run = await cli(...args, '--threads', '1');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^import 1: 5 messages read, 5 added, 0 already archived;/);
+    expect(run.stderr).toBe(warned);
+    await withDb(async ({ db }) => {
+      const times = (await listEvents(db, 1)).map((e) => new Date(e.timestamp).toISOString());
+      expect(times).toEqual(['2026-03-28T23:50:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-29T02:10:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T09:00:00.000Z']);
+    });
+    // Read again (nothing added), on the import's own thread: the same times, told the same way.
+    const again = await cli(...args, '--threads', '2');
+    expect(again.stdout).toMatch(/^import 2: 5 messages read, 0 added, 5 already archived;/);
+    expect(again.stderr).toBe(warned);
+    // In a zone without clock changes there is nothing to tell.
+    const utc = await cli('import', file, '--client-phone', '+447700900124', '--firm-author', 'Tom Baker', '--timezone', 'UTC');
+    expect(utc).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('counts many such times and words the first few', async () => {
+    const file = path.join(exports, 'WhatsApp Chat with Jane Client.txt');
+    const overlap = Array.from({ length: 12 }, (_, i) => `25/10/2026, 01:${String(i * 5).padStart(2, '0')} - ${i % 2 ? 'Tom Baker' : 'Jane Client'}: message ${i}`);
+    await writeFile(file, `${[...night.slice(0, 2), ...overlap].join('\n')}\n`);
+    const run = await cli('import', file, '--client-phone', '+447700900123', '--firm-author', 'Tom Baker', '--timezone', 'Europe/London');
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toBe('wa-bridge: warning: 13 message times fall in a clock change in Europe/London: 1 does not exist (read as just after the gap), 12 occur twice (read as the first); the first 5:');
+    expect(lines.slice(1).map((line) => /^wa-bridge: warning: (line \d+): \S+ \S+ (does not exist|occurs twice) in Europe\/London/.exec(line)?.slice(1))).toEqual([
+      ['line 2', 'does not exist'],
+      ['line 3', 'occurs twice'],
+      ['line 4', 'occurs twice'],
+      ['line 5', 'occurs twice'],
+      ['line 6', 'occurs twice'],
+    ]);
+  });
+
+  it('gives the import flow\'s result the counts and the lines to show', async () => {
+    const file = path.join(exports, 'chat.txt');
+    await writeFile(file, `${night.join('\n')}\n`);
+    const source = await openExportSource(file);
+    try {
+      await withDb(async ({ db }) => {
+        const store = new SqlStore(db, 'default');
+        const deps = { store, clock: { now: Date.now }, tenant: 'default' };
+        const conversation = await openImportConversation(deps, { businessId: 'chat-export', clientWaId: '447700900123', clientName: 'Jane Client', openedAt: Date.now(), mirror: false });
+        const reader = await openExportReader(source);
+        const scan = await scanExport(reader);
+        const plan = { conversation, source: { name: 'chat.txt', sha256: await hashFile(file), size: source.size, kind: source.kind }, clock: new WallClock('Europe/London'), dateOrder: reader.dateOrder, firmAuthors: ['Tom Baker'], importedBy: 'clerk', mirror: false };
+        const blobs = (await openBlobStore({ dataDir: dir, blobEncryption: true }, db)).store;
+        const result = await importExport({ ...deps, imports: new SqlImportStore('default'), blobs }, plan, reader, scan);
+        expect(result.clockChanges).toMatchObject({ total: 2, gaps: 1, overlaps: 1 });
+        expect(result.clockChanges.first.map((c) => [c.line, c.kind, c.wall])).toEqual([
+          [2, 'gap', '2026-03-29T01:30:00'],
+          [4, 'overlap', '2026-10-25T01:30:00'],
+        ]);
+        expect(result.warnings.map((w) => `wa-bridge: warning: ${w}\n`).join('')).toBe(warned);
+      });
+    } finally {
+      await source.close();
+    }
+  });
+});
+
+describe('POST /api/conversations/:id/imports tells the times a clock change made missing or double', () => {
+  const api = useApiWorld();
+
+  it('lists them in the answer, one line each, and none for an export without any', async () => {
+    const client = await api.clientWrites('447700900812', 'I found the old chat', { name: 'Jane Client' });
+    const matter = (await api.as(users.solicitorA)('POST', '/api/matters', { reference: 'IMP-DST', title: 'Clock change', members: [users.caseHandler.upn] })).body.id as number;
+    expect((await api.as(users.admin)('POST', `/api/conversations/${client.conversationId}/links`, { matterId: matter })).status).toBe(201);
+    const token = await api.token(users.caseHandler);
+    const upload = async (text: string, timeZone: string) => {
+      const query = new URLSearchParams({ fileName: 'WhatsApp Chat with Jane Client.txt', timeZone, firmAuthors: 'Tom Baker' });
+      const response = await fetch(`${api.world.bridge.url}/api/conversations/${client.conversationId}/imports?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: text,
+      });
+      return { status: response.status, body: (await response.json()) as { added: number; warnings: string[] } };
+    };
+    const answer = await upload(
+      ['29/03/2026, 01:30 - Jane Client: The clocks go forward tonight', '25/10/2026, 01:30 - Tom Baker: And back again'].join('\n'),
+      'Europe/London',
+    );
+    expect(answer.status).toBe(201);
+    expect(answer.body.added).toBe(2);
+    expect(answer.body.warnings).toEqual([
+      'line 1: 2026-03-29 01:30:00 does not exist in Europe/London (the clocks went forward 1 hour); read as 02:30:00 UTC+01:00 (2026-03-29T01:30:00Z), just after the gap',
+      'line 2: 2026-10-25 01:30:00 occurs twice in Europe/London (the clocks went back 1 hour); read as the first, UTC+01:00 (2026-10-25T00:30:00Z), not the second, UTC+00:00 (2026-10-25T01:30:00Z)',
+    ]);
+    const plain = await upload('14/03/2026, 09:12 - Jane Client: Nothing odd about this one\n14/03/2026, 09:20 - Tom Baker: Indeed', 'Europe/London');
+    expect(plain.status).toBe(201);
+    expect(plain.body.warnings).toEqual([]);
   });
 });
 

@@ -82,6 +82,7 @@ export function importsRouter(deps: ApiDeps, limit = maxImportBytes): Router {
           timeZone: clock.timeZone,
           dateOrder: reader.dateOrder,
           sourceSha256: sha256,
+          warnings: result.warnings,
         };
         res.status(201).json(summary);
       } finally {

@@ -164,6 +164,9 @@ export async function runImport(file: string, options: ImportOptions, threads: I
         `media ${result.mediaLinked} linked, ${result.mediaMissing} not in the export; conversation ${conversation.id} (chat id ${conversation.chatToken}); ` +
         `times read as ${clock.timeZone}, dates ${reader.dateOrder}; source sha256 ${sha256}\n`,
     );
+    // Times the zone's clock changes made missing or double: each was read one way, and the person
+    // importing should know which.
+    for (const warning of result.warnings) process.stderr.write(`wa-bridge: warning: ${warning}\n`);
     if (options.mirror) process.stderr.write(`${mirrorNote}\n`);
     // History imported to keep it must not be deleted by the next retention run without a word.
     const [facts] = await listRetentionFacts(opened.db, [conversation.id]);

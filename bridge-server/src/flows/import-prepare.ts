@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ParsedMessage } from '@wa-bridge/shared/chat-export';
 import type { InboundEvent } from '../core/events.js';
 import type { ConversationRecord } from '../core/records.js';
-import { WallClock } from '../core/wall-time.js';
+import { WallClock, type ClockChange } from '../core/wall-time.js';
 import { toImportedContent } from './import-content.js';
 
 /** Messages per group: one transaction of the import. */
@@ -38,7 +38,8 @@ export interface ChainState {
 
 /**
  * A group of messages as events ready to be chained and stored, one array entry per message in
- * file order. Only plain arrays and typed arrays, so a thread hands it over cheaply.
+ * file order. Only plain arrays and typed arrays (and the rare clock change), so a thread hands it
+ * over cheaply.
  */
 export interface PreparedGroup {
   waMessageIds: string[];
@@ -57,6 +58,8 @@ export interface PreparedGroup {
   /** Attachment lines of people (not system lines) whose file the export holds, and those it lacks. */
   mediaLinked: number;
   mediaMissing: number;
+  /** Messages whose time a clock change made missing or double, with their lines, in file order. */
+  clockChanges: Array<ClockChange & { line: number }>;
   /** The chain before the group as the links assume it, and each event's link (seqs follow on). */
   seqBefore: number;
   headBefore: string;
@@ -71,6 +74,12 @@ export class GroupPreparer {
   private readonly firm: Set<string>;
   private seq: number;
   private head: string;
+  /** Where the message being read starts, and the group's clock changes: told by the clock. */
+  private line = 0;
+  private clockChanges: PreparedGroup['clockChanges'] = [];
+  private readonly noteClockChange = (change: ClockChange) => {
+    this.clockChanges.push({ ...change, line: this.line });
+  };
 
   constructor(private readonly context: PrepareContext) {
     this.clock = new WallClock(context.timeZone);
@@ -92,10 +101,12 @@ export class GroupPreparer {
       attachments: [],
       mediaLinked: 0,
       mediaMissing: 0,
+      clockChanges: [],
       seqBefore: this.seq,
       headBefore: this.head,
       links: new Array<string>(count),
     };
+    this.clockChanges = group.clockChanges;
     const { chatKey } = this.context.chain;
     const receivedAt = this.context.receivedAt;
     for (let i = 0; i < count; i += 1) {
@@ -138,7 +149,8 @@ export class GroupPreparer {
       ? { attachment: m.attachment, author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone }
       : { author: m.author, date: m.date, line: m.line, message: m.message, source: 'chat-export', sourceSha256: sha, timeZone };
     const content = toImportedContent(m, stored);
-    const timestamp = this.clock.toInstant(m.date);
+    this.line = m.line;
+    const timestamp = this.clock.toInstant(m.date, this.noteClockChange);
     const waMessageId = importedMessageId(sha, m.line);
     const { business, client } = party;
     if (m.author === null) {

@@ -4,7 +4,7 @@ import type { ImportCounts, ImportedEventRow, ImportStore } from '../core/import
 import type { BlobStore, Tx } from '../core/ports.js';
 import type { ConversationRecord } from '../core/records.js';
 import { makeSubject } from '../core/threading.js';
-import type { WallClock } from '../core/wall-time.js';
+import { CLOCK_CHANGES_WORDED, clockChangeWarnings, type ClockChangeSummary, type WallClock } from '../core/wall-time.js';
 import { canonicalRecord, chainLink } from '../core/chain.js';
 import type { IngestDeps } from './ingest.js';
 import { importChainLink, partyOf, prepareHere, type ImportedEvent, type PrepareContext, type PreparedGroup } from './import-prepare.js';
@@ -51,6 +51,10 @@ export interface ImportPlan {
 
 export interface ImportResult extends ImportCounts {
   importId: number;
+  /** Messages whose time does not exist in the plan's zone or exists twice there, and how each was read. */
+  clockChanges: ClockChangeSummary;
+  /** What the person importing should be told, a line each (core/wall-time.ts clockChangeWarnings). */
+  warnings: string[];
 }
 
 const MAX_AUTHORS = 1000;
@@ -118,6 +122,7 @@ export async function importExport(
     }),
   );
   const counts: ImportCounts = { messages: 0, added: 0, duplicates: 0, mediaLinked: 0, mediaMissing: 0, firstMessageAt: null, lastMessageAt: null };
+  const clockChanges: ClockChangeSummary = { total: 0, gaps: 0, overlaps: 0, first: [] };
   const start = (await store.read((tx) => store.getConversation(tx, plan.conversation.id))) ?? plan.conversation;
   const context: PrepareContext = {
     sourceSha256: plan.source.sha256,
@@ -200,6 +205,12 @@ export async function importExport(
     counts.messages += count;
     counts.mediaLinked += group.mediaLinked;
     counts.mediaMissing += group.mediaMissing;
+    for (const change of group.clockChanges) {
+      clockChanges.total += 1;
+      if (change.kind === 'gap') clockChanges.gaps += 1;
+      else clockChanges.overlaps += 1;
+      if (clockChanges.first.length < CLOCK_CHANGES_WORDED) clockChanges.first.push(change);
+    }
     for (let i = 0; i < count; i += 1) {
       const t = group.timestamps[i]!;
       if (counts.firstMessageAt === null || t < counts.firstMessageAt) counts.firstMessageAt = t;
@@ -208,7 +219,7 @@ export async function importExport(
     onProgress(counts.messages);
   }
   await store.transaction((tx) => imports.finishImport(tx, importId, counts, deps.clock.now()));
-  return { importId, ...counts };
+  return { importId, ...counts, clockChanges, warnings: clockChangeWarnings(clockChanges, plan.clock.timeZone) };
 }
 
 /** Puts the media files a group of messages names into the blob store (content-addressed, so repeats cost nothing). */

@@ -34,5 +34,11 @@ export const importSummarySchema = z.object({
   timeZone: z.string(),
   dateOrder: z.string(),
   sourceSha256: z.string(),
+  /**
+   * What the person importing should be told, one line each: today the messages whose time does
+   * not exist in the zone (clocks went forward over it) or exists twice (they went back), naming
+   * the line and how the time was read; a count and the first few when there are many.
+   */
+  warnings: z.array(z.string()),
 });
 export type ImportSummary = z.infer<typeof importSummarySchema>;

@@ -130,6 +130,69 @@ describe('chat-export parser details', () => {
   });
 });
 
+describe("WhatsApp's own notices in iOS exports", () => {
+  // PROTOCOLS.md 5.3: iOS writes its notices as authored lines, the chat's name (in a chat of two,
+  // the client's) as the author and LRM before the text (or, sometimes, before the "["); Android
+  // writes them with no author at all.
+  const lrm = '\u200e';
+  const notice = 'Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them.';
+  const read = (...lines: string[]) => parseChatExportText(`${lines.join('\n')}\n`).map(({ author, message, attachment }) => (attachment ? { author, message, file: attachment.fileName } : { author, message }));
+
+  it("takes the notice under the client's name for WhatsApp's, in a chat of two and in a group", () => {
+    expect(read(`[25/11/2026, 09:14:03] Jane Client: ${lrm}${notice}`, '[25/11/2026, 09:15:10] Jane Client: Good morning', '[25/11/2026, 09:16:00] Tom Baker: Morning Jane')).toEqual([
+      { author: null, message: notice },
+      { author: 'Jane Client', message: 'Good morning' },
+      { author: 'Tom Baker', message: 'Morning Jane' },
+    ]);
+    expect(read(`[11/25/26, 9:14:03\u202fAM] Lease of 4 High St: ${lrm}${notice}`, `[11/25/26, 9:14:03\u202fAM] Lease of 4 High St: ${lrm}Tom Baker added Jane Client`, '[11/25/26, 9:20:00\u202fAM] Jane Client: Hello all')).toEqual([
+      { author: null, message: notice },
+      { author: null, message: 'Tom Baker added Jane Client' },
+      { author: 'Jane Client', message: 'Hello all' },
+    ]);
+  });
+
+  it('takes a security code change under the client\'s name for a notice', () => {
+    expect(read(`[25/11/2026, 09:14:03] Jane Client: ${lrm}Your security code with Jane Client changed. Tap to learn more.`, '[25/11/2026, 09:15:10] Jane Client: New phone!')).toEqual([
+      { author: null, message: 'Your security code with Jane Client changed. Tap to learn more.' },
+      { author: 'Jane Client', message: 'New phone!' },
+    ]);
+  });
+
+  it('takes the notice for WhatsApp\'s when the mark stands before the "[" instead', () => {
+    expect(read(`${lrm}[25/11/2026, 09:14:03] Jane Client: ${notice}`, '[25/11/2026, 09:15:10] Jane Client: Good morning')).toEqual([
+      { author: null, message: notice },
+      { author: 'Jane Client', message: 'Good morning' },
+    ]);
+  });
+
+  it('leaves the text to the client who typed it, without the mark', () => {
+    const typed = 'Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them. So I can send the bank details here?';
+    expect(read(`[25/11/2026, 09:14:03] Jane Client: ${typed}`, '[25/11/2026, 09:15:10] Tom Baker: Please do not')).toEqual([
+      { author: 'Jane Client', message: typed },
+      { author: 'Tom Baker', message: 'Please do not' },
+    ]);
+    expect(read('[25/11/2026, 09:14:03] Jane Client: Messages and calls are end-to-end encrypted', '[25/11/2026, 09:14:30] Jane Client: Tom added the clause')).toEqual([
+      { author: 'Jane Client', message: 'Messages and calls are end-to-end encrypted' },
+      { author: 'Jane Client', message: 'Tom added the clause' },
+    ]);
+  });
+
+  it('leaves to the client an Android line that starts with the mark: Android writes no notice with an author', () => {
+    expect(read('25/11/2026, 09:12 - Messages and calls are end-to-end encrypted. Tap to learn more.', `25/11/2026, 09:14 - Jane Client: ${lrm}${notice}`)).toEqual([
+      { author: null, message: 'Messages and calls are end-to-end encrypted. Tap to learn more.' },
+      { author: 'Jane Client', message: notice },
+    ]);
+  });
+
+  it("leaves to the client a file they sent whose name reads like a notice: iOS marks attachments too", () => {
+    expect(read('[25/11/2026, 09:13:40] Jane Client: Both files', `[25/11/2026, 09:14:03] Jane Client: ${lrm}<attached: 00000015-Inventory of items removed from the flat.pdf>`, `[25/11/2026, 09:15:03] Jane Client: ${lrm}<attached: 00000016-Tom added clause 4.docx>`)).toEqual([
+      { author: 'Jane Client', message: 'Both files' },
+      { author: 'Jane Client', message: '<attached: 00000015-Inventory of items removed from the flat.pdf>', file: '00000015-Inventory of items removed from the flat.pdf' },
+      { author: 'Jane Client', message: '<attached: 00000016-Tom added clause 4.docx>', file: '00000016-Tom added clause 4.docx' },
+    ]);
+  });
+});
+
 describe('export decoder', () => {
   const encoder = new TextEncoder();
 

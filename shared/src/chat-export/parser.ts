@@ -85,13 +85,19 @@ export class ChatExportParser {
     const h = this.common;
     const form = readCommonHeader(text, h, from);
     if (form === COMMON_HEADER) {
-      if (this.start(h.dateKey, text, h.hour, h.minute, h.second, text, h.restStart, end, n)) return;
+      // A common header starts with "[" or a digit, so no mark stands before it.
+      const shape = text.charCodeAt(h.restStart - 2) === 0x2d ? DASHED : 0;
+      if (this.start(h.dateKey, text, h.hour, h.minute, h.second, text, h.restStart, end, n, shape)) return;
     } else if (form !== NOT_A_HEADER && mayStartHeader(text, from, end)) {
-      const other = readOtherHeader(text.slice(from, end));
+      const line = text.slice(from, end);
+      const other = readOtherHeader(line);
       if (other) {
         const [a, b, c] = other.date;
         this.otherParts = other.date;
-        if (this.start(dateKeyOf(Number(a), a.length, Number(b), b.length, Number(c), c.length), text, other.hour, other.minute, other.second, other.rest, 0, other.rest.length, n)) return;
+        const closing = line.length - other.rest.length - 2;
+        const dash = line.charCodeAt(closing);
+        const shape = (dash === 0x2d || dash === 0x2013 ? DASHED : 0) | (startsWithLrm(line) ? LINE_MARKED : 0);
+        if (this.start(dateKeyOf(Number(a), a.length, Number(b), b.length, Number(c), c.length), text, other.hour, other.minute, other.second, other.rest, 0, other.rest.length, n, shape)) return;
       }
     }
     // Text before the first header (a preamble some tools add) belongs to no message.
@@ -110,7 +116,7 @@ export class ChatExportParser {
    * after the header is `src` from `from` to `end`, read in place: an ordinary author line makes
    * no string but its message.
    */
-  private start(dateKey: number, line: string, hour: number, minute: number, second: number, src: string, from: number, end: number, n: number): boolean {
+  private start(dateKey: number, line: string, hour: number, minute: number, second: number, src: string, from: number, end: number, n: number, shape: number): boolean {
     // Consecutive messages mostly share a day: reuse the last conversion.
     if (dateKey !== this.lastKey) {
       this.lastKey = dateKey;
@@ -138,8 +144,7 @@ export class ChatExportParser {
       }
       const raw = src.slice(nameEnd + 2, end);
       text = stripLeadingMarks(raw);
-      // iOS writes its own notices as the chat's name followed by LRM and the notice.
-      if (text.length === raw.length || !isSystemText(text)) author = this.authorName(src, from, nameEnd);
+      if (!isAuthoredNotice(text, text.length !== raw.length, shape)) author = this.authorName(src, from, nameEnd);
     }
     this.flush();
     this.pending = true;
@@ -226,6 +231,29 @@ export function startsMessageAlone(line: string, options: ParserOptions): boolea
 }
 
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => pad(i));
+
+/** How a header line is written: closed by " - " (Android), and with LRM before it (iOS, sometimes). */
+const DASHED = 1;
+const LINE_MARKED = 2;
+
+/** True when the line starts with LRM, after the byte-order mark the first line may keep. */
+function startsWithLrm(line: string): boolean {
+  const at = line.charCodeAt(0) === 0xfeff ? 1 : 0;
+  return line.charCodeAt(at) === 0x200e;
+}
+
+/**
+ * True when an authored line is one of WhatsApp's own notices (PROTOCOLS.md 5.3). iOS writes them
+ * as if the chat's name (in a chat of two, the other person's) were the author, with LRM before
+ * the text or, sometimes, before the "[". Android writes its notices with no author, so an authored
+ * line closed by " - " is always a person's. A text without the mark is what someone typed, however
+ * much it reads like a notice; so is an attachment marker, which iOS marks too (a file may be
+ * named "Items removed from the flat.pdf").
+ */
+function isAuthoredNotice(text: string, textMarked: boolean, shape: number): boolean {
+  if (!textMarked && (shape & LINE_MARKED) === 0) return false;
+  return (shape & DASHED) === 0 && isSystemText(text) && attachmentFileName(text) === undefined;
+}
 
 /** One NDJSON line in the fixed key order of the parse-export contract (no line number). */
 export function toNdjsonLine(m: ChatMessage): string {
