@@ -292,6 +292,21 @@ describe('wa-bridge import', () => {
     expect({ ...after, imports: after.imports! - 1, audit_entries: after.audit_entries! - 1 }).toEqual(before);
   });
 
+  it("reads the export's times in WA_BRIDGE_TIMEZONE when --timezone is left out", async () => {
+    const saved = process.env.WA_BRIDGE_TIMEZONE;
+    process.env.WA_BRIDGE_TIMEZONE = 'America/New_York';
+    try {
+      const run = await cli('import', path.join(corpus, 'android-24h-uk-dash.txt'), '--client-phone', '+447700900123', '--firm-author', 'Tom Baker');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('times read as America/New_York');
+    } finally {
+      if (saved === undefined) delete process.env.WA_BRIDGE_TIMEZONE;
+      else process.env.WA_BRIDGE_TIMEZONE = saved;
+    }
+    // 14/03/2024, 09:12 in New York, on summer time since the 10th: 13:12 UTC.
+    await withDb(async ({ db }) => expect((await listEvents(db, 1))[0]!.timestamp).toBe(Date.UTC(2024, 2, 14, 13, 12)));
+  });
+
   it('continues the chain of a live conversation named by its chat id, placing the firm by the client name', async () => {
     const live = await withDb(async ({ db }) => {
       const store = new SqlStore(db, 'default');

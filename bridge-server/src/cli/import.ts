@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
 import type { ConversationRecord } from '../core/records.js';
-import { machineTimeZone, WallClock } from '../core/wall-time.js';
+import { WallClock } from '../core/wall-time.js';
 import { prepareOnThread } from '../channels/chat-export/import-events.js';
 import { openExportReader } from '../channels/chat-export/read.js';
 import { hashFile, openExportSource } from '../channels/chat-export/source.js';
@@ -29,7 +29,7 @@ export interface ImportOptions {
   matter?: string;
   clientPhone?: string;
   firmAuthor: string[];
-  timezone: string;
+  timezone?: string;
   dateOrder?: string;
   businessId: string;
   by: string;
@@ -62,7 +62,7 @@ export function registerImport(program: Command, threads: ImportThreads = {}): v
     .option('--matter <ref>', 'a matter reference: its one linked conversation, or link the conversation imported into')
     .option('--client-phone <number>', "the client's number (+44 7700 900123): its conversation, created if there is none")
     .option('--firm-author <name>', 'an author in the export who is the firm (repeatable); the others are the client', collect, [])
-    .option('--timezone <zone>', 'IANA zone the export was written in (its times carry none)', machineTimeZone())
+    .option('--timezone <zone>', "IANA zone the export was written in (its times carry none); default: WA_BRIDGE_TIMEZONE, else this machine's zone")
     .option('--date-order <order>', 'dmy, mdy or ymd: overrides the order inferred from the whole file')
     .option('--business-id <id>', 'the firm number id for a conversation created here', 'chat-export')
     .option('--by <name>', 'who is importing, recorded with the import', userInfo().username)
@@ -85,7 +85,7 @@ function collect(value: string, previous: string[]): string[] {
 export async function runImport(file: string, options: ImportOptions, threads: ImportThreads = {}): Promise<void> {
   const config = loadConfig();
   // Every option is checked before the file is read or the database touched.
-  const clock = new WallClock(options.timezone);
+  const clock = new WallClock(options.timezone ?? config.timeZone);
   const dateOrder = parseDateOrder(options.dateOrder);
   const threadCount = parseImportThreads(options.threads);
   const clientWaId = options.clientPhone === undefined ? undefined : parsePhone(options.clientPhone);

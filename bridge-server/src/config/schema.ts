@@ -149,7 +149,7 @@ export const settings: Setting[] = [
   { key: 'smtpMaxConnections', env: 'WA_BRIDGE_SMTP_MAX_CONNECTIONS', doc: 'Pooled SMTP connections.' },
   { key: 'mailbox', env: 'WA_BRIDGE_MAILBOX', doc: 'Firm address that receives mirrored mail, e.g. whatsapp@firm.example.' },
   { key: 'mailDomain', env: 'WA_BRIDGE_MAIL_DOMAIN', doc: 'Domain on the right of Message-IDs and reply addresses, e.g. wa.firm.example.' },
-  { key: 'timeZone', env: 'WA_BRIDGE_TIMEZONE', doc: "Zone (IANA name, e.g. Europe/London) in which mirrored mails show times in their body, and evidence exports their transcripts unless told otherwise. Default: this machine's zone." },
+  { key: 'timeZone', env: 'WA_BRIDGE_TIMEZONE', doc: "Zone (IANA name, e.g. Europe/London) in which mirrored mails show times in their body, evidence exports write their transcripts and chat-export imports read their times, unless a command is told otherwise. Default: this machine's zone." },
   { key: 'envelopeFrom', env: 'WA_BRIDGE_ENVELOPE_FROM', doc: 'SMTP envelope sender (bounces go here). Default bridge@<mail domain>.' },
   { key: 'replySecret', env: 'WA_BRIDGE_REPLY_SECRET', doc: 'Secret for reply-address tokens. Default: generated once into <data dir>/keys/reply.key.', secret: true },
   { key: 'cloudApiAppSecret', env: 'WA_BRIDGE_CLOUD_API_APP_SECRET', doc: 'Meta app secret; checks X-Hub-Signature-256 on webhooks.', secret: true },
