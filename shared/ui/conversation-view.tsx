@@ -203,7 +203,23 @@ export function ConversationView({ conversationId }: { conversationId: number })
           <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} />
         ))}
         {pending.map((reply) => (
-          <PendingBubble key={`pending-${reply.commandId}`} reply={reply} />
+          <PendingBubble
+            key={`pending-${reply.commandId}`}
+            reply={reply}
+            resend={
+              detail.can.reply
+                ? {
+                    conversationId: detail.id,
+                    window: detail.window,
+                    onWindowChange: setWindow,
+                    onResent: () => {
+                      stickToBottom.current = true;
+                      void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
+                    },
+                  }
+                : undefined
+            }
+          />
         ))}
       </ol>
       {detail.can.reply ? (

@@ -14,6 +14,15 @@ export function formatBytes(size: number | null): string {
   return `${(size / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/**
+ * A name or title someone typed, for places that take plain text only (a tooltip, a native
+ * option): wrapped in Unicode's first-strong isolate, it runs in its own direction, an Arabic or
+ * Hebrew one right to left, as `dir="auto"` makes it run in markup.
+ */
+export function isolate(text: string): string {
+  return `\u2068${text}\u2069`;
+}
+
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -50,7 +50,17 @@ export function Assignee({ conversation, onAssigned }: { conversation: Conversat
     <section className={styles.box} aria-label="Assignment">
       <div className={styles.line}>
         <Caption1>Assigned to:</Caption1>
-        <Caption1 className={mergeClasses(styles.who, 'conversation-assignee')}>{assignee === null ? 'nobody yet' : assignee === me.user.upn.toLowerCase() ? `you (${assignee})` : assignee}</Caption1>
+        <Caption1 className={mergeClasses(styles.who, 'conversation-assignee')}>
+          {assignee === null ? (
+            'nobody yet'
+          ) : assignee === me.user.upn.toLowerCase() ? (
+            <>
+              you (<bdi>{assignee}</bdi>)
+            </>
+          ) : (
+            <bdi>{assignee}</bdi>
+          )}
+        </Caption1>
         {conversation.can.assign && !open && (
           <Button size="small" appearance="subtle" onClick={() => setOpen(true)}>
             {assignee === null ? 'Assign to a solicitor' : 'Reassign'}

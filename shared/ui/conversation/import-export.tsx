@@ -151,7 +151,11 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
                 {chosen.preview.authors.map(([name, count]) => (
                   <Checkbox
                     key={name}
-                    label={`${name} (${count})`}
+                    label={
+                      <>
+                        <bdi>{name}</bdi> ({count})
+                      </>
+                    }
                     checked={firm.includes(name)}
                     onChange={(_event, data) => setFirm((current) => (data.checked ? [...current, name] : current.filter((n) => n !== name)))}
                   />

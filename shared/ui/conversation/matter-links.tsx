@@ -3,7 +3,7 @@ import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useSession } from '../api-context.js';
-import { describeError } from '../format.js';
+import { describeError, isolate } from '../format.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalS}` },
@@ -96,7 +96,8 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
           <ul className={styles.links} aria-labelledby={labelId}>
             {conversation.matters.map((link) => (
               <li key={link.id} className={styles.link}>
-                <Badge appearance="tint" color="brand" className="matter-ref" title={link.title}>
+                {/* A tooltip is plain text: the title is isolated there as dir="auto" isolates it in markup. */}
+                <Badge appearance="tint" color="brand" className="matter-ref" title={isolate(link.title)}>
                   {link.reference}
                 </Badge>
                 {conversation.can.link && (
@@ -136,7 +137,13 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
                 .filter((matter) => !linkedIds.has(matter.id))
                 .map((matter) => (
                   <Option key={matter.id} value={String(matter.id)} text={`${matter.reference} · ${matter.title}`}>
-                    {matter.reference} · {matter.title}
+                    {/* One box: the option lays out its children side by side. */}
+                    <span>
+                      {matter.reference} ·{' '}
+                      <span dir="auto" className="matter-title">
+                        {matter.title}
+                      </span>
+                    </span>
                   </Option>
                 ))}
             </Combobox>

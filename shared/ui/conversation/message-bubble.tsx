@@ -1,6 +1,9 @@
-import { Caption1, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
-import type { DeliveryStatus, MessageItem, PendingReply } from '@wa-bridge/shared/api/conversations';
-import { formatTime } from '../format.js';
+import { Button, Caption1, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import { ApiError } from '@wa-bridge/shared/api/client';
+import type { DeliveryStatus, MessageItem, PendingReply, ReplyAccepted, WindowState } from '@wa-bridge/shared/api/conversations';
+import { useId, useRef, useState } from 'react';
+import { useSession } from '../api-context.js';
+import { describeError, formatTime } from '../format.js';
 import { AttachmentView } from './attachment.js';
 
 const useStyles = makeStyles({
@@ -65,7 +68,7 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
     return (
       <li className={mergeClasses(styles.row, 'event')} data-kind="deletion">
         <Caption1 className={styles.system}>
-          {sender} deleted a message for everyone · {formatTime(message.sentAt)} (the archive keeps it)
+          <bdi>{sender}</bdi> deleted a message for everyone · {formatTime(message.sentAt)} (the archive keeps it)
         </Caption1>
       </li>
     );
@@ -77,7 +80,9 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
       <div className={mergeClasses(styles.bubble, firm && styles.bubbleFirm)}>
         {message.quoted && (
           <blockquote className={mergeClasses(styles.quote, 'quote')} aria-label="Quoted message">
-            <Caption1 className={styles.sender}>{message.quoted.senderName ?? 'Quoted'}</Caption1>
+            <Caption1 className={styles.sender} dir="auto">
+              {message.quoted.senderName ?? 'Quoted'}
+            </Caption1>
             <div dir="auto">{message.quoted.text ?? '(message not available)'}</div>
           </blockquote>
         )}
@@ -93,7 +98,10 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
         )}
       </div>
       <div className={styles.meta}>
-        <Caption1 className={styles.sender}>{sender}</Caption1>
+        {/* A name as the person wrote it: an Arabic or Hebrew one runs right to left, apart from the time beside it. */}
+        <Caption1 className={mergeClasses(styles.sender, 'sender')} dir="auto">
+          {sender}
+        </Caption1>
         <Caption1>
           <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
         </Caption1>
@@ -107,38 +115,127 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
       </div>
       {visibleReactions.length > 0 && (
         <Caption1 className={styles.reactions} aria-label="Reactions">
-          {visibleReactions.map((reaction) => `${reaction.emoji} ${reaction.sender.name ?? ''}`.trim()).join('  ')}
+          {visibleReactions.map((reaction, index) => (
+            <span key={reaction.id}>
+              {index > 0 && '  '}
+              {reaction.emoji}
+              {reaction.sender.name && (
+                <>
+                  {' '}
+                  <bdi>{reaction.sender.name}</bdi>
+                </>
+              )}
+            </span>
+          ))}
         </Caption1>
       )}
     </li>
   );
 }
 
-/** A reply accepted by the bridge that is not yet a WhatsApp message, or failed on the way. */
-export function PendingBubble({ reply }: { reply: PendingReply }) {
+/** What a failed reply needs to be sent again: where to, and what to tell the view around it. */
+export interface ResendOptions {
+  conversationId: number;
+  window: WindowState;
+  onWindowChange(window: WindowState): void;
+  /** The bridge accepted the copy: the view reads its newest messages again. */
+  onResent(): void;
+}
+
+/**
+ * A reply accepted by the bridge that is not yet a WhatsApp message, or failed on the way. A failed
+ * one stays as it is (it is part of the record) and, with `resend`, offers to send the same text or
+ * template again as a new reply. Files cannot be: the API gives back their names, not their bytes.
+ */
+export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?: ResendOptions | undefined }) {
   const styles = useStyles();
+  const { api } = useSession();
+  const row = useRef<HTMLLIElement>(null);
+  const textId = useId();
+  const [busy, setBusy] = useState(false);
+  // What the last press of "Send again" did: said by the status below, and kept on show.
+  const [resent, setResent] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
   const text = reply.template ? `Template: ${reply.template.name}` : reply.text;
+  const failed = reply.state === 'failed';
+  const resendable = failed && reply.fileNames.length === 0 && (reply.template !== null || Boolean(reply.text?.trim()));
+
+  const sendAgain = async () => {
+    if (!resend || busy) return;
+    setBusy(true);
+    setProblem(null);
+    try {
+      // One ref per failed reply: pressed again (after a reload, in another pane), the bridge takes it once.
+      const clientRef = `resend-${reply.commandId}`;
+      const accepted = await api.reply(
+        resend.conversationId,
+        reply.template ? { template: { name: reply.template.name, language: reply.template.language, parameters: [] }, clientRef } : { text: reply.text ?? '', clientRef },
+      );
+      // The button goes once it has done its work: the focus moves to the reply it was part of, not to the page.
+      row.current?.focus();
+      setResent(resentNote(accepted));
+      resend.onResent();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'window_closed') {
+        resend.onWindowChange({ ...resend.window, state: 'closed', closesAt: error.problem.closesAt ?? resend.window.closesAt, templates: error.problem.templates ?? resend.window.templates });
+      }
+      setProblem(`Not sent again: ${describeError(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
-    <li className={mergeClasses(styles.row, styles.rowFirm, 'bubble', 'pending')} data-state={reply.state}>
+    <li ref={row} className={mergeClasses(styles.row, styles.rowFirm, 'bubble', 'pending')} data-state={reply.state} data-command-id={reply.commandId} tabIndex={failed ? -1 : undefined}>
       <div className={mergeClasses(styles.bubble, styles.bubbleFirm)}>
         {text && (
-          <span dir="auto" className="text">
+          <span id={textId} dir="auto" className="text">
             {text}
           </span>
         )}
         {reply.fileNames.map((name) => (
-          <Caption1 key={name} as="p">
+          <Caption1 key={name} as="p" dir="auto">
             📎 {name}
           </Caption1>
         ))}
       </div>
       <div className={styles.meta}>
-        <Caption1 className={styles.sender}>{reply.author}</Caption1>
+        <Caption1 className={mergeClasses(styles.sender, 'sender')} dir="auto">
+          {reply.author}
+        </Caption1>
         <Caption1>
           <time dateTime={reply.createdAt}>{formatTime(reply.createdAt)}</time>
         </Caption1>
-        <Caption1>{reply.state === 'failed' ? <span className={styles.failed}>Failed: {reply.error?.message ?? 'not sent'}</span> : <DeliveryTicks status="queued" />}</Caption1>
+        <Caption1>{failed ? <span className={mergeClasses(styles.failed, 'failure')}>Failed: {reply.error?.message ?? 'not sent'}</span> : <DeliveryTicks status="queued" />}</Caption1>
       </div>
+      {failed && resend && (
+        <div className={styles.meta}>
+          {resendable && !resent && (
+            // disabledFocusable: a disabled button would drop the focus to the page while the bridge answers.
+            <Button size="small" appearance="secondary" disabledFocusable={busy} aria-describedby={text ? textId : undefined} onClick={() => void sendAgain()}>
+              Send again
+            </Button>
+          )}
+          {!resendable && reply.fileNames.length > 0 && (
+            <Caption1 className="resend-files">Attachments cannot be sent again from here: attach them again in the reply box.</Caption1>
+          )}
+          <Caption1 role="status" className="resend-status">
+            {resent}
+          </Caption1>
+        </div>
+      )}
+      {problem && (
+        <Caption1 role="alert" className={mergeClasses(styles.failed, 'resend-problem')}>
+          {problem}
+        </Caption1>
+      )}
     </li>
   );
+}
+
+/** What became of a press of "Send again", as the bridge answered it. */
+function resentNote({ created, state }: ReplyAccepted): string {
+  const what = created ? 'Sent again' : 'Already sent again';
+  if (state === 'failed') return `${what}, and that copy failed too: see below.`;
+  return `${what}: ${state === 'sent' ? 'WhatsApp has it' : 'queued for WhatsApp'}.`;
 }

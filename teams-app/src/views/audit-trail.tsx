@@ -98,7 +98,15 @@ export function AuditTrailView() {
               {entry.target && <Caption1 className="audit-target">{entry.target}</Caption1>}
             </span>
             <Caption1>
-              <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time> · {entry.actorName ? `${entry.actorName} (${entry.actor})` : entry.actor} · {entry.source}
+              <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time> ·{' '}
+              {entry.actorName ? (
+                <>
+                  <bdi>{entry.actorName}</bdi> ({entry.actor})
+                </>
+              ) : (
+                entry.actor
+              )}{' '}
+              · {entry.source}
             </Caption1>
             {Object.keys(entry.details).length > 0 && (
               <Caption1 className={styles.details}>

@@ -96,7 +96,10 @@ export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged
             <Caption1>
               {member.name && member.name !== member.upn ? (
                 <>
-                  {member.name} <span className={styles.upn}>{member.upn}</span>
+                  <span dir="auto" className="member-name">
+                    {member.name}
+                  </span>{' '}
+                  <span className={styles.upn}>{member.upn}</span>
                 </>
               ) : (
                 member.upn

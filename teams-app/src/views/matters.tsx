@@ -172,7 +172,20 @@ function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): v
                   {matter.linkedConversations}
                 </Badge>
               </span>
-              <Caption1>{[matter.title, matter.matterType].filter(Boolean).join(' · ')}</Caption1>
+              {/* dir="auto" as for client names: a Hebrew or Arabic title runs right to left, apart from the type. */}
+              <Caption1>
+                <span dir="auto" className="matter-title">
+                  {matter.title}
+                </span>
+                {matter.matterType && (
+                  <>
+                    {' · '}
+                    <span dir="auto" className="matter-type">
+                      {matter.matterType}
+                    </span>
+                  </>
+                )}
+              </Caption1>
             </button>
           </li>
         ))}
@@ -209,7 +222,10 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
         )}
         {matter && (
           <span className={styles.grow}>
-            <Body1Strong className="matter-heading">{matter.reference}</Body1Strong> <Caption1>{matter.title}</Caption1>
+            <Body1Strong className="matter-heading">{matter.reference}</Body1Strong>{' '}
+            <Caption1 dir="auto" className="matter-title">
+              {matter.title}
+            </Caption1>
           </span>
         )}
       </div>

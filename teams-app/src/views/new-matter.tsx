@@ -79,7 +79,7 @@ export function NewMatterForm({ onCreated, onCancel }: { onCreated(matter: Matte
         <Input value={reference} onChange={(_event, data) => (setReference(data.value), edited('reference'))} autoComplete="off" />
       </Field>
       <Field label="Title" required hint="Client and subject, e.g. Smith: purchase of 4 Elm Road" {...fieldProps('title')}>
-        <Input value={title} onChange={(_event, data) => (setTitle(data.value), edited('title'))} autoComplete="off" />
+        <Input value={title} onChange={(_event, data) => (setTitle(data.value), edited('title'))} autoComplete="off" dir="auto" />
       </Field>
       <Field label="Matter type" hint="Pick one or type your own; it decides how long the records are kept" {...fieldProps('matterType')}>
         <Combobox

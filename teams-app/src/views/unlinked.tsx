@@ -55,7 +55,7 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
                   {conversation.client.name ?? phoneOf(conversation) ?? 'Client'}
                 </Body1Strong>
                 {conversation.assignee ? (
-                  <Badge appearance="outline" className="assignee">
+                  <Badge appearance="outline" className="assignee" dir="auto">
                     {conversation.assignee}
                   </Badge>
                 ) : (
