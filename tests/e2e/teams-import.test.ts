@@ -106,6 +106,27 @@ describe('Teams tab: importing a chat export', () => {
     expect(world.problems).toEqual([]);
   });
 
+  it('says which times a clock change made missing or double, and how it read them', async () => {
+    const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    const importer = view.getByRole('region', { name: 'Import a chat export' });
+    // The clocks went forward in London at 01:00 on 29 March 2026: 01:30 never happened there.
+    const text = '29/03/2026, 01:30 - Jane Smith: Cannot sleep, thinking about the hearing\n29/03/2026, 09:00 - Tom Baker: We will talk at ten\n';
+    await importer.getByLabel('Import a chat export (.txt or .zip)', { exact: true }).and(importer.locator('input[type=file]')).setInputFiles({ name: 'clocks.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const preview = importer.getByRole('region', { name: 'Preview of clocks.txt' });
+    await preview.waitFor({ timeout: 10_000 });
+    const zone = preview.getByRole('combobox', { name: /times are the phone's clock in/ });
+    await zone.click();
+    await zone.fill('europe/lon');
+    await tab.getByRole('option', { name: 'Europe/London' }).click();
+    await preview.getByRole('button', { name: 'Import', exact: true }).click();
+    const summary = importer.getByRole('status');
+    await expect.poll(() => summary.innerText(), { timeout: 15_000 }).toContain('Imported 2 of 2 messages');
+    expect(await summary.getByRole('listitem').allInnerTexts()).toEqual([
+      'line 1: 2026-03-29 01:30:00 does not exist in Europe/London (the clocks went forward 1 hour); read as 02:30:00 UTC+01:00 (2026-03-29T01:30:00Z), just after the gap',
+    ]);
+    expect(world.problems).toEqual([]);
+  });
+
   it('refuses a dropped file that is not an export with a readable error, and sends nothing', async () => {
     const view = tab.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
     const before = (await world.api.listMessages(conversationId, { limit: 100 })).items.length;

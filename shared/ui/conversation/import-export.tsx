@@ -190,10 +190,21 @@ export function ImportExport({ conversation, onImported }: { conversation: Conve
         </MessageBar>
       )}
       {summary && (
-        <MessageBar layout="multiline" intent="success" role="status" className="import-summary">
+        <MessageBar layout="multiline" intent={summary.warnings.length > 0 ? 'warning' : 'success'} role="status" className="import-summary">
           <MessageBarBody>
             Imported {summary.added} of {summary.messages} messages ({summary.duplicates} already archived
             {summary.mediaLinked + summary.mediaMissing > 0 ? `; media ${summary.mediaLinked} linked, ${summary.mediaMissing} not in the export` : ''}).
+            {summary.warnings.length > 0 && (
+              <>
+                {' '}
+                Check these times:
+                <ul className="import-warnings">
+                  {summary.warnings.map((warning) => (
+                    <li key={warning}>{warning}</li>
+                  ))}
+                </ul>
+              </>
+            )}
           </MessageBarBody>
         </MessageBar>
       )}
