@@ -78,7 +78,7 @@ describe('sending a failed reply again', () => {
     // focus went to the reply it belonged to rather than to the page.
     expect(await failed.count()).toBe(1);
     expect(await failed.locator('.failure').innerText()).toMatch(/^Failed: /);
-    expect(await failed.getByRole('status').innerText()).toMatch(/^Sent again: (queued for WhatsApp|WhatsApp has it)\.$/);
+    await expect.poll(() => failed.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again: (queued for WhatsApp|WhatsApp has it)\.$/);
     expect(await again.count()).toBe(0);
     expect(await isFocused(failed)).toBe(true);
 
@@ -99,7 +99,7 @@ describe('sending a failed reply again', () => {
 
     await expect.poll(() => failed.count(), { timeout: 15_000 }).toBe(2);
     const [first, copy] = [failed.first(), failed.last()];
-    expect(await first.getByRole('status').innerText()).toMatch(/^Sent again/);
+    await expect.poll(() => first.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again/);
     expect(await copy.locator('.text').innerText()).toBe(text);
     expect(await copy.locator('.failure').innerText()).toMatch(/^Failed: WhatsApp refused .*Simulated send failure/);
     expect(sendsWith(text)).toEqual([]);
@@ -107,7 +107,7 @@ describe('sending a failed reply again', () => {
     await copy.getByRole('button', { name: 'Send again' }).click();
     await waitFor(() => sendsWith(text).length === 1, 15_000, () => 'the second resend never reached the simulator');
     await paneOf(jane.name).locator('li.bubble.outgoing', { hasText: text }).locator('.ticks').waitFor({ timeout: 15_000 });
-    expect(await copy.getByRole('status').innerText()).toMatch(/^Sent again: /);
+    await expect.poll(() => copy.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again: /);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sendsWith(text)).toHaveLength(1);
   });
@@ -160,7 +160,8 @@ describe('sending a failed reply again', () => {
     await failedTemplate.getByRole('button', { name: 'Send again' }).click();
     await waitFor(() => simulator().sent.filter((sent) => sent.type === 'template').length === templatesBefore + 1, 15_000, () => 'the template was not sent again');
     expect(simulator().sent.at(-1)).toMatchObject({ to: sam.phone, type: 'template', body: { template: { name: 'hearing_update', language: { code: 'en_GB' } } } });
-    expect(await failedTemplate.getByRole('status').innerText()).toMatch(/^Sent again: /);
+    // The simulator has the send before the browser has the bridge's answer: wait for the note.
+    await expect.poll(() => failedTemplate.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again: /);
   });
 
   it('ran without script errors or requests leaving the machine', () => {
