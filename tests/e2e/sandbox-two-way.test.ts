@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, openSandboxPage } from '../support/browser.js';
 
 /**
  * Both directions of the sandbox in headless Chromium, against the real bridge in sandbox mode:
@@ -28,20 +28,7 @@ describe('sandbox: client and solicitor talking', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'wa-bridge-two-way-'));
     bridge = await startBridge(loadConfig({ PORT: '0', WA_BRIDGE_HOST: '127.0.0.1', WA_BRIDGE_DATA_DIR: dataDir }, undefined), { logger: createLogger('silent') });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    await context.route(
-      (url) => !url.href.startsWith(`${bridge.url}/`),
-      (route) => {
-        pageProblems.push(`outside request: ${route.request().url()}`);
-        return route.abort();
-      },
-    );
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      // The mirrored mails' HTML bodies may carry nothing runnable; anything else is a failure.
-      if (message.type() === 'error' && !message.text().startsWith("Blocked script execution in 'about:srcdoc'")) pageProblems.push(`console: ${message.text()}`);
-    });
+    page = await openSandboxPage(browser, (url) => url.href.startsWith(`${bridge.url}/`), pageProblems);
   });
 
   afterAll(async () => {

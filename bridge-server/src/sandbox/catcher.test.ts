@@ -140,4 +140,62 @@ describe('mail catcher', () => {
     expect(mailCatcher.get(1)).toBeUndefined();
     expect(heard).toEqual([1, 2]);
   });
+
+  describe('takeEarlier', () => {
+    const envelope = { from: 'bridge@wa.sandbox.test', to: ['whatsapp@firm.example'] };
+    const sha256 = (raw: Buffer) => createHash('sha256').update(raw).digest('hex');
+
+    it('keeps mails from an earlier run ahead of the ones it catches, with the first ids and without telling listeners', async () => {
+      const mailCatcher = await catcher();
+      const heard: number[] = [];
+      mailCatcher.onMail((mail) => heard.push(mail.id));
+      const first = rawMail('Earlier 1', 'first');
+      const second = rawMail('Earlier 2', 'second');
+      const given = [
+        { raw: first, receivedAt: 1_770_000_000_000, envelope },
+        { raw: second, receivedAt: 1_770_000_001_000, envelope },
+      ];
+
+      const taken = mailCatcher.takeEarlier(given);
+      given[0]!.envelope.to.push('someone@else.example');
+
+      expect(taken.map((mail) => [mail.id, mail.receivedAt, mail.sha256])).toEqual([
+        [1, 1_770_000_000_000, sha256(first)],
+        [2, 1_770_000_001_000, sha256(second)],
+      ]);
+      expect(mailCatcher.get(1)?.raw.equals(first)).toBe(true);
+      expect(mailCatcher.get(2)?.envelope).toEqual({ from: 'bridge@wa.sandbox.test', to: ['whatsapp@firm.example'] });
+      expect(heard).toEqual([]);
+
+      const transport = nodemailer.createTransport({ url: mailCatcher.url });
+      await transport.sendMail({ envelope, raw: rawMail('After the restart', 'third') });
+      transport.close();
+      expect(mailCatcher.mails().map((mail) => mail.id)).toEqual([1, 2, 3]);
+      expect(heard).toEqual([3]);
+    });
+
+    it('keeps only the newest of them, numbered from 1', async () => {
+      const mailCatcher = await catcher({ keep: 2 });
+      const raws = [1, 2, 3].map((n) => rawMail(`Earlier ${n}`, `body ${n}`));
+      mailCatcher.takeEarlier(raws.map((raw, i) => ({ raw, receivedAt: 1_770_000_000_000 + i, envelope })));
+      expect(mailCatcher.mails().map((mail) => [mail.id, mail.sha256])).toEqual([
+        [1, sha256(raws[1]!)],
+        [2, sha256(raws[2]!)],
+      ]);
+    });
+
+    it('refuses once the catcher has caught or taken a mail, and keeps what it had', async () => {
+      const caughtFirst = await catcher();
+      const transport = nodemailer.createTransport({ url: caughtFirst.url });
+      await transport.sendMail({ envelope, raw: rawMail('Live', 'caught before') });
+      transport.close();
+      expect(() => caughtFirst.takeEarlier([{ raw: rawMail('Late', 'too late'), receivedAt: 0, envelope }])).toThrow(/before the catcher has caught or taken any/);
+      expect(caughtFirst.mails().map((mail) => mail.id)).toEqual([1]);
+
+      const takenFirst = await catcher();
+      takenFirst.takeEarlier([{ raw: rawMail('Earlier', 'once'), receivedAt: 0, envelope }]);
+      expect(() => takenFirst.takeEarlier([{ raw: rawMail('Again', 'twice'), receivedAt: 0, envelope }])).toThrow();
+      expect(takenFirst.mails()).toHaveLength(1);
+    });
+  });
 });

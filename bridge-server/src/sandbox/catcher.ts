@@ -21,6 +21,14 @@ export interface CaughtMail {
   sha256: string;
 }
 
+/** A mail an earlier run caught, handed to a new catcher by takeEarlier. */
+export interface EarlierMail {
+  /** When it was accepted (ms since the epoch). */
+  receivedAt: number;
+  envelope: { from: string; to: string[] };
+  raw: Buffer;
+}
+
 export interface MailCatcherOptions {
   /** Address to listen on. Default 127.0.0.1: the catcher is for this machine only. */
   host?: string;
@@ -42,6 +50,14 @@ export interface MailCatcher {
   mails(): CaughtMail[];
   get(id: number): CaughtMail | undefined;
   /**
+   * Keeps mails caught before this catcher started (by an earlier run, whose mails are stored
+   * elsewhere), given oldest first, as if it had caught them itself: they get the first ids, only
+   * the newest `keep` of them are kept, and listeners are not told (nothing new arrived). Mails
+   * caught afterwards follow them. Returns the ones kept. Throws when the catcher has already
+   * caught or taken a mail: ids would then no longer follow the order the mails came in.
+   */
+  takeEarlier(mails: readonly EarlierMail[]): CaughtMail[];
+  /**
    * Calls `listener` after each accepted mail, once it is kept. The listener runs synchronously
    * inside the SMTP transaction, so it must not block or throw. Returns the unsubscribe function.
    */
@@ -61,17 +77,19 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   const listeners = new Set<(mail: CaughtMail) => void>();
   let nextId = 1;
 
+  const caught = (raw: Buffer, receivedAt: number, envelope: CaughtMail['envelope']): CaughtMail => ({
+    id: nextId++,
+    receivedAt,
+    envelope,
+    raw,
+    sha256: createHash('sha256').update(raw).digest('hex'),
+  });
+
   const accept = (raw: Buffer, session: SMTPServerSession): void => {
-    const mail: CaughtMail = {
-      id: nextId++,
-      receivedAt: Date.now(),
-      envelope: {
-        from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-        to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-      },
-      raw,
-      sha256: createHash('sha256').update(raw).digest('hex'),
-    };
+    const mail = caught(raw, Date.now(), {
+      from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+      to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+    });
     kept.push(mail);
     if (kept.length > keep) kept.splice(0, kept.length - keep);
     for (const listener of [...listeners]) listener(mail);
@@ -129,6 +147,12 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     port,
     mails: () => [...kept],
     get: (id) => kept.find((mail) => mail.id === id),
+    takeEarlier(mails) {
+      if (nextId !== 1) throw new Error('earlier mails can only be taken before the catcher has caught or taken any');
+      const taken = mails.slice(Math.max(0, mails.length - keep)).map((mail) => caught(mail.raw, mail.receivedAt, { from: mail.envelope.from, to: [...mail.envelope.to] }));
+      kept.push(...taken);
+      return [...taken];
+    },
     onMail(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { SentRequest, Simulator } from '../channels/simulator/server.js';
 import type { Logger } from '../ops/logger.js';
+import type { SandboxHistory, SandboxHistoryScope } from '../store/sandbox-history.js';
 import type { MailCatcher } from './catcher.js';
 import type { ClientMessage, PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
 
@@ -14,6 +15,13 @@ export interface Sandbox {
   firmDomain: string;
   /** Points the simulator's webhooks at the bridge once it listens, and notes the reply intake's port. */
   connect(webhookUrl: string, replyIntakePort?: number): Promise<void>;
+  /**
+   * Shows on the page what the sandbox relayed and sent before this start, which the store kept
+   * while the catcher and the simulator forgot it: the mails as they were relayed (with the
+   * envelope the bridge relays with) and both sides of each phone's chat. Once, before the
+   * bridge relays anything; `read` is given the scope to read.
+   */
+  recall(read: (scope: Omit<SandboxHistoryScope, 'tenant'>) => Promise<SandboxHistory>, envelope: { from: string; to: string[] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -21,6 +29,8 @@ export const SANDBOX_MAILBOX = 'solicitor@firm.sandbox.test';
 
 /** The client's messages the sandbox remembers for the phone pane, newest kept; it lives in memory. */
 const clientSentLimit = 2000;
+/** How many of the newest relayed mails the page shows. */
+const mailsKept = 500;
 
 /**
  * The sandbox: a Cloud API simulator (test double of Meta) that posts signed webhooks into this
@@ -28,11 +38,12 @@ const clientSentLimit = 2000;
  */
 export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string; autoStatuses?: boolean }): Promise<Sandbox> {
   // Loaded on use: the simulator, the mail catcher and its parser are for the sandbox alone.
-  const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }] = await Promise.all([
+  const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }, { earlierClientMessage, earlierFirmMessage }] = await Promise.all([
     import('../channels/simulator/server.js'),
     import('./catcher.js'),
     import('./routes.js'),
     import('./solicitor.js'),
+    import('./history.js'),
   ]);
   const simulator = await startSimulator({
     appSecret: options.appSecret,
@@ -40,11 +51,14 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
     autoStatuses: options.autoStatuses ?? true,
     onAutoStatusError: (error) => options.logger.warn({ err: error }, 'sandbox: a simulated status webhook could not be posted'),
   });
-  const catcher = await startMailCatcher({});
+  const catcher = await startMailCatcher({ keep: mailsKept });
   /** Where the page's "reply as the solicitor" mails go (set by connect()). */
   const replyIntake: { port: number | undefined } = { port: undefined };
   /** What the page's client sent and the bridge stored, so the phone still shows it after a reload. */
   const clientSent: Array<ClientMessage & { from: string }> = [];
+  /** What the firm sent before this start (see recall); the simulator holds only what it took since. */
+  const firmSentBefore: Array<PhoneMessage & { to: string }> = [];
+  let recalled = false;
   const client: SandboxClient = {
     async sendAsClient(input) {
       const sender = { from: input.phone.replace(/\D/g, ''), name: input.name };
@@ -72,7 +86,9 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
   const phone: SandboxPhone = {
     messages: (to) => {
       const digits = to.replace(/\D/g, '');
-      return simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId)));
+      const before = firmSentBefore.filter((sent) => sent.to === digits).map(({ to: _to, ...message }) => message);
+      const since = simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId)));
+      return [...before, ...since];
     },
     sentFrom: (from) => {
       const digits = from.replace(/\D/g, '');
@@ -90,6 +106,23 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
     async connect(webhookUrl, replyIntakePort) {
       simulator.webhookUrl = webhookUrl;
       replyIntake.port = replyIntakePort;
+    },
+    async recall(read, envelope) {
+      if (recalled) throw new Error('the sandbox recalls its history once, at start');
+      recalled = true;
+      const history = await read({ businessId: simulator.business.phoneNumberId, mails: mailsKept, messages: clientSentLimit });
+      catcher.takeEarlier(history.mails.map((mail) => ({ raw: mail.raw, receivedAt: mail.sentAt, envelope })));
+      const fromClient: typeof clientSent = [];
+      for (const message of history.messages) {
+        const clientMessage = earlierClientMessage(message);
+        if (clientMessage) fromClient.push({ from: message.clientWaId, ...clientMessage });
+        const firmMessage = earlierFirmMessage(message);
+        if (firmMessage) firmSentBefore.push({ to: message.clientWaId, ...firmMessage });
+      }
+      // Ahead of anything the page sent meanwhile, within the same limit.
+      clientSent.unshift(...fromClient);
+      if (clientSent.length > clientSentLimit) clientSent.splice(0, clientSent.length - clientSentLimit);
+      if (history.mails.length + history.messages.length > 0) options.logger.info({ mails: history.mails.length, messages: history.messages.length }, 'sandbox: mail and messages from before this start are shown again');
     },
     async stop() {
       await simulator.stop();
