@@ -412,6 +412,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
         clock: systemClock,
         templates: config.templates,
         sandbox: config.sandbox,
+        timeZone: config.timeZone,
         mediaMaxBytes: config.mediaMaxBytes,
         ...(trusts.length > 0 ? { validator: new TokenValidator(trusts) } : {}),
         ...(sandboxSignIn ? { sandboxSignIn } : {}),

@@ -9,7 +9,8 @@ import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-build
 import { listImports } from '../../bridge-server/src/store/imports.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
-const api = useApiWorld();
+// The firm's zone is not the fixtures' (London): an upload that names no zone is read in New York.
+const api = useApiWorld({ WA_BRIDGE_TIMEZONE: 'America/New_York' });
 const fixture = path.resolve(import.meta.dirname, '../fixtures/exports/android-24h-uk-dash.txt');
 let conversationId = 0;
 
@@ -70,6 +71,16 @@ describe('POST /api/conversations/:id/imports', () => {
     expect(trail.body.items).toEqual(
       expect.arrayContaining([expect.objectContaining({ actor: users.caseHandler.upn, action: 'import', details: expect.objectContaining({ importId: first.body.importId, added: 6 }) })]),
     );
+  });
+
+  it("reads the times in the firm's zone when the upload names none", async () => {
+    const other = await api.clientWrites('447700900812', 'Here is our chat from before', { name: 'Jane Smith' });
+    // Another file than the one imported above (a file's messages belong to one conversation): one more line.
+    const bytes = Buffer.concat([await readFile(fixture), Buffer.from('02/04/2024, 10:30 - Jane Smith: Signed and posted\n')]);
+    const answer = await upload(await api.token(users.admin), other.conversationId, bytes, { fileName: 'WhatsApp Chat with Jane Smith.txt', firmAuthors: 'Tom Baker' });
+    expect(answer.status).toBe(201);
+    // 14/03/2024 09:12 in New York (daylight time since 10 March) is 13:12 UTC; in London it would be 09:12.
+    expect(answer.body).toMatchObject({ added: 7, timeZone: 'America/New_York', firstMessageAt: '2024-03-14T13:12:00.000Z', lastMessageAt: '2024-04-02T14:30:00.000Z' });
   });
 
   it('imports a zip with its media, which can then be downloaded', async () => {

@@ -20,6 +20,8 @@ export interface ApiDeps {
   clock: Clock;
   templates: Template[];
   sandbox: boolean;
+  /** The firm's zone (WA_BRIDGE_TIMEZONE): an imported chat export's times are read in it unless the upload names one. */
+  timeZone: string;
   /** Largest reply file, in bytes. */
   mediaMaxBytes: number;
   /** Absent when sign-in is not configured: every call is refused. */

@@ -34,7 +34,7 @@ export function importsRouter(deps: ApiDeps, limit = maxImportBytes): Router {
     if (!(importMediaTypes as readonly string[]).includes(mediaType)) {
       throw new BadInputError('bad_media_type', `Send the export as the body with Content-Type ${importMediaTypes.join(' or ')}; got ${JSON.stringify(mediaType || 'none')}.`);
     }
-    const clock = zoneClock(query.timeZone);
+    const clock = zoneClock(query.timeZone ?? deps.timeZone);
     const named = (query.firmAuthors ?? '').split(',').map((a) => a.trim()).filter((a) => a.length > 0);
 
     const dir = await mkdtemp(path.join(tmpdir(), 'wa-bridge-import-'));

@@ -9,8 +9,8 @@ import { z } from 'zod';
 export const importQuerySchema = z.object({
   /** The file's name as the user chose it; recorded with the import. */
   fileName: z.string().min(1).max(255),
-  /** IANA zone the export was written in (its times carry none); default Europe/London. */
-  timeZone: z.string().min(1).max(64).default('Europe/London'),
+  /** IANA zone the export was written in (its times carry none); default the firm's (WA_BRIDGE_TIMEZONE). */
+  timeZone: z.string().min(1).max(64).optional(),
   /** Authors in the export who are the firm, comma-separated; needed unless the chat has two people and one is the client by name. */
   firmAuthors: z.string().max(2000).optional(),
 });
