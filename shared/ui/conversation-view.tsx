@@ -43,6 +43,8 @@ export function ConversationView({ conversationId }: { conversationId: number })
   const [problem, setProblem] = useState<string | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
+  /** Where the list was scrolled to at its last scroll event. */
+  const lastScrollTop = useRef(0);
 
   const loadDetail = useCallback(() => api.getConversation(conversationId).then(setDetail), [api, conversationId]);
   const loadNewest = useCallback(async () => {
@@ -188,7 +190,12 @@ export function ConversationView({ conversationId }: { conversationId: number })
         tabIndex={0}
         onScroll={(event) => {
           const list = event.currentTarget;
-          stickToBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+          // Only the reader moving up lets go of the bottom. The browser scrolls too, downwards, when
+          // a photo above the newest message takes its height (scroll anchoring) before its load
+          // event: measured then, the list is short of the bottom, yet it should follow.
+          if (list.scrollHeight - list.scrollTop - list.clientHeight < 40) stickToBottom.current = true;
+          else if (list.scrollTop < lastScrollTop.current) stickToBottom.current = false;
+          lastScrollTop.current = list.scrollTop;
         }}
       >
         {olderCursor && (

@@ -23,18 +23,46 @@ describe('opening a conversation that ends with a photo', () => {
     await world?.stop();
   });
 
-  it('shows the photo at the bottom once it has loaded', async () => {
+  /** Jane's conversation in the Teams tab, reached from the list of conversations on no matter. */
+  async function openJane() {
     const page = await world.context.newPage();
     await page.goto(`${world.bridge.url}/teams/index.html?view=personal`);
     await page.getByRole('button', { name: /Not on a matter yet/ }).click({ timeout: 20_000 });
     await page.getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
-    const view = page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
+    return { page, view: page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' }) };
+  }
+
+  it('shows the photo at the bottom once it has loaded', async () => {
+    const { page, view } = await openJane();
     const image = view.locator('li.bubble.incoming img');
     await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(600);
     // The photo's height came after the first jump to the bottom; the list is at the bottom all the same.
     const list = view.locator('ol').first();
     await expect.poll(() => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), { timeout: 5_000 }).toBeLessThan(2);
     expect(await list.evaluate((element) => element.scrollHeight > element.clientHeight)).toBe(true);
+    await page.close();
+  });
+
+  it('leaves a reader who scrolled up where they are when a message comes, and follows again once they are back at the bottom', async () => {
+    const { page, view } = await openJane();
+    const list = view.locator('ol').first();
+    const fromBottom = () => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight);
+    await expect.poll(() => view.locator('li.bubble.incoming img').evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(600);
+    await expect.poll(fromBottom, { timeout: 5_000 }).toBeLessThan(2);
+
+    await list.hover();
+    await page.mouse.wheel(0, -600);
+    await expect.poll(fromBottom, { timeout: 5_000 }).toBeGreaterThan(400);
+    const readingAt = await list.evaluate((element) => element.scrollTop);
+    await clientSays(world.bridge, { ...jane, text: 'One more thing about the deposit.' });
+    await view.getByText('One more thing about the deposit.').waitFor({ state: 'attached', timeout: 10_000 });
+    expect(await list.evaluate((element) => element.scrollTop)).toBe(readingAt);
+
+    await page.mouse.wheel(0, 5_000);
+    await expect.poll(fromBottom, { timeout: 5_000 }).toBeLessThan(2);
+    await clientSays(world.bridge, { ...jane, text: 'And the inventory.' });
+    await view.getByText('And the inventory.').waitFor({ timeout: 10_000 });
+    await expect.poll(fromBottom, { timeout: 5_000 }).toBeLessThan(2);
     await page.close();
   });
 
