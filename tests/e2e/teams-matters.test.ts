@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
-import { teamsHostPage } from '../support/teams-host.js';
+import { openPersonalTab } from '../support/teams-host.js';
 import { startTokenIssuer, type TestUser, type TokenIssuer } from '../support/token-issuer.js';
 import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-world.js';
 
@@ -40,15 +40,7 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
   const tokenFor = (user: TestUser) => issuer.sign(user);
 
   /** The personal tab inside the stand-in Teams host, signed in as `user` by Teams SSO. */
-  async function openTab(user: TestUser): Promise<{ page: Page; tab: FrameLocator }> {
-    const page = await context.newPage();
-    const body = teamsHostPage({ tabPath: '/teams/index.html?view=personal', ssoToken: await tokenFor(user) });
-    await page.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body }));
-    await page.goto(`${world.bridge.url}/teams-host.html`);
-    const tab = page.frameLocator('#tab');
-    await tab.getByRole('tab', { name: 'Matters' }).waitFor({ timeout: 20_000 });
-    return { page, tab };
-  }
+  const openTab = async (user: TestUser) => openPersonalTab(context, world.bridge.url, await tokenFor(user));
 
   async function clientWrites(phone: string, name: string, text: string): Promise<void> {
     const answer = await world.simulator.postWebhook(world.simulator.inboundMessage({ from: phone, name, type: 'text', body: text }));

@@ -1,3 +1,5 @@
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
+
 /**
  * A stand-in for the Teams client: a page that shows the tab in an iframe and answers teams-js's
  * postMessage calls as Teams does. `initialize` is answered with the frame context, client type,
@@ -49,4 +51,18 @@ export function teamsHostPage(options: { tabPath: string; theme?: 'default' | 'd
     setSsoToken: (token) => { ssoToken = token; },
   };
 </script></body></html>`;
+}
+
+/**
+ * The personal tab of the bridge at `bridgeUrl`, inside the stand-in host in a new page of
+ * `context`, signed in by Teams SSO with `ssoToken`; resolves once its Matters tab shows.
+ */
+export async function openPersonalTab(context: BrowserContext, bridgeUrl: string, ssoToken: string): Promise<{ page: Page; tab: FrameLocator }> {
+  const page = await context.newPage();
+  const body = teamsHostPage({ tabPath: '/teams/index.html?view=personal', ssoToken });
+  await page.route(`${bridgeUrl}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body }));
+  await page.goto(`${bridgeUrl}/teams-host.html`);
+  const tab = page.frameLocator('#tab');
+  await tab.getByRole('tab', { name: 'Matters' }).waitFor({ timeout: 20_000 });
+  return { page, tab };
 }

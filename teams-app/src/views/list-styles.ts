@@ -21,4 +21,6 @@ export const listStyles = makeStyles({
   },
   line: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   empty: { padding: tokens.spacingHorizontalM },
+  /** Read out by a screen reader, not shown. */
+  spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)', whiteSpace: 'nowrap' },
 });

@@ -8,6 +8,7 @@ import { listStyles } from './list-styles.js';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
+import { useListChanges } from './use-list-changes.js';
 
 const useStyles = makeStyles({
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
@@ -105,12 +106,19 @@ function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): v
   const [query, setQuery] = useState('');
   const [matters, setMatters] = useState<Matter[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // Counts move as conversations are linked and new clients write: read both again then.
+  const [changes, setChanges] = useState(0);
+  useListChanges(() => setChanges((n) => n + 1));
 
   useEffect(() => {
     let cancelled = false;
     const timer = setTimeout(() => {
       api.listMatters({ state, ...(query.trim() ? { q: query.trim() } : {}) }).then(
-        (result) => !cancelled && setMatters(result.items),
+        (result) => {
+          if (cancelled) return;
+          setMatters(result.items);
+          setProblem(null);
+        },
         (error: unknown) => !cancelled && setProblem(error instanceof Error ? error.message : String(error)),
       );
     }, 200);
@@ -118,15 +126,19 @@ function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): v
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [api, state, query]);
+  }, [api, state, query, changes]);
 
   // Conversations on no matter: for a solicitor, those an admin assigned to them.
   useEffect(() => {
+    let cancelled = false;
     api.listConversations({ unlinked: 'true', limit: 200 }).then(
-      (page) => setUnlinked(page.items.length),
-      () => setUnlinked(null),
+      (page) => !cancelled && setUnlinked(page.items.length),
+      () => !cancelled && setUnlinked(null),
     );
-  }, [api]);
+    return () => {
+      cancelled = true;
+    };
+  }, [api, changes]);
 
   return (
     <div className={styles.pane}>
@@ -201,16 +213,31 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
   const [matter, setMatter] = useState<Matter | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // A conversation linked to the matter or taken off it, or one of its clients writing.
+  const [changes, setChanges] = useState(0);
+  const listed = useRef(new Set<number>());
+  listed.current = new Set(conversations?.map((conversation) => conversation.id));
+  useListChanges(
+    () => setChanges((n) => n + 1),
+    (event) =>
+      event.type === 'conversation' ? listed.current.has(event.conversation.id) || event.conversation.matters.some((link) => link.matterId === matterId) : event.type === 'message' && listed.current.has(event.conversationId),
+  );
 
   useEffect(() => {
+    let cancelled = false;
     Promise.all([api.getMatter(matterId), api.listConversations({ matterId, limit: 100 })]).then(
       ([found, page]) => {
+        if (cancelled) return;
         setMatter(found);
         setConversations(page.items);
+        setProblem(null);
       },
-      (error: unknown) => setProblem(error instanceof Error ? error.message : String(error)),
+      (error: unknown) => !cancelled && setProblem(error instanceof Error ? error.message : String(error)),
     );
-  }, [api, matterId]);
+    return () => {
+      cancelled = true;
+    };
+  }, [api, matterId, changes]);
 
   return (
     <div className={styles.pane}>

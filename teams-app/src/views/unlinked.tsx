@@ -1,9 +1,10 @@
-import { Badge, Body1Strong, Button, Caption1, MessageBar, MessageBarBody, Spinner } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, mergeClasses, MessageBar, MessageBarBody, Spinner } from '@fluentui/react-components';
 import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
 import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { listStyles } from './list-styles.js';
+import { useListChanges } from './use-list-changes.js';
 
 /**
  * WhatsApp conversations that no matter is linked to. `only="unassigned"` narrows them to the
@@ -16,11 +17,17 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
   const [items, setItems] = useState<ConversationSummary[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  /** Said to a screen reader when conversations join the list while it is open. */
+  const [arrived, setArrived] = useState('');
+  /** How many conversations the pages read so far held: a reload reads as many again. */
+  const read = useRef(0);
+  const shown = useRef<Set<number> | null>(null);
 
   const load = useCallback(
     async (after?: string) => {
       try {
         const page = await api.listConversations({ unlinked: 'true', limit: 100, ...(after ? { cursor: after } : {}) });
+        read.current = (after ? read.current : 0) + page.items.length;
         const wanted = page.items.filter((item) => only === 'all' || item.assignee === null);
         setItems((current) => (after ? [...(current ?? []), ...wanted] : wanted));
         setCursor(page.nextCursor);
@@ -34,9 +41,41 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
 
   useEffect(() => void load(), [load]);
 
+  // A client who writes for the first time, a conversation linked or assigned elsewhere: the list
+  // follows without a reload, over as many pages as were read, and says who joined it.
+  const reload = useCallback(async () => {
+    try {
+      const pages: ConversationSummary[] = [];
+      let next: string | null = null;
+      do {
+        const page = await api.listConversations({ unlinked: 'true', limit: 100, ...(next ? { cursor: next } : {}) });
+        pages.push(...page.items);
+        next = page.nextCursor;
+      } while (next && pages.length < read.current);
+      read.current = pages.length;
+      const wanted = pages.filter((item) => only === 'all' || item.assignee === null);
+      const before = shown.current;
+      const joined = before ? wanted.filter((item) => !before.has(item.id)) : [];
+      if (joined.length === 1) setArrived(`New conversation: ${clientOf(joined[0]!)}`);
+      else if (joined.length > 1) setArrived(`${joined.length} new conversations`);
+      setItems(wanted);
+      setCursor(next);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  }, [api, only]);
+  useListChanges(() => void reload());
+  useEffect(() => {
+    if (items) shown.current = new Set(items.map((item) => item.id));
+  }, [items]);
+
   const label = only === 'unassigned' ? 'Conversations to triage' : 'Conversations without a matter';
   return (
     <>
+      <span className={mergeClasses(list.spoken, 'list-arrivals')} aria-live="polite">
+        {arrived}
+      </span>
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
@@ -52,7 +91,7 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
             <button type="button" className={list.row} onClick={() => onOpen(conversation.id)}>
               <span className={list.line}>
                 <Body1Strong className="client-name" dir="auto">
-                  {conversation.client.name ?? phoneOf(conversation) ?? 'Client'}
+                  {clientOf(conversation)}
                 </Body1Strong>
                 {conversation.assignee ? (
                   <Badge appearance="outline" className="assignee" dir="auto">
@@ -79,6 +118,9 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
     </>
   );
 }
+
+/** How a row names the client: by name, else by number. */
+export const clientOf = (conversation: ConversationSummary): string => conversation.client.name ?? phoneOf(conversation) ?? 'Client';
 
 export function phoneOf(conversation: ConversationSummary): string | null {
   return conversation.client.number ? (formatPhone(conversation.client.number) ?? conversation.client.number) : null;
