@@ -1,9 +1,11 @@
-import type { ConversationDetail, ConversationSummary, DeliveryStatus, MessageItem, PendingReply, WindowState } from '@wa-bridge/shared/api/conversations';
+import type { ConversationDetail, ConversationSummary, DeliveryStatus, MessageItem, PendingReply, SharedContactCard, SharedLocation, WindowState } from '@wa-bridge/shared/api/conversations';
 import type { Matter, MatterLink } from '@wa-bridge/shared/api/matters';
 import type { OutboundCommand } from '../core/commands.js';
 import type { Content } from '../core/events.js';
 import type { AttachmentRecord, ConversationRecord, EventRecord } from '../core/records.js';
-import { renderContent } from '../core/render/content.js';
+import { contactName, contactOrganisation } from '../core/render/contacts.js';
+import { renderContent, type ContentOf } from '../core/render/content.js';
+import { googleMapsUrl } from '../core/render/location.js';
 import { mediaFileName } from '../core/render/media.js';
 import { SERVICE_WINDOW_MS, type Template } from '../flows/reply.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
@@ -74,6 +76,32 @@ export function contentText(content: Content): string | null {
   return renderContent(content, { media: [] }).text.trim() || null;
 }
 
+/** An optional field as sent, null when absent or empty (the mail leaves those out as well). */
+const given = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);
+
+/** A shared location for its card; the map link is the mirrored mail's. */
+export function toSharedLocation(content: ContentOf<'location'>): SharedLocation {
+  return {
+    latitude: content.latitude,
+    longitude: content.longitude,
+    name: given(content.name),
+    address: given(content.address),
+    url: given(content.url),
+    mapUrl: googleMapsUrl(content.latitude, content.longitude),
+  };
+}
+
+/** Shared contacts for their cards: named and with the organisation as the mail gives them. */
+export function toSharedContacts(content: ContentOf<'contacts'>): SharedContactCard[] {
+  return content.contacts.map((contact) => ({
+    name: contactName(contact),
+    organisation: contactOrganisation(contact),
+    phones: contact.phones.filter((p) => p.phone !== '').map((p) => ({ phone: p.phone, type: given(p.type) })),
+    emails: contact.emails.filter((e) => e.email !== '').map((e) => ({ email: e.email, type: given(e.type) })),
+    urls: contact.urls.map((u) => u.url).filter((url) => url !== ''),
+  }));
+}
+
 export interface MessageContext {
   conversation: ConversationRecord;
   attachments: Map<number, AttachmentRecord[]>;
@@ -103,6 +131,8 @@ export function toMessageItem(event: EventRecord, ctx: MessageContext): MessageI
     sentAt: iso(event.timestamp),
     contentType: content?.type ?? null,
     text: content ? contentText(content) : null,
+    location: content?.type === 'location' ? toSharedLocation(content) : null,
+    contacts: content?.type === 'contacts' ? toSharedContacts(content) : null,
     attachments: (ctx.attachments.get(event.id) ?? []).map((a) => ({
       id: a.id,
       fileName: content && mediaTypes.has(content.type) && 'media' in content ? mediaFileName(content.type, a, content.media.fileName) : a.fileName,

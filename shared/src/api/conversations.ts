@@ -75,6 +75,32 @@ export const deliveryStatusSchema = z.enum(['queued', 'sent', 'delivered', 'read
 export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
 
 /**
+ * A location the client shared, as sent. `mapUrl` is the Google Maps link the bridge builds from
+ * the coordinates (the one the mirrored mail links too); `url` is a link the client attached,
+ * for showing as text only, never as a link.
+ */
+export const sharedLocationSchema = z.object({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  name: z.string().nullable(),
+  address: z.string().nullable(),
+  url: z.string().nullable(),
+  mapUrl: z.url({ protocol: /^https$/, hostname: /^www\.google\.com$/ }),
+});
+export type SharedLocation = z.infer<typeof sharedLocationSchema>;
+
+/** A contact card the client shared. `urls` are the client's and, like a location's `url`, text only. */
+export const sharedContactSchema = z.object({
+  name: z.string(),
+  /** Title, company and department, as far as given. */
+  organisation: z.string().nullable(),
+  phones: z.array(z.object({ phone: z.string(), type: z.string().nullable() })),
+  emails: z.array(z.object({ email: z.string(), type: z.string().nullable() })),
+  urls: z.array(z.string()),
+});
+export type SharedContactCard = z.infer<typeof sharedContactSchema>;
+
+/**
  * One bubble of the conversation view: a message, or an edit, deletion or reaction that refers
  * to one (`targetWaMessageId`). A message that was later edited or deleted says so itself too.
  */
@@ -91,6 +117,10 @@ export const messageItemSchema = z.object({
   /** Plain text to show: the body, a caption, or a one-line rendering of other content. */
   text: z.string().nullable(),
   attachments: z.array(attachmentSchema),
+  /** Location messages only: what the bubble shows as a card instead of `text`. */
+  location: sharedLocationSchema.nullable(),
+  /** Contacts messages only: one card per contact, shown instead of `text`. */
+  contacts: z.array(sharedContactSchema).nullable(),
   quoted: z.object({ waMessageId: z.string(), text: z.string().nullable(), senderName: z.string().nullable() }).nullable(),
   targetWaMessageId: z.string().nullable(),
   /** Reactions only; null when the reaction was removed. */

@@ -6,17 +6,24 @@ import { toVCard } from '../vcard.js';
 import type { ContentOf, RenderedContent } from './content.js';
 import { escapeHtml, oneLine, paragraph } from './html.js';
 
-function contactName(contact: SharedContact): string {
+/** A contact's name as the mail and the conversation view show it. */
+export function contactName(contact: SharedContact): string {
   const name = oneLine(contact.formattedName, 200);
   return name === '' ? 'Unnamed contact' : name;
 }
 
-function detailLines(contact: SharedContact): string[] {
+/** Title, company and department, as far as the card gives them; null when it gives none. */
+export function contactOrganisation(contact: SharedContact): string | null {
   const org = [contact.org?.title, contact.org?.company, contact.org?.department].filter((v): v is string => v !== undefined && v !== '');
+  return org.length === 0 ? null : oneLine(org.join(', '), 1024);
+}
+
+function detailLines(contact: SharedContact): string[] {
+  const org = contactOrganisation(contact);
   return [
     ...contact.phones.map((p) => `Phone: ${oneLine(p.phone, 64)}`),
     ...contact.emails.map((e) => `Email: ${oneLine(e.email, 512)}`),
-    ...(org.length === 0 ? [] : [`Organisation: ${oneLine(org.join(', '), 1024)}`]),
+    ...(org === null ? [] : [`Organisation: ${org}`]),
   ];
 }
 

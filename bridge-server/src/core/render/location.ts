@@ -1,6 +1,11 @@
 import type { ContentOf, RenderedContent } from './content.js';
 import { escapeHtml, labelled, link, oneLine, paragraph } from './html.js';
 
+/** Google Maps at a point: the map link of the mirrored mail and of the conversation view. */
+export function googleMapsUrl(latitude: number, longitude: number): string {
+  return `https://www.google.com/maps?q=${latitude},${longitude}`;
+}
+
 /**
  * A shared location: its name and address as sent, a map link anyone can open, and the RFC 5870
  * `geo:` URI that phones and desktop map apps understand. A URL the client attached is shown as
@@ -8,7 +13,7 @@ import { escapeHtml, labelled, link, oneLine, paragraph } from './html.js';
  */
 export function renderLocation(content: ContentOf<'location'>): RenderedContent {
   const point = `${content.latitude},${content.longitude}`;
-  const mapUrl = `https://www.google.com/maps?q=${point}`;
+  const mapUrl = googleMapsUrl(content.latitude, content.longitude);
   const geoUri = `geo:${point}`;
   const details: Array<[string, string | undefined]> = [
     ['Name:', content.name],
