@@ -5,6 +5,7 @@ import { useId, useRef, useState } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatTime } from '../format.js';
 import { AttachmentView } from './attachment.js';
+import { ContactCards, LocationCard } from './shared-content.js';
 
 const useStyles = makeStyles({
   row: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', marginBottom: tokens.spacingVerticalS },
@@ -90,8 +91,11 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
         {message.attachments.map((attachment) => (
           <AttachmentView key={attachment.id} attachment={attachment} />
         ))}
+        {/* A shared location or contact shows as cards with working links; `text` is the same as plain words. */}
+        {message.location && <LocationCard location={message.location} />}
+        {message.contacts && <ContactCards contacts={message.contacts} />}
         {/* dir="auto": an Arabic or Hebrew message runs right to left, its punctuation where the writer put it. */}
-        {message.text && (
+        {message.text && !message.location && !message.contacts && (
           <span dir="auto" className={mergeClasses('text', message.deleted && styles.deleted)}>
             {message.text}
           </span>
