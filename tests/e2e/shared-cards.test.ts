@@ -20,7 +20,7 @@ describe('shared locations and contacts in the conversation', () => {
   const place = {
     latitude: 51.5111,
     longitude: -0.1139,
-    name: 'مكتب المحاماة في لندن',
+    placeName: 'مكتب المحاماة في لندن',
     address: '1 Temple Place, Victoria Embankment, London WC2R 3BD, United Kingdom: the entrance on Surrey Street, second floor, ask at reception',
     // Typed by the client: one long word, which must wrap and must not become a link.
     url: `https://maps.example.net/directions/${'temple-place-'.repeat(12)}end`,
@@ -47,12 +47,7 @@ describe('shared locations and contacts in the conversation', () => {
   async function janeSends(content: InboundContent): Promise<string> {
     const simulator = world.bridge.sandbox!.simulator;
     const envelope = simulator.inboundMessage({ ...content, from: jane.phone, name: jane.name });
-    const message = (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string; location?: { name?: string } }>)[0]!;
-    // The builder's input has one `name` for the sender's profile and for a place: give the place its own.
-    if (message.location) {
-      if (content.type === 'location' && content.name) message.location.name = content.name;
-      else delete message.location.name;
-    }
+    const message = (envelope.entry[0]!.changes[0]!.value.messages as Array<{ id: string }>)[0]!;
     const answer = await simulator.postWebhook(envelope);
     expect(answer.status).toBe(200);
     return message.id;
@@ -80,9 +75,11 @@ describe('shared locations and contacts in the conversation', () => {
 
   it('shows a location as a card: name and address as sent, the coordinates, and a map link opening in a new window', async () => {
     const bubble = bubbleOf(locationId);
-    const card = bubble.getByRole('group', { name: `Location: ${place.name}` });
+    const card = bubble.getByRole('group', { name: `Location: ${place.placeName}` });
     await card.waitFor({ timeout: 10_000 });
-    expect(await card.locator('.location-name').innerText()).toBe(place.name);
+    expect(await card.locator('.location-name').innerText()).toBe(place.placeName);
+    // The place's name is not the sender's: the bubble is still Jane's.
+    expect(await bubble.locator('.sender').innerText()).toBe(jane.name);
     expect(await direction(card.locator('.location-name'))).toEqual({ dir: 'auto', resolved: 'rtl' });
     expect(await card.locator('.location-address').innerText()).toBe(place.address);
     expect(await direction(card.locator('.location-address'))).toEqual({ dir: 'auto', resolved: 'ltr' });

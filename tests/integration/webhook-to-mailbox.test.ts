@@ -42,7 +42,7 @@ describe('webhook to firm mailbox and journal', () => {
         { ...c, type: 'video', media: up('video'), caption: 'Walkthrough' },
         { ...c, type: 'document', media: up('document'), filename: '../../etc/Lease – 14 High St.pdf', caption: 'Signed lease' },
         { ...c, type: 'sticker', media: up('sticker'), animated: false },
-        { ...c, type: 'location', latitude: 51.5072, longitude: -0.1276, name: 'Court', address: 'Strand, London' },
+        { ...c, type: 'location', latitude: 51.5072, longitude: -0.1276, placeName: 'Court', address: 'Strand, London' },
         { ...c, type: 'contacts', contacts: [{ name: { formatted_name: 'Ann Other', first_name: 'Ann' }, phones: [{ phone: '+44 7700 900999', type: 'CELL' }] }] },
         { ...c, type: 'button_reply', replyId: 'confirm-1', title: 'Yes, confirm' },
         { ...c, type: 'list_reply', replyId: 'slot-3', title: 'Friday 3pm', description: 'Office' },

@@ -15,7 +15,7 @@ describe('simulator builders', () => {
     [{ type: 'audio', media: { ...media, mimeType: 'audio/ogg' }, voice: true }, { content: { type: 'audio', media: { voice: true } } }],
     [{ type: 'document', media: { ...media, mimeType: 'application/pdf' }, filename: 'a.pdf' }, { content: { type: 'document', media: { fileName: 'a.pdf' } } }],
     [{ type: 'sticker', media: { ...media, mimeType: 'image/webp' }, animated: true }, { content: { type: 'sticker', media: { animated: true } } }],
-    [{ type: 'location', latitude: 51.5, longitude: -0.12, name: 'Office' }, { content: { type: 'location', latitude: 51.5, name: 'Office' } }],
+    [{ type: 'location', latitude: 51.5, longitude: -0.12, placeName: 'Office' }, { content: { type: 'location', latitude: 51.5, name: 'Office' } }],
     [{ type: 'contacts', contacts: [{ name: { formatted_name: 'Raj Patel' }, phones: [{ phone: '+44 7700 900456' }] }] }, { content: { type: 'contacts', contacts: [{ formattedName: 'Raj Patel' }] } }],
     [{ type: 'button_reply', replyId: 'yes', title: 'Yes' }, { content: { type: 'interactive', replyType: 'button_reply', replyId: 'yes' } }],
     [{ type: 'list_reply', replyId: 'fri', title: 'Friday', description: '3pm' }, { content: { type: 'interactive', replyType: 'list_reply', description: '3pm' } }],
@@ -31,6 +31,11 @@ describe('simulator builders', () => {
     const { events } = normalizeCloudWebhook(parseCloudWebhook(inboundMessage({ ...sender, ...content })));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ timestamp: 1706712302000, client: { waId: '447700900123', userId: 'GB.1502576394655843' }, ...expected });
+  });
+
+  it("names a location's place apart from the sender's profile", () => {
+    const { events } = normalizeCloudWebhook(parseCloudWebhook(inboundMessage({ ...sender, type: 'location', latitude: 51.5, longitude: -0.12, placeName: 'Office' })));
+    expect(events[0]).toMatchObject({ client: { name: 'Jane Smith' }, content: { type: 'location', name: 'Office' } });
   });
 
   it('merges envelopes into one batched delivery, one contact per person', () => {

@@ -49,7 +49,8 @@ export type InboundContent =
   | { type: 'audio'; media: MediaInput; voice?: boolean }
   | { type: 'document'; media: MediaInput; caption?: string; filename?: string }
   | { type: 'sticker'; media: MediaInput; animated?: boolean }
-  | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string; url?: string }
+  /** `placeName` is the location's `name`: `name` is the sender's profile name. */
+  | { type: 'location'; latitude: number; longitude: number; placeName?: string; address?: string; url?: string }
   | { type: 'contacts'; contacts: ContactCardInput[] }
   | { type: 'button_reply'; replyId: string; title: string }
   | { type: 'list_reply'; replyId: string; title: string; description?: string }
@@ -187,7 +188,7 @@ function contentOf(input: InboundContent): Record<string, unknown> {
     case 'sticker':
       return { type: 'sticker', sticker: { ...mediaObject(input.media), animated: input.animated ?? false } };
     case 'location':
-      return { type: 'location', location: { latitude: input.latitude, longitude: input.longitude, ...optional({ name: input.name, address: input.address, url: input.url }) } };
+      return { type: 'location', location: { latitude: input.latitude, longitude: input.longitude, ...optional({ name: input.placeName, address: input.address, url: input.url }) } };
     case 'contacts':
       return { type: 'contacts', contacts: input.contacts };
     case 'button_reply':
