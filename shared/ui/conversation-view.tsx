@@ -1,4 +1,4 @@
-import { Badge, Body1Strong, Button, Caption1, makeStyles, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, makeStyles, mergeClasses, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
 import type { ConversationDetail, MessageItem, PendingReply, WindowState } from '@wa-bridge/shared/api/conversations';
 import type { StreamEvent } from '@wa-bridge/shared/api/stream';
 import { formatPhone } from '@wa-bridge/shared/phone';
@@ -9,6 +9,7 @@ import { Composer } from './conversation/composer.js';
 import { ImportExport } from './conversation/import-export.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
+import { seekMessagesLimit, useSeekMessage, type SeekState } from './conversation/use-seek-message.js';
 import { describeError } from './format.js';
 import { useStream, type StreamState } from './use-stream.js';
 
@@ -26,13 +27,19 @@ const mediaWaitMs = 10 * 60_000;
 
 const streamLabels: Record<StreamState, string> = { connecting: 'Connecting', live: 'Live', offline: 'Offline, retrying' };
 
+const seekNotes: Record<Exclude<SeekState, 'found'>, string> = {
+  seeking: 'Finding the message in the conversation…',
+  gone: 'The message the search found is no longer in this conversation.',
+  'too-far': `The message the search found is more than ${seekMessagesLimit.toLocaleString('en-GB')} messages back, or could not be read: use Show older messages.`,
+};
+
 /**
  * The WhatsApp conversation as both front ends show it: header with the client and matters,
  * bubbles oldest to newest (older pages on request), replies waiting to be sent, the composer, and
  * live updates from the API's event stream. After a reconnect it reloads the newest page, so an
  * event missed while offline still shows up.
  */
-export function ConversationView({ conversationId }: { conversationId: number }) {
+export function ConversationView({ conversationId, showMessageId }: { conversationId: number; showMessageId?: number }) {
   const styles = useStyles();
   const { api } = useSession();
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
@@ -42,7 +49,8 @@ export function ConversationView({ conversationId }: { conversationId: number })
   const [olderCursor, setOlderCursor] = useState<string | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
-  const stickToBottom = useRef(true);
+  // Opened at a search hit, the list is not held at the newest message but at the hit.
+  const stickToBottom = useRef(showMessageId === undefined);
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
 
@@ -126,17 +134,25 @@ export function ConversationView({ conversationId }: { conversationId: number })
     };
   }, [hasList]);
 
-  const loadOlder = async () => {
-    if (!olderCursor) return;
-    stickToBottom.current = false;
-    try {
-      const page = await api.listMessages(conversationId, { cursor: olderCursor, limit: 50 });
-      setItems((current) => merge(current, page.items));
-      setOlderCursor(page.nextCursor);
-    } catch (error) {
-      setProblem(describeError(error));
-    }
-  };
+  const readOlder = useCallback(
+    async (size: number): Promise<boolean> => {
+      if (!olderCursor) return false;
+      stickToBottom.current = false;
+      try {
+        const page = await api.listMessages(conversationId, { cursor: olderCursor, limit: size });
+        setItems((current) => merge(current, page.items));
+        setOlderCursor(page.nextCursor);
+        return true;
+      } catch (error) {
+        setProblem(describeError(error));
+        return false;
+      }
+    },
+    [api, conversationId, olderCursor],
+  );
+  const loadOlder = () => readOlder(50);
+  // After the jump to the newest message above, so the hit has the last word on where the list is.
+  const seek = useSeekMessage(showMessageId, items, olderCursor, readOlder, listRef);
 
   const { bubbles, reactionsByTarget } = useMemo(() => {
     const reactions = new Map<string, MessageItem[]>();
@@ -182,6 +198,11 @@ export function ConversationView({ conversationId }: { conversationId: number })
           <MessageBarBody>{problem}</MessageBarBody>
         </MessageBar>
       )}
+      {seek.state && seek.state !== 'found' && (
+        <Caption1 role="status" className={mergeClasses(styles.readOnly, 'seek-state')} data-state={seek.state}>
+          {seekNotes[seek.state]}
+        </Caption1>
+      )}
       <ol
         ref={listRef}
         className={styles.list}
@@ -207,7 +228,7 @@ export function ConversationView({ conversationId }: { conversationId: number })
         )}
         {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
         {bubbles.map((message) => (
-          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} />
+          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId} />
         ))}
         {pending.map((reply) => (
           <PendingBubble

@@ -34,6 +34,13 @@ const useStyles = makeStyles({
   failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
   system: { alignSelf: 'center', color: tokens.colorNeutralForeground3, fontStyle: 'italic', textAlign: 'center' },
   reactions: { marginTop: '2px' },
+  /** The message a search opened the conversation at. */
+  found: {
+    outline: `2px solid ${tokens.colorBrandStroke1}`,
+    outlineOffset: '2px',
+    borderRadius: tokens.borderRadiusLarge,
+    ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}` },
+  },
 });
 
 const ticks: Record<DeliveryStatus, { glyph: string; words: string }> = {
@@ -60,14 +67,14 @@ export function DeliveryTicks({ status }: { status: DeliveryStatus }) {
  * edits and deletions (the record keeps both; the bubble says what happened). Reactions to it are
  * passed in and shown underneath.
  */
-export function MessageBubble({ message, reactions }: { message: MessageItem; reactions: MessageItem[] }) {
+export function MessageBubble({ message, reactions, found = false }: { message: MessageItem; reactions: MessageItem[]; found?: boolean }) {
   const styles = useStyles();
   const firm = message.sender.side === 'firm';
   const sender = message.sender.name ?? (firm ? 'Firm' : 'Client');
 
   if (message.kind === 'deletion') {
     return (
-      <li className={mergeClasses(styles.row, 'event')} data-kind="deletion">
+      <li className={mergeClasses(styles.row, 'event', found && styles.found)} data-kind="deletion" data-message-id={message.id} {...foundMark(found)}>
         <Caption1 className={styles.system}>
           <bdi>{sender}</bdi> deleted a message for everyone · {formatTime(message.sentAt)} (the archive keeps it)
         </Caption1>
@@ -77,7 +84,13 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
 
   const visibleReactions = reactions.filter((reaction) => reaction.emoji);
   return (
-    <li className={mergeClasses(styles.row, firm && styles.rowFirm, 'bubble', firm ? 'outgoing' : 'incoming')} data-kind={message.kind} data-wa-id={message.waMessageId}>
+    <li
+      className={mergeClasses(styles.row, firm && styles.rowFirm, 'bubble', firm ? 'outgoing' : 'incoming', found && styles.found)}
+      data-kind={message.kind}
+      data-wa-id={message.waMessageId}
+      data-message-id={message.id}
+      {...foundMark(found)}
+    >
       <div className={mergeClasses(styles.bubble, firm && styles.bubbleFirm)}>
         {message.quoted && (
           <blockquote className={mergeClasses(styles.quote, 'quote')} aria-label="Quoted message">
@@ -135,6 +148,11 @@ export function MessageBubble({ message, reactions }: { message: MessageItem; re
       )}
     </li>
   );
+}
+
+/** The found message takes the focus (tabIndex -1: by script only) and says why it is marked. */
+function foundMark(found: boolean) {
+  return found ? { tabIndex: -1, 'aria-description': 'Found by the search', 'data-found': 'true' } : {};
 }
 
 /** What a failed reply needs to be sent again: where to, and what to tell the view around it. */

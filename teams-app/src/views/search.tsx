@@ -28,7 +28,8 @@ export function SearchView() {
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [open, setOpen] = useState<number | null>(null);
+  /** The hit being read: its conversation, opened at the message. */
+  const [open, setOpen] = useState<SearchHit | null>(null);
   const [showFilters, setShowFilters] = useState(false);
   const activeFilters = [matterId, client.trim(), direction, from, to].filter(Boolean).length;
 
@@ -67,7 +68,7 @@ export function SearchView() {
             ← Back to results
           </Button>
         </div>
-        <ConversationView conversationId={open} />
+        <ConversationView key={open.messageId} conversationId={open.conversationId} showMessageId={open.messageId} />
       </div>
     );
   }
@@ -128,7 +129,7 @@ export function SearchView() {
       <ul className={list.list} aria-label="Search results">
         {hits?.map((hit) => (
           <li key={hit.messageId} className="search-hit">
-            <button type="button" className={list.row} onClick={() => setOpen(hit.conversationId)}>
+            <button type="button" className={list.row} onClick={() => setOpen(hit)}>
               <span className={list.line}>
                 <Body1Strong className="client-name" dir="auto">
                   {hit.clientName ?? 'Client'}
