@@ -72,15 +72,25 @@ describe('opening a conversation that ends with a photo', () => {
     const focused = () => page.evaluate(() => (document.activeElement === document.body ? 'body' : (document.activeElement?.textContent ?? '').trim()));
     const unlinked = page.getByRole('button', { name: /Not on a matter yet/ });
     await unlinked.focus({ timeout: 20_000 });
+    const announced = page.locator('.level-announcement');
+    expect(await announced.getAttribute('aria-live')).toBe('polite');
     await page.keyboard.press('Enter');
-    // The row that had the focus is gone; the new level's first control has it.
+    // The row that had the focus is gone; the new level's first control has it, and a screen
+    // reader is told where the user now is.
     await expect.poll(focused, { timeout: 5_000 }).toBe('← Matters');
+    await expect.poll(() => announced.innerText(), { timeout: 5_000 }).toBe('Conversations without a matter: 1.');
     await page.keyboard.press('Tab');
     await expect.poll(focused).toMatch(/Jane Smith/);
     await page.keyboard.press('Enter');
     await expect.poll(focused, { timeout: 5_000 }).toBe('← Back to conversations');
+    await expect.poll(() => announced.innerText(), { timeout: 5_000 }).toBe('WhatsApp conversation with Jane Smith.');
     await page.keyboard.press('Enter');
     await expect.poll(focused, { timeout: 5_000 }).toBe('← Matters');
+    await expect.poll(() => announced.innerText(), { timeout: 5_000 }).toBe('Conversations without a matter: 1.');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => announced.innerText(), { timeout: 5_000 }).toBe('Matters: none.');
+    // The announcement lives outside the level that changes, so it is not read twice or lost.
+    expect(await announced.count()).toBe(1);
     await page.close();
   });
 });

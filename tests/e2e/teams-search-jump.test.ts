@@ -69,8 +69,10 @@ describe('opening a search hit in the Teams tab', () => {
     await view.getByText('Any news from the landlord?').waitFor({ state: 'attached', timeout: 10_000 });
     expect(await list.evaluate((element) => element.scrollTop)).toBe(top);
 
+    expect(await page.locator('.level-announcement').innerText()).toBe('WhatsApp conversation with Dora Lane.');
     await page.getByRole('button', { name: '← Back to results' }).click();
     await expect.poll(() => hits.count(), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => page.locator('.level-announcement').innerText(), { timeout: 5_000 }).toBe('Search. 1 search result.');
   });
 
   it('opens a conversation from its list at the newest message, with nothing marked', async () => {

@@ -5,6 +5,7 @@ import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useState } from 'react';
 import { UnlinkedConversations } from './unlinked.js';
+import { useLevelChange } from './use-level-change.js';
 
 const useStyles = makeStyles({
   box: { padding: tokens.spacingHorizontalM, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL, overflowY: 'auto' },
@@ -29,19 +30,24 @@ const refreshMs = 10_000;
 export function AdminView() {
   const styles = useStyles();
   const [triaging, setTriaging] = useState<number | null>(null);
-  if (triaging !== null) {
-    return (
-      <div className={styles.pane}>
-        <div className={styles.bar}>
-          <Button appearance="subtle" onClick={() => setTriaging(null)}>
-            ← Back to admin
-          </Button>
+  const { container, announcement } = useLevelChange(triaging);
+  return (
+    <div ref={container} style={{ display: 'contents' }}>
+      {announcement}
+      {triaging !== null ? (
+        <div className={styles.pane}>
+          <div className={styles.bar}>
+            <Button appearance="subtle" onClick={() => setTriaging(null)}>
+              ← Back to admin
+            </Button>
+          </div>
+          <ConversationView conversationId={triaging} />
         </div>
-        <ConversationView conversationId={triaging} />
-      </div>
-    );
-  }
-  return <AdminOverview onTriage={setTriaging} />;
+      ) : (
+        <AdminOverview onTriage={setTriaging} />
+      )}
+    </div>
+  );
 }
 
 function AdminOverview({ onTriage }: { onTriage(conversationId: number): void }) {

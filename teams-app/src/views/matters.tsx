@@ -8,6 +8,7 @@ import { listStyles } from './list-styles.js';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
+import { useLevelChange } from './use-level-change.js';
 import { useListChanges } from './use-list-changes.js';
 
 const useStyles = makeStyles({
@@ -29,27 +30,10 @@ type Level =
  */
 export function MattersView({ boundMatterId }: { boundMatterId: number | null }) {
   const [level, setLevel] = useState<Level>(boundMatterId ? { at: 'matter', matterId: boundMatterId } : { at: 'matters' });
-  // Moving to another level replaces the control that had the focus; without this the focus falls
-  // to the page and a keyboard user starts again from the top. It goes to the new level's first
-  // control (its way back, or its first row) once that is there.
-  const container = useRef<HTMLDivElement>(null);
-  const moved = useRef(false);
-  useEffect(() => {
-    if (!moved.current) {
-      moved.current = true;
-      return;
-    }
-    let tries = 0;
-    const timer = setInterval(() => {
-      const first = container.current?.querySelector<HTMLElement>('button:not([disabled]), [href], input, select, textarea');
-      tries += 1;
-      if (first || tries > 40) clearInterval(timer);
-      if (first && !container.current?.contains(document.activeElement)) first.focus();
-    }, 50);
-    return () => clearInterval(timer);
-  }, [level]);
+  const { container, announcement } = useLevelChange(level);
   return (
     <div ref={container} style={{ display: 'contents' }}>
+      {announcement}
       <MattersLevel level={level} setLevel={setLevel} boundMatterId={boundMatterId} />
     </div>
   );
@@ -57,6 +41,7 @@ export function MattersView({ boundMatterId }: { boundMatterId: number | null })
 
 function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLevel(level: Level): void; boundMatterId: number | null }) {
   const styles = useStyles();
+  const list = listStyles();
 
   if (level.at === 'conversation') {
     return (
@@ -90,6 +75,7 @@ function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLev
             ← Matters
           </Button>
         </div>
+        <h2 className={list.spoken}>Conversations without a matter</h2>
         <UnlinkedConversations only="all" onOpen={(conversationId) => setLevel({ at: 'conversation', matterId: null, conversationId })} />
       </div>
     );
@@ -142,6 +128,7 @@ function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): v
 
   return (
     <div className={styles.pane}>
+      <h2 className={list.spoken}>Matters</h2>
       <div className={styles.bar}>
         <Input className={styles.grow} placeholder="Filter by reference or title" aria-label="Filter matters" value={query} onChange={(_event, data) => setQuery(data.value)} />
         <Select aria-label="Matter state" value={state} onChange={(_event, data) => setState(data.value as typeof state)}>
@@ -256,6 +243,11 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           </span>
         )}
       </div>
+      {matter && (
+        <h2 className={list.spoken}>
+          Matter {matter.reference}: {matter.title}
+        </h2>
+      )}
       {matter && <MatterDetails matter={matter} onChanged={setMatter} />}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">

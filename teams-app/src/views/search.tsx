@@ -3,8 +3,9 @@ import type { SearchHit, SearchQuery } from '@wa-bridge/shared/api/search';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { listStyles } from './list-styles.js';
+import { useLevelChange } from './use-level-change.js';
 
 const useStyles = makeStyles({
   form: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end' },
@@ -31,6 +32,14 @@ export function SearchView() {
   /** The hit being read: its conversation, opened at the message. */
   const [open, setOpen] = useState<SearchHit | null>(null);
   const [showFilters, setShowFilters] = useState(false);
+  const { container, announcement } = useLevelChange(open);
+  /** The results or the hit being read, with what moving between them needs. */
+  const level = (shown: ReactNode) => (
+    <div ref={container} style={{ display: 'contents' }}>
+      {announcement}
+      {shown}
+    </div>
+  );
   const activeFilters = [matterId, client.trim(), direction, from, to].filter(Boolean).length;
 
   useEffect(() => {
@@ -61,7 +70,7 @@ export function SearchView() {
   };
 
   if (open !== null) {
-    return (
+    return level(
       <div className={styles.pane}>
         <div className={styles.form}>
           <Button appearance="subtle" onClick={() => setOpen(null)}>
@@ -69,12 +78,13 @@ export function SearchView() {
           </Button>
         </div>
         <ConversationView key={open.messageId} conversationId={open.conversationId} showMessageId={open.messageId} />
-      </div>
+      </div>,
     );
   }
 
-  return (
+  return level(
     <div className={styles.pane}>
+      <h2 className={list.spoken}>Search</h2>
       <form className={styles.form} onSubmit={(event) => void run(event)} role="search" aria-label="Search messages">
         <Field label="Words" className={styles.query}>
           <Input value={q} onChange={(_event, data) => setQ(data.value)} type="search" />
@@ -159,6 +169,6 @@ export function SearchView() {
           More results
         </Button>
       )}
-    </div>
+    </div>,
   );
 }
