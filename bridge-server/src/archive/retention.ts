@@ -5,7 +5,7 @@ import { sha256 } from '../core/ids.js';
 import { decideErasure, decideRetention, type RetentionFacts, type RetentionPolicy } from '../core/retention.js';
 import { lastRecordedAt } from '../store/audit.js';
 import type { Executor } from '../store/executor.js';
-import { deleteConversation, describeConversationContents, listRetentionFacts } from '../store/retention.js';
+import { deleteConversation, describeConversationContents, listRetentionFacts, sweepDeleted, type Sweep } from '../store/retention.js';
 import { repeatHere, type Repeat, type Schedule } from './schedule.js';
 
 export interface RetentionOutcome {
@@ -25,6 +25,17 @@ export interface RetentionDeps {
   audit: AuditTrail;
   actor: { actor: string; source: string; actorName?: string; roles?: string[] };
   now: number;
+  /** After deleting, how the deleted rows are taken out of the store's files (see sweepDeleted); default prune. */
+  sweep?: 'prune' | 'rewrite';
+}
+
+/** What a retention run or an erasure request decided and did. */
+export interface RetentionRun {
+  outcomes: RetentionOutcome[];
+  /** How the deleted rows' bytes were dealt with; null when nothing was deleted. */
+  swept: Sweep | null;
+  /** Why pruning failed, when it did: the rows then stay as dead versions until autovacuum. */
+  sweepProblem?: string;
 }
 
 /**
@@ -32,7 +43,7 @@ export interface RetentionDeps {
  * deleted with a certificate (what, under which rule, the hashes that identified it), recorded in
  * the audit trail. A dry run decides the same and deletes nothing (and says so in the trail).
  */
-export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy, dryRun: boolean): Promise<RetentionOutcome[]> {
+export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy, dryRun: boolean): Promise<RetentionRun> {
   const outcomes: RetentionOutcome[] = [];
   for (const facts of await listRetentionFacts(deps.db)) {
     const decision = decideRetention(facts, policy, deps.now);
@@ -52,20 +63,21 @@ export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy,
     outcomes.push({ chatId: facts.chatId, action: 'deleted', why: decision.rule, certificateSha256 });
   }
   const deleted = outcomes.filter((o) => o.action === 'deleted').length;
+  const sweep = await sweepAfter(deps, deleted);
   await deps.audit.record({
     ...deps.actor,
     at: deps.now,
     action: dryRun ? 'retention.dry_run' : 'retention.delete',
-    details: { conversations: outcomes.length, deleted, wouldDelete: outcomes.filter((o) => o.action === 'would_delete').length, held: outcomes.filter((o) => o.held === true).length },
+    details: { conversations: outcomes.length, deleted, wouldDelete: outcomes.filter((o) => o.action === 'would_delete').length, held: outcomes.filter((o) => o.held === true).length, ...sweepDetails(sweep) },
   });
-  return outcomes;
+  return { outcomes, ...sweep };
 }
 
 /**
  * A data subject's erasure request over the conversations given (found by their number):
  * each is erased only where no retention duty or hold applies; otherwise refused with the reason.
  */
-export async function eraseConversations(deps: RetentionDeps, policy: RetentionPolicy, conversationIds: readonly number[], request: string, dryRun: boolean): Promise<RetentionOutcome[]> {
+export async function eraseConversations(deps: RetentionDeps, policy: RetentionPolicy, conversationIds: readonly number[], request: string, dryRun: boolean): Promise<RetentionRun> {
   const outcomes: RetentionOutcome[] = [];
   for (const facts of await listRetentionFacts(deps.db, conversationIds)) {
     const decision = decideErasure(facts, policy, deps.now);
@@ -80,15 +92,35 @@ export async function eraseConversations(deps: RetentionDeps, policy: RetentionP
       outcomes.push({ chatId: facts.chatId, action: 'deleted', why: `erasure request ${request}`, certificateSha256 });
     }
   }
+  const erased = outcomes.filter((o) => o.action === 'deleted').length;
+  const sweep = await sweepAfter(deps, erased);
   await deps.audit.record({
     ...deps.actor,
     at: deps.now,
     action: 'gdpr.erasure',
     target: `request:${request}`,
-    details: { dryRun, erased: outcomes.filter((o) => o.action === 'deleted').length, refused: outcomes.filter((o) => o.action === 'refused').length },
+    details: { dryRun, erased, refused: outcomes.filter((o) => o.action === 'refused').length, ...sweepDetails(sweep) },
   });
-  return outcomes;
+  return { outcomes, ...sweep };
 }
+
+/**
+ * Once conversations are deleted, their rows' remains go too. Pruning is done for the firm and
+ * may fail (a lock held too long, say) without undoing the deletions, which are on record: the
+ * run says so. A rewrite was asked for in person, so its failure is the command's.
+ */
+async function sweepAfter(deps: RetentionDeps, deleted: number): Promise<Pick<RetentionRun, 'swept' | 'sweepProblem'>> {
+  if (deleted === 0) return { swept: null };
+  const how = deps.sweep ?? 'prune';
+  if (how === 'rewrite') return { swept: await sweepDeleted(deps.db, how) };
+  try {
+    return { swept: await sweepDeleted(deps.db, how) };
+  } catch (error) {
+    return { swept: null, sweepProblem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+const sweepDetails = (sweep: Pick<RetentionRun, 'swept' | 'sweepProblem'>): Record<string, string> => (sweep.sweepProblem ? { sweep: `failed: ${sweep.sweepProblem}` } : sweep.swept ? { sweep: sweep.swept } : {});
 
 async function deleteWithCertificate(deps: RetentionDeps, facts: RetentionFacts, reason: 'retention' | 'erasure', grounds: Record<string, unknown>): Promise<string> {
   const contents = await describeConversationContents(deps.db, facts.conversationId);

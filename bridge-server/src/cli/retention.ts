@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { eraseConversations, runRetention, type RetentionOutcome } from '../archive/retention.js';
+import { eraseConversations, runRetention, type RetentionDeps, type RetentionOutcome, type RetentionRun } from '../archive/retention.js';
 import { refuseExisting } from '../archive/new-file.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig, type Config } from '../config/load.js';
@@ -11,7 +11,7 @@ import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
 import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
-import { findConversationIdsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold } from '../store/retention.js';
+import { findConversationIdsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold, type Sweep } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
 import { chosenTimeZone } from './dates.js';
 import { runCommand } from './run.js';
@@ -27,10 +27,11 @@ export function registerRetention(program: Command): void {
     .description('Delete every conversation whose retention has run out and that no legal hold covers; --dry-run only lists them.')
     .option('--dry-run', 'decide and list, delete nothing')
     .option('--verbose', 'also list the conversations kept, and why')
-    .action((options: { dryRun?: boolean; verbose?: boolean }) =>
+    .option('--rewrite-tables', 'PostgreSQL: after deleting, rewrite the tables the rows were in (VACUUM FULL) so no copy stays in the database files; locks each table while it runs')
+    .action((options: { dryRun?: boolean; verbose?: boolean; rewriteTables?: boolean }) =>
       withStore(async ({ config, opened }) => {
-        const outcomes = await runRetention(await retentionDeps(config, opened), config.retention.policy, options.dryRun === true);
-        printOutcomes(outcomes, options.verbose === true);
+        const run = await runRetention(await retentionDeps(config, opened, options), config.retention.policy, options.dryRun === true);
+        printOutcomes(run, options.verbose === true);
       }),
     );
 
@@ -145,10 +146,11 @@ export function registerRetention(program: Command): void {
     .option('--user <id>', 'or their WhatsApp user id (business-scoped, as the Cloud API gives it)')
     .requiredOption('--request <reference>', 'the request\'s reference, recorded with each deletion')
     .option('--dry-run', 'decide and list, delete nothing')
-    .action((options: { phone?: string; user?: string; request: string; dryRun?: boolean }) =>
+    .option('--rewrite-tables', 'PostgreSQL: after deleting, rewrite the tables the rows were in (VACUUM FULL) so no copy stays in the database files; locks each table while it runs')
+    .action((options: { phone?: string; user?: string; request: string; dryRun?: boolean; rewriteTables?: boolean }) =>
       withStore(async ({ config, opened }) => {
         const ids = await conversationsOf(opened, options);
-        printOutcomes(await eraseConversations(await retentionDeps(config, opened), config.retention.policy, ids, options.request, options.dryRun === true), true);
+        printOutcomes(await eraseConversations(await retentionDeps(config, opened, options), config.retention.policy, ids, options.request, options.dryRun === true), true);
       }),
     );
 }
@@ -165,13 +167,19 @@ function withStore(body: (context: { config: Config; opened: OpenedDatabase }) =
   });
 }
 
-async function retentionDeps(config: Config, opened: OpenedDatabase) {
+async function retentionDeps(config: Config, opened: OpenedDatabase, options: { rewriteTables?: boolean }): Promise<RetentionDeps> {
   // Removing needs no data keys: the store is opened without them.
   const blobs = await mediaStoreAt(config.mediaStore);
-  return { db: opened.db, removeBlob: (hash: string) => blobs.remove(hash), audit: new SqlAuditTrail(opened.db), actor: cliActor(), now: Date.now() };
+  return { db: opened.db, removeBlob: (hash: string) => blobs.remove(hash), audit: new SqlAuditTrail(opened.db), actor: cliActor(), now: Date.now(), sweep: options.rewriteTables ? 'rewrite' : 'prune' };
 }
 
-function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean): void {
+const sweptLines: Record<Sweep, string> = {
+  overwritten: 'the deleted rows were overwritten in the database file (SQLite)',
+  pruned: 'the deleted rows were pruned from their tables (PostgreSQL VACUUM); --rewrite-tables also rewrites the table files',
+  rewritten: 'the tables the deleted rows were in were rewritten (PostgreSQL VACUUM FULL)',
+};
+
+function printOutcomes({ outcomes, swept, sweepProblem }: RetentionRun, verbose: boolean): void {
   for (const outcome of outcomes) {
     // A conversation kept only by a legal hold is always named: the run says what the hold holds back.
     if (outcome.action === 'kept' && !verbose && outcome.held !== true) continue;
@@ -181,6 +189,8 @@ function printOutcomes(outcomes: readonly RetentionOutcome[], verbose: boolean):
   const count = (action: RetentionOutcome['action']) => outcomes.filter((o) => o.action === action).length;
   const held = outcomes.filter((o) => o.held === true).length;
   process.stdout.write(`${count('deleted')} deleted, ${count('would_delete')} would be deleted, ${count('refused')} refused, ${count('kept')} kept${held > 0 ? ` (${held} only by a legal hold)` : ''}\n`);
+  if (swept) process.stdout.write(`${sweptLines[swept]}\n`);
+  if (sweepProblem) process.stderr.write(`wa-bridge: warning: the deleted rows could not be pruned from their tables, so they stay there as dead rows until autovacuum: ${sweepProblem}\n`);
 }
 
 /** A value that must say something: trimmed, one line. */

@@ -255,3 +255,26 @@ export async function listDeletionCertificates(db: Executor, chatId?: string): P
     sha256: row.certificate_sha256,
   }));
 }
+
+/** The tables a conversation's deletion removes rows from, which may hold what the client wrote. */
+const deletedFrom = ['events', 'message_search', 'attachments', 'blobs', 'statuses', 'mail_relays', 'outbox_jobs', 'outbound_commands', 'outbound_parts', 'conversations', 'matter_links', 'conversation_assignees', 'imports'];
+
+/** How the deleted rows' bytes were dealt with after deletions (see sweepDeleted). */
+export type Sweep = 'overwritten' | 'pruned' | 'rewritten';
+
+/**
+ * After conversations are deleted, takes what is left of their rows out of the store's files.
+ * SQLite has already overwritten them (secure_delete, and the write-ahead log cut back): nothing
+ * to do. PostgreSQL keeps a deleted row in its table as a dead version until VACUUM: `prune` runs
+ * it on the tables concerned, which frees the rows and their index entries at once instead of
+ * whenever autovacuum comes by, but may leave a row's bytes in its page's free space until they
+ * are written over. `rewrite` (VACUUM FULL) copies each table into new files and drops the old
+ * ones, so no copy stays in any table file; each table is locked while it is rewritten, so that
+ * is for a quiet hour. The server's write-ahead log and earlier base backups keep their copies
+ * until they are recycled; encrypt the database's disk for those.
+ */
+export async function sweepDeleted(db: Executor, how: 'prune' | 'rewrite'): Promise<Sweep> {
+  if (dialectOf(db) === 'sqlite') return 'overwritten';
+  await sql.raw(`VACUUM ${how === 'rewrite' ? 'FULL ' : ''}${deletedFrom.join(', ')}`).execute(db);
+  return how === 'rewrite' ? 'rewritten' : 'pruned';
+}
