@@ -171,16 +171,23 @@ export type ReplyFile = z.infer<typeof replyFileSchema>;
 
 /**
  * A reply to the client. Text and files, or a template (the only thing WhatsApp accepts outside
- * the 24-hour window). `clientRef` makes retries safe: the same ref from the same user is
- * accepted once.
+ * the 24-hour window); or `resendOf`, a reply of this conversation that failed, sent again as it
+ * was (text, files, quote, template and its parameters), with nothing else given. `clientRef`
+ * makes retries safe: the same ref from the same user is accepted once.
  */
-export const replyRequestSchema = z.object({
-  text: z.string().max(4096).optional(),
-  files: z.array(replyFileSchema).max(10).default([]),
-  template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15), parameters: z.array(z.string().max(1024)).max(20).default([]) }).optional(),
-  quotedWaMessageId: z.string().max(256).optional(),
-  clientRef: z.string().min(8).max(100).regex(/^[A-Za-z0-9_-]+$/).optional(),
-});
+export const replyRequestSchema = z
+  .object({
+    text: z.string().max(4096).optional(),
+    files: z.array(replyFileSchema).max(10).default([]),
+    template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15), parameters: z.array(z.string().max(1024)).max(20).default([]) }).optional(),
+    quotedWaMessageId: z.string().max(256).optional(),
+    resendOf: z.number().int().positive().optional(),
+    clientRef: z.string().min(8).max(100).regex(/^[A-Za-z0-9_-]+$/).optional(),
+  })
+  .refine((reply) => reply.resendOf === undefined || (reply.text === undefined && reply.files.length === 0 && reply.template === undefined && reply.quotedWaMessageId === undefined), {
+    message: 'a reply sent again goes as it was: give nothing else with resendOf',
+    path: ['resendOf'],
+  });
 export type ReplyRequest = z.input<typeof replyRequestSchema>;
 
 export const replyAcceptedSchema = z.object({
