@@ -35,7 +35,8 @@ function defaultOf(key: string): string {
 }
 
 export function markdownTable(): string {
-  const rows = settings.map((s) => `| \`${s.env}\` | ${defaultOf(s.key) ? `\`${defaultOf(s.key)}\`` : ''} | ${s.doc} |`);
+  // A | in a description would end its cell.
+  const rows = settings.map((s) => `| \`${s.env}\` | ${defaultOf(s.key) ? `\`${defaultOf(s.key)}\`` : ''} | ${s.doc.replaceAll('|', '\\|')} |`);
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows, ''].join('\n');
 }
 

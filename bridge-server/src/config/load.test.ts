@@ -163,7 +163,62 @@ describe('loadConfig', () => {
     ]);
     const config = loadConfig({ ...live, WA_BRIDGE_REPLY_SMTP_PORT: '2526', WA_BRIDGE_ALLOWED_SENDERS: '@firm.example, tom@firm.example', WA_BRIDGE_TEMPLATES: 'case_update:en_GB' }, undefined);
     expect(config.replyIntake).toEqual({ smtp: { host: '0.0.0.0', port: 2526 }, allowedSenders: ['@firm.example', 'tom@firm.example'] });
-    expect(config.templates).toEqual([{ name: 'case_update', language: 'en_GB' }]);
+    expect(config.templates).toEqual([{ name: 'case_update', language: 'en_GB', parameterLabels: [] }]);
     expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'Bad Template' })[0]).toMatch(/^WA_BRIDGE_TEMPLATES: expected name:language pairs/);
+  });
+});
+
+describe('WA_BRIDGE_TEMPLATES', () => {
+  const templates = (value: string | string[]) => {
+    if (typeof value === 'string') return loadConfig({ ...live, WA_BRIDGE_TEMPLATES: value }, undefined).templates;
+    const dir = mkdtempSync(path.join(tmpdir(), 'wab-templates-'));
+    try {
+      const file = path.join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ WA_BRIDGE_TEMPLATES: value }));
+      return loadConfig(live, file).templates;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const labels = (count: number) => Array.from({ length: count }, (_, i) => `Field ${i + 1}`);
+
+  it('reads the labels of body parameters, in order, beside templates without any', () => {
+    expect(templates('appointment_reminder:en_GB, hearing_reminder:en_GB:Client name|Hearing date, case_update:en_US:Matter reference')).toEqual([
+      { name: 'appointment_reminder', language: 'en_GB', parameterLabels: [] },
+      { name: 'hearing_reminder', language: 'en_GB', parameterLabels: ['Client name', 'Hearing date'] },
+      { name: 'case_update', language: 'en_US', parameterLabels: ['Matter reference'] },
+    ]);
+    // Spaces around a label are not part of it; a config file may give the list as an array.
+    expect(templates(['hearing_reminder:en_GB: Client name | Hearing date '])).toEqual([{ name: 'hearing_reminder', language: 'en_GB', parameterLabels: ['Client name', 'Hearing date'] }]);
+  });
+
+  it('takes up to 20 labels of up to 60 characters', () => {
+    expect(templates(`long_form:en_GB:${labels(20).join('|')}`)).toEqual([{ name: 'long_form', language: 'en_GB', parameterLabels: labels(20) }]);
+    expect(templates(`wide:en_GB:${'x'.repeat(60)}`)[0]?.parameterLabels).toEqual(['x'.repeat(60)]);
+  });
+
+  it('refuses 21 labels, an empty or over-long label and a colon in a label, one line each naming the variable', () => {
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: `long_form:en_GB:${labels(21).join('|')}` })).toEqual([
+      'WA_BRIDGE_TEMPLATES: long_form:en_GB names 21 parameters; a template takes at most 20',
+    ]);
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'hearing_reminder:en_GB:Client name||Hearing date' })).toEqual([
+      'WA_BRIDGE_TEMPLATES: parameter 2 of hearing_reminder:en_GB has no label (labels are separated by |), in "hearing_reminder:en_GB:Client name||Hearing date"',
+    ]);
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'hearing_reminder:en_GB:' })).toEqual([
+      'WA_BRIDGE_TEMPLATES: parameter 1 of hearing_reminder:en_GB has no label (labels are separated by |), in "hearing_reminder:en_GB:"',
+    ]);
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: `wide:en_GB:${'x'.repeat(61)}` })).toEqual([
+      'WA_BRIDGE_TEMPLATES: the label of parameter 1 of wide:en_GB is longer than 60 characters',
+    ]);
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'hearing_reminder:en_GB:Hearing: date and time' })).toEqual([
+      'WA_BRIDGE_TEMPLATES: a parameter label may not contain ":", in "hearing_reminder:en_GB:Hearing: date and time"',
+    ]);
+  });
+
+  it('names each bad entry on its own line, and keeps the pairs message for a bad name or language', () => {
+    expect(problems({ ...live, WA_BRIDGE_TEMPLATES: 'Hearing Reminder:en_GB:Client name, ok:en_GB, other:e:Date' })).toEqual([
+      'WA_BRIDGE_TEMPLATES: expected name:language pairs such as appointment_reminder:en_GB or hearing_reminder:en_GB:Client name|Hearing date, got "Hearing Reminder:en_GB:Client name"',
+      'WA_BRIDGE_TEMPLATES: expected name:language pairs such as appointment_reminder:en_GB or hearing_reminder:en_GB:Client name|Hearing date, got "other:e:Date"',
+    ]);
   });
 });

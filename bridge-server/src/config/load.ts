@@ -10,6 +10,8 @@ import type { DatabaseLocation } from '../store/db.js';
 import { resolveMediaStore } from './media-store.js';
 import { machineTimeZone } from '../core/wall-time.js';
 import { rawConfigSchema, settings, type RawConfig } from './schema.js';
+import { parseTemplateEntry } from './templates.js';
+import type { ApprovedTemplate } from '../core/templates.js';
 
 export type { MailSettings } from './mail.js';
 
@@ -44,7 +46,8 @@ export interface Config {
   jobLeaseMs: number;
   /** Email replies: the SMTP intake and/or the IMAP mailbox; absent when neither is configured. */
   replyIntake?: { smtp?: { host: string; port: number }; imap?: { url: string; pollMs: number }; allowedSenders: string[] };
-  templates: Array<{ name: string; language: string }>;
+  /** WA_BRIDGE_TEMPLATES: the approved templates, with the labels of their body variables. */
+  templates: ApprovedTemplate[];
   /** The unofficial whatsapp-web.js channel, when switched on. */
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
   /** API sign-in (Entra ID); absent when not configured. */
@@ -248,9 +251,10 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
     blobEncryption: raw.blobEncryption === 'on',
     mediaStore: resolveMediaStore(raw.mediaStore, dataDir, problems),
-    templates: (raw.templates ?? []).map((pair) => {
-      const [name, language] = pair.split(':') as [string, string];
-      return { name, language };
+    // Every entry has passed parseTemplateEntry in the schema.
+    templates: (raw.templates ?? []).flatMap((entry) => {
+      const template = parseTemplateEntry(entry);
+      return 'error' in template ? [] : [template];
     }),
   };
 }

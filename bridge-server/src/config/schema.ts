@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKnownTimeZone } from '../core/zoned-time.js';
+import { parseTemplateEntry } from './templates.js';
 
 /**
  * Every setting, once: its variable, default and one-line description. The README table and
@@ -34,13 +35,14 @@ const url = (protocols: string[], example: string) =>
     }
   });
 
+/** The items of a comma-separated list, trimmed, empty ones left out. */
+const commaItems = z
+  // A config file may give the list as a JSON array, the environment as comma-separated text.
+  .union([z.string(), z.array(z.string()).transform((items) => items.join(','))], { error: 'expected a comma-separated list (or, in a config file, a JSON array of strings)' })
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
 /** A comma-separated list whose every item must match `pattern`. */
-const commaList = (pattern: RegExp, message: string) =>
-  z
-    // A config file may give the list as a JSON array, the environment as comma-separated text.
-    .union([z.string(), z.array(z.string()).transform((items) => items.join(','))], { error: 'expected a comma-separated list (or, in a config file, a JSON array of strings)' })
-    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(pattern, message)));
+const commaList = (pattern: RegExp, message: string) => commaItems.pipe(z.array(z.string().regex(pattern, message)));
 
 /** A value as a problem line shows it: quoted, and cut short when long. */
 const shown = (value: unknown): string => {
@@ -112,7 +114,16 @@ export const rawConfigSchema = z.object({
   replyImapUrl: url(['imap:', 'imaps:'], 'imaps://wa-replies%40firm.example:password@outlook.office365.com/INBOX').optional(),
   replyImapPollMs: wholeNumber(1000, 3_600_000).default(15_000),
   allowedSenders: commaList(/^(@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}|[^\s@,]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/, 'expected addresses or domains such as @firm.example, tom@firm.example').optional(),
-  templates: commaList(/^[a-z0-9_]{1,512}:[A-Za-z_]{2,15}$/, 'expected name:language pairs such as appointment_reminder:en_GB').optional(),
+  templates: commaItems
+    .pipe(
+      z.array(
+        z.string().superRefine((entry, ctx) => {
+          const parsed = parseTemplateEntry(entry);
+          if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+        }),
+      ),
+    )
+    .optional(),
   authTenantId: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'expected the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47').optional(),
   authAudience: commaList(/^\S{1,300}$/, 'expected the API application id URI or client id, e.g. api://wa.firm.example/5f3c...').optional(),
   authJwksUrl: url(['https:', 'http:'], 'https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys').optional(),
@@ -172,7 +183,7 @@ export const settings: Setting[] = [
   { key: 'replyImapUrl', env: 'WA_BRIDGE_REPLY_IMAP_URL', doc: 'Instead of (or beside) the SMTP intake: a mailbox the reply domain is delivered to, read over IMAP (imaps://user:password@host/INBOX).', secret: true },
   { key: 'replyImapPollMs', env: 'WA_BRIDGE_REPLY_IMAP_POLL_MS', doc: 'How often the reply mailbox is read anyway, in milliseconds: while its IMAP connection is up, the bridge idles on it (IDLE) and reads new mail at once, so this is the fallback.' },
   { key: 'allowedSenders', env: 'WA_BRIDGE_ALLOWED_SENDERS', doc: 'Who may reply to clients by email: addresses and @domains, comma-separated (e.g. @firm.example).' },
-  { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window: name:language, comma-separated.' },
+  { key: 'templates', env: 'WA_BRIDGE_TEMPLATES', doc: 'Approved WhatsApp templates offered outside the 24-hour window, comma-separated: name:language, or name:language:Label 1|Label 2 when the body has variables, one label per {{1}}, {{2}}… in order (1 to 20 labels of up to 60 characters, without , : or |). A reply must fill every variable.' },
   { key: 'authTenantId', env: 'WA_BRIDGE_AUTH_TENANT_ID', doc: 'Entra ID tenant whose access tokens the API accepts. Unset: the API refuses every call (the sandbox signs in a demo user instead).' },
   { key: 'authAudience', env: 'WA_BRIDGE_AUTH_AUDIENCE', doc: "The API app registration's application id URI and/or client id: accepted token audiences, comma-separated." },
   { key: 'authJwksUrl', env: 'WA_BRIDGE_AUTH_JWKS_URL', doc: "Signing keys of the token issuer. Default: https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys." },
