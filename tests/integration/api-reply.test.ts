@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/bridge.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
-const api = useApiWorld({ WA_BRIDGE_TEMPLATES: 'case_update:en_GB' });
+const api = useApiWorld({ WA_BRIDGE_TEMPLATES: 'case_update:en_GB:Matter reference' });
 
 let conversationId = 0;
 let clientMessageId = '';
@@ -100,10 +100,10 @@ describe('replies through the API', () => {
     const old = await api.clientWrites('447700900702', 'Old question', { timestamp: new Date(Date.now() - 25 * 3600_000) });
     const admin = api.as(users.admin);
     const window = await admin('GET', `/api/conversations/${old.conversationId}/window`);
-    expect(window.body).toMatchObject({ state: 'closed', templates: [{ name: 'case_update', language: 'en_GB' }] });
+    expect(window.body).toMatchObject({ state: 'closed', templates: [{ name: 'case_update', language: 'en_GB', parameterLabels: ['Matter reference'] }] });
     const refused = await admin('POST', `/api/conversations/${old.conversationId}/replies`, { text: 'Sorry for the delay' });
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ code: 'window_closed', templates: [{ name: 'case_update', language: 'en_GB' }], closesAt: window.body.closesAt });
+    expect(refused.body).toMatchObject({ code: 'window_closed', templates: [{ name: 'case_update', language: 'en_GB', parameterLabels: ['Matter reference'] }], closesAt: window.body.closesAt });
     const sentBefore = api.world.simulator.sent.length;
     const template = await admin('POST', `/api/conversations/${old.conversationId}/replies`, { template: { name: 'case_update', language: 'en_GB', parameters: ['SMI-1'] } });
     expect(template.status).toBe(202);

@@ -14,7 +14,7 @@ describe('replies to the client over the Cloud API', () => {
 
   beforeAll(async () => {
     catcher = await startMailCatcher({});
-    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', env: { WA_BRIDGE_TEMPLATES: 'appointment_reminder:en_GB,case_update:en_GB' } });
+    world = await startBridgeWorld({ smtpUrl: catcher.url, mailbox: 'solicitor@firm.test', env: { WA_BRIDGE_TEMPLATES: 'appointment_reminder:en_GB,case_update:en_GB:Matter name' } });
   });
   afterAll(async () => {
     await world?.stop();
@@ -92,8 +92,8 @@ describe('replies to the client over the Cloud API', () => {
     expect(refusal).toBeInstanceOf(WindowClosedError);
     expect((refusal as WindowClosedError).message).toContain('appointment_reminder (en_GB)');
     expect((refusal as WindowClosedError).templates).toEqual([
-      { name: 'appointment_reminder', language: 'en_GB' },
-      { name: 'case_update', language: 'en_GB' },
+      { name: 'appointment_reminder', language: 'en_GB', parameterLabels: [] },
+      { name: 'case_update', language: 'en_GB', parameterLabels: ['Matter name'] },
     ]);
     // A template may still go.
     await world.bridge.reply({ conversationId, template: { name: 'case_update', language: 'en_GB', parameters: ['Smith v Jones'] }, files: [], author, source: { kind: 'api', ref: 'test-reply-3' } });

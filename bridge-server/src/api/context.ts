@@ -5,7 +5,8 @@ import type { AuditTrail } from '../core/audit.js';
 import type { OutboundCommand } from '../core/commands.js';
 import { BadInputError } from '../core/errors.js';
 import type { BlobStore, Clock, UserDirectory } from '../core/ports.js';
-import type { ReplyAccepted, Template } from '../flows/reply.js';
+import type { ApprovedTemplate } from '../core/templates.js';
+import type { ReplyAccepted } from '../flows/reply.js';
 import type { SandboxSignIn } from '../auth/sandbox-signin.js';
 import type { TokenValidator } from '../auth/token-validator.js';
 import type { Executor } from '../store/executor.js';
@@ -18,7 +19,7 @@ export interface ApiDeps {
   outbox: SqlOutbox;
   blobs: BlobStore;
   clock: Clock;
-  templates: Template[];
+  templates: ApprovedTemplate[];
   sandbox: boolean;
   /** The firm's zone (WA_BRIDGE_TIMEZONE): an imported chat export's times are read in it unless the upload names one. */
   timeZone: string;

@@ -5,7 +5,7 @@ import type { ConversationRecord, EventRecord } from '../core/records.js';
 import { contentText, toMessageItem, toWindowState, type MessageContext } from './views.js';
 
 const hour = 3600_000;
-const templates = [{ name: 'case_update', language: 'en_GB' }];
+const templates = [{ name: 'case_update', language: 'en_GB', parameterLabels: ['Matter reference'] }];
 
 describe('24-hour window state', () => {
   it('is open until 24 hours after the last client message, then closed', () => {

@@ -7,7 +7,8 @@ import { contactName, contactOrganisation } from '../core/render/contacts.js';
 import { renderContent, type ContentOf } from '../core/render/content.js';
 import { googleMapsUrl } from '../core/render/location.js';
 import { mediaFileName } from '../core/render/media.js';
-import { SERVICE_WINDOW_MS, type Template } from '../flows/reply.js';
+import type { ApprovedTemplate } from '../core/templates.js';
+import { SERVICE_WINDOW_MS } from '../flows/reply.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
 import type { LinkRow, MatterRow } from '../store/matters.js';
 
@@ -16,7 +17,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 /** The Cloud API's 24-hour rule (flows/reply.ts enforces it); other channels have no window. */
-export function toWindowState(channel: ConversationRecord['channel'], lastInboundAt: number | null, now: number, templates: Template[]): WindowState {
+export function toWindowState(channel: ConversationRecord['channel'], lastInboundAt: number | null, now: number, templates: ApprovedTemplate[]): WindowState {
   if (channel !== 'cloud-api') return { state: 'not_applicable', closesAt: null, lastInboundAt: isoOrNull(lastInboundAt), templates };
   const closesAt = lastInboundAt === null ? null : lastInboundAt + SERVICE_WINDOW_MS;
   return { state: closesAt !== null && closesAt > now ? 'open' : 'closed', closesAt: isoOrNull(closesAt), lastInboundAt: isoOrNull(lastInboundAt), templates };
@@ -164,7 +165,7 @@ export function toPendingReply(row: PendingReplyRow): PendingReply {
     state: row.state === 'failed' ? 'failed' : 'queued',
     text: command.text ?? null,
     fileNames: command.files.map((f) => f.fileName),
-    template: command.template ? { name: command.template.name, language: command.template.language } : null,
+    template: command.template ? { name: command.template.name, language: command.template.language, parameters: command.template.parameters } : null,
     author: command.author.name || command.author.address,
     createdAt: iso(row.createdAt),
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,

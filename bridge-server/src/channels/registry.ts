@@ -1,6 +1,7 @@
 import type { CloudApiSettings } from '../config/load.js';
 import type { ChannelKind, NormalizedBatch } from '../core/events.js';
 import type { Channel, MediaFetcher } from '../core/ports.js';
+import type { ApprovedTemplate } from '../core/templates.js';
 import type { Logger } from '../ops/logger.js';
 import { CloudMediaFetcher } from './cloud-api/media.js';
 import { CloudApiSender } from './cloud-api/send.js';
@@ -17,7 +18,7 @@ export interface ChannelSettings {
   mediaMaxBytes: number;
   /** Cloud API media: the longest silence of a download, in milliseconds. */
   mediaTimeoutMs: number;
-  templates: Array<{ name: string; language: string }>;
+  templates: ApprovedTemplate[];
   cloudApi?: CloudApiSettings;
   whatsappWeb?: { chromiumPath: string; pairPhoneNumber?: string; inlineVideo: boolean };
   /**

@@ -1,3 +1,5 @@
+import type { ApprovedTemplate } from './templates.js';
+
 /**
  * The one error family every layer throws. Each error has a stable snake_case `code`, a message
  * written for a person (what was wrong, where, what to do), and optional per-field `details`.
@@ -136,7 +138,7 @@ export class WindowClosedError extends BridgeError {
   readonly code = 'window_closed';
   constructor(
     message: string,
-    readonly templates: Array<{ name: string; language: string }>,
+    readonly templates: ApprovedTemplate[],
     readonly closedAt: number | null,
   ) {
     super(message);

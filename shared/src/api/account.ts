@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelSchema, isoTime, roleSchema, templateSchema } from './common.js';
+import { channelSchema, isoTime, offeredTemplateSchema, roleSchema } from './common.js';
 
 export const meSchema = z.object({
   user: z.object({
@@ -62,7 +62,7 @@ export const adminStatusSchema = z.object({
   jobs: z.object({ pending: z.number().int(), running: z.number().int(), needsAttention: z.number().int() }),
   /** Who may reply by email (addresses and @domains). */
   allowedSenders: z.array(z.string()),
-  templates: z.array(templateSchema),
+  templates: z.array(offeredTemplateSchema),
 });
 export type AdminStatus = z.infer<typeof adminStatusSchema>;
 

@@ -18,6 +18,13 @@ export const templateSchema = z.object({ name: z.string(), language: z.string() 
 export type Template = z.infer<typeof templateSchema>;
 
 /**
+ * An approved template the bridge offers. `parameterLabels` names its body variables ({{1}},
+ * {{2}}, …) in order: a template reply carries exactly one non-empty parameter per label.
+ */
+export const offeredTemplateSchema = templateSchema.extend({ parameterLabels: z.array(z.string()) });
+export type OfferedTemplate = z.infer<typeof offeredTemplateSchema>;
+
+/**
  * A page of a longer list. `nextCursor` is opaque: pass it back as `cursor` for the next page;
  * null when there is nothing further.
  */
@@ -41,7 +48,7 @@ export const problemSchema = z.object({
   title: z.string(),
   detail: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  templates: z.array(templateSchema).optional(),
+  templates: z.array(offeredTemplateSchema).optional(),
   closesAt: isoTime.nullable().optional(),
 });
 export type Problem = z.infer<typeof problemSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelSchema, directionSchema, isoTime, pageQuery, templateSchema } from './common.js';
+import { channelSchema, directionSchema, isoTime, offeredTemplateSchema, pageQuery, templateSchema } from './common.js';
 import { matterLinkSchema } from './matters.js';
 
 /**
@@ -12,8 +12,8 @@ export const windowStateSchema = z.object({
   /** When the window closes (open) or closed (closed); null if the client never wrote. */
   closesAt: isoTime.nullable(),
   lastInboundAt: isoTime.nullable(),
-  /** Templates that may be sent when the window is closed. */
-  templates: z.array(templateSchema),
+  /** Templates that may be sent when the window is closed, with the labels of their parameters. */
+  templates: z.array(offeredTemplateSchema),
 });
 export type WindowState = z.infer<typeof windowStateSchema>;
 
@@ -140,7 +140,8 @@ export const pendingReplySchema = z.object({
   state: z.enum(['queued', 'failed']),
   text: z.string().nullable(),
   fileNames: z.array(z.string()),
-  template: templateSchema.nullable(),
+  /** A template reply: which template, and its parameters, so that it can be sent again as it was. */
+  template: templateSchema.extend({ parameters: z.array(z.string()) }).nullable(),
   author: z.string(),
   createdAt: isoTime,
   error: z.object({ code: z.string(), message: z.string() }).nullable(),

@@ -1,5 +1,6 @@
 import { OutcomeUnknownError, UpstreamError, WindowClosedError } from '../../core/errors.js';
 import type { Channel, OutboundMessage, SendReceipt } from '../../core/ports.js';
+import type { ApprovedTemplate } from '../../core/templates.js';
 
 export interface CloudSenderOptions {
   baseUrl: string;
@@ -7,7 +8,7 @@ export interface CloudSenderOptions {
   accessToken: string;
   timeoutMs?: number;
   /** Offered in the error when WhatsApp refuses a message outside the 24-hour window. */
-  templates?: Array<{ name: string; language: string }>;
+  templates?: ApprovedTemplate[];
   now?: () => number;
 }
 
