@@ -1,4 +1,4 @@
-import { Button, Caption1, Field, makeStyles, mergeClasses, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Field, Input, makeStyles, mergeClasses, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
 import { ApiError } from '@wa-bridge/shared/api/client';
 import type { ReplyFile, WindowState } from '@wa-bridge/shared/api/conversations';
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
@@ -9,6 +9,8 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, padding: tokens.spacingHorizontalS, borderTop: `1px solid ${tokens.colorNeutralStroke2}` },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   grow: { flexGrow: 1 },
+  // A field as wide as the pane, however narrow: Fluent's Input would otherwise keep its own minimum width.
+  parameter: { width: '100%', minWidth: 0, boxSizing: 'border-box' },
   files: { display: 'flex', flexDirection: 'column', gap: '2px', margin: 0, padding: 0, listStyle: 'none' },
   file: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalXS, overflowWrap: 'anywhere' },
   // Read by screen readers, not shown.
@@ -30,8 +32,9 @@ export interface ComposerProps {
 
 /**
  * Reply box: text with attachments while WhatsApp's 24-hour window is open; once it has closed,
- * only an approved template, and the pane says when the window closed. A 409 window_closed from the
- * bridge switches modes on the spot with the templates it lists.
+ * only an approved template, with a required field for each of its parameters, and the pane says
+ * when the window closed. A 409 window_closed from the bridge switches modes on the spot with the
+ * templates it lists.
  */
 export function Composer({ conversationId, window, onWindowChange, onSent }: ComposerProps) {
   const styles = useStyles();
@@ -39,15 +42,20 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
   const [template, setTemplate] = useState('');
+  // The chosen template's parameters, one per label, in order.
+  const [parameters, setParameters] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const closed = window.state === 'closed';
+  const chosen = window.templates.find((item) => `${item.name}|${item.language}` === template);
+  const labels = chosen?.parameterLabels ?? [];
+  const parametersFilled = labels.every((_label, index) => (parameters[index] ?? '').trim() !== '');
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const tooLong = text.length > maxText;
   const tooBig = totalBytes > maxTotalBytes;
-  const canSend = !busy && (closed ? template !== '' : (text.trim() !== '' || files.length > 0) && !tooLong && !tooBig);
+  const canSend = !busy && (closed ? chosen !== undefined && parametersFilled : (text.trim() !== '' || files.length > 0) && !tooLong && !tooBig);
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -58,10 +66,10 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
     try {
       const clientRef = crypto.randomUUID();
       if (closed) {
-        const chosen = window.templates.find((item) => `${item.name}|${item.language}` === template);
         if (!chosen) throw new Error('Choose a template.');
-        await api.reply(conversationId, { template: { name: chosen.name, language: chosen.language, parameters: [] }, clientRef });
+        await api.reply(conversationId, { template: { name: chosen.name, language: chosen.language, parameters: labels.map((_label, index) => parameters[index] ?? '') }, clientRef });
         setTemplate('');
+        setParameters([]);
       } else {
         const encoded: ReplyFile[] = await Promise.all(files.map(toReplyFile));
         await api.reply(conversationId, { ...(text.trim() ? { text } : {}), files: encoded, clientRef });
@@ -96,7 +104,14 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
             </MessageBarBody>
           </MessageBar>
           <Field label="Template">
-            <Select value={template} onChange={(_event, data) => setTemplate(data.value)} disabled={window.templates.length === 0}>
+            <Select
+              value={template}
+              onChange={(_event, data) => {
+                setTemplate(data.value);
+                setParameters([]);
+              }}
+              disabled={window.templates.length === 0}
+            >
               <option value="">{window.templates.length === 0 ? 'No templates configured' : 'Choose a template'}</option>
               {window.templates.map((item) => (
                 <option key={`${item.name}|${item.language}`} value={`${item.name}|${item.language}`}>
@@ -105,6 +120,16 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
               ))}
             </Select>
           </Field>
+          {labels.map((label, index) => (
+            <Field key={`${template}|${index}`} label={label} required className="template-parameter">
+              <Input
+                className={styles.parameter}
+                value={parameters[index] ?? ''}
+                maxLength={1024}
+                onChange={(_event, data) => setParameters(labels.map((_other, at) => (at === index ? data.value : (parameters[at] ?? ''))))}
+              />
+            </Field>
+          ))}
         </>
       ) : (
         <>

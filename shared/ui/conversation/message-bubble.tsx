@@ -167,7 +167,7 @@ export interface ResendOptions {
 /**
  * A reply accepted by the bridge that is not yet a WhatsApp message, or failed on the way. A failed
  * one stays as it is (it is part of the record) and, with `resend`, offers to send the same text or
- * template again as a new reply. Files cannot be: the API gives back their names, not their bytes.
+ * template (with the same parameters) again as a new reply. Files cannot be: the API gives back their names, not their bytes.
  */
 export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?: ResendOptions | undefined }) {
   const styles = useStyles();
@@ -178,7 +178,7 @@ export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?:
   // What the last press of "Send again" did: said by the status below, and kept on show.
   const [resent, setResent] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  const text = reply.template ? `Template: ${reply.template.name}` : reply.text;
+  const text = reply.template ? `Template: ${reply.template.name}${reply.template.parameters.length > 0 ? `: ${reply.template.parameters.join(' | ')}` : ''}` : reply.text;
   const failed = reply.state === 'failed';
   const resendable = failed && reply.fileNames.length === 0 && (reply.template !== null || Boolean(reply.text?.trim()));
 
@@ -191,7 +191,7 @@ export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?:
       const clientRef = `resend-${reply.commandId}`;
       const accepted = await api.reply(
         resend.conversationId,
-        reply.template ? { template: { name: reply.template.name, language: reply.template.language, parameters: [] }, clientRef } : { text: reply.text ?? '', clientRef },
+        reply.template ? { template: { name: reply.template.name, language: reply.template.language, parameters: reply.template.parameters }, clientRef } : { text: reply.text ?? '', clientRef },
       );
       // The button goes once it has done its work: the focus moves to the reply it was part of, not to the page.
       row.current?.focus();
