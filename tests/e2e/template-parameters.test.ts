@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/bridge.js';
+import { templateBodyComponents, waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -78,15 +78,7 @@ describe('template parameters in the reply box', () => {
     expect((templateSends().at(-1)!.body as { template: unknown }).template).toEqual({
       name: 'hearing_reminder',
       language: { code: 'en_GB' },
-      components: [
-        {
-          type: 'body',
-          parameters: [
-            { type: 'text', text: 'Priya Patel' },
-            { type: 'text', text: 'Tuesday 14 May at 10:00, Court 3' },
-          ],
-        },
-      ],
+      components: templateBodyComponents('Priya Patel', 'Tuesday 14 May at 10:00, Court 3'),
     });
 
     // Sent: the box is ready for another template, with nothing left in its fields.
@@ -129,15 +121,7 @@ describe('template parameters in the reply box', () => {
     const before = templateSends().length;
     await failed.getByRole('button', { name: 'Send again' }).click();
     await waitFor(() => templateSends().length === before + 1, 15_000, () => 'the template was not sent again');
-    expect((templateSends().at(-1)!.body as { template: { components: unknown } }).template.components).toEqual([
-      {
-        type: 'body',
-        parameters: [
-          { type: 'text', text: 'Priya Patel' },
-          { type: 'text', text: 'Monday 20 May' },
-        ],
-      },
-    ]);
+    expect((templateSends().at(-1)!.body as { template: { components: unknown } }).template.components).toEqual(templateBodyComponents('Priya Patel', 'Monday 20 May'));
     await expect.poll(() => failed.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again: /);
   });
 

@@ -80,15 +80,7 @@ describe('template replies through the API', () => {
     expect((sent.body as { template: unknown }).template).toEqual({
       name: 'hearing_reminder',
       language: { code: 'en_GB' },
-      components: [
-        {
-          type: 'body',
-          parameters: [
-            { type: 'text', text: 'Jane Smith' },
-            { type: 'text', text: 'Tuesday 14 May, 10:00' },
-          ],
-        },
-      ],
+      components: [{ type: 'body', parameters: [{ type: 'text', text: 'Jane Smith' }, { type: 'text', text: 'Tuesday 14 May, 10:00' }] }],
     });
 
     // A template without variables goes without components.

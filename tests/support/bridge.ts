@@ -201,3 +201,11 @@ export function useBridgeOnCatcher(): CatcherWorld {
   });
   return handle;
 }
+
+/**
+ * The body components of a Cloud API template message whose variables are filled with `texts`, in
+ * order, as Meta documents them: what the simulator must have received.
+ */
+export function templateBodyComponents(...texts: string[]): Array<{ type: 'body'; parameters: Array<{ type: 'text'; text: string }> }> {
+  return [{ type: 'body', parameters: texts.map((text) => ({ type: 'text', text })) }];
+}

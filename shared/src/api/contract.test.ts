@@ -9,7 +9,7 @@ import { createApiClient, ApiError, BridgeUnreachableError } from './client.js';
 
 describe('API contract schemas', () => {
   it('accepts the problem documents the server writes, including window_closed extras', () => {
-    const problem = { type: 'urn:wa-bridge:problem:window_closed', status: 409, code: 'window_closed', title: 'Conflict', detail: 'closed', templates: [{ name: 'hello', language: 'en_GB' }], closesAt: '2026-11-25T10:00:00.000Z' };
+    const problem = { type: 'urn:wa-bridge:problem:window_closed', status: 409, code: 'window_closed', title: 'Conflict', detail: 'closed', templates: [{ name: 'hello', language: 'en_GB', parameterLabels: ['Client name'] }], closesAt: '2026-11-25T10:00:00.000Z' };
     expect(problemSchema.parse(problem)).toEqual(problem);
   });
 
