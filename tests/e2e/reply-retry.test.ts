@@ -112,16 +112,24 @@ describe('sending a failed reply again', () => {
     expect(sendsWith(text)).toHaveLength(1);
   });
 
-  it('a failed reply with a file says the file must be attached again, and does not send the text without it', async () => {
+  it('sends a failed reply with a file again with the same file, which the bridge kept', async () => {
     const text = 'The signed contract, attached.';
+    const contract = Buffer.from('%PDF-1.4\nContract\n%%EOF\n');
     simulator().failNextSends(1, 400);
-    await page.getByLabel('Attach files').setInputFiles({ name: 'contract.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\nContract\n%%EOF\n') });
+    await page.getByLabel('Attach files').setInputFiles({ name: 'contract.pdf', mimeType: 'application/pdf', buffer: contract });
     await page.getByLabel('Reply', { exact: true }).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const failed = failedBubbles(jane.name, text);
     await failed.waitFor({ timeout: 15_000 });
-    expect(await failed.locator('.resend-files').innerText()).toBe('Attachments cannot be sent again from here: attach them again in the reply box.');
-    expect(await failed.getByRole('button', { name: 'Send again' }).count()).toBe(0);
+    expect(await failed.innerText()).toContain('📎 contract.pdf');
+
+    const documentsBefore = simulator().sent.filter((sent) => sent.type === 'document').length;
+    await failed.getByRole('button', { name: 'Send again' }).click();
+    await waitFor(() => simulator().sent.filter((sent) => sent.type === 'document').length === documentsBefore + 1, 15_000, () => 'the file was not sent again');
+    const sent = simulator().sent.at(-1)!;
+    expect(sent.body).toMatchObject({ to: jane.phone, document: { caption: text, filename: 'contract.pdf' } });
+    expect(simulator().mediaById((sent.body.document as { id: string }).id)?.bytes.equals(contract)).toBe(true);
+    await expect.poll(() => failed.getByRole('status').innerText(), { timeout: 10_000 }).toMatch(/^Sent again: /);
   });
 
   it('a resend the bridge refuses (the 24-hour window closed meanwhile) keeps the reply, says why, and a failed template goes again', async () => {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/bridge.js';
+import { templateBodyComponents, waitFor } from '../support/bridge.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
 /**
  * Sending a failed reply again through the API (`resendOf`): the bridge copies the reply it kept,
  * file, quote and all, so nothing has to come from the browser a second time.
  */
-const api = useApiWorld();
+const api = useApiWorld({ WA_BRIDGE_TEMPLATES: 'hearing_reminder:en_GB:Client name|Hearing date' });
 
 let conversationId = 0;
 let clientMessageId = '';
@@ -59,6 +59,18 @@ describe('sending a failed reply again', () => {
 
     const trail = await api.call(await api.token(users.compliance), 'GET', '/api/audit?action=reply');
     expect(trail.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ actor: users.caseHandler.upn, details: expect.objectContaining({ commandId: again.body.commandId, resendOf: failedId, files: 1 }) })]));
+  });
+
+  it('sends a failed template again with the parameters it had', async () => {
+    api.world.simulator.failNextSends(1, 400);
+    const template = { name: 'hearing_reminder', language: 'en_GB', parameters: ['Nia Brooks', '3 March at 10:00'] };
+    const first = await api.as(users.solicitorA)('POST', `/api/conversations/${conversationId}/replies`, { template });
+    await waitFor(async () => (await pendingReplies()).some((reply) => reply.commandId === first.body.commandId && reply.state === 'failed'), 10_000, async () => JSON.stringify(await pendingReplies()));
+    const sentBefore = api.world.simulator.sent.length;
+    const again = await api.as(users.solicitorA)('POST', `/api/conversations/${conversationId}/replies`, { resendOf: first.body.commandId });
+    expect(again.status).toBe(202);
+    await waitFor(() => api.world.simulator.sent.length > sentBefore, 10_000, () => 'nothing sent');
+    expect(api.world.simulator.sent.at(-1)).toMatchObject({ type: 'template', body: { template: { name: 'hearing_reminder', language: { code: 'en_GB' }, components: templateBodyComponents(...template.parameters) } } });
   });
 
   it('refuses to send again a reply that did not fail, one of another conversation, or one given with new content', async () => {

@@ -166,8 +166,8 @@ export interface ResendOptions {
 
 /**
  * A reply accepted by the bridge that is not yet a WhatsApp message, or failed on the way. A failed
- * one stays as it is (it is part of the record) and, with `resend`, offers to send the same text or
- * template (with the same parameters) again as a new reply. Files cannot be: the API gives back their names, not their bytes.
+ * one stays as it is (it is part of the record) and, with `resend`, offers to send it again as a new
+ * reply: the bridge copies what it kept (text, files, quote, template and its parameters).
  */
 export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?: ResendOptions | undefined }) {
   const styles = useStyles();
@@ -180,19 +180,14 @@ export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?:
   const [problem, setProblem] = useState<string | null>(null);
   const text = reply.template ? `Template: ${reply.template.name}${reply.template.parameters.length > 0 ? `: ${reply.template.parameters.join(' | ')}` : ''}` : reply.text;
   const failed = reply.state === 'failed';
-  const resendable = failed && reply.fileNames.length === 0 && (reply.template !== null || Boolean(reply.text?.trim()));
 
   const sendAgain = async () => {
     if (!resend || busy) return;
     setBusy(true);
     setProblem(null);
     try {
-      // One ref per failed reply: pressed again (after a reload, in another pane), the bridge takes it once.
-      const clientRef = `resend-${reply.commandId}`;
-      const accepted = await api.reply(
-        resend.conversationId,
-        reply.template ? { template: { name: reply.template.name, language: reply.template.language, parameters: reply.template.parameters }, clientRef } : { text: reply.text ?? '', clientRef },
-      );
+      // Pressed again (after a reload, in another pane, by a colleague), the bridge sends it once.
+      const accepted = await api.reply(resend.conversationId, { resendOf: reply.commandId });
       // The button goes once it has done its work: the focus moves to the reply it was part of, not to the page.
       row.current?.focus();
       setResent(resentNote(accepted));
@@ -232,14 +227,11 @@ export function PendingBubble({ reply, resend }: { reply: PendingReply; resend?:
       </div>
       {failed && resend && (
         <div className={styles.meta}>
-          {resendable && !resent && (
+          {!resent && (
             // disabledFocusable: a disabled button would drop the focus to the page while the bridge answers.
             <Button size="small" appearance="secondary" disabledFocusable={busy} aria-describedby={text ? textId : undefined} onClick={() => void sendAgain()}>
               Send again
             </Button>
-          )}
-          {!resendable && reply.fileNames.length > 0 && (
-            <Caption1 className="resend-files">Attachments cannot be sent again from here: attach them again in the reply box.</Caption1>
           )}
           <Caption1 role="status" className="resend-status">
             {resent}
