@@ -31,6 +31,13 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.database).toEqual({ kind: 'sqlite', file: expect.stringMatching(/data\/wa-bridge\.sqlite$/) });
     expect(config.mail).toBeUndefined();
+    // Templates to try a reply after the 24-hour window with, one of them with parameters.
+    expect(config.templates).toEqual([
+      { name: 'appointment_reminder', language: 'en_GB', parameterLabels: ['Client name', 'Date and time'] },
+      { name: 'documents_ready', language: 'en_GB', parameterLabels: [] },
+    ]);
+    expect(loadConfig({ WA_BRIDGE_TEMPLATES: 'case_update:en_GB' }, undefined).templates).toEqual([{ name: 'case_update', language: 'en_GB', parameterLabels: [] }]);
+    expect(loadConfig(live, undefined).templates).toEqual([]);
   });
 
   it('listens on loopback in the sandbox and on every interface when live, unless WA_BRIDGE_HOST says otherwise', () => {

@@ -74,6 +74,13 @@ export interface Config {
 export const SANDBOX_MAIL_DOMAIN = 'wa.sandbox.test';
 
 /**
+ * Templates the sandbox offers when WA_BRIDGE_TEMPLATES is not set, so a newcomer sees how a reply
+ * goes once the client's 24-hour window has closed: one with parameters, one without. The
+ * simulator takes any template; a real number needs its own, approved by Meta.
+ */
+export const SANDBOX_TEMPLATES = ['appointment_reminder:en_GB:Client name|Date and time', 'documents_ready:en_GB'];
+
+/**
  * Reads settings from an optional JSON config file (WA_BRIDGE_CONFIG or `configFile`) and the
  * environment (which wins), validates them, and throws one ConfigError whose message has one line
  * per problem, each starting with the variable's name.
@@ -252,7 +259,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     blobEncryption: raw.blobEncryption === 'on',
     mediaStore: resolveMediaStore(raw.mediaStore, dataDir, problems),
     // Every entry has passed parseTemplateEntry in the schema.
-    templates: (raw.templates ?? []).flatMap((entry) => {
+    templates: (raw.templates ?? (sandbox ? SANDBOX_TEMPLATES : [])).flatMap((entry) => {
       const template = parseTemplateEntry(entry);
       return 'error' in template ? [] : [template];
     }),
