@@ -152,7 +152,10 @@ describe('Teams tab', () => {
     await expect.poll(async () => (await calls()).filter((call) => call.func === 'settings.setValidityState').at(-1)?.args).toEqual([false]);
 
     const purchase = (await world.api.listMatters({ q: 'SMI-2026-0042' })).items[0]!;
-    await frame.getByLabel('Matter').selectOption({ label: 'SMI-2026-0042 · Smith: purchase of 4 Elm Road' });
+    // The title is isolated (U+2068 … U+2069): one in Arabic or Hebrew would not move the reference.
+    const option = 'SMI-2026-0042 · \u2068Smith: purchase of 4 Elm Road\u2069';
+    expect(await frame.getByLabel('Matter').locator('option').allTextContents()).toContain(option);
+    await frame.getByLabel('Matter').selectOption({ label: option });
     await expect.poll(async () => (await calls()).filter((call) => call.func === 'settings.setValidityState').at(-1)?.args).toEqual([true]);
     await config.evaluate(() => (window as unknown as { __teams: { pressSave(): void } }).__teams.pressSave());
     await expect.poll(async () => (await calls()).map((call) => call.func)).toContain('settings.save.success');

@@ -1,4 +1,4 @@
-import { Body1, Caption1, Field, makeStyles, Select, Spinner, tokens } from '@fluentui/react-components';
+import { Body1, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Spinner, tokens } from '@fluentui/react-components';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useEffect, useState } from 'react';
@@ -14,10 +14,17 @@ export function ConfigView({ host }: { host: HostInfo }) {
   const styles = useStyles();
   const { api } = useSession();
   const [matters, setMatters] = useState<Matter[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
   const [chosen, setChosen] = useState('');
 
   useEffect(() => {
-    api.listMatters({ state: 'open' }).then((result) => setMatters(result.items), () => setMatters([]));
+    api.listMatters({ state: 'open' }).then(
+      (result) => setMatters(result.items),
+      (error: unknown) => {
+        setProblem(`The matters could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+        setMatters([]);
+      },
+    );
   }, [api]);
 
   useEffect(() => {
@@ -33,12 +40,21 @@ export function ConfigView({ host }: { host: HostInfo }) {
   return (
     <div className={styles.box}>
       <Body1>Choose the matter whose WhatsApp conversations this tab shows.</Body1>
+      {problem && (
+        <MessageBar layout="multiline" intent="error" role="alert">
+          <MessageBarBody>{problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!problem && matters.length === 0 && <Caption1>No open matter you are on: create one in the personal tab first.</Caption1>}
       <Field label="Matter">
         <Select value={chosen} onChange={(_event, data) => setChosen(data.value)}>
           <option value="">Choose a matter</option>
           {matters.map((matter) => (
             <option key={matter.id} value={String(matter.id)}>
-              {matter.reference} · {matter.title}
+              {/* An option holds text only: the title is isolated by U+2068 … U+2069, so one in Arabic or Hebrew runs right to left without moving the reference. */}
+              {matter.reference} · {'\u2068'}
+              {matter.title}
+              {'\u2069'}
             </option>
           ))}
         </Select>
