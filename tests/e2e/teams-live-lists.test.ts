@@ -92,6 +92,19 @@ describe('Teams tab: lists that follow the bridge', () => {
     await adminApi.link(hana.id, matter.id);
     await expect.poll(async () => (await conversations.locator('.client-name').allInnerTexts()).sort(), { timeout: 10_000 }).toEqual(['Gus Novak', 'Hana Ito']);
 
+    // A message in a conversation on the list moves its last activity without reading the list again.
+    const hanaRow = conversations.getByRole('button', { name: /Hana Ito/ });
+    const before = await hanaRow.innerText();
+    const listReads: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/conversations') listReads.push(request.url());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await clientWrites('447700900302', 'Hana Ito', 'I found the inventory.');
+    await expect.poll(() => hanaRow.innerText(), { timeout: 10_000 }).not.toBe(before);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(listReads).toEqual([]);
+
     await adminApi.unlink(gus.id, gusLink.id);
     await expect.poll(() => conversations.locator('.client-name').allInnerTexts(), { timeout: 10_000 }).toEqual(['Hana Ito']);
     await page.close();

@@ -9,7 +9,7 @@ import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
 import { useLevelChange } from './use-level-change.js';
-import { useListChanges } from './use-list-changes.js';
+import { useFirstSight, useListChanges } from './use-list-changes.js';
 
 const useStyles = makeStyles({
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
@@ -92,9 +92,13 @@ function MatterList({ onOpen, onNew, onUnlinked }: { onOpen(matterId: number): v
   const [query, setQuery] = useState('');
   const [matters, setMatters] = useState<Matter[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  // Counts move as conversations are linked and new clients write: read both again then.
+  // Counts move as conversations are linked or assigned and new clients write: read both again then.
   const [changes, setChanges] = useState(0);
-  useListChanges(() => setChanges((n) => n + 1));
+  const firstSight = useFirstSight();
+  useListChanges(
+    () => setChanges((n) => n + 1),
+    (event) => event.type === 'conversation' || firstSight(event.conversationId),
+  );
 
   useEffect(() => {
     let cancelled = false;
@@ -206,8 +210,14 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
   listed.current = new Set(conversations?.map((conversation) => conversation.id));
   useListChanges(
     () => setChanges((n) => n + 1),
-    (event) =>
-      event.type === 'conversation' ? listed.current.has(event.conversation.id) || event.conversation.matters.some((link) => link.matterId === matterId) : event.type === 'message' && listed.current.has(event.conversationId),
+    (event) => {
+      if (event.type === 'conversation') return listed.current.has(event.conversation.id) || event.conversation.matters.some((link) => link.matterId === matterId);
+      // A message moves its row's last activity; nothing to read again for that.
+      if (listed.current.has(event.conversationId)) {
+        setConversations((current) => current?.map((item) => (item.id === event.conversationId ? { ...item, lastActivityAt: event.message.sentAt } : item)) ?? current);
+      }
+      return false;
+    },
   );
 
   useEffect(() => {

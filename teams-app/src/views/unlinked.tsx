@@ -4,7 +4,7 @@ import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { listStyles } from './list-styles.js';
-import { useListChanges } from './use-list-changes.js';
+import { useFirstSight, useListChanges } from './use-list-changes.js';
 
 /**
  * WhatsApp conversations that no matter is linked to. `only="unassigned"` narrows them to the
@@ -65,7 +65,20 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
       setProblem(error instanceof Error ? error.message : String(error));
     }
   }, [api, only]);
-  useListChanges(() => void reload());
+  // A new conversation, or one linked, assigned or released elsewhere, means reading the list again;
+  // a message in a conversation it shows only moves that row's last activity.
+  const firstSight = useFirstSight();
+  useListChanges(
+    () => void reload(),
+    (event) => {
+      if (event.type === 'conversation') return true;
+      if (shown.current?.has(event.conversationId)) {
+        setItems((current) => current?.map((item) => (item.id === event.conversationId ? { ...item, lastActivityAt: event.message.sentAt } : item)) ?? current);
+        return false;
+      }
+      return firstSight(event.conversationId);
+    },
+  );
   useEffect(() => {
     if (items) shown.current = new Set(items.map((item) => item.id));
   }, [items]);

@@ -6,12 +6,13 @@ import { useCallback, useEffect, useRef } from 'react';
 const quietMs = 400;
 
 /**
- * Keeps a list current while it is on screen: calls `reload` after the bridge reports a new
- * message or a changed conversation (links, assignee, window) among those the user may see, and
- * after the stream comes back from a break, when changes may have been missed. Delivery ticks
- * and queued replies change no list, so they are left alone; `affects` narrows it further.
+ * Keeps a list current while it is on screen: calls `reload` after the bridge reports a message or
+ * a changed conversation (links, assignee, window) among those the user may see that `affects`
+ * says the list needs read again for, and after the stream comes back from a break, when changes
+ * may have been missed. Delivery ticks and queued replies change no list, so they are left alone.
+ * `affects` may also apply a change itself (a row's last activity) and answer false.
  */
-export function useListChanges(reload: () => void, affects: (event: StreamEvent) => boolean = () => true): void {
+export function useListChanges(reload: () => void, affects: (event: Extract<StreamEvent, { type: 'message' | 'conversation' }>) => boolean): void {
   const latest = useRef({ reload, affects });
   latest.current = { reload, affects };
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -39,4 +40,18 @@ export function useListChanges(reload: () => void, affects: (event: StreamEvent)
     [soon],
   );
   useStream(undefined, onEvent);
+}
+
+/**
+ * True the first time a conversation is named to it, false after: a list that reads itself again
+ * when a conversation it does not show writes (it may be new) does so once for each, not at every
+ * message of the conversations on other matters.
+ */
+export function useFirstSight(): (conversationId: number) => boolean {
+  const seen = useRef(new Set<number>());
+  return useCallback((conversationId: number) => {
+    if (seen.current.has(conversationId)) return false;
+    seen.current.add(conversationId);
+    return true;
+  }, []);
 }
