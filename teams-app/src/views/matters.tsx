@@ -9,7 +9,7 @@ import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
 import { useLevelChange } from './use-level-change.js';
-import { useFirstSight, useListChanges } from './use-list-changes.js';
+import { laterActivity, useFirstSight, useListChanges } from './use-list-changes.js';
 
 const useStyles = makeStyles({
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
@@ -214,7 +214,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
       if (event.type === 'conversation') return listed.current.has(event.conversation.id) || event.conversation.matters.some((link) => link.matterId === matterId);
       // A message moves its row's last activity; nothing to read again for that.
       if (listed.current.has(event.conversationId)) {
-        setConversations((current) => current?.map((item) => (item.id === event.conversationId ? { ...item, lastActivityAt: event.message.sentAt } : item)) ?? current);
+        setConversations((current) => current?.map((item) => (item.id === event.conversationId ? laterActivity(item, event.message.sentAt) : item)) ?? current);
       }
       return false;
     },

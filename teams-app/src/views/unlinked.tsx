@@ -4,7 +4,7 @@ import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { listStyles } from './list-styles.js';
-import { useFirstSight, useListChanges } from './use-list-changes.js';
+import { laterActivity, useFirstSight, useListChanges } from './use-list-changes.js';
 
 /**
  * WhatsApp conversations that no matter is linked to. `only="unassigned"` narrows them to the
@@ -73,7 +73,7 @@ export function UnlinkedConversations({ only, onOpen }: { only: 'all' | 'unassig
     (event) => {
       if (event.type === 'conversation') return true;
       if (shown.current?.has(event.conversationId)) {
-        setItems((current) => current?.map((item) => (item.id === event.conversationId ? { ...item, lastActivityAt: event.message.sentAt } : item)) ?? current);
+        setItems((current) => current?.map((item) => (item.id === event.conversationId ? laterActivity(item, event.message.sentAt) : item)) ?? current);
         return false;
       }
       return firstSight(event.conversationId);

@@ -55,3 +55,8 @@ export function useFirstSight(): (conversationId: number) => boolean {
     return true;
   }, []);
 }
+
+/** The row with its last activity moved to `at`, unless it already shows a later one (an imported message, say). */
+export function laterActivity<T extends { lastActivityAt: string }>(row: T, at: string): T {
+  return Date.parse(at) > Date.parse(row.lastActivityAt) ? { ...row, lastActivityAt: at } : row;
+}
