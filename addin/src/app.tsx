@@ -13,10 +13,11 @@ const useStyles = makeStyles({
   sandbox: { flexShrink: 0 },
 });
 
-type Found = { state: 'loading' } | { state: 'found'; conversationId: number } | { state: 'none'; title: string; detail: string; intent?: 'info' | 'warning' };
+type Found = { state: 'loading' } | { state: 'found'; conversationId: number; waMessageId: string | null } | { state: 'none'; title: string; detail: string; intent?: 'info' | 'warning' };
 
 /**
- * The task pane: sign in, read the open mail's X-WhatsApp-Chat-Id, and show that conversation.
+ * The task pane: sign in, read the open mail's X-WhatsApp-Chat-Id, and show that conversation at
+ * the message the mail mirrors (its X-WhatsApp-Message-Id).
  * A pinned pane follows the user to the next mail.
  */
 export function App({ host }: { host: HostInfo }) {
@@ -79,7 +80,7 @@ function MailConversation({ host, signedIn }: { host: OutlookHost; signedIn: Sig
       if (!item.chatId) return { state: 'none', title: 'Not a WhatsApp mail', detail: 'This mail has no X-WhatsApp-Chat-Id header, so it was not mirrored from a WhatsApp chat.', intent: 'info' };
       try {
         const conversation = await signedIn.session.api.conversationByChatId(item.chatId);
-        return { state: 'found', conversationId: conversation.id };
+        return { state: 'found', conversationId: conversation.id, waMessageId: item.waMessageId };
       } catch (error) {
         if (error instanceof ApiError && (error.status === 404 || error.status === 403)) return { state: 'none', title: error.status === 404 ? 'Conversation not found' : 'Not yours to see', detail: error.message };
         throw error;
@@ -95,7 +96,10 @@ function MailConversation({ host, signedIn }: { host: OutlookHost; signedIn: Sig
 
   if (found.state === 'loading') return <Spinner label="Reading the mail" />;
   if (found.state === 'none') return <Problem title={found.title} detail={found.detail} intent={found.intent ?? 'warning'} />;
-  return <ConversationView conversationId={found.conversationId} />;
+  // Opened at the message the mail mirrors (the cover mail has none): moving to another mail of the
+  // same chat moves the pane to that mail's message.
+  const show = found.waMessageId ? { waMessageId: found.waMessageId, why: 'The message of this mail' } : undefined;
+  return <ConversationView key={`${found.conversationId}:${found.waMessageId ?? ''}`} conversationId={found.conversationId} show={show} />;
 }
 
 function Problem({ title, detail, intent = 'warning' }: { title: string; detail: string; intent?: 'info' | 'warning' }) {

@@ -9,7 +9,7 @@ import { Composer } from './conversation/composer.js';
 import { ImportExport } from './conversation/import-export.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
-import { seekMessagesLimit, useSeekMessage, type SeekState } from './conversation/use-seek-message.js';
+import { seekMessagesLimit, useSeekMessage, type SeekState, type SeekTarget } from './conversation/use-seek-message.js';
 import { describeError } from './format.js';
 import { useStream, type StreamState } from './use-stream.js';
 
@@ -29,8 +29,8 @@ const streamLabels: Record<StreamState, string> = { connecting: 'Connecting', li
 
 const seekNotes: Record<Exclude<SeekState, 'found'>, string> = {
   seeking: 'Finding the message in the conversation…',
-  gone: 'The message the search found is no longer in this conversation.',
-  'too-far': `The message the search found is more than ${seekMessagesLimit.toLocaleString('en-GB')} messages back, or could not be read: use Show older messages.`,
+  gone: 'That message is no longer in this conversation.',
+  'too-far': `That message is more than ${seekMessagesLimit.toLocaleString('en-GB')} messages back, or could not be read: use Show older messages.`,
 };
 
 /**
@@ -39,7 +39,7 @@ const seekNotes: Record<Exclude<SeekState, 'found'>, string> = {
  * live updates from the API's event stream. After a reconnect it reloads the newest page, so an
  * event missed while offline still shows up.
  */
-export function ConversationView({ conversationId, showMessageId }: { conversationId: number; showMessageId?: number }) {
+export function ConversationView({ conversationId, show }: { conversationId: number; show?: SeekTarget | undefined }) {
   const styles = useStyles();
   const { api } = useSession();
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
@@ -50,7 +50,7 @@ export function ConversationView({ conversationId, showMessageId }: { conversati
   const [problem, setProblem] = useState<string | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   // Opened at a search hit, the list is not held at the newest message but at the hit.
-  const stickToBottom = useRef(showMessageId === undefined);
+  const stickToBottom = useRef(show === undefined);
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
 
@@ -152,7 +152,7 @@ export function ConversationView({ conversationId, showMessageId }: { conversati
   );
   const loadOlder = () => readOlder(50);
   // After the jump to the newest message above, so the hit has the last word on where the list is.
-  const seek = useSeekMessage(showMessageId, items, olderCursor, readOlder, listRef);
+  const seek = useSeekMessage(show, items, olderCursor, readOlder, listRef);
 
   const { bubbles, reactionsByTarget } = useMemo(() => {
     const reactions = new Map<string, MessageItem[]>();
@@ -228,7 +228,7 @@ export function ConversationView({ conversationId, showMessageId }: { conversati
         )}
         {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
         {bubbles.map((message) => (
-          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId} />
+          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId ? show?.why : undefined} />
         ))}
         {pending.map((reply) => (
           <PendingBubble

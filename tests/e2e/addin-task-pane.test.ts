@@ -274,6 +274,34 @@ describe('Outlook task pane', () => {
     expect(await page.getByRole('button', { name: 'Show older messages' }).count()).toBe(0);
   });
 
+  it("opens at the message of the mail open in Outlook, reading older pages for it, and moves with the next mail", async () => {
+    const conversation = await conversationOf(world.api, '447700900555');
+    const items = (await world.api.listMessages(conversation.id, { limit: 200 })).items;
+    const idOf = (text: string) => items.find((item) => item.text === text)!.waMessageId;
+    const subject = 'WhatsApp · Sam Green';
+    const select = (waMessageId: string) =>
+      page.evaluate((mail) => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail(mail), { subject, headers: mirroredHeaders(conversation.chatId, subject, waMessageId) });
+    const view = page.getByRole('region', { name: 'WhatsApp conversation with Sam Green' });
+    const list = view.getByRole('log', { name: 'Messages' });
+    const marked = view.locator('li[data-found="true"]');
+
+    // Note 3 is older than the newest fifty: the pane reads the page before them to show it.
+    await select(idOf('Note 3'));
+    await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe('Note 3');
+    expect(await marked.getAttribute('aria-description')).toBe('The message of this mail');
+    await expect.poll(() => marked.evaluate((element) => element === document.activeElement), { timeout: 5_000 }).toBe(true);
+    const [box, listBox] = [await marked.boundingBox(), await list.boundingBox()];
+    expect(box!.y).toBeGreaterThanOrEqual(listBox!.y);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(listBox!.y + listBox!.height);
+    expect(await view.locator('li.bubble.incoming .text').count()).toBe(55);
+
+    // The newest mail: its message is the last, and the list is at the bottom.
+    await select(idOf('Note 55'));
+    await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe('Note 55');
+    await expect.poll(() => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), { timeout: 5_000 }).toBeLessThan(2);
+    expect(await view.locator('li[data-found]').count()).toBe(1);
+  });
+
   it('outside Outlook, with the real office.js, says so, and the sandbox offers a preview', async () => {
     const plain = await world.context.newPage();
     await plain.goto(`${world.bridge.url}/addin/index.html`);

@@ -90,12 +90,13 @@ export function officeStub(mail: { subject: string; headers: string }, host: { s
 }
 
 /** The header block Outlook hands back for a mail the bridge mirrored (plus ordinary headers). */
-export function mirroredHeaders(chatId: string, subject: string): string {
+export function mirroredHeaders(chatId: string, subject: string, waMessageId?: string): string {
   return [
     'Received: from bridge.firm.test by mx.firm.test; Mon, 4 May 2026 10:00:00 +0000',
     `Subject: ${subject}`,
     'From: "Jane Smith via WhatsApp" <wa@firm.test>',
     `X-WhatsApp-Chat-Id: ${chatId}`,
+    ...(waMessageId ? [`X-WhatsApp-Message-Id: ${waMessageId}`] : []),
     'X-WhatsApp-Direction: inbound',
     'Auto-Submitted: auto-generated',
     '',

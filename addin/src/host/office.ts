@@ -1,4 +1,4 @@
-import { chatIdFromHeaders } from '@wa-bridge/shared/headers';
+import { chatIdFromHeaders, waMessageIdFromHeaders } from '@wa-bridge/shared/headers';
 
 /**
  * The one module that talks to office-js. Everything else in the add-in sees plain promises and
@@ -11,6 +11,8 @@ export type ThemeMode = 'light' | 'dark';
 export interface MailItemInfo {
   /** The X-WhatsApp-Chat-Id header, or null when the mail was not mirrored by the bridge. */
   chatId: string | null;
+  /** The X-WhatsApp-Message-Id header: the message the mail mirrors (none on the chat's cover mail). */
+  waMessageId: string | null;
   subject: string;
 }
 
@@ -67,7 +69,7 @@ function readItem(mailbox: Office.Mailbox): Promise<MailItemInfo | null> {
   return new Promise((resolve, reject) => {
     item.getAllInternetHeadersAsync((result) => {
       if (result.status === Office.AsyncResultStatus.Succeeded) {
-        resolve({ chatId: chatIdFromHeaders(result.value) ?? null, subject: item.subject ?? '' });
+        resolve({ chatId: chatIdFromHeaders(result.value) ?? null, waMessageId: waMessageIdFromHeaders(result.value) ?? null, subject: item.subject ?? '' });
       } else {
         reject(new Error(`Outlook could not read the mail's headers: ${result.error?.message ?? 'no reason given'}`));
       }

@@ -67,14 +67,14 @@ export function DeliveryTicks({ status }: { status: DeliveryStatus }) {
  * edits and deletions (the record keeps both; the bubble says what happened). Reactions to it are
  * passed in and shown underneath.
  */
-export function MessageBubble({ message, reactions, found = false }: { message: MessageItem; reactions: MessageItem[]; found?: boolean }) {
+export function MessageBubble({ message, reactions, found }: { message: MessageItem; reactions: MessageItem[]; found?: string | undefined }) {
   const styles = useStyles();
   const firm = message.sender.side === 'firm';
   const sender = message.sender.name ?? (firm ? 'Firm' : 'Client');
 
   if (message.kind === 'deletion') {
     return (
-      <li className={mergeClasses(styles.row, 'event', found && styles.found)} data-kind="deletion" data-message-id={message.id} {...foundMark(found)}>
+      <li className={mergeClasses(styles.row, 'event', found !== undefined && styles.found)} data-kind="deletion" data-message-id={message.id} {...foundMark(found)}>
         <Caption1 className={styles.system}>
           <bdi>{sender}</bdi> deleted a message for everyone · {formatTime(message.sentAt)} (the archive keeps it)
         </Caption1>
@@ -85,7 +85,7 @@ export function MessageBubble({ message, reactions, found = false }: { message: 
   const visibleReactions = reactions.filter((reaction) => reaction.emoji);
   return (
     <li
-      className={mergeClasses(styles.row, firm && styles.rowFirm, 'bubble', firm ? 'outgoing' : 'incoming', found && styles.found)}
+      className={mergeClasses(styles.row, firm && styles.rowFirm, 'bubble', firm ? 'outgoing' : 'incoming', found !== undefined && styles.found)}
       data-kind={message.kind}
       data-wa-id={message.waMessageId}
       data-message-id={message.id}
@@ -150,9 +150,9 @@ export function MessageBubble({ message, reactions, found = false }: { message: 
   );
 }
 
-/** The found message takes the focus (tabIndex -1: by script only) and says why it is marked. */
-function foundMark(found: boolean) {
-  return found ? { tabIndex: -1, 'aria-description': 'Found by the search', 'data-found': 'true' } : {};
+/** The message the view was opened at takes the focus (tabIndex -1: by script only) and says why it is marked. */
+function foundMark(found: string | undefined) {
+  return found !== undefined ? { tabIndex: -1, 'aria-description': found, 'data-found': 'true' } : {};
 }
 
 /** What a failed reply needs to be sent again: where to, and what to tell the view around it. */

@@ -16,15 +16,28 @@ export type SeekState =
   | 'too-far';
 
 /**
- * Opens the conversation at one message (a search hit, `target` being its id) instead of at the
- * newest: reads older pages, as "Show older messages" would, until the message is loaded, then
- * scrolls it into the middle of the list and gives it the focus, so a screen reader reads it.
- * `readOlder` reads the next older page of `size` items and says whether it could; `olderCursor`
- * is undefined until the newest page is in. A reaction has no bubble of its own: its message is
- * shown. Returns the id of the bubble to mark, and how far the search has got.
+ * The message to open a conversation at: by its id in the API (a search hit) or by its WhatsApp
+ * id (the X-WhatsApp-Message-Id of the mail open in Outlook); `why` is said with it when shown.
+ */
+export type SeekTarget = ({ id: number } | { waMessageId: string }) & { why: string };
+
+/** The item `target` names; by WhatsApp id, the message itself before an edit or reaction of it. */
+function findTarget(target: SeekTarget, items: readonly MessageItem[]): MessageItem | undefined {
+  if ('id' in target) return items.find((item) => item.id === target.id);
+  const named = items.filter((item) => item.waMessageId === target.waMessageId);
+  return named.find((item) => item.kind === 'message') ?? named[0];
+}
+
+/**
+ * Opens the conversation at one message instead of at the newest: reads older pages, as "Show
+ * older messages" would, until the message is loaded, then scrolls it into the middle of the list
+ * and gives it the focus, so a screen reader reads it. `readOlder` reads the next older page of
+ * `size` items and says whether it could; `olderCursor` is undefined until the newest page is in.
+ * A reaction has no bubble of its own: its message is shown. Returns the id of the bubble to mark,
+ * and how far the search has got.
  */
 export function useSeekMessage(
-  target: number | undefined,
+  target: SeekTarget | undefined,
   items: MessageItem[],
   olderCursor: string | null | undefined,
   readOlder: (size: number) => Promise<boolean>,
@@ -36,7 +49,7 @@ export function useSeekMessage(
   const shown = useRef<number | null>(null);
 
   const bubbleId = useMemo(() => {
-    const item = target === undefined ? undefined : items.find((candidate) => candidate.id === target);
+    const item = target === undefined ? undefined : findTarget(target, items);
     if (!item) return null;
     if (item.kind !== 'reaction') return item.id;
     return items.find((candidate) => candidate.kind !== 'reaction' && candidate.waMessageId === item.targetWaMessageId)?.id ?? null;

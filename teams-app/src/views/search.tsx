@@ -77,7 +77,7 @@ export function SearchView() {
             ← Back to results
           </Button>
         </div>
-        <ConversationView key={open.messageId} conversationId={open.conversationId} showMessageId={open.messageId} />
+        <ConversationView key={open.messageId} conversationId={open.conversationId} show={{ id: open.messageId, why: 'Found by the search' }} />
       </div>,
     );
   }
