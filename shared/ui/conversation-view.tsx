@@ -49,7 +49,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   const [olderCursor, setOlderCursor] = useState<string | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
-  // Opened at a search hit, the list is not held at the newest message but at the hit.
+  // Opened at a given message (a search hit, the mail open in Outlook), the list is held there, not at the newest.
   const stickToBottom = useRef(show === undefined);
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
@@ -151,7 +151,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
     [api, conversationId, olderCursor],
   );
   const loadOlder = () => readOlder(50);
-  // After the jump to the newest message above, so the hit has the last word on where the list is.
+  // After the jump to the newest message above, so the message asked for has the last word on where the list is.
   const seek = useSeekMessage(show, items, olderCursor, readOlder, listRef);
 
   const { bubbles, reactionsByTarget } = useMemo(() => {
