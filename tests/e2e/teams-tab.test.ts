@@ -164,6 +164,24 @@ describe('Teams tab', () => {
     await config.close();
   });
 
+  it('says on the configuration page why no matter can be chosen when the matters cannot be read', async () => {
+    const config = await world.context.newPage();
+    await config.route(`${world.bridge.url}/teams-host.html`, (route) => route.fulfill({ contentType: 'text/html', body: teamsHostPage({ tabPath: '/teams/index.html?view=config', frameContext: 'settings' }) }));
+    // The bridge unreachable for this one request, as behind a proxy that is restarting.
+    await config.route(`${world.bridge.url}/api/matters?*`, (route) => route.abort('connectionrefused'));
+    await config.goto(`${world.bridge.url}/teams-host.html`);
+    const frame = config.frameLocator('#tab');
+    const alert = frame.getByRole('alert');
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.innerText()).toMatch(/^The matters could not be loaded: /);
+    expect(await frame.getByLabel('Matter').locator('option').allTextContents()).toEqual(['Choose a matter']);
+    await config.close();
+    // The browser logs the refused request it was made to see; that one entry, and only it, is expected.
+    const refused = 'console: Failed to load resource: net::ERR_CONNECTION_REFUSED';
+    expect(world.problems.filter((problem) => problem === refused)).toHaveLength(1);
+    world.problems.splice(world.problems.indexOf(refused), 1);
+  });
+
   it('opens a channel tab on its matter, in the dark theme when Teams is dark', async () => {
     const purchase = (await world.api.listMatters({ q: 'SMI-2026-0042' })).items[0]!;
     const channel = await world.context.newPage();
