@@ -48,7 +48,7 @@ function writeNode(node: MimeNode, parts: Buffer[]): void {
  * `qp.wrap(qp.encode(bytes))`: the encoder holds back trailing whitespace and its last line, and
  * wraps what follows onto that line. Its own steps are run directly, in one call each.
  */
-function quotedPrintable(bytes: Buffer): string {
+export function quotedPrintable(bytes: Buffer): string {
   const encoder = new qp.Encoder();
   const out: string[] = [];
   encoder.push = (chunk: unknown) => {
@@ -65,14 +65,14 @@ function quotedPrintable(bytes: Buffer): string {
 }
 
 /** The message ends with a line break, as nodemailer's last stage makes sure. */
-function withLastNewline(raw: Buffer): Buffer {
+export function withLastNewline(raw: Buffer): Buffer {
   const last = raw.length > 0 ? raw[raw.length - 1] : undefined;
   if (last === 0x0a) return raw;
   return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n', 'latin1')]);
 }
 
 /** Every LF not preceded by CR becomes CRLF (RFC 5322 2.1), as nodemailer's `newline: 'win'` does. */
-function toWindowsLineEnds(raw: Buffer): Buffer {
+export function toWindowsLineEnds(raw: Buffer): Buffer {
   let lone = 0;
   for (let i = raw.indexOf(0x0a); i >= 0; i = raw.indexOf(0x0a, i + 1)) if (i === 0 || raw[i - 1] !== 0x0d) lone += 1;
   if (lone === 0) return raw;

@@ -6,6 +6,7 @@ import type { MailComposer as MailComposerPort } from '../../core/ports.js';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { buildMimeSync } from './build-sync.js';
 import { checkHeader, checkHeaderBlock } from './headers.js';
+import { isAlternativeOnly, writeAlternativeSync } from './write-alternative.js';
 
 /**
  * Writes an OutgoingMail as RFC 5322 bytes with nodemailer's MailComposer. Deterministic: every
@@ -157,12 +158,32 @@ function toComposerOptions(mail: OutgoingMail, headers: Array<{ key: string }>):
  * Message-ID is malformed, or the date is not valid.
  */
 export function compileMail(mail: OutgoingMail): MimeNode {
+  const { options, headers } = checkedOptions(mail);
+  return compileOptions(options, headers);
+}
+
+/** The composer's options for the mail, every value checked (the throws of compileMail). */
+function checkedOptions(mail: OutgoingMail): { options: MailComposerOptions; headers: Array<{ key: string; value: string }> } {
   if (Number.isNaN(mail.date.getTime())) throw new BadInputError('date_invalid', 'the mail has no valid Date');
   const headers = customHeaders(mail.headers);
-  const root = new MailComposer(toComposerOptions(mail, headers)).compile();
+  return { options: toComposerOptions(mail, headers), headers };
+}
+
+function compileOptions(options: MailComposerOptions, headers: Array<{ key: string; value: string }>): MimeNode {
+  const root = new MailComposer(options).compile();
   // Added after compile() so they follow the addressing fields instead of preceding them.
   root.addHeader(headers);
   return root;
+}
+
+/**
+ * The mail's bytes: a text and an HTML part with nothing attached (nearly every relayed mail) are
+ * written directly, anything else through nodemailer's tree; both give the same bytes.
+ */
+function writeMail(mail: OutgoingMail): Buffer {
+  const { options, headers } = checkedOptions(mail);
+  if (isAlternativeOnly(options)) return writeAlternativeSync({ options, headers });
+  return buildMimeSync(compileOptions(options, headers));
 }
 
 export class DeterministicComposer implements MailComposerPort {
@@ -177,7 +198,7 @@ export class DeterministicComposer implements MailComposerPort {
 
   /** compose(), in one synchronous pass. */
   composeNow(mail: OutgoingMail): Buffer {
-    const raw = buildMimeSync(compileMail(mail));
+    const raw = writeMail(mail);
     checkHeaderBlock(raw);
     return raw;
   }
