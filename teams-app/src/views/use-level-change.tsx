@@ -2,9 +2,8 @@ import { mergeClasses } from '@fluentui/react-components';
 import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { listStyles } from './list-styles.js';
 
-/** How often, and how long, to look for the new level's controls once it is asked for. */
-const lookMs = 50;
-const lookTries = 60;
+/** How long to wait for the new level's controls and rows once it is asked for. */
+const waitMs = 3000;
 
 /**
  * For views that show one level at a time (matters, a matter, a conversation): moving to another
@@ -28,15 +27,12 @@ export function useLevelChange(level: unknown): { container: RefObject<HTMLDivEl
       return;
     }
     setSaid('');
-    let tries = 0;
+    const root = container.current;
+    if (!root) return;
     let focused = false;
-    const timer = setInterval(() => {
-      tries += 1;
-      const root = container.current;
-      if (!root || tries > lookTries) {
-        clearInterval(timer);
-        return;
-      }
+    // Looked at once now and again whenever the level's part of the page changes (it loads,
+    // its spinner goes, its rows come), until it is described or the wait is over.
+    const look = (): boolean => {
       if (!focused) {
         const control = root.querySelector<HTMLElement>('button:not([disabled]), [href], input, select, textarea');
         if (control) {
@@ -45,12 +41,20 @@ export function useLevelChange(level: unknown): { container: RefObject<HTMLDivEl
         }
       }
       const described = focused ? describeLevel(root) : null;
-      if (described) {
-        setSaid(described);
-        clearInterval(timer);
-      }
-    }, lookMs);
-    return () => clearInterval(timer);
+      if (described) setSaid(described);
+      return described !== null;
+    };
+    if (look()) return;
+    const observer = new MutationObserver(() => {
+      if (look()) stop();
+    });
+    const timer = setTimeout(() => stop(), waitMs);
+    const stop = (): void => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
+    observer.observe(root, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['disabled', 'aria-label', 'href'] });
+    return stop;
   }, [level]);
 
   const announcement = (
