@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { useSession } from './api-context.js';
 import { Assignee } from './conversation/assignee.js';
 import { Composer } from './conversation/composer.js';
+import { ConversationSearch } from './conversation/conversation-search.js';
 import { ImportExport } from './conversation/import-export.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
@@ -51,6 +52,9 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   const listRef = useRef<HTMLOListElement>(null);
   // Opened at a given message (a search hit, the mail open in Outlook), the list is held there, not at the newest.
   const stickToBottom = useRef(show === undefined);
+  /** The message the list is held at: the one asked for, then a hit found in the conversation. */
+  const [target, setTarget] = useState<SeekTarget | undefined>(show);
+  const [searching, setSearching] = useState(false);
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
 
@@ -152,7 +156,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   );
   const loadOlder = () => readOlder(50);
   // After the jump to the newest message above, so the message asked for has the last word on where the list is.
-  const seek = useSeekMessage(show, items, olderCursor, readOlder, listRef);
+  const seek = useSeekMessage(target, items, olderCursor, readOlder, listRef);
 
   const { bubbles, reactionsByTarget } = useMemo(() => {
     const reactions = new Map<string, MessageItem[]>();
@@ -190,7 +194,22 @@ export function ConversationView({ conversationId, show }: { conversationId: num
         <Badge appearance="outline" color={streamState === 'live' ? 'success' : 'warning'} className="stream-state" data-state={streamState}>
           {streamLabels[streamState]}
         </Badge>
+        {!searching && (
+          <Button size="small" appearance="subtle" className="search-conversation" aria-label="Search this conversation" onClick={() => setSearching(true)}>
+            Search
+          </Button>
+        )}
       </header>
+      {searching && (
+        <ConversationSearch
+          conversationId={detail.id}
+          onPick={(hit) => {
+            stickToBottom.current = false;
+            setTarget({ id: hit.messageId, why: 'Found by the search' });
+          }}
+          onClose={() => setSearching(false)}
+        />
+      )}
       <MatterLinks conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
       <Assignee conversation={detail} onAssigned={setDetail} />
       {problem && (
@@ -228,7 +247,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
         )}
         {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
         {bubbles.map((message) => (
-          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId ? show?.why : undefined} />
+          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId ? target?.why : undefined} />
         ))}
         {pending.map((reply) => (
           <PendingBubble

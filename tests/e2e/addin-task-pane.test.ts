@@ -302,6 +302,58 @@ describe('Outlook task pane', () => {
     expect(await view.locator('li[data-found]').count()).toBe(1);
   });
 
+  it('searches this conversation only and opens it at the message chosen, reading older pages for it', async () => {
+    const view = page.getByRole('region', { name: 'WhatsApp conversation with Sam Green' });
+    const marked = view.locator('li[data-found="true"]');
+    const count = view.locator('.search-count');
+    const hits = view.locator('li.search-hit');
+    const hit = (text: string) => hits.filter({ has: page.locator('.snippet', { hasText: new RegExp(`^${text}$`) }) });
+    const find = async (words: string) => {
+      await view.getByLabel('Words to find in this conversation').fill(words);
+      await view.getByRole('button', { name: 'Find', exact: true }).click();
+    };
+
+    await view.getByRole('button', { name: 'Search this conversation' }).click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Words to find in this conversation');
+
+    // Jane's conversation says "contract"; this one does not.
+    await find('contract');
+    await expect.poll(() => count.innerText(), { timeout: 10_000 }).toBe('No messages match “contract”.');
+    expect(await hits.count()).toBe(0);
+
+    // Twenty at a time: all 55 notes match.
+    await find('Note');
+    await expect.poll(() => count.innerText(), { timeout: 10_000 }).toBe('20+ messages match “Note”.');
+    expect(await hits.count()).toBe(20);
+    await view.getByRole('button', { name: 'More results' }).click();
+    await expect.poll(() => hits.count(), { timeout: 10_000 }).toBe(40);
+
+    // "4" as the start of a word: Note 4 and Note 40 – 49, the matching words marked.
+    await find('4');
+    await expect.poll(() => count.innerText(), { timeout: 10_000 }).toBe('11 messages match “4”.');
+    expect(new Set(await hits.locator('mark').allInnerTexts())).toEqual(new Set(['4', '40', '41', '42', '43', '44', '45', '46', '47', '48', '49']));
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-search.png') });
+
+    // Note 4 is older than the newest fifty the pane shows: it reads back for it.
+    await hit('Note 4').getByRole('button').click();
+    await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe('Note 4');
+    expect(await marked.getAttribute('aria-description')).toBe('Found by the search');
+    await expect.poll(() => marked.evaluate((element) => element === document.activeElement), { timeout: 5_000 }).toBe(true);
+    expect(await hits.count()).toBe(0);
+
+    // Back to the results, and on to another hit: the mark moves with it.
+    await view.getByRole('button', { name: 'Back to results' }).click();
+    await hit('Note 47').getByRole('button').click();
+    await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe('Note 47');
+    expect(await view.locator('li[data-found]').count()).toBe(1);
+
+    // Escape in the words ends the search.
+    await view.getByRole('button', { name: 'Back to results' }).click();
+    await view.getByLabel('Words to find in this conversation').press('Escape');
+    await view.getByRole('button', { name: 'Search this conversation' }).waitFor({ timeout: 5_000 });
+    expect(await view.getByRole('search').count()).toBe(0);
+  });
+
   it('outside Outlook, with the real office.js, says so, and the sandbox offers a preview', async () => {
     const plain = await world.context.newPage();
     await plain.goto(`${world.bridge.url}/addin/index.html`);

@@ -47,6 +47,16 @@ export function useSeekMessage(
   const [failed, setFailed] = useState(false);
   const reading = useRef(false);
   const shown = useRef<number | null>(null);
+  // A new target (a hit chosen after the first, or the same one chosen again) is looked for
+  // afresh and shown, even when it is the bubble shown before. Targets are told apart by identity:
+  // keep one in state rather than making it anew at each render.
+  const [lookingFor, setLookingFor] = useState(target);
+  if (lookingFor !== target) {
+    setLookingFor(target);
+    setPagesRead(0);
+    setFailed(false);
+    shown.current = null;
+  }
 
   const bubbleId = useMemo(() => {
     const item = target === undefined ? undefined : findTarget(target, items);

@@ -3,6 +3,7 @@ import type { SearchHit, SearchQuery } from '@wa-bridge/shared/api/search';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
+import { SearchSnippet } from '@wa-bridge/shared/ui/search-snippet';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { listStyles } from './list-styles.js';
 import { useLevelChange } from './use-level-change.js';
@@ -11,7 +12,6 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end' },
   query: { flexGrow: 1, minWidth: '180px' },
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
-  match: { backgroundColor: tokens.colorPaletteYellowBackground2, color: tokens.colorNeutralForeground1, fontWeight: tokens.fontWeightSemibold },
 });
 
 /** Full-text search over the messages the user may see, with the API's filters. */
@@ -149,17 +149,7 @@ export function SearchView() {
                   {hit.matters.length > 0 && ` · ${hit.matters.join(', ')}`}
                 </Caption1>
               </span>
-              <span className="snippet" dir="auto">
-                {hit.snippet.map((part, index) =>
-                  part.match ? (
-                    <mark key={index} className={styles.match}>
-                      {part.text}
-                    </mark>
-                  ) : (
-                    <span key={index}>{part.text}</span>
-                  ),
-                )}
-              </span>
+              <SearchSnippet hit={hit} />
             </button>
           </li>
         ))}
