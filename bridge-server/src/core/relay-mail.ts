@@ -31,6 +31,11 @@ export interface RelayMailInput {
   event: EventRecord | null;
   /** Up to 20 events before this one, oldest first; empty for the first event. */
   previous: EventKey[];
+  /**
+   * The Message-IDs of `previous` (recordMailId), when the caller has them already; then
+   * `previous` is not read. The composer thread is sent these instead of the events' keys.
+   */
+  previousMailIds?: string[];
   /** The quoted message, or the target of an edit, deletion or reaction, when stored. */
   related?: EventRecord;
   attachments: Array<{ record: AttachmentRecord; content: Buffer }>;
@@ -161,7 +166,7 @@ function buildEventMail(input: RelayMailInput, record: EventRecord): OutgoingMai
   const { conversation } = input;
   const root = rootMailId(conversation.chatToken, input.mailDomain);
   const messageId = recordMailId(input.tenant, record, input.mailDomain);
-  const previousIds = input.previous.map((r) => recordMailId(input.tenant, r, input.mailDomain));
+  const previousIds = input.previousMailIds ?? input.previous.map((r) => recordMailId(input.tenant, r, input.mailDomain));
   const client = describeClient(conversation, record);
   const body = renderEventBody(record, input.attachments, input.related, input.timeZone);
   const sender = eventSender(record, conversation);

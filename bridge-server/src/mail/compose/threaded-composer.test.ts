@@ -64,8 +64,13 @@ describe('ThreadedComposer', () => {
     const relaying = new ThreadedComposer({ blobRoot: dir });
     try {
       const image = makeMessageRecord({ type: 'image', media: { waMediaId: 'img-2', mimeType: 'image/jpeg' } });
+      // Quoting an earlier message, naming twenty earlier mails, with the raw webhook payload the thread is not sent.
+      const earlier = Array.from({ length: 20 }, (_, n) => ({ ...makeTextRecord(`Earlier ${n}`), seq: n + 1, waMessageId: `wamid.earlier-${n}` }));
+      const quoting = { ...makeTextRecord('As I said above'), seq: 21, waMessageId: 'wamid.quoting' };
+      quoting.event = { ...quoting.event, raw: { message: { id: 'wamid.quoting', context: { id: 'wamid.earlier-3' } } }, ...(quoting.event.kind === 'message' ? { quoted: { waMessageId: 'wamid.earlier-3' } } : {}) };
       const inputs = [
         inputOf(),
+        inputOf({ event: quoting, previous: earlier, related: earlier[3] }),
         inputOf({ event: null }),
         inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(20_000) }] }),
         inputOf({ event: image, attachments: [{ record: makeAttachmentRecord({ waMediaId: 'img-2' }), content: randomBytes(INLINE_BLOB_BYTES) }] }),
@@ -87,7 +92,7 @@ describe('ThreadedComposer', () => {
           expect((await blobs.get(composed[i]!.rawSha256)).equals(expected)).toBe(true);
         }
       }
-      expect(composed.filter((c) => c.inline)).toHaveLength(3);
+      expect(composed.filter((c) => c.inline)).toHaveLength(4);
       const refused = await relaying.composeRelay(inputOf({ mailbox: 'solicitor@firm.test\r\nBcc: evil@x.test' })).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(BadInputError);
     } finally {
