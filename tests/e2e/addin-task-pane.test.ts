@@ -332,7 +332,15 @@ describe('Outlook task pane', () => {
     await find('4');
     await expect.poll(() => count.innerText(), { timeout: 10_000 }).toBe('11 messages match “4”.');
     expect(new Set(await hits.locator('mark').allInnerTexts())).toEqual(new Set(['4', '40', '41', '42', '43', '44', '45', '46', '47', '48', '49']));
+    // At the narrowest pane the words, the buttons and the hits fit: nothing scrolls sideways.
+    await page.setViewportSize({ width: 320, height: taskPaneViewport.height });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    for (const control of [view.getByLabel('Words to find in this conversation'), view.getByRole('button', { name: 'Find', exact: true }), view.getByRole('button', { name: 'Close', exact: true })]) {
+      const box = (await control.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(320);
+    }
     await page.screenshot({ path: path.join(artifactsDir, 'addin-search.png') });
+    await page.setViewportSize(taskPaneViewport);
 
     // Note 4 is older than the newest fifty the pane shows: it reads back for it.
     await hit('Note 4').getByRole('button').click();
