@@ -55,6 +55,7 @@ import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { describeLocation, openDatabase, type OpenedDatabase } from './store/db.js';
 import { checkStoreFits } from './store/store-fit.js';
 import { readSandboxHistory } from './store/sandbox-history.js';
+import { withNoticeMails } from './sandbox/history.js';
 import { defaultSimulatedBusiness } from './channels/simulator/builders.js';
 import { BACKSTOP_CHECKPOINT_PAGES, WalCheckpointer } from './store/wal-checkpointer.js';
 import { SqlAuditTrail } from './store/audit.js';
@@ -221,7 +222,8 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     sandbox = running;
     mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };
     // The store outlives the catcher and the simulator: the page shows again what came before this start.
-    await running.recall((scope) => readSandboxHistory(opened.db, blobs, { tenant: config.tenant, ...scope }), { from: mail.envelopeFrom, to: [mail.mailbox] });
+    const notices = { tenant: config.tenant, mailDomain: config.mailDomain, mailbox: mail.mailbox, replySecret, templates: config.templates, timeZone: config.timeZone };
+    await running.recall(async (scope) => withNoticeMails(await readSandboxHistory(opened.db, blobs, { tenant: config.tenant, ...scope }), notices), { from: mail.envelopeFrom, to: [mail.mailbox] });
     cloudApi = { ...sandboxSecrets, baseUrl: sandbox.simulator.url, version: 'v23.0' };
   } else if (config.mail) {
     mail = config.mail;

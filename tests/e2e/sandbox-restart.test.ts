@@ -31,6 +31,7 @@ const fileBytes = Buffer.from('%PDF-1.4\n% signed authority form\n', 'latin1');
 const replyText = 'Completion is set for Friday; I will confirm the time tomorrow.';
 const afterText = 'Thank you. Will I need to come to the office on Friday?';
 const secondReply = 'No need, we can do it all by email.';
+const refusedReply = 'I have sent the completion statement to your old address.';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** Both sides of the chat without their times, which are compared apart. */
@@ -91,12 +92,19 @@ describe('sandbox: the page across a restart of the bridge', () => {
     await waitForMail('mirroring the solicitor’s reply', (mail) => mail.text?.includes(replyText) ?? false);
     const simulator = running().sandbox!.simulator;
     await waitFor(() => simulator.sent.length === 1 && simulator.deliveryState(simulator.sent[0]!.waMessageId) === 'read', 15_000, () => `the reply was not read: ${JSON.stringify(simulator.sent.map((sent) => sent.waMessageId))}`);
+
+    // A second reply WhatsApp refuses for good: the solicitor gets a notice in the thread.
+    simulator.failNextSends(1, 400, 131026);
+    await post('/replies', { mailId: newest.id, text: refusedReply });
+    await waitForMail('telling the solicitor the reply was not sent', (mail) => (mail.text?.includes('was NOT sent on WhatsApp') ?? false) && (mail.text?.includes(refusedReply) ?? false));
     await waitForIdleOutbox(running());
 
     mailsBefore = await mails();
     rawHashesBefore = await Promise.all(mailsBefore.map(rawHash));
     phoneBefore = await phoneChat();
-    expect(mailsBefore.length).toBeGreaterThanOrEqual(3);
+    expect(mailsBefore.length).toBeGreaterThanOrEqual(4);
+    // The notice goes to the solicitor as well as the firm mailbox.
+    expect(mailsBefore.at(-1)!.envelope.to).toHaveLength(2);
     expect(rawHashesBefore).toEqual(mailsBefore.map((mail) => mail.sha256));
     expect(withoutTimes(phoneBefore.sent)).toEqual([
       { waMessageId: expect.stringMatching(/^wamid\./), text: clientText },
@@ -165,8 +173,9 @@ describe('sandbox: the page across a restart of the bridge', () => {
     expect(listed.slice(0, mailsBefore.length).map((mail) => mail.sha256)).toEqual(mailsBefore.map((mail) => mail.sha256));
     expect(added.map((mail) => mail.id)).toEqual(added.map((_mail, i) => mailsBefore.length + 1 + i));
     expect(added.some((mail) => mail.text?.includes(afterText))).toBe(true);
-    // It threads onto the mail relayed before the restart.
-    expect(added.find((mail) => mail.text?.includes(afterText))?.references).toContain(mailsBefore.at(-1)!.messageId);
+    // It threads onto the last mail relayed before the restart (the notice after it is no relay of an event).
+    const lastRelayed = mailsBefore.findLast((mail) => mail.text?.includes(replyText))!;
+    expect(added.find((mail) => mail.text?.includes(afterText))?.references).toContain(lastRelayed.messageId);
   });
 
   it('lets the solicitor answer a mail from before the restart, and the phone lists the answer after the earlier one', async () => {

@@ -81,7 +81,33 @@ describe('reading the sandbox history from the store', () => {
   });
 
   it('reads an empty store as no history', async () => {
-    expect(await read()).toEqual({ mails: [], messages: [] });
+    expect(await read()).toEqual({ mails: [], messages: [], notices: [] });
+  });
+
+  it('gives the failed replies whose notice went, oldest first, not one whose notice is still queued, nor another number’s', async () => {
+    const [hello] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'text', body: 'Hello' });
+    const [other] = await fromClient({ from: '447700900555', name: 'Someone Else', type: 'text', body: 'Not the sandbox' }, otherNumber);
+    /** A reply that WhatsApp refused, its notice sent (its job gone) or still queued. */
+    const refused = (conversationId: number, text: string, notice: 'sent' | 'queued') =>
+      store.transaction(async (tx) => {
+        const { id } = await store.insertOutbound(tx, { conversationId, text, files: [], author: { name: 'Tom Baker', address: 'tom.baker@firm.sandbox.test' }, source: { kind: 'api', ref: `api:${text}` } });
+        await store.setOutboundState(tx, id, 'failed', { code: 'send_refused', message: 'WhatsApp refused the message (131026).' });
+        if (notice === 'queued') await store.enqueue(tx, { kind: 'mail.notice', payload: { conversationId, commandId: id }, conversationId, sortKey: 0 });
+        return id;
+      });
+    const first = await refused(hello!.conversationId, 'First refused', 'sent');
+    const second = await refused(hello!.conversationId, 'Second refused', 'sent');
+    await refused(hello!.conversationId, 'Notice on its way', 'queued');
+    await refused(other!.conversationId, 'Another number', 'sent');
+
+    const { notices } = await read();
+    expect(notices.map(({ record }) => [record.id, record.command.text, record.state, record.errorCode])).toEqual([
+      [first, 'First refused', 'failed', 'send_refused'],
+      [second, 'Second refused', 'failed', 'send_refused'],
+    ]);
+    expect(notices.every(({ conversation }) => conversation.id === hello!.conversationId)).toBe(true);
+    // As many as mails are read, the newest.
+    expect((await read({ mails: 1 })).notices.map(({ record }) => record.id)).toEqual([second]);
   });
 
   it('gives the mails recorded as sent, in the order they went, byte for byte, and no other number’s', async () => {

@@ -1,4 +1,7 @@
-import type { HistoryMessage } from '../store/sandbox-history.js';
+import { makeReplyToken } from '../core/ids.js';
+import { buildNoticeMail } from '../core/notice-mail.js';
+import { DeterministicComposer } from '../mail/compose/composer.js';
+import type { HistoryMessage, RelayedMail, SandboxHistory } from '../store/sandbox-history.js';
 import type { ClientMessage, PhoneMessage } from './routes.js';
 
 /**
@@ -48,4 +51,45 @@ function phoneState(statuses: readonly string[]): PhoneMessage['state'] {
     if ((status === 'sent' || status === 'delivered' || status === 'read') && stateRank[status] > stateRank[state]) state = status;
   }
   return state;
+}
+
+export interface NoticeSettings {
+  tenant: string;
+  mailDomain: string;
+  /** The firm mailbox the notices went to (the sandbox's). */
+  mailbox: string;
+  replySecret: Buffer;
+  templates: Array<{ name: string; language: string }>;
+  timeZone: string;
+}
+
+/**
+ * The history with the notice mails of its failed replies among its mails, by the time each went.
+ * A notice is composed from the stored reply when it is sent and its bytes are not kept, so it is
+ * composed here again as the bridge composes it: the same bytes, unless the templates offered or
+ * the firm's zone have changed since.
+ */
+export function withNoticeMails(history: SandboxHistory, settings: NoticeSettings, composer = new DeterministicComposer()): SandboxHistory {
+  if (history.notices.length === 0) return history;
+  const notices: RelayedMail[] = history.notices.flatMap(({ record, conversation }) => {
+    const mail = buildNoticeMail({
+      tenant: settings.tenant,
+      mailDomain: settings.mailDomain,
+      mailbox: settings.mailbox,
+      replyAddress: `wa+${makeReplyToken(settings.replySecret, conversation.chatToken)}@${settings.mailDomain}`,
+      conversation,
+      record,
+      templates: settings.templates,
+      timeZone: settings.timeZone,
+    });
+    try {
+      return [{ raw: composer.composeNow(mail), sentAt: record.updatedAt, to: mail.to.map((address) => address.address) }];
+    } catch {
+      // A notice the composer refuses now was refused when it was due, and never went: nothing to show.
+      return [];
+    }
+  });
+  // Sorted stably: a notice and the mails before it keep their order when their times are equal.
+  const mails = [...history.mails, ...notices].sort((a, b) => a.sentAt - b.sentAt);
+  return { ...history, mails };
 }

@@ -111,7 +111,7 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
       if (recalled) throw new Error('the sandbox recalls its history once, at start');
       recalled = true;
       const history = await read({ businessId: simulator.business.phoneNumberId, mails: mailsKept, messages: clientSentLimit });
-      catcher.takeEarlier(history.mails.map((mail) => ({ raw: mail.raw, receivedAt: mail.sentAt, envelope })));
+      catcher.takeEarlier(history.mails.map((mail) => ({ raw: mail.raw, receivedAt: mail.sentAt, envelope: mail.to ? { from: envelope.from, to: mail.to } : envelope })));
       const fromClient: typeof clientSent = [];
       for (const message of history.messages) {
         const clientMessage = earlierClientMessage(message);

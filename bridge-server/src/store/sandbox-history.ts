@@ -1,8 +1,10 @@
 import { NotFoundError } from '../core/errors.js';
 import type { BlobStore } from '../core/ports.js';
-import type { DeliveryStatus, EventRecord } from '../core/records.js';
+import type { ConversationRecord, DeliveryStatus, EventRecord, OutboundRecord } from '../core/records.js';
+import { getConversation } from './conversations.js';
 import { toEvent } from './events.js';
 import type { Executor } from './executor.js';
+import { getOutbound } from './outbound.js';
 
 /**
  * What the sandbox relayed and sent before its current start, read back from the store: the
@@ -25,6 +27,8 @@ export interface RelayedMail {
   raw: Buffer;
   /** When the mail server took it (ms since the epoch). */
   sentAt: number;
+  /** The envelope's recipients when not the firm mailbox alone (a notice also goes to the solicitor). */
+  to?: string[];
 }
 
 export interface HistoryMessage {
@@ -36,21 +40,63 @@ export interface HistoryMessage {
   statuses: DeliveryStatus[];
 }
 
+/**
+ * A reply that failed and whose notice mail has gone to the solicitor. Notices are composed from
+ * these facts when they are sent and are not archived as bytes; the sandbox composes them again.
+ */
+export interface HistoryNotice {
+  record: OutboundRecord;
+  conversation: ConversationRecord;
+}
+
 export interface SandboxHistory {
   /** Relayed mails, in the order they went out. */
   mails: RelayedMail[];
   /** Messages in the order they were stored. */
   messages: HistoryMessage[];
+  /** Failed replies whose notice went, in the order they failed. */
+  notices: HistoryNotice[];
 }
 
 const sandboxChannel = 'cloud-api';
 
 export async function readSandboxHistory(db: Executor, blobs: BlobStore, scope: SandboxHistoryScope): Promise<SandboxHistory> {
-  const [mails, inbound, outbound] = await Promise.all([readRelayedMails(db, blobs, scope), readMessages(db, scope, 'inbound'), readMessages(db, scope, 'outbound')]);
+  const [mails, inbound, outbound, notices] = await Promise.all([readRelayedMails(db, blobs, scope), readMessages(db, scope, 'inbound'), readMessages(db, scope, 'outbound'), readNotices(db, scope)]);
   const statuses = await readStatuses(db, scope.tenant, outbound.map((message) => message.record.waMessageId));
   const messages = [...inbound, ...outbound.map((message) => ({ ...message, statuses: statuses.get(message.record.waMessageId) ?? [] }))];
   messages.sort((a, b) => a.record.id - b.record.id);
-  return { mails, messages };
+  return { mails, messages, notices };
+}
+
+/**
+ * The newest failed replies in the sandbox's conversations (as many as mails are read), oldest
+ * first, leaving out those whose notice is still queued: that one is sent, and caught, after the start.
+ */
+async function readNotices(db: Executor, scope: SandboxHistoryScope): Promise<HistoryNotice[]> {
+  const queued: number[] = [];
+  for (const job of await db.selectFrom('outbox_jobs').select('payload_json').where('kind', '=', 'mail.notice').execute()) {
+    const { commandId } = JSON.parse(job.payload_json) as { commandId?: unknown };
+    if (typeof commandId === 'number') queued.push(commandId);
+  }
+  let query = db
+    .selectFrom('outbound_commands')
+    .innerJoin('conversations', 'conversations.id', 'outbound_commands.conversation_id')
+    .select(['outbound_commands.id as id', 'outbound_commands.conversation_id as conversationId'])
+    .where('conversations.tenant', '=', scope.tenant)
+    .where('conversations.channel', '=', sandboxChannel)
+    .where('conversations.business_id', '=', scope.businessId)
+    .where('outbound_commands.state', '=', 'failed');
+  // Few: a notice goes within seconds of its failure. At most 500 are named, within any engine's bound-parameter limit.
+  if (queued.length > 0) query = query.where('outbound_commands.id', 'not in', queued.slice(0, 500));
+  const rows = await query.orderBy('outbound_commands.updated_at', 'desc').orderBy('outbound_commands.id', 'desc').limit(scope.mails).execute();
+  const notices: HistoryNotice[] = [];
+  const conversations = new Map<number, ConversationRecord | undefined>();
+  for (const row of rows.reverse()) {
+    if (!conversations.has(row.conversationId)) conversations.set(row.conversationId, await getConversation(db, row.conversationId));
+    const [record, conversation] = [await getOutbound(db, row.id), conversations.get(row.conversationId)];
+    if (record && conversation) notices.push({ record, conversation });
+  }
+  return notices;
 }
 
 /** The newest mails relayed in the sandbox's conversations and recorded as sent, oldest first. */
