@@ -102,6 +102,11 @@ describe('wa-bridge verify', () => {
     expect(exported.code).toBe(1);
     expect(exported.stderr).toMatch(new RegExp(`^wa-bridge: conversation ${token} no longer matches its hash chain \\(event ${row.seq}: the stored message no longer hashes to its chain link .*\\); nothing was exported\\. \`wa-bridge verify\` shows every problem\n$`));
     expect(existsSync(out)).toBe(false);
+    // A date range that leaves the changed message out is refused all the same: the whole chain is checked.
+    const later = await waBridge(dir, 'export', '--conversation', token, '--from', '2100-01-01T00:00:00Z', '--out', out);
+    expect(later.code).toBe(1);
+    expect(later.stderr).toMatch(new RegExp(`^wa-bridge: conversation ${token} no longer matches its hash chain \\(event ${row.seq}: `));
+    expect(existsSync(out)).toBe(false);
   });
 
   it('names the media blob whose file was changed by one byte', async () => {

@@ -10,7 +10,7 @@ import { IntegrityError, NotFoundError } from '../../core/errors.js';
 import { safeFileName } from '../../core/file-name.js';
 import { sha256 } from '../../core/ids.js';
 import { inPeriods, type Period } from '../../core/matters.js';
-import type { ConversationRecord } from '../../core/records.js';
+import type { ConversationRecord, EventRecord } from '../../core/records.js';
 import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
 import { formatZonedTime } from '../../core/zoned-time.js';
 import { relatedWaMessageId } from '../../flows/relay.js';
@@ -79,6 +79,16 @@ export async function exportBundle(options: ExportOptions): Promise<ExportResult
   }
 }
 
+/** Throws IntegrityError, naming the first problem, unless the conversation's events still match its hash chain. */
+async function checkChain(conversation: ConversationRecord, events: Iterable<EventRecord> | AsyncIterable<EventRecord>): Promise<void> {
+  const checker = new ChainChecker(conversation.chatKey);
+  for await (const event of events) checker.add(event);
+  const [first] = checker.finish(conversation.lastSeq, conversation.chainHead);
+  if (first) {
+    throw new IntegrityError(`conversation ${conversation.chatToken} no longer matches its hash chain (event ${first.seq}: ${first.detail}); nothing was exported. \`wa-bridge verify\` shows every problem`);
+  }
+}
+
 async function writeBundle(options: ExportOptions, scratch: string): Promise<ExportResult> {
   const now = options.now ?? Date.now();
   const conversations: ConversationRecord[] = [];
@@ -87,17 +97,8 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
     if (!conversation) throw new NotFoundError(`no conversation has chat id ${chatId} (the X-WhatsApp-Chat-Id of its mails)`);
     conversations.push(conversation);
   }
-  // A bundle is signed: it is made only from conversations whose whole chain still holds, so a
-  // record changed in the store cannot go out under the bridge's signature.
-  for (const conversation of conversations) {
-    const checker = new ChainChecker(conversation.chatKey);
-    for await (const event of scanConversationEvents(options.db, conversation.id)) checker.add(event);
-    const [first] = checker.finish(conversation.lastSeq, conversation.chainHead);
-    if (first) {
-      throw new IntegrityError(`conversation ${conversation.chatToken} no longer matches its hash chain (event ${first.seq}: ${first.detail}); nothing was exported. \`wa-bridge verify\` shows every problem`);
-    }
-  }
   const range = { ...(options.selection.from !== undefined ? { from: options.selection.from } : {}), ...(options.selection.to !== undefined ? { to: options.selection.to } : {}) };
+  const wholeConversations = range.from === undefined && range.to === undefined;
   // A matter's bundle holds each conversation's events only from when it belonged to the matter:
   // what a client wrote after the chat moved to another matter is that matter's business.
   const periods = options.selection.matter === undefined ? undefined : await matterPeriodsByConversation(options.db, options.selection.matter);
@@ -128,7 +129,13 @@ async function writeBundle(options: ExportOptions, scratch: string): Promise<Exp
   for (const conversation of conversations) {
     const linked = periodsOf(conversation);
     const inMatter = (time: number) => linked === undefined || inPeriods(time, linked);
-    const events = (await listEventsForExport(options.db, conversation.id, range)).filter((event) => inMatter(event.timestamp));
+    const listed = await listEventsForExport(options.db, conversation.id, range);
+    // A bundle is signed: it is made only from conversations whose whole chain still holds, so a
+    // record changed in the store cannot go out under the bridge's signature. Without a date range
+    // the events just read are the whole conversation, and they are checked; with one, the whole
+    // chain is read for the check. Every conversation is checked before anything is written.
+    await checkChain(conversation, wholeConversations ? listed : scanConversationEvents(options.db, conversation.id));
+    const events = listed.filter((event) => inMatter(event.timestamp));
     const ids = new Set(events.map((event) => event.id));
     // The cover mail ("conversation opened") belongs to the range its opening falls in, as an event's mail does.
     const coverInRange = (range.from === undefined || conversation.openedAt >= range.from) && (range.to === undefined || conversation.openedAt < range.to) && inMatter(conversation.openedAt);
