@@ -55,6 +55,8 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   /** The message the list is held at: the one asked for, then a hit found in the conversation. */
   const [target, setTarget] = useState<SeekTarget | undefined>(show);
   const [searching, setSearching] = useState(false);
+  /** The message the next reply quotes, chosen with its bubble's Reply. */
+  const [quoting, setQuoting] = useState<MessageItem | null>(null);
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
 
@@ -247,7 +249,14 @@ export function ConversationView({ conversationId, show }: { conversationId: num
         )}
         {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
         {bubbles.map((message) => (
-          <MessageBubble key={message.id} message={message} reactions={reactionsByTarget.get(message.waMessageId) ?? []} found={message.id === seek.bubbleId ? target?.why : undefined} />
+          <MessageBubble
+            key={message.id}
+            message={message}
+            reactions={reactionsByTarget.get(message.waMessageId) ?? []}
+            found={message.id === seek.bubbleId ? target?.why : undefined}
+            // A reply can quote a message while the window is open; a template goes without one.
+            onQuote={detail.can.reply && detail.window.state === 'open' ? () => setQuoting(message) : undefined}
+          />
         ))}
         {pending.map((reply) => (
           <PendingBubble
@@ -274,6 +283,8 @@ export function ConversationView({ conversationId, show }: { conversationId: num
           conversationId={detail.id}
           window={detail.window}
           onWindowChange={setWindow}
+          quote={quoting && { waMessageId: quoting.waMessageId, sender: quoting.sender.name ?? (quoting.sender.side === 'firm' ? 'Firm' : 'Client'), text: quotePreview(quoting) }}
+          onQuoteCleared={() => setQuoting(null)}
           onSent={() => {
             stickToBottom.current = true;
             void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
@@ -285,6 +296,16 @@ export function ConversationView({ conversationId, show }: { conversationId: num
       {detail.can.reply && <ImportExport conversation={detail} onImported={() => void loadNewest().catch((error: unknown) => setProblem(describeError(error)))} />}
     </section>
   );
+}
+
+/** What the reply box shows of a message it quotes: its text, or what it carries. */
+function quotePreview(message: MessageItem): string {
+  if (message.text) return message.text;
+  const [first] = message.attachments;
+  if (first) return first.fileName ?? 'A file';
+  if (message.location) return 'A location';
+  if (message.contacts) return 'A contact';
+  return 'A message';
 }
 
 /** Adds or replaces messages by id and keeps them in the order the bridge stored them. */

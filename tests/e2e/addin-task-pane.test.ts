@@ -233,6 +233,39 @@ describe('Outlook task pane', () => {
     expect(JSON.stringify(sent)).toContain('The completion statement, as promised.');
   });
 
+  it('quotes the message a reply answers: WhatsApp gets it as a reply to that message, and the pane shows the quote', async () => {
+    const answered = page.locator('li.bubble.incoming', { hasText: laterText });
+    const answeredId = await answered.getAttribute('data-wa-id');
+    const quoteBox = page.locator('.reply-quote');
+    const replyBox = page.getByLabel('Reply', { exact: true });
+    const choose = () => answered.getByRole('button', { name: /^Reply to this message from Jane Smith, / }).click();
+
+    await choose();
+    await quoteBox.waitFor({ timeout: 5_000 });
+    expect(await quoteBox.innerText()).toContain('Replying to Jane Smith');
+    expect(await quoteBox.locator('.reply-quote-text').innerText()).toBe(laterText);
+    // The reply box has the focus, ready for the answer.
+    expect(await replyBox.evaluate((element) => element === document.activeElement)).toBe(true);
+    // Changed their mind: the quote goes, and comes back when chosen again.
+    await page.getByRole('button', { name: 'Do not quote this message' }).click();
+    expect(await quoteBox.count()).toBe(0);
+    await choose();
+    await quoteBox.waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-quote.png') });
+
+    const before = world.bridge.sandbox!.simulator.sent.length;
+    const answer = 'Yes, 3 o’clock suits me. Speak then.';
+    await replyBox.fill(answer);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await waitFor(() => world.bridge.sandbox!.simulator.sent.length === before + 1, 15_000, () => 'the quoting reply never reached the simulator');
+    const sent = world.bridge.sandbox!.simulator.sent.at(-1)!;
+    expect(sent).toMatchObject({ type: 'text', body: { context: { message_id: answeredId } } });
+    expect(await quoteBox.count()).toBe(0);
+    // The pane shows the reply with what it quotes, as WhatsApp shows it to the client.
+    const reply = page.locator('li.bubble.outgoing', { hasText: answer });
+    await expect.poll(() => reply.locator('blockquote.quote').innerText(), { timeout: 15_000 }).toContain(laterText);
+  });
+
   it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {
     await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
     await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });

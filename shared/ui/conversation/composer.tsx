@@ -1,7 +1,7 @@
 import { Button, Caption1, Field, Input, makeStyles, mergeClasses, MessageBar, MessageBarBody, Select, Textarea, tokens } from '@fluentui/react-components';
 import { ApiError } from '@wa-bridge/shared/api/client';
 import type { ReplyFile, WindowState } from '@wa-bridge/shared/api/conversations';
-import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatBytes, formatTime } from '../format.js';
 
@@ -13,6 +13,11 @@ const useStyles = makeStyles({
   parameter: { width: '100%', minWidth: 0, boxSizing: 'border-box' },
   files: { display: 'flex', flexDirection: 'column', gap: '2px', margin: 0, padding: 0, listStyle: 'none' },
   file: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalXS, overflowWrap: 'anywhere' },
+  quote: { display: 'flex', alignItems: 'flex-start', gap: tokens.spacingHorizontalXS, borderLeft: `3px solid ${tokens.colorBrandStroke1}`, paddingLeft: tokens.spacingHorizontalS },
+  quoteText: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0 },
+  quoteSender: { fontWeight: tokens.fontWeightSemibold, color: tokens.colorNeutralForeground2 },
+  // Two lines at most: enough to recognise the message, short enough for a narrow pane.
+  quoteBody: { display: '-webkit-box', WebkitLineClamp: 2, WebkitBoxOrient: 'vertical', overflow: 'hidden', overflowWrap: 'anywhere', color: tokens.colorNeutralForeground2 },
   // Read by screen readers, not shown.
   spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' },
 });
@@ -23,11 +28,22 @@ const maxText = 4096;
 const maxFiles = 10;
 const maxTotalBytes = 18 * 1024 * 1024;
 
+/** A message the reply will quote (WhatsApp shows it above the reply, as a reply to it). */
+export interface QuotedMessage {
+  waMessageId: string;
+  sender: string;
+  /** Its text, or what it carries ("A file"). */
+  text: string;
+}
+
 export interface ComposerProps {
   conversationId: number;
   window: WindowState;
   onWindowChange(window: WindowState): void;
   onSent(): void;
+  /** The message the next reply quotes; cleared with onQuoteCleared (by the user, or once it is sent). */
+  quote?: QuotedMessage | null | undefined;
+  onQuoteCleared?: (() => void) | undefined;
 }
 
 /**
@@ -36,7 +52,7 @@ export interface ComposerProps {
  * when the window closed. A 409 window_closed from the bridge switches modes on the spot with the
  * templates it lists.
  */
-export function Composer({ conversationId, window, onWindowChange, onSent }: ComposerProps) {
+export function Composer({ conversationId, window, onWindowChange, onSent, quote, onQuoteCleared }: ComposerProps) {
   const styles = useStyles();
   const { api } = useSession();
   const [text, setText] = useState('');
@@ -48,7 +64,16 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const textBox = useRef<HTMLTextAreaElement>(null);
   const closed = window.state === 'closed';
+  // A quote is for a free-form reply: a template goes without one.
+  const quoted = closed ? null : (quote ?? null);
+
+  // Choosing a message to quote takes the user to the reply box (on a new quote only).
+  const quotedId = quoted?.waMessageId;
+  useEffect(() => {
+    if (quotedId) textBox.current?.focus();
+  }, [quotedId]);
   const chosen = window.templates.find((item) => `${item.name}|${item.language}` === template);
   const labels = chosen?.parameterLabels ?? [];
   const parametersFilled = labels.every((_label, index) => (parameters[index] ?? '').trim() !== '');
@@ -72,9 +97,10 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
         setParameters([]);
       } else {
         const encoded: ReplyFile[] = await Promise.all(files.map(toReplyFile));
-        await api.reply(conversationId, { ...(text.trim() ? { text } : {}), files: encoded, clientRef });
+        await api.reply(conversationId, { ...(text.trim() ? { text } : {}), files: encoded, ...(quoted ? { quotedWaMessageId: quoted.waMessageId } : {}), clientRef });
         setText('');
         setFiles([]);
+        if (quoted) onQuoteCleared?.();
       }
       setNotice('Reply queued for WhatsApp.');
       setTimeout(() => setNotice(null), 5000);
@@ -133,8 +159,33 @@ export function Composer({ conversationId, window, onWindowChange, onSent }: Com
         </>
       ) : (
         <>
+          {quoted && (
+            <div className={mergeClasses(styles.quote, 'reply-quote')} role="group" aria-label="Quoted in your reply">
+              <div className={styles.quoteText}>
+                <Caption1 className={styles.quoteSender} dir="auto">
+                  Replying to {quoted.sender}
+                </Caption1>
+                <Caption1 dir="auto" className={mergeClasses(styles.quoteBody, 'reply-quote-text')}>
+                  {quoted.text}
+                </Caption1>
+              </div>
+              <Button size="small" appearance="subtle" aria-label="Do not quote this message" onClick={() => onQuoteCleared?.()}>
+                ✕
+              </Button>
+            </div>
+          )}
           <Field label="Reply" validationState={tooLong ? 'error' : 'none'} validationMessage={tooLong ? `Too long by ${text.length - maxText} characters.` : undefined} hint="Ctrl+Enter sends.">
-            <Textarea value={text} onChange={(_event, data) => setText(data.value)} onKeyDown={onKeyDown} resize="vertical" rows={3} />
+            <Textarea
+              ref={textBox}
+              value={text}
+              onChange={(_event, data) => setText(data.value)}
+              onKeyDown={(event) => {
+                if (event.key === 'Escape' && quoted) onQuoteCleared?.();
+                onKeyDown(event);
+              }}
+              resize="vertical"
+              rows={3}
+            />
           </Field>
           {files.length > 0 && (
             <ul className={styles.files} aria-label="Attachments">

@@ -34,6 +34,8 @@ const useStyles = makeStyles({
   failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
   system: { alignSelf: 'center', color: tokens.colorNeutralForeground3, fontStyle: 'italic', textAlign: 'center' },
   reactions: { marginTop: '2px' },
+  // As small as the time beside it: the action is there for every message, and the pane is narrow.
+  quoteAction: { minWidth: 0, height: 'auto', padding: `0 ${tokens.spacingHorizontalXS}`, fontSize: tokens.fontSizeBase200, color: tokens.colorBrandForegroundLink },
   /** The message a search opened the conversation at. */
   found: {
     outline: `2px solid ${tokens.colorBrandStroke1}`,
@@ -67,7 +69,7 @@ export function DeliveryTicks({ status }: { status: DeliveryStatus }) {
  * edits and deletions (the record keeps both; the bubble says what happened). Reactions to it are
  * passed in and shown underneath.
  */
-export function MessageBubble({ message, reactions, found }: { message: MessageItem; reactions: MessageItem[]; found?: string | undefined }) {
+export function MessageBubble({ message, reactions, found, onQuote }: { message: MessageItem; reactions: MessageItem[]; found?: string | undefined; onQuote?: (() => void) | undefined }) {
   const styles = useStyles();
   const firm = message.sender.side === 'firm';
   const sender = message.sender.name ?? (firm ? 'Firm' : 'Client');
@@ -128,6 +130,11 @@ export function MessageBubble({ message, reactions, found }: { message: MessageI
           <Caption1>
             <DeliveryTicks status={message.delivery.status} />
           </Caption1>
+        )}
+        {onQuote && message.kind === 'message' && !message.deleted && (
+          <Button size="small" appearance="transparent" className={mergeClasses(styles.quoteAction, 'quote-action')} aria-label={`Reply to this message from ${sender}, ${formatTime(message.sentAt)}`} onClick={onQuote}>
+            Reply
+          </Button>
         )}
       </div>
       {visibleReactions.length > 0 && (
