@@ -130,7 +130,9 @@ export interface TextOptions {
 /**
  * Writes text in as many runs as it needs, wrapping within `width`. pdfkit continues a line
  * across calls with `continued`, taking the layout options from the first call. Text in one font
- * that fits on one line (most lines of a transcript) is written by `writeLine` instead.
+ * that fits on one line (most lines of a transcript) is written by `writeLine` instead, and longer
+ * text in one font is broken at its spaces (`wordLines`) and written line by line the same way:
+ * pdfkit's wrapper lays every word out several times over.
  */
 export function writeText(doc: PDFKit.PDFDocument, chain: FontChain, text: string, options: TextOptions): void {
   const value = text === '' ? ' ' : text;
@@ -140,7 +142,19 @@ export function writeText(doc: PDFKit.PDFDocument, chain: FontChain, text: strin
     return;
   }
   const runs = chain.runs(value, options.weight ?? 'regular');
-  if (runs.length === 1 && !value.includes('\n') && writeLine(doc, selectFont(doc, runs[0]!.font), value, options)) return;
+  if (runs.length === 1) {
+    const font = selectFont(doc, runs[0]!.font);
+    if (!value.includes('\n') && writeLine(doc, font, value, options)) return;
+    const lines = wordLines(font, value, options.size, options.width);
+    if (lines !== undefined) {
+      lines.forEach((line, index) => {
+        const at = index === 0 ? options : { ...options, x: options.x ?? doc.x, y: doc.y };
+        // A line the greedy measure let through but kerning makes too wide goes through pdfkit's wrapper.
+        if (!writeLine(doc, font, line, at)) doc.text(line, at.x ?? doc.x, at.y ?? doc.y, { width: options.width });
+      });
+      return;
+    }
+  }
   runs.forEach((run, index) => {
     doc.font(run.font);
     const continued = index < runs.length - 1;
@@ -221,6 +235,41 @@ function writeMono(doc: PDFKit.PDFDocument, text: string, options: TextOptions):
   monoLines(text, perLine).forEach((line, index) => {
     placeLine(doc, index === 0 ? options : { ...options, x: options.x ?? doc.x, y: doc.y }, (x, y) => showText(doc, font, `<${Buffer.from(line, 'latin1').toString('hex')}> Tj`, x, y, options));
   });
+}
+
+/**
+ * Text in one font broken into lines at its spaces and line breaks, each line's words fitting
+ * `width` (measured word by word, with the width of a space between them, and a little to spare
+ * for kerning across them). Undefined when a word alone is wider than `width`, or the text holds
+ * a carriage return: such text, and text with no spaces such as Chinese or Japanese, goes through
+ * pdfkit's wrapper, which breaks by Unicode's rules.
+ */
+export function wordLines(font: Pick<PdfFont, 'widthOfString'>, text: string, size: number, width: number): string[] | undefined {
+  if (text.includes('\r')) return undefined;
+  const fits = width * 0.99;
+  const space = font.widthOfString(' ', size);
+  const lines: string[] = [];
+  const measure = (word: string): number => (word === '' ? 0 : font.widthOfString(word, size));
+  for (const paragraph of text.split('\n')) {
+    const [first = '', ...rest] = paragraph.split(' ');
+    let line = first;
+    let used = measure(first);
+    if (used > fits) return undefined;
+    for (const word of rest) {
+      const wide = measure(word);
+      if (wide > fits) return undefined;
+      if (used + space + wide > fits && line.trim() !== '') {
+        lines.push(line);
+        line = word;
+        used = wide;
+      } else {
+        line += ` ${word}`;
+        used += space + wide;
+      }
+    }
+    lines.push(line === '' ? ' ' : line);
+  }
+  return lines;
 }
 
 /** Lines of at most `perLine` characters, broken after a space where there is one. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscriptEntry } from '../../core/transcript.js';
-import { monoLines } from './pdf-text.js';
+import { monoLines, wordLines } from './pdf-text.js';
 import { transcriptPdf } from './transcript-pdf.js';
 
 const run = promisify(execFile);
@@ -90,5 +90,21 @@ describe('monoLines', () => {
     expect(monoLines('#12 · wamid.ABC · link 0123456789abcdef', 24)).toEqual(['#12 · wamid.ABC · link', '0123456789abcdef']);
     expect(monoLines('0123456789abcdef', 6)).toEqual(['012345', '6789ab', 'cdef']);
     expect(monoLines('short', 24)).toEqual(['short']);
+  });
+});
+
+describe('wordLines', () => {
+  // Every character half the size wide, a space included.
+  const font = { widthOfString: (text: string, size: number) => text.length * size * 0.5 };
+
+  it('breaks at spaces so that each line fits, keeps line breaks and blank lines', () => {
+    expect(wordLines(font, 'the landlord wrote again about the deposit', 10, 100)).toEqual(['the landlord wrote', 'again about the', 'deposit']);
+    expect(wordLines(font, 'line one\n\nline three', 10, 100)).toEqual(['line one', ' ', 'line three']);
+    expect(wordLines(font, 'short', 10, 100)).toEqual(['short']);
+  });
+
+  it('leaves to pdfkit a word wider than the line, and text with a carriage return', () => {
+    expect(wordLines(font, 'see https://example.test/a/very/long/path/that/does/not/fit', 10, 100)).toBeUndefined();
+    expect(wordLines(font, 'one\r\ntwo', 10, 100)).toBeUndefined();
   });
 });
