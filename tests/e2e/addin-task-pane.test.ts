@@ -245,10 +245,10 @@ describe('Outlook task pane', () => {
     expect(await quoteBox.innerText()).toContain('Replying to Jane Smith');
     expect(await quoteBox.locator('.reply-quote-text').innerText()).toBe(laterText);
     // The reply box has the focus, ready for the answer.
-    expect(await replyBox.evaluate((element) => element === document.activeElement)).toBe(true);
+    await expect.poll(() => replyBox.evaluate((element) => element === document.activeElement), { timeout: 5_000 }).toBe(true);
     // Changed their mind: the quote goes, and comes back when chosen again.
     await page.getByRole('button', { name: 'Do not quote this message' }).click();
-    expect(await quoteBox.count()).toBe(0);
+    await expect.poll(() => quoteBox.count(), { timeout: 5_000 }).toBe(0);
     await choose();
     await quoteBox.waitFor({ timeout: 5_000 });
     await page.screenshot({ path: path.join(artifactsDir, 'addin-quote.png') });
@@ -260,7 +260,7 @@ describe('Outlook task pane', () => {
     await waitFor(() => world.bridge.sandbox!.simulator.sent.length === before + 1, 15_000, () => 'the quoting reply never reached the simulator');
     const sent = world.bridge.sandbox!.simulator.sent.at(-1)!;
     expect(sent).toMatchObject({ type: 'text', body: { context: { message_id: answeredId } } });
-    expect(await quoteBox.count()).toBe(0);
+    await expect.poll(() => quoteBox.count(), { timeout: 5_000 }).toBe(0);
     // The pane shows the reply with what it quotes, as WhatsApp shows it to the client.
     const reply = page.locator('li.bubble.outgoing', { hasText: answer });
     await expect.poll(() => reply.locator('blockquote.quote').innerText(), { timeout: 15_000 }).toContain(laterText);

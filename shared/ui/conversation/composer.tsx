@@ -162,8 +162,9 @@ export function Composer({ conversationId, window, onWindowChange, onSent, quote
           {quoted && (
             <div className={mergeClasses(styles.quote, 'reply-quote')} role="group" aria-label="Quoted in your reply">
               <div className={styles.quoteText}>
-                <Caption1 className={styles.quoteSender} dir="auto">
-                  Replying to {quoted.sender}
+                <Caption1 className={styles.quoteSender}>
+                  {/* The name in its own direction: an Arabic or Hebrew one runs right to left inside the English line. */}
+                  Replying to <bdi>{quoted.sender}</bdi>
                 </Caption1>
                 <Caption1 dir="auto" className={mergeClasses(styles.quoteBody, 'reply-quote-text')}>
                   {quoted.text}
