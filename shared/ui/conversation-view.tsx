@@ -256,6 +256,10 @@ export function ConversationView({ conversationId, show }: { conversationId: num
             found={message.id === seek.bubbleId ? target?.why : undefined}
             // A reply can quote a message while the window is open; a template goes without one.
             onQuote={detail.can.reply && detail.window.state === 'open' ? () => setQuoting(message) : undefined}
+            onShowQuoted={(waMessageId) => {
+              stickToBottom.current = false;
+              setTarget({ waMessageId, why: 'The quoted message' });
+            }}
           />
         ))}
         {pending.map((reply) => (

@@ -266,6 +266,16 @@ describe('Outlook task pane', () => {
     await expect.poll(() => reply.locator('blockquote.quote').innerText(), { timeout: 15_000 }).toContain(laterText);
   });
 
+  it('leads from a quote to the message it quotes', async () => {
+    const quoting = page.locator('li.bubble.incoming', { hasText: laterText });
+    await quoting.getByRole('button', { name: 'Show the quoted message from Demo Solicitor (sandbox)' }).click();
+    const marked = page.locator('li[data-found="true"]');
+    await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe(replyText);
+    expect(await marked.getAttribute('aria-description')).toBe('The quoted message');
+    await expect.poll(() => marked.evaluate((element) => element === document.activeElement), { timeout: 5_000 }).toBe(true);
+    expect(await page.locator('li[data-found]').count()).toBe(1);
+  });
+
   it('follows a pinned pane to a mail that did not come from WhatsApp', async () => {
     await page.evaluate(() => (window as unknown as { __office: { selectMail(mail: object): void } }).__office.selectMail({ subject: 'Completion statement', headers: 'Subject: Completion statement\r\nFrom: accounts@firm.test\r\n' }));
     await page.getByText('Not a WhatsApp mail').waitFor({ timeout: 10_000 });

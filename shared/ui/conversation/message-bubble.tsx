@@ -34,6 +34,19 @@ const useStyles = makeStyles({
   failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
   system: { alignSelf: 'center', color: tokens.colorNeutralForeground3, fontStyle: 'italic', textAlign: 'center' },
   reactions: { marginTop: '2px' },
+  // The quote as it looks, a button only to the pointer and the keyboard.
+  quoteButton: {
+    display: 'block',
+    width: '100%',
+    padding: 0,
+    border: 'none',
+    backgroundColor: 'transparent',
+    color: 'inherit',
+    font: 'inherit',
+    textAlign: 'inherit',
+    cursor: 'pointer',
+    ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: '2px' },
+  },
   // As small as the time beside it: the action is there for every message, and the pane is narrow.
   quoteAction: { minWidth: 0, height: 'auto', padding: `0 ${tokens.spacingHorizontalXS}`, fontSize: tokens.fontSizeBase200, color: tokens.colorBrandForegroundLink },
   /** The message a search opened the conversation at. */
@@ -44,6 +57,18 @@ const useStyles = makeStyles({
     ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}` },
   },
 });
+
+function QuoteContent({ quoted }: { quoted: NonNullable<MessageItem['quoted']> }) {
+  const styles = useStyles();
+  return (
+    <>
+      <Caption1 className={styles.sender} dir="auto">
+        {quoted.senderName ?? 'Quoted'}
+      </Caption1>
+      <div dir="auto">{quoted.text ?? '(message not available)'}</div>
+    </>
+  );
+}
 
 const ticks: Record<DeliveryStatus, { glyph: string; words: string }> = {
   queued: { glyph: '🕓', words: 'Queued' },
@@ -69,7 +94,21 @@ export function DeliveryTicks({ status }: { status: DeliveryStatus }) {
  * edits and deletions (the record keeps both; the bubble says what happened). Reactions to it are
  * passed in and shown underneath.
  */
-export function MessageBubble({ message, reactions, found, onQuote }: { message: MessageItem; reactions: MessageItem[]; found?: string | undefined; onQuote?: (() => void) | undefined }) {
+export function MessageBubble({
+  message,
+  reactions,
+  found,
+  onQuote,
+  onShowQuoted,
+}: {
+  message: MessageItem;
+  reactions: MessageItem[];
+  found?: string | undefined;
+  /** Quote this message in the next reply. */
+  onQuote?: (() => void) | undefined;
+  /** Show the message this one quotes, by its WhatsApp id. */
+  onShowQuoted?: ((waMessageId: string) => void) | undefined;
+}) {
   const styles = useStyles();
   const firm = message.sender.side === 'firm';
   const sender = message.sender.name ?? (firm ? 'Firm' : 'Client');
@@ -96,10 +135,14 @@ export function MessageBubble({ message, reactions, found, onQuote }: { message:
       <div className={mergeClasses(styles.bubble, firm && styles.bubbleFirm)}>
         {message.quoted && (
           <blockquote className={mergeClasses(styles.quote, 'quote')} aria-label="Quoted message">
-            <Caption1 className={styles.sender} dir="auto">
-              {message.quoted.senderName ?? 'Quoted'}
-            </Caption1>
-            <div dir="auto">{message.quoted.text ?? '(message not available)'}</div>
+            {onShowQuoted ? (
+              // The quote leads to the message it quotes, as in WhatsApp.
+              <button type="button" className={mergeClasses(styles.quoteButton, 'show-quoted')} aria-label={`Show the quoted message from ${message.quoted.senderName ?? 'the conversation'}`} onClick={() => onShowQuoted(message.quoted!.waMessageId)}>
+                <QuoteContent quoted={message.quoted} />
+              </button>
+            ) : (
+              <QuoteContent quoted={message.quoted} />
+            )}
           </blockquote>
         )}
         {message.kind === 'edit' && <Caption1 className={styles.mark}>Edited to: </Caption1>}
