@@ -1,8 +1,9 @@
-import { Button, Caption1, Input, makeStyles, MessageBar, MessageBarBody, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Input, makeStyles, mergeClasses, MessageBar, MessageBarBody, tokens } from '@fluentui/react-components';
 import type { SearchHit } from '@wa-bridge/shared/api/search';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatTime } from '../format.js';
+import { listStyles } from '../list-styles.js';
 import { SearchSnippet } from '../search-snippet.js';
 
 const useStyles = makeStyles({
@@ -11,24 +12,8 @@ const useStyles = makeStyles({
   // The pane may be 320 px wide: the words take what the buttons leave.
   words: { flexGrow: 1, minWidth: 0 },
   hits: { listStyle: 'none', margin: 0, padding: 0, maxHeight: '35vh', overflowY: 'auto', borderBottom: `1px solid ${tokens.colorNeutralStroke1}` },
-  hit: {
-    display: 'flex',
-    flexDirection: 'column',
-    gap: '2px',
-    width: '100%',
-    textAlign: 'left',
-    padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}`,
-    border: 'none',
-    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
-    backgroundColor: 'transparent',
-    color: tokens.colorNeutralForeground1,
-    cursor: 'pointer',
-    fontFamily: 'inherit',
-    fontSize: tokens.fontSizeBase200,
-    ':hover': { backgroundColor: tokens.colorNeutralBackground1Hover },
-    ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: '-2px' },
-  },
-  line: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  // The list's row, tighter for a pane beside a conversation.
+  hit: { padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS}`, fontSize: tokens.fontSizeBase200 },
 });
 
 /** Hits read per request; "More results" reads the next ones. */
@@ -43,6 +28,7 @@ const pageSize = 20;
  */
 export function ConversationSearch({ conversationId, onPick, onClose }: { conversationId: number; onPick(hit: SearchHit): void; onClose(): void }) {
   const styles = useStyles();
+  const list = listStyles();
   const { api } = useSession();
   const [words, setWords] = useState('');
   const [searched, setSearched] = useState('');
@@ -125,13 +111,13 @@ export function ConversationSearch({ conversationId, onPick, onClose }: { conver
               <li key={hit.messageId} className="search-hit">
                 <button
                   type="button"
-                  className={styles.hit}
+                  className={mergeClasses(list.row, styles.hit)}
                   onClick={() => {
                     setPicked(hit);
                     onPick(hit);
                   }}
                 >
-                  <span className={styles.line}>
+                  <span className={list.line}>
                     <Caption1>
                       {hit.direction === 'inbound' ? 'From the client' : 'From the firm'} · {formatTime(hit.sentAt)}
                     </Caption1>

@@ -2,7 +2,7 @@ import { Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, Me
 import type { AuditEntryItem, AuditQuery } from '@wa-bridge/shared/api/audit';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { listStyles } from './list-styles.js';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 
 const useStyles = makeStyles({
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },

@@ -4,7 +4,7 @@ import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useRef, useState } from 'react';
-import { listStyles } from './list-styles.js';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';

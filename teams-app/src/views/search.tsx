@@ -5,7 +5,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { SearchSnippet } from '@wa-bridge/shared/ui/search-snippet';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { listStyles } from './list-styles.js';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useLevelChange } from './use-level-change.js';
 
 const useStyles = makeStyles({

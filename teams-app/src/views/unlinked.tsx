@@ -3,7 +3,7 @@ import type { ConversationSummary } from '@wa-bridge/shared/api/conversations';
 import { formatPhone } from '@wa-bridge/shared/phone';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { listStyles } from './list-styles.js';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { laterActivity, useFirstSight, useListChanges } from './use-list-changes.js';
 
 /**

@@ -1,6 +1,6 @@
 import { mergeClasses } from '@fluentui/react-components';
 import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
-import { listStyles } from './list-styles.js';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 
 /** How long to wait for the new level's controls and rows once it is asked for. */
 const waitMs = 3000;

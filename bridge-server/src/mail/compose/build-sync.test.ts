@@ -6,6 +6,7 @@ import { buildRelayMail } from '../../core/relay-mail.js';
 import { makeConversationRecord, makeTextRecord, testDomain, testTenant } from '../../core/test-records.js';
 import { buildMimeSync } from './build-sync.js';
 import { compileMail } from './composer.js';
+import { mimeText } from './test-text.js';
 
 /**
  * The one-pass writer must give exactly the bytes of nodemailer's streaming build() for the same
@@ -17,14 +18,12 @@ const inOnePass = (mail: OutgoingMail): Buffer => buildMimeSync(compileMail(mail
 
 // Text that exercises the encoders: line ends of every kind, whitespace before them and at the
 // end, long lines with and without spaces, "=" and dots, non-ASCII of 2 to 4 bytes, control bytes.
-const textPiece = fc.oneof(
-  fc.constantFrom('\n', '\r\n', '\r', ' ', '\t', ' \n', '\t\r\n', '=', '=3D', '.', '..\n.', 'é', '€', '😀', 'Ünïcødé ', '\u0000', '\u001b', '\u2028'),
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.integer({ min: 70, max: 2000 }).map((n) => 'x'.repeat(n)),
-  fc.integer({ min: 10, max: 400 }).map((n) => 'word '.repeat(n)),
-);
-const text = fc.array(textPiece, { maxLength: 30 }).map((pieces) => pieces.join(''));
+const text = mimeText({
+  samples: ['\n', '\r\n', '\r', ' ', '\t', ' \n', '\t\r\n', '=', '=3D', '.', '..\n.', 'é', '€', '😀', 'Ünïcødé ', '\u0000', '\u001b', '\u2028'],
+  longLine: [70, 2000],
+  words: [10, 400],
+  pieces: 30,
+});
 
 const attachment = fc.record({
   fileName: fc.oneof(fc.constantFrom('scan.pdf', 'photo 1.jpg', 'Überweisung €.pdf', 'very-long-'.repeat(12) + '.txt', 'ﾌｧｲﾙ.png'), fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !/[\r\n]/.test(s))),

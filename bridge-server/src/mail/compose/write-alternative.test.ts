@@ -6,6 +6,7 @@ import { makeConversationRecord, makeTextRecord, testDomain, testTenant } from '
 import { buildMimeSync } from './build-sync.js';
 import { compileMail, DeterministicComposer } from './composer.js';
 import { checkHeaderBlock } from './headers.js';
+import { mimeText } from './test-text.js';
 import { isAlternativeOnly } from './write-alternative.js';
 
 /**
@@ -42,14 +43,12 @@ const sameBytes = (a: Buffer | string, b: Buffer | string): boolean => (typeof a
 const line = (s: string): boolean => !/[\r\n]/.test(s);
 // Text that moves the choice of transfer encoding: short ASCII lines (7bit), long lines, mostly
 // Latin with some non-ASCII (quoted-printable), mostly non-Latin (base64), control bytes, lone CR/LF.
-const textPiece = fc.oneof(
-  fc.constantFrom('\n', '\r\n', '\r', ' ', '\t', ' \n', '=', '.', '..\n.', 'é', '€', '😀', 'Ünïcødé ', 'Привет ', '你好', '\u0000', '\u001b', '\u2028'),
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.integer({ min: 70, max: 300 }).map((n) => 'x'.repeat(n)),
-  fc.integer({ min: 1, max: 40 }).map((n) => 'word '.repeat(n)),
-);
-const body = fc.array(textPiece, { maxLength: 20 }).map((pieces) => pieces.join(''));
+const body = mimeText({
+  samples: ['\n', '\r\n', '\r', ' ', '\t', ' \n', '=', '.', '..\n.', 'é', '€', '😀', 'Ünïcødé ', 'Привет ', '你好', '\u0000', '\u001b', '\u2028'],
+  longLine: [70, 300],
+  words: [1, 40],
+  pieces: 20,
+});
 const headerText = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 120 }),
   fc.constantFrom('', ' ', 'WhatsApp · Jane Smith (+44 7700 900123) [WA k4jl64]', '"quoted" name, with comma', 'Smith, Jane <jane@x>', '=?UTF-8?Q?looks_encoded?=', 'محمد', 'a'.repeat(90)),

@@ -1,6 +1,6 @@
 import { makeStyles, tokens } from '@fluentui/react-components';
 
-/** Clickable rows shared by the lists of matters, conversations and search hits. */
+/** Clickable rows shared by the lists of matters, conversations and search hits, in Teams and in a conversation. */
 export const listStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, overflowY: 'auto', flexGrow: 1 },
   row: {
