@@ -54,7 +54,7 @@ import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
 import { describeLocation, openDatabase, type OpenedDatabase } from './store/db.js';
 import { checkStoreFits } from './store/store-fit.js';
-import { readSandboxHistory } from './store/sandbox-history.js';
+import { readSandboxHistory, readSandboxPicture } from './store/sandbox-history.js';
 import { withNoticeMails } from './sandbox/history.js';
 import { defaultSimulatedBusiness } from './channels/simulator/builders.js';
 import { BACKSTOP_CHECKPOINT_PAGES, WalCheckpointer } from './store/wal-checkpointer.js';
@@ -217,7 +217,12 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   let mail: MailSettings;
   let cloudApi: CloudApiSettings | undefined = config.cloudApi;
   if (config.sandbox) {
-    const running = await startSandbox({ logger: componentLogger(logger, 'sandbox'), ...sandboxSecrets, autoStatuses: options.sandboxAutoStatuses ?? true });
+    const running = await startSandbox({
+      logger: componentLogger(logger, 'sandbox'),
+      ...sandboxSecrets,
+      autoStatuses: options.sandboxAutoStatuses ?? true,
+      pictures: (businessId, waMessageId) => readSandboxPicture(opened.db, blobs, { tenant: config.tenant, businessId }, waMessageId),
+    });
     started.add(() => running.stop());
     sandbox = running;
     mail = { smtpUrl: sandbox.catcher.url, maxConnections: 4, mailbox: sandbox.mailbox, envelopeFrom: `bridge@${config.mailDomain}` };

@@ -87,7 +87,8 @@ describe('sandbox page', () => {
         client: bridge,
         // The solicitor's side is covered by sandbox-two-way.test.ts against the real bridge.
         solicitor: { reply: async () => ({ response: '250 2.0.0 reply accepted' }) },
-        phone: { messages: () => [], sentFrom: (from) => bridge.stored.filter((stored) => stored.phone === from).map(({ phone: _phone, ...message }) => message) },
+        // Pictures come from the bridge's archive, which this stand-in does not keep (sandbox-restart.test.ts shows them).
+        phone: { messages: () => [], sentFrom: (from) => bridge.stored.filter((stored) => stored.phone === from).map(({ phone: _phone, ...message }) => message), picture: async () => undefined },
         firmNumber,
         mailbox,
       }),);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
@@ -10,6 +10,7 @@ import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import type { ClientMessage, MailViewWithLinks, PhoneMessage } from '../../bridge-server/src/sandbox/routes.js';
 import { waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { launchChromium, openSandboxPage } from '../support/browser.js';
+import { gradientPng } from '../support/png.js';
 
 /**
  * The sandbox bridge stopped and started again over the same data directory: its page still shows
@@ -28,6 +29,9 @@ const phone = '+447700900123';
 const clientText = 'Good morning, is there any news about the completion date?';
 const caption = 'My signed authority form, as you asked.';
 const fileBytes = Buffer.from('%PDF-1.4\n% signed authority form\n', 'latin1');
+const photoCaption = 'This is the crack in the kitchen wall.';
+const photoBytes = gradientPng(96, 64, 3);
+const planBytes = gradientPng(48, 80, 9);
 const replyText = 'Completion is set for Friday; I will confirm the time tomorrow.';
 const afterText = 'Thank you. Will I need to come to the office on Friday?';
 const secondReply = 'No need, we can do it all by email.';
@@ -65,6 +69,18 @@ describe('sandbox: the page across a restart of the bridge', () => {
     expect(response.status).toBe(200);
     return sha256(Buffer.from(await response.arrayBuffer()));
   };
+  const pictureHash = async (waMessageId: string) => {
+    const response = await fetch(`${running().url}/sandbox/api/phone/pictures/${encodeURIComponent(waMessageId)}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    return sha256(Buffer.from(await response.arrayBuffer()));
+  };
+  /** The pixel size of a bubble's picture once the browser has decoded it. */
+  const shownPicture = async (bubble: Locator) => {
+    const img = bubble.locator('img.bubble-picture[data-state="shown"]');
+    await img.waitFor({ timeout: 10_000 });
+    return img.evaluate((node: HTMLImageElement) => [node.naturalWidth, node.naturalHeight, node.alt]);
+  };
   const waitForMail = (what: string, found: (mail: MailViewWithLinks) => boolean) =>
     waitFor(async () => (await mails()).some(found), 20_000, async () => `no mail ${what}; the catcher holds ${(await mails()).length}`);
 
@@ -86,9 +102,12 @@ describe('sandbox: the page across a restart of the bridge', () => {
     await waitForMail('with the client’s text', (mail) => mail.text?.includes(clientText) ?? false);
     await post('/messages', { name: 'Jane Smith', phone, text: caption, file: { fileName: 'authority.pdf', mimeType: 'application/pdf', dataBase64: fileBytes.toString('base64') } });
     await waitForMail('with the file', (mail) => mail.attachments.some((attachment) => attachment.fileName === 'authority.pdf'));
+    await post('/messages', { name: 'Jane Smith', phone, text: photoCaption, file: { fileName: 'kitchen.png', mimeType: 'image/png', dataBase64: photoBytes.toString('base64') } });
+    await waitForMail('with the photo', (mail) => mail.attachments.some((attachment) => attachment.sha256 === sha256(photoBytes)));
 
+    // The solicitor answers with a picture of their own, the text as its caption.
     const newest = (await mails()).at(-1)!;
-    await post('/replies', { mailId: newest.id, text: replyText });
+    await post('/replies', { mailId: newest.id, text: replyText, file: { fileName: 'plan.png', mimeType: 'image/png', dataBase64: planBytes.toString('base64') } });
     await waitForMail('mirroring the solicitor’s reply', (mail) => mail.text?.includes(replyText) ?? false);
     const simulator = running().sandbox!.simulator;
     await waitFor(() => simulator.sent.length === 1 && simulator.deliveryState(simulator.sent[0]!.waMessageId) === 'read', 15_000, () => `the reply was not read: ${JSON.stringify(simulator.sent.map((sent) => sent.waMessageId))}`);
@@ -106,11 +125,15 @@ describe('sandbox: the page across a restart of the bridge', () => {
     // The notice goes to the solicitor as well as the firm mailbox.
     expect(mailsBefore.at(-1)!.envelope.to).toHaveLength(2);
     expect(rawHashesBefore).toEqual(mailsBefore.map((mail) => mail.sha256));
+    // A photo goes without a name on WhatsApp: the phone shows the picture the bridge archived.
     expect(withoutTimes(phoneBefore.sent)).toEqual([
       { waMessageId: expect.stringMatching(/^wamid\./), text: clientText },
       { waMessageId: expect.stringMatching(/^wamid\./), text: caption, fileName: 'authority.pdf' },
+      { waMessageId: expect.stringMatching(/^wamid\./), text: photoCaption, picture: true },
     ]);
-    expect(withoutTimes(phoneBefore.messages)).toEqual([{ waMessageId: simulator.sent[0]!.waMessageId, type: 'text', text: replyText, state: 'read' }]);
+    expect(withoutTimes(phoneBefore.messages)).toEqual([{ waMessageId: simulator.sent[0]!.waMessageId, type: 'image', text: replyText, picture: true, state: 'read' }]);
+    expect(await pictureHash(phoneBefore.sent[2]!.waMessageId)).toBe(sha256(photoBytes));
+    expect(await pictureHash(phoneBefore.messages[0]!.waMessageId)).toBe(sha256(planBytes));
   });
 
   it('serves the earlier mails byte for byte and both sides of the chat once started again', async () => {
@@ -133,6 +156,9 @@ describe('sandbox: the page across a restart of the bridge', () => {
     const chat = await phoneChat();
     expect(withoutTimes(chat.sent)).toEqual(withoutTimes(phoneBefore.sent));
     expect(withoutTimes(chat.messages)).toEqual(withoutTimes(phoneBefore.messages));
+    // The pictures come from the archive, which the restart did not touch.
+    expect(await pictureHash(chat.sent[2]!.waMessageId)).toBe(sha256(photoBytes));
+    expect(await pictureHash(chat.messages[0]!.waMessageId)).toBe(sha256(planBytes));
     // The times are the store's record of the same moments.
     for (const [now, then] of [...chat.sent.map((m, i) => [m.sentAt, phoneBefore.sent[i]!.sentAt]), ...chat.messages.map((m, i) => [m.sentAt, phoneBefore.messages[i]!.sentAt])]) {
       expect(Math.abs(now! - then!)).toBeLessThan(5_000);
@@ -149,24 +175,32 @@ describe('sandbox: the page across a restart of the bridge', () => {
     await thread.locator('article.mail', { hasText: replyText }).waitFor();
 
     const sentBubbles = page.locator('#sent li.bubble');
-    await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(2);
-    expect(await sentBubbles.nth(0).locator('.bubble-text').innerText()).toBe(caption);
-    expect(await sentBubbles.nth(0).locator('.bubble-file').innerText()).toBe('authority.pdf');
-    expect(await sentBubbles.nth(1).locator('.bubble-text').innerText()).toBe(clientText);
+    await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(3);
+    expect(await sentBubbles.nth(0).locator('.bubble-text').innerText()).toBe(photoCaption);
+    expect(await shownPicture(sentBubbles.nth(0))).toEqual([96, 64, 'Photo']);
+    expect(await sentBubbles.nth(0).locator('.bubble-file').count()).toBe(0);
+    expect(await sentBubbles.nth(1).locator('.bubble-text').innerText()).toBe(caption);
+    expect(await sentBubbles.nth(1).locator('.bubble-file').innerText()).toBe('authority.pdf');
+    expect(await sentBubbles.nth(1).locator('img').count()).toBe(0);
+    expect(await sentBubbles.nth(2).locator('.bubble-text').innerText()).toBe(clientText);
     const inbox = page.locator('#inbox li.bubble.incoming');
     await expect.poll(() => inbox.count(), { timeout: 10_000 }).toBe(1);
     expect(await inbox.locator('.bubble-text').innerText()).toBe(replyText);
+    expect(await shownPicture(inbox)).toEqual([48, 80, 'Photo']);
     expect(await inbox.getAttribute('data-state')).toBe('read');
 
     // A new message from the client: its mail comes after the earlier ones, in the same thread.
     await page.getByLabel('Message', { exact: true }).fill(afterText);
+    await page.locator('#file').setInputFiles({ name: 'office-door.png', mimeType: 'image/png', buffer: gradientPng(40, 30, 5) });
     await page.getByRole('button', { name: 'Send' }).click();
     const newMail = thread.locator('article.mail', { hasText: afterText });
     await newMail.waitFor({ timeout: 20_000 });
     expect(await thread.count()).toBe(1);
     expect(await thread.locator('article.mail').last().textContent()).toContain(afterText);
-    await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(4);
     expect(await sentBubbles.nth(0).locator('.bubble-text').innerText()).toBe(afterText);
+    // Shown once the bridge has downloaded it from WhatsApp, a moment after the message was stored.
+    expect(await shownPicture(sentBubbles.nth(0))).toEqual([40, 30, 'Photo']);
 
     const listed = await mails();
     const added = listed.slice(mailsBefore.length);

@@ -12,7 +12,7 @@ import { ingestBatch } from '../../bridge-server/src/flows/ingest.js';
 import { FileBlobStore } from '../../bridge-server/src/store/blob-files.js';
 import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { markRelaySent, prepareRelay } from '../../bridge-server/src/store/relays.js';
-import { readSandboxHistory } from '../../bridge-server/src/store/sandbox-history.js';
+import { readSandboxHistory, readSandboxPicture } from '../../bridge-server/src/store/sandbox-history.js';
 import { SqlStore } from '../../bridge-server/src/store/sql-store.js';
 import { openTestDatabase } from '../support/test-database.js';
 
@@ -157,5 +157,62 @@ describe('reading the sandbox history from the store', () => {
     // The newest of each direction.
     const newest = await read({ messages: 1 });
     expect(newest.messages.map((message) => message.record.waMessageId)).toEqual([answer!.waMessageId, file!.waMessageId]);
+  });
+
+  it("gives the archived picture of a photo or sticker of either side, once downloaded, and nothing for any other message or number", async () => {
+    const png = Buffer.from('\x89PNG\r\n\x1a\nclient photo', 'latin1');
+    const webp = Buffer.from('RIFF....WEBPVP8 sticker', 'latin1');
+    const plan = Buffer.from('\x89PNG\r\n\x1a\nfirm plan', 'latin1');
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    /** Records the file of an event's first attachment as downloaded into the blob store. */
+    const downloaded = async (eventId: number, bytes: Buffer) => {
+      const sha = await blobs.put(bytes);
+      await store.transaction(async (tx) => store.setAttachmentBlob(tx, (await store.listAttachments(tx, eventId))[0]!.id, sha, bytes.length));
+    };
+    const picture = (waMessageId: string, businessId = sandboxNumber.phoneNumberId) => readSandboxPicture(opened.db, blobs, { tenant, businessId }, waMessageId);
+
+    const [photo] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'image', media: { id: 'media-photo', mimeType: 'image/png' }, caption: 'The wall' });
+    // Stored, but its file not yet downloaded from WhatsApp.
+    expect(await picture(photo!.waMessageId)).toBeUndefined();
+    await downloaded(photo!.id, png);
+    expect(await picture(photo!.waMessageId)).toEqual({ bytes: png, mimeType: 'image/png' });
+
+    const [sticker] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'sticker', media: { id: 'media-sticker', mimeType: 'image/webp' } });
+    await downloaded(sticker!.id, webp);
+    expect(await picture(sticker!.waMessageId)).toEqual({ bytes: webp, mimeType: 'image/webp' });
+
+    // The firm's photo, its file in the blob store before it was sent.
+    const planSha = await blobs.put(plan);
+    const firmPhoto: InboundEvent = {
+      kind: 'message',
+      channel: 'cloud-api',
+      business: { id: sandboxNumber.phoneNumberId },
+      client: { waId: '447700900123' },
+      waMessageId: 'wamid.FIRMPHOTO',
+      versionKey: '',
+      timestamp: Date.now(),
+      direction: 'outbound',
+      author: { id: 'tom.baker@firm.sandbox.test', name: 'Tom Baker' },
+      content: { type: 'image', media: { waMediaId: 'upload-1', mimeType: 'image/png', storedSha256: planSha, storedSize: plan.length } },
+      raw: {},
+    };
+    await ingest({ events: [firmPhoto], statuses: [] });
+    expect(await picture('wamid.FIRMPHOTO')).toEqual({ bytes: plan, mimeType: 'image/png' });
+
+    // A document is no picture, nor is an "image" whose type could run script.
+    const [file] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'document', media: { id: 'media-doc', mimeType: 'image/png' }, filename: 'scan.png' });
+    await downloaded(file!.id, png);
+    expect(await picture(file!.waMessageId)).toBeUndefined();
+    const [vector] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'image', media: { id: 'media-svg', mimeType: 'image/svg+xml' } });
+    await downloaded(vector!.id, svg);
+    expect(await picture(vector!.waMessageId)).toBeUndefined();
+
+    // Another number's photo, another tenant's, and an id nobody stored.
+    const [elsewhere] = await fromClient({ from: '447700900777', name: 'Other Client', type: 'image', media: { id: 'media-other', mimeType: 'image/png' } }, otherNumber);
+    await downloaded(elsewhere!.id, png);
+    expect(await picture(elsewhere!.waMessageId)).toBeUndefined();
+    expect(await picture(elsewhere!.waMessageId, otherNumber.phoneNumberId)).toEqual({ bytes: png, mimeType: 'image/png' });
+    expect(await readSandboxPicture(opened.db, blobs, { tenant: 'another-tenant', businessId: sandboxNumber.phoneNumberId }, photo!.waMessageId)).toBeUndefined();
+    expect(await picture('wamid.NOBODY')).toBeUndefined();
   });
 });

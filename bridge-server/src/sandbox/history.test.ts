@@ -49,8 +49,12 @@ describe("the sandbox phone's earlier messages", () => {
     expect(earlierClientMessage(text)).toEqual({ waMessageId: text.record.waMessageId, text: 'Hello', sentAt: text.record.receivedAt });
     const file = stored('inbound', { type: 'document', media: pdf });
     expect(earlierClientMessage(file)).toMatchObject({ text: 'Signed.', fileName: 'authority.pdf' });
-    // WhatsApp gives a picture no file name.
-    expect(earlierClientMessage(stored('inbound', { type: 'image', media: { waMediaId: 'media-2', mimeType: 'image/jpeg' } }))).toMatchObject({ fileName: '(image)' });
+    // WhatsApp gives a photo no file name: the phone shows the picture, with its caption when it has one.
+    const photo = stored('inbound', { type: 'image', media: { waMediaId: 'media-2', mimeType: 'image/jpeg' } });
+    expect(earlierClientMessage(photo)).toEqual({ waMessageId: photo.record.waMessageId, picture: true, sentAt: photo.record.receivedAt });
+    expect(earlierClientMessage(stored('inbound', { type: 'sticker', media: { waMediaId: 'media-3', mimeType: 'image/webp' } }))).toMatchObject({ picture: true });
+    expect(earlierClientMessage(stored('inbound', { type: 'video', media: { waMediaId: 'media-4', mimeType: 'video/mp4', caption: 'The leak' } }))).toEqual(expect.objectContaining({ text: 'The leak', fileName: '(video)' }));
+    expect(earlierClientMessage(stored('inbound', { type: 'video', media: { waMediaId: 'media-4', mimeType: 'video/mp4' } }))).not.toHaveProperty('picture');
     expect(earlierClientMessage(stored('inbound', { type: 'location', latitude: 51.5, longitude: -0.1 }))).toBeUndefined();
     expect(earlierClientMessage(stored('outbound', { type: 'text', body: 'From the firm' }))).toBeUndefined();
   });
@@ -59,7 +63,9 @@ describe("the sandbox phone's earlier messages", () => {
     const reply = stored('outbound', { type: 'text', body: 'Completion is on Friday.' }, ['read', 'sent', 'delivered']);
     expect(earlierFirmMessage(reply)).toEqual({ waMessageId: reply.record.waMessageId, type: 'text', text: 'Completion is on Friday.', sentAt: reply.record.timestamp, state: 'read' });
     expect(earlierFirmMessage(stored('outbound', { type: 'document', media: pdf }, ['delivered', 'failed']))).toMatchObject({ type: 'document', text: 'Signed.', fileName: 'authority.pdf', state: 'delivered' });
-    expect(earlierFirmMessage(stored('outbound', { type: 'image', media: { ...pdf, mimeType: 'image/png', fileName: 'plan.png' } }))).toMatchObject({ type: 'image', fileName: '(image)', state: 'accepted' });
+    const plan = earlierFirmMessage(stored('outbound', { type: 'image', media: { ...pdf, mimeType: 'image/png', fileName: 'plan.png' } }));
+    expect(plan).toMatchObject({ type: 'image', text: 'Signed.', picture: true, state: 'accepted' });
+    expect(plan).not.toHaveProperty('fileName');
     // An audio message goes without its caption.
     expect(earlierFirmMessage(stored('outbound', { type: 'audio', media: { ...pdf, mimeType: 'audio/ogg' } }, ['sent']))).toEqual(expect.not.objectContaining({ text: expect.anything() }));
     expect(earlierFirmMessage(stored('inbound', { type: 'text', body: 'From the client' }))).toBeUndefined();

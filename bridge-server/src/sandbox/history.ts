@@ -10,18 +10,27 @@ import type { ClientMessage, PhoneMessage } from './routes.js';
  * the simulator received them (see phoneMessageOf in start.ts).
  */
 
-const mediaWithoutName = new Set(['image', 'video', 'audio', 'sticker']);
+/** Messages a phone shows as their picture (the page reads it from the archive). */
+const pictureTypes = new Set(['image', 'sticker']);
+/** Media a phone names by their type when they come without a file name (WhatsApp gives only documents one). */
+const namedByType = new Set(['video', 'audio', 'document']);
 
-/** A message the client sent: its text or caption and its file's name. Undefined when it has neither. */
+/** How a phone shows a message's file: a photo or sticker as its picture, any other file by its name or its type. */
+export function phoneFile(type: string, fileName: string | undefined): { fileName?: string; picture?: true } {
+  if (pictureTypes.has(type)) return { picture: true };
+  if (fileName) return { fileName };
+  return namedByType.has(type) ? { fileName: `(${type})` } : {};
+}
+
+/** A message the client sent: its text or caption, its picture or its file's name. Undefined when it has none of them. */
 export function earlierClientMessage(message: HistoryMessage): ClientMessage | undefined {
   const { record } = message;
   if (record.event.kind !== 'message' || record.direction !== 'inbound') return undefined;
   const content = record.event.content;
   const text = content.type === 'text' ? content.body : 'media' in content ? content.media.caption : undefined;
-  // WhatsApp gives a picture no file name: the phone names its type instead.
-  const fileName = 'media' in content ? (content.media.fileName ?? `(${content.type})`) : undefined;
-  if (!text && !fileName) return undefined;
-  return { waMessageId: record.waMessageId, ...(text ? { text } : {}), ...(fileName ? { fileName } : {}), sentAt: record.receivedAt };
+  const file = 'media' in content ? phoneFile(content.type, content.media.fileName) : {};
+  if (!text && !file.fileName && !file.picture) return undefined;
+  return { waMessageId: record.waMessageId, ...(text ? { text } : {}), ...file, sentAt: record.receivedAt };
 }
 
 /** A message the firm sent to the client's phone, with the furthest delivery state WhatsApp reported. */
@@ -31,12 +40,12 @@ export function earlierFirmMessage(message: HistoryMessage): PhoneMessage | unde
   const content = record.event.content;
   // As the Cloud API send goes: no caption on audio, a file name on documents only.
   const text = content.type === 'text' ? content.body : 'media' in content && content.type !== 'audio' ? content.media.caption : undefined;
-  const fileName = content.type === 'document' ? content.media.fileName : mediaWithoutName.has(content.type) ? `(${content.type})` : undefined;
+  const file = 'media' in content ? phoneFile(content.type, content.type === 'document' ? content.media.fileName : undefined) : {};
   return {
     waMessageId: record.waMessageId,
     type: content.type,
     ...(text ? { text } : {}),
-    ...(fileName ? { fileName } : {}),
+    ...file,
     sentAt: record.timestamp,
     state: phoneState(message.statuses),
   };

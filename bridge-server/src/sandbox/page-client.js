@@ -84,6 +84,33 @@ function readFile(file) {
   });
 }
 
+/*
+ * A photo or sticker, shown as the phone shows it: the picture the bridge archived. The bridge
+ * downloads a client's photo from WhatsApp a moment after it stored the message, so a picture that
+ * is not there yet is asked for again a few times before the bubble says so.
+ */
+const pictureTries = 8;
+
+function picture(message) {
+  const url = base + '/api/phone/pictures/' + encodeURIComponent(message.waMessageId);
+  const img = el('img', { className: 'bubble-picture', alt: message.type === 'sticker' ? 'Sticker' : 'Photo', src: url, 'data-state': 'loading' });
+  let tries = 1;
+  img.addEventListener('load', () => {
+    img.dataset.state = 'shown';
+  });
+  img.addEventListener('error', () => {
+    if (tries >= pictureTries) {
+      img.replaceWith(el('p', { className: 'bubble-file', text: img.alt + ' (not available)' }));
+      return;
+    }
+    window.setTimeout(() => {
+      img.src = url + '?try=' + tries;
+      tries += 1;
+    }, 300 * tries);
+  });
+  return img;
+}
+
 /* The client's messages come from the server, so a reload still shows them; newest first. */
 const sentList = $('sent');
 const sentNodes = new Map();
@@ -93,6 +120,7 @@ function renderSent(messages) {
     let node = sentNodes.get(message.waMessageId);
     if (!node) {
       node = el('li', { className: 'bubble', 'data-wamid': message.waMessageId }, [
+        message.picture ? picture(message) : null,
         message.text ? el('p', { className: 'bubble-text', text: message.text }) : null,
         message.fileName ? el('p', { className: 'bubble-file', text: message.fileName }) : null,
         el('p', { className: 'bubble-meta', text: 'Stored by the bridge · ' + message.waMessageId }),
@@ -186,6 +214,7 @@ function renderInbox(messages) {
     let node = inboxNodes.get(message.waMessageId);
     if (!node) {
       node = el('li', { className: 'bubble incoming', 'data-wamid': message.waMessageId, 'data-state': message.state }, [
+        message.picture ? picture(message) : null,
         message.text ? el('p', { className: 'bubble-text', text: message.text }) : null,
         message.fileName ? el('p', { className: 'bubble-file', text: message.fileName }) : null,
         phoneMeta(message),

@@ -13,13 +13,15 @@ const scriptHash = createHash('sha256').update(script, 'utf8').digest('base64');
 /**
  * The page's Content-Security-Policy. Only its own script runs; it may talk to this origin only.
  * The srcdoc frames showing mail bodies inherit the policy, so a mail's HTML can fetch nothing
- * either; inline styles and data: images are allowed because mail bodies rely on them.
+ * either; inline styles and data: images are allowed because mail bodies rely on them. The page
+ * itself also shows pictures from this origin (the phone's photos); a mail's frame cannot, as its
+ * own policy allows data: images only.
  */
 export const sandboxPagePolicy = [
   "default-src 'none'",
   `script-src 'sha256-${scriptHash}'`,
   "style-src 'unsafe-inline'",
-  'img-src data:',
+  "img-src data: 'self'",
   'font-src data:',
   "connect-src 'self'",
   "frame-src 'self'",
@@ -189,6 +191,8 @@ button:disabled{opacity:.6;cursor:progress}
 .sent{list-style:none;margin:0;padding:0;display:grid;gap:8px}
 .bubble{justify-self:end;max-width:92%;padding:8px 12px;border-radius:10px 10px 2px 10px;background:var(--wa-bubble);font-size:14px}
 .bubble p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
+.bubble-picture{display:block;max-width:100%;max-height:240px;margin:0 0 6px;border-radius:6px}
+.bubble-picture[data-state="loading"]{min-width:120px;min-height:80px;background:rgba(0,0,0,.06)}
 .bubble .bubble-meta{margin-top:4px;color:var(--muted);font-size:12px}
 .bubble.incoming{justify-self:start;border:1px solid var(--line);border-radius:10px 10px 10px 2px;background:#fff}
 .bubble.incoming .bubble-meta{display:flex;align-items:center;gap:6px}

@@ -27,10 +27,17 @@ describe('sandbox API', () => {
       return { response: '250 2.0.0 reply accepted' };
     },
   };
+  const photoId = 'wamid.HBgM/NDQ3NzAw+OTAwMTIz=';
+  const photoBytes = Buffer.from('\x89PNG\r\n\x1a\n not really a picture', 'latin1');
+  const pictureAsked: string[] = [];
   const clientMessage: ClientMessage = { waMessageId: 'wamid.IN1', text: 'Here is my statement.', fileName: 'statement.pdf', sentAt: 1_769_999_000_000 };
   const phone: SandboxPhone = {
     messages: (to) => (to === '+447700900123' ? [firmMessage] : []),
     sentFrom: (from) => (from === '+447700900123' ? [clientMessage] : []),
+    picture: async (waMessageId) => {
+      pictureAsked.push(waMessageId);
+      return waMessageId === photoId ? { bytes: photoBytes, mimeType: 'image/png' } : undefined;
+    },
   };
   const transport = () => nodemailer.createTransport({ url: catcher.url });
 
@@ -242,6 +249,28 @@ describe('sandbox API', () => {
       expect(await response.json()).toEqual({ phone: '+447700900123', messages: [firmMessage], sent: [clientMessage] });
       expect(await (await fetch(`${base}/api/phone?phone=${encodeURIComponent('+44 7700 900999')}`)).json()).toEqual({ phone: '+447700900999', messages: [], sent: [] });
       expect((await fetch(`${base}/api/phone?phone=call-me`)).status).toBe(400);
+    });
+
+    it('serves an archived picture as a picture only, and a clear 404 for any other id', async () => {
+      const response = await fetch(`${base}/api/phone/pictures/${encodeURIComponent(photoId)}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/png');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toContain('sandbox');
+      expect(Buffer.from(await response.arrayBuffer()).equals(photoBytes)).toBe(true);
+      expect(pictureAsked).toEqual([photoId]);
+
+      const missing = await fetch(`${base}/api/phone/pictures/wamid.NOPE`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toContain('application/problem+json');
+      expect(await missing.json()).toMatchObject({ code: 'not_found', detail: expect.stringContaining('wamid.NOPE') });
+      // Ids no WhatsApp message has never reach the store.
+      for (const hostile of ['..%2F..%2Fetc%2Fpasswd', `${'a'.repeat(257)}`, '%3Cscript%3E', 'x%0D%0ASet-Cookie:%20a=b']) {
+        const refused = await fetch(`${base}/api/phone/pictures/${hostile}`);
+        expect(refused.status).toBe(404);
+        expect(refused.headers.get('set-cookie')).toBeNull();
+      }
+      expect(pictureAsked).toEqual([photoId, 'wamid.NOPE']);
     });
   });
 });

@@ -40,6 +40,8 @@ export interface PhoneMessage {
   /** The text, or a media message's caption. */
   text?: string;
   fileName?: string;
+  /** A photo or sticker: the phone shows it, read from GET /api/phone/pictures/:waMessageId. */
+  picture?: true;
   /** When the simulator accepted the send (ms since the epoch). */
   sentAt: number;
   /** `accepted` until the first status webhook went out. */
@@ -50,7 +52,10 @@ export interface PhoneMessage {
 export interface ClientMessage {
   waMessageId: string;
   text?: string;
+  /** A document's name; a photo has none on WhatsApp, and shows as its picture. */
   fileName?: string;
+  /** A photo: the phone shows it, read from GET /api/phone/pictures/:waMessageId. */
+  picture?: true;
   /** When the bridge answered the webhook (ms since the epoch). */
   sentAt: number;
 }
@@ -60,6 +65,11 @@ export interface SandboxPhone {
   messages(phone: string): PhoneMessage[];
   /** The client's messages from `phone` (E.164) that the bridge stored, oldest first. */
   sentFrom(phone: string): ClientMessage[];
+  /**
+   * The picture of a photo or sticker message of either side, as the bridge archived it; undefined
+   * when there is none (yet: the bridge downloads a client's photo a moment after storing the message).
+   */
+  picture(waMessageId: string): Promise<{ bytes: Buffer; mimeType: string } | undefined>;
 }
 
 export interface SandboxRouterOptions {
@@ -76,6 +86,8 @@ export interface SandboxRouterOptions {
 export type MailViewWithLinks = MailView & { rawUrl: string; attachments: Array<MailView['attachments'][number] & { url: string }> };
 
 const heartbeatMs = 15_000;
+/** A Cloud API message id as WhatsApp and the simulator write them: wamid. and base64. */
+const waMessageIdPattern = /^wamid\.[A-Za-z0-9+/=_-]{1,250}$/;
 
 export function createSandboxRouter(options: SandboxRouterOptions): express.Router {
   const { catcher, client } = options;
@@ -143,6 +155,15 @@ export function createSandboxRouter(options: SandboxRouterOptions): express.Rout
     }
     const phone = `+${digits}`;
     res.set('Cache-Control', 'no-store').json({ phone, messages: options.phone.messages(phone), sent: options.phone.sentFrom(phone) });
+  });
+
+  router.get('/api/phone/pictures/:waMessageId', async (req, res) => {
+    const id = String(req.params.waMessageId);
+    const picture = waMessageIdPattern.test(id) ? await options.phone.picture(id) : undefined;
+    if (!picture) return sendProblem(res, 404, 'not_found', `No picture is stored for message ${JSON.stringify(id.slice(0, 80))}; a client's photo is there a moment after the message.`);
+    // Archived bytes, shown only as a picture: never sniffed into a page, never run.
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "sandbox; default-src 'none'", 'Cache-Control': 'private, max-age=3600' });
+    res.type(picture.mimeType).send(picture.bytes);
   });
 
   router.get('/api/mails', async (req, res) => {

@@ -1,7 +1,8 @@
 import type { Router } from 'express';
 import type { SentRequest, Simulator } from '../channels/simulator/server.js';
+import { mediaTypes } from '../core/events.js';
 import type { Logger } from '../ops/logger.js';
-import type { SandboxHistory, SandboxHistoryScope } from '../store/sandbox-history.js';
+import type { SandboxHistory, SandboxHistoryScope, SandboxPicture } from '../store/sandbox-history.js';
 import type { MailCatcher } from './catcher.js';
 import type { ClientMessage, PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
 
@@ -36,9 +37,16 @@ const mailsKept = 500;
  * The sandbox: a Cloud API simulator (test double of Meta) that posts signed webhooks into this
  * bridge, and a local SMTP catcher that receives the relayed mail, shown at /sandbox.
  */
-export async function startSandbox(options: { logger: Logger; appSecret: string; accessToken: string; autoStatuses?: boolean }): Promise<Sandbox> {
+export async function startSandbox(options: {
+  logger: Logger;
+  appSecret: string;
+  accessToken: string;
+  autoStatuses?: boolean;
+  /** Reads the archived picture of a message in the conversations of the simulator's number (`businessId`). */
+  pictures: (businessId: string, waMessageId: string) => Promise<SandboxPicture | undefined>;
+}): Promise<Sandbox> {
   // Loaded on use: the simulator, the mail catcher and its parser are for the sandbox alone.
-  const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }, { earlierClientMessage, earlierFirmMessage }] = await Promise.all([
+  const [{ startSimulator }, { startMailCatcher }, { createSandboxRouter }, { ReplyIntakeDownError, sendSolicitorReply }, { earlierClientMessage, earlierFirmMessage, phoneFile }] = await Promise.all([
     import('../channels/simulator/server.js'),
     import('./catcher.js'),
     import('./routes.js'),
@@ -62,17 +70,15 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
   const client: SandboxClient = {
     async sendAsClient(input) {
       const sender = { from: input.phone.replace(/\D/g, ''), name: input.name };
-      const envelope = input.file
-        ? simulator.inboundMessage({
-            ...sender,
-            ...mediaContent(input.file.mimeType, simulator.addMedia(input.file.bytes, input.file.mimeType), input.file.fileName, input.text),
-          })
-        : simulator.inboundMessage({ ...sender, type: 'text', body: input.text ?? '' });
+      const media = input.file ? mediaContent(input.file.mimeType, simulator.addMedia(input.file.bytes, input.file.mimeType), input.file.fileName, input.text) : undefined;
+      const envelope = media ? simulator.inboundMessage({ ...sender, ...media }) : simulator.inboundMessage({ ...sender, type: 'text', body: input.text ?? '' });
       const answer = await simulator.postWebhook(envelope);
       if (answer.status !== 200) throw new Error(`the bridge answered the simulated webhook with ${answer.status}`);
       const message = envelope.entry[0]?.changes[0]?.value.messages as Array<{ id: string }> | undefined;
       const waMessageId = message?.[0]?.id ?? '';
-      clientSent.push({ from: sender.from, waMessageId, ...(input.text ? { text: input.text } : {}), ...(input.file ? { fileName: input.file.fileName } : {}), sentAt: Date.now() });
+      // A photo goes without its name, as on WhatsApp: the phone shows the picture.
+      const shown = media?.type === 'image' ? { picture: true as const } : input.file ? { fileName: input.file.fileName } : {};
+      clientSent.push({ from: sender.from, waMessageId, ...(input.text ? { text: input.text } : {}), ...shown, sentAt: Date.now() });
       if (clientSent.length > clientSentLimit) clientSent.splice(0, clientSent.length - clientSentLimit);
       return { waMessageId };
     },
@@ -87,13 +93,14 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
     messages: (to) => {
       const digits = to.replace(/\D/g, '');
       const before = firmSentBefore.filter((sent) => sent.to === digits).map(({ to: _to, ...message }) => message);
-      const since = simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId)));
+      const since = simulator.sent.filter((sent) => sent.to.replace(/\D/g, '') === digits).map((sent) => phoneMessageOf(sent, simulator.deliveryState(sent.waMessageId), phoneFile));
       return [...before, ...since];
     },
     sentFrom: (from) => {
       const digits = from.replace(/\D/g, '');
       return clientSent.filter((sent) => sent.from === digits).map(({ from: _from, ...message }) => message);
     },
+    picture: (waMessageId) => options.pictures(simulator.business.phoneNumberId, waMessageId),
   };
   const router = createSandboxRouter({ catcher, client, solicitor, phone, firmNumber: `+${simulator.business.displayPhoneNumber}`, mailbox: SANDBOX_MAILBOX });
   options.logger.info({ simulator: simulator.url, catcher: catcher.url }, 'sandbox started: simulator and mail catcher on loopback');
@@ -131,17 +138,17 @@ export async function startSandbox(options: { logger: Logger; appSecret: string;
   };
 }
 
-/** The parts of a Cloud API send that a phone shows: text or caption, and the file's name. */
-function phoneMessageOf(sent: SentRequest, state: PhoneMessage['state'] | undefined): PhoneMessage {
+/** The parts of a Cloud API send that a phone shows: text or caption, and the file's name or the picture. */
+function phoneMessageOf(sent: SentRequest, state: PhoneMessage['state'] | undefined, phoneFile: (type: string, fileName: string | undefined) => Pick<PhoneMessage, 'fileName' | 'picture'>): PhoneMessage {
   const content = sent.body[sent.type];
   const fields = typeof content === 'object' && content !== null ? (content as Record<string, unknown>) : {};
   const text = sent.type === 'text' ? fields.body : sent.type === 'template' ? `(template ${String(fields.name ?? '')})` : fields.caption;
-  const fileName = typeof fields.filename === 'string' ? fields.filename : ['image', 'video', 'audio', 'sticker'].includes(sent.type) ? `(${sent.type})` : undefined;
+  const file = (mediaTypes as readonly string[]).includes(sent.type) ? phoneFile(sent.type, typeof fields.filename === 'string' ? fields.filename : undefined) : {};
   return {
     waMessageId: sent.waMessageId,
     type: sent.type,
     ...(typeof text === 'string' && text !== '' ? { text } : {}),
-    ...(fileName ? { fileName } : {}),
+    ...file,
     sentAt: sent.receivedAt,
     state: state ?? 'accepted',
   };

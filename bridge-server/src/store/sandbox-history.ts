@@ -60,6 +60,46 @@ export interface SandboxHistory {
 
 const sandboxChannel = 'cloud-api';
 
+/** What a phone shows as a picture. Any other type (SVG above all, which can hold script) is not served as one. */
+const pictureTypes = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
+
+export interface SandboxPicture {
+  bytes: Buffer;
+  mimeType: string;
+}
+
+/**
+ * The picture of a photo or sticker message in the sandbox's conversations (either side), as the
+ * bridge stored it. Undefined when no such message is stored, it holds no picture, or its file is
+ * not downloaded from WhatsApp yet.
+ */
+export async function readSandboxPicture(db: Executor, blobs: BlobStore, scope: Pick<SandboxHistoryScope, 'tenant' | 'businessId'>, waMessageId: string): Promise<SandboxPicture | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .innerJoin('conversations', 'conversations.id', 'events.conversation_id')
+    .innerJoin('attachments', 'attachments.event_id', 'events.id')
+    .select(['attachments.sha256 as sha256', 'attachments.mime_type as mimeType'])
+    .where('events.tenant', '=', scope.tenant)
+    .where('events.channel', '=', sandboxChannel)
+    .where('events.wa_message_id', '=', waMessageId)
+    .where('events.kind', '=', 'message')
+    .where('events.content_type', 'in', ['image', 'sticker'])
+    .where('conversations.business_id', '=', scope.businessId)
+    .where('attachments.sha256', 'is not', null)
+    .orderBy('events.id', 'desc')
+    .orderBy('attachments.ordinal')
+    .limit(1)
+    .executeTakeFirst();
+  const mimeType = row?.mimeType.split(';')[0]!.trim().toLowerCase() ?? '';
+  if (!row?.sha256 || !pictureTypes.has(mimeType)) return undefined;
+  const bytes = await blobs.get(row.sha256).catch((error: unknown) => {
+    // Retention may be deleting the conversation right now.
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  return bytes ? { bytes, mimeType } : undefined;
+}
+
 export async function readSandboxHistory(db: Executor, blobs: BlobStore, scope: SandboxHistoryScope): Promise<SandboxHistory> {
   const [mails, inbound, outbound, notices] = await Promise.all([readRelayedMails(db, blobs, scope), readMessages(db, scope, 'inbound'), readMessages(db, scope, 'outbound'), readNotices(db, scope)]);
   const statuses = await readStatuses(db, scope.tenant, outbound.map((message) => message.record.waMessageId));
