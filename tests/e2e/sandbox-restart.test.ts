@@ -173,6 +173,17 @@ describe('sandbox: the page across a restart of the bridge', () => {
     expect(await thread.count()).toBe(1);
     await thread.locator('article.mail', { hasText: clientText }).waitFor();
     await thread.locator('article.mail', { hasText: replyText }).waitFor();
+    // A picture attachment shows as a preview, as a mail client shows it; other files as their name alone.
+    const previewSize = async (mail: Locator) => {
+      const preview = mail.locator('img.attachment-preview');
+      await preview.scrollIntoViewIfNeeded();
+      await expect.poll(() => preview.evaluate((img: HTMLImageElement) => (img.complete ? [img.naturalWidth, img.naturalHeight] : null)), { timeout: 10_000 }).not.toBeNull();
+      return preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
+    };
+    // The client's photo (the solicitor's reply quotes its caption, so it is the first such mail), then the solicitor's plan.
+    expect(await previewSize(thread.locator('article.mail', { hasText: photoCaption }).first())).toEqual([96, 64]);
+    expect(await previewSize(thread.locator('article.mail', { hasText: replyText }).first())).toEqual([48, 80]);
+    expect(await thread.locator('article.mail', { hasText: caption }).locator('img.attachment-preview').count()).toBe(0);
 
     const sentBubbles = page.locator('#sent li.bubble');
     await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(3);

@@ -271,6 +271,9 @@ function bodyHeight(mail) {
   return Math.min(480, Math.max(96, 48 + lines * 17));
 }
 
+/* A mail client shows a picture attachment as a preview; only these types (never SVG, which can hold script). */
+const previewable = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
 function renderMail(mail) {
   const direction = mail.headers.find((header) => header.name.toLowerCase() === 'x-whatsapp-direction');
   const threading = el('dl', { className: 'headers' }, [
@@ -299,6 +302,9 @@ function renderMail(mail) {
     ? null
     : el('ul', { className: 'attachments', 'aria-label': 'Attachments' }, mail.attachments.map((attachment) =>
       el('li', {}, [
+        previewable.has(attachment.contentType.toLowerCase())
+          ? el('img', { className: 'attachment-preview', src: attachment.url, alt: 'Preview of ' + attachment.fileName, loading: 'lazy' })
+          : null,
         el('a', { href: attachment.url, download: attachment.fileName, text: attachment.fileName }),
         el('span', { className: 'muted', text: ' ' + attachment.contentType + ' · ' + formatBytes(attachment.size) }),
       ])));

@@ -237,6 +237,7 @@ summary{cursor:pointer;color:var(--blue);font-size:13px;font-weight:600}
 .html-body{display:block;width:100%;margin:8px 0 4px;border:1px solid var(--line);border-radius:4px;background:#fff;resize:vertical}
 .text-body{margin:8px 0 4px;padding:10px 12px;border-radius:4px;background:#f6f8fa;white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.5 ui-monospace,"Cascadia Mono",Consolas,monospace}
 .attachments{margin:8px 0 4px;padding:0;list-style:none;display:grid;gap:4px}
+.attachment-preview{display:block;max-width:min(100%,280px);max-height:200px;margin:4px 0;border:1px solid var(--line);border-radius:4px}
 .attachments a,.bubble-file{padding-left:20px;background:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' stroke='%235c6670' stroke-width='2' stroke-linecap='round' stroke-linejoin='round'%3E%3Cpath d='M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48'/%3E%3C/svg%3E") no-repeat 0 50%/15px 15px}
 .mail-foot{margin-top:6px;font-size:13px}
 a{color:var(--blue)}

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { SentRequest, Simulator } from '../channels/simulator/server.js';
 import { mediaTypes } from '../core/events.js';
 import type { Logger } from '../ops/logger.js';
-import type { SandboxHistory, SandboxHistoryScope, SandboxPicture } from '../store/sandbox-history.js';
+import { asPicture, type SandboxHistory, type SandboxHistoryScope, type SandboxPicture } from '../store/sandbox-history.js';
 import type { MailCatcher } from './catcher.js';
 import type { ClientMessage, PhoneMessage, SandboxClient, SandboxPhone, SandboxSolicitor } from './routes.js';
 
@@ -64,6 +64,8 @@ export async function startSandbox(options: {
   const replyIntake: { port: number | undefined } = { port: undefined };
   /** What the page's client sent and the bridge stored, so the phone still shows it after a reload. */
   const clientSent: Array<ClientMessage & { from: string }> = [];
+  /** The simulator's media id of each photo the page's client sent since this start, by wamid. */
+  const clientPhotos = new Map<string, string>();
   /** What the firm sent before this start (see recall); the simulator holds only what it took since. */
   const firmSentBefore: Array<PhoneMessage & { to: string }> = [];
   let recalled = false;
@@ -78,8 +80,11 @@ export async function startSandbox(options: {
       const waMessageId = message?.[0]?.id ?? '';
       // A photo goes without its name, as on WhatsApp: the phone shows the picture.
       const shown = media?.type === 'image' ? { picture: true as const } : input.file ? { fileName: input.file.fileName } : {};
+      if (media?.type === 'image') clientPhotos.set(waMessageId, media.media.id);
       clientSent.push({ from: sender.from, waMessageId, ...(input.text ? { text: input.text } : {}), ...shown, sentAt: Date.now() });
-      if (clientSent.length > clientSentLimit) clientSent.splice(0, clientSent.length - clientSentLimit);
+      if (clientSent.length > clientSentLimit) {
+        for (const dropped of clientSent.splice(0, clientSent.length - clientSentLimit)) clientPhotos.delete(dropped.waMessageId);
+      }
       return { waMessageId };
     },
   };
@@ -100,7 +105,14 @@ export async function startSandbox(options: {
       const digits = from.replace(/\D/g, '');
       return clientSent.filter((sent) => sent.from === digits).map(({ from: _from, ...message }) => message);
     },
-    picture: (waMessageId) => options.pictures(simulator.business.phoneNumberId, waMessageId),
+    // A picture sent since this start is still in the simulator's memory, so the phone shows it at
+    // once (the bridge archives a client's photo only once it has downloaded it); an earlier one
+    // comes from the archive.
+    picture: async (waMessageId) => {
+      const mediaId = clientPhotos.get(waMessageId) ?? sentMediaId(simulator.sent.find((sent) => sent.waMessageId === waMessageId));
+      const held = mediaId === undefined ? undefined : simulator.mediaById(mediaId);
+      return held ? asPicture(held.bytes, held.mimeType) : options.pictures(simulator.business.phoneNumberId, waMessageId);
+    },
   };
   const router = createSandboxRouter({ catcher, client, solicitor, phone, firmNumber: `+${simulator.business.displayPhoneNumber}`, mailbox: SANDBOX_MAILBOX });
   options.logger.info({ simulator: simulator.url, catcher: catcher.url }, 'sandbox started: simulator and mail catcher on loopback');
@@ -152,6 +164,13 @@ function phoneMessageOf(sent: SentRequest, state: PhoneMessage['state'] | undefi
     sentAt: sent.receivedAt,
     state: state ?? 'accepted',
   };
+}
+
+/** The media id a Cloud API send names (an upload to the simulator), if any. */
+function sentMediaId(sent: SentRequest | undefined): string | undefined {
+  const content = sent?.body[sent.type];
+  const id = typeof content === 'object' && content !== null ? (content as Record<string, unknown>).id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** WhatsApp sends pictures as image messages and everything else as documents. */

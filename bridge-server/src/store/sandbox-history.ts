@@ -90,14 +90,25 @@ export async function readSandboxPicture(db: Executor, blobs: BlobStore, scope: 
     .orderBy('attachments.ordinal')
     .limit(1)
     .executeTakeFirst();
-  const mimeType = row?.mimeType.split(';')[0]!.trim().toLowerCase() ?? '';
-  if (!row?.sha256 || !pictureTypes.has(mimeType)) return undefined;
+  if (!row?.sha256 || pictureType(row.mimeType) === undefined) return undefined;
   const bytes = await blobs.get(row.sha256).catch((error: unknown) => {
     // Retention may be deleting the conversation right now.
     if (error instanceof NotFoundError) return undefined;
     throw error;
   });
-  return bytes ? { bytes, mimeType } : undefined;
+  return bytes ? asPicture(bytes, row.mimeType) : undefined;
+}
+
+/** The bytes as a picture when their type is one a phone shows as one; undefined otherwise. */
+export function asPicture(bytes: Buffer, mimeType: string): SandboxPicture | undefined {
+  const type = pictureType(mimeType);
+  return type === undefined ? undefined : { bytes, mimeType: type };
+}
+
+/** The bare, lower-case type when it is a picture type. */
+function pictureType(mimeType: string): string | undefined {
+  const bare = (mimeType.split(';')[0] ?? '').trim().toLowerCase();
+  return pictureTypes.has(bare) ? bare : undefined;
 }
 
 export async function readSandboxHistory(db: Executor, blobs: BlobStore, scope: SandboxHistoryScope): Promise<SandboxHistory> {
