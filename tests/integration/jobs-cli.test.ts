@@ -43,6 +43,19 @@ describe('wa-bridge jobs', () => {
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     expect(listed.stdout).toMatch(new RegExp(`^${parked}\\tmail\\.relay\\tneeds_attention\\t.*SMTP refused`));
     expect(listed.stdout).not.toMatch(new RegExp(`^${pending}\\t`, 'm'));
+    // The whole outbox in words after the list, whatever the states asked for.
+    expect(listed.stdout.trim().split('\n').at(-1)).toBe('mail.relay: 1 pending, 0 running, 1 waiting for attention; media.fetch: 0 pending, 0 running, 0 waiting for attention; wa.send: 0 pending, 0 running, 0 waiting for attention; mail.notice: 0 pending, 0 running, 0 waiting for attention');
+  });
+
+  it('says how long a pending job has waited and when it is tried next, and says so when no job is in the states asked for', async () => {
+    const listed = await runWaBridge(dir, ['jobs', 'list', '--state', 'pending']);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    // Queued a moment ago, to be tried an hour after that.
+    expect(listed.stdout).toMatch(new RegExp(`^${pending}\\tmail\\.relay\\tpending\\tattempts=0\\tconversation=-\\twaiting=\\d+s\\tnext=in 59m \\d\\ds\\t\n`));
+    const none = await runWaBridge(dir, ['jobs', 'list', '--state', 'running']);
+    expect(none.stdout.split('\n')[0]).toBe('No job is running.');
+    const json = await runWaBridge(dir, ['jobs', 'list', '--state', 'running', '--json']);
+    expect(json).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('refuses an unknown state with one line listing the valid ones, and the usage exit code', async () => {

@@ -4,7 +4,7 @@ import { BadInputError, NotFoundError } from '../core/errors.js';
 import type { JobState } from '../core/records.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
-import { SqlOutbox } from '../store/outbox.js';
+import { SqlOutbox, type JobSummary } from '../store/outbox.js';
 import { recordCli } from './audit.js';
 import { runCommand } from './run.js';
 
@@ -23,16 +23,18 @@ export function registerJobs(program: Command): void {
         const states = parseStates(options.state);
         const { outbox, close } = await openOutbox();
         try {
-          const list = await outbox.list({ states, limit: 1000 });
-          for (const job of list) {
-            process.stdout.write(
-              options.json
-                ? `${JSON.stringify(job)}\n`
-                : `${job.id}\t${job.kind}\t${job.state}\tattempts=${job.attempts}\tconversation=${job.conversationId ?? '-'}\t${job.lastError ?? ''}\n`,
-            );
+          const list = await outbox.list({ states, limit: listLimit });
+          if (options.json) {
+            for (const job of list) process.stdout.write(`${JSON.stringify(job)}\n`);
+            return;
           }
+          const now = Date.now();
+          for (const job of list) process.stdout.write(`${jobLine(job, now)}\n`);
           const counts = await outbox.counts();
-          if (!options.json) process.stdout.write(`${JSON.stringify(counts)}\n`);
+          const listed = Object.values(counts).reduce((sum, byState) => sum + states.reduce((n, state) => n + byState[state], 0), 0);
+          if (listed === 0) process.stdout.write(`No job is ${inWords(states.map((state) => stateWords[state]))}.\n`);
+          else if (listed > list.length) process.stdout.write(`… and ${listed - list.length} more, not listed (the first ${listLimit} are).\n`);
+          process.stdout.write(`${countsLine(counts)}\n`);
         } finally {
           await close();
         }
@@ -58,6 +60,44 @@ export function registerJobs(program: Command): void {
         }
       }),
     );
+}
+
+/** How many jobs `jobs list` prints; the count of the rest follows them. */
+const listLimit = 1000;
+
+const stateWords: Record<JobState, string> = { pending: 'pending', running: 'running', needs_attention: 'waiting for attention' };
+
+/**
+ * One job, its fields tab-separated for grep and cut: id, kind, state, attempts, conversation,
+ * how long it has waited since it was queued, when it is tried next (pending jobs), and its last error.
+ */
+export function jobLine(job: JobSummary, now: number): string {
+  const next = job.state !== 'pending' ? '' : job.runAt <= now ? 'next=now' : `next=in ${elapsed(job.runAt - now)}`;
+  return [job.id, job.kind, job.state, `attempts=${job.attempts}`, `conversation=${job.conversationId ?? '-'}`, `waiting=${elapsed(now - job.createdAt)}`, next, job.lastError ?? ''].join('\t');
+}
+
+/** The outbox by kind, in words: "mail.relay: 3 pending, 1 running, 0 waiting for attention; …". */
+export function countsLine(counts: Record<string, Record<JobState, number>>): string {
+  return Object.entries(counts)
+    .map(([kind, byState]) => `${kind}: ${jobStates.map((state) => `${byState[state]} ${stateWords[state]}`).join(', ')}`)
+    .join('; ');
+}
+
+/** "a", "a or b", "a, b or c". */
+function inWords(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)!}`;
+}
+
+/** A span of time in its two largest units: "45s", "12m 03s", "2h 05m", "3d 04h". */
+export function elapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  const units: Array<[string, number]> = [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]];
+  const first = units.findIndex(([, size]) => seconds >= size);
+  if (first === -1) return '0s';
+  const [bigName, bigSize] = units[first]!;
+  const big = `${Math.floor(seconds / bigSize)}${bigName}`;
+  const next = units[first + 1];
+  return next ? `${big} ${String(Math.floor((seconds % bigSize) / next[1])).padStart(2, '0')}${next[0]}` : big;
 }
 
 /** The states `--state` names; an unknown one is a usage error that lists the valid ones. */
