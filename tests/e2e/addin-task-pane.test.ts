@@ -106,8 +106,22 @@ describe('Outlook task pane', () => {
 
   it('links the conversation to a matter and shows the matter reference', async () => {
     expect(await page.locator('.no-matter').innerText()).toBe('not linked');
-    // At the narrowest task pane the picker and its button fit: nothing scrolls sideways or hides.
+    // The picker waits behind a button on the "not linked" line, leaving the narrow pane's room to the messages.
     await page.setViewportSize({ width: 320, height: taskPaneViewport.height });
+    expect(await page.getByRole('combobox', { name: 'Link to matter' }).count()).toBe(0);
+    const strip = page.getByRole('group', { name: 'Matter:' });
+    const opener = strip.getByRole('button', { name: 'Link to a matter' });
+    const [notLinkedBox, openerBox] = [(await page.locator('.no-matter').boundingBox())!, (await opener.boundingBox())!];
+    expect(Math.abs(notLinkedBox.y + notLinkedBox.height / 2 - (openerBox.y + openerBox.height / 2))).toBeLessThan(openerBox.height / 2);
+    expect(openerBox.x + openerBox.width).toBeLessThanOrEqual(320);
+    // Opened, the focus is in the picker; cancelled, it is back on the button and the picker gone.
+    await opener.click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('combobox');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Link to a matter');
+    expect(await page.getByRole('combobox', { name: 'Link to matter' }).count()).toBe(0);
+    await opener.click();
+    // At the narrowest task pane the picker and its button fit: nothing scrolls sideways or hides.
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     const linkBox = (await page.getByRole('button', { name: 'Link', exact: true }).boundingBox())!;
     const comboBox = (await page.getByRole('combobox', { name: 'Link to matter' }).boundingBox())!;
@@ -147,6 +161,7 @@ describe('Outlook task pane', () => {
     expect((await conversationOf(world.api, jane.phone)).matters).toEqual([]);
 
     // Linked again, for the views that follow.
+    await page.getByRole('button', { name: 'Link to a matter' }).click();
     const picker = page.getByRole('combobox', { name: 'Link to matter' });
     await picker.click();
     await picker.pressSequentially('SMI');

@@ -234,7 +234,8 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
     await tab.getByRole('button', { name: '← Back to admin' }).click();
     await triage.getByRole('button', { name: /Eve Moreau/ }).click();
     const eve = tab.getByRole('region', { name: 'WhatsApp conversation with Eve Moreau' });
-    await eve.getByRole('combobox', { name: 'Link to matter' }).click({ timeout: 10_000 });
+    await eve.getByRole('button', { name: 'Link to a matter' }).click({ timeout: 10_000 });
+    await eve.getByRole('combobox', { name: 'Link to matter' }).click();
     await eve.getByRole('combobox', { name: 'Link to matter' }).fill('MOR');
     await tab.getByRole('option', { name: /MOR-2026-0003/ }).click();
     await eve.getByRole('button', { name: 'Link', exact: true }).click();

@@ -35,9 +35,25 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
   const [done, setDone] = useState('');
   const strip = useRef<HTMLDivElement>(null);
   const labelId = useId();
-  // Once linked, the picker folds away behind a button: the pane is narrow and linking is rare.
+  // The picker folds away behind a button (beside "not linked" while there is no matter): a 320 px
+  // task pane keeps that room for the messages, and linking is done once per matter.
   const [picking, setPicking] = useState(false);
-  const showPicker = conversation.can.link && (picking || conversation.matters.length === 0);
+  const showPicker = conversation.can.link && picking;
+  const opener = useRef<HTMLButtonElement>(null);
+  const combo = useRef<HTMLInputElement>(null);
+  // Opened: the focus goes to the picker. Cancelled: back to the button that opened it.
+  const backToOpener = useRef(false);
+  useEffect(() => {
+    if (picking) combo.current?.focus();
+    else if (backToOpener.current) opener.current?.focus();
+    backToOpener.current = false;
+  }, [picking]);
+  const cancel = () => {
+    backToOpener.current = true;
+    setPicking(false);
+    setQuery('');
+    setChosen(null);
+  };
   const linkedIds = new Set(conversation.matters.map((link) => link.matterId));
 
   // Loading the matters to pick from fails while the bridge is away: said until a later try works.
@@ -91,7 +107,14 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
       <div ref={strip} className={mergeClasses(styles.strip, 'matter-strip')} role="group" aria-labelledby={labelId} tabIndex={-1}>
         <Caption1 id={labelId}>Matter:</Caption1>
         {conversation.matters.length === 0 ? (
-          <Caption1 className="no-matter">not linked</Caption1>
+          <>
+            <Caption1 className="no-matter">not linked</Caption1>
+            {conversation.can.link && !showPicker && (
+              <Button ref={opener} size="small" appearance="subtle" onClick={() => setPicking(true)}>
+                Link to a matter
+              </Button>
+            )}
+          </>
         ) : (
           <ul className={styles.links} aria-labelledby={labelId}>
             {conversation.matters.map((link) => (
@@ -110,8 +133,8 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
           </ul>
         )}
       </div>
-      {conversation.can.link && !showPicker && (
-        <Button size="small" appearance="subtle" className={styles.more} onClick={() => setPicking(true)}>
+      {conversation.can.link && !showPicker && conversation.matters.length > 0 && (
+        <Button ref={opener} size="small" appearance="subtle" className={styles.more} onClick={() => setPicking(true)}>
           Link another matter
         </Button>
       )}
@@ -119,6 +142,7 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
         <div className={styles.picker}>
           <Field label="Link to matter" className={styles.grow}>
             <Combobox
+              ref={combo}
               className={styles.combo}
               freeform
               placeholder="Reference or title"
@@ -161,6 +185,9 @@ export function MatterLinks({ conversation, onChanged }: { conversation: Convers
             }}
           >
             Link
+          </Button>
+          <Button appearance="subtle" onClick={cancel}>
+            Cancel
           </Button>
         </div>
       )}
