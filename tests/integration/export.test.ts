@@ -436,8 +436,9 @@ describe('evidence export of a matter and of a date range', () => {
     const html = entries.get('transcript.html')!.toString('utf8');
     expect(html).toContain(`Imported from the chat export &quot;android-24h-uk-dash.txt&quot; (SHA-256 ${source})`);
     expect(html).toContain('Quick question about the lease');
+    expect(html).toContain('These messages were not received live: each is marked &quot;Imported from a chat export (above); time as the export gave it&quot;, and its time is the one the export wrote.');
     // Every imported message carries the mark next to it, not just the section.
-    const marked = html.split('<li ').filter((item) => item.includes('From an imported chat export (listed above), not received live'));
+    const marked = html.split('<li ').filter((item) => item.includes('<div class="marks">Imported from a chat export (above); time as the export gave it</div>'));
     expect(marked.length).toBe(html.split('<li ').length - 1);
   });
 

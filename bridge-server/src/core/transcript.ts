@@ -45,6 +45,9 @@ export interface TranscriptInput {
 /** Every file an event's mail carried, hashed and placed in the bundle by `placeFile`. */
 export type PlaceFile = (file: { fileName: string; contentType: string; content: Buffer }) => TranscriptFile;
 
+/** The mark on every message of an imported chat export (the conversation's head names the file). */
+export const importedMark = 'Imported from a chat export (above); time as the export gave it';
+
 export function buildTranscript(conversation: ConversationRecord, inputs: readonly TranscriptInput[], placeFile: PlaceFile, timeZone: string): TranscriptEntry[] {
   const edits = new Map<string, number>();
   const deleted = new Set<string>();
@@ -62,7 +65,8 @@ export function buildTranscript(conversation: ConversationRecord, inputs: readon
       if (deleted.has(record.waMessageId)) marks.push('Deleted for everyone later; kept here as received');
     }
     // Live events came from WhatsApp's servers; these from a file a phone wrote, with its times.
-    if (record.channel === 'chat-export') marks.push('From an imported chat export (listed above), not received live; the time is as the export gave it');
+    // Said in full once per import at the head of the conversation; here short enough for one line.
+    if (record.channel === 'chat-export') marks.push(importedMark);
     return {
       seq: record.seq,
       waMessageId: record.waMessageId,

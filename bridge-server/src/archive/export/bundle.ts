@@ -11,7 +11,7 @@ import { safeFileName } from '../../core/file-name.js';
 import { sha256 } from '../../core/ids.js';
 import { inPeriods, type Period } from '../../core/matters.js';
 import type { ConversationRecord, EventRecord } from '../../core/records.js';
-import { buildTranscript, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
+import { buildTranscript, importedMark, type TranscriptFile, type TranscriptInput } from '../../core/transcript.js';
 import { formatZonedTime } from '../../core/zoned-time.js';
 import { relatedWaMessageId } from '../../flows/relay.js';
 import { chainLinkBefore, importsOfConversation, latestCheckpoint, listEventsForExport, matterPeriodsByConversation, scanConversationEvents, type ImportSummary } from '../../store/archive.js';
@@ -317,5 +317,5 @@ function describePeriods(matter: string, periods: readonly Period[], timeZone: s
 /** "Imported from the chat export "WhatsApp Chat with Jane.zip" (SHA-256 …) by … on …: 812 messages, times read as Europe/London." */
 function describeImport(found: ImportSummary, timeZone: string): string {
   const unfinished = found.state === 'complete' ? '' : ' (the import did not finish)';
-  return `Imported from the chat export "${found.sourceName}" (SHA-256 ${found.sourceSha256}) by ${found.importedBy} on ${formatZonedTime(found.startedAt, timeZone)}: ${found.added} message(s), times read as ${found.timeZone}${unfinished}.`;
+  return `Imported from the chat export "${found.sourceName}" (SHA-256 ${found.sourceSha256}) by ${found.importedBy} on ${formatZonedTime(found.startedAt, timeZone)}: ${found.added} message(s), times read as ${found.timeZone}${unfinished}. These messages were not received live: each is marked "${importedMark}", and its time is the one the export wrote.`;
 }
