@@ -214,5 +214,12 @@ describe('reading the sandbox history from the store', () => {
     expect(await picture(elsewhere!.waMessageId, otherNumber.phoneNumberId)).toEqual({ bytes: png, mimeType: 'image/png' });
     expect(await readSandboxPicture(opened.db, blobs, { tenant: 'another-tenant', businessId: sandboxNumber.phoneNumberId }, photo!.waMessageId)).toBeUndefined();
     expect(await picture('wamid.NOBODY')).toBeUndefined();
+
+    // The history says which photos were never downloaded (the simulator that held them is gone after a restart).
+    const [lost] = await fromClient({ from: '447700900123', name: 'Jane Smith', type: 'image', media: { id: 'media-lost', mimeType: 'image/png' } });
+    const { messages } = await read();
+    const missing = messages.filter((message) => message.pictureMissing).map((message) => message.record.waMessageId);
+    expect(missing).toEqual([lost!.waMessageId]);
+    expect(messages.find((message) => message.record.waMessageId === photo!.waMessageId)).not.toHaveProperty('pictureMissing');
   });
 });

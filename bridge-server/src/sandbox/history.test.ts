@@ -53,6 +53,10 @@ describe("the sandbox phone's earlier messages", () => {
     const photo = stored('inbound', { type: 'image', media: { waMediaId: 'media-2', mimeType: 'image/jpeg' } });
     expect(earlierClientMessage(photo)).toEqual({ waMessageId: photo.record.waMessageId, picture: true, sentAt: photo.record.receivedAt });
     expect(earlierClientMessage(stored('inbound', { type: 'sticker', media: { waMediaId: 'media-3', mimeType: 'image/webp' } }))).toMatchObject({ picture: true });
+    // A photo the bridge never downloaded before the restart cannot be shown: the phone says so instead.
+    const lost = earlierClientMessage({ ...stored('inbound', { type: 'image', media: { waMediaId: 'media-5', mimeType: 'image/jpeg', caption: 'Gone' } }), pictureMissing: true });
+    expect(lost).toMatchObject({ text: 'Gone', fileName: '(photo not downloaded before the restart)' });
+    expect(lost).not.toHaveProperty('picture');
     expect(earlierClientMessage(stored('inbound', { type: 'video', media: { waMediaId: 'media-4', mimeType: 'video/mp4', caption: 'The leak' } }))).toEqual(expect.objectContaining({ text: 'The leak', fileName: '(video)' }));
     expect(earlierClientMessage(stored('inbound', { type: 'video', media: { waMediaId: 'media-4', mimeType: 'video/mp4' } }))).not.toHaveProperty('picture');
     expect(earlierClientMessage(stored('inbound', { type: 'location', latitude: 51.5, longitude: -0.1 }))).toBeUndefined();

@@ -1,7 +1,7 @@
 import { makeReplyToken } from '../core/ids.js';
 import { buildNoticeMail } from '../core/notice-mail.js';
 import { DeterministicComposer } from '../mail/compose/composer.js';
-import type { HistoryMessage, RelayedMail, SandboxHistory } from '../store/sandbox-history.js';
+import { pictureEvents, type HistoryMessage, type RelayedMail, type SandboxHistory } from '../store/sandbox-history.js';
 import type { ClientMessage, PhoneMessage } from './routes.js';
 
 /**
@@ -10,14 +10,16 @@ import type { ClientMessage, PhoneMessage } from './routes.js';
  * the simulator received them (see phoneMessageOf in start.ts).
  */
 
-/** Messages a phone shows as their picture (the page reads it from the archive). */
-const pictureTypes = new Set(['image', 'sticker']);
+const pictureTypes = new Set(pictureEvents);
 /** Media a phone names by their type when they come without a file name (WhatsApp gives only documents one). */
 const namedByType = new Set(['video', 'audio', 'document']);
 
-/** How a phone shows a message's file: a photo or sticker as its picture, any other file by its name or its type. */
-export function phoneFile(type: string, fileName: string | undefined): { fileName?: string; picture?: true } {
-  if (pictureTypes.has(type)) return { picture: true };
+/**
+ * How a phone shows a message's file: a photo or sticker as its picture (or says it was never
+ * downloaded, when `missing`), any other file by its name or its type.
+ */
+export function phoneFile(type: string, fileName: string | undefined, missing = false): { fileName?: string; picture?: true } {
+  if (pictureTypes.has(type)) return missing ? { fileName: `(${type === 'sticker' ? 'sticker' : 'photo'} not downloaded before the restart)` } : { picture: true };
   if (fileName) return { fileName };
   return namedByType.has(type) ? { fileName: `(${type})` } : {};
 }
@@ -28,7 +30,7 @@ export function earlierClientMessage(message: HistoryMessage): ClientMessage | u
   if (record.event.kind !== 'message' || record.direction !== 'inbound') return undefined;
   const content = record.event.content;
   const text = content.type === 'text' ? content.body : 'media' in content ? content.media.caption : undefined;
-  const file = 'media' in content ? phoneFile(content.type, content.media.fileName) : {};
+  const file = 'media' in content ? phoneFile(content.type, content.media.fileName, message.pictureMissing) : {};
   if (!text && !file.fileName && !file.picture) return undefined;
   return { waMessageId: record.waMessageId, ...(text ? { text } : {}), ...file, sentAt: record.receivedAt };
 }
@@ -40,7 +42,7 @@ export function earlierFirmMessage(message: HistoryMessage): PhoneMessage | unde
   const content = record.event.content;
   // As the Cloud API send goes: no caption on audio, a file name on documents only.
   const text = content.type === 'text' ? content.body : 'media' in content && content.type !== 'audio' ? content.media.caption : undefined;
-  const file = 'media' in content ? phoneFile(content.type, content.type === 'document' ? content.media.fileName : undefined) : {};
+  const file = 'media' in content ? phoneFile(content.type, content.type === 'document' ? content.media.fileName : undefined, message.pictureMissing) : {};
   return {
     waMessageId: record.waMessageId,
     type: content.type,

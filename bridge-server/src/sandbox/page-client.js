@@ -85,9 +85,9 @@ function readFile(file) {
 }
 
 /*
- * A photo or sticker, shown as the phone shows it: the picture the bridge archived. The bridge
- * downloads a client's photo from WhatsApp a moment after it stored the message, so a picture that
- * is not there yet is asked for again a few times before the bubble says so.
+ * A photo or sticker, shown as the phone shows it: the picture from the simulator (sent since the
+ * start) or from the archive (before it). Should it not be there (a retention run deleting it,
+ * say), it is asked for again a few times before the bubble says so.
  */
 const pictureTries = 8;
 

@@ -38,6 +38,8 @@ export interface HistoryMessage {
   clientWaId: string;
   /** Delivery statuses WhatsApp reported for an outbound message, each once, in no order. */
   statuses: DeliveryStatus[];
+  /** A photo or sticker whose file the bridge never downloaded: the simulator that held it is gone. */
+  pictureMissing?: true;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function readSandboxPicture(db: Executor, blobs: BlobStore, scope: 
     .where('events.channel', '=', sandboxChannel)
     .where('events.wa_message_id', '=', waMessageId)
     .where('events.kind', '=', 'message')
-    .where('events.content_type', 'in', ['image', 'sticker'])
+    .where('events.content_type', 'in', pictureEvents)
     .where('conversations.business_id', '=', scope.businessId)
     .where('attachments.sha256', 'is not', null)
     .orderBy('events.id', 'desc')
@@ -114,7 +116,10 @@ function pictureType(mimeType: string): string | undefined {
 export async function readSandboxHistory(db: Executor, blobs: BlobStore, scope: SandboxHistoryScope): Promise<SandboxHistory> {
   const [mails, inbound, outbound, notices] = await Promise.all([readRelayedMails(db, blobs, scope), readMessages(db, scope, 'inbound'), readMessages(db, scope, 'outbound'), readNotices(db, scope)]);
   const statuses = await readStatuses(db, scope.tenant, outbound.map((message) => message.record.waMessageId));
-  const messages = [...inbound, ...outbound.map((message) => ({ ...message, statuses: statuses.get(message.record.waMessageId) ?? [] }))];
+  const missing = await picturesNotStored(db, [...inbound, ...outbound].filter((message) => pictureEvents.includes(message.record.event.kind === 'message' ? message.record.event.content.type : '')).map((message) => message.record.id));
+  const messages = [...inbound, ...outbound.map((message) => ({ ...message, statuses: statuses.get(message.record.waMessageId) ?? [] }))].map((message) =>
+    missing.has(message.record.id) ? { ...message, pictureMissing: true as const } : message,
+  );
   messages.sort((a, b) => a.record.id - b.record.id);
   return { mails, messages, notices };
 }
@@ -194,6 +199,20 @@ async function readMessages(db: Executor, scope: SandboxHistoryScope, direction:
     .limit(scope.messages)
     .execute();
   return rows.reverse().map(({ client_wa_id: clientWaId, ...row }) => ({ record: toEvent(row), clientWaId: clientWaId ?? '', statuses: [] }));
+}
+
+/** Message types that carry a picture: a phone shows them as it. */
+export const pictureEvents: readonly string[] = ['image', 'sticker'];
+
+/** Which of these events' pictures have no stored file. */
+async function picturesNotStored(db: Executor, eventIds: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  // Bounded by the scope's message count; chunked to stay well inside any bound-parameter limit.
+  for (let start = 0; start < eventIds.length; start += 500) {
+    const rows = await db.selectFrom('attachments').select('event_id').where('event_id', 'in', eventIds.slice(start, start + 500)).where('sha256', 'is', null).execute();
+    for (const row of rows) out.add(row.event_id);
+  }
+  return out;
 }
 
 /** The statuses stored for each of these messages of the sandbox's channel. */
