@@ -125,7 +125,7 @@ describe('sandbox: the page across a restart of the bridge', () => {
     // The notice goes to the solicitor as well as the firm mailbox.
     expect(mailsBefore.at(-1)!.envelope.to).toHaveLength(2);
     expect(rawHashesBefore).toEqual(mailsBefore.map((mail) => mail.sha256));
-    // A photo goes without a name on WhatsApp: the phone shows the picture the bridge archived.
+    // A photo goes without a name on WhatsApp: the phone shows the picture instead, the bytes that were sent.
     expect(withoutTimes(phoneBefore.sent)).toEqual([
       { waMessageId: expect.stringMatching(/^wamid\./), text: clientText },
       { waMessageId: expect.stringMatching(/^wamid\./), text: caption, fileName: 'authority.pdf' },
@@ -210,7 +210,7 @@ describe('sandbox: the page across a restart of the bridge', () => {
     expect(await thread.locator('article.mail').last().textContent()).toContain(afterText);
     await expect.poll(() => sentBubbles.count(), { timeout: 10_000 }).toBe(4);
     expect(await sentBubbles.nth(0).locator('.bubble-text').innerText()).toBe(afterText);
-    // Shown once the bridge has downloaded it from WhatsApp, a moment after the message was stored.
+    // A photo sent now shows at once, from the simulator's memory (the archive has it only once the bridge downloads it).
     expect(await shownPicture(sentBubbles.nth(0))).toEqual([40, 30, 'Photo']);
 
     const listed = await mails();
