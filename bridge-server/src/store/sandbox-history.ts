@@ -62,6 +62,9 @@ export interface SandboxHistory {
 
 const sandboxChannel = 'cloud-api';
 
+/** Message types that carry a picture: a phone shows them as it. */
+export const pictureEvents: readonly string[] = ['image', 'sticker'];
+
 /** What a phone shows as a picture. Any other type (SVG above all, which can hold script) is not served as one. */
 const pictureTypes = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
 
@@ -116,7 +119,8 @@ function pictureType(mimeType: string): string | undefined {
 export async function readSandboxHistory(db: Executor, blobs: BlobStore, scope: SandboxHistoryScope): Promise<SandboxHistory> {
   const [mails, inbound, outbound, notices] = await Promise.all([readRelayedMails(db, blobs, scope), readMessages(db, scope, 'inbound'), readMessages(db, scope, 'outbound'), readNotices(db, scope)]);
   const statuses = await readStatuses(db, scope.tenant, outbound.map((message) => message.record.waMessageId));
-  const missing = await picturesNotStored(db, [...inbound, ...outbound].filter((message) => pictureEvents.includes(message.record.event.kind === 'message' ? message.record.event.content.type : '')).map((message) => message.record.id));
+  const pictures = [...inbound, ...outbound].filter(({ record }) => record.event.kind === 'message' && pictureEvents.includes(record.event.content.type));
+  const missing = await picturesNotStored(db, pictures.map(({ record }) => record.id));
   const messages = [...inbound, ...outbound.map((message) => ({ ...message, statuses: statuses.get(message.record.waMessageId) ?? [] }))].map((message) =>
     missing.has(message.record.id) ? { ...message, pictureMissing: true as const } : message,
   );
@@ -200,9 +204,6 @@ async function readMessages(db: Executor, scope: SandboxHistoryScope, direction:
     .execute();
   return rows.reverse().map(({ client_wa_id: clientWaId, ...row }) => ({ record: toEvent(row), clientWaId: clientWaId ?? '', statuses: [] }));
 }
-
-/** Message types that carry a picture: a phone shows them as it. */
-export const pictureEvents: readonly string[] = ['image', 'sticker'];
 
 /** Which of these events' pictures have no stored file. */
 async function picturesNotStored(db: Executor, eventIds: number[]): Promise<Set<number>> {
