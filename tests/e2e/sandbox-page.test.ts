@@ -245,12 +245,45 @@ describe('sandbox page', () => {
 
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.innerText()).toContain('Enter the number in international form with the country code, 8 to 15 digits');
+    // The summary names the field by its label, and the focus goes to it.
+    expect(await alert.innerText()).toContain("Client's phone number: Enter the number in international form with the country code, 8 to 15 digits");
+    expect(await alert.innerText()).not.toMatch(/^phone:/m);
     expect(await page.getByLabel("Client's phone number").getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('phone');
     expect(bridge.calls).toBe(callsBefore);
     expect(await mailArticles().count()).toBe(2);
 
     await screenshot('/tmp/sandbox.png');
+  });
+
+  it('says an empty message is empty without asking the bridge, and sends the next one', async () => {
+    await page.getByLabel("Client's phone number").fill('+44 7700 900123');
+    await page.getByLabel('Message', { exact: true }).fill('   ');
+    const posts: string[] = [];
+    const onRequest = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST') posts.push(request.url());
+    };
+    page.on('request', onRequest);
+    try {
+      // Enter in the name field submits the form, as a newcomer may find out.
+      await page.getByLabel("Client's name").press('Enter');
+      const alert = page.getByRole('alert');
+      await expect.poll(() => alert.innerText()).toContain('Message: Type a message or attach a file.');
+      expect(await page.getByLabel('Message', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('text');
+      expect(await page.locator('#send-status').innerText()).toBe('Not sent.');
+      expect(posts).toEqual([]);
+
+      await page.getByLabel('Message', { exact: true }).fill('The hearing is on Friday, I think?');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => page.locator('#send-status').innerText()).toBe('Sent. The email follows in a moment.');
+      expect(await page.getByRole('alert').isHidden()).toBe(true);
+      expect(await page.getByLabel('Message', { exact: true }).getAttribute('aria-invalid')).toBeNull();
+      expect(posts).toEqual([`${baseUrl}/sandbox/api/messages`]);
+      await expect.poll(() => mailArticles().count()).toBe(3);
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('ran without script errors, CSP violations or requests leaving the machine', () => {

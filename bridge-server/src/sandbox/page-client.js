@@ -56,13 +56,29 @@ function clearErrors() {
   }
 }
 
+/* The field an issue's path names, spoken of by its label rather than the API's own name for it. */
+function fieldOf(issue) {
+  const key = String(issue.path).split(/[.[]/)[0];
+  return fields[key] ? key : undefined;
+}
+
+function labelOf(key) {
+  const label = document.querySelector('label[for="' + key + '"]');
+  return label ? label.textContent.replace(/\s*\(.*\)$/, '') : key;
+}
+
 function showProblem(detail, errors) {
   formError.replaceChildren(el('p', { text: detail }));
+  let first;
   if (errors && errors.length > 0) {
-    formError.append(el('ul', {}, errors.map((issue) => el('li', { text: issue.path + ': ' + issue.message }))));
+    formError.append(el('ul', {}, errors.map((issue) => {
+      const key = fieldOf(issue);
+      return el('li', { text: (key ? labelOf(key) : String(issue.path)) + ': ' + issue.message });
+    })));
     for (const issue of errors) {
-      const key = String(issue.path).split(/[.[]/)[0];
-      if (!fields[key]) continue;
+      const key = fieldOf(issue);
+      if (!key) continue;
+      first ??= fields[key];
       fields[key].setAttribute('aria-invalid', 'true');
       const message = $(key + '-error');
       message.textContent = message.textContent ? message.textContent + ' ' + issue.message : issue.message;
@@ -70,6 +86,7 @@ function showProblem(detail, errors) {
     }
   }
   formError.hidden = false;
+  if (first) first.focus();
 }
 
 function readFile(file) {
@@ -139,8 +156,14 @@ async function send(event) {
   clearErrors();
   const text = fields.text.value;
   const file = fields.file.files && fields.file.files[0];
+  if (text.trim() === '' && !file) {
+    showProblem('The message was not sent: it is empty.', [{ path: 'text', message: 'Type a message or attach a file.' }]);
+    sendStatus.textContent = 'Not sent.';
+    return;
+  }
   if (file && file.size > maxFileBytes) {
     showProblem('The file is ' + formatBytes(file.size) + '; the sandbox accepts files up to 16 MB.', [{ path: 'file', message: 'Choose a smaller file.' }]);
+    sendStatus.textContent = 'Not sent.';
     return;
   }
   sendButton.disabled = true;
@@ -355,7 +378,8 @@ function replyForm(id, node) {
   ]);
   const fail = (detail, errors) => {
     parts.error.replaceChildren(el('p', { text: detail }));
-    if (errors && errors.length > 0) parts.error.append(el('ul', {}, errors.map((issue) => el('li', { text: issue.path + ': ' + issue.message }))));
+    const labels = { text: 'Solicitor’s reply', file: 'Reply attachment' };
+    if (errors && errors.length > 0) parts.error.append(el('ul', {}, errors.map((issue) => el('li', { text: (labels[String(issue.path).split(/[.[]/)[0]] || String(issue.path)) + ': ' + issue.message }))));
     parts.error.hidden = false;
     parts.status.textContent = 'Not sent.';
   };
