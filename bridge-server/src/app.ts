@@ -48,7 +48,7 @@ import { createSandboxSignIn } from './auth/sandbox-signin.js';
 import { entraTrust, TokenValidator } from './auth/token-validator.js';
 import { staticUiRouter } from './api/static-ui.js';
 import { componentLogger, createLogger, type Logger } from './ops/logger.js';
-import { createMetrics, failureReason, type Metrics } from './ops/metrics.js';
+import { createMetrics, failureReason, webhookOutcome, type Metrics } from './ops/metrics.js';
 import { startSharedSchedules } from './ops/shared-schedules.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { startSandbox, type Sandbox } from './sandbox/start.js';
@@ -520,8 +520,7 @@ function webhookCounter(metrics: Metrics, channel: string): (req: IncomingMessag
     if (req.method !== 'POST') return;
     const started = performance.now();
     res.once('finish', () => {
-      const status = res.statusCode;
-      const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
+      const outcome = webhookOutcome(res.statusCode);
       metrics.webhooks.inc({ channel, outcome });
       metrics.webhookSeconds.observe({ channel, outcome }, (performance.now() - started) / 1000);
     });

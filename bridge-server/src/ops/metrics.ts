@@ -2,6 +2,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { isBridgeError, UpstreamError } from '../core/errors.js';
 import type { JobKind, JobState } from '../core/records.js';
 
+/** How a webhook delivery was answered, as `outcome` labels it (docs/alerts match on these). */
+export const webhookOutcomes = ['accepted', 'rejected_signature', 'bad_payload', 'error'] as const;
+export type WebhookOutcome = (typeof webhookOutcomes)[number];
+
+/** A webhook's outcome from the HTTP status it was answered with. */
+export function webhookOutcome(status: number): WebhookOutcome {
+  return status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'bad_payload' : 'error';
+}
+
 /**
  * Every metric the bridge exports, in one place: wa_bridge_<thing>_<unit>, labelled by channel,
  * job kind and outcome. Each needs-attention state has a gauge.
@@ -11,7 +20,7 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'wa_bridge_process_' });
   const webhooks = new Counter({
     name: 'wa_bridge_webhook_requests_total',
-    help: 'Webhook deliveries by channel and outcome (accepted, rejected_signature, bad_payload, error).',
+    help: `Webhook deliveries by channel and outcome (${webhookOutcomes.join(', ')}).`,
     labelNames: ['channel', 'outcome'],
     registers: [registry],
   });
