@@ -18,8 +18,9 @@ const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0, backgroundColor: tokens.colorNeutralBackground1 },
   header: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap' },
   title: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0 },
-  list: { flexGrow: 1, overflowY: 'auto', listStyle: 'none', margin: 0, padding: tokens.spacingHorizontalS, minHeight: '120px' },
-  older: { alignSelf: 'center', margin: tokens.spacingVerticalXS },
+  list: { flexGrow: 1, overflowY: 'auto', padding: tokens.spacingHorizontalS, minHeight: '120px' },
+  items: { listStyle: 'none', margin: 0, padding: 0 },
+  older: { display: 'flex', justifyContent: 'center', margin: tokens.spacingVerticalXS },
   readOnly: { padding: tokens.spacingHorizontalS, color: tokens.colorNeutralForeground3 },
 });
 
@@ -49,7 +50,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   // undefined until the first page arrives; null once there is nothing older.
   const [olderCursor, setOlderCursor] = useState<string | null | undefined>(undefined);
   const [problem, setProblem] = useState<string | null>(null);
-  const listRef = useRef<HTMLOListElement>(null);
+  const listRef = useRef<HTMLDivElement>(null);
   // Opened at a given message (a search hit, the mail open in Outlook), the list is held there, not at the newest.
   const stickToBottom = useRef(show === undefined);
   /** The message the list is held at: the one asked for, then a hit found in the conversation. */
@@ -224,7 +225,8 @@ export function ConversationView({ conversationId, show }: { conversationId: num
           {seekNotes[seek.state]}
         </Caption1>
       )}
-      <ol
+      {/* The scrolling region is the log; the messages inside it stay a list for screen readers. */}
+      <div
         ref={listRef}
         className={styles.list}
         role="log"
@@ -241,47 +243,49 @@ export function ConversationView({ conversationId, show }: { conversationId: num
         }}
       >
         {olderCursor && (
-          <li className={styles.older}>
+          <div className={styles.older}>
             <Button size="small" appearance="subtle" onClick={() => void loadOlder()}>
               Show older messages
             </Button>
-          </li>
+          </div>
         )}
         {bubbles.length === 0 && pending.length === 0 && <Caption1>No messages yet.</Caption1>}
-        {bubbles.map((message) => (
-          <MessageBubble
-            key={message.id}
-            message={message}
-            reactions={reactionsByTarget.get(message.waMessageId) ?? []}
-            found={message.id === seek.bubbleId ? target?.why : undefined}
-            // A reply can quote a message while the window is open; a template goes without one.
-            onQuote={detail.can.reply && detail.window.state === 'open' ? () => setQuoting(message) : undefined}
-            onShowQuoted={(waMessageId) => {
-              stickToBottom.current = false;
-              setTarget({ waMessageId, why: 'The quoted message' });
-            }}
-          />
-        ))}
-        {pending.map((reply) => (
-          <PendingBubble
-            key={`pending-${reply.commandId}`}
-            reply={reply}
-            resend={
-              detail.can.reply
-                ? {
-                    conversationId: detail.id,
-                    window: detail.window,
-                    onWindowChange: setWindow,
-                    onResent: () => {
-                      stickToBottom.current = true;
-                      void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
-                    },
-                  }
-                : undefined
-            }
-          />
-        ))}
-      </ol>
+        <ol className={styles.items}>
+          {bubbles.map((message) => (
+            <MessageBubble
+              key={message.id}
+              message={message}
+              reactions={reactionsByTarget.get(message.waMessageId) ?? []}
+              found={message.id === seek.bubbleId ? target?.why : undefined}
+              // A reply can quote a message while the window is open; a template goes without one.
+              onQuote={detail.can.reply && detail.window.state === 'open' ? () => setQuoting(message) : undefined}
+              onShowQuoted={(waMessageId) => {
+                stickToBottom.current = false;
+                setTarget({ waMessageId, why: 'The quoted message' });
+              }}
+            />
+          ))}
+          {pending.map((reply) => (
+            <PendingBubble
+              key={`pending-${reply.commandId}`}
+              reply={reply}
+              resend={
+                detail.can.reply
+                  ? {
+                      conversationId: detail.id,
+                      window: detail.window,
+                      onWindowChange: setWindow,
+                      onResent: () => {
+                        stickToBottom.current = true;
+                        void loadNewest().catch((error: unknown) => setProblem(describeError(error)));
+                      },
+                    }
+                  : undefined
+              }
+            />
+          ))}
+        </ol>
+      </div>
       {detail.can.reply ? (
         <Composer
           conversationId={detail.id}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
+import { axeViolations, contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
 import { waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld, taskPaneViewport } from '../support/ui-world.js';
@@ -216,10 +216,11 @@ describe('Outlook task pane', () => {
     await page.screenshot({ path: path.join(artifactsDir, 'addin-media-edits.png'), fullPage: true });
   });
 
-  it('works from the keyboard: every control is named, and Ctrl+Enter sends', async () => {
+  it("works from the keyboard: every control is named, axe-core's WCAG 2.1 AA checks pass, and Ctrl+Enter sends", async () => {
     const { count, unnamed } = await unnamedControls(page);
     expect(count).toBeGreaterThan(6);
     expect(unnamed).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     const before = world.bridge.sandbox!.simulator.sent.length;
     await page.getByLabel('Reply', { exact: true }).focus();
@@ -283,7 +284,7 @@ describe('Outlook task pane', () => {
 
   it('leads from a quote to the message it quotes', async () => {
     const quoting = page.locator('li.bubble.incoming', { hasText: laterText });
-    await quoting.getByRole('button', { name: 'Show the quoted message from Demo Solicitor (sandbox)' }).click();
+    await quoting.getByRole('button', { name: /^Show the quoted message: Demo Solicitor \(sandbox\)/ }).click();
     const marked = page.locator('li[data-found="true"]');
     await expect.poll(() => marked.locator('.text').innerText(), { timeout: 10_000 }).toBe(replyText);
     expect(await marked.getAttribute('aria-description')).toBe('The quoted message');

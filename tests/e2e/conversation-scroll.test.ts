@@ -37,7 +37,7 @@ describe('opening a conversation that ends with a photo', () => {
     const image = view.locator('li.bubble.incoming img');
     await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(600);
     // The photo's height came after the first jump to the bottom; the list is at the bottom all the same.
-    const list = view.locator('ol').first();
+    const list = view.getByRole('log', { name: 'Messages' });
     await expect.poll(() => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight), { timeout: 5_000 }).toBeLessThan(2);
     expect(await list.evaluate((element) => element.scrollHeight > element.clientHeight)).toBe(true);
     await page.close();
@@ -45,7 +45,7 @@ describe('opening a conversation that ends with a photo', () => {
 
   it('leaves a reader who scrolled up where they are when a message comes, and follows again once they are back at the bottom', async () => {
     const { page, view } = await openJane();
-    const list = view.locator('ol').first();
+    const list = view.getByRole('log', { name: 'Messages' });
     const fromBottom = () => list.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight);
     await expect.poll(() => view.locator('li.bubble.incoming img').evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth), { timeout: 20_000 }).toBe(600);
     await expect.poll(fromBottom, { timeout: 5_000 }).toBeLessThan(2);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemHandler } from '../../bridge-server/src/api/problem.js';
 import { startMailCatcher, type MailCatcher } from '../../bridge-server/src/sandbox/catcher.js';
 import { createSandboxRouter, type ClientMessage, type SandboxClient } from '../../bridge-server/src/sandbox/routes.js';
+import { axeViolations } from '../support/a11y.js';
 import { launchChromium } from '../support/browser.js';
 
 /**
@@ -284,6 +285,16 @@ describe('sandbox page', () => {
     } finally {
       page.off('request', onRequest);
     }
+  });
+
+  it("passes axe-core's WCAG 2.1 AA checks with mails shown, and with a field in error", async () => {
+    expect(await mailArticles().count()).toBe(3);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByLabel('Message', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByLabel('Message', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('ran without script errors, CSP violations or requests leaving the machine', () => {

@@ -208,7 +208,7 @@ button:disabled{opacity:.6;cursor:progress}
 .variables dt{margin-top:8px}
 .variables dd{margin:0;color:var(--muted);font-size:13px}
 .connect p{margin:0 0 4px;font-size:14px}
-.live{margin-left:auto;padding:2px 10px;border-radius:999px;background:rgba(255,255,255,.18);font-size:12px;font-weight:600}
+.live{margin-left:auto;padding:2px 10px;border-radius:999px;background:rgba(0,0,0,.25);font-size:12px;font-weight:600}
 .live::before{content:"";display:inline-block;width:8px;height:8px;margin-right:6px;border-radius:50%;background:#c2c9d1;vertical-align:1px}
 .live[data-state=live]::before{background:#4ade80}
 .live[data-state=down]::before{background:#f59e0b}

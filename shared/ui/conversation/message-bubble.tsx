@@ -35,6 +35,8 @@ const useStyles = makeStyles({
   system: { alignSelf: 'center', color: tokens.colorNeutralForeground3, fontStyle: 'italic', textAlign: 'center' },
   reactions: { marginTop: '2px' },
   // The quote as it looks, a button only to the pointer and the keyboard.
+  // Read out, not shown: what the quote button does, before the quote it shows.
+  spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)', whiteSpace: 'nowrap' },
   quoteButton: {
     display: 'block',
     width: '100%',
@@ -137,7 +139,9 @@ export function MessageBubble({
           <blockquote className={mergeClasses(styles.quote, 'quote')} aria-label="Quoted message">
             {onShowQuoted ? (
               // The quote leads to the message it quotes, as in WhatsApp.
-              <button type="button" className={mergeClasses(styles.quoteButton, 'show-quoted')} aria-label={`Show the quoted message from ${message.quoted.senderName ?? 'the conversation'}`} onClick={() => onShowQuoted(message.quoted!.waMessageId)}>
+              // Its name is the quote as shown, after what it does (WCAG 2.5.3: the visible words are in the name).
+              <button type="button" className={mergeClasses(styles.quoteButton, 'show-quoted')} onClick={() => onShowQuoted(message.quoted!.waMessageId)}>
+                <span className={styles.spoken}>Show the quoted message: </span>
                 <QuoteContent quoted={message.quoted} />
               </button>
             ) : (

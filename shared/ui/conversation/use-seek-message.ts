@@ -41,7 +41,7 @@ export function useSeekMessage(
   items: MessageItem[],
   olderCursor: string | null | undefined,
   readOlder: (size: number) => Promise<boolean>,
-  listRef: RefObject<HTMLOListElement | null>,
+  listRef: RefObject<HTMLElement | null>,
 ): { state: SeekState | null; bubbleId: number | null } {
   const [pagesRead, setPagesRead] = useState(0);
   const [failed, setFailed] = useState(false);

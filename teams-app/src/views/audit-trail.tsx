@@ -90,7 +90,8 @@ export function AuditTrailView() {
       )}
       {!entries && !problem && <Spinner label="Loading the audit trail" />}
       {entries && entries.length === 0 && <Caption1 className={list.empty}>Nothing recorded for these filters.</Caption1>}
-      <ol className={list.list} aria-label="Audit trail">
+      {/* Its entries hold nothing to focus: the list itself takes the focus, so the keyboard can scroll it. */}
+      <ol className={list.list} aria-label="Audit trail" tabIndex={0}>
         {entries?.map((entry) => (
           <li key={entry.id} className={`${styles.entry} audit-entry`} data-action={entry.action}>
             <span className={list.line}>
