@@ -309,6 +309,7 @@ describe('Outlook task pane', () => {
     const closedNote = await page.locator('.window-closed').innerText();
     expect(closedNote).toMatch(/The 24-hour window closed at .+WhatsApp only accepts an approved template/);
     expect(await page.getByLabel('Reply', { exact: true }).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
 
     const before = world.bridge.sandbox!.simulator.sent.length;
     await page.getByLabel('Template').selectOption({ label: 'hearing_update (en_GB)' });

@@ -6,6 +6,7 @@ import { createApiClient } from '@wa-bridge/shared/api/client';
 import { FakeWebClient } from '../../bridge-server/src/channels/whatsapp-web/test-client.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
 import { freePort } from '../support/ports.js';
+import { axeViolations, frameOf } from '../support/a11y.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { startTokenIssuer, type TokenIssuer } from '../support/token-issuer.js';
 import { artifactsDir, startBrowserFor } from '../support/ui-world.js';
@@ -80,6 +81,7 @@ describe('Teams admin view: pairing whatsapp-web.js', () => {
     const expected = await QRCode.toString(qr, { type: 'svg', margin: 1 });
     const paths = (svg: string) => svg.match(/<path[^>]*\bd="[^"]+"/g);
     expect(paths(await code.innerHTML())).toEqual(paths(expected));
+    expect(await axeViolations(await frameOf(page.locator('#tab')))).toEqual([]);
     await page.screenshot({ path: path.join(artifactsDir, 'teams-admin-pairing.png') });
     await page.close();
   });

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Download, FrameLocator, Page } from 'play
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
 import { verifyBundle } from '../../bridge-server/src/archive/export/verify-bundle.js';
-import { contrastOf, tooFaint, unnamedControls } from '../support/a11y.js';
+import { axeViolations, contrastOf, frameOf, tooFaint, unnamedControls } from '../support/a11y.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { startTokenIssuer, type TestUser, type TokenIssuer } from '../support/token-issuer.js';
@@ -169,6 +169,7 @@ describe('Teams tab: exporting a matter’s evidence bundle', () => {
       ];
       expect(readings.map((reading) => reading.what.split(':')[0])).toEqual(expect.arrayContaining(['label', 'hint', 'refusal']));
       expect(tooFaint(readings), theme).toEqual([]);
+      expect(await axeViolations(await frameOf(page.locator('#tab'))), theme).toEqual([]);
       await shot(page, `teams-export-refused-${theme}.png`);
       await page.close();
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeZip } from '../../bridge-server/src/channels/chat-export/zip-builder.js';
+import { axeViolations, frameOf } from '../support/a11y.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -57,6 +58,7 @@ describe('Teams tab: importing a chat export', () => {
     // Jane is the client by name, so the other author is offered as the firm.
     expect(await preview.getByRole('checkbox', { name: /^Tom Baker/ }).isChecked()).toBe(true);
     expect(await preview.getByRole('checkbox', { name: /^Jane Smith/ }).isChecked()).toBe(false);
+    expect(await axeViolations(await frameOf(page.locator('#tab')))).toEqual([]);
     await page.screenshot({ path: path.join(artifactsDir, 'teams-import-preview.png') });
     // Nothing is sent before the user asks.
     expect((await world.api.listMessages(conversationId, { limit: 100 })).items).toHaveLength(1);

@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
+import { axeViolations, frameOf } from '../support/a11y.js';
 import { openPersonalTab } from '../support/teams-host.js';
 import { startTokenIssuer, type TestUser, type TokenIssuer } from '../support/token-issuer.js';
 import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-world.js';
@@ -81,6 +82,7 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
     await expect.poll(() => fieldMessage(samTab, 'Reference').innerText(), { timeout: 10_000 }).toBe('letters, digits, dots, dashes, slashes and underscores only');
     expect(await fieldMessage(samTab, 'Members').innerText()).toBe('“casey hale”: expected a sign-in name such as tom@firm.example');
     expect(await fieldMessage(samTab, 'Title').count()).toBe(0);
+    expect(await axeViolations(await frameOf(samPage.locator('#tab')))).toEqual([]);
     await shot(samPage, 'teams-new-matter-errors.png');
 
     await samTab.getByLabel('Reference').fill('TAKEN-2026-0001');
@@ -96,6 +98,7 @@ describe('Teams tab: creating, sharing and closing matters; triage', () => {
     expect(await details.locator('.matter-state').innerText()).toBe('open');
     expect(await details.locator('.matter-member').evaluateAll((items) => items.map((item) => item.getAttribute('data-upn')))).toEqual(['casey.hale@firm.test', 'sam.harper@firm.test']);
     expect(await details.locator('.matter-member[data-upn="sam.harper@firm.test"]').innerText()).toBe('Sam Harper sam.harper@firm.test (you)');
+    expect(await axeViolations(await frameOf(samPage.locator('#tab')))).toEqual([]);
     await shot(samPage, 'teams-new-matter-created.png');
 
     const [created] = (await adminApi.listMatters({ q: 'HAR-2026-0101' })).items;

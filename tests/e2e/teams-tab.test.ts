@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, contrastOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
+import { axeViolations, contrastOf, frameOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -200,12 +200,12 @@ describe('Teams tab', () => {
   });
 
   it("names every control and passes axe-core's WCAG 2.1 AA checks, in each view", async () => {
-    const frame = await (await page.locator('#tab').elementHandle())!.contentFrame();
+    const frame = await frameOf(page.locator('#tab'));
     const named = async (view: string) => {
       const { count, unnamed } = await unnamedControls(tab);
       expect(count, view).toBeGreaterThan(0);
       expect(unnamed, view).toEqual([]);
-      expect(await axeViolations(frame!), view).toEqual([]);
+      expect(await axeViolations(frame), view).toEqual([]);
     };
     await tab.getByRole('tab', { name: 'Matters' }).click();
     await tab.getByRole('button', { name: /SMI-2026-0042/ }).click({ timeout: 10_000 });

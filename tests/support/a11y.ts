@@ -124,6 +124,13 @@ export function tooFaint(readings: ContrastReading[]): string[] {
   return readings.filter((reading) => reading.ratio < reading.required).map((reading) => `${reading.what} (${reading.foreground} on ${reading.background}): ${reading.ratio}:1, needs ${reading.required}:1`);
 }
 
+/** The frame an <iframe> element shows (the Teams tab inside its host page), for axeViolations. */
+export async function frameOf(iframe: Locator): Promise<Frame> {
+  const frame = await (await iframe.elementHandle())?.contentFrame();
+  if (!frame) throw new Error('the element shows no frame');
+  return frame;
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
