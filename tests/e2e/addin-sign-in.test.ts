@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
+import { axeViolations } from '../support/a11y.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { teamsHostPage } from '../support/teams-host.js';
@@ -75,6 +76,7 @@ describe('signing in through Outlook and Teams', () => {
     const background = await page.locator('.fui-FluentProvider').first().evaluate((element) => getComputedStyle(element).backgroundColor);
     const [r, g, b] = background.match(/\d+/g)!.map(Number) as [number, number, number];
     expect((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255).toBeLessThan(0.25);
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(artifactsDir, 'addin-dark.png') });
     await page.close();
   });
@@ -83,6 +85,7 @@ describe('signing in through Outlook and Teams', () => {
     const page = await openPane(await issuer.sign({ upn: 'anna.other@firm.test', roles: ['Solicitor'] }));
     await page.getByText('Not yours to see').waitFor({ timeout: 20_000 });
     expect(await page.getByRole('region', { name: /WhatsApp conversation/ }).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
     await page.close();
   });
 
@@ -90,6 +93,7 @@ describe('signing in through Outlook and Teams', () => {
     const page = await openPane(await issuer.sign({ upn: 'tom.baker@firm.test', roles: ['Solicitor'] }, { expiresIn: -600 }));
     await page.getByText('Could not sign in').waitFor({ timeout: 20_000 });
     expect(await page.getByRole('alert').innerText()).toMatch(/Office single sign-on: .+/);
+    expect(await axeViolations(page)).toEqual([]);
     await page.close();
   });
 

@@ -1,5 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/a11y.js';
 import { waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
@@ -61,6 +62,7 @@ describe('sending a failed reply again', () => {
     expect(await failed.locator('.failure').innerText()).toMatch(/^Failed: WhatsApp refused .*Simulated send failure/);
     expect(sendsWith(text)).toEqual([]);
 
+    expect(await axeViolations(page)).toEqual([]);
     const again = failed.getByRole('button', { name: 'Send again' });
     // Several failed replies each have one: the button is described by the text it sends.
     expect(await again.evaluate((button) => document.getElementById(button.getAttribute('aria-describedby') ?? '')?.textContent)).toBe(text);

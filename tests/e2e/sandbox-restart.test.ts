@@ -8,6 +8,7 @@ import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import type { ClientMessage, MailViewWithLinks, PhoneMessage } from '../../bridge-server/src/sandbox/routes.js';
+import { axeViolations } from '../support/a11y.js';
 import { waitFor, waitForIdleOutbox } from '../support/bridge.js';
 import { launchChromium, openSandboxPage } from '../support/browser.js';
 import { gradientPng } from '../support/png.js';
@@ -199,6 +200,7 @@ describe('sandbox: the page across a restart of the bridge', () => {
     expect(await inbox.locator('.bubble-text').innerText()).toBe(replyText);
     expect(await shownPicture(inbox)).toEqual([48, 80, 'Photo']);
     expect(await inbox.getAttribute('data-state')).toBe('read');
+    expect(await axeViolations(page)).toEqual([]);
 
     // A new message from the client: its mail comes after the earlier ones, in the same thread.
     await page.getByLabel('Message', { exact: true }).fill(afterText);

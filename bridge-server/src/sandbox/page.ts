@@ -198,7 +198,7 @@ button:disabled{opacity:.6;cursor:progress}
 .bubble.incoming .bubble-meta{display:flex;align-items:center;gap:6px}
 .ticks{display:inline-flex;align-items:center;gap:4px;color:#667781}
 .ticks svg{width:18px;height:12px;fill:none;stroke:currentColor;stroke-width:1.8;stroke-linecap:round;stroke-linejoin:round}
-.ticks[data-state=read]{color:#1d9bd1;font-weight:600}
+.ticks[data-state=read]{color:#0e6f9e;font-weight:600}
 .reply{margin:0;padding:12px 14px 14px;border-top:1px solid var(--line);background:#f4f7fb;border-radius:0 0 8px 8px}
 .reply .field{margin-bottom:8px}
 .reply textarea{min-height:64px}
