@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/a11y.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
 
 /**
@@ -81,6 +82,7 @@ describe('right-to-left matter titles and names', () => {
     expect(await option.innerText()).toBe(`${other.reference} · ${other.title}`);
     const optionTitle = option.locator('.matter-title');
     expect(await direction(optionTitle)).toEqual({ dir: 'auto', resolved: 'rtl' });
+    expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(artifactsDir, 'teams-rtl-names.png') });
   });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { InboundContent } from '../../bridge-server/src/channels/simulator/builders.js';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contrastOf, tooFaint } from '../support/a11y.js';
+import { axeViolations, contrastOf, tooFaint } from '../support/a11y.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { artifactsDir, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
 
@@ -150,6 +150,7 @@ describe('shared locations and contacts in the conversation', () => {
     ];
     expect(readings.length).toBeGreaterThan(10);
     expect(tooFaint(readings)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await bubbleOf(locationId).screenshot({ path: path.join(artifactsDir, 'addin-shared-location.png') });
     await bubbleOf(contactsId).screenshot({ path: path.join(artifactsDir, 'addin-shared-contacts.png') });
   });

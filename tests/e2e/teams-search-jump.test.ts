@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/a11y.js';
 import { waitFor } from '../support/bridge.js';
 import { clientSays, conversationOf, startUiWorld, type UiWorld } from '../support/ui-world.js';
 
@@ -49,6 +50,7 @@ describe('opening a search hit in the Teams tab', () => {
     expect(await found.locator('.text').innerText()).toBe(first);
     expect(await found.getAttribute('aria-description')).toBe('Found by the search');
     await expect.poll(() => found.evaluate((element) => element === document.activeElement), { timeout: 5_000 }).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
     // In view, not at the top or the bottom of a 300-message list.
     const list = view.getByRole('log', { name: 'Messages' });
     const [box, listBox] = [await found.boundingBox(), await list.boundingBox()];

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/a11y.js';
 import { templateBodyComponents, waitFor } from '../support/bridge.js';
 import { mirroredHeaders, officeStub } from '../support/office-stub.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
@@ -104,6 +105,7 @@ describe('template parameters in the reply box', () => {
     await alert.waitFor({ timeout: 10_000 });
     expect(await alert.innerText()).toBe('hearing_reminder (en_GB) takes 2 parameters, in this order: Client name, Hearing date. Every parameter needs some text; empty: Hearing date.');
     expect(await hearingDate().inputValue()).toBe('Friday 17 May');
+    expect(await axeViolations(page)).toEqual([]);
     await page.unroute('**/api/conversations/*/replies');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(templateSends().length).toBe(before);
