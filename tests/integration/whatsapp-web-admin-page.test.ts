@@ -2,7 +2,9 @@ import { networkInterfaces } from 'node:os';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeWebClient } from '../../bridge-server/src/channels/whatsapp-web/test-client.js';
+import { axeViolations } from '../support/a11y.js';
 import { startBridgeWorld, waitFor, type BridgeWorld } from '../support/bridge.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * The page an IT admin opens on the bridge's own machine to link the firm's phone to the
@@ -74,6 +76,18 @@ describe('the whatsapp-web.js linking page', () => {
     const json = (await (await fetch(`${world.bridge.url}/admin/whatsapp-web/status`)).json()) as Record<string, unknown>;
     expect(json).toMatchObject({ state: 'qr' });
     expect(json).not.toHaveProperty('qr');
+  });
+
+  it("passes axe-core's WCAG 2.1 AA checks in a browser, with the QR code shown", async () => {
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${world.bridge.url}/admin/whatsapp-web`);
+      await tab.getByRole('img').first().waitFor({ timeout: 10_000 });
+      expect(await axeViolations(tab)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('shows the pairing code, and no QR code, when the client links by phone number', async () => {
