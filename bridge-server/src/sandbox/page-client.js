@@ -56,9 +56,14 @@ function clearErrors() {
   }
 }
 
+/* The top-level name in an issue's path ("file.dataBase64" → "file"). */
+function pathKey(issue) {
+  return String(issue.path).split(/[.[]/)[0];
+}
+
 /* The field an issue's path names, spoken of by its label rather than the API's own name for it. */
 function fieldOf(issue) {
-  const key = String(issue.path).split(/[.[]/)[0];
+  const key = pathKey(issue);
   return fields[key] ? key : undefined;
 }
 
@@ -379,7 +384,7 @@ function replyForm(id, node) {
   const fail = (detail, errors) => {
     parts.error.replaceChildren(el('p', { text: detail }));
     const labels = { text: 'Solicitor’s reply', file: 'Reply attachment' };
-    if (errors && errors.length > 0) parts.error.append(el('ul', {}, errors.map((issue) => el('li', { text: (labels[String(issue.path).split(/[.[]/)[0]] || String(issue.path)) + ': ' + issue.message }))));
+    if (errors && errors.length > 0) parts.error.append(el('ul', {}, errors.map((issue) => el('li', { text: (labels[pathKey(issue)] || String(issue.path)) + ': ' + issue.message }))));
     parts.error.hidden = false;
     parts.status.textContent = 'Not sent.';
   };

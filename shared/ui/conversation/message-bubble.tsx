@@ -4,6 +4,7 @@ import type { DeliveryStatus, MessageItem, PendingReply, ReplyAccepted, WindowSt
 import { useId, useRef, useState } from 'react';
 import { useSession } from '../api-context.js';
 import { describeError, formatTime } from '../format.js';
+import { listStyles } from '../list-styles.js';
 import { AttachmentView } from './attachment.js';
 import { ContactCards, LocationCard } from './shared-content.js';
 
@@ -35,8 +36,6 @@ const useStyles = makeStyles({
   system: { alignSelf: 'center', color: tokens.colorNeutralForeground3, fontStyle: 'italic', textAlign: 'center' },
   reactions: { marginTop: '2px' },
   // The quote as it looks, a button only to the pointer and the keyboard.
-  // Read out, not shown: what the quote button does, before the quote it shows.
-  spoken: { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)', whiteSpace: 'nowrap' },
   quoteButton: {
     display: 'block',
     width: '100%',
@@ -112,6 +111,7 @@ export function MessageBubble({
   onShowQuoted?: ((waMessageId: string) => void) | undefined;
 }) {
   const styles = useStyles();
+  const list = listStyles();
   const firm = message.sender.side === 'firm';
   const sender = message.sender.name ?? (firm ? 'Firm' : 'Client');
 
@@ -141,7 +141,7 @@ export function MessageBubble({
               // The quote leads to the message it quotes, as in WhatsApp.
               // Its name is the quote as shown, after what it does (WCAG 2.5.3: the visible words are in the name).
               <button type="button" className={mergeClasses(styles.quoteButton, 'show-quoted')} onClick={() => onShowQuoted(message.quoted!.waMessageId)}>
-                <span className={styles.spoken}>Show the quoted message: </span>
+                <span className={list.spoken}>Show the quoted message: </span>
                 <QuoteContent quoted={message.quoted} />
               </button>
             ) : (
