@@ -421,6 +421,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
         sandbox: config.sandbox,
         timeZone: config.timeZone,
         mediaMaxBytes: config.mediaMaxBytes,
+        retention: config.retention.policy,
         ...(trusts.length > 0 ? { validator: new TokenValidator(trusts) } : {}),
         ...(sandboxSignIn ? { sandboxSignIn } : {}),
         ...(config.auth?.graph ? { directory: new GraphUserDirectory(config.auth.graph, options.graphNetworkClient ? { networkClient: options.graphNetworkClient } : {}) } : {}),

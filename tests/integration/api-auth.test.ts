@@ -30,7 +30,7 @@ describe('API sign-in with Entra ID access tokens', () => {
       user: { id: 'oid-dave.compliance@firm.test', upn: 'dave.compliance@firm.test', name: 'Dave Compliance' },
       roles: ['ComplianceOfficer'],
       sandbox: false,
-      can: { reply: false, link: false, manageMatters: false, admin: false, seeAll: true },
+      can: { reply: false, link: false, manageMatters: false, admin: false, seeAll: true, holds: true },
     });
   });
 

@@ -211,7 +211,7 @@ describe('retention and legal hold', () => {
     expect(await auditOf(dataDir, 'hold.release')).toEqual([
       expect.objectContaining({ actor: expect.stringMatching(/^cli:/), target: `hold:${matterHold}`, details: { reason: 'Buyer withdrew the claim', by: 'Priya Shah (Compliance)' } }),
     ]);
-    expect((await waBridge(dataDir, 'hold', 'list', '--all')).stdout).toMatch(new RegExp(`^${matterHold}\tmatter CONV-2\treleased \\S+ by Priya Shah \\(Compliance\\)\t`, 'm'));
+    expect((await waBridge(dataDir, 'hold', 'list', '--all')).stdout).toMatch(new RegExp(`^${matterHold}\tmatter CONV-2\treleased \\S+ by Priya Shah \\(Compliance\\) \\(Buyer withdrew the claim\\)\t`, 'm'));
 
   });
 

@@ -5,6 +5,7 @@ import type { AuditTrail } from '../core/audit.js';
 import type { OutboundCommand } from '../core/commands.js';
 import { BadInputError } from '../core/errors.js';
 import type { BlobStore, Clock, UserDirectory } from '../core/ports.js';
+import type { RetentionPolicy } from '../core/retention.js';
 import type { ApprovedTemplate } from '../core/templates.js';
 import type { ReplyAccepted } from '../flows/reply.js';
 import type { SandboxSignIn } from '../auth/sandbox-signin.js';
@@ -23,6 +24,8 @@ export interface ApiDeps {
   sandbox: boolean;
   /** The firm's zone (WA_BRIDGE_TIMEZONE): an imported chat export's times are read in it unless the upload names one. */
   timeZone: string;
+  /** The firm's retention periods (WA_BRIDGE_RETENTION_YEARS), which a matter's retention answer reports. */
+  retention: RetentionPolicy;
   /** Largest reply file, in bytes. */
   mediaMaxBytes: number;
   /** Absent when sign-in is not configured: every call is refused. */

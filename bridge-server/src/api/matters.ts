@@ -4,12 +4,14 @@ import { canCreateMatter, canManageMatter, canSeeMatter, seesAll, type Principal
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { assertCanClose, normalizeUpn } from '../core/matters.js';
 import { principalOf } from '../auth/middleware.js';
+import { addYears, yearsFor } from '../core/retention.js';
 import { addMember, closeMatter, createMatter, getMatter, listMatters, type MatterRow } from '../store/matters.js';
+import { listHolds } from '../store/retention.js';
 import { audit, matterTarget } from './audit.js';
 import { bearerOf, idOf, parseInput, type ApiDeps } from './context.js';
-import { toMatter } from './views.js';
+import { iso, toLegalHold, toMatter } from './views.js';
 
-/** Matters: list, create, read, close, add a member. */
+/** Matters: list, create, read, close, add a member, and how long their records are kept. */
 export function mattersRouter(deps: ApiDeps): Router {
   const router = express.Router();
 
@@ -41,6 +43,17 @@ export function mattersRouter(deps: ApiDeps): Router {
     const matter = await loadMatter(deps, principalOf(res), idOf(req));
     await audit(deps, req, res, { action: 'matter.read', target: matterTarget(matter.reference) });
     res.json(toMatter(matter));
+  });
+
+  // How long the matter's records are kept and the holds on it: for everyone who sees the matter,
+  // so the people working it know it is held; only compliance officers place and release holds.
+  router.get('/:id/retention', async (req, res) => {
+    const matter = await loadMatter(deps, principalOf(res), idOf(req));
+    const years = yearsFor(deps.retention, matter.matterType);
+    const typed = matter.matterType !== null && deps.retention.byMatterType[matter.matterType.toLowerCase()] !== undefined;
+    const holds = (await listHolds(deps.db, false, { matterId: matter.id })).map(toLegalHold);
+    await audit(deps, req, res, { action: 'retention.read', target: matterTarget(matter.reference), details: { holds: holds.length } });
+    res.json({ years, rule: typed ? matter.matterType! : 'default', keptUntil: matter.closedAt === null ? null : iso(addYears(matter.closedAt, years)), holds });
   });
 
   router.post('/:id/close', async (req, res) => {

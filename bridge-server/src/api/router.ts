@@ -5,6 +5,7 @@ import { attachmentsRouter } from './attachments.js';
 import { auditTrailRouter } from './audit-trail.js';
 import type { ApiDeps } from './context.js';
 import { exportsRouter } from './exports.js';
+import { holdsRouter } from './holds.js';
 import { conversationsRouter } from './conversations.js';
 import { importsRouter } from './imports.js';
 import { linksRouter } from './links.js';
@@ -39,6 +40,7 @@ export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   api.use('/admin', adminRouter(deps));
   api.use('/audit', auditTrailRouter(deps));
   api.use('/exports', exportsRouter(deps));
+  api.use('/holds', holdsRouter(deps));
   api.use((req, res) => sendProblem(res, 404, 'not_found', `No API route for ${req.method} ${req.baseUrl}${req.path}.`));
   api.use(problemHandler(logger));
   return api;

@@ -1,4 +1,5 @@
 import type { ConversationDetail, ConversationSummary, DeliveryStatus, MessageItem, PendingReply, SharedContactCard, SharedLocation, WindowState } from '@wa-bridge/shared/api/conversations';
+import type { LegalHold } from '@wa-bridge/shared/api/holds';
 import type { Matter, MatterLink } from '@wa-bridge/shared/api/matters';
 import type { OutboundCommand } from '../core/commands.js';
 import type { Content } from '../core/events.js';
@@ -11,6 +12,7 @@ import type { ApprovedTemplate } from '../core/templates.js';
 import { SERVICE_WINDOW_MS } from '../flows/reply.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
 import type { LinkRow, MatterRow } from '../store/matters.js';
+import type { LegalHold as HoldRow } from '../store/retention.js';
 
 /** Store records to the shared contract's shapes. Pure: the routes load, these convert. */
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -33,6 +35,18 @@ export const toLink = (link: LinkRow): MatterLink => ({
   linkedBy: link.linkedBy,
   unlinkedAt: isoOrNull(link.unlinkedAt),
   unlinkedBy: link.unlinkedBy,
+});
+
+export const toLegalHold = (hold: HoldRow): LegalHold => ({
+  id: hold.id,
+  matter: hold.matterId !== null && hold.matterReference !== null ? { id: hold.matterId, reference: hold.matterReference } : null,
+  conversation: hold.conversationId !== null && hold.chatId !== null ? { id: hold.conversationId, chatId: hold.chatId } : null,
+  reason: hold.reason,
+  placedAt: iso(hold.placedAt),
+  placedBy: hold.placedBy,
+  releasedAt: isoOrNull(hold.releasedAt),
+  releasedBy: hold.releasedBy,
+  releaseReason: hold.releaseReason,
 });
 
 export const toMatter = (matter: MatterRow): Matter => ({

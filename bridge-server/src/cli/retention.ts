@@ -90,7 +90,7 @@ export function registerRetention(program: Command): void {
         if (!/^\d+$/.test(id)) throw new BadInputError('bad_id', `expected a hold id (a number), got ${JSON.stringify(id)}`);
         const reason = requiredText('--reason', options.reason);
         const by = options.by === undefined ? cliActor().actor : requiredText('--by', options.by);
-        if (!(await releaseHold(opened.db, Number(id), by, Date.now()))) throw new NotFoundError(`no hold ${id} is in force`);
+        if (!(await releaseHold(opened.db, Number(id), { by, reason, at: Date.now() }))) throw new NotFoundError(`no hold ${id} is in force`);
         await recordCli(new SqlAuditTrail(opened.db), { action: 'hold.release', target: `hold:${id}`, details: { reason, by } });
         process.stdout.write(`hold ${id} released\n`);
       }),
@@ -103,7 +103,7 @@ export function registerRetention(program: Command): void {
       withStore(async ({ opened }) => {
         for (const h of await listHolds(opened.db, options.all === true)) {
           const on = h.matterReference !== null ? `matter ${h.matterReference}` : `conversation ${h.chatId ?? '(deleted)'}`;
-          const state = h.releasedAt === null ? 'in force' : `released ${new Date(h.releasedAt).toISOString()} by ${h.releasedBy}`;
+          const state = h.releasedAt === null ? 'in force' : `released ${new Date(h.releasedAt).toISOString()} by ${h.releasedBy}${h.releaseReason === null ? '' : ` (${h.releaseReason})`}`;
           process.stdout.write(`${h.id}\t${on}\t${state}\tplaced ${new Date(h.placedAt).toISOString()} by ${h.placedBy}\t${h.reason}\n`);
         }
       }),

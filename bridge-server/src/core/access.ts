@@ -7,7 +7,7 @@ import type { Role } from '@wa-bridge/shared/roles';
  * - Solicitor: conversations linked (now) to a matter they are on, plus unlinked conversations
  *   assigned to them.
  * - CaseHandler: conversations linked (now) to a matter they are on.
- * - ComplianceOfficer: every conversation and matter, read-only.
+ * - ComplianceOfficer: every conversation and matter, read-only; places and releases legal holds.
  * - Admin: everything, including replies, links and the admin view.
  * Roles add up: a compliance officer who is also a solicitor reads everything and replies where
  * the solicitor role allows.
@@ -44,6 +44,13 @@ export const isAdmin = (p: Principal): boolean => has(p, 'Admin');
 export const seesAll = (p: Principal): boolean => has(p, 'Admin') || has(p, 'ComplianceOfficer');
 /** Only compliance officers read the audit trail: it shows what everyone, admins included, looked at. */
 export const readsAuditTrail = (p: Principal): boolean => has(p, 'ComplianceOfficer');
+
+/**
+ * Only compliance officers place, release and list legal holds: a hold suspends deletion for
+ * proceedings the compliance function answers for, and whoever runs the system (an admin) should
+ * not be the one who lifts it.
+ */
+export const managesHolds = (p: Principal): boolean => has(p, 'ComplianceOfficer');
 
 export function conversationScope(p: Principal): ConversationScope {
   if (seesAll(p)) return { kind: 'all' };
@@ -87,5 +94,5 @@ export function canCreateMatter(p: Principal): boolean {
 
 /** The flags the front ends use to show or hide controls (the API checks again on every call). */
 export function capabilities(p: Principal) {
-  return { reply: isAdmin(p) || worksMatters(p), link: isAdmin(p) || worksMatters(p), manageMatters: canCreateMatter(p), admin: isAdmin(p), seeAll: seesAll(p) };
+  return { reply: isAdmin(p) || worksMatters(p), link: isAdmin(p) || worksMatters(p), manageMatters: canCreateMatter(p), admin: isAdmin(p), seeAll: seesAll(p), holds: managesHolds(p) };
 }

@@ -31,6 +31,8 @@ export const auditActions = [
   'retention.dry_run',
   'hold.place',
   'hold.release',
+  'hold.list',
+  'retention.read',
   'gdpr.access',
   'gdpr.erasure',
   'config.change',

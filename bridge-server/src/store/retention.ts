@@ -18,6 +18,7 @@ type LegalHoldsTable = {
   placed_by: string;
   released_at: number | null;
   released_by: string | null;
+  release_reason: string | null;
 };
 
 type DeletionCertificatesTable = {
@@ -43,47 +44,74 @@ const retentionOf = (db: Executor): WithRetention => db.withTables<RetentionTabl
 
 export interface LegalHold {
   id: number;
+  matterId: number | null;
   matterReference: string | null;
+  conversationId: number | null;
+  /** Null when the hold is on a matter, or its conversation was deleted. */
   chatId: string | null;
   reason: string;
   placedAt: number;
   placedBy: string;
   releasedAt: number | null;
   releasedBy: string | null;
+  releaseReason: string | null;
 }
 
 export async function placeHold(db: Executor, hold: { matterId?: number; conversationId?: number; reason: string; placedBy: string; at: number }): Promise<number> {
   const row = await retentionOf(db)
     .insertInto('legal_holds')
-    .values({ matter_id: hold.matterId ?? null, conversation_id: hold.conversationId ?? null, reason: hold.reason, placed_at: hold.at, placed_by: hold.placedBy, released_at: null, released_by: null })
+    .values({ matter_id: hold.matterId ?? null, conversation_id: hold.conversationId ?? null, reason: hold.reason, placed_at: hold.at, placed_by: hold.placedBy, released_at: null, released_by: null, release_reason: null })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
 }
 
 /** Releases a hold in force; false when there is no such hold or it was released already. */
-export async function releaseHold(db: Executor, id: number, releasedBy: string, at: number): Promise<boolean> {
-  const result = await retentionOf(db).updateTable('legal_holds').set({ released_at: at, released_by: releasedBy }).where('id', '=', id).where('released_at', 'is', null).executeTakeFirst();
+export async function releaseHold(db: Executor, id: number, release: { by: string; reason: string; at: number }): Promise<boolean> {
+  const result = await retentionOf(db)
+    .updateTable('legal_holds')
+    .set({ released_at: release.at, released_by: release.by, release_reason: release.reason })
+    .where('id', '=', id)
+    .where('released_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function listHolds(db: Executor, includeReleased: boolean): Promise<LegalHold[]> {
+/** Holds in the order they were placed: in force only unless `includeReleased`; those on one matter, or one hold, when asked. */
+export async function listHolds(db: Executor, includeReleased: boolean, only: { matterId?: number; id?: number } = {}): Promise<LegalHold[]> {
   let query = retentionOf(db)
     .selectFrom('legal_holds')
     .leftJoin(sql<{ id: number; reference: string }>`matters`.as('m'), 'm.id', 'legal_holds.matter_id')
     .leftJoin(sql<{ id: number; chat_token: string }>`conversations`.as('c'), 'c.id', 'legal_holds.conversation_id')
-    .select(['legal_holds.id', 'm.reference', 'c.chat_token', 'legal_holds.reason', 'legal_holds.placed_at', 'legal_holds.placed_by', 'legal_holds.released_at', 'legal_holds.released_by']);
+    .select([
+      'legal_holds.id',
+      'legal_holds.matter_id',
+      'm.reference',
+      'legal_holds.conversation_id',
+      'c.chat_token',
+      'legal_holds.reason',
+      'legal_holds.placed_at',
+      'legal_holds.placed_by',
+      'legal_holds.released_at',
+      'legal_holds.released_by',
+      'legal_holds.release_reason',
+    ]);
   if (!includeReleased) query = query.where('legal_holds.released_at', 'is', null);
+  if (only.matterId !== undefined) query = query.where('legal_holds.matter_id', '=', only.matterId);
+  if (only.id !== undefined) query = query.where('legal_holds.id', '=', only.id);
   const rows = await query.orderBy('legal_holds.id').execute();
   return rows.map((row) => ({
-    id: row.id,
+    id: Number(row.id),
+    matterId: row.matter_id === null ? null : Number(row.matter_id),
     matterReference: row.reference ?? null,
+    conversationId: row.conversation_id === null ? null : Number(row.conversation_id),
     chatId: row.chat_token ?? null,
     reason: row.reason,
-    placedAt: row.placed_at,
+    placedAt: Number(row.placed_at),
     placedBy: row.placed_by,
-    releasedAt: row.released_at,
+    releasedAt: row.released_at === null ? null : Number(row.released_at),
     releasedBy: row.released_by,
+    releaseReason: row.release_reason,
   }));
 }
 

@@ -12,7 +12,7 @@ export const meSchema = z.object({
   roles: z.array(roleSchema),
   /** True when the bridge runs as the local demo: the user is a made-up demo identity. */
   sandbox: z.boolean(),
-  can: z.object({ reply: z.boolean(), link: z.boolean(), manageMatters: z.boolean(), admin: z.boolean(), seeAll: z.boolean() }),
+  can: z.object({ reply: z.boolean(), link: z.boolean(), manageMatters: z.boolean(), admin: z.boolean(), seeAll: z.boolean(), holds: z.boolean() }),
 });
 export type Me = z.infer<typeof meSchema>;
 

@@ -14,6 +14,7 @@ import {
 } from './conversations.js';
 import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuery } from './matters.js';
 import { auditPageSchema, type AuditQuery } from './audit.js';
+import { legalHoldSchema, matterRetentionSchema, type ListHoldsQuery, type PlaceHold, type ReleaseHold } from './holds.js';
 import { importSummarySchema, type ImportQuery } from './imports.js';
 import { apiPaths as paths } from './contract.js';
 import { bundleShaHeader, type ExportRequest } from './exports.js';
@@ -101,6 +102,7 @@ export function createApiClient(options: ApiClientOptions) {
   const conversationPage = z.object({ items: z.array(conversationSummarySchema), nextCursor: z.string().nullable() });
   const linkList = z.object({ items: z.array(matterLinkSchema) });
   const matterList = z.object({ items: z.array(matterSchema) });
+  const holdList = z.object({ items: z.array(legalHoldSchema) });
 
   return {
     me: () => call(meSchema, 'GET', paths.me),
@@ -126,6 +128,10 @@ export function createApiClient(options: ApiClientOptions) {
     getMatter: (id: number) => call(matterSchema, 'GET', paths.matter(id)),
     closeMatter: (id: number) => call(matterSchema, 'POST', paths.closeMatter(id)),
     addMember: (id: number, email: string) => call(matterSchema, 'POST', paths.matterMembers(id), { body: { email } }),
+    matterRetention: (id: number) => call(matterRetentionSchema, 'GET', paths.matterRetention(id)),
+    listHolds: (query: ListHoldsQuery = {}) => call(holdList, 'GET', paths.holds, { query: query as Query }),
+    placeHold: (body: PlaceHold) => call(legalHoldSchema, 'POST', paths.holds, { body }),
+    releaseHold: (id: number, body: ReleaseHold) => call(legalHoldSchema, 'POST', paths.releaseHold(id), { body }),
     search: (query: SearchQuery) => call(searchResponseSchema, 'GET', paths.search, { query: query as Query }),
     adminStatus: () => call(adminStatusSchema, 'GET', paths.adminStatus),
     listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),

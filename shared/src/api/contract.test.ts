@@ -46,7 +46,7 @@ describe('API client', () => {
       getToken: async () => 'tok-1',
       fetch: async (input, init) => {
         seen.push({ url: String(input), auth: new Headers(init?.headers).get('authorization') });
-        return answer(200, { user: { id: 'o', upn: 'a@b.c', name: null }, roles: ['Admin'], sandbox: false, can: { reply: true, link: true, manageMatters: true, admin: true, seeAll: true } });
+        return answer(200, { user: { id: 'o', upn: 'a@b.c', name: null }, roles: ['Admin'], sandbox: false, can: { reply: true, link: true, manageMatters: true, admin: true, seeAll: true, holds: false } });
       },
     });
     expect((await client.me()).roles).toEqual(['Admin']);
@@ -61,7 +61,7 @@ describe('API client', () => {
   });
 
   it('renews the token once when a call is refused with 401, and tries the call again', async () => {
-    const me = { user: { id: 'o', upn: 'a@b.c', name: null }, roles: ['Solicitor'], sandbox: true, can: { reply: true, link: true, manageMatters: false, admin: false, seeAll: false } };
+    const me = { user: { id: 'o', upn: 'a@b.c', name: null }, roles: ['Solicitor'], sandbox: true, can: { reply: true, link: true, manageMatters: false, admin: false, seeAll: false, holds: false } };
     const unauthorized = { type: 'urn:x', status: 401, code: 'token_invalid', title: 'Unauthorized', detail: 'The access token was issued by an authority this bridge does not trust.' };
     let token = 'old';
     let renewals = 0;

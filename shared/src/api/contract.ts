@@ -25,6 +25,7 @@
  *   GET    /api/matters/:id                          -> Matter
  *   POST   /api/matters/:id/close                    -> Matter
  *   POST   /api/matters/:id/members                  AddMember -> Matter
+ *   GET    /api/matters/:id/retention                -> MatterRetention
  *   GET    /api/search?q&matterId&conversationId&client&from&to&direction&cursor&limit -> SearchResponse
  *   GET    /api/stream?conversation                  -> text/event-stream of StreamEvent
  *   GET    /api/admin/status                         -> AdminStatus (Admin)
@@ -34,16 +35,20 @@
  *   GET    /api/audit?format=csv&from&to&actor&action&target -> text/csv of every matching entry (ComplianceOfficer)
  *   POST   /api/exports                              ExportRequest -> the evidence bundle (zip)
  *                                                    (ComplianceOfficer, Admin; CaseHandler for conversations they see)
+ *   GET    /api/holds?all                            -> { items: LegalHold[] } (ComplianceOfficer)
+ *   POST   /api/holds                                PlaceHold -> 201 LegalHold (ComplianceOfficer)
+ *   POST   /api/holds/:id/release                    ReleaseHold -> LegalHold (ComplianceOfficer)
  *
  * Roles: Solicitor (conversations of their matters, plus unlinked ones assigned to them),
- * CaseHandler (conversations of their matters), ComplianceOfficer (all, read-only), Admin (all).
+ * CaseHandler (conversations of their matters), ComplianceOfficer (all, read-only; legal holds), Admin (all but
+ * legal holds).
  *
  * Schemas and types live beside this file, one module per resource, imported by path:
  * `@wa-bridge/shared/api/common` (roles, problem documents, pages), `.../api/conversations`
  * (summaries, messages, replies, window), `.../api/matters` (matters and links), `.../api/search`,
  * `.../api/stream` (server-sent events), `.../api/account` (me, sandbox sign-in, admin status),
  * `.../api/audit` (the audit trail), `.../api/exports` (evidence bundles), `.../api/imports` (chat
- * export imports), `.../api/client` (the
+ * export imports), `.../api/holds` (legal holds and a matter's retention), `.../api/client` (the
  * typed fetch client).
  */
 const enc = encodeURIComponent;
@@ -67,6 +72,7 @@ export const apiPaths = {
   matter: (id: number) => `/api/matters/${id}`,
   closeMatter: (id: number) => `/api/matters/${id}/close`,
   matterMembers: (id: number) => `/api/matters/${id}/members`,
+  matterRetention: (id: number) => `/api/matters/${id}/retention`,
   search: '/api/search',
   stream: '/api/stream',
   adminStatus: '/api/admin/status',
@@ -74,4 +80,6 @@ export const apiPaths = {
   retryJob: (id: number) => `/api/admin/jobs/${id}/retry`,
   audit: '/api/audit',
   exports: '/api/exports',
+  holds: '/api/holds',
+  releaseHold: (id: number) => `/api/holds/${id}/release`,
 } as const;

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { idParam, isoTime } from './common.js';
+
+/**
+ * A legal hold: while it is in force nothing of its matter (every conversation ever linked to
+ * it) or of its one conversation is deleted, whatever the retention period says. Released holds
+ * stay on record. Compliance officers place, release and list them.
+ */
+export const legalHoldSchema = z.object({
+  id: z.number().int(),
+  /** Exactly one of matter and conversation is set; null also when the conversation was deleted. */
+  matter: z.object({ id: z.number().int(), reference: z.string() }).nullable(),
+  conversation: z.object({ id: z.number().int(), chatId: z.string() }).nullable(),
+  reason: z.string(),
+  placedAt: isoTime,
+  placedBy: z.string(),
+  releasedAt: isoTime.nullable(),
+  releasedBy: z.string().nullable(),
+  /** Why it was released, as the releaser gave it; null while in force. */
+  releaseReason: z.string().nullable(),
+});
+export type LegalHold = z.infer<typeof legalHoldSchema>;
+
+const reason = z.string().trim().min(1, 'say why, e.g. the proceedings or the regulator request').max(1000);
+
+/** Places a hold on one matter or one conversation. */
+export const placeHoldSchema = z
+  .object({ matterId: idParam.optional(), conversationId: idParam.optional(), reason })
+  .refine((body) => (body.matterId === undefined) !== (body.conversationId === undefined), { message: 'give exactly one of matterId and conversationId', path: ['matterId'] });
+export type PlaceHold = z.input<typeof placeHoldSchema>;
+
+export const releaseHoldSchema = z.object({ reason });
+export type ReleaseHold = z.input<typeof releaseHoldSchema>;
+
+export const listHoldsQuery = z.object({
+  /** Also the released ones. */
+  all: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+});
+export type ListHoldsQuery = z.input<typeof listHoldsQuery>;
+
+/**
+ * How long a matter's WhatsApp records are kept: `years` after the matter closes (by its type,
+ * from the firm's retention policy), so `keptUntil` is null while it is open. A conversation
+ * linked to several matters is kept for the longest of their periods; a hold in force on the
+ * matter keeps everything until it is released.
+ */
+export const matterRetentionSchema = z.object({
+  years: z.number().int(),
+  /** What gave the years: the matter type as the matter names it, or "default" when the policy has no entry for it. */
+  rule: z.string(),
+  keptUntil: isoTime.nullable(),
+  /** Holds in force on the matter itself. */
+  holds: z.array(legalHoldSchema),
+});
+export type MatterRetention = z.infer<typeof matterRetentionSchema>;
