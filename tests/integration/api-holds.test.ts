@@ -92,7 +92,7 @@ describe('legal holds over the API', () => {
     const placed = await api.as(users.compliance)('POST', '/api/holds', { conversationId: ids.stray, reason: 'Police request' });
     expect(placed.status).toBe(201);
     const { chatId } = (await api.as(users.compliance)('GET', `/api/conversations/${ids.stray}`)).body;
-    expect(placed.body).toMatchObject({ matter: null, conversation: { id: ids.stray, chatId }, reason: 'Police request' });
+    expect(placed.body).toMatchObject({ matter: null, conversation: { id: ids.stray, chatId, client: { name: 'Ivo', number: '+447700900702' } }, reason: 'Police request' });
     holdOnConversation = placed.body.id;
     const list = await api.as(users.compliance)('GET', '/api/holds');
     expect(list.body.items.map((hold: { id: number }) => hold.id)).toEqual([holdOnMatter, holdOnConversation]);

@@ -1,4 +1,4 @@
-import type { ConversationDetail, ConversationSummary, DeliveryStatus, MessageItem, PendingReply, SharedContactCard, SharedLocation, WindowState } from '@wa-bridge/shared/api/conversations';
+import type { Client, ConversationDetail, ConversationSummary, DeliveryStatus, MessageItem, PendingReply, SharedContactCard, SharedLocation, WindowState } from '@wa-bridge/shared/api/conversations';
 import type { LegalHold } from '@wa-bridge/shared/api/holds';
 import type { Matter, MatterLink } from '@wa-bridge/shared/api/matters';
 import type { OutboundCommand } from '../core/commands.js';
@@ -37,10 +37,13 @@ export const toLink = (link: LinkRow): MatterLink => ({
   unlinkedBy: link.unlinkedBy,
 });
 
+/** A WhatsApp id is the client's number when it looks like one (a business-scoped user id does not). */
+const toClient = (name: string | null, waId: string | null): Client => ({ name, number: waId && /^\d{6,15}$/.test(waId) ? `+${waId}` : null });
+
 export const toLegalHold = (hold: HoldRow): LegalHold => ({
   id: hold.id,
   matter: hold.matterId !== null && hold.matterReference !== null ? { id: hold.matterId, reference: hold.matterReference } : null,
-  conversation: hold.conversationId !== null && hold.chatId !== null ? { id: hold.conversationId, chatId: hold.chatId } : null,
+  conversation: hold.conversationId !== null && hold.chatId !== null ? { id: hold.conversationId, chatId: hold.chatId, client: toClient(hold.clientName, hold.clientWaId) } : null,
   reason: hold.reason,
   placedAt: iso(hold.placedAt),
   placedBy: hold.placedBy,
@@ -67,7 +70,7 @@ export function toSummary(c: ConversationRecord, facts: SummaryFacts): Conversat
     id: c.id,
     chatId: c.chatToken,
     channel: c.channel,
-    client: { name: c.clientName, number: c.clientWaId && /^\d{6,15}$/.test(c.clientWaId) ? `+${c.clientWaId}` : null },
+    client: toClient(c.clientName, c.clientWaId),
     businessNumber: c.businessDisplayNumber,
     subject: c.subject,
     matters: facts.links.filter((l) => l.unlinkedAt === null).map(toLink),

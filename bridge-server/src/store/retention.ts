@@ -47,8 +47,10 @@ export interface LegalHold {
   matterId: number | null;
   matterReference: string | null;
   conversationId: number | null;
-  /** Null when the hold is on a matter, or its conversation was deleted. */
+  /** Null when the hold is on a matter, or its conversation was deleted; so are the client's name and WhatsApp id. */
   chatId: string | null;
+  clientName: string | null;
+  clientWaId: string | null;
   reason: string;
   placedAt: number;
   placedBy: string;
@@ -82,13 +84,15 @@ export async function listHolds(db: Executor, includeReleased: boolean, only: { 
   let query = retentionOf(db)
     .selectFrom('legal_holds')
     .leftJoin(sql<{ id: number; reference: string }>`matters`.as('m'), 'm.id', 'legal_holds.matter_id')
-    .leftJoin(sql<{ id: number; chat_token: string }>`conversations`.as('c'), 'c.id', 'legal_holds.conversation_id')
+    .leftJoin(sql<{ id: number; chat_token: string; client_name: string | null; client_wa_id: string | null }>`conversations`.as('c'), 'c.id', 'legal_holds.conversation_id')
     .select([
       'legal_holds.id',
       'legal_holds.matter_id',
       'm.reference',
       'legal_holds.conversation_id',
       'c.chat_token',
+      'c.client_name',
+      'c.client_wa_id',
       'legal_holds.reason',
       'legal_holds.placed_at',
       'legal_holds.placed_by',
@@ -106,6 +110,8 @@ export async function listHolds(db: Executor, includeReleased: boolean, only: { 
     matterReference: row.reference ?? null,
     conversationId: row.conversation_id === null ? null : Number(row.conversation_id),
     chatId: row.chat_token ?? null,
+    clientName: row.client_name ?? null,
+    clientWaId: row.client_wa_id ?? null,
     reason: row.reason,
     placedAt: Number(row.placed_at),
     placedBy: row.placed_by,

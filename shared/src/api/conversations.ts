@@ -17,16 +17,20 @@ export const windowStateSchema = z.object({
 });
 export type WindowState = z.infer<typeof windowStateSchema>;
 
+/** The client of a conversation, as WhatsApp named them. */
+export const clientSchema = z.object({
+  name: z.string().nullable(),
+  /** E.164 with a leading +, when WhatsApp gave a number. */
+  number: z.string().nullable(),
+});
+export type Client = z.infer<typeof clientSchema>;
+
 export const conversationSummarySchema = z.object({
   id: z.number().int(),
   /** The value of the mirrored mails' X-WhatsApp-Chat-Id header. */
   chatId: z.string(),
   channel: channelSchema,
-  client: z.object({
-    name: z.string().nullable(),
-    /** E.164 with a leading +, when WhatsApp gave a number. */
-    number: z.string().nullable(),
-  }),
+  client: clientSchema,
   /** The firm's WhatsApp number the chat runs on. */
   businessNumber: z.string().nullable(),
   subject: z.string(),

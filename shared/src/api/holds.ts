@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idParam, isoTime } from './common.js';
+import { clientSchema } from './conversations.js';
 
 /**
  * A legal hold: while it is in force nothing of its matter (every conversation ever linked to
@@ -10,7 +11,7 @@ export const legalHoldSchema = z.object({
   id: z.number().int(),
   /** Exactly one of matter and conversation is set; null also when the conversation was deleted. */
   matter: z.object({ id: z.number().int(), reference: z.string() }).nullable(),
-  conversation: z.object({ id: z.number().int(), chatId: z.string() }).nullable(),
+  conversation: z.object({ id: z.number().int(), chatId: z.string(), client: clientSchema }).nullable(),
   reason: z.string(),
   placedAt: isoTime,
   placedBy: z.string(),

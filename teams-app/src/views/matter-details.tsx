@@ -23,6 +23,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
 import { useState, type FormEvent } from 'react';
 import { ExportEvidence, mayExportEvidence } from './export-evidence.js';
+import { MatterRetentionSection } from './legal-holds.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `0 ${tokens.spacingHorizontalM} ${tokens.spacingVerticalS}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
@@ -36,7 +37,8 @@ const useStyles = makeStyles({
 /**
  * A matter's state and members, and what the user may do with it: add a colleague and close it
  * (an admin, or a solicitor or case handler on the matter), and export its evidence bundle
- * (compliance officers, admins and case handlers). The buttons follow the server's rules; the
+ * (compliance officers, admins and case handlers); how long its records are kept, and its legal
+ * holds, which compliance officers place and release. The buttons follow the server's rules; the
  * server checks again, and a refusal is shown as such.
  */
 export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged(matter: Matter): void }) {
@@ -109,6 +111,7 @@ export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged
           </li>
         ))}
       </ul>
+      <MatterRetentionSection matter={matter} />
       {refusal && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>

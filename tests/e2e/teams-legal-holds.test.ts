@@ -1,0 +1,162 @@
+import path from 'node:path';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
+import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
+import { axeViolations, frameOf } from '../support/a11y.js';
+import { openPersonalTab } from '../support/teams-host.js';
+import { startTokenIssuer, type TestUser, type TokenIssuer } from '../support/token-issuer.js';
+import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-world.js';
+
+/**
+ * Retention and legal holds in the Teams tab, in headless Chromium at side-panel width, against a
+ * bridge configured like a firm's: the matter's people see how long its records are kept and
+ * whether a hold is in force; a compliance officer places a hold on the matter and on one
+ * conversation, and releases one from the Legal holds view, each time saying why.
+ */
+
+const solicitor: TestUser = { upn: 'sam.harper@firm.test', name: 'Sam Harper', roles: ['Solicitor'] };
+const officer: TestUser = { upn: 'olga.compliance@firm.test', name: 'Olga Berg', roles: ['ComplianceOfficer'] };
+const admin: TestUser = { upn: 'it.admin@firm.test', name: 'IT Admin', roles: ['Admin'] };
+
+// Outside the sandbox the tab first asks for the demo sign-in, which answers 404.
+const expectedProblems = new Set([`console: Failed to load resource: the server responded with a status of 404 (Not Found)`]);
+
+describe('Teams tab: retention and legal holds', () => {
+  let issuer: TokenIssuer;
+  let world: BridgeWorld;
+  let browser: Browser;
+  let context: BrowserContext;
+  let problems: string[];
+  let officerApi: ApiClient;
+  let officerPage: Page;
+  let officerTab: FrameLocator;
+  let conversationId = 0;
+
+  const openTab = async (user: TestUser) => openPersonalTab(context, world.bridge.url, await issuer.sign(user));
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifactsDir, name), animations: 'disabled' });
+  // A closing dialog keeps the page behind it hidden from screen readers until its animation ends.
+  const dialogGone = (tab: FrameLocator) => expect.poll(() => tab.locator('#root').getAttribute('aria-hidden'), { timeout: 5_000 }).toBeNull();
+  const openMatter = async (tab: FrameLocator) => {
+    await tab.getByRole('button', { name: /HOL-2026-0007/ }).click({ timeout: 10_000 });
+    const retention = tab.getByRole('group', { name: 'Retention' });
+    await retention.locator('.retention-period').waitFor({ timeout: 10_000 });
+    return retention;
+  };
+
+  beforeAll(async () => {
+    issuer = await startTokenIssuer();
+    world = await startBridgeWorld({ smtpUrl: 'smtp://127.0.0.1:9', mailbox: 'solicitor@firm.test', env: { ...issuer.env, WA_BRIDGE_RETENTION_YEARS: 'default:6,conveyancing:15' } });
+    ({ browser, context, problems } = await startBrowserFor(world.bridge.url));
+    const adminToken = await issuer.sign(admin);
+    const adminApi = createApiClient({ baseUrl: world.bridge.url, getToken: async () => adminToken });
+    const officerToken = await issuer.sign(officer);
+    officerApi = createApiClient({ baseUrl: world.bridge.url, getToken: async () => officerToken });
+    const matter = await adminApi.createMatter({ reference: 'HOL-2026-0007', title: 'Holt: purchase of 3 Quay St', matterType: 'Conveyancing', members: [solicitor.upn] });
+    expect((await world.simulator.postWebhook(world.simulator.inboundMessage({ from: '447700900321', name: 'Nora Holt', type: 'text', body: 'The seller says the survey was wrong.' }))).status).toBe(200);
+    conversationId = (await conversationOf(adminApi, '447700900321')).id;
+    await adminApi.link(conversationId, matter.id);
+    ({ page: officerPage, tab: officerTab } = await openTab(officer));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await world?.stop();
+    await issuer?.stop();
+  });
+
+  it("shows the matter's people how long its records are kept, without the compliance officer's buttons", async () => {
+    const { page, tab } = await openTab(solicitor);
+    const retention = await openMatter(tab);
+    expect(await retention.locator('.retention-period').innerText()).toBe('Kept 15 years after the matter closes (the period for Conveyancing); the period starts when it is closed.');
+    expect(await tab.getByRole('button', { name: 'Place legal hold' }).count()).toBe(0);
+    expect(await tab.getByRole('tab', { name: 'Legal holds' }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('asks the compliance officer why before placing a hold on the matter, then shows it', async () => {
+    const retention = await openMatter(officerTab);
+    await retention.getByRole('button', { name: 'Place legal hold' }).click();
+    const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on matter HOL-2026-0007?' });
+    await dialog.waitFor({ timeout: 5_000 });
+    await dialog.getByRole('button', { name: 'Place hold' }).click();
+    const message = dialog.locator('.fui-Field__validationMessage');
+    await message.waitFor({ timeout: 5_000 });
+    expect(await message.innerText()).toBe('Say why.');
+    expect((await officerApi.listHolds({ all: 'true' })).items).toEqual([]);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+
+    await dialog.getByRole('textbox', { name: /Reason/ }).fill('Seller threatens a claim over the survey (letter of 28 Nov)');
+    await dialog.getByRole('button', { name: 'Place hold' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await dialogGone(officerTab);
+    const holds = retention.getByRole('list', { name: 'Legal holds in force' });
+    await holds.waitFor({ timeout: 10_000 });
+    expect(await holds.locator('.legal-hold').innerText()).toContain('Seller threatens a claim over the survey (letter of 28 Nov)');
+    expect(await holds.locator('.legal-hold').innerText()).toContain(`by ${officer.upn}`);
+    const stored = (await officerApi.listHolds()).items;
+    expect(stored).toEqual([expect.objectContaining({ matter: expect.objectContaining({ reference: 'HOL-2026-0007' }), reason: 'Seller threatens a claim over the survey (letter of 28 Nov)', placedBy: officer.upn })]);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+    await shot(officerPage, 'teams-matter-legal-hold.png');
+  });
+
+  it('shows the solicitor that the matter is on hold, and why, with nothing to release', async () => {
+    const { page, tab } = await openTab(solicitor);
+    const retention = await openMatter(tab);
+    const hold = retention.getByRole('list', { name: 'Legal holds in force' }).locator('.legal-hold');
+    await hold.waitFor({ timeout: 10_000 });
+    expect(await hold.innerText()).toContain('Seller threatens a claim over the survey');
+    expect(await retention.innerText()).toContain('While a hold is in force, nothing of this matter is deleted');
+    expect(await tab.getByRole('button', { name: /Release hold/ }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('places a hold on one conversation from above it', async () => {
+    await officerTab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Nora Holt/ }).click({ timeout: 10_000 });
+    await officerTab.getByRole('button', { name: 'Place legal hold' }).click({ timeout: 10_000 });
+    const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on this conversation?' });
+    await dialog.getByRole('textbox', { name: /Reason/ }).fill('Police request about this client');
+    await dialog.getByRole('button', { name: 'Place hold' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await dialogGone(officerTab);
+    const onConversation = (await officerApi.listHolds()).items.find((hold) => hold.conversation?.id === conversationId);
+    expect(onConversation).toMatchObject({ reason: 'Police request about this client', matter: null });
+    await officerTab.getByText(`Legal hold ${onConversation!.id}`).waitFor({ timeout: 10_000 });
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+    await shot(officerPage, 'teams-conversation-legal-hold.png');
+  });
+
+  it('lists the holds in force and releases one, with a reason, keeping it on record as released', async () => {
+    const [onMatter, onConversation] = (await officerApi.listHolds()).items;
+    await officerTab.getByRole('tab', { name: 'Legal holds' }).click();
+    const inForce = officerTab.getByRole('list', { name: 'Legal holds in force' });
+    await inForce.waitFor({ timeout: 10_000 });
+    expect(await inForce.locator('.legal-hold').count()).toBe(2);
+    const conversationHold = await inForce.locator(`[data-hold="${onConversation!.id}"]`).innerText();
+    expect(conversationHold).toContain(`Hold ${onConversation!.id} on the conversation with \u2068Nora Holt\u2069 +447700900321`);
+    expect(conversationHold).toContain(`Chat ID (X-WhatsApp-Chat-Id) ${onConversation!.conversation!.chatId}`);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+
+    await inForce.getByRole('button', { name: `Release hold ${onMatter!.id} on matter HOL-2026-0007` }).click();
+    const dialog = officerTab.getByRole('dialog', { name: 'Release the legal hold on matter HOL-2026-0007?' });
+    await dialog.getByRole('textbox', { name: /Reason/ }).fill('Seller withdrew the claim');
+    await dialog.getByRole('button', { name: 'Release hold' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await dialogGone(officerTab);
+    await expect.poll(() => inForce.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
+    expect((await officerApi.listHolds({ all: 'true' })).items[0]).toMatchObject({ id: onMatter!.id, releasedBy: officer.upn, releaseReason: 'Seller withdrew the claim' });
+
+    await officerTab.getByRole('switch', { name: 'Show released holds' }).click();
+    const all = officerTab.getByRole('list', { name: 'Legal holds' });
+    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(2);
+    const released = all.locator(`[data-hold="${onMatter!.id}"]`);
+    expect(await released.innerText()).toMatch(new RegExp(`released\\b[\\s\\S]*released .* by ${officer.upn.replace('.', '\\.')}: Seller withdrew the claim`));
+    expect(await released.getByRole('button').count()).toBe(0);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+    await shot(officerPage, 'teams-legal-holds.png');
+  });
+
+  it('ran without script errors or requests leaving the machine', () => {
+    expect(problems.filter((problem) => !expectedProblems.has(problem))).toEqual([]);
+  });
+});
