@@ -5,7 +5,7 @@ import type { HostInfo } from './host/teams.js';
 import { AdminView } from './views/admin.js';
 import { AuditTrailView } from './views/audit-trail.js';
 import { ConfigView } from './views/config.js';
-import { LegalHoldsView } from './views/legal-holds.js';
+import { RetentionView } from './views/retention.js';
 import { MattersView } from './views/matters.js';
 import { SearchView } from './views/search.js';
 
@@ -15,12 +15,12 @@ const useStyles = makeStyles({
   note: { padding: tokens.spacingHorizontalM },
 });
 
-type Section = 'matters' | 'search' | 'admin' | 'audit' | 'holds';
+type Section = 'matters' | 'search' | 'admin' | 'audit' | 'retention';
 
 /**
  * The Teams tab. `?view=config` is the channel tab's configuration page; a channel tab bound to a
  * matter (`?matter=ID`, or the saved entity id) opens on that matter; the personal tab shows every
- * matter the user may see, search, and the admin, audit and legal-hold views for those roles.
+ * matter the user may see, search, and the admin, audit and retention views for those roles.
  */
 export function App({ host }: { host: HostInfo }) {
   const styles = useStyles();
@@ -72,14 +72,14 @@ export function App({ host }: { host: HostInfo }) {
               <Tab value="search">Search</Tab>
               {me.can.admin && <Tab value="admin">Admin</Tab>}
               {me.roles.includes('ComplianceOfficer') && <Tab value="audit">Audit trail</Tab>}
-              {me.can.holds && <Tab value="holds">Legal holds</Tab>}
+              {me.can.holds && <Tab value="retention">Retention</Tab>}
             </TabList>
             <div className={styles.body}>
               {section === 'matters' && <MattersView boundMatterId={null} />}
               {section === 'search' && <SearchView />}
               {section === 'admin' && me.can.admin && <AdminView />}
               {section === 'audit' && me.roles.includes('ComplianceOfficer') && <AuditTrailView />}
-              {section === 'holds' && me.can.holds && <LegalHoldsView />}
+              {section === 'retention' && me.can.holds && <RetentionView />}
             </div>
           </>
         )}

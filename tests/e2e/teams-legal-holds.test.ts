@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
+import { runRetention } from '../../bridge-server/src/archive/retention.js';
+import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { axeViolations, frameOf } from '../support/a11y.js';
 import { openPersonalTab } from '../support/teams-host.js';
@@ -12,7 +16,8 @@ import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-wor
  * Retention and legal holds in the Teams tab, in headless Chromium at side-panel width, against a
  * bridge configured like a firm's: the matter's people see how long its records are kept and
  * whether a hold is in force; a compliance officer places a hold on the matter and on one
- * conversation, and releases one from the Legal holds view, each time saying why.
+ * conversation, and releases one from the Retention view, each time saying why; there they also
+ * see what retention deletes soon (and hold it) and download the certificates of what it deleted.
  */
 
 const solicitor: TestUser = { upn: 'sam.harper@firm.test', name: 'Sam Harper', roles: ['Solicitor'] };
@@ -70,7 +75,7 @@ describe('Teams tab: retention and legal holds', () => {
     const retention = await openMatter(tab);
     expect(await retention.locator('.retention-period').innerText()).toBe('Kept 15 years after the matter closes (the period for Conveyancing); the period starts when it is closed.');
     expect(await tab.getByRole('button', { name: 'Place legal hold' }).count()).toBe(0);
-    expect(await tab.getByRole('tab', { name: 'Legal holds' }).count()).toBe(0);
+    expect(await tab.getByRole('tab', { name: 'Retention' }).count()).toBe(0);
     await page.close();
   });
 
@@ -128,7 +133,8 @@ describe('Teams tab: retention and legal holds', () => {
 
   it('lists the holds in force and releases one, with a reason, keeping it on record as released', async () => {
     const [onMatter, onConversation] = (await officerApi.listHolds()).items;
-    await officerTab.getByRole('tab', { name: 'Legal holds' }).click();
+    await officerTab.getByRole('tab', { name: 'Retention' }).click();
+    await officerTab.getByRole('tab', { name: 'Legal holds' }).waitFor({ timeout: 5_000 });
     const inForce = officerTab.getByRole('list', { name: 'Legal holds in force' });
     await inForce.waitFor({ timeout: 10_000 });
     expect(await inForce.locator('.legal-hold').count()).toBe(2);
@@ -154,6 +160,57 @@ describe('Teams tab: retention and legal holds', () => {
     expect(await released.getByRole('button').count()).toBe(0);
     expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
     await shot(officerPage, 'teams-legal-holds.png');
+  });
+
+  it('shows what retention deletes soon, where a hold can still keep it, and the certificates of what it deleted', async () => {
+    const yearMs = 365.25 * 24 * 3600_000;
+    // Two clients last heard from seven years ago, on no matter: past the default six years.
+    for (const [phone, name] of [
+      ['447700900401', 'Ada Stale'],
+      ['447700900402', 'Ben Stale'],
+    ] as const) {
+      const envelope = world.simulator.inboundMessage({ from: phone, name, type: 'text', body: 'An old enquiry.', timestamp: new Date(Date.now() - 7 * yearMs) });
+      expect((await world.simulator.postWebhook(envelope)).status).toBe(200);
+    }
+    const ada = await conversationOf(officerApi, '447700900401');
+    const ben = await conversationOf(officerApi, '447700900402');
+
+    await officerTab.getByRole('tab', { name: 'Due for deletion' }).click();
+    const due = officerTab.getByRole('list', { name: 'Conversations due for deletion' });
+    await expect.poll(() => due.locator('.due-conversation').count(), { timeout: 10_000 }).toBe(2);
+    const adaRow = due.locator(`[data-conversation="${ada.id}"]`);
+    expect(await adaRow.innerText()).toContain('due now');
+    expect(await adaRow.innerText()).toContain('default: 6 years after the last activity (never linked to a matter)');
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+    await shot(officerPage, 'teams-retention-due.png');
+
+    // A hold placed from the list keeps Ada's conversation: it leaves the list.
+    await adaRow.getByRole('button', { name: 'Place legal hold' }).click();
+    const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on the conversation with Ada Stale +447700900401?' });
+    await dialog.getByRole('textbox', { name: /Reason/ }).fill('Complaint to the ombudsman pending');
+    await dialog.getByRole('button', { name: 'Place hold' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await dialogGone(officerTab);
+    await expect.poll(() => due.locator('.due-conversation').count(), { timeout: 10_000 }).toBe(1);
+    expect(await due.locator(`[data-conversation="${ben.id}"]`).count()).toBe(1);
+
+    // The daily run deletes Ben's alone; its certificate is listed and downloads as stored.
+    const db = world.bridge.store.db;
+    const run = await runRetention({ db, removeBlob: async () => undefined, audit: new SqlAuditTrail(db), actor: { actor: 'retention-schedule', source: 'test' }, now: Date.now() }, { defaultYears: 6, byMatterType: { conveyancing: 15 } }, false);
+    expect(run.outcomes.filter((outcome) => outcome.action === 'deleted').map((outcome) => outcome.chatId)).toEqual([ben.chatId]);
+    await officerTab.getByRole('tab', { name: 'Deleted' }).click();
+    const certificates = officerTab.getByRole('list', { name: 'Deletion certificates' });
+    const certificate = certificates.locator('.deletion-certificate');
+    await certificate.waitFor({ timeout: 10_000 });
+    const [listed] = (await officerApi.deletionCertificates()).items;
+    expect(await certificate.innerText()).toContain(`Conversation ${ben.chatId}`);
+    expect(await certificate.innerText()).toContain(`SHA-256 ${listed!.sha256}`);
+    const [download] = await Promise.all([officerPage.waitForEvent('download'), certificate.getByRole('button', { name: `Download certificate ${listed!.id} (conversation ${ben.chatId})` }).click()]);
+    expect(download.suggestedFilename()).toBe(`deletion-certificate-${listed!.id}.json`);
+    const bytes = await readFile((await download.path())!);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(listed!.sha256);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
+    await shot(officerPage, 'teams-retention-deleted.png');
   });
 
   it('ran without script errors or requests leaving the machine', () => {

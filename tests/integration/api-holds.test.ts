@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRetention } from '../../bridge-server/src/archive/retention.js';
 import { addYears, decideRetention, parseRetentionPolicy, type RetentionPolicy } from '../../bridge-server/src/core/retention.js';
+import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
 import { listRetentionFacts } from '../../bridge-server/src/store/retention.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
@@ -136,5 +139,77 @@ describe('legal holds over the API', () => {
     ]);
     expect((await compliance('GET', '/api/audit?action=hold.list')).body.items.length).toBeGreaterThanOrEqual(4);
     expect((await compliance('GET', '/api/audit?action=retention.read')).body.items[0]).toMatchObject({ actor: users.caseHandler.upn, target: 'matter:HLD-001', details: { holds: 0 } });
+  });
+});
+
+describe('retention over the API: what is due, and what was deleted', () => {
+  const yearMs = 365.25 * 24 * 3600_000;
+  const dayMs = 24 * 3600_000;
+  const due = { old: 0, soon: 0 };
+
+  beforeAll(async () => {
+    // Never linked to a matter: kept the default 6 years after the last message.
+    due.old = (await api.clientWrites('447700900703', 'Old enquiry', { name: 'Olu', timestamp: new Date(Date.now() - 7 * yearMs) })).conversationId;
+    due.soon = (await api.clientWrites('447700900704', 'Old question', { name: 'Sami', timestamp: new Date(addYears(Date.now() + 30 * dayMs, -6)) })).conversationId;
+  });
+
+  it('is for compliance officers only', async () => {
+    for (const path of ['/api/retention/due', '/api/retention/certificates', '/api/retention/certificates/1']) {
+      const answer = await api.as(users.admin)('GET', path);
+      expect(answer.status).toBe(403);
+      expect(answer.body.code).toBe('retention_forbidden');
+    }
+  });
+
+  it('lists what retention deletes within the days asked, oldest first; held and unexpired conversations are not in it', async () => {
+    const compliance = api.as(users.compliance);
+    const within90 = await compliance('GET', '/api/retention/due?days=90');
+    expect(within90.status).toBe(200);
+    expect(within90.body.items.map((item: { conversation: { id: number } }) => item.conversation.id)).toEqual([due.old, due.soon]);
+    expect(within90.body.items[1]).toMatchObject({
+      conversation: { id: due.soon, client: { name: 'Sami', number: '+447700900704' } },
+      matters: [],
+      rule: 'default: 6 years after the last activity (never linked to a matter)',
+    });
+    const deleteFrom = Date.parse(within90.body.items[1].deleteFrom);
+    expect(deleteFrom - Date.now()).toBeGreaterThan(29 * dayMs);
+    expect(deleteFrom - Date.now()).toBeLessThan(31 * dayMs);
+    expect((await compliance('GET', '/api/retention/due?days=0')).body.items.map((item: { conversation: { id: number } }) => item.conversation.id)).toEqual([due.old]);
+    const bad = await compliance('GET', '/api/retention/due?days=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((issue: { path: string }) => issue.path)).toEqual(['days']);
+  });
+
+  it('lists the deletion certificates of a retention run, and serves each as stored', async () => {
+    const db = api.world.bridge.store.db;
+    const { chatId } = (await api.as(users.compliance)('GET', `/api/conversations/${due.old}`)).body;
+    const run = await runRetention({ db, removeBlob: async () => undefined, audit: new SqlAuditTrail(db), actor: { actor: 'retention-test', source: 'test' }, now: Date.now() }, policy, false);
+    const deleted = run.outcomes.filter((outcome) => outcome.action === 'deleted');
+    expect(deleted.map((outcome) => outcome.chatId)).toEqual([chatId]);
+
+    const compliance = api.as(users.compliance);
+    const list = await compliance('GET', '/api/retention/certificates');
+    expect(list.body.items).toEqual([
+      {
+        id: expect.any(Number),
+        chatId,
+        reason: 'retention',
+        rule: 'default: 6 years after the last activity (never linked to a matter)',
+        deletedAt: expect.any(String),
+        deletedBy: 'retention-test',
+        events: 1,
+        sha256: deleted[0]!.certificateSha256,
+      },
+    ]);
+    const certificate = list.body.items[0];
+    const download = await fetch(`${api.world.bridge.url}/api/retention/certificates/${certificate.id}`, { headers: { authorization: `Bearer ${await api.token(users.compliance)}` } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="deletion-certificate-${certificate.id}.json"`);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(certificate.sha256);
+    expect(JSON.parse(bytes.toString())).toMatchObject({ reason: 'retention', conversation: { chatId, events: 1 } });
+    expect((await compliance('GET', '/api/retention/certificates/99999')).status).toBe(404);
+    expect((await compliance('GET', '/api/retention/due?days=0')).body.items).toEqual([]);
+    expect((await compliance('GET', `/api/audit?action=retention.read&target=conversation:${chatId}`)).body.items).toEqual([expect.objectContaining({ actor: users.compliance.upn, details: { certificate: certificate.id } })]);
   });
 });

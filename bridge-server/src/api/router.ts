@@ -13,6 +13,7 @@ import { mattersRouter } from './matters.js';
 import { meRouter, sandboxTokenRouter } from './me.js';
 import { problemHandler, sendProblem, type ProblemLogger } from './problem.js';
 import { repliesRouter } from './replies.js';
+import { retentionRouter } from './retention.js';
 import { searchRouter } from './search.js';
 import { streamRouter } from './stream.js';
 
@@ -41,6 +42,7 @@ export function apiRouter(deps: ApiDeps, logger: ProblemLogger): Router {
   api.use('/audit', auditTrailRouter(deps));
   api.use('/exports', exportsRouter(deps));
   api.use('/holds', holdsRouter(deps));
+  api.use('/retention', retentionRouter(deps));
   api.use((req, res) => sendProblem(res, 404, 'not_found', `No API route for ${req.method} ${req.baseUrl}${req.path}.`));
   api.use(problemHandler(logger));
   return api;

@@ -38,7 +38,7 @@ export const toLink = (link: LinkRow): MatterLink => ({
 });
 
 /** A WhatsApp id is the client's number when it looks like one (a business-scoped user id does not). */
-const toClient = (name: string | null, waId: string | null): Client => ({ name, number: waId && /^\d{6,15}$/.test(waId) ? `+${waId}` : null });
+export const toClient = (name: string | null, waId: string | null): Client => ({ name, number: waId && /^\d{6,15}$/.test(waId) ? `+${waId}` : null });
 
 export const toLegalHold = (hold: HoldRow): LegalHold => ({
   id: hold.id,

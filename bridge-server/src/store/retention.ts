@@ -274,12 +274,13 @@ export interface DeletionCertificate {
   sha256: string;
 }
 
-/** Every deletion certificate, oldest first, or those of one chat. */
-export async function listDeletionCertificates(db: Executor, chatId?: string): Promise<DeletionCertificate[]> {
+/** Every deletion certificate, oldest first, or those of one chat, or the one with this id. */
+export async function listDeletionCertificates(db: Executor, only?: string | { id: number }): Promise<DeletionCertificate[]> {
   let query = retentionOf(db).selectFrom('deletion_certificates').select(['id', 'chat_id', 'reason', 'deleted_at', 'last_seq', 'chain_head', 'certificate_json', 'certificate_sha256']).orderBy('id');
-  if (chatId !== undefined) query = query.where('chat_id', '=', chatId);
+  if (typeof only === 'string') query = query.where('chat_id', '=', only);
+  else if (only !== undefined) query = query.where('id', '=', only.id);
   return (await query.execute()).map((row) => ({
-    id: row.id,
+    id: Number(row.id),
     chatId: row.chat_id,
     reason: row.reason,
     deletedAt: Number(row.deleted_at),

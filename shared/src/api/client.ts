@@ -14,7 +14,7 @@ import {
 } from './conversations.js';
 import { matterLinkSchema, matterSchema, type CreateMatter, type ListMattersQuery } from './matters.js';
 import { auditPageSchema, type AuditQuery } from './audit.js';
-import { legalHoldSchema, matterRetentionSchema, type ListHoldsQuery, type PlaceHold, type ReleaseHold } from './holds.js';
+import { deletionCertificateSchema, dueConversationSchema, legalHoldSchema, matterRetentionSchema, type DueQuery, type ListHoldsQuery, type PlaceHold, type ReleaseHold } from './holds.js';
 import { importSummarySchema, type ImportQuery } from './imports.js';
 import { apiPaths as paths } from './contract.js';
 import { bundleShaHeader, type ExportRequest } from './exports.js';
@@ -103,6 +103,8 @@ export function createApiClient(options: ApiClientOptions) {
   const linkList = z.object({ items: z.array(matterLinkSchema) });
   const matterList = z.object({ items: z.array(matterSchema) });
   const holdList = z.object({ items: z.array(legalHoldSchema) });
+  const dueList = z.object({ items: z.array(dueConversationSchema) });
+  const certificateList = z.object({ items: z.array(deletionCertificateSchema) });
 
   return {
     me: () => call(meSchema, 'GET', paths.me),
@@ -132,6 +134,10 @@ export function createApiClient(options: ApiClientOptions) {
     listHolds: (query: ListHoldsQuery = {}) => call(holdList, 'GET', paths.holds, { query: query as Query }),
     placeHold: (body: PlaceHold) => call(legalHoldSchema, 'POST', paths.holds, { body }),
     releaseHold: (id: number, body: ReleaseHold) => call(legalHoldSchema, 'POST', paths.releaseHold(id), { body }),
+    retentionDue: (query: DueQuery = {}) => call(dueList, 'GET', paths.retentionDue, { query: query as Query }),
+    deletionCertificates: () => call(certificateList, 'GET', paths.deletionCertificates),
+    /** A deletion certificate's bytes as stored (their SHA-256 is the one the list gives). */
+    deletionCertificate: async (id: number): Promise<Blob> => (await send('GET', paths.deletionCertificate(id))).blob(),
     search: (query: SearchQuery) => call(searchResponseSchema, 'GET', paths.search, { query: query as Query }),
     adminStatus: () => call(adminStatusSchema, 'GET', paths.adminStatus),
     listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),

@@ -38,6 +38,9 @@
  *   GET    /api/holds?all                            -> { items: LegalHold[] } (ComplianceOfficer)
  *   POST   /api/holds                                PlaceHold -> 201 LegalHold (ComplianceOfficer)
  *   POST   /api/holds/:id/release                    ReleaseHold -> LegalHold (ComplianceOfficer)
+ *   GET    /api/retention/due?days                   -> { items: DueConversation[] } (ComplianceOfficer)
+ *   GET    /api/retention/certificates               -> { items: DeletionCertificate[] } (ComplianceOfficer)
+ *   GET    /api/retention/certificates/:id           -> the certificate's JSON as stored (ComplianceOfficer)
  *
  * Roles: Solicitor (conversations of their matters, plus unlinked ones assigned to them),
  * CaseHandler (conversations of their matters), ComplianceOfficer (all, read-only; legal holds), Admin (all but
@@ -48,7 +51,7 @@
  * (summaries, messages, replies, window), `.../api/matters` (matters and links), `.../api/search`,
  * `.../api/stream` (server-sent events), `.../api/account` (me, sandbox sign-in, admin status),
  * `.../api/audit` (the audit trail), `.../api/exports` (evidence bundles), `.../api/imports` (chat
- * export imports), `.../api/holds` (legal holds and a matter's retention), `.../api/client` (the
+ * export imports), `.../api/holds` (legal holds, retention and deletion certificates), `.../api/client` (the
  * typed fetch client).
  */
 const enc = encodeURIComponent;
@@ -82,4 +85,7 @@ export const apiPaths = {
   exports: '/api/exports',
   holds: '/api/holds',
   releaseHold: (id: number) => `/api/holds/${id}/release`,
+  retentionDue: '/api/retention/due',
+  deletionCertificates: '/api/retention/certificates',
+  deletionCertificate: (id: number) => `/api/retention/certificates/${id}`,
 } as const;

@@ -54,3 +54,39 @@ export const matterRetentionSchema = z.object({
   holds: z.array(legalHoldSchema),
 });
 export type MatterRetention = z.infer<typeof matterRetentionSchema>;
+
+export const dueQuery = z.object({
+  /** How far ahead to look, in days (the next run deletes what is already due). */
+  days: z.coerce.number().int().min(0).max(3650).default(90),
+});
+export type DueQuery = z.input<typeof dueQuery>;
+
+/**
+ * A conversation whose retention runs out within the days asked: the daily run (or
+ * `wa-bridge retention run`) deletes it from `deleteFrom` on, unless a hold is placed before.
+ */
+export const dueConversationSchema = z.object({
+  conversation: z.object({ id: z.number().int(), chatId: z.string(), client: clientSchema }),
+  /** References of every matter it was ever linked to. */
+  matters: z.array(z.string()),
+  deleteFrom: isoTime,
+  /** The rule that ends its retention, e.g. "Conveyancing: 15 years after matter X closed". */
+  rule: z.string(),
+});
+export type DueConversation = z.infer<typeof dueConversationSchema>;
+
+/** A deletion certificate: what retention or an erasure request deleted, when and why (no personal data). */
+export const deletionCertificateSchema = z.object({
+  id: z.number().int(),
+  chatId: z.string(),
+  /** "retention" or "erasure". */
+  reason: z.string(),
+  /** The rule or request it was deleted under, from the certificate. */
+  rule: z.string().nullable(),
+  deletedAt: isoTime,
+  deletedBy: z.string().nullable(),
+  events: z.number().int(),
+  /** SHA-256 of the certificate's bytes as stored (what GET …/certificates/:id returns). */
+  sha256: z.string(),
+});
+export type DeletionCertificate = z.infer<typeof deletionCertificateSchema>;

@@ -126,7 +126,7 @@ export function ExportEvidence({ reference }: { reference: string }) {
 }
 
 /** Saves a blob as a download named `fileName`, as a link the user clicked would. */
-function saveBlob(blob: Blob, fileName: string): void {
+export function saveBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

@@ -128,6 +128,7 @@ export function PlaceHoldButton({ scope, what, onPlaced }: { scope: { matterId: 
   return (
     <ReasonDialog
       trigger="Place legal hold"
+      triggerName={`Place legal hold on ${what}`}
       title={`Place a legal hold on ${what}?`}
       explanation="While the hold is in force nothing it covers is deleted, whatever the retention period says. Say what it is for: the hold and the audit trail keep it."
       hint="For example the claim, the proceedings or the regulator's request"

@@ -1,0 +1,163 @@
+import { Badge, Body1Strong, Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
+import type { DeletionCertificate, DueConversation } from '@wa-bridge/shared/api/holds';
+import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { listStyles } from '@wa-bridge/shared/ui/list-styles';
+import { useCallback, useEffect, useState } from 'react';
+import { saveBlob } from './export-evidence.js';
+import { LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
+
+const useStyles = makeStyles({
+  root: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end', flexWrap: 'wrap' },
+  note: { padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  entry: { display: 'flex', flexDirection: 'column', gap: '2px', padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  line: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  quiet: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
+  hash: { fontFamily: tokens.fontFamilyMonospace, color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
+  button: { alignSelf: 'flex-start' },
+});
+
+type Part = 'holds' | 'due' | 'deleted';
+
+const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/**
+ * Compliance officers: the legal holds, what retention deletes soon (so a hold can still be
+ * placed), and the deletion certificates of what it deleted.
+ */
+export function RetentionView() {
+  const styles = useStyles();
+  const [part, setPart] = useState<Part>('holds');
+  return (
+    <div className={styles.root}>
+      <TabList selectedValue={part} onTabSelect={(_event, data) => setPart(data.value as Part)} aria-label="Retention" size="small">
+        <Tab value="holds">Legal holds</Tab>
+        <Tab value="due">Due for deletion</Tab>
+        <Tab value="deleted">Deleted</Tab>
+      </TabList>
+      {part === 'holds' && <LegalHoldsView />}
+      {part === 'due' && <DueForDeletion />}
+      {part === 'deleted' && <DeletionCertificates />}
+    </div>
+  );
+}
+
+function DueForDeletion() {
+  const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [days, setDays] = useState(90);
+  const [items, setItems] = useState<DueConversation[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setItems((await api.retentionDue({ days })).items);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  }, [api, days]);
+  useEffect(() => void load(), [load]);
+
+  const now = Date.now();
+  return (
+    <div className={styles.root}>
+      <div className={styles.bar}>
+        <Field label="Deleted within">
+          <Select value={String(days)} onChange={(_event, data) => setDays(Number(data.value))}>
+            <option value="0">the next run (due now)</option>
+            <option value="30">30 days</option>
+            <option value="90">90 days</option>
+            <option value="365">a year</option>
+          </Select>
+        </Field>
+      </div>
+      <Caption1 className={styles.note}>Retention deletes these when their period runs out, with a certificate. A legal hold placed before then keeps them.</Caption1>
+      {problem && (
+        <MessageBar intent="error" layout="multiline">
+          <MessageBarBody>Could not read what is due: {problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!items && !problem && <Spinner label="Loading" />}
+      {items && items.length === 0 && <Caption1 className={styles.note}>Nothing is due for deletion in that time.</Caption1>}
+      {items && items.length > 0 && (
+        // The list scrolls: it takes the focus itself, so the keyboard can scroll it.
+        <ul className={list.list} aria-label="Conversations due for deletion" tabIndex={0}>
+          {items.map((item) => {
+            const who = [item.conversation.client.name, item.conversation.client.number].filter(Boolean).join(' ') || item.conversation.chatId;
+            const dueNow = Date.parse(item.deleteFrom) <= now;
+            return (
+              <li key={item.conversation.id} className={`${styles.entry} due-conversation`} data-conversation={item.conversation.id}>
+                <div className={styles.line}>
+                  <Body1Strong dir="auto">{who}</Body1Strong>
+                  <Badge appearance="tint" color={dueNow ? 'danger' : 'warning'}>
+                    {dueNow ? 'due now' : `from ${day(item.deleteFrom)}`}
+                  </Badge>
+                </div>
+                <Caption1>{item.rule}</Caption1>
+                {item.matters.length > 0 && <Caption1 className={styles.quiet}>Matters: {item.matters.join(', ')}</Caption1>}
+                <Caption1 className={styles.quiet}>Chat ID {item.conversation.chatId}</Caption1>
+                <PlaceHoldButton scope={{ conversationId: item.conversation.id }} what={`the conversation with ${who}`} onPlaced={() => void load()} />
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function DeletionCertificates() {
+  const styles = useStyles();
+  const list = listStyles();
+  const { api } = useSession();
+  const [items, setItems] = useState<DeletionCertificate[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.deletionCertificates().then(
+      (answer) => setItems(answer.items.toReversed()),
+      (error: unknown) => setProblem(error instanceof Error ? error.message : String(error)),
+    );
+  }, [api]);
+
+  const download = async (certificate: DeletionCertificate) => {
+    try {
+      saveBlob(await api.deletionCertificate(certificate.id), `deletion-certificate-${certificate.id}.json`);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  return (
+    <div className={styles.root}>
+      <Caption1 className={styles.note}>Each certificate names what was deleted by ids and hashes only, newest first. Its SHA-256 is over the file as downloaded.</Caption1>
+      {problem && (
+        <MessageBar intent="error" layout="multiline">
+          <MessageBarBody>Could not read the certificates: {problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {!items && !problem && <Spinner label="Loading" />}
+      {items && items.length === 0 && <Caption1 className={styles.note}>Nothing has been deleted.</Caption1>}
+      {items && items.length > 0 && (
+        <ul className={list.list} aria-label="Deletion certificates" tabIndex={0}>
+          {items.map((certificate) => (
+            <li key={certificate.id} className={`${styles.entry} deletion-certificate`} data-certificate={certificate.id}>
+              <Body1Strong>Conversation {certificate.chatId}</Body1Strong>
+              <Caption1>
+                {certificate.reason === 'erasure' ? 'Erased' : 'Deleted by retention'} {day(certificate.deletedAt)}
+                {certificate.deletedBy ? ` by ${certificate.deletedBy}` : ''}; {certificate.events} event{certificate.events === 1 ? '' : 's'}
+              </Caption1>
+              {certificate.rule && <Caption1 className={styles.quiet}>{certificate.rule}</Caption1>}
+              <Caption1 className={styles.hash}>SHA-256 {certificate.sha256}</Caption1>
+              <Button size="small" className={styles.button} aria-label={`Download certificate ${certificate.id} (conversation ${certificate.chatId})`} onClick={() => void download(certificate)}>
+                Download certificate
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
