@@ -26,7 +26,8 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
 import { isolate } from '@wa-bridge/shared/ui/format';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
+import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
   section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
@@ -62,19 +63,8 @@ export const holdTarget = (hold: LegalHold): string => {
 export function MatterRetentionSection({ matter }: { matter: Matter }) {
   const styles = useStyles();
   const { api, me } = useSession();
-  const [retention, setRetention] = useState<MatterRetention | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setRetention(await api.matterRetention(matter.id));
-      setProblem(null);
-    } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
-    }
-    // The matter's closing date moves the kept-until date: load again when it changes.
-  }, [api, matter.id, matter.closedAt]);
-  useEffect(() => void load(), [load]);
+  // The matter's closing date moves the kept-until date: loaded again when it changes.
+  const { value: retention, problem, reload } = useLoaded(() => api.matterRetention(matter.id), [api, matter.id, matter.closedAt]);
 
   const headingId = `retention-${matter.id}`;
   return (
@@ -103,13 +93,13 @@ export function MatterRetentionSection({ matter }: { matter: Matter }) {
                   <Caption1 className={styles.reason} dir="auto">
                     {hold.reason}
                   </Caption1>
-                  {me.can.holds && <ReleaseHoldButton hold={hold} onReleased={() => void load()} />}
+                  {me.can.holds && <ReleaseHoldButton hold={hold} onReleased={reload} />}
                 </li>
               ))}
             </ul>
           )}
           {retention.holds.length > 0 && <Caption1>While a hold is in force, nothing of this matter is deleted, whatever its age.</Caption1>}
-          {me.can.holds && <PlaceHoldButton scope={{ matterId: matter.id }} what={`matter ${matter.reference}`} onPlaced={() => void load()} />}
+          {me.can.holds && <PlaceHoldButton scope={{ matterId: matter.id }} what={`matter ${matter.reference}`} onPlaced={reload} />}
         </>
       )}
     </div>
@@ -221,27 +211,16 @@ function ReasonDialog(props: { trigger: string; triggerName?: string; title: str
 export function ConversationHolds({ conversationId }: { conversationId: number }) {
   const styles = useStyles();
   const { api } = useSession();
-  const [holds, setHolds] = useState<LegalHold[]>([]);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setHolds((await api.listHolds()).items.filter((hold) => hold.conversation?.id === conversationId));
-      setProblem(null);
-    } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
-    }
-  }, [api, conversationId]);
-  useEffect(() => void load(), [load]);
+  const { value: holds, problem, reload } = useLoaded(async () => (await api.listHolds()).items.filter((hold) => hold.conversation?.id === conversationId), [api, conversationId]);
 
   return (
     <>
-      {holds.map((hold) => (
+      {holds?.map((hold) => (
         <Badge key={hold.id} className="legal-hold" data-hold={hold.id} appearance="tint" color="warning" title={hold.reason}>
           Legal hold {hold.id}
         </Badge>
       ))}
-      <PlaceHoldButton scope={{ conversationId }} what="this conversation" onPlaced={() => void load()} />
+      <PlaceHoldButton scope={{ conversationId }} what="this conversation" onPlaced={reload} />
       {problem && <Caption1 className={styles.quiet}>Could not read its holds: {problem}</Caption1>}
     </>
   );
@@ -256,18 +235,7 @@ export function LegalHoldsView() {
   const list = listStyles();
   const { api } = useSession();
   const [all, setAll] = useState(false);
-  const [holds, setHolds] = useState<LegalHold[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setHolds((await api.listHolds({ all: all ? 'true' : 'false' })).items);
-      setProblem(null);
-    } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
-    }
-  }, [api, all]);
-  useEffect(() => void load(), [load]);
+  const { value: holds, problem, reload } = useLoaded(async () => (await api.listHolds({ all: all ? 'true' : 'false' })).items, [api, all]);
 
   return (
     <div className={styles.pane}>
@@ -307,7 +275,7 @@ export function LegalHoldsView() {
                 Placed {day(hold.placedAt)} by {hold.placedBy}
                 {hold.releasedAt !== null && `; released ${day(hold.releasedAt)} by ${hold.releasedBy ?? 'unknown'}${hold.releaseReason ? `: ${hold.releaseReason}` : ''}`}
               </Caption1>
-              {hold.releasedAt === null && <ReleaseHoldButton hold={hold} onReleased={() => void load()} />}
+              {hold.releasedAt === null && <ReleaseHoldButton hold={hold} onReleased={reload} />}
             </li>
           ))}
         </ul>

@@ -1,10 +1,11 @@
 import { Badge, Body1Strong, Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
-import type { DeletionCertificate, DueConversation } from '@wa-bridge/shared/api/holds';
+import type { DeletionCertificate } from '@wa-bridge/shared/api/holds';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { saveBlob } from './export-evidence.js';
 import { LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
+import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
@@ -47,18 +48,7 @@ function DueForDeletion() {
   const list = listStyles();
   const { api } = useSession();
   const [days, setDays] = useState(90);
-  const [items, setItems] = useState<DueConversation[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setItems((await api.retentionDue({ days })).items);
-      setProblem(null);
-    } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
-    }
-  }, [api, days]);
-  useEffect(() => void load(), [load]);
+  const { value: items, problem, reload } = useLoaded(async () => (await api.retentionDue({ days })).items, [api, days]);
 
   const now = Date.now();
   return (
@@ -98,7 +88,7 @@ function DueForDeletion() {
                 <Caption1>{item.rule}</Caption1>
                 {item.matters.length > 0 && <Caption1 className={styles.quiet}>Matters: {item.matters.join(', ')}</Caption1>}
                 <Caption1 className={styles.quiet}>Chat ID {item.conversation.chatId}</Caption1>
-                <PlaceHoldButton scope={{ conversationId: item.conversation.id }} what={`the conversation with ${who}`} onPlaced={() => void load()} />
+                <PlaceHoldButton scope={{ conversationId: item.conversation.id }} what={`the conversation with ${who}`} onPlaced={reload} />
               </li>
             );
           })}
@@ -112,21 +102,15 @@ function DeletionCertificates() {
   const styles = useStyles();
   const list = listStyles();
   const { api } = useSession();
-  const [items, setItems] = useState<DeletionCertificate[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  useEffect(() => {
-    api.deletionCertificates().then(
-      (answer) => setItems(answer.items.toReversed()),
-      (error: unknown) => setProblem(error instanceof Error ? error.message : String(error)),
-    );
-  }, [api]);
+  const { value: items, problem } = useLoaded(async () => (await api.deletionCertificates()).items.toReversed(), [api]);
+  const [downloadProblem, setDownloadProblem] = useState<string | null>(null);
 
   const download = async (certificate: DeletionCertificate) => {
+    setDownloadProblem(null);
     try {
       saveBlob(await api.deletionCertificate(certificate.id), `deletion-certificate-${certificate.id}.json`);
     } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
+      setDownloadProblem(error instanceof Error ? error.message : String(error));
     }
   };
 
@@ -136,6 +120,11 @@ function DeletionCertificates() {
       {problem && (
         <MessageBar intent="error" layout="multiline">
           <MessageBarBody>Could not read the certificates: {problem}</MessageBarBody>
+        </MessageBar>
+      )}
+      {downloadProblem && (
+        <MessageBar intent="error" layout="multiline" role="alert">
+          <MessageBarBody>Could not download the certificate: {downloadProblem}</MessageBarBody>
         </MessageBar>
       )}
       {!items && !problem && <Spinner label="Loading" />}
