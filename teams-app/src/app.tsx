@@ -13,6 +13,8 @@ const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0 },
   body: { flexGrow: 1, minHeight: 0, display: 'flex', flexDirection: 'column' },
   note: { padding: tokens.spacingHorizontalM },
+  // A user with every role has five sections: in a narrow side panel they wrap instead of scrolling the tab sideways.
+  sections: { flexWrap: 'wrap' },
 });
 
 type Section = 'matters' | 'search' | 'admin' | 'audit' | 'retention';
@@ -67,7 +69,7 @@ export function App({ host }: { host: HostInfo }) {
           </div>
         ) : (
           <>
-            <TabList selectedValue={section} onTabSelect={(_event, data) => setSection(data.value as Section)} aria-label="Sections" size="small">
+            <TabList className={styles.sections} selectedValue={section} onTabSelect={(_event, data) => setSection(data.value as Section)} aria-label="Sections" size="small">
               <Tab value="matters">Matters</Tab>
               <Tab value="search">Search</Tab>
               {me.can.admin && <Tab value="admin">Admin</Tab>}

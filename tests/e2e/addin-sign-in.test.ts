@@ -104,7 +104,7 @@ describe('signing in through Outlook and Teams', () => {
     await page.goto(`${world.bridge.url}/teams-host.html`);
     const tab = page.frameLocator('#tab');
     await tab.getByRole('button', { name: /SMI-2026-0042/ }).click({ timeout: 20_000 });
-    expect(await tab.getByRole('tab').allInnerTexts()).toEqual(['Matters', 'Search', 'Audit trail']);
+    expect(await tab.getByRole('tab').allInnerTexts()).toEqual(['Matters', 'Search', 'Audit trail', 'Retention']);
     await tab.getByRole('button', { name: /Jane Smith/ }).click({ timeout: 10_000 });
     await tab.getByText('You can read this conversation but not reply to it.').waitFor({ timeout: 10_000 });
     expect(await tab.getByRole('button', { name: 'Send', exact: true }).count()).toBe(0);

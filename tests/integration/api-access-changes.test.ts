@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../bridge-server/src/api/context.js';
 import { apiRouter } from '../../bridge-server/src/api/router.js';
+import { runRetention } from '../../bridge-server/src/archive/retention.js';
+import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
+import { listDeletionCertificates } from '../../bridge-server/src/store/retention.js';
 import { waitFor } from '../support/bridge.js';
 import { runWaBridge } from '../support/cli.js';
 import { useApiWorld, users } from '../support/api-world.js';
@@ -102,6 +105,11 @@ const readRoutes = [
   'GET /api/admin/status',
   'GET /api/admin/jobs',
   'GET /api/audit',
+  'GET /api/matters/:id/retention',
+  'GET /api/holds',
+  'GET /api/retention/due',
+  'GET /api/retention/certificates',
+  'GET /api/retention/certificates/:id',
 ];
 
 /** GET routes that read nothing of the archive, and why they leave no entry. */
@@ -141,6 +149,18 @@ describe('one audit entry per API read', () => {
     const chatId = (await admin('GET', `/api/conversations/${conversationId}`)).body.chatId as string;
     const matter = await admin('POST', '/api/matters', { reference: 'AUD-READS', title: 'Omar: fees' });
     expect(matter.status).toBe(201);
+    // A conversation last heard from seven years ago goes in a retention run (once its mail is
+    // sent), leaving a deletion certificate to read.
+    const stale = await api.clientWrites('447700900803', 'An old question', { name: 'Ola', timestamp: new Date(Date.now() - 7 * 365.25 * 24 * 3600_000) });
+    await waitFor(
+      async () => (await bridge.store.db.selectFrom('mail_relays').select('state').where('conversation_id', '=', stale.conversationId).execute()).some((relay) => relay.state === 'sent'),
+      10_000,
+      () => 'the old message was not relayed',
+    );
+    const db = bridge.store.db;
+    const run = await runRetention({ db, removeBlob: async () => undefined, audit: new SqlAuditTrail(db), actor: { actor: 'retention-test', source: 'test' }, now: Date.now() }, { defaultYears: 6, byMatterType: {} }, false);
+    expect(run.outcomes.filter((outcome) => outcome.action === 'deleted')).toHaveLength(1);
+    const [certificate] = await listDeletionCertificates(db);
     const paths: Record<string, string> = {
       'GET /api/me': '/api/me',
       'GET /api/conversations': '/api/conversations',
@@ -157,6 +177,11 @@ describe('one audit entry per API read', () => {
       'GET /api/admin/status': '/api/admin/status',
       'GET /api/admin/jobs': '/api/admin/jobs',
       'GET /api/audit': '/api/audit?action=sign_in',
+      'GET /api/matters/:id/retention': `/api/matters/${matter.body.id}/retention`,
+      'GET /api/holds': '/api/holds',
+      'GET /api/retention/due': '/api/retention/due',
+      'GET /api/retention/certificates': '/api/retention/certificates',
+      'GET /api/retention/certificates/:id': `/api/retention/certificates/${certificate!.id}`,
     };
     expect(Object.keys(paths).sort()).toEqual([...readRoutes].sort());
 
