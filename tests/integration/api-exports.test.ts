@@ -64,8 +64,39 @@ describe('POST /api/exports', () => {
     expect(solicitor.body.code).toBe('export_forbidden');
     const both = await api.call(await api.token(users.compliance), 'POST', '/api/exports', { matter: 'EXP-ALI', conversations: [chat.X] });
     expect(both.status).toBe(400);
-    expect(both.body.errors).toEqual([{ path: 'conversations', message: 'give either conversations or a matter' }]);
+    expect(both.body.errors).toEqual([{ path: 'conversations', message: 'give either conversations, a matter or a subject' }]);
     const unknown = await api.call(await api.token(users.compliance), 'POST', '/api/exports', { matter: 'NO-SUCH' });
     expect(unknown.status).toBe(404);
+  });
+
+  it("exports every conversation with one person for a subject access request, the officer's alone, recorded as such", async () => {
+    const token = await api.token(users.compliance);
+    const answer = await download(token, { subject: { phone: '+44 7700 900701' }, timeZone: 'Europe/London' });
+    expect(answer.status).toBe(200);
+    expect(answer.disposition).toMatch(/^attachment; filename="subject-access-447700900701-\d{4}-\d{2}-\d{2}\.zip"$/);
+    expect(answer.sha).toBe(createHash('sha256').update(answer.bytes).digest('hex'));
+    const file = path.join(work, 'subject.zip');
+    await writeFile(file, answer.bytes);
+    expect(await verifyBundle(file)).toMatchObject({ ok: true, problems: [] });
+    const trail = await api.call(token, 'GET', '/api/audit?action=gdpr.access');
+    expect(trail.body.items).toEqual([
+      expect.objectContaining({ actor: users.compliance.upn, target: 'phone:447700900701', details: expect.objectContaining({ sha256: answer.sha, conversations: 1, chatIds: chat.X }) }),
+    ]);
+
+    for (const user of [users.admin, users.caseHandler]) {
+      const refused = await api.call(await api.token(user), 'POST', '/api/exports', { subject: { phone: '+447700900701' } });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('subject_access_forbidden');
+    }
+    const national = await api.call(token, 'POST', '/api/exports', { subject: { phone: '07700 900701' } });
+    expect(national.status).toBe(400);
+    expect(national.body.errors).toEqual([{ path: 'subject.phone', message: 'a national number: give it with its country code, such as +44 7700 900123 for 07700 900123' }]);
+    const nobody = await api.call(token, 'POST', '/api/exports', { subject: { phone: '+44 7700 900999' } });
+    expect(nobody.status).toBe(404);
+    expect(nobody.body.detail).toBe('No conversation with +447700900999 is in the archive.');
+    const twoWays = await api.call(token, 'POST', '/api/exports', { subject: { phone: '+447700900701', user: 'GB.123' } });
+    expect(twoWays.body.errors).toEqual([{ path: 'subject.phone', message: 'give either a phone number or a WhatsApp user id' }]);
+    // Nothing refused was recorded as a subject access.
+    expect((await api.call(token, 'GET', '/api/audit?action=gdpr.access')).body.items).toHaveLength(1);
   });
 });

@@ -1,11 +1,14 @@
 import { createReadStream } from 'node:fs';
 import express, { type Router } from 'express';
 import { bundleShaHeader, exportRequest } from '@wa-bridge/shared/api/exports';
-import { seesAll } from '../core/access.js';
+import { managesHolds, seesAll } from '../core/access.js';
 import { BadInputError, ForbiddenError, NotFoundError } from '../core/errors.js';
+import { phoneProblem, subjectTarget, waIdOfPhone, type Subject } from '../core/subject.js';
 import { isKnownTimeZone } from '../core/zoned-time.js';
 import { principalOf } from '../auth/middleware.js';
 import { conversationsOfMatter } from '../store/archive.js';
+import { getConversation } from '../store/conversations.js';
+import { findConversationIdsByClient } from '../store/retention.js';
 import { audit, conversationTarget, matterTarget } from './audit.js';
 import { parseInput, type ApiDeps } from './context.js';
 import { loadConversation } from './load.js';
@@ -24,7 +27,15 @@ export function exportsRouter(deps: ApiDeps): Router {
     const request = parseInput(exportRequest, req.body, 'export request');
     if (!isKnownTimeZone(request.timeZone)) throw new BadInputError('bad_request', 'The export request is not valid.', [{ path: 'timeZone', message: 'not a time zone name such as Europe/London' }]);
     let chatIds: string[];
-    if (request.matter !== undefined) {
+    let subject: Subject | undefined;
+    if (request.subject !== undefined) {
+      if (!managesHolds(principal)) throw new ForbiddenError('subject_access_forbidden', 'Subject access exports are made by compliance officers (the ComplianceOfficer role).');
+      subject = subjectOfRequest(request.subject);
+      const ids = await findConversationIdsByClient(deps.db, subject);
+      if (ids.length === 0) throw new NotFoundError(`No conversation with ${describeSubject(subject)} is in the archive.`);
+      chatIds = [];
+      for (const id of ids) chatIds.push((await getConversation(deps.db, id))!.chatToken);
+    } else if (request.matter !== undefined) {
       const found = await conversationsOfMatter(deps.db, request.matter);
       if (found === undefined) throw new NotFoundError(`No matter has reference ${request.matter}.`);
       if (found.length === 0) throw new BadInputError('empty_matter', `Matter ${request.matter} has no conversations to export.`);
@@ -42,19 +53,27 @@ export function exportsRouter(deps: ApiDeps): Router {
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
       timeZone: request.timeZone,
-      exportedBy: principal.name ? `${principal.name} <${principal.upn}>` : principal.upn,
+      exportedBy: `${principal.name ? `${principal.name} <${principal.upn}>` : principal.upn}${subject ? ' (subject access request)' : ''}`,
     });
     try {
-      await audit(deps, req, res, {
-        action: 'export',
-        target: request.matter !== undefined ? matterTarget(request.matter) : chatIds.map(conversationTarget).join(','),
-        details: { sha256: result.sha256, events: result.events, conversations: chatIds.length, from: request.from ?? null, to: request.to ?? null },
-      });
+      await audit(
+        deps,
+        req,
+        res,
+        subject
+          ? { action: 'gdpr.access', target: subjectTarget(subject), details: { sha256: result.sha256, events: result.events, conversations: chatIds.length, chatIds: chatIds.join(','), from: request.from ?? null, to: request.to ?? null } }
+          : {
+              action: 'export',
+              target: request.matter !== undefined ? matterTarget(request.matter) : chatIds.map(conversationTarget).join(','),
+              details: { sha256: result.sha256, events: result.events, conversations: chatIds.length, from: request.from ?? null, to: request.to ?? null },
+            },
+      );
     } catch (error) {
       await result.cleanup();
       throw error;
     }
-    const name = `evidence-${(request.matter ?? chatIds[0]!).replace(/[^A-Za-z0-9._-]/g, '_')}-${new Date(deps.clock.now()).toISOString().slice(0, 10)}.zip`;
+    const label = subject ? `subject-access-${'waId' in subject ? subject.waId : subject.userId}` : `evidence-${request.matter ?? chatIds[0]!}`;
+    const name = `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${new Date(deps.clock.now()).toISOString().slice(0, 10)}.zip`;
     res.set({ 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${name}"`, [bundleShaHeader]: result.sha256 });
     const stream = createReadStream(result.path);
     res.on('close', () => void result.cleanup());
@@ -62,3 +81,17 @@ export function exportsRouter(deps: ApiDeps): Router {
   });
   return router;
 }
+
+/** The person a subject access request names; a number must be international. */
+function subjectOfRequest(given: { phone?: string; user?: string }): Subject {
+  if (given.user !== undefined) return { userId: given.user };
+  const waId = waIdOfPhone(given.phone!);
+  const problem = phoneProblem(waId);
+  if (problem) {
+    const message = problem === 'national' ? 'a national number: give it with its country code, such as +44 7700 900123 for 07700 900123' : 'expected an international number such as +44 7700 900123';
+    throw new BadInputError('bad_request', 'The export request is not valid.', [{ path: 'subject.phone', message }]);
+  }
+  return { waId };
+}
+
+const describeSubject = (subject: Subject): string => ('waId' in subject ? `+${subject.waId}` : `WhatsApp user ${subject.userId}`);

@@ -5,6 +5,7 @@ import { refuseExisting } from '../archive/new-file.js';
 import { loadCheckpointKey } from '../archive/signing-key.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
+import { phoneProblem, subjectTarget, waIdOfPhone } from '../core/subject.js';
 import { SqlAuditTrail } from '../store/audit.js';
 import { mediaStoreAt } from '../store/blob-store.js';
 import { openBlobStore } from '../archive/keyring.js';
@@ -204,22 +205,17 @@ function requiredText(option: string, value: string): string {
  * The number's digits as WhatsApp ids hold them. 00 is the international call prefix, dropped; a
  * lone leading 0 is a national trunk prefix, which no WhatsApp id carries (refused below).
  */
-const waIdOf = (phone: string): string => {
-  const written = phone.replace(/[\s()+-]/g, '');
-  return written.startsWith('00') ? written.slice(2) : written;
-};
-
 /** The data subject as the audit trail names them. */
-const subjectOf = (who: { phone?: string; user?: string }): string => (who.phone !== undefined ? `phone:${waIdOf(who.phone)}` : `whatsapp-user:${who.user}`);
+const subjectOf = (who: { phone?: string; user?: string }): string => subjectTarget(who.phone !== undefined ? { waId: waIdOfPhone(who.phone) } : { userId: who.user! });
 
 async function conversationsOf(opened: OpenedDatabase, who: { phone?: string; user?: string }): Promise<number[]> {
   if ((who.phone === undefined) === (who.user === undefined)) throw new BadInputError('bad_subject', 'name the person by exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
   let ids: number[];
   if (who.phone !== undefined) {
-    const waId = waIdOf(who.phone);
-    // Searched as written, a national number would answer "nothing held" for a client we have.
-    if (waId.startsWith('0')) throw new BadInputError('bad_phone', `--phone: ${JSON.stringify(who.phone)} is a national number; give it with its country code, such as +44 7700 900123 for 07700 900123`);
-    if (!/^\d{8,15}$/.test(waId)) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(who.phone)}`);
+    const waId = waIdOfPhone(who.phone);
+    const problem = phoneProblem(waId);
+    if (problem === 'national') throw new BadInputError('bad_phone', `--phone: ${JSON.stringify(who.phone)} is a national number; give it with its country code, such as +44 7700 900123 for 07700 900123`);
+    if (problem) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(who.phone)}`);
     ids = await findConversationIdsByClient(opened.db, { waId });
   } else {
     ids = await findConversationIdsByClient(opened.db, { userId: who.user! });

@@ -34,7 +34,8 @@
  *   GET    /api/audit?from&to&actor&action&target&cursor&limit -> AuditPage (ComplianceOfficer)
  *   GET    /api/audit?format=csv&from&to&actor&action&target -> text/csv of every matching entry (ComplianceOfficer)
  *   POST   /api/exports                              ExportRequest -> the evidence bundle (zip)
- *                                                    (ComplianceOfficer, Admin; CaseHandler for conversations they see)
+ *                                                    (ComplianceOfficer, Admin; CaseHandler for conversations they see;
+ *                                                    a subject access request, by person: ComplianceOfficer)
  *   GET    /api/holds?all                            -> { items: LegalHold[] } (ComplianceOfficer)
  *   POST   /api/holds                                PlaceHold -> 201 LegalHold (ComplianceOfficer)
  *   POST   /api/holds/:id/release                    ReleaseHold -> LegalHold (ComplianceOfficer)

@@ -1,8 +1,10 @@
-import { Badge, Body1Strong, Button, Caption1, Field, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
 import type { DeletionCertificate } from '@wa-bridge/shared/api/holds';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
-import { useState } from 'react';
+import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
+import { useState, type FormEvent } from 'react';
 import { saveBlob } from './export-evidence.js';
 import { LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
 import { useLoaded } from './use-loaded.js';
@@ -16,29 +18,33 @@ const useStyles = makeStyles({
   quiet: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   hash: { fontFamily: tokens.fontFamilyMonospace, color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   button: { alignSelf: 'flex-start' },
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS, padding: tokens.spacingHorizontalM },
+  parts: { flexWrap: 'wrap' },
 });
 
-type Part = 'holds' | 'due' | 'deleted';
+type Part = 'holds' | 'due' | 'deleted' | 'subject';
 
 const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /**
  * Compliance officers: the legal holds, what retention deletes soon (so a hold can still be
- * placed), and the deletion certificates of what it deleted.
+ * placed), the deletion certificates of what it deleted, and subject access exports.
  */
 export function RetentionView() {
   const styles = useStyles();
   const [part, setPart] = useState<Part>('holds');
   return (
     <div className={styles.root}>
-      <TabList selectedValue={part} onTabSelect={(_event, data) => setPart(data.value as Part)} aria-label="Retention" size="small">
+      <TabList className={styles.parts} selectedValue={part} onTabSelect={(_event, data) => setPart(data.value as Part)} aria-label="Retention" size="small">
         <Tab value="holds">Legal holds</Tab>
         <Tab value="due">Due for deletion</Tab>
         <Tab value="deleted">Deleted</Tab>
+        <Tab value="subject">Subject access</Tab>
       </TabList>
       {part === 'holds' && <LegalHoldsView />}
       {part === 'due' && <DueForDeletion />}
       {part === 'deleted' && <DeletionCertificates />}
+      {part === 'subject' && <SubjectAccess />}
     </div>
   );
 }
@@ -148,5 +154,72 @@ function DeletionCertificates() {
         </ul>
       )}
     </div>
+  );
+}
+
+/**
+ * A subject access request (UK GDPR art. 15): every conversation with one person, across all
+ * matters, as one evidence bundle, saved as a download with its SHA-256 shown for the file. The
+ * audit trail records it as a subject access, with the number.
+ */
+function SubjectAccess() {
+  const styles = useStyles();
+  const { api } = useSession();
+  const [phone, setPhone] = useState('');
+  const zone = useZonePicker();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<FormProblem | null>(null);
+  const [saved, setSaved] = useState<{ fileName: string; sha256: string } | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!phone.trim()) return setProblem({ fields: { phone: 'Enter the person’s WhatsApp number.' }, general: null, forbidden: false });
+    if (!zone.valid) return;
+    setBusy(true);
+    setProblem(null);
+    setSaved(null);
+    try {
+      const result = await api.exportEvidence({ subject: { phone: phone.trim() }, timeZone: zone.timeZone });
+      const fileName = result.fileName ?? `subject-access-${new Date().toISOString().slice(0, 10)}.zip`;
+      saveBlob(result.zip, fileName);
+      setSaved({ fileName, sha256: result.sha256 });
+    } catch (error) {
+      setProblem(toFormProblem(error, (pathOrCode) => (pathOrCode === 'subject.phone' || pathOrCode === 'not_found' ? 'phone' : pathOrCode === 'timeZone' ? 'timeZone' : null)));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fieldError = (message: string | undefined) => (message ? { validationState: 'error' as const, validationMessage: message } : {});
+  return (
+    <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Subject access export" noValidate>
+      <Caption1>Everything held about one person: every conversation with their number, across all matters, as a signed evidence bundle (zip).</Caption1>
+      <Field label="WhatsApp number" hint="International form, such as +44 7700 900123" required {...fieldError(problem?.fields.phone)}>
+        <Input value={phone} type="tel" autoComplete="off" onChange={(_event, data) => (setPhone(data.value), setProblem(null))} />
+      </Field>
+      <Field label="Time zone" hint="The transcript shows times in it." {...fieldError(problem?.fields.timeZone ?? (zone.valid ? undefined : zonePickerError))}>
+        <ZonePicker picker={zone} />
+      </Field>
+      <Button className={styles.button} appearance="primary" type="submit" disabled={busy || !zone.valid}>
+        Build and save bundle
+      </Button>
+      {busy && <Spinner size="tiny" labelPosition="after" label="Building the bundle…" />}
+      {problem?.general && (
+        <MessageBar layout="multiline" intent="error" role="alert">
+          <MessageBarBody>
+            <MessageBarTitle>{problem.forbidden ? 'Not allowed' : 'Export failed'}</MessageBarTitle>
+            {problem.general}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {saved && (
+        <MessageBar layout="multiline" intent="success" role="status" className="subject-access-saved">
+          <MessageBarBody>
+            <MessageBarTitle>Saved {saved.fileName}</MessageBarTitle>
+            SHA-256 (note it with the bundle): <span className={`${styles.hash} subject-access-sha256`}>{saved.sha256}</span>
+          </MessageBarBody>
+        </MessageBar>
+      )}
+    </form>
   );
 }
