@@ -188,7 +188,7 @@ describe('Teams tab: retention and legal holds', () => {
 
     // A hold placed from the list keeps Ada's conversation: it leaves the list.
     await adaRow.getByRole('button', { name: 'Place legal hold' }).click();
-    const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on the conversation with Ada Stale +447700900401?' });
+    const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on the conversation with \u2068Ada Stale\u2069 +447700900401?' });
     await dialog.getByRole('textbox', { name: /Reason/ }).fill('Complaint to the ombudsman pending');
     await dialog.getByRole('button', { name: 'Place hold' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: 10_000 });

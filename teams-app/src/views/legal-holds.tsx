@@ -20,6 +20,7 @@ import {
   Textarea,
   tokens,
 } from '@fluentui/react-components';
+import type { Client } from '@wa-bridge/shared/api/conversations';
 import type { LegalHold, MatterRetention } from '@wa-bridge/shared/api/holds';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
@@ -47,14 +48,15 @@ const useStyles = makeStyles({
 const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** What a hold is on, as a person reads it. */
-export const holdTarget = (hold: LegalHold): string => {
-  if (hold.matter) return `matter ${hold.matter.reference}`;
-  if (!hold.conversation) return 'a deleted conversation';
-  const { name, number } = hold.conversation.client;
+export const holdTarget = (hold: LegalHold): string => (hold.matter ? `matter ${hold.matter.reference}` : hold.conversation ? conversationName(hold.conversation) : 'a deleted conversation');
+
+/** A conversation in a sentence, by its client's name and number, else by its chat id. */
+export function conversationName(conversation: { chatId: string; client: Client }): string {
+  const { name, number } = conversation.client;
   // A name in Arabic or Hebrew keeps its own direction inside the sentence.
   const who = [name === null ? null : isolate(name), number].filter(Boolean).join(' ');
-  return who ? `the conversation with ${who}` : `conversation ${hold.conversation.chatId}`;
-};
+  return who ? `the conversation with ${who}` : `conversation ${conversation.chatId}`;
+}
 
 /**
  * How long a matter's WhatsApp records are kept and the legal holds on it, for everyone who sees

@@ -6,7 +6,7 @@ import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
 import { useState, type FormEvent } from 'react';
 import { saveBlob } from './export-evidence.js';
-import { LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
+import { conversationName, LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -94,7 +94,7 @@ function DueForDeletion() {
                 <Caption1>{item.rule}</Caption1>
                 {item.matters.length > 0 && <Caption1 className={styles.quiet}>Matters: {item.matters.join(', ')}</Caption1>}
                 <Caption1 className={styles.quiet}>Chat ID {item.conversation.chatId}</Caption1>
-                <PlaceHoldButton scope={{ conversationId: item.conversation.id }} what={`the conversation with ${who}`} onPlaced={reload} />
+                <PlaceHoldButton scope={{ conversationId: item.conversation.id }} what={conversationName(item.conversation)} onPlaced={reload} />
               </li>
             );
           })}
