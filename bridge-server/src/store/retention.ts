@@ -123,11 +123,16 @@ export async function listHolds(db: Executor, includeReleased: boolean, only: { 
 
 /** What retention decides on, for every conversation (or the ones given). */
 export async function listRetentionFacts(db: Executor, conversationIds?: readonly number[]): Promise<RetentionFacts[]> {
+  // Each conversation's newest event is one step down the index on (conversation, time): a
+  // million-message archive answers in milliseconds, where grouping every event took a scan.
   let conversations = db
     .selectFrom('conversations')
-    .leftJoin('events', 'events.conversation_id', 'conversations.id')
-    .select(['conversations.id', 'conversations.chat_token', 'conversations.opened_at', (eb) => eb.fn.max('events.wa_timestamp').as('last_at')])
-    .groupBy('conversations.id');
+    .select([
+      'conversations.id',
+      'conversations.chat_token',
+      'conversations.opened_at',
+      (eb) => eb.selectFrom('events').select((events) => events.fn.max('events.wa_timestamp').as('newest')).whereRef('events.conversation_id', '=', 'conversations.id').as('last_at'),
+    ]);
   if (conversationIds) conversations = conversations.where('conversations.id', 'in', conversationIds.length > 0 ? [...conversationIds] : [-1]);
   const rows = await conversations.orderBy('conversations.id').execute();
   const links = await db
@@ -137,11 +142,14 @@ export async function listRetentionFacts(db: Executor, conversationIds?: readonl
     .execute();
   const holds = await retentionOf(db).selectFrom('legal_holds').select(['id', 'matter_id', 'conversation_id', 'reason']).where('released_at', 'is', null).execute();
   const matterRefs = new Map(links.map((link) => [link.matter_id, link.reference]));
+  const linksOf = groupBy(links, (link) => link.conversation_id);
+  const holdsOnMatter = groupBy(holds, (hold) => hold.matter_id);
+  const holdsOnConversation = groupBy(holds, (hold) => hold.conversation_id);
   return rows.map((row) => {
-    const own = links.filter((link) => link.conversation_id === row.id);
+    const own = linksOf.get(row.id) ?? [];
     const matters = [...new Map(own.map((link) => [link.matter_id, { reference: link.reference, matterType: link.matter_type, closedAt: link.closed_at }])).values()];
     const matterIds = new Set(own.map((link) => link.matter_id));
-    const covering = holds.filter((hold) => hold.conversation_id === row.id || (hold.matter_id !== null && matterIds.has(hold.matter_id)));
+    const covering = [...(holdsOnConversation.get(row.id) ?? []), ...[...matterIds].flatMap((id) => holdsOnMatter.get(id) ?? [])].sort((a, b) => a.id - b.id);
     return {
       conversationId: row.id,
       chatId: row.chat_token,
@@ -151,6 +159,17 @@ export async function listRetentionFacts(db: Executor, conversationIds?: readonl
       holds: covering.map((hold) => ({ id: hold.id, on: hold.conversation_id !== null ? `conversation ${row.chat_token}` : `matter ${matterRefs.get(hold.matter_id!) ?? hold.matter_id}`, reason: hold.reason })),
     };
   });
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 export interface ConversationContents {
