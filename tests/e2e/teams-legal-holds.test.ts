@@ -230,7 +230,7 @@ describe('Teams tab: retention and legal holds', () => {
     const [download] = await Promise.all([officerPage.waitForEvent('download'), form.getByRole('button', { name: 'Build and save bundle' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^subject-access-447700900321-\d{4}-\d{2}-\d{2}\.zip$/);
     const bytes = await readFile((await download.path())!);
-    const shown = form.locator('.subject-access-sha256');
+    const shown = form.locator('.export-sha256');
     await shown.waitFor({ timeout: 10_000 });
     expect(await shown.innerText()).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);

@@ -105,6 +105,16 @@ export function ExportEvidence({ reference }: { reference: string }) {
           {busy && <Spinner size="tiny" labelPosition="after" label="Building the evidence bundle…" />}
         </form>
       )}
+      <BundleOutcome problem={problem} saved={saved} />
+    </>
+  );
+}
+
+/** How a bundle export ended: why it failed, or the file saved and its SHA-256 to note down. */
+export function BundleOutcome({ problem, saved }: { problem: FormProblem | null; saved: { fileName: string; sha256: string } | null }) {
+  const styles = useStyles();
+  return (
+    <>
       {problem?.general && (
         <MessageBar layout="multiline" intent="error" role="alert" className="export-problem">
           <MessageBarBody>

@@ -1,11 +1,11 @@
-import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
 import type { DeletionCertificate } from '@wa-bridge/shared/api/holds';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
 import { useState, type FormEvent } from 'react';
-import { saveBlob } from './export-evidence.js';
+import { BundleOutcome, saveBlob } from './export-evidence.js';
 import { conversationName, LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
 import { useLoaded } from './use-loaded.js';
 
@@ -204,22 +204,7 @@ function SubjectAccess() {
         Build and save bundle
       </Button>
       {busy && <Spinner size="tiny" labelPosition="after" label="Building the bundle…" />}
-      {problem?.general && (
-        <MessageBar layout="multiline" intent="error" role="alert">
-          <MessageBarBody>
-            <MessageBarTitle>{problem.forbidden ? 'Not allowed' : 'Export failed'}</MessageBarTitle>
-            {problem.general}
-          </MessageBarBody>
-        </MessageBar>
-      )}
-      {saved && (
-        <MessageBar layout="multiline" intent="success" role="status" className="subject-access-saved">
-          <MessageBarBody>
-            <MessageBarTitle>Saved {saved.fileName}</MessageBarTitle>
-            SHA-256 (note it with the bundle): <span className={`${styles.hash} subject-access-sha256`}>{saved.sha256}</span>
-          </MessageBarBody>
-        </MessageBar>
-      )}
+      <BundleOutcome problem={problem} saved={saved} />
     </form>
   );
 }
