@@ -7,8 +7,7 @@ import { phoneProblem, subjectTarget, waIdOfPhone, type Subject } from '../core/
 import { isKnownTimeZone } from '../core/zoned-time.js';
 import { principalOf } from '../auth/middleware.js';
 import { conversationsOfMatter } from '../store/archive.js';
-import { getConversation } from '../store/conversations.js';
-import { findConversationIdsByClient } from '../store/retention.js';
+import { findConversationsByClient } from '../store/retention.js';
 import { audit, conversationTarget, matterTarget } from './audit.js';
 import { parseInput, type ApiDeps } from './context.js';
 import { loadConversation } from './load.js';
@@ -31,10 +30,8 @@ export function exportsRouter(deps: ApiDeps): Router {
     if (request.subject !== undefined) {
       if (!managesHolds(principal)) throw new ForbiddenError('subject_access_forbidden', 'Subject access exports are made by compliance officers (the ComplianceOfficer role).');
       subject = subjectOfRequest(request.subject);
-      const ids = await findConversationIdsByClient(deps.db, subject);
-      if (ids.length === 0) throw new NotFoundError(`No conversation with ${describeSubject(subject)} is in the archive.`);
-      chatIds = [];
-      for (const id of ids) chatIds.push((await getConversation(deps.db, id))!.chatToken);
+      chatIds = (await findConversationsByClient(deps.db, subject)).map((conversation) => conversation.chatToken);
+      if (chatIds.length === 0) throw new NotFoundError(`No conversation with ${describeSubject(subject)} is in the archive.`);
     } else if (request.matter !== undefined) {
       const found = await conversationsOfMatter(deps.db, request.matter);
       if (found === undefined) throw new NotFoundError(`No matter has reference ${request.matter}.`);

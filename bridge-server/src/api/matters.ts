@@ -4,7 +4,7 @@ import { canCreateMatter, canManageMatter, canSeeMatter, seesAll, type Principal
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { assertCanClose, normalizeUpn } from '../core/matters.js';
 import { principalOf } from '../auth/middleware.js';
-import { addYears, yearsFor } from '../core/retention.js';
+import { addYears, periodFor } from '../core/retention.js';
 import { addMember, closeMatter, createMatter, getMatter, listMatters, type MatterRow } from '../store/matters.js';
 import { listHolds } from '../store/retention.js';
 import { audit, matterTarget } from './audit.js';
@@ -49,11 +49,10 @@ export function mattersRouter(deps: ApiDeps): Router {
   // so the people working it know it is held; only compliance officers place and release holds.
   router.get('/:id/retention', async (req, res) => {
     const matter = await loadMatter(deps, principalOf(res), idOf(req));
-    const years = yearsFor(deps.retention, matter.matterType);
-    const typed = matter.matterType !== null && deps.retention.byMatterType[matter.matterType.toLowerCase()] !== undefined;
+    const { years, ownEntry } = periodFor(deps.retention, matter.matterType);
     const holds = (await listHolds(deps.db, false, { matterId: matter.id })).map(toLegalHold);
     await audit(deps, req, res, { action: 'retention.read', target: matterTarget(matter.reference), details: { holds: holds.length } });
-    res.json({ years, rule: typed ? matter.matterType! : 'default', keptUntil: matter.closedAt === null ? null : iso(addYears(matter.closedAt, years)), holds });
+    res.json({ years, rule: ownEntry ? matter.matterType! : 'default', keptUntil: matter.closedAt === null ? null : iso(addYears(matter.closedAt, years)), holds });
   });
 
   router.post('/:id/close', async (req, res) => {

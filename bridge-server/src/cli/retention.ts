@@ -12,7 +12,7 @@ import { openBlobStore } from '../archive/keyring.js';
 import { getConversationByToken } from '../store/conversations.js';
 import { openExistingDatabase, type OpenedDatabase } from '../store/db.js';
 import { findMatterByReference } from '../store/matters.js';
-import { findConversationIdsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold, type Sweep } from '../store/retention.js';
+import { findConversationsByClient, listDeletionCertificates, listHolds, placeHold, releaseHold, type Sweep } from '../store/retention.js';
 import { cliActor, recordCli } from './audit.js';
 import { chosenTimeZone } from './dates.js';
 import { runCommand } from './run.js';
@@ -122,9 +122,7 @@ export function registerRetention(program: Command): void {
       withStore(async ({ config, opened }) => {
         const timeZone = chosenTimeZone(options.timezone, config.timeZone);
         await refuseExisting(path.resolve(options.out), `--out ${options.out}`);
-        const ids = await conversationsOf(opened, options);
-        const chatIds: string[] = [];
-        for (const id of ids) chatIds.push((await opened.db.selectFrom('conversations').select('chat_token').where('id', '=', id).executeTakeFirstOrThrow()).chat_token);
+        const chatIds = (await conversationsOf(opened, options)).map((conversation) => conversation.chatToken);
         const { exportBundle } = await import('../archive/export/bundle.js');
         const result = await exportBundle({
           db: opened.db,
@@ -150,7 +148,7 @@ export function registerRetention(program: Command): void {
     .option('--rewrite-tables', 'PostgreSQL: after deleting, rewrite the tables the rows were in (VACUUM FULL) so no copy stays in the database files; locks each table while it runs')
     .action((options: { phone?: string; user?: string; request: string; dryRun?: boolean; rewriteTables?: boolean }) =>
       withStore(async ({ config, opened }) => {
-        const ids = await conversationsOf(opened, options);
+        const ids = (await conversationsOf(opened, options)).map((conversation) => conversation.id);
         printOutcomes(await eraseConversations(await retentionDeps(config, opened, options), config.retention.policy, ids, options.request, options.dryRun === true), true);
       }),
     );
@@ -201,27 +199,23 @@ function requiredText(option: string, value: string): string {
   return text;
 }
 
-/**
- * The number's digits as WhatsApp ids hold them. 00 is the international call prefix, dropped; a
- * lone leading 0 is a national trunk prefix, which no WhatsApp id carries (refused below).
- */
 /** The data subject as the audit trail names them. */
 const subjectOf = (who: { phone?: string; user?: string }): string => subjectTarget(who.phone !== undefined ? { waId: waIdOfPhone(who.phone) } : { userId: who.user! });
 
-async function conversationsOf(opened: OpenedDatabase, who: { phone?: string; user?: string }): Promise<number[]> {
+async function conversationsOf(opened: OpenedDatabase, who: { phone?: string; user?: string }): Promise<Array<{ id: number; chatToken: string }>> {
   if ((who.phone === undefined) === (who.user === undefined)) throw new BadInputError('bad_subject', 'name the person by exactly one of --phone NUMBER or --user WHATSAPP_USER_ID');
-  let ids: number[];
+  let found: Array<{ id: number; chatToken: string }>;
   if (who.phone !== undefined) {
     const waId = waIdOfPhone(who.phone);
     const problem = phoneProblem(waId);
     if (problem === 'national') throw new BadInputError('bad_phone', `--phone: ${JSON.stringify(who.phone)} is a national number; give it with its country code, such as +44 7700 900123 for 07700 900123`);
     if (problem) throw new BadInputError('bad_phone', `--phone: expected an international number such as +44 7700 900123, got ${JSON.stringify(who.phone)}`);
-    ids = await findConversationIdsByClient(opened.db, { waId });
+    found = await findConversationsByClient(opened.db, { waId });
   } else {
-    ids = await findConversationIdsByClient(opened.db, { userId: who.user! });
+    found = await findConversationsByClient(opened.db, { userId: who.user! });
   }
-  if (ids.length === 0) throw new NotFoundError(`no conversation with ${subjectOf(who).replace(':', ' ')} is in the archive`);
-  return ids;
+  if (found.length === 0) throw new NotFoundError(`no conversation with ${subjectOf(who).replace(':', ' ')} is in the archive`);
+  return found;
 }
 
 async function matterId(opened: OpenedDatabase, reference: string): Promise<number> {

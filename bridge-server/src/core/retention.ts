@@ -32,7 +32,13 @@ export type RetentionDecision =
   | { expired: false; reason: string; retainUntil: number | null };
 
 export function yearsFor(policy: RetentionPolicy, matterType: string | null): number {
-  return (matterType === null ? undefined : policy.byMatterType[matterType.toLowerCase()]) ?? policy.defaultYears;
+  return periodFor(policy, matterType).years;
+}
+
+/** The years for a matter type, and whether the policy names the type (else its default applies). */
+export function periodFor(policy: RetentionPolicy, matterType: string | null): { years: number; ownEntry: boolean } {
+  const own = matterType === null ? undefined : policy.byMatterType[matterType.toLowerCase()];
+  return own === undefined ? { years: policy.defaultYears, ownEntry: false } : { years: own, ownEntry: true };
 }
 
 /** `time` plus whole calendar years (29 February lands on 1 March in a common year). */

@@ -275,10 +275,10 @@ export async function listDeletedConversations(db: Executor): Promise<Map<number
 }
 
 /** Conversations of one person: by phone number (wa_id digits) or by business-scoped user id. */
-export async function findConversationIdsByClient(db: Executor, who: { waId: string } | { userId: string }): Promise<number[]> {
-  const query = db.selectFrom('conversations').select('id');
+export async function findConversationsByClient(db: Executor, who: { waId: string } | { userId: string }): Promise<Array<{ id: number; chatToken: string }>> {
+  const query = db.selectFrom('conversations').select(['id', 'chat_token']);
   const rows = await ('waId' in who ? query.where('client_wa_id', '=', who.waId) : query.where('client_user_id', '=', who.userId)).orderBy('id').execute();
-  return rows.map((row) => row.id);
+  return rows.map((row) => ({ id: row.id, chatToken: row.chat_token }));
 }
 
 /** A deletion certificate as stored: what was deleted, when, why, and the signed-off JSON with its hash. */

@@ -45,7 +45,8 @@ const useStyles = makeStyles({
   entry: { display: 'flex', flexDirection: 'column', gap: '2px', padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
 });
 
-const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+/** A day as the retention views show it ("29 Nov 2026" in the user's language). */
+export const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** What a hold is on, as a person reads it. */
 export const holdTarget = (hold: LegalHold): string => (hold.matter ? `matter ${hold.matter.reference}` : hold.conversation ? conversationName(hold.conversation) : 'a deleted conversation');

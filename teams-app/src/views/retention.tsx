@@ -6,7 +6,7 @@ import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
 import { useState, type FormEvent } from 'react';
 import { BundleOutcome, saveBlob } from './export-evidence.js';
-import { conversationName, LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
+import { conversationName, day, LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -23,8 +23,6 @@ const useStyles = makeStyles({
 });
 
 type Part = 'holds' | 'due' | 'deleted' | 'subject';
-
-const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /**
  * Compliance officers: the legal holds, what retention deletes soon (so a hold can still be
