@@ -20,6 +20,13 @@ const ids = { sale: 0, stray: 0, matter: 0 };
 let holdOnMatter = 0;
 let holdOnConversation = 0;
 
+/** The conversation's retention, as its view shows it to this user. */
+async function retentionSeenBy(user: (typeof users)[keyof typeof users], conversationId: number) {
+  const answer = await api.as(user)('GET', `/api/conversations/${conversationId}`);
+  expect(answer.status).toBe(200);
+  return answer.body.retention;
+}
+
 /** What retention would decide for a conversation, `years` from now, on the store as it is. */
 async function decisionIn(conversationId: number, years: number) {
   const [facts] = await listRetentionFacts(api.world.bridge.store.db, [conversationId]);
@@ -41,6 +48,12 @@ describe('legal holds over the API', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ years: 15, rule: 'Conveyancing', keptUntil: null, holds: [] });
     expect((await api.as(users.solicitorB)('GET', `/api/matters/${ids.matter}/retention`)).status).toBe(403);
+  });
+
+  it("tells the people in a conversation how long it is kept: while its matter is open, or from its last message", async () => {
+    expect(await retentionSeenBy(users.caseHandler, ids.sale)).toEqual({ basis: 'matter_open', keptUntil: null, matter: 'HLD-001', years: null, matterType: null, holds: [] });
+    const stray = await api.as(users.compliance)('GET', `/api/conversations/${ids.stray}`);
+    expect(stray.body.retention).toEqual({ basis: 'last_activity', keptUntil: new Date(addYears(Date.parse(stray.body.lastActivityAt), 6)).toISOString(), matter: null, years: 6, matterType: null, holds: [] });
   });
 
   it('refuses holds to everyone but compliance officers, admins included, and stores nothing', async () => {
@@ -88,7 +101,9 @@ describe('legal holds over the API', () => {
     const retention = await api.as(users.solicitorA)('GET', `/api/matters/${ids.matter}/retention`);
     expect(retention.body).toEqual({ years: 15, rule: 'Conveyancing', keptUntil: new Date(addYears(Date.parse(closed.body.closedAt), 15)).toISOString(), holds: [placed.body] });
     // Twenty years on, the period (15 years after closing) has run out; the hold still keeps it.
-    expect(await decisionIn(ids.sale, 20)).toEqual({ expired: false, reason: `legal hold ${holdOnMatter} on matter HLD-001: Claim threatened by the seller`, retainUntil: null });
+    expect(await decisionIn(ids.sale, 20)).toEqual({ expired: false, reason: `legal hold ${holdOnMatter} on matter HLD-001: Claim threatened by the seller`, retainUntil: null, basis: { kind: 'hold' } });
+    // The matter's conversation says so to whoever reads it, with the hold on the matter.
+    expect(await retentionSeenBy(users.caseHandler, ids.sale)).toEqual({ basis: 'hold', keptUntil: null, matter: null, years: null, matterType: null, holds: [placed.body] });
   });
 
   it('places a hold on one conversation, and lists the holds in force', async () => {
@@ -100,6 +115,9 @@ describe('legal holds over the API', () => {
     const list = await api.as(users.compliance)('GET', '/api/holds');
     expect(list.body.items.map((hold: { id: number }) => hold.id)).toEqual([holdOnMatter, holdOnConversation]);
     expect(await decisionIn(ids.stray, 10)).toMatchObject({ expired: false, reason: `legal hold ${holdOnConversation} on conversation ${chatId}: Police request` });
+    // Each conversation lists the holds that keep it, and no other.
+    expect((await retentionSeenBy(users.compliance, ids.stray)).holds).toEqual([placed.body]);
+    expect((await retentionSeenBy(users.compliance, ids.sale)).holds.map((hold: { id: number }) => hold.id)).toEqual([holdOnMatter]);
   });
 
   it('releases a hold once, with a reason; released, the records go when their period ends', async () => {
@@ -123,6 +141,9 @@ describe('legal holds over the API', () => {
     expect(all[0]).toEqual(released.body);
     expect((await api.as(users.solicitorA)('GET', `/api/matters/${ids.matter}/retention`)).body.holds).toEqual([]);
     expect(await decisionIn(ids.sale, 20)).toMatchObject({ expired: true, rule: 'Conveyancing: 15 years after matter HLD-001 closed' });
+    // Released, the conversation runs out with its closed matter's period.
+    const closedAt = (await api.as(users.solicitorA)('GET', `/api/matters/${ids.matter}`)).body.closedAt;
+    expect(await retentionSeenBy(users.solicitorA, ids.sale)).toEqual({ basis: 'matter_closed', keptUntil: new Date(addYears(Date.parse(closedAt), 15)).toISOString(), matter: 'HLD-001', years: 15, matterType: 'Conveyancing', holds: [] });
   });
 
   it('records every placing, release and listing in the audit trail: who, on what, why', async () => {

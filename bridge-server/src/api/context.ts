@@ -24,7 +24,7 @@ export interface ApiDeps {
   sandbox: boolean;
   /** The firm's zone (WA_BRIDGE_TIMEZONE): an imported chat export's times are read in it unless the upload names one. */
   timeZone: string;
-  /** The firm's retention periods (WA_BRIDGE_RETENTION_YEARS), which a matter's retention answer reports. */
+  /** The firm's retention periods (WA_BRIDGE_RETENTION_YEARS), which the matter and conversation views report. */
   retention: RetentionPolicy;
   /** Largest reply file, in bytes. */
   mediaMaxBytes: number;

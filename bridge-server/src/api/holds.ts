@@ -4,8 +4,8 @@ import { managesHolds } from '../core/access.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
 import { getConversation } from '../store/conversations.js';
-import { getMatter } from '../store/matters.js';
-import { listHolds, placeHold, releaseHold } from '../store/retention.js';
+import { conversationsEverLinked, getMatter } from '../store/matters.js';
+import { listHolds, placeHold, releaseHold, type LegalHold as HoldRow } from '../store/retention.js';
 import { audit, conversationTarget, matterTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
 import { toLegalHold } from './views.js';
@@ -42,7 +42,9 @@ export function holdsRouter(deps: ApiDeps): Router {
     const scope = body.matterId !== undefined ? { matterId: body.matterId } : { conversationId: body.conversationId! };
     const id = await placeHold(deps.db, { ...scope, reason: body.reason, placedBy: principal.upn, at: deps.clock.now() });
     await audit(deps, req, res, { action: 'hold.place', target, details: { hold: id, reason: body.reason } });
-    res.status(201).json(toLegalHold((await listHolds(deps.db, true, { id }))[0]!));
+    const [hold] = await listHolds(deps.db, true, { id });
+    await notifyHeld(deps, hold!);
+    res.status(201).json(toLegalHold(hold!));
   });
 
   router.post('/:id/release', async (req, res) => {
@@ -55,10 +57,18 @@ export function holdsRouter(deps: ApiDeps): Router {
       throw new ConflictError('hold_released', `Hold ${id} was released already, by ${hold.releasedBy ?? 'someone else'}.`);
     }
     await audit(deps, req, res, { action: 'hold.release', target: `hold:${id}`, details: { reason } });
-    res.json(toLegalHold((await listHolds(deps.db, true, { id }))[0]!));
+    const [released] = await listHolds(deps.db, true, { id });
+    await notifyHeld(deps, released!);
+    res.json(toLegalHold(released!));
   });
 
   return router;
+}
+
+/** The conversations a hold keeps are told on the live stream, so their open views show it placed or released. */
+async function notifyHeld(deps: ApiDeps, hold: HoldRow): Promise<void> {
+  const conversations = hold.matterId !== null ? await conversationsEverLinked(deps.db, hold.matterId) : hold.conversationId !== null ? [hold.conversationId] : [];
+  for (const id of conversations) deps.feed.notifyConversation(id);
 }
 
 function mustManageHolds(res: Response) {

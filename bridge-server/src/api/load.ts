@@ -1,14 +1,17 @@
 import type { ConversationDetail, MessageItem } from '@wa-bridge/shared/api/conversations';
+import type { ConversationRetention } from '@wa-bridge/shared/api/holds';
 import { canActOnConversation, canSeeConversation, type ConversationFacts, type Principal } from '../core/access.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import type { AttachmentRecord, ConversationRecord, EventRecord } from '../core/records.js';
+import { decideRetention } from '../core/retention.js';
 import { getConversation, getConversationByToken } from '../store/conversations.js';
 import { changedMessageIds, deliveryOf, lastActivityAt } from '../store/conversation-views.js';
 import { findMessageByWaId } from '../store/events.js';
 import { conversationFacts, getAssignees, listLinks, memberMatterIds } from '../store/matters.js';
 import { lastInboundAt } from '../store/outbound.js';
+import { listHolds, listRetentionFacts } from '../store/retention.js';
 import type { ApiDeps } from './context.js';
-import { toDetail, toMessageItem, toWindowState, type SummaryFacts } from './views.js';
+import { iso, toDetail, toLegalHold, toMessageItem, toWindowState, type SummaryFacts } from './views.js';
 
 export interface LoadedConversation {
   conversation: ConversationRecord;
@@ -63,7 +66,27 @@ export async function summaryFacts(deps: ApiDeps, conversations: Array<{ convers
 export async function detailOf(deps: ApiDeps, principal: Principal, loaded: LoadedConversation): Promise<ConversationDetail> {
   const facts = (await summaryFacts(deps, [{ conversation: loaded.conversation }])).get(loaded.conversation.id)!;
   const act = canActOnConversation(principal, loaded.facts, loaded.memberOf);
-  return toDetail(loaded.conversation, facts, { reply: act, link: act, assign: act });
+  return toDetail(loaded.conversation, facts, { reply: act, link: act, assign: act }, await retentionOf(deps, loaded.conversation.id));
+}
+
+/**
+ * How long the archive keeps a conversation and the holds that keep it now: the daily retention
+ * run's own decision, read by the people working it so a hold or a closing date is no surprise.
+ */
+async function retentionOf(deps: ApiDeps, conversationId: number): Promise<ConversationRetention> {
+  const [facts] = await listRetentionFacts(deps.db, [conversationId]);
+  if (!facts) throw new NotFoundError(`Conversation ${conversationId} does not exist.`);
+  const holds = await listHolds(deps.db, false, { covering: conversationId });
+  const decision = decideRetention(facts, deps.retention, deps.clock.now());
+  const { basis } = decision;
+  return {
+    basis: basis.kind,
+    keptUntil: decision.retainUntil === null ? null : iso(decision.retainUntil),
+    matter: 'matter' in basis ? basis.matter : null,
+    years: 'years' in basis ? basis.years : null,
+    matterType: basis.kind === 'matter_closed' ? basis.matterType : null,
+    holds: holds.map(toLegalHold),
+  };
 }
 
 /** Bubbles for these events of one conversation, with files, quotes, edit marks and delivery. */

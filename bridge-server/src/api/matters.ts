@@ -5,7 +5,7 @@ import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../
 import { assertCanClose, normalizeUpn } from '../core/matters.js';
 import { principalOf } from '../auth/middleware.js';
 import { addYears, periodFor } from '../core/retention.js';
-import { addMember, closeMatter, createMatter, getMatter, listMatters, type MatterRow } from '../store/matters.js';
+import { addMember, closeMatter, conversationsEverLinked, createMatter, getMatter, listMatters, type MatterRow } from '../store/matters.js';
 import { listHolds } from '../store/retention.js';
 import { audit, matterTarget } from './audit.js';
 import { bearerOf, idOf, parseInput, type ApiDeps } from './context.js';
@@ -62,6 +62,8 @@ export function mattersRouter(deps: ApiDeps): Router {
     assertCanClose(matter);
     await closeMatter(deps.db, matter.id, principal.upn, deps.clock.now());
     await audit(deps, req, res, { action: 'matter.close', target: matterTarget(matter.reference) });
+    // Closing starts the retention period of every conversation it had: their open views say so.
+    for (const id of await conversationsEverLinked(deps.db, matter.id)) deps.feed.notifyConversation(id);
     res.json(toMatter((await getMatter(deps.db, matter.id))!));
   });
 

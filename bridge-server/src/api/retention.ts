@@ -4,7 +4,6 @@ import { managesHolds } from '../core/access.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { decideRetention } from '../core/retention.js';
 import { principalOf } from '../auth/middleware.js';
-import { getConversation } from '../store/conversations.js';
 import { listDeletionCertificates, listRetentionFacts, type DeletionCertificate as CertificateRow } from '../store/retention.js';
 import { audit, conversationTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
@@ -31,10 +30,8 @@ export function retentionRouter(deps: ApiDeps): Router {
     for (const facts of await listRetentionFacts(deps.db)) {
       const decision = decideRetention(facts, deps.retention, until);
       if (!decision.expired) continue;
-      const conversation = await getConversation(deps.db, facts.conversationId);
-      if (!conversation) continue;
       items.push({
-        conversation: { id: conversation.id, chatId: conversation.chatToken, client: toClient(conversation.clientName, conversation.clientWaId) },
+        conversation: { id: facts.conversationId, chatId: facts.chatId, client: toClient(facts.clientName, facts.clientWaId) },
         matters: facts.matters.map((matter) => matter.reference),
         deleteFrom: iso(decision.retainUntil),
         rule: decision.rule,

@@ -81,8 +81,8 @@ export function toSummary(c: ConversationRecord, facts: SummaryFacts): Conversat
   };
 }
 
-export function toDetail(c: ConversationRecord, facts: SummaryFacts, can: ConversationDetail['can']): ConversationDetail {
-  return { ...toSummary(c, facts), links: facts.links.map(toLink), can };
+export function toDetail(c: ConversationRecord, facts: SummaryFacts, can: ConversationDetail['can'], retention: ConversationDetail['retention']): ConversationDetail {
+  return { ...toSummary(c, facts), links: facts.links.map(toLink), can, retention };
 }
 
 const mediaTypes = new Set(['image', 'video', 'audio', 'document', 'sticker']);

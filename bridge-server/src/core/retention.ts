@@ -18,6 +18,9 @@ export const maxRetentionYears = 21;
 export interface RetentionFacts {
   conversationId: number;
   chatId: string;
+  /** The client as WhatsApp named them, for the people deciding; no rule reads it. */
+  clientName: string | null;
+  clientWaId: string | null;
   openedAt: number;
   /** The newest event's WhatsApp time, or openedAt when there is none. */
   lastActivityAt: number;
@@ -27,9 +30,16 @@ export interface RetentionFacts {
   holds: Array<{ id: number; on: string; reason: string }>;
 }
 
+/** What keeps a conversation, or ends its retention, in parts a view can word itself. */
+export type RetentionBasis =
+  | { kind: 'hold' }
+  | { kind: 'matter_open'; matter: string }
+  | { kind: 'matter_closed'; matter: string; matterType: string | null; years: number }
+  | { kind: 'last_activity'; years: number };
+
 export type RetentionDecision =
-  | { expired: true; rule: string; retainUntil: number; matters: Array<{ reference: string; matterType: string | null; closedAt: number; retainUntil: number }> }
-  | { expired: false; reason: string; retainUntil: number | null };
+  | { expired: true; rule: string; retainUntil: number; basis: RetentionBasis; matters: Array<{ reference: string; matterType: string | null; closedAt: number; retainUntil: number }> }
+  | { expired: false; reason: string; retainUntil: number | null; basis: RetentionBasis };
 
 export function yearsFor(policy: RetentionPolicy, matterType: string | null): number {
   return periodFor(policy, matterType).years;
@@ -51,16 +61,17 @@ export function addYears(time: number, years: number): number {
 export function decideRetention(facts: RetentionFacts, policy: RetentionPolicy, now: number): RetentionDecision {
   if (facts.holds.length > 0) {
     const hold = facts.holds[0]!;
-    return { expired: false, reason: `legal hold ${hold.id} on ${hold.on}: ${hold.reason}`, retainUntil: null };
+    return { expired: false, reason: `legal hold ${hold.id} on ${hold.on}: ${hold.reason}`, retainUntil: null, basis: { kind: 'hold' } };
   }
   const open = facts.matters.find((matter) => matter.closedAt === null);
-  if (open) return { expired: false, reason: `matter ${open.reference} is open`, retainUntil: null };
+  if (open) return { expired: false, reason: `matter ${open.reference} is open`, retainUntil: null, basis: { kind: 'matter_open', matter: open.reference } };
   if (facts.matters.length === 0) {
     const years = policy.defaultYears;
     const retainUntil = addYears(facts.lastActivityAt, years);
+    const basis = { kind: 'last_activity', years } as const;
     return retainUntil <= now
-      ? { expired: true, rule: `default: ${years} years after the last activity (never linked to a matter)`, retainUntil, matters: [] }
-      : { expired: false, reason: `default period of ${years} years after the last activity runs to ${new Date(retainUntil).toISOString().slice(0, 10)}`, retainUntil };
+      ? { expired: true, rule: `default: ${years} years after the last activity (never linked to a matter)`, retainUntil, basis, matters: [] }
+      : { expired: false, reason: `default period of ${years} years after the last activity runs to ${new Date(retainUntil).toISOString().slice(0, 10)}`, retainUntil, basis };
   }
   const periods = facts.matters.map((matter) => {
     const years = yearsFor(policy, matter.matterType);
@@ -68,8 +79,9 @@ export function decideRetention(facts: RetentionFacts, policy: RetentionPolicy, 
   });
   const longest = periods.reduce((a, b) => (b.retainUntil > a.retainUntil ? b : a));
   const rule = `${longest.matterType ?? 'default'}: ${longest.years} years after matter ${longest.reference} closed`;
-  if (longest.retainUntil > now) return { expired: false, reason: `${rule}, until ${new Date(longest.retainUntil).toISOString().slice(0, 10)}`, retainUntil: longest.retainUntil };
-  return { expired: true, rule, retainUntil: longest.retainUntil, matters: periods.map(({ reference, matterType, closedAt, retainUntil }) => ({ reference, matterType, closedAt, retainUntil })) };
+  const basis = { kind: 'matter_closed', matter: longest.reference, matterType: periodFor(policy, longest.matterType).ownEntry ? longest.matterType : null, years: longest.years } as const;
+  if (longest.retainUntil > now) return { expired: false, reason: `${rule}, until ${new Date(longest.retainUntil).toISOString().slice(0, 10)}`, retainUntil: longest.retainUntil, basis };
+  return { expired: true, rule, retainUntil: longest.retainUntil, basis, matters: periods.map(({ reference, matterType, closedAt, retainUntil }) => ({ reference, matterType, closedAt, retainUntil })) };
 }
 
 /**

@@ -149,6 +149,12 @@ export async function listLinks(db: Executor, conversationIds: number[], all: bo
   return query.execute();
 }
 
+/** Every conversation ever linked to the matter: those whose retention the matter decides. */
+export async function conversationsEverLinked(db: Executor, matterId: number): Promise<number[]> {
+  const rows = await db.selectFrom('matter_links').select('conversation_id').distinct().where('matter_id', '=', matterId).orderBy('conversation_id').execute();
+  return rows.map((row) => row.conversation_id);
+}
+
 export async function getLink(db: Executor, id: number): Promise<LinkRow | undefined> {
   return db.selectFrom('matter_links').innerJoin('matters', 'matters.id', 'matter_links.matter_id').select(linkColumns).where('matter_links.id', '=', id).executeTakeFirst();
 }

@@ -79,8 +79,12 @@ export async function releaseHold(db: Executor, id: number, release: { by: strin
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Holds in the order they were placed: in force only unless `includeReleased`; those on one matter, or one hold, when asked. */
-export async function listHolds(db: Executor, includeReleased: boolean, only: { matterId?: number; id?: number } = {}): Promise<LegalHold[]> {
+/**
+ * Holds in the order they were placed: in force only unless `includeReleased`. When asked, only
+ * those on one matter, one hold, or those covering one conversation (on it, or on a matter it was
+ * ever linked to: what keeps it from deletion).
+ */
+export async function listHolds(db: Executor, includeReleased: boolean, only: { matterId?: number; id?: number; covering?: number } = {}): Promise<LegalHold[]> {
   let query = retentionOf(db)
     .selectFrom('legal_holds')
     .leftJoin(sql<{ id: number; reference: string }>`matters`.as('m'), 'm.id', 'legal_holds.matter_id')
@@ -103,6 +107,15 @@ export async function listHolds(db: Executor, includeReleased: boolean, only: { 
   if (!includeReleased) query = query.where('legal_holds.released_at', 'is', null);
   if (only.matterId !== undefined) query = query.where('legal_holds.matter_id', '=', only.matterId);
   if (only.id !== undefined) query = query.where('legal_holds.id', '=', only.id);
+  if (only.covering !== undefined) {
+    const conversationId = only.covering;
+    query = query.where((eb) =>
+      eb.or([
+        eb('legal_holds.conversation_id', '=', conversationId),
+        eb('legal_holds.matter_id', 'in', sql<number>`(select matter_id from matter_links where conversation_id = ${conversationId})`),
+      ]),
+    );
+  }
   const rows = await query.orderBy('legal_holds.id').execute();
   return rows.map((row) => ({
     id: Number(row.id),
@@ -130,16 +143,19 @@ export async function listRetentionFacts(db: Executor, conversationIds?: readonl
     .select([
       'conversations.id',
       'conversations.chat_token',
+      'conversations.client_name',
+      'conversations.client_wa_id',
       'conversations.opened_at',
       (eb) => eb.selectFrom('events').select((events) => events.fn.max('events.wa_timestamp').as('newest')).whereRef('events.conversation_id', '=', 'conversations.id').as('last_at'),
     ]);
   if (conversationIds) conversations = conversations.where('conversations.id', 'in', conversationIds.length > 0 ? [...conversationIds] : [-1]);
   const rows = await conversations.orderBy('conversations.id').execute();
-  const links = await db
+  let linkQuery = db
     .selectFrom('matter_links')
     .innerJoin('matters', 'matters.id', 'matter_links.matter_id')
-    .select(['matter_links.conversation_id', 'matters.id as matter_id', 'matters.reference', 'matters.matter_type', 'matters.closed_at'])
-    .execute();
+    .select(['matter_links.conversation_id', 'matters.id as matter_id', 'matters.reference', 'matters.matter_type', 'matters.closed_at']);
+  if (conversationIds) linkQuery = linkQuery.where('matter_links.conversation_id', 'in', rows.length > 0 ? rows.map((row) => row.id) : [-1]);
+  const links = await linkQuery.execute();
   const holds = await retentionOf(db).selectFrom('legal_holds').select(['id', 'matter_id', 'conversation_id', 'reason']).where('released_at', 'is', null).execute();
   const matterRefs = new Map(links.map((link) => [link.matter_id, link.reference]));
   const linksOf = groupBy(links, (link) => link.conversation_id);
@@ -153,6 +169,8 @@ export async function listRetentionFacts(db: Executor, conversationIds?: readonl
     return {
       conversationId: row.id,
       chatId: row.chat_token,
+      clientName: row.client_name,
+      clientWaId: row.client_wa_id,
       openedAt: row.opened_at,
       lastActivityAt: Number(row.last_at ?? row.opened_at),
       matters,

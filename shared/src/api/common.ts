@@ -8,6 +8,14 @@ export { roles, roleSchema, type Role } from '../roles.js';
 export const channelSchema = z.enum(['cloud-api', 'whatsapp-web', 'chat-export']);
 export type Channel = z.infer<typeof channelSchema>;
 
+/** A conversation's client as WhatsApp named them. */
+export const clientSchema = z.object({
+  name: z.string().nullable(),
+  /** E.164 with a leading +, when WhatsApp gave a number. */
+  number: z.string().nullable(),
+});
+export type Client = z.infer<typeof clientSchema>;
+
 export const directionSchema = z.enum(['inbound', 'outbound']);
 export type Direction = z.infer<typeof directionSchema>;
 

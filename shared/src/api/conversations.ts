@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { channelSchema, directionSchema, isoTime, offeredTemplateSchema, pageQuery, templateSchema } from './common.js';
+import { channelSchema, clientSchema, directionSchema, isoTime, offeredTemplateSchema, pageQuery, templateSchema } from './common.js';
+import { conversationRetentionSchema } from './holds.js';
 import { matterLinkSchema } from './matters.js';
+
+export { clientSchema, type Client } from './common.js';
 
 /**
  * WhatsApp's 24-hour customer-service window (Cloud API): free-form replies only within 24 hours
@@ -16,14 +19,6 @@ export const windowStateSchema = z.object({
   templates: z.array(offeredTemplateSchema),
 });
 export type WindowState = z.infer<typeof windowStateSchema>;
-
-/** The client of a conversation, as WhatsApp named them. */
-export const clientSchema = z.object({
-  name: z.string().nullable(),
-  /** E.164 with a leading +, when WhatsApp gave a number. */
-  number: z.string().nullable(),
-});
-export type Client = z.infer<typeof clientSchema>;
 
 export const conversationSummarySchema = z.object({
   id: z.number().int(),
@@ -49,6 +44,8 @@ export const conversationDetailSchema = conversationSummarySchema.extend({
   links: z.array(matterLinkSchema),
   /** What the signed-in user may do here. */
   can: z.object({ reply: z.boolean(), link: z.boolean(), assign: z.boolean() }),
+  /** How long the archive keeps it, and the legal holds that keep it now. */
+  retention: conversationRetentionSchema,
 });
 export type ConversationDetail = z.infer<typeof conversationDetailSchema>;
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { idParam, isoTime } from './common.js';
-import { clientSchema } from './conversations.js';
+import { clientSchema, idParam, isoTime } from './common.js';
 
 /**
  * A legal hold: while it is in force nothing of its matter (every conversation ever linked to
@@ -21,6 +20,28 @@ export const legalHoldSchema = z.object({
   releaseReason: z.string().nullable(),
 });
 export type LegalHold = z.infer<typeof legalHoldSchema>;
+
+/**
+ * How long the archive keeps one conversation. `basis` says what sets it:
+ * - `hold`: legal holds in force (on it, or on a matter it was ever linked to) keep it until released;
+ * - `matter_open`: `matter` is still open, so nothing runs yet;
+ * - `matter_closed`: the period of `matter`, the one ending last of the closed matters it was linked to;
+ * - `last_activity`: never linked to a matter, the default period from its newest message.
+ * `keptUntil` is null for the first two; a time already past means the next retention run deletes it.
+ */
+export const conversationRetentionSchema = z.object({
+  basis: z.enum(['hold', 'matter_open', 'matter_closed', 'last_activity']),
+  keptUntil: isoTime.nullable(),
+  /** The matter's reference, for matter_open and matter_closed. */
+  matter: z.string().nullable(),
+  /** The period's years, for matter_closed and last_activity. */
+  years: z.number().int().nullable(),
+  /** The matter type whose period applies (matter_closed), or null for the default. */
+  matterType: z.string().nullable(),
+  /** Every hold in force on it or on one of its matters, oldest first. */
+  holds: z.array(legalHoldSchema),
+});
+export type ConversationRetention = z.infer<typeof conversationRetentionSchema>;
 
 const reason = z.string().trim().min(1, 'say why, e.g. the proceedings or the regulator request').max(1000);
 
