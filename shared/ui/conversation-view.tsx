@@ -10,6 +10,7 @@ import { ConversationSearch } from './conversation/conversation-search.js';
 import { ImportExport } from './conversation/import-export.js';
 import { MatterLinks } from './conversation/matter-links.js';
 import { MessageBubble, PendingBubble } from './conversation/message-bubble.js';
+import { ConversationRetentionStrip } from './conversation/retention.js';
 import { seekMessagesLimit, useSeekMessage, type SeekState, type SeekTarget } from './conversation/use-seek-message.js';
 import { describeError } from './format.js';
 import { useStream, type StreamState } from './use-stream.js';
@@ -102,11 +103,15 @@ export function ConversationView({ conversationId, show }: { conversationId: num
           if (event.conversationId === conversationId) refresh();
           return;
         case 'conversation':
-          if (event.conversation.id === conversationId) setDetail((current) => (current ? { ...current, ...event.conversation } : current));
+          if (event.conversation.id !== conversationId) return;
+          setDetail((current) => (current ? { ...current, ...event.conversation } : current));
+          // What the summary does not carry (the links' history, what the user may do, the
+          // retention and its holds) may have changed with it: read again.
+          void loadDetail().catch((error: unknown) => setProblem(describeError(error)));
           return;
       }
     },
-    [conversationId, loadNewest],
+    [conversationId, loadDetail, loadNewest],
   );
   const streamState = useStream(conversationId, onEvent);
 
@@ -215,6 +220,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
       )}
       <MatterLinks conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
       <Assignee conversation={detail} onAssigned={setDetail} />
+      <ConversationRetentionStrip conversation={detail} onChanged={() => void loadDetail().catch((error: unknown) => setProblem(describeError(error)))} />
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>

@@ -151,6 +151,26 @@ describe('Outlook task pane', () => {
     expect(conversation.matters.map((link) => link.reference)).toEqual([matterRef]);
   });
 
+  it('says how long the conversation is kept, and shows a legal hold on its matter as soon as it is placed', async () => {
+    const strip = page.getByRole('region', { name: 'Retention' });
+    await expect.poll(() => strip.locator('.retention-period').innerText(), { timeout: 10_000 }).toBe(`Kept while matter ${matterRef} is open, then for that matter's retention period.`);
+    expect(await strip.locator('.legal-hold').count()).toBe(0);
+    const matter = (await world.api.listMatters({ q: matterRef })).items[0]!;
+    const hold = await world.api.placeHold({ matterId: matter.id, reason: 'Buyer disputes the deposit' });
+    // Told over the live stream: the pane shows it without a reload.
+    await expect.poll(() => strip.locator(`[data-hold="${hold.id}"]`).count(), { timeout: 10_000 }).toBe(1);
+    expect(await strip.locator('.retention-period').innerText()).toBe('Kept, whatever its age, while a legal hold is in force.');
+    expect(await strip.locator('.legal-hold').innerText()).toContain(`Buyer disputes the deposit\nOn matter ${matterRef}, placed`);
+    // At the narrowest task pane the hold and its buttons fit: nothing scrolls sideways.
+    await page.setViewportSize({ width: 320, height: taskPaneViewport.height });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(artifactsDir, 'addin-legal-hold.png') });
+    await page.setViewportSize(taskPaneViewport);
+    await world.api.releaseHold(hold.id, { reason: 'Deposit dispute settled' });
+    await expect.poll(() => strip.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(0);
+    expect(await strip.locator('.retention-period').innerText()).toBe(`Kept while matter ${matterRef} is open, then for that matter's retention period.`);
+  });
+
   it('unlinks a matter from the keyboard, keeps the focus in the matters and says what changed', async () => {
     await page.getByRole('button', { name: `Unlink ${matterRef}` }).focus();
     await page.keyboard.press('Enter');

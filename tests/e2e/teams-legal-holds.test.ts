@@ -118,9 +118,22 @@ describe('Teams tab: retention and legal holds', () => {
     await page.close();
   });
 
-  it('places a hold on one conversation from above it', async () => {
+  it('shows the hold in the conversation to everyone reading it, and a hold placed on the conversation reaches an open view at once', async () => {
+    // The solicitor reads Nora's conversation: the hold on its matter shows above the messages, with nothing to release.
+    const { page: solicitorPage, tab: solicitorTab } = await openTab(solicitor);
+    await solicitorTab.getByRole('button', { name: /HOL-2026-0007/ }).click({ timeout: 10_000 });
+    await solicitorTab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Nora Holt/ }).click({ timeout: 10_000 });
+    const seenBySolicitor = solicitorTab.getByRole('region', { name: 'Retention' });
+    await seenBySolicitor.locator('.legal-hold').waitFor({ timeout: 10_000 });
+    expect(await seenBySolicitor.locator('.retention-period').innerText()).toBe('Kept, whatever its age, while a legal hold is in force.');
+    expect(await seenBySolicitor.locator('.legal-hold').innerText()).toContain(`Seller threatens a claim over the survey (letter of 28 Nov)\nOn matter HOL-2026-0007, placed`);
+    expect(await seenBySolicitor.getByRole('button').count()).toBe(0);
+
+    // The solicitor's page stays open behind: a page in the background gets few animation frames, and clicks wait on them.
+    await officerPage.bringToFront();
     await officerTab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Nora Holt/ }).click({ timeout: 10_000 });
-    await officerTab.getByRole('button', { name: 'Place legal hold' }).click({ timeout: 10_000 });
+    const strip = officerTab.getByRole('region', { name: 'Retention' });
+    await strip.getByRole('button', { name: 'Place legal hold on this conversation' }).click({ timeout: 10_000 });
     const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on this conversation?' });
     await dialog.getByRole('textbox', { name: /Reason/ }).fill('Police request about this client');
     await dialog.getByRole('button', { name: 'Place hold' }).click();
@@ -128,9 +141,15 @@ describe('Teams tab: retention and legal holds', () => {
     await dialogGone(officerTab);
     const onConversation = (await officerApi.listHolds()).items.find((hold) => hold.conversation?.id === conversationId);
     expect(onConversation).toMatchObject({ reason: 'Police request about this client', matter: null });
-    await officerTab.getByText(`Legal hold ${onConversation!.id}`).waitFor({ timeout: 10_000 });
+    await expect.poll(() => strip.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(2);
+    expect(await strip.locator(`[data-hold="${onConversation!.id}"]`).innerText()).toContain('Police request about this client\nOn this conversation, placed');
+    // The compliance officer may release either hold from here; the dialog names what it covers.
+    expect(await strip.getByRole('button', { name: /^Release hold / }).count()).toBe(2);
+    // The solicitor's open view was told over the live stream: no reload.
+    await expect.poll(() => seenBySolicitor.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(2);
     expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
     await shot(officerPage, 'teams-conversation-legal-hold.png');
+    await solicitorPage.close();
   });
 
   it('lists the holds in force and releases one, with a reason, keeping it on record as released', async () => {

@@ -5,7 +5,6 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useRef, useState } from 'react';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
-import { ConversationHolds } from './legal-holds.js';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
@@ -43,7 +42,6 @@ export function MattersView({ boundMatterId }: { boundMatterId: number | null })
 function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLevel(level: Level): void; boundMatterId: number | null }) {
   const styles = useStyles();
   const list = listStyles();
-  const { me } = useSession();
 
   if (level.at === 'conversation') {
     return (
@@ -52,7 +50,6 @@ function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLev
           <Button appearance="subtle" onClick={() => setLevel(level.matterId ? { at: 'matter', matterId: level.matterId } : { at: 'unlinked' })}>
             ← Back to conversations
           </Button>
-          {me.can.holds && <ConversationHolds conversationId={level.conversationId} />}
         </div>
         <ConversationView conversationId={level.conversationId} />
       </div>

@@ -2,11 +2,12 @@ import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, Message
 import type { DeletionCertificate } from '@wa-bridge/shared/api/holds';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
+import { conversationName, day, PlaceHoldButton } from '@wa-bridge/shared/ui/holds';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui/time-zones';
 import { useState, type FormEvent } from 'react';
 import { BundleOutcome, saveBlob } from './export-evidence.js';
-import { conversationName, day, LegalHoldsView, PlaceHoldButton } from './legal-holds.js';
+import { LegalHoldsView } from './legal-holds.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
