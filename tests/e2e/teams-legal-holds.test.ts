@@ -173,9 +173,15 @@ describe('Teams tab: retention and legal holds', () => {
     await expect.poll(() => inForce.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
     expect((await officerApi.listHolds({ all: 'true' })).items[0]).toMatchObject({ id: onMatter!.id, releasedBy: officer.upn, releaseReason: 'Seller withdrew the claim' });
 
+    // Another officer places a hold and releases it again: the list follows over the live stream, without a reload.
+    const elsewhere = await officerApi.placeHold({ matterId: onMatter!.matter!.id, reason: 'Placed from another desk' });
+    await expect.poll(() => inForce.locator(`[data-hold="${elsewhere.id}"]`).count(), { timeout: 10_000 }).toBe(1);
+    await officerApi.releaseHold(elsewhere.id, { reason: 'Placed by mistake' });
+    await expect.poll(() => inForce.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
+
     await officerTab.getByRole('switch', { name: 'Show released holds' }).click();
     const all = officerTab.getByRole('list', { name: 'Legal holds' });
-    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(3);
     const released = all.locator(`[data-hold="${onMatter!.id}"]`);
     expect(await released.innerText()).toMatch(new RegExp(`released\\b[\\s\\S]*released .* by ${officer.upn.replace('.', '\\.')}: Seller withdrew the claim`));
     expect(await released.getByRole('button').count()).toBe(0);

@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { placeHold } from '../../bridge-server/src/store/retention.js';
 import { waitFor } from '../support/bridge.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
@@ -102,6 +103,43 @@ describe('live stream of conversation changes', () => {
     expect(failed()!.data).toMatchObject({ conversationId: ids.alice, reply: { commandId: reply.body.commandId, error: { code: 'window_closed' } } });
     const page = await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}/messages`);
     expect(page.body.pending).toEqual([expect.objectContaining({ commandId: reply.body.commandId, state: 'failed' })]);
+  });
+
+  it("tells a conversation's readers when a hold comes to cover it, and compliance officers of every hold placed or released, over the API or by another process", async () => {
+    const stream = async (user: (typeof users)[keyof typeof users], query = '') => {
+      const opened = await openStream(`${api.world.bridge.url}/api/stream${query}`, { authorization: `Bearer ${await api.token(user)}` });
+      open.push(opened.close);
+      return opened;
+    };
+    const officer = await stream(users.compliance);
+    const alice = await stream(users.solicitorA);
+    const aliceOnOne = await stream(users.solicitorA, `?conversation=${ids.alice}`);
+    const bob = await stream(users.solicitorB);
+    await waitFor(() => [officer, alice, aliceOnOne, bob].every((s) => s.events.length > 0), 5000, () => 'no ready event');
+    const holdEvents = () => officer.events.filter((e) => e.event === 'holds').length;
+    const conversationEvents = (of: typeof alice) => of.events.filter((e) => e.event === 'conversation').map((e) => (e.data.conversation as { id: number }).id);
+
+    const matter = (await api.as(users.solicitorA)('GET', '/api/matters?q=ANN-1')).body.items[0].id;
+    const placed = await api.as(users.compliance)('POST', '/api/holds', { matterId: matter, reason: 'Dispute with the lender' });
+    expect(placed.status).toBe(201);
+    await waitFor(() => holdEvents() >= 1 && conversationEvents(alice).length >= 1 && conversationEvents(aliceOnOne).length >= 1, 5000, () => JSON.stringify(officer.events));
+    // The matter's conversation is named to those who read it, with the same detail on a reload.
+    expect(conversationEvents(alice)).toEqual([ids.alice]);
+    expect((await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}`)).body.retention).toMatchObject({ basis: 'hold', holds: [expect.objectContaining({ id: placed.body.id })] });
+
+    // A hold placed by another process (the CLI writes to the store): found by the feed's next poll.
+    const seen = holdEvents();
+    await placeHold(api.world.bridge.store.db, { conversationId: ids.bob, reason: 'Regulator request', placedBy: 'cli:ops', at: Date.now() });
+    await waitFor(() => holdEvents() > seen, 5000, () => JSON.stringify(officer.events));
+    const released = await api.as(users.compliance)('POST', `/api/holds/${placed.body.id}/release`, { reason: 'Settled' });
+    expect(released.status).toBe(200);
+    await waitFor(() => holdEvents() > seen + 1 && conversationEvents(alice).length >= 2, 5000, () => JSON.stringify(officer.events));
+
+    // Holds are the compliance officers' business: nobody else's stream names them, nor does a stream of one conversation.
+    for (const other of [alice, aliceOnOne, bob]) expect(other.events.filter((e) => e.event === 'holds')).toEqual([]);
+    // Ben's conversation is not Alice's: she never hears of it, held or not.
+    expect(conversationEvents(alice)).toEqual([ids.alice, ids.alice]);
+    expect(conversationEvents(bob)).toEqual([]);
   });
 
   it('refuses a stream of a conversation the user may not see, and a bad query token', async () => {

@@ -2,13 +2,15 @@ import type { DeliveryStatus } from '../core/records.js';
 import type { EventRecord } from '../core/records.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
 import { listEventsAfter, maxEventId } from '../store/events.js';
+import { holdsState } from '../store/retention.js';
 import type { Executor } from '../store/executor.js';
 
 export type FeedChange =
   | { type: 'message'; conversationId: number; event: EventRecord }
   | { type: 'delivery'; conversationId: number; waMessageId: string; status: DeliveryStatus; at: number }
   | { type: 'reply'; conversationId: number; reply: PendingReplyRow }
-  | { type: 'conversation'; conversationId: number };
+  | { type: 'conversation'; conversationId: number }
+  | { type: 'holds'; at: number };
 
 export type FeedListener = (changes: FeedChange[]) => Promise<void>;
 
@@ -29,6 +31,8 @@ export class ChangeFeed {
   /** Lowest reply id that may still change state (queued); older replies are settled. */
   private commandsFrom = 0;
   private readonly seenCommands = new Map<string, number>();
+  /** The legal holds as last seen (newest id, number released): a change in it is a placing or a release. */
+  private holdsSeen = '';
   private ticking = false;
 
   constructor(
@@ -49,6 +53,12 @@ export class ChangeFeed {
 
   notifyConversation(conversationId: number): void {
     void this.deliver([{ type: 'conversation', conversationId }]);
+  }
+
+  /** A hold the API just placed or released: pushed at once, and not again by the next poll. */
+  async notifyHolds(): Promise<void> {
+    this.holdsSeen = await holdsState(this.db);
+    await this.deliver([{ type: 'holds', at: this.options.now() }]);
   }
 
   /** A reply the API just accepted: pushed at once, since the worker may send it before the next poll. */
@@ -78,6 +88,7 @@ export class ChangeFeed {
     this.commandsSince = this.options.now();
     this.commandsFrom = await this.firstUnsettledCommand(0);
     this.seenCommands.clear();
+    this.holdsSeen = await holdsState(this.db);
     this.schedule();
   }
 
@@ -92,7 +103,7 @@ export class ChangeFeed {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const changes = [...(await this.newEvents()), ...(await this.newStatuses()), ...(await this.changedReplies())];
+      const changes = [...(await this.newEvents()), ...(await this.newStatuses()), ...(await this.changedReplies()), ...(await this.changedHolds())];
       if (changes.length > 0) await this.deliver(changes);
     } catch (error) {
       this.options.onError(error);
@@ -154,6 +165,14 @@ export class ChangeFeed {
       for (const [key, at] of this.seenCommands) if (at < newest) this.seenCommands.delete(key);
     }
     return changes;
+  }
+
+  /** Holds placed or released by another process (the CLI, another bridge on the same database). */
+  private async changedHolds(): Promise<FeedChange[]> {
+    const state = await holdsState(this.db);
+    if (state === this.holdsSeen) return [];
+    this.holdsSeen = state;
+    return [{ type: 'holds', at: this.options.now() }];
   }
 
   /**

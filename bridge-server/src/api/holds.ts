@@ -65,10 +65,14 @@ export function holdsRouter(deps: ApiDeps): Router {
   return router;
 }
 
-/** The conversations a hold keeps are told on the live stream, so their open views show it placed or released. */
+/**
+ * Told on the live stream: the conversations the hold keeps, so their open views show it placed or
+ * released, and the compliance officers' lists of holds.
+ */
 async function notifyHeld(deps: ApiDeps, hold: HoldRow): Promise<void> {
   const conversations = hold.matterId !== null ? await conversationsEverLinked(deps.db, hold.matterId) : hold.conversationId !== null ? [hold.conversationId] : [];
   for (const id of conversations) deps.feed.notifyConversation(id);
+  await deps.feed.notifyHolds();
 }
 
 function mustManageHolds(res: Response) {

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { StreamEvent } from '@wa-bridge/shared/api/stream';
-import { canSeeConversation, type Principal } from '../core/access.js';
+import { canSeeConversation, managesHolds, type Principal } from '../core/access.js';
 import { getConversation } from '../store/conversations.js';
 import { conversationFacts, memberMatterIds } from '../store/matters.js';
 import { principalOf } from '../auth/middleware.js';
@@ -55,11 +55,14 @@ export function streamRouter(deps: ApiDeps): Router {
 }
 
 async function toStreamEvents(deps: ApiDeps, principal: Principal, only: number | undefined, changes: FeedChange[]): Promise<StreamEvent[]> {
-  const relevant = changes.filter((c) => only === undefined || c.conversationId === only);
-  if (relevant.length === 0) return [];
+  const out: StreamEvent[] = [];
+  // Holds concern the compliance officers' lists, which follow the stream of all conversations.
+  const holds = changes.filter((c) => c.type === 'holds');
+  if (holds.length > 0 && only === undefined && managesHolds(principal)) out.push({ type: 'holds', at: iso(holds.at(-1)!.at) });
+  const relevant = changes.filter((c): c is Exclude<FeedChange, { type: 'holds' }> => c.type !== 'holds' && (only === undefined || c.conversationId === only));
+  if (relevant.length === 0) return out;
   const memberOf = await memberMatterIds(deps.db, principal.upn);
   const visible = new Map<number, boolean>();
-  const out: StreamEvent[] = [];
   for (const change of relevant) {
     let allowed = visible.get(change.conversationId);
     if (allowed === undefined) {

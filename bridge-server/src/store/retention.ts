@@ -134,6 +134,18 @@ export async function listHolds(db: Executor, includeReleased: boolean, only: { 
   }));
 }
 
+/**
+ * The legal holds in one value that changes with every placing and release (holds are only ever
+ * added and released, never deleted): the newest id and how many are released.
+ */
+export async function holdsState(db: Executor): Promise<string> {
+  const row = await retentionOf(db)
+    .selectFrom('legal_holds')
+    .select([(eb) => eb.fn.max<number | null>('id').as('newest'), (eb) => eb.fn.count<number>('released_at').as('released')])
+    .executeTakeFirst();
+  return `${row?.newest ?? 0}:${row?.released ?? 0}`;
+}
+
 /** What retention decides on, for every conversation (or the ones given). */
 export async function listRetentionFacts(db: Executor, conversationIds?: readonly number[]): Promise<RetentionFacts[]> {
   // Each conversation's newest event is one step down the index on (conversation, time): a

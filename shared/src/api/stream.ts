@@ -18,7 +18,12 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reply'), conversationId: z.number().int(), reply: pendingReplySchema }),
   /** Links, assignee or window changed: the new summary. */
   z.object({ type: z.literal('conversation'), conversation: conversationSummarySchema }),
+  /**
+   * A legal hold was placed or released (over the API or with the CLI): to compliance officers, on
+   * the stream of all conversations, so their lists of holds and of what is due for deletion follow.
+   */
+  z.object({ type: z.literal('holds'), at: isoTime }),
 ]);
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
-export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation'];
+export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation', 'holds'];

@@ -5,6 +5,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { day, holdTarget, PlaceHoldButton, ReleaseHoldButton } from '@wa-bridge/shared/ui/holds';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useState } from 'react';
+import { useHoldChanges } from './use-hold-changes.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -77,7 +78,8 @@ function periodText(retention: MatterRetention): string {
 
 /**
  * Compliance officers: every legal hold in force (on matters and on single conversations), and
- * the released ones on request, with who placed and released each and why.
+ * the released ones on request, with who placed and released each and why. It follows the live
+ * stream, so a hold another officer places or releases shows without a reload.
  */
 export function LegalHoldsView() {
   const styles = useStyles();
@@ -85,6 +87,7 @@ export function LegalHoldsView() {
   const { api } = useSession();
   const [all, setAll] = useState(false);
   const { value: holds, problem, reload } = useLoaded(async () => (await api.listHolds({ all: all ? 'true' : 'false' })).items, [api, all]);
+  useHoldChanges(reload);
 
   return (
     <div className={styles.pane}>

@@ -8,6 +8,7 @@ import { useZonePicker, ZonePicker, zonePickerError } from '@wa-bridge/shared/ui
 import { useState, type FormEvent } from 'react';
 import { BundleOutcome, saveBlob } from './export-evidence.js';
 import { LegalHoldsView } from './legal-holds.js';
+import { useHoldChanges } from './use-hold-changes.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -54,6 +55,8 @@ function DueForDeletion() {
   const { api } = useSession();
   const [days, setDays] = useState(90);
   const { value: items, problem, reload } = useLoaded(async () => (await api.retentionDue({ days })).items, [api, days]);
+  // A hold placed or released by another officer takes a conversation off the list or puts it back.
+  useHoldChanges(reload);
 
   const now = Date.now();
   return (
