@@ -106,8 +106,13 @@ export function ConversationView({ conversationId, show }: { conversationId: num
           if (event.conversation.id !== conversationId) return;
           setDetail((current) => (current ? { ...current, ...event.conversation } : current));
           // What the summary does not carry (the links' history, what the user may do, the
-          // retention and its holds) may have changed with it: read again.
+          // retention) may have changed with it: read again.
           void loadDetail().catch((error: unknown) => setProblem(describeError(error)));
+          return;
+        case 'retention':
+          if (event.conversationId === conversationId) void loadDetail().catch((error: unknown) => setProblem(describeError(error)));
+          return;
+        case 'holds':
           return;
       }
     },

@@ -105,7 +105,7 @@ describe('live stream of conversation changes', () => {
     expect(page.body.pending).toEqual([expect.objectContaining({ commandId: reply.body.commandId, state: 'failed' })]);
   });
 
-  it("tells a conversation's readers when a hold comes to cover it, and compliance officers of every hold placed or released, over the API or by another process", async () => {
+  it("tells the view of a conversation when a hold comes to cover it, and compliance officers of every hold placed or released, over the API or by another process", async () => {
     const stream = async (user: (typeof users)[keyof typeof users], query = '') => {
       const opened = await openStream(`${api.world.bridge.url}/api/stream${query}`, { authorization: `Bearer ${await api.token(user)}` });
       open.push(opened.close);
@@ -117,14 +117,14 @@ describe('live stream of conversation changes', () => {
     const bob = await stream(users.solicitorB);
     await waitFor(() => [officer, alice, aliceOnOne, bob].every((s) => s.events.length > 0), 5000, () => 'no ready event');
     const holdEvents = () => officer.events.filter((e) => e.event === 'holds').length;
-    const conversationEvents = (of: typeof alice) => of.events.filter((e) => e.event === 'conversation').map((e) => (e.data.conversation as { id: number }).id);
+    const retentionEvents = (of: typeof alice) => of.events.filter((e) => e.event === 'retention').map((e) => e.data.conversationId);
 
     const matter = (await api.as(users.solicitorA)('GET', '/api/matters?q=ANN-1')).body.items[0].id;
     const placed = await api.as(users.compliance)('POST', '/api/holds', { matterId: matter, reason: 'Dispute with the lender' });
     expect(placed.status).toBe(201);
-    await waitFor(() => holdEvents() >= 1 && conversationEvents(alice).length >= 1 && conversationEvents(aliceOnOne).length >= 1, 5000, () => JSON.stringify(officer.events));
-    // The matter's conversation is named to those who read it, with the same detail on a reload.
-    expect(conversationEvents(alice)).toEqual([ids.alice]);
+    await waitFor(() => holdEvents() >= 1 && retentionEvents(aliceOnOne).length >= 1, 5000, () => JSON.stringify([officer.events, aliceOnOne.events]));
+    // The view of the matter's conversation reads its detail again, and finds the hold there.
+    expect(retentionEvents(aliceOnOne)).toEqual([ids.alice]);
     expect((await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}`)).body.retention).toMatchObject({ basis: 'hold', holds: [expect.objectContaining({ id: placed.body.id })] });
 
     // A hold placed by another process (the CLI writes to the store): found by the feed's next poll.
@@ -133,13 +133,19 @@ describe('live stream of conversation changes', () => {
     await waitFor(() => holdEvents() > seen, 5000, () => JSON.stringify(officer.events));
     const released = await api.as(users.compliance)('POST', `/api/holds/${placed.body.id}/release`, { reason: 'Settled' });
     expect(released.status).toBe(200);
-    await waitFor(() => holdEvents() > seen + 1 && conversationEvents(alice).length >= 2, 5000, () => JSON.stringify(officer.events));
+    await waitFor(() => holdEvents() > seen + 1 && retentionEvents(aliceOnOne).length >= 2, 5000, () => JSON.stringify([officer.events, aliceOnOne.events]));
 
-    // Holds are the compliance officers' business: nobody else's stream names them, nor does a stream of one conversation.
+    // Holds are the compliance officers' business: nobody else's stream names them, nor does a
+    // stream of one conversation; and the lists of all conversations are not made to rebuild
+    // every conversation a hold covers, since nothing in a list changed.
     for (const other of [alice, aliceOnOne, bob]) expect(other.events.filter((e) => e.event === 'holds')).toEqual([]);
-    // Ben's conversation is not Alice's: she never hears of it, held or not.
-    expect(conversationEvents(alice)).toEqual([ids.alice, ids.alice]);
-    expect(conversationEvents(bob)).toEqual([]);
+    for (const other of [officer, alice, bob]) expect(other.events.filter((e) => e.event === 'retention' || e.event === 'conversation')).toEqual([]);
+    expect(retentionEvents(aliceOnOne)).toEqual([ids.alice, ids.alice]);
+
+    // Closing the matter starts its conversations' retention period: the view is told that too.
+    expect((await api.as(users.solicitorA)('POST', `/api/matters/${matter}/close`)).status).toBe(200);
+    await waitFor(() => retentionEvents(aliceOnOne).length >= 3, 5000, () => JSON.stringify(aliceOnOne.events));
+    expect((await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}`)).body.retention).toMatchObject({ basis: 'matter_closed', matter: 'ANN-1' });
   });
 
   it('refuses a stream of a conversation the user may not see, and a bad query token', async () => {

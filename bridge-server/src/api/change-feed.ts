@@ -10,6 +10,7 @@ export type FeedChange =
   | { type: 'delivery'; conversationId: number; waMessageId: string; status: DeliveryStatus; at: number }
   | { type: 'reply'; conversationId: number; reply: PendingReplyRow }
   | { type: 'conversation'; conversationId: number }
+  | { type: 'retention'; conversationIds: number[] }
   | { type: 'holds'; at: number };
 
 export type FeedListener = (changes: FeedChange[]) => Promise<void>;
@@ -53,6 +54,15 @@ export class ChangeFeed {
 
   notifyConversation(conversationId: number): void {
     void this.deliver([{ type: 'conversation', conversationId }]);
+  }
+
+  /**
+   * Conversations whose retention the API just changed. One change for all of them, read only by
+   * the streams of one of them: a hold on a large matter does not rebuild every conversation for
+   * every list that is open.
+   */
+  notifyRetention(conversationIds: number[]): void {
+    if (conversationIds.length > 0) void this.deliver([{ type: 'retention', conversationIds }]);
   }
 
   /** A hold the API just placed or released: pushed at once, and not again by the next poll. */

@@ -70,8 +70,7 @@ export function holdsRouter(deps: ApiDeps): Router {
  * released, and the compliance officers' lists of holds.
  */
 async function notifyHeld(deps: ApiDeps, hold: HoldRow): Promise<void> {
-  const conversations = hold.matterId !== null ? await conversationsEverLinked(deps.db, hold.matterId) : hold.conversationId !== null ? [hold.conversationId] : [];
-  for (const id of conversations) deps.feed.notifyConversation(id);
+  deps.feed.notifyRetention(hold.matterId !== null ? await conversationsEverLinked(deps.db, hold.matterId) : hold.conversationId !== null ? [hold.conversationId] : []);
   await deps.feed.notifyHolds();
 }
 

@@ -59,8 +59,10 @@ async function toStreamEvents(deps: ApiDeps, principal: Principal, only: number 
   // Holds concern the compliance officers' lists, which follow the stream of all conversations.
   const holds = changes.filter((c) => c.type === 'holds');
   if (holds.length > 0 && only === undefined && managesHolds(principal)) out.push({ type: 'holds', at: iso(holds.at(-1)!.at) });
-  const relevant = changes.filter((c): c is Exclude<FeedChange, { type: 'holds' }> => c.type !== 'holds' && (only === undefined || c.conversationId === only));
-  if (relevant.length === 0) return out;
+  // A retention change is for the view of one conversation, on its own stream.
+  const retention = only !== undefined && changes.some((c) => c.type === 'retention' && c.conversationIds.includes(only));
+  const relevant = changes.filter((c): c is Exclude<FeedChange, { type: 'holds' | 'retention' }> => c.type !== 'holds' && c.type !== 'retention' && (only === undefined || c.conversationId === only));
+  if (relevant.length === 0 && !retention) return out;
   const memberOf = await memberMatterIds(deps.db, principal.upn);
   const visible = new Map<number, boolean>();
   for (const change of relevant) {
@@ -93,5 +95,6 @@ async function toStreamEvents(deps: ApiDeps, principal: Principal, only: number 
       }
     }
   }
+  if (retention && canSeeConversation(principal, await conversationFacts(deps.db, only), memberOf)) out.push({ type: 'retention', conversationId: only });
   return out;
 }

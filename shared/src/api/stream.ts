@@ -19,6 +19,11 @@ export const streamEventSchema = z.discriminatedUnion('type', [
   /** Links, assignee or window changed: the new summary. */
   z.object({ type: z.literal('conversation'), conversation: conversationSummarySchema }),
   /**
+   * What keeps the conversation changed (a legal hold covering it placed or released, a matter of
+   * its closed): on the stream of that one conversation; its detail has the new retention.
+   */
+  z.object({ type: z.literal('retention'), conversationId: z.number().int() }),
+  /**
    * A legal hold was placed or released (over the API or with the CLI): to compliance officers, on
    * the stream of all conversations, so their lists of holds and of what is due for deletion follow.
    */
@@ -26,4 +31,4 @@ export const streamEventSchema = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
-export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation', 'holds'];
+export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation', 'retention', 'holds'];
