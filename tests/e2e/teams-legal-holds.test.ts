@@ -103,6 +103,11 @@ describe('Teams tab: retention and legal holds', () => {
     expect(await holds.locator('.legal-hold').innerText()).toContain(`by ${officer.upn}`);
     const stored = (await officerApi.listHolds()).items;
     expect(stored).toEqual([expect.objectContaining({ matter: expect.objectContaining({ reference: 'HOL-2026-0007' }), reason: 'Seller threatens a claim over the survey (letter of 28 Nov)', placedBy: officer.upn })]);
+    // A hold another officer places on the matter, and releases, shows here as it happens.
+    const second = await officerApi.placeHold({ matterId: stored[0]!.matter!.id, reason: 'Insurer asked us to keep everything' });
+    await expect.poll(() => holds.locator(`[data-hold="${second.id}"]`).count(), { timeout: 10_000 }).toBe(1);
+    await officerApi.releaseHold(second.id, { reason: 'Same claim as the hold above' });
+    await expect.poll(() => holds.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
     expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
     await shot(officerPage, 'teams-matter-legal-hold.png');
   });
@@ -181,7 +186,7 @@ describe('Teams tab: retention and legal holds', () => {
 
     await officerTab.getByRole('switch', { name: 'Show released holds' }).click();
     const all = officerTab.getByRole('list', { name: 'Legal holds' });
-    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(4);
     const released = all.locator(`[data-hold="${onMatter!.id}"]`);
     expect(await released.innerText()).toMatch(new RegExp(`released\\b[\\s\\S]*released .* by ${officer.upn.replace('.', '\\.')}: Seller withdrew the claim`));
     expect(await released.getByRole('button').count()).toBe(0);

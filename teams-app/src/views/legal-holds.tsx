@@ -5,7 +5,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { day, holdTarget, PlaceHoldButton, ReleaseHoldButton } from '@wa-bridge/shared/ui/holds';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useState } from 'react';
-import { useHoldChanges } from './use-hold-changes.js';
+import { FollowHolds, useHoldChanges } from './use-hold-changes.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -22,7 +22,8 @@ const useStyles = makeStyles({
 
 /**
  * How long a matter's WhatsApp records are kept and the legal holds on it, for everyone who sees
- * the matter; compliance officers also place and release holds here.
+ * the matter; compliance officers also place and release holds here, and see another officer's as
+ * they are placed or released.
  */
 export function MatterRetentionSection({ matter }: { matter: Matter }) {
   const styles = useStyles();
@@ -33,6 +34,7 @@ export function MatterRetentionSection({ matter }: { matter: Matter }) {
   const headingId = `retention-${matter.id}`;
   return (
     <div className={styles.section} role="group" aria-labelledby={headingId}>
+      {me.can.holds && <FollowHolds reload={reload} />}
       <Caption1Strong id={headingId}>Retention</Caption1Strong>
       {problem && (
         <MessageBar intent="error" layout="multiline">
