@@ -62,6 +62,8 @@ export function ConversationView({ conversationId, show }: { conversationId: num
   /** Where the list was scrolled to at its last scroll event. */
   const lastScrollTop = useRef(0);
 
+  /** Whether the stream was connected before its latest "ready": one that follows a break. */
+  const connectedBefore = useRef(false);
   const loadDetail = useCallback(() => api.getConversation(conversationId).then(setDetail), [api, conversationId]);
   const loadNewest = useCallback(async () => {
     const page = await api.listMessages(conversationId, { limit: 50 });
@@ -76,6 +78,7 @@ export function ConversationView({ conversationId, show }: { conversationId: num
     setPending([]);
     setOlderCursor(undefined);
     setProblem(null);
+    connectedBefore.current = false;
     Promise.all([loadDetail(), loadNewest()]).catch((error: unknown) => setProblem(describeError(error)));
   }, [loadDetail, loadNewest]);
 
@@ -89,6 +92,9 @@ export function ConversationView({ conversationId, show }: { conversationId: num
             () => setProblem(null),
             (error: unknown) => setProblem(describeError(error)),
           );
+          // After a break, a hold or a link may have changed unseen; the first connection follows the view's own read.
+          if (connectedBefore.current) void loadDetail().catch((error: unknown) => setProblem(describeError(error)));
+          connectedBefore.current = true;
           return;
         case 'message':
           if (event.conversationId !== conversationId) return;
@@ -111,8 +117,6 @@ export function ConversationView({ conversationId, show }: { conversationId: num
           return;
         case 'retention':
           if (event.conversationId === conversationId) void loadDetail().catch((error: unknown) => setProblem(describeError(error)));
-          return;
-        case 'holds':
           return;
       }
     },

@@ -6,13 +6,15 @@ import { startBridge, type Bridge } from '../../bridge-server/src/app.js';
 import { loadConfig } from '../../bridge-server/src/config/load.js';
 import { createLogger } from '../../bridge-server/src/ops/logger.js';
 import { waitFor } from '../support/bridge.js';
+import { runWaBridge } from '../support/cli.js';
 import { clientSays, startBrowserFor } from '../support/ui-world.js';
 
 /**
  * A solicitor keeps the Teams tab open while the sandbox bridge is stopped and started again:
  * the tab says the bridge cannot be reached instead of "Failed to fetch", and once it is back it
  * signs in again by itself (the restarted sandbox no longer trusts the old demo token) and goes
- * on, stream and replies included, without a reload.
+ * on, stream and replies included, without a reload; what changed meanwhile (a legal hold placed
+ * with the CLI) shows once it is back.
  */
 describe('the Teams tab across a restart of the bridge', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wab-restart-'));
@@ -46,9 +48,14 @@ describe('the Teams tab across a restart of the bridge', () => {
     const view = page.getByRole('region', { name: 'WhatsApp conversation with Jane Smith' });
     await view.locator('.stream-state[data-state="live"]').waitFor({ timeout: 15_000 });
 
+    const { chat_token: chatId } = await bridge.store.db.selectFrom('conversations').select('chat_token').executeTakeFirstOrThrow();
+    expect(await view.getByRole('region', { name: 'Retention' }).locator('.legal-hold').count()).toBe(0);
     await bridge.stop();
     bridge = undefined;
     await view.locator('.stream-state[data-state="offline"]').waitFor({ timeout: 15_000 });
+    // While it is down, an operator places a hold on the conversation with the CLI.
+    const held = await runWaBridge(dataDir, ['hold', 'place', '--conversation', chatId, '--reason', 'Regulator asked us to keep it', '--by', 'ops@firm.test']);
+    expect(held.code, held.stderr).toBe(0);
     const reply = view.getByLabel('Reply', { exact: true });
     await reply.fill('The contract is ready; I will send it this afternoon.');
     await view.getByRole('button', { name: 'Send' }).click();
@@ -60,6 +67,8 @@ describe('the Teams tab across a restart of the bridge', () => {
     bridge = await start(port);
     const restarted = bridge;
     await view.locator('.stream-state[data-state="live"]').waitFor({ timeout: 20_000 });
+    // Connected again, the view reads the conversation again: the hold placed meanwhile shows.
+    await expect.poll(() => view.getByRole('region', { name: 'Retention' }).locator('.legal-hold').allInnerTexts(), { timeout: 10_000 }).toEqual([expect.stringContaining('Regulator asked us to keep it')]);
     await view.getByRole('button', { name: 'Send' }).click();
     await view.getByText('Reply queued for WhatsApp.').waitFor({ timeout: 10_000 });
     // Nothing still says the bridge is away.
