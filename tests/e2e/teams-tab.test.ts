@@ -139,6 +139,18 @@ describe('Teams tab', () => {
     const entry = trail.locator('li.audit-entry');
     expect(await entry.locator('.audit-target').innerText()).toMatch(/^conversation:[a-z2-7]{26}$/);
     expect(await entry.innerText()).toContain('matter: SMI-2026-0042');
+
+    // The same filter, every matching entry, as the CSV file `wa-bridge audit --format csv` writes.
+    const [download] = await Promise.all([page.waitForEvent('download'), tab.getByRole('button', { name: 'Download CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^audit-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = (await fs.readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
+    expect(csv[0]).toBe('id,at,actor,actorName,roles,action,target,source,details,prevSha256,entrySha256');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toContain(',matter.link,conversation:');
+    expect(csv[1]).toContain(await entry.locator('.audit-target').innerText());
+    // Downloading did not change what the view shows, and the view says what it saved.
+    expect(await trail.locator('li.audit-entry').count()).toBe(1);
+    expect(await tab.getByRole('status').filter({ hasText: download.suggestedFilename() }).innerText()).toBe(`Saved ${download.suggestedFilename()}: every entry these filters match.`);
     await page.screenshot({ path: path.join(artifactsDir, 'teams-audit-trail.png') });
   });
 

@@ -144,13 +144,20 @@ export function createApiClient(options: ApiClientOptions) {
     retryJob: async (id: number): Promise<void> => void (await send('POST', paths.retryJob(id))),
     audit: (query: AuditQuery = {}) => call(auditPageSchema, 'GET', paths.audit, { query: query as Query }),
     /**
+     * Every audit entry the filter matches, as the CSV file `wa-bridge audit --format csv` writes,
+     * with the file name the bridge suggests.
+     */
+    auditCsv: async (query: Omit<AuditQuery, 'cursor' | 'limit'> = {}): Promise<{ csv: Blob; fileName: string | null }> => {
+      const response = await send('GET', paths.audit, { query: { ...query, format: 'csv' } as Query });
+      return { csv: await response.blob(), fileName: suggestedFileName(response) };
+    },
+    /**
      * An evidence bundle: the zip, its SHA-256 as the bridge computed it (X-Bundle-SHA256) and the
      * file name the bridge suggests (Content-Disposition), when it gives one.
      */
     exportEvidence: async (body: ExportRequest): Promise<{ zip: Blob; sha256: string; fileName: string | null }> => {
       const response = await send('POST', paths.exports, { body });
-      const fileName = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? null;
-      return { zip: await response.blob(), sha256: response.headers.get(bundleShaHeader) ?? '', fileName };
+      return { zip: await response.blob(), sha256: response.headers.get(bundleShaHeader) ?? '', fileName: suggestedFileName(response) };
     },
     /**
      * The URL to open with EventSource for live updates (the token goes in the query because
@@ -163,6 +170,11 @@ export function createApiClient(options: ApiClientOptions) {
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** The file name a download's Content-Disposition suggests, when it gives one. */
+function suggestedFileName(response: Response): string | null {
+  return /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? null;
+}
 
 async function toApiError(response: Response): Promise<ApiError> {
   let body: unknown;

@@ -3,6 +3,7 @@ import type { AuditEntryItem, AuditQuery } from '@wa-bridge/shared/api/audit';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
+import { saveBlob } from './export-evidence.js';
 
 const useStyles = makeStyles({
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
@@ -10,12 +11,14 @@ const useStyles = makeStyles({
   entry: { display: 'flex', flexDirection: 'column', gap: '2px', padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
   details: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   hash: { fontFamily: tokens.fontFamilyMonospace, color: tokens.colorNeutralForeground3 },
+  saved: { padding: `0 ${tokens.spacingHorizontalS}` },
 });
 
 /**
  * The audit trail for compliance officers (the bridge serves it to no one else): who read or
  * changed what, when and from where, oldest first from the chosen day, filtered by person, action
- * or target. Reading it is itself recorded by the bridge.
+ * or target, and every entry the filter matches downloadable as CSV. Reading it is itself
+ * recorded by the bridge.
  */
 export function AuditTrailView() {
   const styles = useStyles();
@@ -29,16 +32,19 @@ export function AuditTrailView() {
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
+  /** The form's filter, as the API takes it. */
+  const filter = useCallback(
+    (): AuditQuery => ({
+      ...(day ? { from: new Date(`${day}T00:00:00`).toISOString() } : {}),
+      ...(actor.trim() ? { actor: actor.trim() } : {}),
+      ...(action.trim() ? { action: action.trim() } : {}),
+      ...(target.trim() ? { target: target.trim() } : {}),
+    }),
+    [day, actor, action, target],
+  );
   const load = useCallback(
     async (cursor?: string) => {
-      const query: AuditQuery = {
-        ...(day ? { from: new Date(`${day}T00:00:00`).toISOString() } : {}),
-        ...(actor.trim() ? { actor: actor.trim() } : {}),
-        ...(action.trim() ? { action: action.trim() } : {}),
-        ...(target.trim() ? { target: target.trim() } : {}),
-        ...(cursor ? { cursor } : {}),
-        limit: 100,
-      };
+      const query: AuditQuery = { ...filter(), ...(cursor ? { cursor } : {}), limit: 100 };
       try {
         const page = await api.audit(query);
         setEntries((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
@@ -48,8 +54,27 @@ export function AuditTrailView() {
         setProblem(error instanceof Error ? error.message : String(error));
       }
     },
-    [api, day, actor, action, target],
+    [api, filter],
   );
+
+  // Every entry the filter matches, as one CSV file (the columns of `wa-bridge audit --format csv`).
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const download = async () => {
+    setSaving(true);
+    setSaved(null);
+    try {
+      const { csv, fileName } = await api.auditCsv(filter());
+      const name = fileName ?? 'audit.csv';
+      saveBlob(csv, name);
+      setSaved(name);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    } finally {
+      setSaving(false);
+    }
+  };
 
   // Only the first load is automatic; later ones follow the form's Show button.
   const [loadedOnce, setLoadedOnce] = useState(false);
@@ -82,7 +107,16 @@ export function AuditTrailView() {
         <Button appearance="primary" type="submit">
           Show
         </Button>
+        <Button disabled={saving} onClick={() => void download()}>
+          Download CSV
+        </Button>
       </form>
+      {saving && <Spinner size="tiny" labelPosition="after" label="Reading every matching entry…" />}
+      {saved && (
+        <Caption1 role="status" className={styles.saved}>
+          Saved {saved}: every entry these filters match.
+        </Caption1>
+      )}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>
