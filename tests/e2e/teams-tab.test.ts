@@ -151,6 +151,19 @@ describe('Teams tab', () => {
     // Downloading did not change what the view shows, and the view says what it saved.
     expect(await trail.locator('li.audit-entry').count()).toBe(1);
     expect(await tab.getByRole('status').filter({ hasText: download.suggestedFilename() }).innerText()).toBe(`Saved ${download.suggestedFilename()}: every entry these filters match.`);
+
+    // Ended at the first day (yesterday, before the link was made), the range holds none; ended before it, it is refused.
+    const firstDay = await tab.getByLabel('From day').inputValue();
+    await tab.getByLabel('To day').fill(firstDay);
+    await tab.getByRole('button', { name: 'Show' }).click();
+    await tab.getByText('Nothing recorded for these filters.').waitFor({ timeout: 10_000 });
+    const dayBefore = new Date(Date.parse(`${firstDay}T12:00:00Z`) - 24 * 3600_000).toISOString().slice(0, 10);
+    await tab.getByLabel('To day').fill(dayBefore);
+    await tab.getByRole('button', { name: 'Show' }).click();
+    await tab.getByRole('alert').filter({ hasText: 'The last day comes before the first: change one of them.' }).waitFor({ timeout: 5_000 });
+    await tab.getByLabel('To day').fill('');
+    await tab.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => trail.locator('li.audit-entry').count(), { timeout: 10_000 }).toBe(1);
     await page.screenshot({ path: path.join(artifactsDir, 'teams-audit-trail.png') });
   });
 

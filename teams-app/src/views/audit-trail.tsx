@@ -16,7 +16,7 @@ const useStyles = makeStyles({
 
 /**
  * The audit trail for compliance officers (the bridge serves it to no one else): who read or
- * changed what, when and from where, oldest first from the chosen day, filtered by person, action
+ * changed what, when and from where, oldest first over the chosen days, filtered by person, action
  * or target, and every entry the filter matches downloadable as CSV. Reading it is itself
  * recorded by the bridge.
  */
@@ -25,6 +25,8 @@ export function AuditTrailView() {
   const list = listStyles();
   const { api } = useSession();
   const [day, setDay] = useState(() => new Date(Date.now() - 24 * 3600_000).toISOString().slice(0, 10));
+  // Empty: up to now.
+  const [lastDay, setLastDay] = useState('');
   const [actor, setActor] = useState('');
   const [action, setAction] = useState('');
   const [target, setTarget] = useState('');
@@ -36,11 +38,13 @@ export function AuditTrailView() {
   const filter = useCallback(
     (): AuditQuery => ({
       ...(day ? { from: new Date(`${day}T00:00:00`).toISOString() } : {}),
+      // The whole of the last day, in the user's own time.
+      ...(lastDay ? { to: new Date(`${lastDay}T23:59:59.999`).toISOString() } : {}),
       ...(actor.trim() ? { actor: actor.trim() } : {}),
       ...(action.trim() ? { action: action.trim() } : {}),
       ...(target.trim() ? { target: target.trim() } : {}),
     }),
-    [day, actor, action, target],
+    [day, lastDay, actor, action, target],
   );
   const load = useCallback(
     async (cursor?: string) => {
@@ -60,7 +64,11 @@ export function AuditTrailView() {
   // Every entry the filter matches, as one CSV file (the columns of `wa-bridge audit --format csv`).
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
+  // ISO dates compare as text.
+  const backwards = day !== '' && lastDay !== '' && lastDay < day;
+  const rangeProblem = 'The last day comes before the first: change one of them.';
   const download = async () => {
+    if (backwards) return setProblem(rangeProblem);
     setSaving(true);
     setSaved(null);
     try {
@@ -86,6 +94,7 @@ export function AuditTrailView() {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (backwards) return setProblem(rangeProblem);
     void load();
   };
 
@@ -94,6 +103,9 @@ export function AuditTrailView() {
       <form className={styles.form} onSubmit={submit} aria-label="Filter the audit trail">
         <Field label="From day">
           <Input type="date" value={day} onChange={(_event, data) => setDay(data.value)} />
+        </Field>
+        <Field label="To day" hint="Empty: up to now">
+          <Input type="date" value={lastDay} onChange={(_event, data) => setLastDay(data.value)} />
         </Field>
         <Field label="Person">
           <Input value={actor} onChange={(_event, data) => setActor(data.value)} placeholder="name@firm.example" />
