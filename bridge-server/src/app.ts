@@ -16,6 +16,7 @@ import { exportToTemp } from './archive/export/bundle.js';
 import { refuseMissingBackupDir, scheduleBackups } from './archive/backup.js';
 import { recordConfiguration } from './archive/config-record.js';
 import { loadMasterKey } from './archive/crypto.js';
+import { archiveTasks, isOverdue } from './archive/health.js';
 import { scheduleRetention } from './archive/retention.js';
 import { repeatHere } from './archive/schedule.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
@@ -193,7 +194,10 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     db: opened.db,
     key: checkpointKey,
     intervalMs: config.checkpoints.intervalMs,
-    onError: (error) => checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again'),
+    onError: (error) => {
+      metrics.archiveFailures.inc({ task: 'checkpoint' });
+      checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again');
+    },
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
   started.add(() => checkpoints.stop());
@@ -203,13 +207,26 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   const audit = new SqlAuditTrail(opened.db);
   // A start with different settings is a configuration change: recorded before anything runs.
   if (config.effectiveSettings) await recordConfiguration(opened.db, audit, config.effectiveSettings, secretSettings);
-  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => checkpointLog.error({ err: error }, 'retention run failed; the next one tries again') }) : undefined;
+  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => {
+        metrics.archiveFailures.inc({ task: 'retention' });
+        checkpointLog.error({ err: error }, 'retention run failed; the next one tries again');
+      } }) : undefined;
   if (config.backups) await refuseMissingBackupDir(config.backups.dir);
   const backups = config.backups
-    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => checkpointLog.error({ err: error }, 'backup failed; the next one tries again') })
+    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => {
+        metrics.archiveFailures.inc({ task: 'backup' });
+        checkpointLog.error({ err: error }, 'backup failed; the next one tries again');
+      } })
     : undefined;
   started.add(() => retention?.stop());
   started.add(() => backups?.stop());
+  // The scheduled tasks as they stand, for /metrics and the admin view.
+  const upSince = Date.now();
+  const archiveSchedule = { checkpointEveryMs: config.checkpoints.intervalMs, retentionDaily: config.retention.daily, ...(config.backups ? { backupDir: config.backups.dir } : {}) };
+  const archiveStatus = async () => {
+    const now = Date.now();
+    return (await archiveTasks(opened.db, archiveSchedule)).map((task) => ({ ...task, overdue: isOverdue(task, now, upSince) }));
+  };
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 
   const sandboxSecrets = { appSecret: randomBytes(24).toString('hex'), verifyToken: randomBytes(12).toString('hex'), accessToken: `sandbox-${randomBytes(16).toString('hex')}` };
@@ -392,6 +409,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     metrics.setJobCounts(await outbox.counts());
     if (channels.whatsappWeb) metrics.setWhatsAppWebState(channels.whatsappWeb.status().state, sessionStates);
     metrics.relayLag.set((await outbox.oldestPendingAgeMs(Date.now())) / 1000);
+    metrics.setArchiveTasks(await archiveStatus());
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(staticUiRouter());
@@ -431,6 +449,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
           allowedSenders,
         }),
         wake: () => worker.wake(),
+        archiveStatus,
         feed,
         audit,
         exportEvidence: (request) =>

@@ -97,7 +97,7 @@ describe('Teams tab', () => {
     expect(await view.locator('.client-name').getAttribute('dir')).toBe('auto');
   });
 
-  it("shows the admin view to the sandbox's admin: channel state, relay lag and reply senders", async () => {
+  it("shows the admin view to the sandbox's admin: channel state, relay lag, the archive's tasks and reply senders", async () => {
     await tab.getByRole('tab', { name: 'Admin' }).click();
     await tab.getByText('WhatsApp Business Cloud API').waitFor({ timeout: 10_000 });
     expect(await tab.locator('.relay-lag').innerText()).toMatch(/^Oldest waiting job: \d+ s · pending \d+ · running \d+ · needing attention 0$/);
@@ -107,6 +107,16 @@ describe('Teams tab', () => {
     expect(await tab.locator('.channel[data-kind="cloud-api"] .webhook-health').innerText()).toBe('Webhooks since start: accepted 3');
     // The sandbox lets its pretend firm's domain reply by email.
     expect(await tab.getByRole('list', { name: 'Who may reply by email' }).locator('li.allowed-sender').allInnerTexts()).toEqual(['anyone at firm.sandbox.test']);
+    // The archive's scheduled tasks, when each last ran; the sandbox keeps no backups, and says how to.
+    const archive = (await world.api.adminStatus()).archive;
+    expect(archive.map((task) => task.task)).toEqual(['checkpoint', 'retention']);
+    const shownAt = (iso: string) => page.evaluate((at) => new Date(at).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }), iso);
+    expect(await tab.getByRole('list', { name: 'Archive' }).locator('li.archive-task').allInnerTexts()).toEqual([
+      `Signed checkpoint of every conversation chain: last ${await shownAt(archive[0]!.lastRunAt!)} (every 24 hours)`,
+      `Retention run: last ${await shownAt(archive[1]!.lastRunAt!)} (every 24 hours)`,
+    ]);
+    expect(await tab.locator('li.archive-task[data-overdue="true"]').count()).toBe(0);
+    await tab.getByText('No scheduled backups: set WA_BRIDGE_BACKUP_DIR, or run wa-bridge backup from elsewhere.').waitFor({ timeout: 5_000 });
     await page.setViewportSize({ width: taskPaneViewport.width, height: 1000 });
     await page.screenshot({ path: path.join(artifactsDir, 'teams-admin.png') });
   });

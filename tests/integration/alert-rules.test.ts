@@ -47,7 +47,7 @@ function samplesOf(exposition: string): Array<{ name: string; labels: Record<str
 
 describe('alerting rules (docs/alerts)', () => {
   it('pass promtool check rules and their unit tests', async () => {
-    expect(await promtool('check', 'rules', 'wa-bridge.rules.yml')).toContain('SUCCESS: 7 rules found');
+    expect(await promtool('check', 'rules', 'wa-bridge.rules.yml')).toContain('SUCCESS: 8 rules found');
     expect(await promtool('test', 'rules', 'wa-bridge.rules.test.yml')).toContain('SUCCESS');
   });
 
@@ -73,6 +73,8 @@ describe('alerting rules (docs/alerts)', () => {
     it('exports every metric the rules name', () => {
       const names = new Set([...rulesText.matchAll(/\b(wa_bridge_\w+)/g)].map(([, name]) => name!));
       expect([...names].sort()).toEqual([
+        'wa_bridge_archive_task_failures_total',
+        'wa_bridge_archive_task_overdue',
         'wa_bridge_outbox_job_failures_total',
         'wa_bridge_outbox_jobs_needs_attention',
         'wa_bridge_relay_lag_seconds',

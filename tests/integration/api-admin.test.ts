@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { latestCheckpoint } from '../../bridge-server/src/store/archive.js';
 import { waitFor } from '../support/bridge.js';
 import { useApiWorld, users } from '../support/api-world.js';
 
-// An email reply route (any free port), and who may use it.
-const api = useApiWorld({ WA_BRIDGE_REPLY_SMTP_PORT: '0', WA_BRIDGE_REPLY_SMTP_HOST: '127.0.0.1', WA_BRIDGE_ALLOWED_SENDERS: '@firm.test, head.clerk@chambers.test' });
+// An email reply route (any free port), and who may use it; scheduled backups into a directory of their own.
+const backupDir = mkdtempSync(path.join(tmpdir(), 'wab-admin-backups-'));
+const api = useApiWorld({ WA_BRIDGE_REPLY_SMTP_PORT: '0', WA_BRIDGE_REPLY_SMTP_HOST: '127.0.0.1', WA_BRIDGE_ALLOWED_SENDERS: '@firm.test, head.clerk@chambers.test', WA_BRIDGE_BACKUP_DIR: backupDir });
+afterAll(() => rmSync(backupDir, { recursive: true, force: true }));
 
 describe('admin view', () => {
   it('is for admins only', async () => {
@@ -51,5 +57,29 @@ describe('admin view', () => {
     const [cloudApi] = (await api.as(users.admin)('GET', '/api/admin/status')).body.channels;
     expect(cloudApi.webhooks).toEqual({ accepted: 1, rejected_signature: 2 });
     expect(cloudApi.detail).toBe('2 webhook deliveries refused since start (bad signature, bad payload or error); see /metrics.');
+  });
+
+  it("shows when each of the archive's scheduled tasks last did its work, and exports it for alerting", async () => {
+    const admin = api.as(users.admin);
+    const tasks = async () => (await admin('GET', '/api/admin/status')).body.archive as Array<{ task: string; lastRunAt: string | null; everyHours: number; overdue: boolean }>;
+    // The bridge checkpoints, backs up and runs retention at start, each when due.
+    await waitFor(async () => (await tasks()).every((task) => task.lastRunAt !== null), 30_000, () => 'a scheduled task has not run');
+    const archive = await tasks();
+    expect(archive.map(({ task, everyHours, overdue }) => ({ task, everyHours, overdue }))).toEqual([
+      { task: 'checkpoint', everyHours: 24, overdue: false },
+      { task: 'backup', everyHours: 24, overdue: false },
+      { task: 'retention', everyHours: 24, overdue: false },
+    ]);
+    // Read from what each left behind: the newest checkpoint, the backup file, the run's audit entry.
+    expect(Date.parse(archive[0]!.lastRunAt!)).toBe((await latestCheckpoint(api.world.bridge.store.db))!.createdAt);
+    expect((await api.as(users.compliance)('GET', '/api/audit?action=backup')).body.items).toEqual([expect.objectContaining({ actor: 'system', target: expect.stringMatching(/^backup:/) })]);
+
+    const metrics = await (await fetch(`${api.world.bridge.url}/metrics`)).text();
+    for (const { task, lastRunAt } of archive) {
+      expect(metrics).toContain(`wa_bridge_archive_task_overdue{task="${task}"} 0`);
+      expect(metrics).toContain(`wa_bridge_archive_last_run_timestamp_seconds{task="${task}"} ${Date.parse(lastRunAt!) / 1000}`);
+    }
+    // Only an admin reads it here; the others are refused, as for the rest of the view.
+    expect((await api.as(users.compliance)('GET', '/api/admin/status')).status).toBe(403);
   });
 });

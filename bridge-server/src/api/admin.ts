@@ -29,6 +29,7 @@ export function adminRouter(deps: ApiDeps): Router {
       relayLagSeconds: (await deps.outbox.oldestPendingAgeMs(deps.clock.now())) / 1000,
       jobs,
       templates: deps.templates,
+      archive: (await deps.archiveStatus()).map((task) => ({ task: task.task, lastRunAt: task.lastRunAt === null ? null : iso(task.lastRunAt), everyHours: task.everyMs / 3_600_000, overdue: task.overdue })),
     };
     await audit(deps, req, res, { action: 'admin.read', details: { view: 'status' } });
     res.json(body);

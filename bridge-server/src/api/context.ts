@@ -6,6 +6,7 @@ import type { OutboundCommand } from '../core/commands.js';
 import { BadInputError } from '../core/errors.js';
 import type { BlobStore, Clock, UserDirectory } from '../core/ports.js';
 import type { RetentionPolicy } from '../core/retention.js';
+import type { ArchiveTask } from '../archive/health.js';
 import type { ApprovedTemplate } from '../core/templates.js';
 import type { ReplyAccepted } from '../flows/reply.js';
 import type { SandboxSignIn } from '../auth/sandbox-signin.js';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   channelStatus(): Promise<Pick<AdminStatus, 'channels' | 'allowedSenders'>>;
   /** Wakes the outbox worker (after a retry). */
   wake(): void;
+  /** The archive's scheduled tasks (checkpoints, backups, retention): when each last ran, and whether it is overdue. */
+  archiveStatus(): Promise<Array<ArchiveTask & { overdue: boolean }>>;
   feed: ChangeFeed;
   /** The audit trail every read and change is recorded in; absent only in tests of other parts. */
   audit?: AuditTrail;

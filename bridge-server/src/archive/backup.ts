@@ -236,7 +236,7 @@ function extract(zip: ZipFile, dir: string): Promise<void> {
 const day = 24 * 3_600_000;
 
 /** The time in the newest backup's name in `dir`, or undefined when there is none. */
-async function newestBackupAt(dir: string): Promise<number | undefined> {
+export async function newestBackupAt(dir: string): Promise<number | undefined> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => backupPattern.test(name)).sort();
   const stamp = names.at(-1)?.match(backupPattern)?.[1];
   if (!stamp) return undefined;

@@ -81,8 +81,35 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const archiveLastRun = new Gauge({
+    name: 'wa_bridge_archive_last_run_timestamp_seconds',
+    help: 'When each scheduled archive task (checkpoint, backup, retention) last did its work, from what it left behind (absent until it has).',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+  const archiveOverdue = new Gauge({
+    name: 'wa_bridge_archive_task_overdue',
+    help: '1 when a scheduled archive task is more than two hours past its interval (or never ran in the bridge\'s first two hours), else 0.',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+  const archiveFailures = new Counter({
+    name: 'wa_bridge_archive_task_failures_total',
+    help: 'Runs of a scheduled archive task that failed on this instance (the log says why; the next interval tries again).',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+
   return {
     registry,
+    archiveFailures,
+    /** The archive's scheduled tasks as they stand: when each last ran, and whether it is overdue. */
+    setArchiveTasks(tasks: ReadonlyArray<{ task: string; lastRunAt: number | null; overdue: boolean }>): void {
+      for (const { task, lastRunAt, overdue } of tasks) {
+        if (lastRunAt !== null) archiveLastRun.set({ task }, lastRunAt / 1000);
+        archiveOverdue.set({ task }, overdue ? 1 : 0);
+      }
+    },
     webhooks,
     events,
     jobs,

@@ -54,6 +54,18 @@ export const jobSchema = z.object({
 });
 export type JobItem = z.infer<typeof jobSchema>;
 
+/**
+ * A repeating task of the archive as the admin view shows it: when it last did its work (null:
+ * never yet), how often it should, and whether it is more than two hours past that.
+ */
+export const archiveTaskSchema = z.object({
+  task: z.enum(['checkpoint', 'backup', 'retention']),
+  lastRunAt: isoTime.nullable(),
+  everyHours: z.number(),
+  overdue: z.boolean(),
+});
+export type ArchiveTaskStatus = z.infer<typeof archiveTaskSchema>;
+
 export const adminStatusSchema = z.object({
   sandbox: z.boolean(),
   channels: z.array(channelStatusSchema),
@@ -63,6 +75,8 @@ export const adminStatusSchema = z.object({
   /** Who may reply by email (addresses and @domains). */
   allowedSenders: z.array(z.string()),
   templates: z.array(offeredTemplateSchema),
+  /** The archive's scheduled tasks: signed checkpoints always, backups when WA_BRIDGE_BACKUP_DIR is set, retention when daily. */
+  archive: z.array(archiveTaskSchema),
 });
 export type AdminStatus = z.infer<typeof adminStatusSchema>;
 

@@ -1,5 +1,5 @@
 import { Badge, Body1Strong, Button, Caption1, makeStyles, mergeClasses, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
-import type { AdminStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
+import type { AdminStatus, ArchiveTaskStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import QRCode from 'qrcode';
@@ -24,7 +24,7 @@ const refreshMs = 10_000;
 
 /**
  * Admin role: conversations to triage (on no matter, assigned to nobody), channel health and
- * pairing, relay lag, jobs needing attention, reply senders. A conversation to triage opens here,
+ * pairing, relay lag, the archive's scheduled tasks, jobs needing attention, reply senders. A conversation to triage opens here,
  * with the shared view's controls to assign it and to link it to a matter.
  */
 export function AdminView() {
@@ -106,6 +106,25 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
           Oldest waiting job: {status.relayLagSeconds.toFixed(0)} s · pending {status.jobs.pending} · running {status.jobs.running} · needing attention {status.jobs.needsAttention}
         </Caption1>
       </section>
+      <section className={styles.section} aria-labelledby="admin-archive">
+        <Subtitle2 id="admin-archive">Archive</Subtitle2>
+        <ul className={styles.senders} aria-labelledby="admin-archive">
+          {status.archive.map((task) => (
+            <li key={task.task} className="archive-task" data-task={task.task} data-overdue={task.overdue}>
+              <span className={styles.line}>
+                <Caption1>{archiveTaskText(task)}</Caption1>
+                {task.overdue && (
+                  <Badge appearance="tint" color="danger">
+                    Overdue
+                  </Badge>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {status.archive.some((task) => task.overdue) && <Caption1>An overdue task has failed or not run: the bridge's log says why, and the next interval tries again.</Caption1>}
+        {!status.archive.some((task) => task.task === 'backup') && <Caption1>No scheduled backups: set WA_BRIDGE_BACKUP_DIR, or run wa-bridge backup from elsewhere.</Caption1>}
+      </section>
       <section className={styles.section} aria-labelledby="admin-jobs">
         <Subtitle2 id="admin-jobs">Jobs needing attention</Subtitle2>
         {jobs.length === 0 ? (
@@ -153,6 +172,18 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
       </section>
     </div>
   );
+}
+
+const archiveTaskNames: Record<ArchiveTaskStatus['task'], string> = {
+  checkpoint: 'Signed checkpoint of every conversation chain',
+  backup: 'Encrypted backup',
+  retention: 'Retention run',
+};
+
+/** "Encrypted backup: last 29 Nov 2026, 03:12 (every 24 hours)". */
+function archiveTaskText(task: ArchiveTaskStatus): string {
+  const when = task.lastRunAt === null ? 'not yet' : `last ${new Date(task.lastRunAt).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' })}`;
+  return `${archiveTaskNames[task.task]}: ${when} (every ${task.everyHours} hours)`;
 }
 
 function ChannelCard({ channel }: { channel: ChannelStatus }) {

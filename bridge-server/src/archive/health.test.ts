@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { isOverdue, overdueAfterMs } from './health.js';
+
+const hour = 3_600_000;
+const day = 24 * hour;
+
+describe('isOverdue', () => {
+  const upSince = Date.parse('2026-11-29T00:00:00Z');
+  const task = (lastRunAt: number | null) => ({ task: 'backup' as const, lastRunAt, everyMs: day });
+
+  it('gives a task its interval and two hours more', () => {
+    const last = upSince - 3 * day;
+    expect(isOverdue(task(last), last + day + overdueAfterMs, upSince)).toBe(false);
+    expect(isOverdue(task(last), last + day + overdueAfterMs + 1, upSince)).toBe(true);
+  });
+
+  it('gives a task that never ran the bridge\u2019s first two hours, since the first run starts with it', () => {
+    expect(isOverdue(task(null), upSince + hour, upSince)).toBe(false);
+    expect(isOverdue(task(null), upSince + overdueAfterMs + 1, upSince)).toBe(true);
+  });
+});
