@@ -16,7 +16,7 @@ import { exportToTemp } from './archive/export/bundle.js';
 import { refuseMissingBackupDir, scheduleBackups } from './archive/backup.js';
 import { recordConfiguration } from './archive/config-record.js';
 import { loadMasterKey } from './archive/crypto.js';
-import { archiveTasks, isOverdue } from './archive/health.js';
+import { archiveTasks, isOverdue, type ArchiveTaskName } from './archive/health.js';
 import { scheduleRetention } from './archive/retention.js';
 import { repeatHere } from './archive/schedule.js';
 import { loadCheckpointKey } from './archive/signing-key.js';
@@ -184,6 +184,11 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   // pass of the event loop writes pays one commit (SQLite's costliest statement) between them.
   const writeGroup = new GroupCommit(opened.db);
   const checkpointLog = componentLogger(logger, 'archive');
+  /** A scheduled archive task's failure: logged, and counted for /metrics. */
+  const archiveFailed = (task: ArchiveTaskName, what: string) => (error: Error) => {
+    metrics.archiveFailures.inc({ task });
+    checkpointLog.error({ err: error }, what);
+  };
   const checkpointKey = loadCheckpointKey(config.dataDir, config.checkpoints.keyFile);
   // On PostgreSQL other instances may share the store: each repeating task runs once among them.
   const sharedSchedules = config.database.kind === 'postgres' ? await startSharedSchedules(config.database.url, logger) : undefined;
@@ -194,10 +199,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     db: opened.db,
     key: checkpointKey,
     intervalMs: config.checkpoints.intervalMs,
-    onError: (error) => {
-      metrics.archiveFailures.inc({ task: 'checkpoint' });
-      checkpointLog.error({ err: error }, 'checkpoint not written; the next interval tries again');
-    },
+    onError: archiveFailed('checkpoint', 'checkpoint not written; the next interval tries again'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
   started.add(() => checkpoints.stop());
@@ -207,16 +209,10 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   const audit = new SqlAuditTrail(opened.db);
   // A start with different settings is a configuration change: recorded before anything runs.
   if (config.effectiveSettings) await recordConfiguration(opened.db, audit, config.effectiveSettings, secretSettings);
-  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: (error) => {
-        metrics.archiveFailures.inc({ task: 'retention' });
-        checkpointLog.error({ err: error }, 'retention run failed; the next one tries again');
-      } }) : undefined;
+  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: archiveFailed('retention', 'retention run failed; the next one tries again') }) : undefined;
   if (config.backups) await refuseMissingBackupDir(config.backups.dir);
   const backups = config.backups
-    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: (error) => {
-        metrics.archiveFailures.inc({ task: 'backup' });
-        checkpointLog.error({ err: error }, 'backup failed; the next one tries again');
-      } })
+    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: archiveFailed('backup', 'backup failed; the next one tries again') })
     : undefined;
   started.add(() => retention?.stop());
   started.add(() => backups?.stop());
