@@ -30,16 +30,18 @@ export function holdsRouter(deps: ApiDeps): Router {
     const principal = mustManageHolds(res);
     const body = parseInput(placeHoldSchema, req.body, 'hold');
     let target: string;
+    let scope: { matterId: number } | { conversationId: number };
     if (body.matterId !== undefined) {
       const matter = await getMatter(deps.db, body.matterId);
       if (!matter) throw new NotFoundError(`Matter ${body.matterId} does not exist.`);
       target = matterTarget(matter.reference);
+      scope = { matterId: matter.id };
     } else {
       const conversation = await getConversation(deps.db, body.conversationId!);
       if (!conversation) throw new NotFoundError(`Conversation ${body.conversationId} does not exist.`);
       target = conversationTarget(conversation.chatToken);
+      scope = { conversationId: conversation.id };
     }
-    const scope = body.matterId !== undefined ? { matterId: body.matterId } : { conversationId: body.conversationId! };
     const id = await placeHold(deps.db, { ...scope, reason: body.reason, placedBy: principal.upn, at: deps.clock.now() });
     await audit(deps, req, res, { action: 'hold.place', target, details: { hold: id, reason: body.reason } });
     const [hold] = await listHolds(deps.db, true, { id });

@@ -1,6 +1,7 @@
 import { Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Spinner, tokens } from '@fluentui/react-components';
 import type { AuditEntryItem, AuditQuery } from '@wa-bridge/shared/api/audit';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
+import { describeError } from '@wa-bridge/shared/ui/format';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { saveBlob } from './export-evidence.js';
@@ -55,7 +56,7 @@ export function AuditTrailView() {
         setNextCursor(page.nextCursor);
         setProblem(null);
       } catch (error) {
-        setProblem(error instanceof Error ? error.message : String(error));
+        setProblem(describeError(error));
       }
     },
     [api, filter],
@@ -78,7 +79,7 @@ export function AuditTrailView() {
       setSaved(name);
       setProblem(null);
     } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
+      setProblem(describeError(error));
     } finally {
       setSaving(false);
     }

@@ -1,3 +1,4 @@
+import { describeError } from '@wa-bridge/shared/ui/format';
 import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
 
 /**
@@ -21,7 +22,7 @@ export function useLoaded<T>(load: () => Promise<T>, deps: DependencyList): { va
         setProblem(null);
       },
       (error: unknown) => {
-        if (ticket === latest.current) setProblem(error instanceof Error ? error.message : String(error));
+        if (ticket === latest.current) setProblem(describeError(error));
       },
     );
   }, [run]);
