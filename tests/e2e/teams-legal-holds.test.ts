@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '@wa-bridge/shared/api/client';
 import { runRetention } from '../../bridge-server/src/archive/retention.js';
 import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
+import { placeHold, releaseHold } from '../../bridge-server/src/store/retention.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { axeViolations, frameOf } from '../support/a11y.js';
 import { openPersonalTab } from '../support/teams-host.js';
@@ -37,6 +38,9 @@ describe('Teams tab: retention and legal holds', () => {
   let officerPage: Page;
   let officerTab: FrameLocator;
   let conversationId = 0;
+  // The solicitor's view of the matter, open from the first test to the third: what it shows of holds came over the live stream.
+  let solicitorPage: Page;
+  let solicitorRetention: Locator;
 
   const openTab = async (user: TestUser) => openPersonalTab(context, world.bridge.url, await issuer.sign(user));
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifactsDir, name), animations: 'disabled' });
@@ -74,14 +78,16 @@ describe('Teams tab: retention and legal holds', () => {
 
   it("shows the matter's people how long its records are kept, without the compliance officer's buttons", async () => {
     const { page, tab } = await openTab(solicitor);
-    const retention = await openMatter(tab);
-    expect(await retention.locator('.retention-period').innerText()).toBe('Kept 15 years after the matter closes (the period for Conveyancing); the period starts when it is closed.');
+    solicitorPage = page;
+    solicitorRetention = await openMatter(tab);
+    expect(await solicitorRetention.locator('.retention-period').innerText()).toBe('Kept 15 years after the matter closes (the period for Conveyancing); the period starts when it is closed.');
+    expect(await solicitorRetention.locator('.legal-hold').count()).toBe(0);
     expect(await tab.getByRole('button', { name: 'Place legal hold' }).count()).toBe(0);
     expect(await tab.getByRole('tab', { name: 'Retention' }).count()).toBe(0);
-    await page.close();
   });
 
   it('asks the compliance officer why before placing a hold on the matter, then shows it', async () => {
+    await officerPage.bringToFront();
     const retention = await openMatter(officerTab);
     await retention.getByRole('button', { name: 'Place legal hold' }).click();
     const dialog = officerTab.getByRole('dialog', { name: 'Place a legal hold on matter HOL-2026-0007?' });
@@ -112,15 +118,22 @@ describe('Teams tab: retention and legal holds', () => {
     await shot(officerPage, 'teams-matter-legal-hold.png');
   });
 
-  it('shows the solicitor that the matter is on hold, and why, with nothing to release', async () => {
-    const { page, tab } = await openTab(solicitor);
-    const retention = await openMatter(tab);
-    const hold = retention.getByRole('list', { name: 'Legal holds in force' }).locator('.legal-hold');
-    await hold.waitFor({ timeout: 10_000 });
-    expect(await hold.innerText()).toContain('Seller threatens a claim over the survey');
-    expect(await retention.innerText()).toContain('While a hold is in force, nothing of this matter is deleted');
-    expect(await tab.getByRole('button', { name: /Release hold/ }).count()).toBe(0);
-    await page.close();
+  it("shows the solicitor that the matter is on hold, and why, with nothing to release, in the matter's view open since before", async () => {
+    await solicitorPage.bringToFront();
+    // The officer's hold reached the open view over the live stream, as did the second one's coming and going.
+    const holds = solicitorRetention.getByRole('list', { name: 'Legal holds in force' });
+    await expect.poll(() => holds.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
+    expect(await holds.locator('.legal-hold').innerText()).toContain('Seller threatens a claim over the survey');
+    expect(await solicitorRetention.innerText()).toContain('While a hold is in force, nothing of this matter is deleted');
+    expect(await solicitorRetention.getByRole('button').count()).toBe(0);
+
+    // A hold placed and released with the CLI (another process writing to the store) shows and goes too.
+    const matterId = (await officerApi.listHolds()).items[0]!.matter!.id;
+    const fromCli = await placeHold(world.bridge.store.db, { matterId, reason: 'Kept for the insurer (ticket 4411)', placedBy: 'cli:records', at: Date.now() });
+    await expect.poll(() => holds.locator(`[data-hold="${fromCli}"]`).count(), { timeout: 10_000 }).toBe(1);
+    await releaseHold(world.bridge.store.db, fromCli, { by: 'cli:records', reason: 'Insurer has its copy', at: Date.now() });
+    await expect.poll(() => holds.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(1);
+    await solicitorPage.close();
   });
 
   it('shows the hold in the conversation to everyone reading it, and a hold placed on the conversation reaches an open view at once', async () => {
@@ -186,7 +199,7 @@ describe('Teams tab: retention and legal holds', () => {
 
     await officerTab.getByRole('switch', { name: 'Show released holds' }).click();
     const all = officerTab.getByRole('list', { name: 'Legal holds' });
-    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => all.locator('.legal-hold').count(), { timeout: 10_000 }).toBe(5);
     const released = all.locator(`[data-hold="${onMatter!.id}"]`);
     expect(await released.innerText()).toMatch(new RegExp(`released\\b[\\s\\S]*released .* by ${officer.upn.replace('.', '\\.')}: Seller withdrew the claim`));
     expect(await released.getByRole('button').count()).toBe(0);

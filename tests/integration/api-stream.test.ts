@@ -105,7 +105,7 @@ describe('live stream of conversation changes', () => {
     expect(page.body.pending).toEqual([expect.objectContaining({ commandId: reply.body.commandId, state: 'failed' })]);
   });
 
-  it("tells the view of a conversation when a hold comes to cover it, and compliance officers of every hold placed or released, over the API or by another process", async () => {
+  it("tells the views of a conversation and of its matter when a hold comes to cover them, and compliance officers once of every hold placed or released, over the API or by another process", async () => {
     const stream = async (user: (typeof users)[keyof typeof users], query = '') => {
       const opened = await openStream(`${api.world.bridge.url}/api/stream${query}`, { authorization: `Bearer ${await api.token(user)}` });
       open.push(opened.close);
@@ -115,37 +115,57 @@ describe('live stream of conversation changes', () => {
     const alice = await stream(users.solicitorA);
     const aliceOnOne = await stream(users.solicitorA, `?conversation=${ids.alice}`);
     const bob = await stream(users.solicitorB);
-    await waitFor(() => [officer, alice, aliceOnOne, bob].every((s) => s.events.length > 0), 5000, () => 'no ready event');
+    const bobOnOne = await stream(users.solicitorB, `?conversation=${ids.bob}`);
+    const streams = [officer, alice, aliceOnOne, bob, bobOnOne];
+    await waitFor(() => streams.every((s) => s.events.length > 0), 5000, () => 'no ready event');
     const holdEvents = () => officer.events.filter((e) => e.event === 'holds').length;
     const retentionEvents = (of: typeof alice) => of.events.filter((e) => e.event === 'retention').map((e) => e.data.conversationId);
+    const matterEvents = (of: typeof alice) => of.events.filter((e) => e.event === 'matter').map((e) => e.data.matterId);
+    const everything = () => JSON.stringify(streams.map((s) => s.events));
+    // The feed polls every 200 ms here: a change reported twice would be in by then.
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 700));
 
     const matter = (await api.as(users.solicitorA)('GET', '/api/matters?q=ANN-1')).body.items[0].id;
     const placed = await api.as(users.compliance)('POST', '/api/holds', { matterId: matter, reason: 'Dispute with the lender' });
     expect(placed.status).toBe(201);
-    await waitFor(() => holdEvents() >= 1 && retentionEvents(aliceOnOne).length >= 1, 5000, () => JSON.stringify([officer.events, aliceOnOne.events]));
-    // The view of the matter's conversation reads its detail again, and finds the hold there.
+    await waitFor(() => holdEvents() >= 1 && retentionEvents(aliceOnOne).length >= 1 && matterEvents(alice).length >= 1, 5000, everything);
+    await settle();
+    // Pushed once, though the poll looks at the holds too. The view of the matter's conversation
+    // reads its detail again and finds the hold there; the view of the matter, its retention.
+    expect(holdEvents()).toBe(1);
     expect(retentionEvents(aliceOnOne)).toEqual([ids.alice]);
+    expect(matterEvents(alice)).toEqual([matter]);
+    expect(matterEvents(officer)).toEqual([matter]);
     expect((await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}`)).body.retention).toMatchObject({ basis: 'hold', holds: [expect.objectContaining({ id: placed.body.id })] });
+    expect((await api.as(users.solicitorA)('GET', `/api/matters/${matter}/retention`)).body.holds).toEqual([expect.objectContaining({ id: placed.body.id })]);
 
-    // A hold placed by another process (the CLI writes to the store): found by the feed's next poll.
-    const seen = holdEvents();
+    // A hold placed by another process (the CLI writes to the store): found by the feed's next
+    // poll, which tells the view of the conversation it covers as the API's push would.
     await placeHold(api.world.bridge.store.db, { conversationId: ids.bob, reason: 'Regulator request', placedBy: 'cli:ops', at: Date.now() });
-    await waitFor(() => holdEvents() > seen, 5000, () => JSON.stringify(officer.events));
+    await waitFor(() => holdEvents() >= 2 && retentionEvents(bobOnOne).length >= 1, 5000, everything);
     const released = await api.as(users.compliance)('POST', `/api/holds/${placed.body.id}/release`, { reason: 'Settled' });
     expect(released.status).toBe(200);
-    await waitFor(() => holdEvents() > seen + 1 && retentionEvents(aliceOnOne).length >= 2, 5000, () => JSON.stringify([officer.events, aliceOnOne.events]));
+    await waitFor(() => holdEvents() >= 3 && retentionEvents(aliceOnOne).length >= 2 && matterEvents(alice).length >= 2, 5000, everything);
+    await settle();
+    expect(holdEvents()).toBe(3);
+    expect(retentionEvents(bobOnOne)).toEqual([ids.bob]);
+    expect(retentionEvents(aliceOnOne)).toEqual([ids.alice, ids.alice]);
+    expect(matterEvents(alice)).toEqual([matter, matter]);
 
     // Holds are the compliance officers' business: nobody else's stream names them, nor does a
-    // stream of one conversation; and the lists of all conversations are not made to rebuild
-    // every conversation a hold covers, since nothing in a list changed.
-    for (const other of [alice, aliceOnOne, bob]) expect(other.events.filter((e) => e.event === 'holds')).toEqual([]);
+    // stream of one conversation; the lists of all conversations are not made to rebuild every
+    // conversation a hold covers, since nothing in a list changed; and a matter is news only to
+    // those who see it (Bob is not on Ann's matter, and the hold on his own chat is on no matter).
+    for (const other of [alice, aliceOnOne, bob, bobOnOne]) expect(other.events.filter((e) => e.event === 'holds')).toEqual([]);
     for (const other of [officer, alice, bob]) expect(other.events.filter((e) => e.event === 'retention' || e.event === 'conversation')).toEqual([]);
-    expect(retentionEvents(aliceOnOne)).toEqual([ids.alice, ids.alice]);
+    for (const other of [bob, aliceOnOne, bobOnOne]) expect(matterEvents(other)).toEqual([]);
 
-    // Closing the matter starts its conversations' retention period: the view is told that too.
+    // Closing the matter starts its conversations' retention period: both views are told that too.
     expect((await api.as(users.solicitorA)('POST', `/api/matters/${matter}/close`)).status).toBe(200);
-    await waitFor(() => retentionEvents(aliceOnOne).length >= 3, 5000, () => JSON.stringify(aliceOnOne.events));
+    await waitFor(() => retentionEvents(aliceOnOne).length >= 3 && matterEvents(alice).length >= 3, 5000, everything);
     expect((await api.as(users.solicitorA)('GET', `/api/conversations/${ids.alice}`)).body.retention).toMatchObject({ basis: 'matter_closed', matter: 'ANN-1' });
+    expect(matterEvents(bob)).toEqual([]);
+    expect(holdEvents()).toBe(3);
   });
 
   it('refuses a stream of a conversation the user may not see, and a bad query token', async () => {

@@ -2,7 +2,8 @@ import type { DeliveryStatus } from '../core/records.js';
 import type { EventRecord } from '../core/records.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
 import { listEventsAfter, maxEventId } from '../store/events.js';
-import { holdsState } from '../store/retention.js';
+import { conversationsEverLinked } from '../store/matters.js';
+import { holdPlaces, holdsState } from '../store/retention.js';
 import type { Executor } from '../store/executor.js';
 
 export type FeedChange =
@@ -10,7 +11,7 @@ export type FeedChange =
   | { type: 'delivery'; conversationId: number; waMessageId: string; status: DeliveryStatus; at: number }
   | { type: 'reply'; conversationId: number; reply: PendingReplyRow }
   | { type: 'conversation'; conversationId: number }
-  | { type: 'retention'; conversationIds: number[] }
+  | { type: 'retention'; conversationIds: number[]; matterIds: number[] }
   | { type: 'holds'; at: number };
 
 export type FeedListener = (changes: FeedChange[]) => Promise<void>;
@@ -34,6 +35,10 @@ export class ChangeFeed {
   private readonly seenCommands = new Map<string, number>();
   /** The legal holds as last seen (newest id, number released): a change in it is a placing or a release. */
   private holdsSeen = '';
+  /** Each hold as last seen, released or not: compared with the store's to find the ones that changed. */
+  private holdsReleased = new Map<number, boolean>();
+  /** Hold changes are looked for one look at a time, so a push and a poll never both report one. */
+  private holdsLook: Promise<unknown> = Promise.resolve();
   private ticking = false;
 
   constructor(
@@ -57,18 +62,22 @@ export class ChangeFeed {
   }
 
   /**
-   * Conversations whose retention the API just changed. One change for all of them, read only by
-   * the streams of one of them: a hold on a large matter does not rebuild every conversation for
-   * every list that is open.
+   * Conversations whose retention the API just changed (a matter closed): one change for all of
+   * them, read only by the streams of one of them, so a large matter does not rebuild every
+   * conversation for every list that is open; and the matters, for those who see them.
    */
-  notifyRetention(conversationIds: number[]): void {
-    if (conversationIds.length > 0) void this.deliver([{ type: 'retention', conversationIds }]);
+  notifyRetention(change: { conversationIds: number[]; matterIds: number[] }): void {
+    if (change.conversationIds.length > 0 || change.matterIds.length > 0) void this.deliver([{ type: 'retention', ...change }]);
   }
 
-  /** A hold the API just placed or released: pushed at once, and not again by the next poll. */
+  /**
+   * A hold the API just placed or released: pushed at once, and not again by the next poll. The
+   * feed works out what it keeps, as it does for a hold placed by another process.
+   */
   async notifyHolds(): Promise<void> {
-    this.holdsSeen = await holdsState(this.db);
-    await this.deliver([{ type: 'holds', at: this.options.now() }]);
+    if (this.listeners.size === 0) return;
+    const changes = await this.holdChanges();
+    if (changes.length > 0) await this.deliver(changes);
   }
 
   /** A reply the API just accepted: pushed at once, since the worker may send it before the next poll. */
@@ -99,6 +108,7 @@ export class ChangeFeed {
     this.commandsFrom = await this.firstUnsettledCommand(0);
     this.seenCommands.clear();
     this.holdsSeen = await holdsState(this.db);
+    this.holdsReleased = new Map((await holdPlaces(this.db)).map((hold) => [hold.id, hold.released]));
     this.schedule();
   }
 
@@ -113,7 +123,7 @@ export class ChangeFeed {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const changes = [...(await this.newEvents()), ...(await this.newStatuses()), ...(await this.changedReplies()), ...(await this.changedHolds())];
+      const changes = [...(await this.newEvents()), ...(await this.newStatuses()), ...(await this.changedReplies()), ...(await this.holdChanges())];
       if (changes.length > 0) await this.deliver(changes);
     } catch (error) {
       this.options.onError(error);
@@ -177,12 +187,30 @@ export class ChangeFeed {
     return changes;
   }
 
-  /** Holds placed or released by another process (the CLI, another bridge on the same database). */
-  private async changedHolds(): Promise<FeedChange[]> {
+  /** Holds placed or released since the last look, by the API or by another process (the CLI, another bridge). */
+  private holdChanges(): Promise<FeedChange[]> {
+    const look = this.holdsLook.then(() => this.lookAtHolds());
+    this.holdsLook = look.catch(() => undefined);
+    return look;
+  }
+
+  /**
+   * The conversations and matters the changed holds keep (a matter's hold keeps every conversation
+   * ever linked to it, as retention reads it), and a `holds` change for the officers' lists.
+   */
+  private async lookAtHolds(): Promise<FeedChange[]> {
     const state = await holdsState(this.db);
     if (state === this.holdsSeen) return [];
+    const holds = await holdPlaces(this.db);
+    const changed = holds.filter((hold) => this.holdsReleased.get(hold.id) !== hold.released);
     this.holdsSeen = state;
-    return [{ type: 'holds', at: this.options.now() }];
+    this.holdsReleased = new Map(holds.map((hold) => [hold.id, hold.released]));
+    const matterIds = [...new Set(changed.flatMap((hold) => (hold.matterId === null ? [] : [hold.matterId])))];
+    const conversationIds = new Set(changed.flatMap((hold) => (hold.conversationId === null ? [] : [hold.conversationId])));
+    for (const matterId of matterIds) for (const id of await conversationsEverLinked(this.db, matterId)) conversationIds.add(id);
+    const changes: FeedChange[] = [{ type: 'holds', at: this.options.now() }];
+    if (conversationIds.size > 0 || matterIds.length > 0) changes.unshift({ type: 'retention', conversationIds: [...conversationIds].sort((a, b) => a - b), matterIds });
+    return changes;
   }
 
   /**

@@ -4,8 +4,8 @@ import { managesHolds } from '../core/access.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
 import { getConversation } from '../store/conversations.js';
-import { conversationsEverLinked, getMatter } from '../store/matters.js';
-import { listHolds, placeHold, releaseHold, type LegalHold as HoldRow } from '../store/retention.js';
+import { getMatter } from '../store/matters.js';
+import { listHolds, placeHold, releaseHold } from '../store/retention.js';
 import { audit, conversationTarget, matterTarget } from './audit.js';
 import { idOf, parseInput, type ApiDeps } from './context.js';
 import { toLegalHold } from './views.js';
@@ -45,7 +45,8 @@ export function holdsRouter(deps: ApiDeps): Router {
     const id = await placeHold(deps.db, { ...scope, reason: body.reason, placedBy: principal.upn, at: deps.clock.now() });
     await audit(deps, req, res, { action: 'hold.place', target, details: { hold: id, reason: body.reason } });
     const [hold] = await listHolds(deps.db, true, { id });
-    await notifyHeld(deps, hold!);
+    // Told on the live stream: the open views of what the hold keeps, and the officers' lists.
+    await deps.feed.notifyHolds();
     res.status(201).json(toLegalHold(hold!));
   });
 
@@ -60,20 +61,11 @@ export function holdsRouter(deps: ApiDeps): Router {
     }
     await audit(deps, req, res, { action: 'hold.release', target: `hold:${id}`, details: { reason } });
     const [released] = await listHolds(deps.db, true, { id });
-    await notifyHeld(deps, released!);
+    await deps.feed.notifyHolds();
     res.json(toLegalHold(released!));
   });
 
   return router;
-}
-
-/**
- * Told on the live stream: the conversations the hold keeps, so their open views show it placed or
- * released, and the compliance officers' lists of holds.
- */
-async function notifyHeld(deps: ApiDeps, hold: HoldRow): Promise<void> {
-  deps.feed.notifyRetention(hold.matterId !== null ? await conversationsEverLinked(deps.db, hold.matterId) : hold.conversationId !== null ? [hold.conversationId] : []);
-  await deps.feed.notifyHolds();
 }
 
 function mustManageHolds(res: Response) {

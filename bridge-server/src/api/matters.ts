@@ -63,7 +63,7 @@ export function mattersRouter(deps: ApiDeps): Router {
     await closeMatter(deps.db, matter.id, principal.upn, deps.clock.now());
     await audit(deps, req, res, { action: 'matter.close', target: matterTarget(matter.reference) });
     // Closing starts the retention period of every conversation it had: their open views say so.
-    deps.feed.notifyRetention(await conversationsEverLinked(deps.db, matter.id));
+    deps.feed.notifyRetention({ conversationIds: await conversationsEverLinked(deps.db, matter.id), matterIds: [matter.id] });
     res.json(toMatter((await getMatter(deps.db, matter.id))!));
   });
 

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { StreamEvent } from '@wa-bridge/shared/api/stream';
-import { canSeeConversation, managesHolds, type Principal } from '../core/access.js';
+import { canSeeConversation, canSeeMatter, managesHolds, type Principal } from '../core/access.js';
 import { getConversation } from '../store/conversations.js';
 import { conversationFacts, memberMatterIds } from '../store/matters.js';
 import { principalOf } from '../auth/middleware.js';
@@ -59,11 +59,14 @@ async function toStreamEvents(deps: ApiDeps, principal: Principal, only: number 
   // Holds concern the compliance officers' lists, which follow the stream of all conversations.
   const holds = changes.filter((c) => c.type === 'holds');
   if (holds.length > 0 && only === undefined && managesHolds(principal)) out.push({ type: 'holds', at: iso(holds.at(-1)!.at) });
-  // A retention change is for the view of one conversation, on its own stream.
+  // A retention change is for the view of one conversation, on its own stream, and for the view of
+  // a matter, on the stream of all conversations.
   const retention = only !== undefined && changes.some((c) => c.type === 'retention' && c.conversationIds.includes(only));
+  const matterIds = only !== undefined ? [] : [...new Set(changes.flatMap((c) => (c.type === 'retention' ? c.matterIds : [])))];
   const relevant = changes.filter((c): c is Exclude<FeedChange, { type: 'holds' | 'retention' }> => c.type !== 'holds' && c.type !== 'retention' && (only === undefined || c.conversationId === only));
-  if (relevant.length === 0 && !retention) return out;
+  if (relevant.length === 0 && !retention && matterIds.length === 0) return out;
   const memberOf = await memberMatterIds(deps.db, principal.upn);
+  for (const matterId of matterIds) if (canSeeMatter(principal, memberOf.has(matterId))) out.push({ type: 'matter', matterId });
   const visible = new Map<number, boolean>();
   for (const change of relevant) {
     let allowed = visible.get(change.conversationId);

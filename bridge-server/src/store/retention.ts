@@ -146,6 +146,25 @@ export async function holdsState(db: Executor): Promise<string> {
   return `${row?.newest ?? 0}:${row?.released ?? 0}`;
 }
 
+/** Where a legal hold is and whether it is released: what the live stream compares to tell who a change concerns. */
+export interface HoldPlace {
+  id: number;
+  matterId: number | null;
+  conversationId: number | null;
+  released: boolean;
+}
+
+/** Every legal hold's place, released ones included. */
+export async function holdPlaces(db: Executor): Promise<HoldPlace[]> {
+  const rows = await retentionOf(db).selectFrom('legal_holds').select(['id', 'matter_id', 'conversation_id', 'released_at']).orderBy('id').execute();
+  return rows.map((row) => ({
+    id: Number(row.id),
+    matterId: row.matter_id === null ? null : Number(row.matter_id),
+    conversationId: row.conversation_id === null ? null : Number(row.conversation_id),
+    released: row.released_at !== null,
+  }));
+}
+
 /** What retention decides on, for every conversation (or the ones given). */
 export async function listRetentionFacts(db: Executor, conversationIds?: readonly number[]): Promise<RetentionFacts[]> {
   // Each conversation's newest event is one step down the index on (conversation, time): a

@@ -24,6 +24,12 @@ export const streamEventSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('retention'), conversationId: z.number().int() }),
   /**
+   * What keeps a matter's records changed (the matter closed, a legal hold on it placed or
+   * released): to those who see the matter, on the stream of all conversations; the matter and its
+   * retention have the news.
+   */
+  z.object({ type: z.literal('matter'), matterId: z.number().int() }),
+  /**
    * A legal hold was placed or released (over the API or with the CLI): to compliance officers, on
    * the stream of all conversations, so their lists of holds and of what is due for deletion follow.
    */
@@ -31,4 +37,4 @@ export const streamEventSchema = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 export type StreamEventType = StreamEvent['type'];
-export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation', 'retention', 'holds'];
+export const streamEventTypes: StreamEventType[] = ['ready', 'message', 'delivery', 'reply', 'conversation', 'retention', 'matter', 'holds'];

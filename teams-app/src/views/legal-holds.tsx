@@ -5,7 +5,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { day, holdTarget, PlaceHoldButton, ReleaseHoldButton } from '@wa-bridge/shared/ui/holds';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useState } from 'react';
-import { FollowHolds, useHoldChanges } from './use-hold-changes.js';
+import { useHoldChanges } from './use-hold-changes.js';
 import { useLoaded } from './use-loaded.js';
 
 const useStyles = makeStyles({
@@ -22,19 +22,19 @@ const useStyles = makeStyles({
 
 /**
  * How long a matter's WhatsApp records are kept and the legal holds on it, for everyone who sees
- * the matter; compliance officers also place and release holds here, and see another officer's as
- * they are placed or released.
+ * the matter, read again when the live stream says it changed (`changes`: a hold placed or
+ * released, by anyone and by any road, or the matter closed); compliance officers also place and
+ * release holds here.
  */
-export function MatterRetentionSection({ matter }: { matter: Matter }) {
+export function MatterRetentionSection({ matter, changes }: { matter: Matter; changes: number }) {
   const styles = useStyles();
   const { api, me } = useSession();
   // The matter's closing date moves the kept-until date: loaded again when it changes.
-  const { value: retention, problem, reload } = useLoaded(() => api.matterRetention(matter.id), [api, matter.id, matter.closedAt]);
+  const { value: retention, problem, reload } = useLoaded(() => api.matterRetention(matter.id), [api, matter.id, matter.closedAt, changes]);
 
   const headingId = `retention-${matter.id}`;
   return (
     <div className={styles.section} role="group" aria-labelledby={headingId}>
-      {me.can.holds && <FollowHolds reload={reload} />}
       <Caption1Strong id={headingId}>Retention</Caption1Strong>
       {problem && (
         <MessageBar intent="error" layout="multiline">

@@ -39,9 +39,10 @@ const useStyles = makeStyles({
  * (an admin, or a solicitor or case handler on the matter), and export its evidence bundle
  * (compliance officers, admins and case handlers); how long its records are kept, and its legal
  * holds, which compliance officers place and release. The buttons follow the server's rules; the
- * server checks again, and a refusal is shown as such.
+ * server checks again, and a refusal is shown as such. `changes` counts what the live stream said
+ * changed in the matter, which its retention is read again for.
  */
-export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged(matter: Matter): void }) {
+export function MatterDetails({ matter, onChanged, changes }: { matter: Matter; onChanged(matter: Matter): void; changes: number }) {
   const styles = useStyles();
   const { api, me } = useSession();
   const [adding, setAdding] = useState(false);
@@ -111,7 +112,7 @@ export function MatterDetails({ matter, onChanged }: { matter: Matter; onChanged
           </li>
         ))}
       </ul>
-      <MatterRetentionSection matter={matter} />
+      <MatterRetentionSection matter={matter} changes={changes} />
       {refusal && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>

@@ -204,7 +204,8 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
   const [matter, setMatter] = useState<Matter | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  // A conversation linked to the matter or taken off it, or one of its clients writing.
+  // A conversation linked to the matter or taken off it, the matter closed or a hold on it placed
+  // or released, or the stream back from a break: the matter and its list are read again.
   const [changes, setChanges] = useState(0);
   const listed = useRef(new Set<number>());
   listed.current = new Set(conversations?.map((conversation) => conversation.id));
@@ -218,6 +219,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
       }
       return false;
     },
+    matterId,
   );
 
   useEffect(() => {
@@ -258,7 +260,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           Matter {matter.reference}: {matter.title}
         </h2>
       )}
-      {matter && <MatterDetails matter={matter} onChanged={setMatter} />}
+      {matter && <MatterDetails matter={matter} onChanged={setMatter} changes={changes} />}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>

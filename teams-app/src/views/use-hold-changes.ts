@@ -21,9 +21,3 @@ export function useHoldChanges(reload: () => void): void {
   }, []);
   useStream(undefined, onEvent);
 }
-
-/** useHoldChanges as a component, for a view that follows holds only for compliance officers (a hook cannot be called for some users only). */
-export function FollowHolds({ reload }: { reload(): void }): null {
-  useHoldChanges(reload);
-  return null;
-}

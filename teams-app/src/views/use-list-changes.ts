@@ -10,11 +10,12 @@ const quietMs = 400;
  * a changed conversation (links, assignee, window) among those the user may see that `affects`
  * says the list needs read again for, and after the stream comes back from a break, when changes
  * may have been missed. Delivery ticks and queued replies change no list, so they are left alone.
- * `affects` may also apply a change itself (a row's last activity) and answer false.
+ * `affects` may also apply a change itself (a row's last activity) and answer false. A matter's
+ * view gives its `matterId` and is read again when the matter closes or a hold on it changes.
  */
-export function useListChanges(reload: () => void, affects: (event: Extract<StreamEvent, { type: 'message' | 'conversation' }>) => boolean): void {
-  const latest = useRef({ reload, affects });
-  latest.current = { reload, affects };
+export function useListChanges(reload: () => void, affects: (event: Extract<StreamEvent, { type: 'message' | 'conversation' }>) => boolean, matterId?: number): void {
+  const latest = useRef({ reload, affects, matterId });
+  latest.current = { reload, affects, matterId };
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const connectedBefore = useRef(false);
 
@@ -36,6 +37,7 @@ export function useListChanges(reload: () => void, affects: (event: Extract<Stre
         return;
       }
       if ((event.type === 'message' || event.type === 'conversation') && latest.current.affects(event)) soon();
+      else if (event.type === 'matter' && event.matterId === latest.current.matterId) soon();
     },
     [soon],
   );
