@@ -151,6 +151,30 @@ describe("WhatsApp's own notices in iOS exports", () => {
     ]);
   });
 
+  it('takes a notice for WhatsApp\'s when the group\'s name holds ": ", even where the name is written once', () => {
+    // One notice only: the first pass cannot learn the name from its repeats.
+    expect(read(`[11/25/26, 9:14:03\u202fAM] Smith: Jones sale: ${lrm}${notice}`, '[11/25/26, 9:20:00\u202fAM] Jane Client: Hello all', '[11/25/26, 9:21:00\u202fAM] Tom Baker: Re: the deposit: paid')).toEqual([
+      { author: null, message: notice },
+      { author: 'Jane Client', message: 'Hello all' },
+      { author: 'Tom Baker', message: 'Re: the deposit: paid' },
+    ]);
+    // The mark before the "[" instead of the text.
+    expect(read(`${lrm}[25/11/2026, 09:14:03] Smith: Jones sale: ${notice}`, '[25/11/2026, 09:15:10] Jane Client: Good morning')).toEqual([
+      { author: null, message: notice },
+      { author: 'Jane Client', message: 'Good morning' },
+    ]);
+    // A person's text that quotes a notice after a colon, without WhatsApp's mark, stays theirs.
+    expect(read(`[25/11/2026, 09:14:03] Jane Client: It said: ${notice}`, '[25/11/2026, 09:15:10] Tom Baker: Fine')).toEqual([
+      { author: 'Jane Client', message: `It said: ${notice}` },
+      { author: 'Tom Baker', message: 'Fine' },
+    ]);
+    // Android writes notices with no author, so a dashed line with a name is a person's.
+    expect(read(`25/11/2026, 09:14 - Jane Client: It said: ${lrm}${notice}`, '25/11/2026, 09:15 - Tom Baker: Fine')).toEqual([
+      { author: 'Jane Client', message: `It said: ${lrm}${notice}` },
+      { author: 'Tom Baker', message: 'Fine' },
+    ]);
+  });
+
   it('takes a security code change under the client\'s name for a notice', () => {
     expect(read(`[25/11/2026, 09:14:03] Jane Client: ${lrm}Your security code with Jane Client changed. Tap to learn more.`, '[25/11/2026, 09:15:10] Jane Client: New phone!')).toEqual([
       { author: null, message: 'Your security code with Jane Client changed. Tap to learn more.' },

@@ -144,7 +144,11 @@ export class ChatExportParser {
       }
       const raw = src.slice(nameEnd + 2, end);
       text = stripLeadingMarks(raw);
-      if (!isAuthoredNotice(text, text.length !== raw.length, shape)) author = this.authorName(src, from, nameEnd);
+      if (!isAuthoredNotice(text, text.length !== raw.length, shape)) {
+        const notice = noticeAfterLongerName(raw, shape);
+        if (notice === undefined) author = this.authorName(src, from, nameEnd);
+        else text = notice;
+      }
     }
     this.flush();
     this.pending = true;
@@ -240,6 +244,30 @@ const LINE_MARKED = 2;
 function startsWithLrm(line: string): boolean {
   const at = line.charCodeAt(0) === 0xfeff ? 1 : 0;
   return line.charCodeAt(at) === 0x200e;
+}
+
+/** The longest name WhatsApp lets a group have; iOS writes it as its notices' author. */
+const MAX_CHAT_NAME = 100;
+
+/**
+ * The notice on an iOS line whose chat name holds ": " ("Smith: Jones sale: ‎Messages and calls
+ * are end-to-end encrypted…"), which the first ": " split wrongly. A name said twice or more is
+ * known from the export's first pass (`colonAuthors`); this finds one said once, as a group's
+ * single notice is: in `raw`, the line after its first ": ", a later ": " within a chat name's
+ * length, with a notice after it as isAuthoredNotice reads one (so with LRM before it, or before
+ * the line). undefined when there is none, as for every line a person wrote.
+ */
+function noticeAfterLongerName(raw: string, shape: number): string | undefined {
+  // Android writes notices with no author: there is no name to be longer.
+  if ((shape & DASHED) !== 0) return undefined;
+  // Most lines are ruled out by one native search for ": " and LRM.
+  const separator = (shape & LINE_MARKED) !== 0 ? ': ' : ': \u200e';
+  for (let at = raw.indexOf(separator); at >= 0 && at <= MAX_CHAT_NAME; at = raw.indexOf(separator, at + 1)) {
+    const after = raw.slice(at + 2);
+    const text = stripLeadingMarks(after);
+    if (isAuthoredNotice(text, text.length !== after.length, shape)) return text;
+  }
+  return undefined;
 }
 
 /**
