@@ -9,6 +9,7 @@ import { SqlAuditTrail } from '../../bridge-server/src/store/audit.js';
 import { placeHold, releaseHold } from '../../bridge-server/src/store/retention.js';
 import { startBridgeWorld, type BridgeWorld } from '../support/bridge.js';
 import { axeViolations, frameOf } from '../support/a11y.js';
+import { unzip } from '../support/zip.js';
 import { openPersonalTab } from '../support/teams-host.js';
 import { startTokenIssuer, type TestUser, type TokenIssuer } from '../support/token-issuer.js';
 import { artifactsDir, conversationOf, startBrowserFor } from '../support/ui-world.js';
@@ -278,6 +279,25 @@ describe('Teams tab: retention and legal holds', () => {
     expect(await shown.innerText()).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
     await shot(officerPage, 'teams-subject-access.png');
+
+    // A username user whose number the firm never sees is found by their WhatsApp user id.
+    const userId = 'GB.1502576394655843';
+    expect((await world.simulator.postWebhook(world.simulator.inboundMessage({ from: '', userId, username: 'quay.tenant', name: 'Quay Tenant', type: 'text', body: 'Please send me what you hold about me.' }))).status).toBe(200);
+    await form.getByRole('radio', { name: 'WhatsApp user id' }).check();
+    const id = form.getByRole('textbox', { name: /WhatsApp user id/ });
+    await id.fill('GB.0000000000000000');
+    await form.getByRole('button', { name: 'Build and save bundle' }).click();
+    const notFound = form.locator('.fui-Field__validationMessage').first();
+    await notFound.waitFor({ timeout: 10_000 });
+    expect(await notFound.innerText()).toBe('No conversation with WhatsApp user GB.0000000000000000 is in the archive.');
+    await id.fill(userId);
+    const [byId] = await Promise.all([officerPage.waitForEvent('download'), form.getByRole('button', { name: 'Build and save bundle' }).click()]);
+    expect(byId.suggestedFilename()).toMatch(/^subject-access-GB\.1502576394655843-\d{4}-\d{2}-\d{2}\.zip$/);
+    const transcript = (await unzip((await byId.path())!)).get('transcript.html')!.toString('utf8');
+    expect(transcript).toContain('Please send me what you hold about me.');
+    expect(transcript).not.toContain('The seller says the survey was wrong.');
+    expect((await officerApi.audit({ action: 'gdpr.access' })).items.map((entry) => entry.target).sort()).toEqual(['phone:447700900321', `whatsapp-user:${userId}`]);
+    expect(await axeViolations(await frameOf(officerPage.locator('#tab')))).toEqual([]);
   });
 
   it('ran without script errors or requests leaving the machine', () => {

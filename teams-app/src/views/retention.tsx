@@ -1,4 +1,4 @@
-import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
+import { Badge, Body1Strong, Button, Caption1, Field, Input, makeStyles, MessageBar, MessageBarBody, Radio, RadioGroup, Select, Spinner, Tab, TabList, tokens } from '@fluentui/react-components';
 import type { DeletionCertificate } from '@wa-bridge/shared/api/holds';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { toFormProblem, type FormProblem } from '@wa-bridge/shared/ui/field-errors';
@@ -162,12 +162,16 @@ function DeletionCertificates() {
 /**
  * A subject access request (UK GDPR art. 15): every conversation with one person, across all
  * matters, as one evidence bundle, saved as a download with its SHA-256 shown for the file. The
- * audit trail records it as a subject access, with the number.
+ * person is found by their WhatsApp number, or by the user id the Cloud API gives for someone whose
+ * number the firm never saw (their mails name it in X-WhatsApp-From). The audit trail records it
+ * as a subject access, with the number or id.
  */
 function SubjectAccess() {
   const styles = useStyles();
   const { api } = useSession();
+  const [by, setBy] = useState<'phone' | 'user'>('phone');
   const [phone, setPhone] = useState('');
+  const [user, setUser] = useState('');
   const zone = useZonePicker();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<FormProblem | null>(null);
@@ -175,18 +179,19 @@ function SubjectAccess() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!phone.trim()) return setProblem({ fields: { phone: 'Enter the person’s WhatsApp number.' }, general: null, forbidden: false });
+    const given = (by === 'phone' ? phone : user).trim();
+    if (!given) return setProblem({ fields: by === 'phone' ? { phone: 'Enter the person’s WhatsApp number.' } : { user: 'Enter the person’s WhatsApp user id.' }, general: null, forbidden: false });
     if (!zone.valid) return;
     setBusy(true);
     setProblem(null);
     setSaved(null);
     try {
-      const result = await api.exportEvidence({ subject: { phone: phone.trim() }, timeZone: zone.timeZone });
+      const result = await api.exportEvidence({ subject: by === 'phone' ? { phone: given } : { user: given }, timeZone: zone.timeZone });
       const fileName = result.fileName ?? `subject-access-${new Date().toISOString().slice(0, 10)}.zip`;
       saveBlob(result.zip, fileName);
       setSaved({ fileName, sha256: result.sha256 });
     } catch (error) {
-      setProblem(toFormProblem(error, (pathOrCode) => (pathOrCode === 'subject.phone' || pathOrCode === 'not_found' ? 'phone' : pathOrCode === 'timeZone' ? 'timeZone' : null)));
+      setProblem(toFormProblem(error, (pathOrCode) => (pathOrCode === 'subject.phone' || pathOrCode === 'subject.user' || pathOrCode === 'not_found' ? by : pathOrCode === 'timeZone' ? 'timeZone' : null)));
     } finally {
       setBusy(false);
     }
@@ -195,10 +200,22 @@ function SubjectAccess() {
   const fieldError = (message: string | undefined) => (message ? { validationState: 'error' as const, validationMessage: message } : {});
   return (
     <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Subject access export" noValidate>
-      <Caption1>Everything held about one person: every conversation with their number, across all matters, as a signed evidence bundle (zip).</Caption1>
-      <Field label="WhatsApp number" hint="International form, such as +44 7700 900123" required {...fieldError(problem?.fields.phone)}>
-        <Input value={phone} type="tel" autoComplete="off" onChange={(_event, data) => (setPhone(data.value), setProblem(null))} />
+      <Caption1>Everything held about one person: every conversation with them, across all matters, as a signed evidence bundle (zip).</Caption1>
+      <Field label="Find the person by">
+        <RadioGroup layout="horizontal" value={by} onChange={(_event, data) => (setBy(data.value === 'user' ? 'user' : 'phone'), setProblem(null))}>
+          <Radio value="phone" label="WhatsApp number" />
+          <Radio value="user" label="WhatsApp user id" />
+        </RadioGroup>
       </Field>
+      {by === 'phone' ? (
+        <Field label="WhatsApp number" hint="International form, such as +44 7700 900123" required {...fieldError(problem?.fields.phone)}>
+          <Input value={phone} type="tel" autoComplete="off" onChange={(_event, data) => (setPhone(data.value), setProblem(null))} />
+        </Field>
+      ) : (
+        <Field label="WhatsApp user id" hint="As WhatsApp gives it for someone whose number the firm does not see; their mails show it in X-WhatsApp-From." required {...fieldError(problem?.fields.user)}>
+          <Input value={user} autoComplete="off" spellCheck={false} onChange={(_event, data) => (setUser(data.value), setProblem(null))} />
+        </Field>
+      )}
       <Field label="Time zone" hint="The transcript shows times in it." {...fieldError(problem?.fields.timeZone ?? (zone.valid ? undefined : zonePickerError))}>
         <ZonePicker picker={zone} />
       </Field>
