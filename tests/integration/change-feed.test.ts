@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed, type FeedChange } from '../../bridge-server/src/api/change-feed.js';
 import type { OpenedDatabase } from '../../bridge-server/src/store/db.js';
 import { createMatter, endLink, insertLink } from '../../bridge-server/src/store/matters.js';
-import { placeHold, releaseHold } from '../../bridge-server/src/store/retention.js';
+import { holdPlaces, holdsState, holdsStateOf, placeHold, releaseHold } from '../../bridge-server/src/store/retention.js';
 import { openTestDatabase } from '../support/test-database.js';
 
 // The live feed's view of legal holds, on the store alone: which conversations and matters a
@@ -72,6 +72,11 @@ describe('the change feed and legal holds', () => {
       { type: 'retention', conversationIds: [3, 4], matterIds: [matters.other] },
       { type: 'holds', at: 1_000 },
     ]);
+  });
+
+  it("reads the holds' state from their rows as the poll's cheap query does, so a look that finds nothing new reads no rows", async () => {
+    expect(holdsStateOf(await holdPlaces(opened.db))).toBe(await holdsState(opened.db));
+    expect(await holdsState(opened.db)).toMatch(/^[1-9]\d*:[1-9]\d*$/);
   });
 
   it('tells nothing to a feed nobody follows, and starts a new following from the holds as they are', async () => {

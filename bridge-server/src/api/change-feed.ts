@@ -3,7 +3,7 @@ import type { EventRecord } from '../core/records.js';
 import type { PendingReplyRow } from '../store/conversation-views.js';
 import { listEventsAfter, maxEventId } from '../store/events.js';
 import { conversationsEverLinked } from '../store/matters.js';
-import { holdPlaces, holdsState } from '../store/retention.js';
+import { holdPlaces, holdsState, holdsStateOf } from '../store/retention.js';
 import type { Executor } from '../store/executor.js';
 
 export type FeedChange =
@@ -107,8 +107,9 @@ export class ChangeFeed {
     this.commandsSince = this.options.now();
     this.commandsFrom = await this.firstUnsettledCommand(0);
     this.seenCommands.clear();
-    this.holdsSeen = await holdsState(this.db);
-    this.holdsReleased = new Map((await holdPlaces(this.db)).map((hold) => [hold.id, hold.released]));
+    const holds = await holdPlaces(this.db);
+    this.holdsSeen = holdsStateOf(holds);
+    this.holdsReleased = new Map(holds.map((hold) => [hold.id, hold.released]));
     this.schedule();
   }
 
@@ -203,11 +204,13 @@ export class ChangeFeed {
     if (state === this.holdsSeen) return [];
     const holds = await holdPlaces(this.db);
     const changed = holds.filter((hold) => this.holdsReleased.get(hold.id) !== hold.released);
-    this.holdsSeen = state;
+    // From the holds as read, so a hold placed between the two reads counts as seen once.
+    this.holdsSeen = holdsStateOf(holds);
     this.holdsReleased = new Map(holds.map((hold) => [hold.id, hold.released]));
     const matterIds = [...new Set(changed.flatMap((hold) => (hold.matterId === null ? [] : [hold.matterId])))];
     const conversationIds = new Set(changed.flatMap((hold) => (hold.conversationId === null ? [] : [hold.conversationId])));
     for (const matterId of matterIds) for (const id of await conversationsEverLinked(this.db, matterId)) conversationIds.add(id);
+    if (changed.length === 0) return [];
     const changes: FeedChange[] = [{ type: 'holds', at: this.options.now() }];
     if (conversationIds.size > 0 || matterIds.length > 0) changes.unshift({ type: 'retention', conversationIds: [...conversationIds].sort((a, b) => a - b), matterIds });
     return changes;

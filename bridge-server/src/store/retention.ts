@@ -154,6 +154,11 @@ export interface HoldPlace {
   released: boolean;
 }
 
+/** holdsState's value for these holds, all there are. */
+export function holdsStateOf(holds: readonly HoldPlace[]): string {
+  return `${holds.reduce((newest, hold) => Math.max(newest, hold.id), 0)}:${holds.filter((hold) => hold.released).length}`;
+}
+
 /** Every legal hold's place, released ones included. */
 export async function holdPlaces(db: Executor): Promise<HoldPlace[]> {
   const rows = await retentionOf(db).selectFrom('legal_holds').select(['id', 'matter_id', 'conversation_id', 'released_at']).orderBy('id').execute();
