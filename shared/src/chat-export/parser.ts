@@ -254,18 +254,18 @@ const MAX_CHAT_NAME = 100;
  * are end-to-end encrypted…"), which the first ": " split wrongly. A name said twice or more is
  * known from the export's first pass (`colonAuthors`); this finds one said once, as a group's
  * single notice is: in `raw`, the line after its first ": ", a later ": " within a chat name's
- * length, with a notice after it as isAuthoredNotice reads one (so with LRM before it, or before
- * the line). undefined when there is none, as for every line a person wrote.
+ * length with LRM right after it and a notice after that. Only the mark after the ": " counts: with
+ * the mark before the "[" instead, any later ": " would do, and a person's "<attached: …removed
+ * from the flat.pdf>" would pass for a notice. undefined when there is none, as for every line a
+ * person wrote.
  */
 function noticeAfterLongerName(raw: string, shape: number): string | undefined {
   // Android writes notices with no author: there is no name to be longer.
   if ((shape & DASHED) !== 0) return undefined;
-  // Most lines are ruled out by one native search for ": " and LRM.
-  const separator = (shape & LINE_MARKED) !== 0 ? ': ' : ': \u200e';
-  for (let at = raw.indexOf(separator); at >= 0 && at <= MAX_CHAT_NAME; at = raw.indexOf(separator, at + 1)) {
-    const after = raw.slice(at + 2);
-    const text = stripLeadingMarks(after);
-    if (isAuthoredNotice(text, text.length !== after.length, shape)) return text;
+  // Most lines are ruled out by one native search.
+  for (let at = raw.indexOf(': \u200e'); at >= 0 && at <= MAX_CHAT_NAME; at = raw.indexOf(': \u200e', at + 1)) {
+    const text = stripLeadingMarks(raw.slice(at + 2));
+    if (isAuthoredNotice(text, true, shape)) return text;
   }
   return undefined;
 }
