@@ -1,4 +1,4 @@
-import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, DialogTrigger, Field, makeStyles, MessageBar, MessageBarBody, Textarea, tokens } from '@fluentui/react-components';
+import { Button, Caption1, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, DialogTrigger, Field, makeStyles, mergeClasses, MessageBar, MessageBarBody, Textarea, tokens } from '@fluentui/react-components';
 import type { Client } from '@wa-bridge/shared/api/common';
 import type { LegalHold } from '@wa-bridge/shared/api/holds';
 import { useState, type FormEvent } from 'react';
@@ -15,6 +15,10 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   // In a column the button would stretch to the column's width; it keeps its own.
   trigger: { alignSelf: 'flex-start' },
+  holds: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, margin: 0, padding: 0, listStyle: 'none' },
+  hold: { display: 'flex', flexDirection: 'column', gap: '2px', borderLeft: `3px solid ${tokens.colorPaletteMarigoldBorderActive}`, paddingLeft: tokens.spacingHorizontalS },
+  reason: { overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' },
+  quiet: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
 });
 
 /** A day as the retention views show it ("29 Nov 2026" in the user's language). */
@@ -29,6 +33,31 @@ export function conversationName(conversation: { chatId: string; client: Client 
   // A name in Arabic or Hebrew keeps its own direction inside the sentence.
   const who = [name === null ? null : isolate(name), number].filter(Boolean).join(' ');
   return who ? `the conversation with ${who}` : `conversation ${conversation.chatId}`;
+}
+
+/**
+ * The legal holds in force on what a view shows, alike in a matter's view and a conversation's:
+ * each with its reason, where it is when `where` says (a conversation's holds may be on one of its
+ * matters), who placed it and when, and for compliance officers a button to release it.
+ */
+export function HoldsInForce({ holds, where, onReleased }: { holds: LegalHold[]; where?: (hold: LegalHold) => string; onReleased(): void }) {
+  const styles = useStyles();
+  const { me } = useSession();
+  return (
+    <ul className={styles.holds} aria-label="Legal holds in force">
+      {holds.map((hold) => (
+        <li key={hold.id} className={mergeClasses(styles.hold, 'legal-hold')} data-hold={hold.id}>
+          <Caption1 className={styles.reason} dir="auto">
+            {hold.reason}
+          </Caption1>
+          <Caption1 className={styles.quiet}>
+            {where ? `On ${where(hold)}, placed` : 'Placed'} {day(hold.placedAt)} by {hold.placedBy}
+          </Caption1>
+          {me.can.holds && <ReleaseHoldButton hold={hold} onReleased={onReleased} />}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 /** A button that opens a dialog asking why, then places a legal hold on a matter or a conversation. */

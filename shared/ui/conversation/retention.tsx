@@ -2,16 +2,12 @@ import { Badge, Caption1, makeStyles, mergeClasses, tokens } from '@fluentui/rea
 import type { ConversationDetail } from '@wa-bridge/shared/api/conversations';
 import type { ConversationRetention } from '@wa-bridge/shared/api/holds';
 import { useSession } from '../api-context.js';
-import { day, PlaceHoldButton, ReleaseHoldButton } from '../holds.js';
+import { day, HoldsInForce, PlaceHoldButton } from '../holds.js';
 
 const useStyles = makeStyles({
   box: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, padding: `${tokens.spacingVerticalXS} ${tokens.spacingHorizontalS} 0` },
   line: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalXS, alignItems: 'center' },
   period: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
-  holds: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, margin: 0, padding: 0, listStyle: 'none' },
-  hold: { display: 'flex', flexDirection: 'column', gap: '2px', borderLeft: `3px solid ${tokens.colorPaletteMarigoldBorderActive}`, paddingLeft: tokens.spacingHorizontalS },
-  reason: { overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' },
-  quiet: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
 });
 
 /**
@@ -33,21 +29,7 @@ export function ConversationRetentionStrip({ conversation, onChanged }: { conver
         )}
         <Caption1 className={mergeClasses(styles.period, 'retention-period')}>{retentionText(retention)}</Caption1>
       </div>
-      {retention.holds.length > 0 && (
-        <ul className={styles.holds} aria-label="Legal holds in force">
-          {retention.holds.map((hold) => (
-            <li key={hold.id} className={mergeClasses(styles.hold, 'legal-hold')} data-hold={hold.id}>
-              <Caption1 className={styles.reason} dir="auto">
-                {hold.reason}
-              </Caption1>
-              <Caption1 className={styles.quiet}>
-                On {hold.matter ? `matter ${hold.matter.reference}` : 'this conversation'}, placed {day(hold.placedAt)} by {hold.placedBy}
-              </Caption1>
-              {me.can.holds && <ReleaseHoldButton hold={hold} onReleased={onChanged} />}
-            </li>
-          ))}
-        </ul>
-      )}
+      {retention.holds.length > 0 && <HoldsInForce holds={retention.holds} where={(hold) => (hold.matter ? `matter ${hold.matter.reference}` : 'this conversation')} onReleased={onChanged} />}
       {me.can.holds && <PlaceHoldButton scope={{ conversationId: conversation.id }} what="this conversation" onPlaced={onChanged} />}
     </section>
   );

@@ -2,7 +2,7 @@ import { Badge, Body1Strong, Caption1, Caption1Strong, makeStyles, MessageBar, M
 import type { MatterRetention } from '@wa-bridge/shared/api/holds';
 import type { Matter } from '@wa-bridge/shared/api/matters';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
-import { day, holdTarget, PlaceHoldButton, ReleaseHoldButton } from '@wa-bridge/shared/ui/holds';
+import { day, holdTarget, HoldsInForce, PlaceHoldButton, ReleaseHoldButton } from '@wa-bridge/shared/ui/holds';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
 import { useState } from 'react';
 import { useHoldChanges } from './use-hold-changes.js';
@@ -11,8 +11,6 @@ import { useLoaded } from './use-loaded.js';
 const useStyles = makeStyles({
   section: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
   line: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
-  holds: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, margin: 0, padding: 0, listStyle: 'none' },
-  hold: { display: 'flex', flexDirection: 'column', gap: '2px', padding: tokens.spacingVerticalXS, borderLeft: `3px solid ${tokens.colorPaletteMarigoldBorderActive}`, paddingLeft: tokens.spacingHorizontalS },
   reason: { overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' },
   quiet: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
@@ -43,27 +41,15 @@ export function MatterRetentionSection({ matter, changes }: { matter: Matter; ch
       )}
       {retention && (
         <>
-          <Caption1 className="retention-period">{periodText(retention)}</Caption1>
-          {retention.holds.length > 0 && (
-            <ul className={styles.holds} aria-label="Legal holds in force">
-              {retention.holds.map((hold) => (
-                <li key={hold.id} className={`${styles.hold} legal-hold`} data-hold={hold.id}>
-                  <div className={styles.line}>
-                    <Badge appearance="tint" color="warning">
-                      Legal hold
-                    </Badge>
-                    <Caption1 className={styles.quiet}>
-                      placed {day(hold.placedAt)} by {hold.placedBy}
-                    </Caption1>
-                  </div>
-                  <Caption1 className={styles.reason} dir="auto">
-                    {hold.reason}
-                  </Caption1>
-                  {me.can.holds && <ReleaseHoldButton hold={hold} onReleased={reload} />}
-                </li>
-              ))}
-            </ul>
-          )}
+          <div className={styles.line}>
+            {retention.holds.length > 0 && (
+              <Badge appearance="tint" color="warning">
+                Legal hold
+              </Badge>
+            )}
+            <Caption1 className="retention-period">{periodText(retention)}</Caption1>
+          </div>
+          {retention.holds.length > 0 && <HoldsInForce holds={retention.holds} onReleased={reload} />}
           {retention.holds.length > 0 && <Caption1>While a hold is in force, nothing of this matter is deleted, whatever its age.</Caption1>}
           {me.can.holds && <PlaceHoldButton scope={{ matterId: matter.id }} what={`matter ${matter.reference}`} onPlaced={reload} />}
         </>
