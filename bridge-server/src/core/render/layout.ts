@@ -1,5 +1,5 @@
 import type { MailAttachment } from '../mail.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, quietColor } from './html.js';
 
 /** The part of a mail that depends on the event kind. */
 export interface EventBody {
@@ -52,7 +52,7 @@ function htmlLayout(frame: MailFrame): string {
     ...frame.rows.map(headerRow),
     '</table>',
     `<div style="border-top:1px solid #e0e0e0;padding-top:12px;">\n${frame.body.html}\n</div>`,
-    `<p style="margin:16px 0 0 0;padding-top:8px;border-top:1px solid #e0e0e0;font-size:11px;color:#777777;">${escapeHtml(footerText)}</p>`,
+    `<p style="margin:16px 0 0 0;padding-top:8px;border-top:1px solid #e0e0e0;font-size:11px;color:${quietColor};">${escapeHtml(footerText)}</p>`,
     '</div>',
     '</body>',
     '</html>',

@@ -1,6 +1,6 @@
 import type { EventRecord } from '../records.js';
 import { renderContent } from './content.js';
-import { cleanText, escapeHtml, note, paragraph, quoteBlock, quoteText, htmlLines } from './html.js';
+import { cleanText, escapeHtml, note, paragraph, quietColor, quoteBlock, quoteText, htmlLines } from './html.js';
 import { formatZonedTime } from '../zoned-time.js';
 import { truncateText } from '../header-text.js';
 
@@ -48,6 +48,6 @@ export function renderQuote(intro: string, related: EventRecord | undefined, mis
   const body = quotedText(related);
   return {
     text: [intro, quoteText(`(${origin})\n${body}`)].join('\n'),
-    html: paragraph(`<strong>${escapeHtml(intro)}</strong>`) + quoteBlock(`<span style="font-size:12px;color:#777777;">${escapeHtml(origin)}</span><br>\n${htmlLines(body)}`),
+    html: paragraph(`<strong>${escapeHtml(intro)}</strong>`) + quoteBlock(`<span style="font-size:12px;color:${quietColor};">${escapeHtml(origin)}</span><br>\n${htmlLines(body)}`),
   };
 }
