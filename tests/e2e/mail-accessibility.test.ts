@@ -46,8 +46,11 @@ describe('mirrored mail HTML, checked for accessibility', () => {
     const quoting = sim.inboundMessage({ ...client, type: 'text', body: 'Sorry, I meant the 15th.', context: { id: sent[0]!, from: client.from } });
     expect((await sim.postWebhook(quoting)).status).toBe(200);
     expect((await sim.postWebhook(sim.inboundMessage({ ...client, type: 'reaction', messageId: sent[0]!, emoji: '👍' }))).status).toBe(200);
+    // An edit of the first message and the photo deleted for everyone.
+    expect((await sim.postWebhook(sim.inboundMessage({ ...client, type: 'edit', originalMessageId: sent[0]!, body: 'Good morning. Is completion still on the 15th?' }))).status).toBe(200);
+    expect((await sim.postWebhook(sim.inboundMessage({ ...client, type: 'revoke', originalMessageId: sent[1]! }))).status).toBe(200);
     // The chat's cover mail and one mail per message.
-    await waitFor(() => catcher.mails().length >= messages.length + 3, 20_000, () => `${catcher.mails().length} mails`);
+    await waitFor(() => catcher.mails().length >= messages.length + 5, 20_000, () => `${catcher.mails().length} mails`);
   });
 
   afterAll(async () => {
@@ -58,7 +61,7 @@ describe('mirrored mail HTML, checked for accessibility', () => {
 
   it('breaks no WCAG 2.1 A or AA rule in any of them, and says what language it is in', async () => {
     const mails = catcher.mails();
-    expect(mails.length).toBe(11);
+    expect(mails.length).toBe(13);
     const context = await browser.newContext({ viewport: { width: 720, height: 900 } });
     // The mails load nothing from outside: a request anywhere would show here.
     const requests: string[] = [];
