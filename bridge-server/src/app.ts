@@ -221,7 +221,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   const archiveSchedule = { checkpointEveryMs: config.checkpoints.intervalMs, retentionDaily: config.retention.daily, ...(config.backups ? { backupDir: config.backups.dir } : {}) };
   const archiveStatus = async () => {
     const now = Date.now();
-    return (await archiveTasks(opened.db, archiveSchedule)).map((task) => ({ ...task, overdue: isOverdue(task, now, upSince) }));
+    return (await archiveTasks(opened.db, archiveSchedule)).map((task) => ({ ...task, overdue: isOverdue(task, now, upSince, config.archiveOverdueMs) }));
   };
   const replySecret = config.replySecret ? Buffer.from(config.replySecret, 'utf8') : loadOrCreateKey(config.dataDir, 'reply');
 

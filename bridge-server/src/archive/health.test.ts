@@ -18,4 +18,11 @@ describe('isOverdue', () => {
     expect(isOverdue(task(null), upSince + hour, upSince)).toBe(false);
     expect(isOverdue(task(null), upSince + overdueAfterMs + 1, upSince)).toBe(true);
   });
+
+  it('takes another margin where one is set, for a backup that runs longer than two hours', () => {
+    const last = upSince - 3 * day;
+    expect(isOverdue(task(last), last + day + 5 * hour, upSince, 6 * hour)).toBe(false);
+    expect(isOverdue(task(last), last + day + 6 * hour + 1, upSince, 6 * hour)).toBe(true);
+    expect(isOverdue(task(null), upSince + 5 * hour, upSince, 6 * hour)).toBe(false);
+  });
 });

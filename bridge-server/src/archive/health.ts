@@ -24,8 +24,9 @@ export interface ArchiveSchedule {
 }
 
 /**
- * How late a task may be before it counts as overdue: a run takes time (a large backup an hour or
- * more), and a bridge restarted late in an interval runs it at start.
+ * How late a task may be, by default, before it counts as overdue: a run takes time (a large
+ * backup an hour or more, and a backup is timed from its start), and a bridge restarted late in an
+ * interval runs it at start. WA_BRIDGE_ARCHIVE_OVERDUE_HOURS sets another.
  */
 export const overdueAfterMs = 2 * 3_600_000;
 
@@ -45,7 +46,7 @@ export async function archiveTasks(db: Executor, schedule: ArchiveSchedule): Pro
  * Whether the task is later than its interval and the margin allow. One that never ran is overdue
  * once the bridge has been up for the margin: the first run starts with the bridge.
  */
-export function isOverdue(task: ArchiveTask, now: number, upSince: number): boolean {
-  if (task.lastRunAt === null) return now - upSince > overdueAfterMs;
-  return now - task.lastRunAt > task.everyMs + overdueAfterMs;
+export function isOverdue(task: ArchiveTask, now: number, upSince: number, marginMs = overdueAfterMs): boolean {
+  if (task.lastRunAt === null) return now - upSince > marginMs;
+  return now - task.lastRunAt > task.everyMs + marginMs;
 }

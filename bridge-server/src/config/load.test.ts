@@ -95,6 +95,9 @@ describe('loadConfig', () => {
     }
     expect(problems({ ...live, WA_BRIDGE_MEDIA_MAX_BYTES: 'lots' })).toEqual(['WA_BRIDGE_MEDIA_MAX_BYTES: expected a whole number of at least 1024, got "lots"']);
     expect(problems({ ...live, WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS: '48' })).toEqual(['WA_BRIDGE_CHECKPOINT_INTERVAL_HOURS: expected a number from 0.01 to 24, got "48"']);
+    expect(loadConfig(live, undefined).archiveOverdueMs).toBe(2 * 3_600_000);
+    expect(loadConfig({ ...live, WA_BRIDGE_ARCHIVE_OVERDUE_HOURS: '6' }, undefined).archiveOverdueMs).toBe(6 * 3_600_000);
+    for (const hours of ['0', '73', '1.5']) expect(problems({ ...live, WA_BRIDGE_ARCHIVE_OVERDUE_HOURS: hours })).toEqual([`WA_BRIDGE_ARCHIVE_OVERDUE_HOURS: expected a whole number from 1 to 72, got "${hours}"`]);
     expect(problems({ ...live, WA_BRIDGE_GRAPH_MAX_CONCURRENT: '9' })[0]).toBe('WA_BRIDGE_GRAPH_MAX_CONCURRENT: expected a whole number from 1 to 4 (Outlook runs no more than 4 requests of one app at once), got "9"');
     expect(problems({ ...live, WA_BRIDGE_LOG_LEVEL: 'verbose' })).toEqual(['WA_BRIDGE_LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent, got "verbose"']);
   });

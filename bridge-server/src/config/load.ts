@@ -60,6 +60,8 @@ export interface Config {
   masterKey?: string;
   /** The daily backup, when a directory is configured. */
   backups?: { dir: string; keep: number };
+  /** How late a scheduled archive task may be before it counts as overdue. */
+  archiveOverdueMs: number;
   /** Seal new blobs at rest (WA_BRIDGE_BLOB_ENCRYPTION). */
   blobEncryption: boolean;
   /** Where blobs are kept (WA_BRIDGE_MEDIA_STORE): <data dir>/blobs unless configured. */
@@ -256,6 +258,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     retention: { policy: retentionPolicy(raw.retentionYears, problems), daily: raw.retentionSchedule === 'daily' },
     ...(raw.masterKey ? { masterKey: raw.masterKey } : {}),
     ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
+    archiveOverdueMs: raw.archiveOverdueHours * 3_600_000,
     blobEncryption: raw.blobEncryption === 'on',
     mediaStore: resolveMediaStore(raw.mediaStore, dataDir, problems),
     // Every entry has passed parseTemplateEntry in the schema.

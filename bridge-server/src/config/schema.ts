@@ -143,6 +143,7 @@ export const rawConfigSchema = z.object({
   masterKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)').optional(),
   backupDir: z.string().min(1).optional(),
   backupKeep: wholeNumber(1, 3650).default(7),
+  archiveOverdueHours: wholeNumber(1, 72).default(2),
   blobEncryption: oneOf(['on', 'off']).default('on'),
   mediaStore: z.string().min(1).optional(),
 });
@@ -203,6 +204,7 @@ export const settings: Setting[] = [
   { key: 'masterKey', env: 'WA_BRIDGE_MASTER_KEY', doc: 'Master key that wraps the data keys of backups (base64 of 32 bytes). Default: generated once into <data dir>/keys/master.key; keep a copy apart from the backups.', secret: true },
   { key: 'backupDir', env: 'WA_BRIDGE_BACKUP_DIR', doc: 'Directory for the daily encrypted backup (a different disk or mount than the data dir). Unset: no scheduled backups.' },
   { key: 'backupKeep', env: 'WA_BRIDGE_BACKUP_KEEP', doc: 'How many backups to keep in WA_BRIDGE_BACKUP_DIR; older ones are removed after each new one.' },
+  { key: 'archiveOverdueHours', env: 'WA_BRIDGE_ARCHIVE_OVERDUE_HOURS', doc: 'Hours past its interval before a scheduled checkpoint, backup or retention run counts as overdue (/metrics, the admin view, the WaBridgeArchiveTaskOverdue alert), 1 to 72: more than the longest backup takes, which is timed from its start.' },
   { key: 'blobEncryption', env: 'WA_BRIDGE_BLOB_ENCRYPTION', doc: 'on: media and relayed mail (in blobs/, and small mails in the database) are sealed with AES-256-GCM under data keys wrapped by the master key; off: new blobs are written plain (sealed ones stay readable).' },
   { key: 'mediaStore', env: 'WA_BRIDGE_MEDIA_STORE', doc: 'Where media and relayed mail over 64 KiB are kept: file:///shared/path (a directory every bridge instance mounts) or s3://bucket/prefix?endpoint=https://host:9000&region=eu-west-2&forcePathStyle=true (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS credential chain, never in the URL). Default: file://<data dir>/blobs.' },
 ];

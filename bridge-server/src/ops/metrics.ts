@@ -89,7 +89,7 @@ export function createMetrics() {
   });
   const archiveOverdue = new Gauge({
     name: 'wa_bridge_archive_task_overdue',
-    help: '1 when a scheduled archive task is more than two hours past its interval (or never ran in the bridge\'s first two hours), else 0.',
+    help: '1 when a scheduled archive task is more than WA_BRIDGE_ARCHIVE_OVERDUE_HOURS (2 by default) past its interval, or never ran in that long since the bridge started, else 0.',
     labelNames: ['task'],
     registers: [registry],
   });

@@ -56,7 +56,8 @@ export type JobItem = z.infer<typeof jobSchema>;
 
 /**
  * A repeating task of the archive as the admin view shows it: when it last did its work (null:
- * never yet), how often it should, and whether it is more than two hours past that.
+ * never yet), how often it should, and whether it is later than that by more than the bridge's
+ * margin (WA_BRIDGE_ARCHIVE_OVERDUE_HOURS, two by default).
  */
 export const archiveTaskSchema = z.object({
   task: z.enum(['checkpoint', 'backup', 'retention']),
