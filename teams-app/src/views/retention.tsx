@@ -202,7 +202,7 @@ function SubjectAccess() {
     <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label="Subject access export" noValidate>
       <Caption1>Everything held about one person: every conversation with them, across all matters, as a signed evidence bundle (zip).</Caption1>
       <Field label="Find the person by">
-        <RadioGroup layout="horizontal" value={by} onChange={(_event, data) => (setBy(data.value === 'user' ? 'user' : 'phone'), setProblem(null))}>
+        <RadioGroup value={by} onChange={(_event, data) => (setBy(data.value === 'user' ? 'user' : 'phone'), setProblem(null))}>
           <Radio value="phone" label="WhatsApp number" />
           <Radio value="user" label="WhatsApp user id" />
         </RadioGroup>
