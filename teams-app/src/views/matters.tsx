@@ -204,9 +204,12 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
   const [matter, setMatter] = useState<Matter | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  // A conversation linked to the matter or taken off it, the matter closed or a hold on it placed
-  // or released, or the stream back from a break: the matter and its list are read again.
+  // A conversation linked to the matter or taken off it, or the stream back from a break: the
+  // matter and its list are read again.
   const [changes, setChanges] = useState(0);
+  // The matter closed, a hold on it placed or released, or the stream back from a break: the
+  // matter and its retention are read again as well.
+  const [matterChanges, setMatterChanges] = useState(0);
   const listed = useRef(new Set<number>());
   listed.current = new Set(conversations?.map((conversation) => conversation.id));
   useListChanges(
@@ -219,7 +222,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
       }
       return false;
     },
-    matterId,
+    { id: matterId, changed: () => setMatterChanges((n) => n + 1) },
   );
 
   useEffect(() => {
@@ -236,7 +239,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
     return () => {
       cancelled = true;
     };
-  }, [api, matterId, changes]);
+  }, [api, matterId, changes, matterChanges]);
 
   return (
     <div className={styles.pane}>
@@ -260,7 +263,7 @@ function MatterConversations({ matterId, onBack, onOpen }: { matterId: number; o
           Matter {matter.reference}: {matter.title}
         </h2>
       )}
-      {matter && <MatterDetails matter={matter} onChanged={setMatter} changes={changes} />}
+      {matter && <MatterDetails matter={matter} onChanged={setMatter} changes={matterChanges} />}
       {problem && (
         <MessageBar layout="multiline" intent="error" role="alert">
           <MessageBarBody>{problem}</MessageBarBody>

@@ -11,11 +11,16 @@ const quietMs = 400;
  * says the list needs read again for, and after the stream comes back from a break, when changes
  * may have been missed. Delivery ticks and queued replies change no list, so they are left alone.
  * `affects` may also apply a change itself (a row's last activity) and answer false. A matter's
- * view gives its `matterId` and is read again when the matter closes or a hold on it changes.
+ * view also gives its matter: `changed` is called when the matter closes or a hold on it is placed
+ * or released, and after a break (instead of `reload`; the view reads its list again with it).
  */
-export function useListChanges(reload: () => void, affects: (event: Extract<StreamEvent, { type: 'message' | 'conversation' }>) => boolean, matterId?: number): void {
-  const latest = useRef({ reload, affects, matterId });
-  latest.current = { reload, affects, matterId };
+export function useListChanges(
+  reload: () => void,
+  affects: (event: Extract<StreamEvent, { type: 'message' | 'conversation' }>) => boolean,
+  matter?: { id: number; changed(): void },
+): void {
+  const latest = useRef({ reload, affects, matter });
+  latest.current = { reload, affects, matter };
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const connectedBefore = useRef(false);
 
@@ -32,12 +37,16 @@ export function useListChanges(reload: () => void, affects: (event: Extract<Stre
     (event: StreamEvent) => {
       if (event.type === 'ready') {
         // The first "ready" comes right after the list's own first read; a later one follows a break.
-        if (connectedBefore.current) soon();
+        if (connectedBefore.current) {
+          // A matter's view reads its list again with the matter.
+          if (latest.current.matter) latest.current.matter.changed();
+          else soon();
+        }
         connectedBefore.current = true;
         return;
       }
       if ((event.type === 'message' || event.type === 'conversation') && latest.current.affects(event)) soon();
-      else if (event.type === 'matter' && event.matterId === latest.current.matterId) soon();
+      else if (event.type === 'matter' && event.matterId === latest.current.matter?.id) latest.current.matter.changed();
     },
     [soon],
   );
