@@ -17,12 +17,14 @@ import { unzip } from '../support/zip.js';
  * Evidence export from the Teams tab's matter view, in headless Chromium at side-panel width,
  * against a bridge configured like a firm's: a compliance officer saves a matter's bundle, which
  * verifies offline and whose SHA-256 the tab shows; a range of days gives a smaller bundle; an
- * empty matter is refused with the bridge's words; a solicitor is not offered the action.
+ * empty matter is refused with the bridge's words; a case handler saves one conversation's bundle
+ * from its view; a solicitor is not offered the action.
  */
 
 const solicitor: TestUser = { upn: 'sam.harper@firm.test', name: 'Sam Harper', roles: ['Solicitor'] };
 const officer: TestUser = { upn: 'olga.compliance@firm.test', name: 'Olga Berg', roles: ['ComplianceOfficer'] };
 const admin: TestUser = { upn: 'it.admin@firm.test', name: 'IT Admin', roles: ['Admin'] };
+const caseHandler: TestUser = { upn: 'carl.handler@firm.test', name: 'Carl Handler', roles: ['CaseHandler'] };
 
 // Outside the sandbox the tab first asks for the demo sign-in, which answers 404; the empty
 // matter's refusal (400) is provoked on purpose. The browser logs both.
@@ -84,7 +86,7 @@ describe('Teams tab: exporting a matter’s evidence bundle', () => {
       expect(answer.status).toBe(200);
     }
     const conversation = await conversationOf(adminApi, '447700900555');
-    const matter = await adminApi.createMatter({ reference: 'ORT-2026-0007', title: 'Ortiz: sale of 12 Mill Lane', members: [solicitor.upn] });
+    const matter = await adminApi.createMatter({ reference: 'ORT-2026-0007', title: 'Ortiz: sale of 12 Mill Lane', members: [solicitor.upn, caseHandler.upn] });
     await adminApi.link(conversation.id, matter.id);
     await adminApi.createMatter({ reference: 'EMPTY-2026-0001', title: 'Nothing linked yet', members: [solicitor.upn] });
   });
@@ -175,9 +177,33 @@ describe('Teams tab: exporting a matter’s evidence bundle', () => {
     }
   });
 
-  it('does not offer the export to a solicitor on the matter', async () => {
+  it('saves one conversation as a bundle from its own view, for a range of days', async () => {
+    const { page, tab } = await openMatter(caseHandler, 'ORT-2026-0007');
+    await tab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Hana Ortiz/ }).click({ timeout: 10_000 });
+    await tab.getByRole('button', { name: 'Export evidence' }).click({ timeout: 10_000 });
+    const form = tab.getByRole('form', { name: 'Export evidence for this conversation' });
+    await form.waitFor({ timeout: 5_000 });
+    expect(await form.innerText()).toContain('This conversation, as a signed evidence bundle (zip).');
+    await form.getByLabel('From (included)').fill('2026-03-15');
+    const saved = await exportNow(page, tab, 'conversation.zip');
+    const { chatId } = await conversationOf(adminApi, '447700900555');
+    expect(saved.download.suggestedFilename()).toMatch(new RegExp(`^evidence-${chatId}-\\d{4}-\\d{2}-\\d{2}\\.zip$`));
+    expect(saved.shown).toBe(createHash('sha256').update(saved.bytes).digest('hex'));
+    expect(await verifyBundle(saved.file)).toMatchObject({ ok: true, problems: [] });
+    const transcript = (await unzip(saved.file)).get('transcript.html')!.toString('utf8');
+    expect(transcript).toContain('Completion is confirmed for 3 April.');
+    expect(transcript).not.toContain('The buyer asks to move completion to April.');
+    expect(await axeViolations(await frameOf(page.locator('#tab')))).toEqual([]);
+    await shot(page, 'teams-export-conversation.png');
+    await page.close();
+  });
+
+  it('does not offer the export to a solicitor on the matter, nor in its conversation', async () => {
     const { page, tab } = await openMatter(solicitor, 'ORT-2026-0007');
     expect(await tab.getByRole('button', { name: 'Close matter' }).count()).toBe(1);
+    expect(await tab.getByRole('button', { name: 'Export evidence' }).count()).toBe(0);
+    await tab.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Hana Ortiz/ }).click({ timeout: 10_000 });
+    await tab.getByRole('button', { name: '← Back to conversations' }).waitFor({ timeout: 10_000 });
     expect(await tab.getByRole('button', { name: 'Export evidence' }).count()).toBe(0);
     await page.close();
   });

@@ -20,13 +20,17 @@ export function mayExportEvidence(roles: readonly string[]): boolean {
   return roles.some((role) => (exportRoles as readonly string[]).includes(role));
 }
 
+/** What an export covers: a matter, by its reference, or one conversation. */
+export type ExportScope = { matter: string } | { conversationId: number };
+
 /**
- * "Export evidence" for a matter: every conversation it ever had, optionally limited to a range of
- * days, as the bridge's evidence bundle (the same zip `wa-bridge export --matter` writes). The zip
- * is saved as a download and its SHA-256, as the bridge computed it, is shown for the officer's
- * notes; `wa-bridge verify-bundle` checks the file later.
+ * "Export evidence" for a matter (every conversation it ever had, the same zip `wa-bridge export
+ * --matter` writes) or for one conversation (`--conversation`), optionally limited to a range of
+ * days, as the bridge's evidence bundle. The zip is saved as a download and its SHA-256, as the
+ * bridge computed it, is shown for the officer's notes; `wa-bridge verify-bundle` checks the file
+ * later.
  */
-export function ExportEvidence({ reference }: { reference: string }) {
+export function ExportEvidence({ scope }: { scope: ExportScope }) {
   const styles = useStyles();
   const { api } = useSession();
   const [open, setOpen] = useState(false);
@@ -46,13 +50,15 @@ export function ExportEvidence({ reference }: { reference: string }) {
     setProblem(null);
     setSaved(null);
     try {
+      // The API names a conversation by its chat id (X-WhatsApp-Chat-Id), as the bundle does.
+      const label = 'matter' in scope ? scope.matter : (await api.getConversation(scope.conversationId)).chatId;
       const result = await api.exportEvidence({
-        matter: reference,
+        ...('matter' in scope ? { matter: label } : { conversations: [label] }),
         ...(from ? { from: startOfDayIn(from, timeZone) } : {}),
         ...(to ? { to: startOfDayIn(to, timeZone) } : {}),
         timeZone,
       });
-      const fileName = result.fileName ?? `evidence-${reference.replace(/[^A-Za-z0-9._-]/g, '_')}-${new Date().toISOString().slice(0, 10)}.zip`;
+      const fileName = result.fileName ?? `evidence-${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${new Date().toISOString().slice(0, 10)}.zip`;
       saveBlob(result.zip, fileName);
       setSaved({ fileName, sha256: result.sha256 });
     } catch (error) {
@@ -77,8 +83,10 @@ export function ExportEvidence({ reference }: { reference: string }) {
         </div>
       )}
       {open && (
-        <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={`Export evidence for ${reference}`} noValidate>
-          <Caption1>Every conversation of this matter, as a signed evidence bundle (zip). Leave the dates empty for all of it.</Caption1>
+        <form className={styles.form} onSubmit={(event) => void submit(event)} aria-label={`Export evidence for ${'matter' in scope ? scope.matter : 'this conversation'}`} noValidate>
+          <Caption1>
+            {'matter' in scope ? 'Every conversation of this matter' : 'This conversation'}, as a signed evidence bundle (zip). Leave the dates empty for all of it.
+          </Caption1>
           <div className={styles.dates}>
             <Field className={styles.date} label="From (included)" {...fieldError('from')}>
               <Input type="date" value={from} max={to || undefined} onChange={(_event, data) => (setFrom(data.value), setProblem(null))} />

@@ -174,7 +174,7 @@ export function MatterDetails({ matter, onChanged, changes }: { matter: Matter; 
           </div>
         </form>
       )}
-      {mayExportEvidence(me.roles) && <ExportEvidence reference={matter.reference} />}
+      {mayExportEvidence(me.roles) && <ExportEvidence scope={{ matter: matter.reference }} />}
       {[addProblem, closeProblem].map((problem, index) =>
         problem?.general && !problem.forbidden ? (
           <MessageBar key={index} layout="multiline" intent="error" role="alert">

@@ -5,6 +5,7 @@ import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { useEffect, useRef, useState } from 'react';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
+import { ExportEvidence, mayExportEvidence } from './export-evidence.js';
 import { MatterDetails } from './matter-details.js';
 import { NewMatterForm } from './new-matter.js';
 import { phoneOf, UnlinkedConversations } from './unlinked.js';
@@ -15,6 +16,7 @@ const useStyles = makeStyles({
   bar: { display: 'flex', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'center' },
   grow: { flexGrow: 1, minWidth: '140px' },
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  export: { padding: `0 ${tokens.spacingHorizontalS} ${tokens.spacingVerticalS}` },
 });
 
 type Level =
@@ -42,6 +44,7 @@ export function MattersView({ boundMatterId }: { boundMatterId: number | null })
 function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLevel(level: Level): void; boundMatterId: number | null }) {
   const styles = useStyles();
   const list = listStyles();
+  const { me } = useSession();
 
   if (level.at === 'conversation') {
     return (
@@ -51,6 +54,11 @@ function MattersLevel({ level, setLevel, boundMatterId }: { level: Level; setLev
             ← Back to conversations
           </Button>
         </div>
+        {mayExportEvidence(me.roles) && (
+          <div className={styles.export}>
+            <ExportEvidence key={level.conversationId} scope={{ conversationId: level.conversationId }} />
+          </div>
+        )}
         <ConversationView conversationId={level.conversationId} />
       </div>
     );
