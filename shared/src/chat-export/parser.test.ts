@@ -158,6 +158,11 @@ describe("WhatsApp's own notices in iOS exports", () => {
       { author: 'Jane Client', message: 'Hello all' },
       { author: 'Tom Baker', message: 'Re: the deposit: paid' },
     ]);
+    // The mark before the "[" instead of the text: the encryption notice still is WhatsApp's.
+    expect(read(`${lrm}[25/11/2026, 09:14:03] Smith: Jones sale: ${notice}`, '[25/11/2026, 09:15:10] Jane Client: Good morning')).toEqual([
+      { author: null, message: notice },
+      { author: 'Jane Client', message: 'Good morning' },
+    ]);
     // A file whose name reads like a notice, on a line marked before the "[", stays the sender's.
     expect(read(`${lrm}[25/11/2026, 09:15:30] Jane Client: ${lrm}<attached: 00000015-Inventory of items removed from the flat.pdf>`)).toEqual([
       { author: 'Jane Client', message: '<attached: 00000015-Inventory of items removed from the flat.pdf>', file: '00000015-Inventory of items removed from the flat.pdf' },

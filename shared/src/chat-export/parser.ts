@@ -5,7 +5,7 @@ import { COMMON_HEADER, commonDateParts, dateKeyOf, mayStartHeader, newCommonHea
 import { LineSplitter, MAX_LINE_CHARS } from './lines.js';
 import { stripLeadingMarks, stripMarks } from './marks.js';
 import { ExportProfiler } from './profile.js';
-import { isSystemLineWithColon, isSystemText, mayBeSystemLineWithColon } from './system-texts.js';
+import { isEncryptionNotice, isSystemLineWithColon, isSystemText, mayBeSystemLineWithColon } from './system-texts.js';
 
 /** One message of an export, in the fixed shape `wa-bridge parse-export` prints. */
 export interface ChatMessage {
@@ -254,10 +254,10 @@ const MAX_CHAT_NAME = 100;
  * are end-to-end encrypted…"), which the first ": " split wrongly. A name said twice or more is
  * known from the export's first pass (`colonAuthors`); this finds one said once, as a group's
  * single notice is: in `raw`, the line after its first ": ", a later ": " within a chat name's
- * length with LRM right after it and a notice after that. Only the mark after the ": " counts: with
- * the mark before the "[" instead, any later ": " would do, and a person's "<attached: …removed
- * from the flat.pdf>" would pass for a notice. undefined when there is none, as for every line a
- * person wrote.
+ * length with LRM right after it and a notice after that. With the mark before the "[" instead,
+ * only the encryption notice counts, which is anchored at its first word: the other notices'
+ * phrases may stand anywhere in a text, and a person's "<attached: …removed from the flat.pdf>"
+ * would pass for one. undefined when there is none, as for every line a person wrote.
  */
 function noticeAfterLongerName(raw: string, shape: number): string | undefined {
   // Android writes notices with no author: there is no name to be longer.
@@ -266,6 +266,11 @@ function noticeAfterLongerName(raw: string, shape: number): string | undefined {
   for (let at = raw.indexOf(': \u200e'); at >= 0 && at <= MAX_CHAT_NAME; at = raw.indexOf(': \u200e', at + 1)) {
     const text = stripLeadingMarks(raw.slice(at + 2));
     if (isAuthoredNotice(text, true, shape)) return text;
+  }
+  if ((shape & LINE_MARKED) === 0) return undefined;
+  for (let at = raw.indexOf(': '); at >= 0 && at <= MAX_CHAT_NAME; at = raw.indexOf(': ', at + 1)) {
+    const text = raw.slice(at + 2);
+    if (isEncryptionNotice(text)) return stripLeadingMarks(text);
   }
   return undefined;
 }
