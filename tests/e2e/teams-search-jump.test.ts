@@ -72,6 +72,8 @@ describe('opening a search hit in the Teams tab', () => {
     expect(await list.evaluate((element) => element.scrollTop)).toBe(top);
 
     expect(await page.locator('.level-announcement').innerText()).toBe('WhatsApp conversation with Dora Lane.');
+    // The sandbox's demo user has every role: the conversation's evidence can be exported from here too.
+    expect(await page.getByRole('button', { name: 'Export evidence' }).count()).toBe(1);
     await page.getByRole('button', { name: '← Back to results' }).click();
     await expect.poll(() => hits.count(), { timeout: 5_000 }).toBe(1);
     await expect.poll(() => page.locator('.level-announcement').innerText(), { timeout: 5_000 }).toBe('Search. 1 search result.');

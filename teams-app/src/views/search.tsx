@@ -6,19 +6,21 @@ import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import { SearchSnippet } from '@wa-bridge/shared/ui/search-snippet';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { listStyles } from '@wa-bridge/shared/ui/list-styles';
+import { ExportEvidence, mayExportEvidence } from './export-evidence.js';
 import { useLevelChange } from './use-level-change.js';
 
 const useStyles = makeStyles({
   form: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, padding: tokens.spacingHorizontalS, alignItems: 'flex-end' },
   query: { flexGrow: 1, minWidth: '180px' },
   pane: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0 },
+  export: { padding: `0 ${tokens.spacingHorizontalS} ${tokens.spacingVerticalS}` },
 });
 
 /** Full-text search over the messages the user may see, with the API's filters. */
 export function SearchView() {
   const styles = useStyles();
   const list = listStyles();
-  const { api } = useSession();
+  const { api, me } = useSession();
   const [q, setQ] = useState('');
   const [matterId, setMatterId] = useState('');
   const [client, setClient] = useState('');
@@ -77,6 +79,11 @@ export function SearchView() {
             ← Back to results
           </Button>
         </div>
+        {mayExportEvidence(me.roles) && (
+          <div className={styles.export}>
+            <ExportEvidence key={open.conversationId} scope={{ conversationId: open.conversationId }} />
+          </div>
+        )}
         <ConversationView key={open.messageId} conversationId={open.conversationId} show={{ id: open.messageId, why: 'Found by the search' }} />
       </div>,
     );
