@@ -72,7 +72,9 @@ describe('Outlook task pane', () => {
     expect(sent).toMatchObject({ to: jane.phone, type: 'text' });
     expect(JSON.stringify(sent)).toContain(JSON.stringify(replyText).slice(1, -1));
 
-    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('');
+    // The box is emptied once the bridge has taken the reply, which can come after the send itself
+    // when the worker is quick and the browser slow.
+    await expect.poll(() => page.getByLabel('Reply', { exact: true }).inputValue(), { timeout: 5_000 }).toBe('');
 
     // Each status as the phone reports it, through the bridge's signed webhook, and the tick it shows.
     const outgoing = page.locator('li.bubble.outgoing', { hasText: replyText });
