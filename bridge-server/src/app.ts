@@ -199,7 +199,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
     db: opened.db,
     key: checkpointKey,
     intervalMs: config.checkpoints.intervalMs,
-    onError: archiveFailed('checkpoint', 'checkpoint not written; the next interval tries again'),
+    onError: archiveFailed('checkpoint', 'checkpoint not written; tried again after a minute, then at doubling gaps of up to an hour'),
     onWritten: (row) => checkpointLog.info({ checkpointId: row.id }, 'checkpoint of the chain heads signed'),
   });
   started.add(() => checkpoints.stop());
@@ -209,10 +209,10 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   const audit = new SqlAuditTrail(opened.db);
   // A start with different settings is a configuration change: recorded before anything runs.
   if (config.effectiveSettings) await recordConfiguration(opened.db, audit, config.effectiveSettings, secretSettings);
-  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: archiveFailed('retention', 'retention run failed; the next one tries again') }) : undefined;
+  const retention = config.retention.daily ? scheduleRetention({ repeat, db: opened.db, blobs, audit, policy: config.retention.policy, onError: archiveFailed('retention', 'retention run failed; tried again after a minute, then at doubling gaps of up to an hour') }) : undefined;
   if (config.backups) await refuseMissingBackupDir(config.backups.dir);
   const backups = config.backups
-    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: archiveFailed('backup', 'backup failed; the next one tries again') })
+    ? scheduleBackups({ repeat, source: config.database.kind === 'sqlite' ? config.database : { kind: 'postgres', db: opened.db }, blobs, master: loadMasterKey(config.dataDir, config.masterKey), dir: config.backups.dir, keep: config.backups.keep, audit, onError: archiveFailed('backup', 'backup failed; tried again after a minute, then at doubling gaps of up to an hour') })
     : undefined;
   started.add(() => retention?.stop());
   started.add(() => backups?.stop());

@@ -67,7 +67,7 @@ describe('a scheduled archive task that fails', () => {
     // The other tasks ran and did not fail.
     expect(text).not.toMatch(/wa_bridge_archive_task_failures_total\{task="(checkpoint|retention)"\} [1-9]/);
     expect(text).toContain('wa_bridge_archive_task_overdue{task="backup"} 0');
-    const failure = logLines.find((line) => line.msg === 'backup failed; the next one tries again');
+    const failure = logLines.find((line) => line.msg === 'backup failed; tried again after a minute, then at doubling gaps of up to an hour');
     expect(failure).toMatchObject({ level: 50, component: 'archive' });
     expect(JSON.stringify(failure?.err)).toContain('blob_vanished');
   });

@@ -95,7 +95,7 @@ export function createMetrics() {
   });
   const archiveFailures = new Counter({
     name: 'wa_bridge_archive_task_failures_total',
-    help: 'Runs of a scheduled archive task that failed on this instance (the log says why; the next interval tries again).',
+    help: 'Runs of a scheduled archive task that failed on this instance (the log says why; a failed run is tried again after a minute, then at doubling gaps of up to an hour).',
     labelNames: ['task'],
     registers: [registry],
   });
