@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,14 +61,14 @@ describe('admin view', () => {
 
   it("shows when each of the archive's scheduled tasks last did its work, and exports it for alerting", async () => {
     const admin = api.as(users.admin);
-    const tasks = async () => (await admin('GET', '/api/admin/status')).body.archive as Array<{ task: string; lastRunAt: string | null; everyHours: number; overdue: boolean }>;
+    const tasks = async () => (await admin('GET', '/api/admin/status')).body.archive as Array<{ task: string; lastRunAt: string | null; everyHours: number; runningSince: string | null; overdue: boolean }>;
     // The bridge checkpoints, backs up and runs retention at start, each when due.
     await waitFor(async () => (await tasks()).every((task) => task.lastRunAt !== null), 30_000, () => 'a scheduled task has not run');
     const archive = await tasks();
-    expect(archive.map(({ task, everyHours, overdue }) => ({ task, everyHours, overdue }))).toEqual([
-      { task: 'checkpoint', everyHours: 24, overdue: false },
-      { task: 'backup', everyHours: 24, overdue: false },
-      { task: 'retention', everyHours: 24, overdue: false },
+    expect(archive.map(({ task, everyHours, runningSince, overdue }) => ({ task, everyHours, runningSince, overdue }))).toEqual([
+      { task: 'checkpoint', everyHours: 24, runningSince: null, overdue: false },
+      { task: 'backup', everyHours: 24, runningSince: null, overdue: false },
+      { task: 'retention', everyHours: 24, runningSince: null, overdue: false },
     ]);
     // Read from what each left behind: the newest checkpoint, the backup file, the run's audit entry.
     expect(Date.parse(archive[0]!.lastRunAt!)).toBe((await latestCheckpoint(api.world.bridge.store.db))!.createdAt);
@@ -77,7 +77,23 @@ describe('admin view', () => {
     const metrics = await (await fetch(`${api.world.bridge.url}/metrics`)).text();
     for (const { task, lastRunAt } of archive) {
       expect(metrics).toContain(`wa_bridge_archive_task_overdue{task="${task}"} 0`);
+      expect(metrics).toContain(`wa_bridge_archive_task_running{task="${task}"} 0`);
       expect(metrics).toContain(`wa_bridge_archive_last_run_timestamp_seconds{task="${task}"} ${Date.parse(lastRunAt!) / 1000}`);
+    }
+
+    // A backup another process is making into the same directory (the CLI, say) shows as running
+    // from its marker there, for as long as the marker's heartbeat is fresh.
+    const marker = path.join(backupDir, 'wa-bridge-backup-20261130T030000000Z.wabk.running');
+    writeFileSync(marker, '{}\n');
+    try {
+      const backup = (await tasks()).find((task) => task.task === 'backup')!;
+      expect(backup).toMatchObject({ runningSince: '2026-11-30T03:00:00.000Z', overdue: false, lastRunAt: archive[1]!.lastRunAt });
+      expect(await (await fetch(`${api.world.bridge.url}/metrics`)).text()).toContain('wa_bridge_archive_task_running{task="backup"} 1');
+      const stale = new Date(Date.now() - 10 * 60_000);
+      utimesSync(marker, stale, stale);
+      expect((await tasks()).find((task) => task.task === 'backup')!.runningSince).toBeNull();
+    } finally {
+      rmSync(marker, { force: true });
     }
     // Only an admin reads it here; the others are refused, as for the rest of the view.
     expect((await api.as(users.compliance)('GET', '/api/admin/status')).status).toBe(403);

@@ -29,7 +29,13 @@ export function adminRouter(deps: ApiDeps): Router {
       relayLagSeconds: (await deps.outbox.oldestPendingAgeMs(deps.clock.now())) / 1000,
       jobs,
       templates: deps.templates,
-      archive: (await deps.archiveStatus()).map((task) => ({ task: task.task, lastRunAt: task.lastRunAt === null ? null : iso(task.lastRunAt), everyHours: task.everyMs / 3_600_000, overdue: task.overdue })),
+      archive: (await deps.archiveStatus()).map((task) => ({
+        task: task.task,
+        lastRunAt: task.lastRunAt === null ? null : iso(task.lastRunAt),
+        everyHours: task.everyMs / 3_600_000,
+        runningSince: task.runningSince === null ? null : iso(task.runningSince),
+        overdue: task.overdue,
+      })),
     };
     await audit(deps, req, res, { action: 'admin.read', details: { view: 'status' } });
     res.json(body);

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -34,6 +34,66 @@ export type BackupSource = { kind: 'sqlite'; file: string } | { kind: 'postgres'
 
 export const backupPattern = /^wa-bridge-backup-(\d{8}T\d{9}Z)\.wabk$/;
 
+/**
+ * A backup being made leaves `<its file name>.running` in the directory it is written to, from its
+ * start until it ends however it ends, and touches it every HEARTBEAT_MS: the bridge's health
+ * (archiveTasks) can then tell a backup still running, by this process, the CLI or another
+ * instance sharing the directory, from one that is late. A marker untouched for STALE_AFTER_MS
+ * is left by a process that died; it counts for nothing and the next backup there removes it.
+ */
+const runningPattern = /^wa-bridge-backup-(\d{8}T\d{9}Z)\.wabk\.running$/;
+export const HEARTBEAT_MS = 30_000;
+export const STALE_AFTER_MS = 4 * HEARTBEAT_MS;
+
+/** The time a backup's name holds (UTC to the millisecond) and back. */
+const stampOf = (at: number): string => new Date(at).toISOString().replace(/[-:.]/g, '');
+const timeOf = (stamp: string): number =>
+  Date.parse(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.${stamp.slice(15, 18)}Z`);
+
+/** The running markers in `dir` with their start (from the name) and last heartbeat (mtime). */
+async function runningMarkers(dir: string): Promise<Array<{ name: string; startedAt: number; touchedAt: number }>> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => runningPattern.test(name));
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const info = await stat(path.join(dir, name)).catch(() => undefined);
+      return info && { name, startedAt: timeOf(name.match(runningPattern)![1]!), touchedAt: info.mtimeMs };
+    }),
+  );
+  return found.filter((marker) => marker !== undefined);
+}
+
+/**
+ * When the newest backup still running into `dir` started (one whose marker was touched within
+ * STALE_AFTER_MS of `now`), or undefined when none is.
+ */
+export async function runningBackupSince(dir: string, now = Date.now()): Promise<number | undefined> {
+  const live = (await runningMarkers(dir)).filter((marker) => now - marker.touchedAt <= STALE_AFTER_MS);
+  return live.length === 0 ? undefined : Math.max(...live.map((marker) => marker.startedAt));
+}
+
+/**
+ * Marks a backup as running until the returned function is called: writes the marker (never over
+ * another's) and touches it every HEARTBEAT_MS. Markers left stale by a process that died go.
+ */
+async function markRunning(file: string): Promise<() => Promise<void>> {
+  const dir = path.dirname(file);
+  const now = Date.now();
+  for (const marker of await runningMarkers(dir)) {
+    if (now - marker.touchedAt > STALE_AFTER_MS) await rm(path.join(dir, marker.name), { force: true });
+  }
+  const marker = `${file}.running`;
+  await writeFile(marker, `${JSON.stringify({ host: hostname(), pid: process.pid })}\n`, { flag: 'wx', mode: 0o600 });
+  const heartbeat = setInterval(() => {
+    const at = new Date();
+    utimes(marker, at, at).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  return async () => {
+    clearInterval(heartbeat);
+    await rm(marker, { force: true });
+  };
+}
+
 export interface BackupResult {
   file: string;
   conversations: number;
@@ -53,7 +113,13 @@ export type BackupProgress = (phase: 'snapshot' | 'packing' | 'encrypting', done
 export async function makeBackup(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; outDir: string; now?: number; onProgress?: BackupProgress }): Promise<BackupResult> {
   const now = options.now ?? Date.now();
   await mkdir(options.outDir, { recursive: true, mode: 0o700 });
-  const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-'));
+  // UTC time to the millisecond: names sort by age and two backups never share one.
+  const file = path.join(options.outDir, `wa-bridge-backup-${stampOf(now)}.wabk`);
+  const done = await markRunning(file);
+  const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-')).catch(async (error: unknown) => {
+    await done();
+    throw error;
+  });
   try {
     const snapshot = path.join(scratch, 'database.sqlite');
     if (options.source.kind === 'sqlite') {
@@ -131,14 +197,17 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     const packing = (await stat(snapshot)).size + blobBytes;
     await pipeline(zip.outputStream, counting((done) => options.onProgress?.('packing', Math.min(done, packing), packing)), createWriteStream(plain, { mode: 0o600 }));
     options.onProgress?.('packing', packing, packing);
-    // UTC time to the millisecond: names sort by age and two backups never share one.
-    const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
-    const file = path.join(options.outDir, `wa-bridge-backup-${stamp}.wabk`);
-    await sealFile(options.master, plain, `${file}.partial`, 'backup', (done, total) => options.onProgress?.('encrypting', done, total));
-    await rename(`${file}.partial`, file);
+    try {
+      await sealFile(options.master, plain, `${file}.partial`, 'backup', (done, total) => options.onProgress?.('encrypting', done, total));
+      await rename(`${file}.partial`, file);
+    } catch (error) {
+      await rm(`${file}.partial`, { force: true });
+      throw error;
+    }
     return { file, conversations, events, blobs: blobCount, bytes: (await stat(file)).size };
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    await done();
   }
 }
 
@@ -148,7 +217,13 @@ function counting(seen: (bytes: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
-      seen(bytes);
+      try {
+        seen(bytes);
+      } catch (error) {
+        // A progress display that fails ends the backup with its error, rather than leaving it hanging.
+        done(error as Error);
+        return;
+      }
       done(null, chunk);
     },
   });
@@ -239,15 +314,18 @@ const day = 24 * 3_600_000;
 export async function newestBackupAt(dir: string): Promise<number | undefined> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => backupPattern.test(name)).sort();
   const stamp = names.at(-1)?.match(backupPattern)?.[1];
-  if (!stamp) return undefined;
-  return Date.parse(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.${stamp.slice(15, 18)}Z`);
+  return stamp ? timeOf(stamp) : undefined;
 }
 
-/** A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`. */
+/**
+ * A backup a day in the bridge (at start when the newest is a day old), keeping the newest `keep`;
+ * not while another backup is being made into the same directory (by the CLI, say).
+ */
 export function scheduleBackups(options: { source: BackupSource; blobs: MediaBlobStore; master: MasterKey; dir: string; keep: number; audit: AuditTrail; onError: (error: Error) => void; repeat?: Repeat }): Schedule {
   return (options.repeat ?? repeatHere)('backup', {
     intervalMs: day,
     isDue: async () => {
+      if ((await runningBackupSince(options.dir)) !== undefined) return false;
       const newest = await newestBackupAt(options.dir);
       return newest === undefined || Date.now() - newest >= day;
     },

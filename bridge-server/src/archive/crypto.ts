@@ -95,7 +95,14 @@ export async function sealFile(master: MasterKey, source: string, target: string
   const input = createReadStream(source);
   if (onProgress) {
     const total = (await stat(source)).size;
-    input.on('data', () => onProgress(input.bytesRead, total));
+    input.on('data', () => {
+      try {
+        onProgress(input.bytesRead, total);
+      } catch (error) {
+        // A progress display that fails ends the sealing with its error.
+        input.destroy(error as Error);
+      }
+    });
   }
   await pipeline(input, cipher, out, { end: false });
   await new Promise<void>((resolve, reject) => out.end(cipher.getAuthTag(), (error?: Error | null) => (error ? reject(error) : resolve())));

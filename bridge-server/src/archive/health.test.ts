@@ -6,7 +6,7 @@ const day = 24 * hour;
 
 describe('isOverdue', () => {
   const upSince = Date.parse('2026-11-29T00:00:00Z');
-  const task = (lastRunAt: number | null) => ({ task: 'backup' as const, lastRunAt, everyMs: day });
+  const task = (lastRunAt: number | null, runningSince: number | null = null) => ({ task: 'backup' as const, lastRunAt, everyMs: day, runningSince });
 
   it('gives a task its interval and two hours more', () => {
     const last = upSince - 3 * day;
@@ -24,5 +24,15 @@ describe('isOverdue', () => {
     expect(isOverdue(task(last), last + day + 5 * hour, upSince, 6 * hour)).toBe(false);
     expect(isOverdue(task(last), last + day + 6 * hour + 1, upSince, 6 * hour)).toBe(true);
     expect(isOverdue(task(null), upSince + 5 * hour, upSince, 6 * hour)).toBe(false);
+  });
+
+  it('holds off while a run is going, for one interval from its start: a long backup is not late, a day-long one is stuck', () => {
+    const last = upSince - 3 * day;
+    const late = last + day + overdueAfterMs + hour;
+    expect(isOverdue(task(last), late, upSince)).toBe(true);
+    expect(isOverdue(task(last, late - 3 * hour), late, upSince)).toBe(false);
+    expect(isOverdue(task(last, late - day), late, upSince)).toBe(false);
+    expect(isOverdue(task(last, late - day - 1), late, upSince)).toBe(true);
+    expect(isOverdue(task(null, upSince + hour), upSince + 5 * hour, upSince)).toBe(false);
   });
 });

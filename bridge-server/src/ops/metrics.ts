@@ -89,7 +89,13 @@ export function createMetrics() {
   });
   const archiveOverdue = new Gauge({
     name: 'wa_bridge_archive_task_overdue',
-    help: '1 when a scheduled archive task is more than WA_BRIDGE_ARCHIVE_OVERDUE_HOURS (2 by default) past its interval, or never ran in that long since the bridge started, else 0.',
+    help: '1 when a scheduled archive task is more than WA_BRIDGE_ARCHIVE_OVERDUE_HOURS (2 by default) past its interval, or never ran in that long since the bridge started, and no run of it has been going for less than a day, else 0.',
+    labelNames: ['task'],
+    registers: [registry],
+  });
+  const archiveRunning = new Gauge({
+    name: 'wa_bridge_archive_task_running',
+    help: '1 while a run of a scheduled archive task is going, by any process (backups into WA_BRIDGE_BACKUP_DIR, from their marker there), else 0.',
     labelNames: ['task'],
     registers: [registry],
   });
@@ -103,10 +109,11 @@ export function createMetrics() {
   return {
     registry,
     archiveFailures,
-    /** The archive's scheduled tasks as they stand: when each last ran, and whether it is overdue. */
-    setArchiveTasks(tasks: ReadonlyArray<{ task: string; lastRunAt: number | null; overdue: boolean }>): void {
-      for (const { task, lastRunAt, overdue } of tasks) {
+    /** The archive's scheduled tasks as they stand: when each last ran, whether one is going, whether it is overdue. */
+    setArchiveTasks(tasks: ReadonlyArray<{ task: string; lastRunAt: number | null; runningSince: number | null; overdue: boolean }>): void {
+      for (const { task, lastRunAt, runningSince, overdue } of tasks) {
         if (lastRunAt !== null) archiveLastRun.set({ task }, lastRunAt / 1000);
+        archiveRunning.set({ task }, runningSince === null ? 0 : 1);
         archiveOverdue.set({ task }, overdue ? 1 : 0);
       }
     },

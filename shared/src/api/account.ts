@@ -56,13 +56,15 @@ export type JobItem = z.infer<typeof jobSchema>;
 
 /**
  * A repeating task of the archive as the admin view shows it: when it last did its work (null:
- * never yet), how often it should, and whether it is later than that by more than the bridge's
- * margin (WA_BRIDGE_ARCHIVE_OVERDUE_HOURS, two by default).
+ * never yet), how often it should, when a run still going started (backups; null when none is),
+ * and whether it is later than that by more than the bridge's margin
+ * (WA_BRIDGE_ARCHIVE_OVERDUE_HOURS, two by default). A run going holds that off for one interval.
  */
 export const archiveTaskSchema = z.object({
   task: z.enum(['checkpoint', 'backup', 'retention']),
   lastRunAt: isoTime.nullable(),
   everyHours: z.number(),
+  runningSince: isoTime.nullable(),
   overdue: z.boolean(),
 });
 export type ArchiveTaskStatus = z.infer<typeof archiveTaskSchema>;

@@ -110,9 +110,14 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
         <Subtitle2 id="admin-archive">Archive</Subtitle2>
         <ul className={styles.senders} aria-labelledby="admin-archive">
           {status.archive.map((task) => (
-            <li key={task.task} className="archive-task" data-task={task.task} data-overdue={task.overdue}>
+            <li key={task.task} className="archive-task" data-task={task.task} data-overdue={task.overdue} data-running={task.runningSince !== null}>
               <span className={styles.line}>
                 <Caption1>{archiveTaskText(task)}</Caption1>
+                {task.runningSince !== null && (
+                  <Badge appearance="tint" color="informative">
+                    Running
+                  </Badge>
+                )}
                 {task.overdue && (
                   <Badge appearance="tint" color="danger">
                     Overdue
@@ -180,10 +185,13 @@ const archiveTaskNames: Record<ArchiveTaskStatus['task'], string> = {
   retention: 'Retention run',
 };
 
-/** "Encrypted backup: last 29 Nov 2026, 03:12 (every 24 hours)". */
+const shownTime = (iso: string): string => new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** "Encrypted backup: last 29 Nov 2026, 03:12 (every 24 hours); one running since 30 Nov 2026, 03:00". */
 function archiveTaskText(task: ArchiveTaskStatus): string {
-  const when = task.lastRunAt === null ? 'not yet' : `last ${new Date(task.lastRunAt).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' })}`;
-  return `${archiveTaskNames[task.task]}: ${when} (every ${task.everyHours} hours)`;
+  const when = task.lastRunAt === null ? 'not yet' : `last ${shownTime(task.lastRunAt)}`;
+  const going = task.runningSince === null ? '' : `; one running since ${shownTime(task.runningSince)}`;
+  return `${archiveTaskNames[task.task]}: ${when} (every ${task.everyHours} hours)${going}`;
 }
 
 function ChannelCard({ channel }: { channel: ChannelStatus }) {
