@@ -20,13 +20,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const command = process.argv[2];
 // The commands with a bundle of their own; every other command shares one.
 const entries = { 'parse-export': '../src/cli/parse-export-entry.ts', import: '../src/cli/import-entry.ts', serve: '../src/cli/index.ts' };
-// Worker threads (the server's MIME composer and SMTP client, the import's event builder,
+// Worker threads (the server's MIME composer, SMTP client and document reader, the import's event builder,
 // parse-export's readers) start from entries of their own in their command's bundle: their paths
 // reach the command's main(argv, { threads }).
 const threadEntries = {
   'parse-export': { 'export-pieces': '../src/channels/chat-export/pieces-worker.ts' },
   import: { 'import-events': '../src/channels/chat-export/import-events-worker.ts' },
-  serve: { compose: '../src/mail/compose/compose-worker.ts', smtp: '../src/mail/transport/smtp-worker.ts' },
+  serve: { compose: '../src/mail/compose/compose-worker.ts', smtp: '../src/mail/transport/smtp-worker.ts', documentText: '../src/search/document-text-worker.ts' },
 };
 // The simulator starts from the server's bundle, which holds every command; the others' bundle
 // leaves it out. Help, with or without a command, comes from the others' bundle.

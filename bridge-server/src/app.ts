@@ -28,6 +28,8 @@ import type { NormalizedBatch } from './core/events.js';
 import type { Clock } from './core/ports.js';
 import type { Job } from './core/records.js';
 import { fetchMedia } from './flows/fetch-media.js';
+import { ThreadedDocumentReader } from './search/document-reader.js';
+import { startDocumentIndexer } from './search/document-indexer.js';
 import { ingestInTransaction, type IngestResult } from './flows/ingest.js';
 import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
@@ -94,6 +96,8 @@ export interface StartOptions {
   composeThread?: string;
   /** The SMTP client thread's entry, likewise. */
   smtpThread?: string;
+  /** The document reader thread's entry, likewise. */
+  documentTextThread?: string;
   /** How often /readyz checks the SMTP server at most; tests shorten it. Default 30 s. */
   smtpCheckMs?: number;
   /** Retry backoff ceiling; tests shorten it. Default 5 minutes. */
@@ -260,6 +264,12 @@ async function startParts(config: Config, options: StartOptions, started: Starte
   // not hold a second JavaScript runtime for it.
   const composer = new ThreadedComposer({ blobStore: config.mediaStore, ...(blobKeys ? { blobKeys, sealBlobs: config.blobEncryption } : {}) }, options.composeThread);
   started.add(() => composer.close());
+  // Documents' text goes into the search index in the background, read on a thread of its own
+  // (started with the first document).
+  const documentReader = config.searchDocuments ? new ThreadedDocumentReader(options.documentTextThread ? { entry: options.documentTextThread } : {}) : undefined;
+  started.add(() => documentReader?.close());
+  const documents = documentReader ? startDocumentIndexer({ db: opened.db, blobs, reader: documentReader, logger: componentLogger(logger, 'search'), onRead: (outcome) => metrics.documentsRead.inc({ outcome }) }) : undefined;
+  started.add(() => documents?.stop());
   const relayDeps = {
     store,
     outbox,
@@ -285,6 +295,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
       },
       'media.fetch': async (job) => {
         await fetchMedia({ store, outbox, blobs, fetchers: channels.fetchers }, job as Job<'media.fetch'>);
+        documents?.nudge();
       },
       'wa.send': async (job) => {
         await sendOutbound({ store, outbox, blobs, clock: systemClock, tenant: config.tenant, channels: channels.senders }, job as Job<'wa.send'>);

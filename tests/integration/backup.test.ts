@@ -46,6 +46,24 @@ describe('backup and restore', () => {
     return row.n;
   };
 
+  const documentStates = async (dir: string) => {
+    const db = await openRawStore(dir, { readonly: true });
+    try {
+      return (await db.all<{ text_state: string }>('SELECT text_state FROM attachments WHERE text_state IS NOT NULL')).map((row) => row.text_state);
+    } finally {
+      await db.close();
+    }
+  };
+  const searchHits = async (dir: string, word: string) => {
+    const db = await openRawStore(dir, { readonly: true });
+    try {
+      const engine = onPostgres ? "document @@ to_tsquery('simple', ?)" : 'message_search MATCH ?';
+      return Number((await db.get<{ n: number | string }>(`SELECT count(*) AS n FROM message_search WHERE ${engine}`, word))!.n);
+    } finally {
+      await db.close();
+    }
+  };
+
   beforeAll(async () => {
     catcher = await startMailCatcher({});
     dataDir = await mkdtemp(path.join(tmpdir(), 'wab-backup-data-'));
@@ -56,8 +74,11 @@ describe('backup and restore', () => {
       expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'text', body: `Ann ${i}` }))).status).toBe(200);
     }
     expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'image', media: sim.addMedia(photo, 'image/jpeg') }))).status).toBe(200);
+    // A document, whose text the bridge reads into the search index.
+    expect((await sim.postWebhook(sim.inboundMessage({ from: ann, name: 'Ann', type: 'document', media: sim.addMedia(Buffer.from('Inventory: one walnut wardrobe'), 'text/plain'), filename: 'inventory.txt' }))).status).toBe(200);
     expect((await sim.postWebhook(sim.inboundMessage({ from: bob, name: 'Bob', type: 'text', body: 'Bob 0' }))).status).toBe(200);
-    await waitFor(() => catcher.mails().length >= 9, 20_000, () => `${catcher.mails().length} mails`);
+    await waitFor(() => catcher.mails().length >= 10, 20_000, () => `${catcher.mails().length} mails`);
+    await waitFor(async () => (await documentStates(dataDir)).join() === 'indexed', 20_000, async () => `document ${(await documentStates(dataDir)).join()}`);
   });
 
   afterAll(async () => {
@@ -162,8 +183,12 @@ describe('backup and restore', () => {
       expect(backupCreatedAt, restored.stdout).toBeDefined();
       const after = await counts(fresh);
       expect(after).toMatchObject({ conversations: 2, events: Number(events), audit: Number(auditEntries) + 1 });
-      // Every event's text is searchable again: the index was rebuilt as the events went in.
+      // Every event's text is searchable again: the index was rebuilt as the events went in. The
+      // document's text, which that rebuilding leaves out, waits to be read again.
       expect(after.indexed).toBe(after.events);
+      expect(await searchHits(dataDir, 'wardrobe')).toBe(1);
+      expect(await searchHits(fresh, 'wardrobe')).toBe(0);
+      expect(await documentStates(fresh)).toEqual(['pending']);
       expect(after.checkpoints).toBeGreaterThan(0);
       // The restored store passes the whole of verify: chains, checkpoints, media and the audit trail with the restore at its end.
       const verify = await waBridge(fresh, ['verify']);
@@ -198,6 +223,8 @@ describe('backup and restore', () => {
       // (Mails the old bridge had not sent when the backup was taken may go first, from their restored jobs.)
       const annMail = () => catcher.mails().slice(caught).map((m) => m.raw.toString()).find((raw) => raw.includes('Ann after the restore'));
       await waitFor(() => annMail() !== undefined, 20_000, () => `${catcher.mails().length - caught} new mails, none of them Ann's`);
+      // The restored bridge reads the document again.
+      await waitFor(async () => (await searchHits(fresh, 'wardrobe')) === 1, 20_000, async () => `document ${(await documentStates(fresh)).join()}`);
       const mail = annMail()!;
       expect(mail).toMatch(/^In-Reply-To: <m\.[a-z2-7]+@/m);
       // With the keys kept, the chat's reply address is the one its earlier mails gave: a reply to

@@ -184,6 +184,8 @@ export async function restoreStore(options: {
           restored(rowsBack.length);
         });
       }
+      // The search index was rebuilt from the events alone: documents' text is read into it again.
+      await tx.updateTable('attachments').set({ text_state: 'pending' }).where('text_state', 'is not', null).execute();
       if (dialectOf(tx) === 'postgres') {
         // Rows went in with their ids: each identity continues after the highest one restored.
         const identities = await sql<{ table_name: string; sequence: string }>`

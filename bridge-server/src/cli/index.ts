@@ -21,7 +21,7 @@ export async function main(argv: string[], bundle?: { threads?: Record<string, s
   if (bundle?.version !== undefined) program.version(bundle.version, '-V, --version', 'print the version of wa-bridge');
   // From the serve bundle, the MIME composer's and the SMTP client's threads start from their own
   // entries in that bundle.
-  registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp });
+  registerServe(program, { composeThread: bundle?.threads?.compose, smtpThread: bundle?.threads?.smtp, documentTextThread: bundle?.threads?.documentText });
   registerSimulate(program);
   registerConfig(program);
   registerJobs(program);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { runCommand } from './run.js';
 
-export function registerServe(program: Command, threads: { composeThread?: string; smtpThread?: string } = {}): void {
+export function registerServe(program: Command, threads: { composeThread?: string; smtpThread?: string; documentTextThread?: string } = {}): void {
   program
     .command('serve')
     .description('Run the bridge: webhooks, outbox worker, mail relay (and the sandbox when nothing is configured).')
@@ -12,7 +12,11 @@ export function registerServe(program: Command, threads: { composeThread?: strin
         const config = loadConfig(process.env, options.config ?? process.env.WA_BRIDGE_CONFIG);
         // Loaded on use: the whole server is a lot to load for the small commands beside it.
         const { startBridge } = await import('../app.js');
-        const bridge = await startBridge(config, { ...(threads.composeThread ? { composeThread: threads.composeThread } : {}), ...(threads.smtpThread ? { smtpThread: threads.smtpThread } : {}) });
+        const bridge = await startBridge(config, {
+          ...(threads.composeThread ? { composeThread: threads.composeThread } : {}),
+          ...(threads.smtpThread ? { smtpThread: threads.smtpThread } : {}),
+          ...(threads.documentTextThread ? { documentTextThread: threads.documentTextThread } : {}),
+        });
         if (bridge.sandbox) {
           const open = bridge.url.replace('127.0.0.1', 'localhost');
           process.stderr.write(

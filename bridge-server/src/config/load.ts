@@ -64,6 +64,8 @@ export interface Config {
   archiveOverdueMs: number;
   /** Seal new blobs at rest (WA_BRIDGE_BLOB_ENCRYPTION). */
   blobEncryption: boolean;
+  /** Read documents' text into the search index (WA_BRIDGE_SEARCH_DOCUMENTS). */
+  searchDocuments: boolean;
   /** Where blobs are kept (WA_BRIDGE_MEDIA_STORE): <data dir>/blobs unless configured. */
   mediaStore: MediaStoreLocation;
   /**
@@ -260,6 +262,7 @@ function resolve(raw: RawConfig, problems: string[]): Config {
     ...(raw.backupDir ? { backups: { dir: path.resolve(raw.backupDir), keep: raw.backupKeep } } : {}),
     archiveOverdueMs: raw.archiveOverdueHours * 3_600_000,
     blobEncryption: raw.blobEncryption === 'on',
+    searchDocuments: raw.searchDocuments === 'on',
     mediaStore: resolveMediaStore(raw.mediaStore, dataDir, problems),
     // Every entry has passed parseTemplateEntry in the schema.
     templates: (raw.templates ?? (sandbox ? SANDBOX_TEMPLATES : [])).flatMap((entry) => {

@@ -145,6 +145,7 @@ export const rawConfigSchema = z.object({
   backupKeep: wholeNumber(1, 3650).default(7),
   archiveOverdueHours: wholeNumber(1, 72).default(2),
   blobEncryption: oneOf(['on', 'off']).default('on'),
+  searchDocuments: oneOf(['on', 'off']).default('on'),
   mediaStore: z.string().min(1).optional(),
 });
 export type RawConfig = z.infer<typeof rawConfigSchema>;
@@ -206,5 +207,6 @@ export const settings: Setting[] = [
   { key: 'backupKeep', env: 'WA_BRIDGE_BACKUP_KEEP', doc: 'How many backups to keep in WA_BRIDGE_BACKUP_DIR; older ones are removed after each new one.' },
   { key: 'archiveOverdueHours', env: 'WA_BRIDGE_ARCHIVE_OVERDUE_HOURS', doc: 'Hours past its interval before a scheduled checkpoint, backup or retention run counts as overdue (/metrics, the admin view, the WaBridgeArchiveTaskOverdue alert), 1 to 72. A backup still being made into WA_BRIDGE_BACKUP_DIR, by any process, is not counted late for its first 24 hours.' },
   { key: 'blobEncryption', env: 'WA_BRIDGE_BLOB_ENCRYPTION', doc: 'on: media and relayed mail (in blobs/, and small mails in the database) are sealed with AES-256-GCM under data keys wrapped by the master key; off: new blobs are written plain (sealed ones stay readable).' },
+  { key: 'searchDocuments', env: 'WA_BRIDGE_SEARCH_DOCUMENTS', doc: 'on: the text of documents clients send (PDF, Word .docx, plain text, CSV) is read on a thread of its own and searchable with their messages; it is kept in the search index in the database, as message text is. off: only file names and captions are searched (documents wait, and are read once it is on).' },
   { key: 'mediaStore', env: 'WA_BRIDGE_MEDIA_STORE', doc: 'Where media and relayed mail over 64 KiB are kept: file:///shared/path (a directory every bridge instance mounts) or s3://bucket/prefix?endpoint=https://host:9000&region=eu-west-2&forcePathStyle=true (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS credential chain, never in the URL). Default: file://<data dir>/blobs.' },
 ];

@@ -1,4 +1,4 @@
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * A worker thread that answers requests, one answer per request, in any order: the mail adapters'
@@ -103,6 +103,8 @@ export interface RequestThreadOptions<Failure> {
   toError: (failure: Failure) => Error;
   /** The error the requests in a thread that died fail with (by default what ended it). */
   lostError?: (cause: Error) => Error;
+  /** Memory caps of the thread (Node ends a thread that passes them, failing its requests). */
+  resourceLimits?: ResourceLimits;
 }
 
 /**
@@ -150,7 +152,7 @@ export class RequestThread<Body, Answer, Failure> {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.options.entry, { workerData: this.options.data });
+    const worker = new Worker(this.options.entry, { workerData: this.options.data, ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}) });
     this.worker = worker;
     this.ready = false;
     worker.on('message', (reply: Reply<Answer, Failure>) => {

@@ -3,7 +3,7 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /** Component names used in logs; one fixed list so logs can be filtered reliably. */
-export type Component = 'app' | 'reply' | 'cloud-api' | 'whatsapp-web' | 'ingest' | 'outbox' | 'relay' | 'media' | 'smtp' | 'sandbox' | 'simulator' | 'http' | 'cli' | 'archive';
+export type Component = 'app' | 'reply' | 'cloud-api' | 'whatsapp-web' | 'ingest' | 'outbox' | 'relay' | 'media' | 'smtp' | 'sandbox' | 'simulator' | 'http' | 'cli' | 'archive' | 'search';
 
 /**
  * JSON logs. Message content never reaches a log line: bodies, captions, names, file names,

@@ -99,6 +99,12 @@ export function createMetrics() {
     labelNames: ['task'],
     registers: [registry],
   });
+  const documentsRead = new Counter({
+    name: 'wa_bridge_documents_read_total',
+    help: 'Documents clients sent that were read for search on this instance, by outcome: indexed (their text is searchable) or none (no text, or not readable: the log says why).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const archiveFailures = new Counter({
     name: 'wa_bridge_archive_task_failures_total',
     help: 'Runs of a scheduled archive task that failed on this instance (the log says why; a failed run is tried again after a minute, then at doubling gaps of up to an hour).',
@@ -109,6 +115,7 @@ export function createMetrics() {
   return {
     registry,
     archiveFailures,
+    documentsRead,
     /** The archive's scheduled tasks as they stand: when each last ran, whether one is going, whether it is overdue. */
     setArchiveTasks(tasks: ReadonlyArray<{ task: string; lastRunAt: number | null; runningSince: number | null; overdue: boolean }>): void {
       for (const { task, lastRunAt, runningSince, overdue } of tasks) {

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AttachmentRecord } from '../core/records.js';
+import { documentKind } from '../search/document-text.js';
 import type { Executor } from './executor.js';
 import type { AttachmentsTable } from './schema.js';
 
@@ -30,6 +31,8 @@ export async function insertAttachment(db: Executor, a: Omit<AttachmentRecord, '
       sha256: null,
       size: null,
       fetched_at: null,
+      // A document is read for search once its bytes are stored (search/document-indexer.ts).
+      text_state: documentKind(a.mimeType, a.fileName) ? 'pending' : null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -55,6 +55,8 @@ export interface AttachmentsTable {
   sha256: string | null;
   size: number | null;
   fetched_at: number | null;
+  /** A document's reading for search: pending, working:<ms>, indexed, none: <reason>; NULL for other media. */
+  text_state: string | null;
 }
 
 export interface StatusesTable {
