@@ -310,6 +310,9 @@ describe('backup and restore', () => {
     const erased = await waBridge(dataDir, ['gdpr', 'erase', '--phone', `+${ann}`, '--request', 'TEST-1']);
     expect(erased.stdout).toContain(`deleted ${annChat}`);
     expect(await chatOf(ann)).toBeUndefined();
+    // The document's text went with its message's search entry.
+    expect(await searchHits(dataDir, 'wardrobe')).toBe(0);
+    expect(await documentStates(dataDir)).toEqual([]);
 
     // The erasure has a certificate: a plain restore would undo it without a word.
     const refused = await waBridge(dataDir, ['restore', '--conversation', annChat, '--backup', backupFile]);
@@ -322,6 +325,9 @@ describe('backup and restore', () => {
     expect(restored.stdout, restored.stderr).toMatch(new RegExp(`^restored ${annChat} from the backup of .*: ${annEvents} event\\(s\\), \\d+ blob\\(s\\)`));
     expect(await eventsOf(ann)).toBe(annEvents);
     expect(await eventsOf(bob)).toBe(bobEvents);
+    // The restored document waits for the bridge to read it again (as after a whole restore, above).
+    expect(await documentStates(dataDir)).toEqual(['pending']);
+    expect(await searchHits(dataDir, 'wardrobe')).toBe(0);
     // The restore is in the audit trail: who, which conversation, from which backup, what came back.
     const [, backupCreatedAt, blobs] = new RegExp(`^restored ${annChat} from the backup of (\\S+): \\d+ event\\(s\\), (\\d+) blob\\(s\\)`).exec(restored.stdout)!;
     const audit = await waBridge(dataDir, ['audit', '--action', 'restore', '--format', 'json']);

@@ -42,30 +42,27 @@ export async function takeWaitingDocuments(db: Executor, now: number, limit: num
 }
 
 /**
- * Adds a document's text to its message's search entry (made when there is none, as long as the
- * message is still in the store) and marks the document indexed, in one transaction; or marks it
- * as having none, with the reason. A document no longer marked as being read since `takenAt` (its
- * message erased meanwhile, say) is left as it is.
+ * Adds a document's text to its message's search entry and marks the document indexed, in one
+ * transaction; or marks it as having none, with the reason. A document no longer marked as being
+ * read since `takenAt` (its message erased meanwhile, say) is left as it is. The text only ever
+ * joins an entry that is there: an erasure running beside this deletes the entry either before
+ * (nothing is then written) or after (the text goes with it), never leaving text behind.
  */
 export async function recordDocumentText(db: Executor, document: WaitingDocument, takenAt: number, result: { state: 'indexed'; text: string } | { state: 'none'; reason: string }): Promise<void> {
   await db.transaction().execute(async (tx) => {
     const still = await tx.selectFrom('attachments').select('id').where('id', '=', document.attachmentId).where('text_state', '=', working(takenAt)).executeTakeFirst();
     if (!still) return;
-    if (result.state === 'indexed') await appendToSearchEntry(tx, document.eventId, result.text);
-    const state = result.state === 'indexed' ? 'indexed' : `none: ${result.reason}`.slice(0, 300);
-    await tx.updateTable('attachments').set({ text_state: state }).where('id', '=', document.attachmentId).execute();
+    let state = result.state === 'indexed' ? 'indexed' : `none: ${result.reason}`;
+    if (result.state === 'indexed' && !(await appendToSearchEntry(tx, document.eventId, result.text))) state = 'none: its message has no search entry';
+    await tx.updateTable('attachments').set({ text_state: state.slice(0, 300) }).where('id', '=', document.attachmentId).execute();
   });
 }
 
-async function appendToSearchEntry(tx: Executor, eventId: number, text: string): Promise<void> {
-  if (dialectOf(tx) === 'postgres') {
-    const updated = await sql`UPDATE message_search SET body = body || ' ' || ${text}, document = to_tsvector('simple', unaccent(body || ' ' || ${text})) WHERE rowid = ${eventId}`.execute(tx);
-    if (Number(updated.numAffectedRows ?? 0) > 0) return;
-    await sql`INSERT INTO message_search (rowid, body, document, conversation_id)
-      SELECT id, ${text}, to_tsvector('simple', unaccent(${text})), conversation_id FROM events WHERE id = ${eventId}`.execute(tx);
-    return;
-  }
-  const updated = await sql`UPDATE message_search SET body = body || ' ' || ${text} WHERE rowid = ${eventId}`.execute(tx);
-  if (Number(updated.numAffectedRows ?? 0) > 0) return;
-  await sql`INSERT INTO message_search (rowid, body, conversation) SELECT id, ${text}, CAST(conversation_id AS TEXT) FROM events WHERE id = ${eventId}`.execute(tx);
+/** Whether the event's search entry was there to take the text. */
+async function appendToSearchEntry(tx: Executor, eventId: number, text: string): Promise<boolean> {
+  const updated =
+    dialectOf(tx) === 'postgres'
+      ? await sql`UPDATE message_search SET body = body || ' ' || ${text}, document = to_tsvector('simple', unaccent(body || ' ' || ${text})) WHERE rowid = ${eventId}`.execute(tx)
+      : await sql`UPDATE message_search SET body = body || ' ' || ${text} WHERE rowid = ${eventId}`.execute(tx);
+  return Number(updated.numAffectedRows ?? 0) > 0;
 }
