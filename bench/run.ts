@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { benchDocuments } from './documents.js';
 import { benchExport } from './export.js';
 import { benchImport } from './import.js';
 import { benchMemory } from './memory.js';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, () => Promise<object>> = {
   search_postgres: () => benchSearch({ database: 'postgres' }),
   export: () => benchExport(),
   memory: () => benchMemory(),
+  documents: () => benchDocuments(),
 };
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
