@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, contrastOf, frameOf, conversationContrast, tooFaint, unnamedControls } from '../support/a11y.js';
+import { pdfOf } from '../../bridge-server/src/search/test-documents.js';
 import { teamsHostPage } from '../support/teams-host.js';
 import { artifactsDir, clientSays, conversationOf, startUiWorld, taskPaneViewport, type UiWorld } from '../support/ui-world.js';
 
@@ -324,6 +325,33 @@ describe('Teams tab', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await response.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
+  it('finds a message by words inside the PDF it carries, and says the document was searched', async () => {
+    const simulator = world.bridge.sandbox!.simulator;
+    const pdf = await pdfOf(['Heads of terms', 'The tenant may break the lease after five years on six months notice.']);
+    const envelope = simulator.inboundMessage({ from: '447700900457', name: 'Priya Patel', type: 'document', media: simulator.addMedia(pdf, 'application/pdf'), filename: 'heads-of-terms.pdf' });
+    expect((await simulator.postWebhook(envelope)).status).toBe(200);
+    await tab.getByRole('tab', { name: 'Search' }).click();
+    const words = tab.getByLabel('Words');
+    await words.waitFor({ timeout: 10_000 });
+    await words.fill('six months notice');
+    const hits = tab.locator('li.search-hit');
+    // The document is read in the background: searched again until its text is in.
+    await expect
+      .poll(
+        async () => {
+          await tab.getByRole('button', { name: 'Search', exact: true }).click();
+          await tab.getByRole('status').filter({ hasText: /match/ }).waitFor({ timeout: 5_000 });
+          return hits.count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+    expect(await hits.first().locator('.client-name').innerText()).toBe('Priya Patel');
+    expect((await hits.first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase())).toEqual(['six', 'months', 'notice']);
+    expect(await hits.first().locator('.searched-documents').innerText()).toBe('Searched with the text of heads-of-terms.pdf');
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-search-document.png') });
   });
 
   it('ran without script errors or requests leaving the machine', () => {

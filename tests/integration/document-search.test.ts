@@ -10,7 +10,7 @@ import { useApiWorld, users } from '../support/api-world.js';
  */
 const api = useApiWorld();
 
-type Hit = { conversationId: number; snippet: Array<{ text: string; match: boolean }> };
+type Hit = { conversationId: number; snippet: Array<{ text: string; match: boolean }>; documents: string[] };
 
 async function sendDocument(from: string, name: string, bytes: Buffer, mimeType: string, filename: string, caption?: string): Promise<{ conversationId: number; attachmentId: number }> {
   const { simulator, bridge } = api.world;
@@ -48,6 +48,8 @@ describe('searching inside documents clients send', () => {
     const deposit = await search('deposit agent');
     expect(deposit.map((hit) => hit.conversationId)).toEqual([lease.conversationId]);
     expect(deposit[0]!.snippet.filter((part) => part.match).map((part) => part.text.toLowerCase())).toEqual(['deposit', 'agent']);
+    // The hit names the document whose text was searched with the message.
+    expect(deposit[0]!.documents).toEqual(['lease.pdf']);
     // The caption and file name are still found, as before.
     expect((await search('signed lease')).map((hit) => hit.conversationId)).toEqual([lease.conversationId]);
     expect((await search('bakery dawn')).map((hit) => hit.conversationId)).toEqual([statement.conversationId]);
@@ -66,8 +68,10 @@ describe('searching inside documents clients send', () => {
     const scan = await sendDocument('447700900873', 'Bea Broken', await pdfOf(['']), 'application/pdf', 'scan.pdf');
     expect(await textStateOf(scan.attachmentId)).toBe('none: no text in it (a scan, say)');
     expect(await search('quietlyunfindable')).toEqual([]);
-    // Each still found by its file name.
-    expect((await search('broken')).map((hit) => hit.conversationId)).toEqual([broken.conversationId]);
+    // Each still found by its file name; no document text was searched with it.
+    const byName = await search('broken');
+    expect(byName.map((hit) => hit.conversationId)).toEqual([broken.conversationId]);
+    expect(byName[0]!.documents).toEqual([]);
     await waitFor(() => api.catcher.mails().length >= mailsBefore + 3, 20_000, () => `${api.catcher.mails().length - mailsBefore} mails`);
     const metrics = await (await fetch(`${api.world.bridge.url}/metrics`)).text();
     expect(metrics).toMatch(/wa_bridge_documents_read_total\{outcome="none"\} [2-9]/);

@@ -4,6 +4,7 @@ import { conversationScope } from '../core/access.js';
 import { BadInputError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
 import { decodeCursor, encodeCursor } from '../store/scope.js';
+import { searchedDocuments } from '../store/document-text.js';
 import { matchEnd, matchStart, searchMessages, toFtsQuery } from '../store/search.js';
 import { audit } from './audit.js';
 import { parseInput, type ApiDeps } from './context.js';
@@ -41,6 +42,7 @@ export function searchRouter(deps: ApiDeps): Router {
       action: 'search',
       details: { q: query.q, hits: page.length, matterId: query.matterId ?? null, conversationId: query.conversationId ?? null, client: query.client ?? null, direction: query.direction ?? null },
     });
+    const documents = await searchedDocuments(deps.db, page.map((row) => row.eventId));
     const items: SearchHit[] = page.map((row) => ({
       conversationId: row.conversationId,
       chatId: row.chatToken,
@@ -52,6 +54,7 @@ export function searchRouter(deps: ApiDeps): Router {
       sentAt: iso(row.timestamp),
       snippet: toSnippetParts(row.snippet),
       matters: row.matters ? [...new Set(row.matters.split('\n'))] : [],
+      documents: documents.get(row.eventId) ?? [],
     }));
     res.json({ items, nextCursor: rows.length > query.limit && last ? encodeCursor(0, last.eventId) : null });
   });

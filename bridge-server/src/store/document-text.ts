@@ -66,3 +66,12 @@ async function appendToSearchEntry(tx: Executor, eventId: number, text: string):
       : await sql`UPDATE message_search SET body = body || ' ' || ${text} WHERE rowid = ${eventId}`.execute(tx);
   return Number(updated.numAffectedRows ?? 0) > 0;
 }
+
+/** For each of these events, the file names of its documents whose text is in its search entry. */
+export async function searchedDocuments(db: Executor, eventIds: readonly number[]): Promise<Map<number, string[]>> {
+  const byEvent = new Map<number, string[]>();
+  if (eventIds.length === 0) return byEvent;
+  const rows = await db.selectFrom('attachments').select(['event_id', 'file_name']).where('event_id', 'in', [...eventIds]).where('text_state', '=', 'indexed').orderBy('event_id').orderBy('ordinal').execute();
+  for (const row of rows) byEvent.set(row.event_id, [...(byEvent.get(row.event_id) ?? []), row.file_name ?? 'a document']);
+  return byEvent;
+}

@@ -33,6 +33,8 @@ export const searchHitSchema = z.object({
   snippet: z.array(snippetPartSchema),
   /** References of matters linked at the time of the message. */
   matters: z.array(z.string()),
+  /** File names of the message's documents whose text is searched with it: the words may be in one of them. */
+  documents: z.array(z.string()),
 });
 export type SearchHit = z.infer<typeof searchHitSchema>;
 
