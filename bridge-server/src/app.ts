@@ -30,6 +30,7 @@ import type { Job } from './core/records.js';
 import { fetchMedia } from './flows/fetch-media.js';
 import { ThreadedDocumentReader } from './search/document-reader.js';
 import { startDocumentIndexer } from './search/document-indexer.js';
+import { countWaitingDocuments } from './store/document-text.js';
 import { ingestInTransaction, type IngestResult } from './flows/ingest.js';
 import { handleEmailReply } from './flows/email-reply.js';
 import { sendNotice } from './flows/notice.js';
@@ -457,6 +458,7 @@ async function startParts(config: Config, options: StartOptions, started: Starte
         }),
         wake: () => worker.wake(),
         archiveStatus,
+        documentsWaiting: async () => (documents ? countWaitingDocuments(opened.db) : null),
         feed,
         audit,
         exportEvidence: (request) =>

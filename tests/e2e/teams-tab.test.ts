@@ -118,6 +118,7 @@ describe('Teams tab', () => {
     ]);
     expect(await tab.locator('li.archive-task[data-overdue="true"]').count()).toBe(0);
     await tab.getByText('No scheduled backups: set WA_BRIDGE_BACKUP_DIR, or run wa-bridge backup from elsewhere.').waitFor({ timeout: 5_000 });
+    expect(await tab.locator('.documents-waiting').innerText()).toBe('Documents waiting to be read for search: 0');
     await page.setViewportSize({ width: taskPaneViewport.width, height: 1000 });
     await page.screenshot({ path: path.join(artifactsDir, 'teams-admin.png') });
   });

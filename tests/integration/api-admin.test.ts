@@ -36,7 +36,7 @@ describe('admin view', () => {
     expect(job.lastError).toContain('403');
 
     const status = await admin('GET', '/api/admin/status');
-    expect(status.body).toMatchObject({ sandbox: false, jobs: { needsAttention: 1 }, allowedSenders: ['@firm.test', 'head.clerk@chambers.test'] });
+    expect(status.body).toMatchObject({ sandbox: false, jobs: { needsAttention: 1 }, allowedSenders: ['@firm.test', 'head.clerk@chambers.test'], documentsWaiting: 0 });
     // This file's one webhook so far, and none refused.
     expect(status.body.channels).toEqual([expect.objectContaining({ kind: 'cloud-api', state: 'configured', detail: null, webhooks: { accepted: 1 } })]);
 

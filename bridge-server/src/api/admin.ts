@@ -36,6 +36,7 @@ export function adminRouter(deps: ApiDeps): Router {
         runningSince: task.runningSince === null ? null : iso(task.runningSince),
         overdue: task.overdue,
       })),
+      documentsWaiting: await deps.documentsWaiting(),
     };
     await audit(deps, req, res, { action: 'admin.read', details: { view: 'status' } });
     res.json(body);

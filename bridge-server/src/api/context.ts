@@ -43,6 +43,8 @@ export interface ApiDeps {
   wake(): void;
   /** The archive's scheduled tasks (checkpoints, backups, retention): when each last ran, and whether it is overdue. */
   archiveStatus(): Promise<Array<ArchiveTask & { overdue: boolean }>>;
+  /** Stored documents waiting to be read for search; null when documents are not read. */
+  documentsWaiting(): Promise<number | null>;
   feed: ChangeFeed;
   /** The audit trail every read and change is recorded in; absent only in tests of other parts. */
   audit?: AuditTrail;

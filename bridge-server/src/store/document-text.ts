@@ -67,6 +67,17 @@ async function appendToSearchEntry(tx: Executor, eventId: number, text: string):
   return Number(updated.numAffectedRows ?? 0) > 0;
 }
 
+/** Stored documents waiting to be read for search (those being read included). */
+export async function countWaitingDocuments(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('attachments')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where((eb) => eb.or([eb('text_state', '=', 'pending'), eb('text_state', 'like', 'working:%')]))
+    .where('sha256', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** For each of these events, the file names of its documents whose text is in its search entry. */
 export async function searchedDocuments(db: Executor, eventIds: readonly number[]): Promise<Map<number, string[]>> {
   const byEvent = new Map<number, string[]>();

@@ -80,6 +80,8 @@ export const adminStatusSchema = z.object({
   templates: z.array(offeredTemplateSchema),
   /** The archive's scheduled tasks: signed checkpoints always, backups when WA_BRIDGE_BACKUP_DIR is set, retention when daily. */
   archive: z.array(archiveTaskSchema),
+  /** Stored documents waiting to be read for search; null when documents are not read (WA_BRIDGE_SEARCH_DOCUMENTS=off). */
+  documentsWaiting: z.number().int().nullable(),
 });
 export type AdminStatus = z.infer<typeof adminStatusSchema>;
 

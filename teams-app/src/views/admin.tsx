@@ -129,6 +129,11 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
         </ul>
         {status.archive.some((task) => task.overdue) && <Caption1>An overdue task has failed or not run: the bridge's log says why, and the next interval tries again.</Caption1>}
         {!status.archive.some((task) => task.task === 'backup') && <Caption1>No scheduled backups: set WA_BRIDGE_BACKUP_DIR, or run wa-bridge backup from elsewhere.</Caption1>}
+        <Caption1 className="documents-waiting">
+          {status.documentsWaiting === null
+            ? 'Documents are not read for search (WA_BRIDGE_SEARCH_DOCUMENTS=off): only their names and captions are searched.'
+            : `Documents waiting to be read for search: ${status.documentsWaiting}`}
+        </Caption1>
       </section>
       <section className={styles.section} aria-labelledby="admin-jobs">
         <Subtitle2 id="admin-jobs">Jobs needing attention</Subtitle2>
