@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ThreadedDocumentReader } from '../bridge-server/src/search/document-reader.js';
-import type { DocumentKind } from '../bridge-server/src/search/document-text.js';
+import type { DocumentKind } from '../bridge-server/src/core/documents.js';
 import { docxOf, pdfOf } from '../bridge-server/src/search/test-documents.js';
 import { percentile } from './support/stats.js';
 

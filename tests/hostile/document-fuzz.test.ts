@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadedDocumentReader } from '../../bridge-server/src/search/document-reader.js';
-import type { DocumentKind } from '../../bridge-server/src/search/document-text.js';
+import type { DocumentKind } from '../../bridge-server/src/core/documents.js';
 import { docxOf, pdfOf } from '../../bridge-server/src/search/test-documents.js';
 import { fuzzParameters, fuzzTimeout } from './support.js';
 

@@ -3,7 +3,8 @@ import type { BlobStore } from '../core/ports.js';
 import { recordDocumentText, takeWaitingDocuments, type WaitingDocument } from '../store/document-text.js';
 import type { Executor } from '../store/executor.js';
 import type { DocumentReader } from './document-reader.js';
-import { documentKind, type DocumentText } from './document-text.js';
+import { documentKind } from '../core/documents.js';
+import type { DocumentText } from './document-text.js';
 
 export interface DocumentIndexerDeps {
   db: Executor;

@@ -1,5 +1,6 @@
 import { RequestThread } from '../mail/request-thread.js';
-import type { DocumentKind, DocumentText } from './document-text.js';
+import type { DocumentKind } from '../core/documents.js';
+import type { DocumentText } from './document-text.js';
 
 export interface DocumentTextRequest {
   bytes: Uint8Array;

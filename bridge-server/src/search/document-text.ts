@@ -1,4 +1,5 @@
 import yauzl, { type Entry } from 'yauzl';
+import type { DocumentKind } from '../core/documents.js';
 
 /**
  * The text of a document a client sent (a PDF, a Word .docx, a plain text or CSV file), for the
@@ -7,7 +8,6 @@ import yauzl, { type Entry } from 'yauzl';
  * memory ends without touching anything else.
  */
 
-export type DocumentKind = 'pdf' | 'docx' | 'text';
 
 /** What a document gave: its text, or why none is indexed (in words for the log and the admin). */
 export type DocumentText = { state: 'indexed'; text: string } | { state: 'none'; reason: string };
@@ -29,27 +29,6 @@ export const DOCUMENT_TEXT_LIMITS: DocumentTextLimits = {
   pages: 1_000,
   unpackedBytes: 100 * 1024 * 1024,
 };
-
-/**
- * The types read, by MIME type and by file name. The migration that brought document search in
- * (0018) marks existing attachments by the same lists.
- */
-const byMimeType: Record<string, DocumentKind> = {
-  'application/pdf': 'pdf',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  'text/plain': 'text',
-  'text/csv': 'text',
-};
-const byExtension: Record<string, DocumentKind> = { pdf: 'pdf', docx: 'docx', txt: 'text', csv: 'text' };
-
-/** Which kind of document an attachment is, from its MIME type (parameters aside) or else its name. */
-export function documentKind(mimeType: string, fileName: string | null): DocumentKind | undefined {
-  const type = mimeType.split(';')[0]!.trim().toLowerCase();
-  const known = byMimeType[type];
-  if (known) return known;
-  const extension = fileName?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  return extension === undefined ? undefined : byExtension[extension];
-}
 
 /** Runs of white space (line ends included) made one space, the ends trimmed, cut at `characters`. */
 function tidy(text: string, characters: number): string {

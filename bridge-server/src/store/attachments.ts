@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AttachmentRecord } from '../core/records.js';
-import { documentKind } from '../search/document-text.js';
+import { documentKind } from '../core/documents.js';
 import type { Executor } from './executor.js';
 import type { AttachmentsTable } from './schema.js';
 
