@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../core/ports.js';
-import { recordDocumentText, takeWaitingDocuments, type WaitingDocument } from '../store/document-text.js';
+import { recordDocumentText, releaseDocuments, takeWaitingDocuments, type WaitingDocument } from '../store/document-text.js';
 import type { Executor } from '../store/executor.js';
 import type { DocumentReader } from './document-reader.js';
 import { documentKind } from '../core/documents.js';
@@ -60,8 +60,12 @@ export function startDocumentIndexer(deps: DocumentIndexerDeps): DocumentIndexer
         const takenAt = Date.now();
         const documents = await takeWaitingDocuments(deps.db, takenAt, BATCH);
         found = documents.length;
-        for (const document of documents) {
-          if (stopped) break;
+        for (const [index, document] of documents.entries()) {
+          // Stopping: the documents not read yet wait for the next start, not for a takeover.
+          if (stopped) {
+            await releaseDocuments(deps.db, documents.slice(index), takenAt);
+            break;
+          }
           await readOne(document, takenAt);
         }
       } catch (error) {

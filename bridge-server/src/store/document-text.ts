@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
-import { dialectOf } from './dialect.js';
+import { sql, type ExpressionBuilder } from 'kysely';
+import { dialectOf, rowLimit } from './dialect.js';
 import type { Executor } from './executor.js';
+import type { Database } from './schema.js';
 
 /** A stored document waiting to be read for search. */
 export interface WaitingDocument {
@@ -17,6 +18,13 @@ export const READING_TAKEN_OVER_AFTER_MS = 10 * 60_000;
 const working = (at: number) => `working:${at}`;
 
 /**
+ * A document waiting or being read: the condition of the partial index attachments_text_waiting,
+ * written as literals, since SQLite uses a partial index only for a condition it can see implies
+ * the index's (with the states as bound parameters it read the whole table, every 5 s).
+ */
+const waiting = (eb: ExpressionBuilder<Database, 'attachments'>) => eb.or([eb('text_state', '=', sql.lit('pending')), eb('text_state', 'like', sql.lit('working:%'))]);
+
+/**
  * Takes up to `limit` stored documents that wait to be read (or whose reader stopped more than
  * READING_TAKEN_OVER_AFTER_MS ago), oldest first, marking each as being read by the caller: an
  * instance sharing the store takes none of them meanwhile.
@@ -25,10 +33,10 @@ export async function takeWaitingDocuments(db: Executor, now: number, limit: num
   const rows = await db
     .selectFrom('attachments')
     .select(['id', 'event_id', 'sha256', 'mime_type', 'file_name', 'text_state'])
-    .where((eb) => eb.or([eb('text_state', '=', 'pending'), eb('text_state', 'like', 'working:%')]))
+    .where(waiting)
     .where('sha256', 'is not', null)
     .orderBy('id')
-    .limit(limit * 4)
+    .limit(rowLimit(db, limit * 4))
     .execute();
   const taken: WaitingDocument[] = [];
   for (const row of rows) {
@@ -39,6 +47,17 @@ export async function takeWaitingDocuments(db: Executor, now: number, limit: num
     if (Number(claimed.numUpdatedRows) === 1) taken.push({ attachmentId: row.id, eventId: row.event_id, sha256: row.sha256!, mimeType: row.mime_type, fileName: row.file_name });
   }
   return taken;
+}
+
+/** Gives documents taken at `takenAt` and not read back to the waiting (the bridge is stopping). */
+export async function releaseDocuments(db: Executor, documents: readonly WaitingDocument[], takenAt: number): Promise<void> {
+  if (documents.length === 0) return;
+  await db
+    .updateTable('attachments')
+    .set({ text_state: 'pending' })
+    .where('id', 'in', documents.map((document) => document.attachmentId))
+    .where('text_state', '=', working(takenAt))
+    .execute();
 }
 
 /**
@@ -72,7 +91,7 @@ export async function countWaitingDocuments(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('attachments')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where((eb) => eb.or([eb('text_state', '=', 'pending'), eb('text_state', 'like', 'working:%')]))
+    .where(waiting)
     .where('sha256', 'is not', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
