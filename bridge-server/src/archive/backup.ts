@@ -115,9 +115,9 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
   await mkdir(options.outDir, { recursive: true, mode: 0o700 });
   // UTC time to the millisecond: names sort by age and two backups never share one.
   const file = path.join(options.outDir, `wa-bridge-backup-${stampOf(now)}.wabk`);
-  const done = await markRunning(file);
+  const unmark = await markRunning(file);
   const scratch = await mkdtemp(path.join(tmpdir(), 'wab-backup-')).catch(async (error: unknown) => {
-    await done();
+    await unmark();
     throw error;
   });
   try {
@@ -207,7 +207,7 @@ export async function makeBackup(options: { source: BackupSource; blobs: MediaBl
     return { file, conversations, events, blobs: blobCount, bytes: (await stat(file)).size };
   } finally {
     await rm(scratch, { recursive: true, force: true });
-    await done();
+    await unmark();
   }
 }
 
