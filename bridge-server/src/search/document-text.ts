@@ -4,10 +4,9 @@ import type { DocumentKind } from '../core/documents.js';
 /**
  * The text of a document a client sent (a PDF, a Word .docx, a plain text or CSV file), for the
  * archive's search: a solicitor looking for "clause 4" finds the lease it is in. Runs on a worker
- * thread of its own (document-text-thread.ts), which a document that takes too long or too much
- * memory ends without touching anything else.
+ * thread of its own (document-text-worker.ts, started by document-reader.ts), which a document
+ * that takes too long or too much memory ends without touching anything else.
  */
-
 
 /** What a document gave: its text, or why none is indexed (in words for the log and the admin). */
 export type DocumentText = { state: 'indexed'; text: string } | { state: 'none'; reason: string };
@@ -42,7 +41,8 @@ export async function extractDocumentText(bytes: Uint8Array, kind: DocumentKind,
   try {
     if (kind === 'pdf') text = await pdfText(bytes, limits);
     else if (kind === 'docx') text = await docxText(bytes, limits);
-    else text = new TextDecoder('utf-8').decode(bytes).replaceAll('\u0000', ' ');
+    // No more bytes than the characters kept can take (four at most each, in UTF-8).
+    else text = new TextDecoder('utf-8').decode(bytes.subarray(0, limits.characters * 4)).replaceAll('\u0000', ' ');
   } catch (error) {
     if (error instanceof Refused) return { state: 'none', reason: error.message };
     return { state: 'none', reason: `not readable as ${kind === 'text' ? 'text' : kind.toUpperCase()} (${(error instanceof Error ? error.message : String(error)).slice(0, 200)})` };
