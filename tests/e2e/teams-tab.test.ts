@@ -353,6 +353,18 @@ describe('Teams tab', () => {
     expect((await hits.first().locator('mark').allInnerTexts()).map((text) => text.toLowerCase())).toEqual(['six', 'months', 'notice']);
     expect(await hits.first().locator('.searched-documents').innerText()).toBe('Searched with the text of heads-of-terms.pdf');
     await page.screenshot({ path: path.join(artifactsDir, 'teams-search-document.png') });
+
+    // A damaged PDF: the admin view lists it as a document search cannot look inside.
+    const damaged = simulator.inboundMessage({ from: '447700900457', name: 'Priya Patel', type: 'document', media: simulator.addMedia(Buffer.from('%PDF-1.4 torn in half'), 'application/pdf'), filename: 'rent-schedule.pdf' });
+    expect((await simulator.postWebhook(damaged)).status).toBe(200);
+    await tab.getByRole('tab', { name: 'Admin' }).click();
+    const unread = tab.getByRole('table', { name: 'Documents search cannot look inside' }).locator('tr.unread-document', { hasText: 'rent-schedule.pdf' });
+    // The view reads the list again every 10 s.
+    await unread.waitFor({ timeout: 30_000 });
+    expect(await unread.innerText()).toContain('from Priya Patel');
+    expect(await unread.locator('.unread-reason').innerText()).toMatch(/^not readable as PDF \(/);
+    await unread.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(artifactsDir, 'teams-admin-unread-documents.png') });
   });
 
   it('ran without script errors or requests leaving the machine', () => {

@@ -73,6 +73,15 @@ describe('searching inside documents clients send', () => {
     expect(byName.map((hit) => hit.conversationId)).toEqual([broken.conversationId]);
     expect(byName[0]!.documents).toEqual([]);
     await waitFor(() => api.catcher.mails().length >= mailsBefore + 3, 20_000, () => `${api.catcher.mails().length - mailsBefore} mails`);
+
+    // The admin view lists them, newest first, as what a search cannot look inside.
+    const unread = await api.as(users.admin)('GET', '/api/admin/unread-documents');
+    expect(unread.status).toBe(200);
+    expect(unread.body.items).toEqual([
+      { attachmentId: scan.attachmentId, conversationId: scan.conversationId, chatId: expect.any(String), clientName: 'Bea Broken', messageId: expect.any(Number), fileName: 'scan.pdf', sentAt: expect.any(String), reason: 'no text in it (a scan, say)' },
+      expect.objectContaining({ attachmentId: broken.attachmentId, fileName: 'broken.pdf', reason: expect.stringMatching(/^not readable as PDF \(/) }),
+    ]);
+    expect((await api.as(users.compliance)('GET', '/api/admin/unread-documents')).status).toBe(403);
     const metrics = await (await fetch(`${api.world.bridge.url}/metrics`)).text();
     expect(metrics).toMatch(/wa_bridge_documents_read_total\{outcome="none"\} [2-9]/);
     expect(metrics).toMatch(/wa_bridge_documents_read_total\{outcome="indexed"\} [2-9]/);

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { AdminStatus, JobItem } from '@wa-bridge/shared/api/account';
+import type { AdminStatus, JobItem, UnreadDocument } from '@wa-bridge/shared/api/account';
+import { listUnreadDocuments } from '../store/document-text.js';
 import { isAdmin } from '../core/access.js';
 import { ForbiddenError, NotFoundError } from '../core/errors.js';
 import { principalOf } from '../auth/middleware.js';
@@ -56,6 +57,23 @@ export function adminRouter(deps: ApiDeps): Router {
       updatedAt: iso(Math.max(job.runAt, job.createdAt)),
     }));
     await audit(deps, req, res, { action: 'admin.read', details: { view: 'jobs', count: items.length } });
+    res.json({ items });
+  });
+
+  // Documents whose text could not be read for search: what a search cannot find inside.
+  router.get('/unread-documents', async (req, res) => {
+    const rows = await listUnreadDocuments(deps.db, 500);
+    const items: UnreadDocument[] = rows.map((row) => ({
+      attachmentId: row.attachmentId,
+      conversationId: row.conversationId,
+      chatId: row.chatToken,
+      clientName: row.clientName,
+      messageId: row.eventId,
+      fileName: row.fileName,
+      sentAt: iso(row.timestamp),
+      reason: row.reason,
+    }));
+    await audit(deps, req, res, { action: 'admin.read', details: { view: 'unread-documents', count: items.length } });
     res.json({ items });
   });
 

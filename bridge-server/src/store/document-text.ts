@@ -105,3 +105,38 @@ export async function searchedDocuments(db: Executor, eventIds: readonly number[
   for (const row of rows) byEvent.set(row.event_id, [...(byEvent.get(row.event_id) ?? []), row.file_name ?? 'a document']);
   return byEvent;
 }
+
+/** A document whose text could not be read, with where it is and why (newest first). */
+export interface UnreadDocumentRow {
+  attachmentId: number;
+  conversationId: number;
+  chatToken: string;
+  clientName: string | null;
+  eventId: number;
+  fileName: string | null;
+  timestamp: number;
+  reason: string;
+}
+
+/** The newest `limit` documents whose text could not be read for search. */
+export async function listUnreadDocuments(db: Executor, limit: number): Promise<UnreadDocumentRow[]> {
+  const rows = await db
+    .selectFrom('attachments as a')
+    .innerJoin('events as e', 'e.id', 'a.event_id')
+    .innerJoin('conversations as c', 'c.id', 'e.conversation_id')
+    .select(['a.id', 'a.file_name', 'a.text_state', 'e.id as event_id', 'e.wa_timestamp', 'c.id as conversation_id', 'c.chat_token', 'c.client_name'])
+    .where('a.text_state', 'like', sql.lit('none:%'))
+    .orderBy('a.id', 'desc')
+    .limit(rowLimit(db, limit))
+    .execute();
+  return rows.map((row) => ({
+    attachmentId: row.id,
+    conversationId: row.conversation_id,
+    chatToken: row.chat_token,
+    clientName: row.client_name,
+    eventId: row.event_id,
+    fileName: row.file_name,
+    timestamp: row.wa_timestamp,
+    reason: row.text_state!.slice('none:'.length).trim(),
+  }));
+}

@@ -86,4 +86,22 @@ export const adminStatusSchema = z.object({
 export type AdminStatus = z.infer<typeof adminStatusSchema>;
 
 export const jobListSchema = z.object({ items: z.array(jobSchema) });
+
+/**
+ * A document a client sent whose text could not be read for search (a scan, a damaged file, one
+ * too large): found by its name and caption alone. The exceptions an eDiscovery review must know.
+ */
+export const unreadDocumentSchema = z.object({
+  attachmentId: z.number().int(),
+  conversationId: z.number().int(),
+  chatId: z.string(),
+  clientName: z.string().nullable(),
+  messageId: z.number().int(),
+  fileName: z.string().nullable(),
+  sentAt: isoTime,
+  reason: z.string(),
+});
+export type UnreadDocument = z.infer<typeof unreadDocumentSchema>;
+export const unreadDocumentListSchema = z.object({ items: z.array(unreadDocumentSchema) });
+export type UnreadDocumentList = z.infer<typeof unreadDocumentListSchema>;
 export type JobList = z.infer<typeof jobListSchema>;

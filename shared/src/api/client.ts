@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { problemSchema, type Problem } from './common.js';
-import { adminStatusSchema, jobListSchema, meSchema, sandboxTokenSchema } from './account.js';
+import { adminStatusSchema, jobListSchema, meSchema, sandboxTokenSchema, unreadDocumentListSchema } from './account.js';
 import {
   conversationDetailSchema,
   conversationSummarySchema,
@@ -141,6 +141,7 @@ export function createApiClient(options: ApiClientOptions) {
     search: (query: SearchQuery) => call(searchResponseSchema, 'GET', paths.search, { query: query as Query }),
     adminStatus: () => call(adminStatusSchema, 'GET', paths.adminStatus),
     listJobs: () => call(jobListSchema, 'GET', paths.adminJobs),
+    listUnreadDocuments: () => call(unreadDocumentListSchema, 'GET', paths.adminUnreadDocuments),
     retryJob: async (id: number): Promise<void> => void (await send('POST', paths.retryJob(id))),
     audit: (query: AuditQuery = {}) => call(auditPageSchema, 'GET', paths.audit, { query: query as Query }),
     /**

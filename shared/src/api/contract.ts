@@ -81,6 +81,7 @@ export const apiPaths = {
   stream: '/api/stream',
   adminStatus: '/api/admin/status',
   adminJobs: '/api/admin/jobs',
+  adminUnreadDocuments: '/api/admin/unread-documents',
   retryJob: (id: number) => `/api/admin/jobs/${id}/retry`,
   audit: '/api/audit',
   exports: '/api/exports',

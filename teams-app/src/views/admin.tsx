@@ -1,5 +1,5 @@
 import { Badge, Body1Strong, Button, Caption1, makeStyles, mergeClasses, MessageBar, MessageBarBody, Spinner, Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, tokens } from '@fluentui/react-components';
-import type { AdminStatus, ArchiveTaskStatus, ChannelStatus, JobItem } from '@wa-bridge/shared/api/account';
+import type { AdminStatus, ArchiveTaskStatus, ChannelStatus, JobItem, UnreadDocument } from '@wa-bridge/shared/api/account';
 import { useSession } from '@wa-bridge/shared/ui/api-context';
 import { ConversationView } from '@wa-bridge/shared/ui/conversation-view';
 import QRCode from 'qrcode';
@@ -55,13 +55,15 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
   const { api } = useSession();
   const [status, setStatus] = useState<AdminStatus | null>(null);
   const [jobs, setJobs] = useState<JobItem[]>([]);
+  const [unread, setUnread] = useState<UnreadDocument[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
-      const [current, list] = await Promise.all([api.adminStatus(), api.listJobs()]);
+      const [current, list, documents] = await Promise.all([api.adminStatus(), api.listJobs(), api.listUnreadDocuments()]);
       setStatus(current);
       setJobs(list.items);
+      setUnread(documents.items);
       setProblem(null);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
@@ -164,6 +166,40 @@ function AdminOverview({ onTriage }: { onTriage(conversationId: number): void })
               ))}
             </TableBody>
           </Table>
+        )}
+      </section>
+      <section className={styles.section} aria-labelledby="admin-unread-documents">
+        <Subtitle2 id="admin-unread-documents">Documents search cannot look inside</Subtitle2>
+        {unread.length === 0 ? (
+          <Caption1>None: the text of every document read so far is searchable.</Caption1>
+        ) : (
+          <>
+            <Caption1>Found by their names and captions alone; their text could not be read.</Caption1>
+            <Table size="small" aria-labelledby="admin-unread-documents">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Document</TableHeaderCell>
+                  <TableHeaderCell>Why</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {unread.map((document) => (
+                  <TableRow key={document.attachmentId} className="unread-document">
+                    <TableCell>
+                      <Button appearance="transparent" size="small" onClick={() => onTriage(document.conversationId)}>
+                        <span dir="auto">{document.fileName ?? 'A document'}</span>
+                      </Button>
+                      <Caption1 className={styles.error}>
+                        {' '}
+                        from <span dir="auto">{document.clientName ?? 'a client'}</span>, {new Date(document.sentAt).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })}
+                      </Caption1>
+                    </TableCell>
+                    <TableCell className={mergeClasses(styles.error, 'unread-reason')}>{document.reason}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </>
         )}
       </section>
       <section className={styles.section} aria-labelledby="admin-senders">
