@@ -24,8 +24,10 @@ const refreshMs = 10_000;
 
 /**
  * Admin role: conversations to triage (on no matter, assigned to nobody), channel health and
- * pairing, relay lag, the archive's scheduled tasks, jobs needing attention, reply senders. A conversation to triage opens here,
- * with the shared view's controls to assign it and to link it to a matter.
+ * pairing, relay lag, the archive's scheduled tasks, documents waiting to be read for search and
+ * those search cannot look inside, jobs needing attention, reply senders. A conversation to triage
+ * (or one holding an unreadable document) opens here, with the shared view's controls to assign
+ * it and to link it to a matter.
  */
 export function AdminView() {
   const styles = useStyles();
