@@ -4,6 +4,9 @@
  */
 export type DocumentKind = 'pdf' | 'docx' | 'text';
 
+/** What a document gave: its text, or why none is indexed (in words for the log and the admin). */
+export type DocumentText = { state: 'indexed'; text: string } | { state: 'none'; reason: string };
+
 /**
  * The types read, by MIME type and by file name. The migration that brought document search in
  * (0018) marks the attachments stored before it by the same lists.

@@ -3,8 +3,7 @@ import type { BlobStore } from '../core/ports.js';
 import { recordDocumentText, releaseDocuments, takeWaitingDocuments, type WaitingDocument } from '../store/document-text.js';
 import type { Executor } from '../store/executor.js';
 import type { DocumentReader } from './document-reader.js';
-import { documentKind } from '../core/documents.js';
-import type { DocumentText } from './document-text.js';
+import { documentKind, type DocumentText } from '../core/documents.js';
 
 export interface DocumentIndexerDeps {
   db: Executor;

@@ -1,6 +1,5 @@
 import { RequestThread } from '../mail/request-thread.js';
-import type { DocumentKind } from '../core/documents.js';
-import type { DocumentText } from './document-text.js';
+import type { DocumentKind, DocumentText } from '../core/documents.js';
 
 export interface DocumentTextRequest {
   bytes: Uint8Array;

@@ -1,5 +1,5 @@
 import yauzl, { type Entry } from 'yauzl';
-import type { DocumentKind } from '../core/documents.js';
+import type { DocumentKind, DocumentText } from '../core/documents.js';
 
 /**
  * The text of a document a client sent (a PDF, a Word .docx, a plain text or CSV file), for the
@@ -7,9 +7,6 @@ import type { DocumentKind } from '../core/documents.js';
  * thread of its own (document-text-worker.ts, started by document-reader.ts), which a document
  * that takes too long or too much memory ends without touching anything else.
  */
-
-/** What a document gave: its text, or why none is indexed (in words for the log and the admin). */
-export type DocumentText = { state: 'indexed'; text: string } | { state: 'none'; reason: string };
 
 export interface DocumentTextLimits {
   /** Documents larger than this are not read. */

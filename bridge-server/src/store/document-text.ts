@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder } from 'kysely';
+import type { DocumentText } from '../core/documents.js';
 import { dialectOf, rowLimit } from './dialect.js';
 import type { Executor } from './executor.js';
 import type { Database } from './schema.js';
@@ -67,7 +68,7 @@ export async function releaseDocuments(db: Executor, documents: readonly Waiting
  * joins an entry that is there: an erasure running beside this deletes the entry either before
  * (nothing is then written) or after (the text goes with it), never leaving text behind.
  */
-export async function recordDocumentText(db: Executor, document: WaitingDocument, takenAt: number, result: { state: 'indexed'; text: string } | { state: 'none'; reason: string }): Promise<void> {
+export async function recordDocumentText(db: Executor, document: WaitingDocument, takenAt: number, result: DocumentText): Promise<void> {
   await db.transaction().execute(async (tx) => {
     const still = await tx.selectFrom('attachments').select('id').where('id', '=', document.attachmentId).where('text_state', '=', working(takenAt)).executeTakeFirst();
     if (!still) return;

@@ -75,8 +75,7 @@ export async function insertConversationRows(tx: Executor, rows: ConversationRow
   }
   // A document's text is read again: the restored events' search entries hold their messages alone.
   for (const { id: _id, ...attachment } of rows.attachments) {
-    const textState = attachment.text_state === null || attachment.text_state === undefined ? null : 'pending';
-    await tx.insertInto('attachments').values({ ...attachment, text_state: textState, event_id: eventIds.get(attachment.event_id)! } as never).execute();
+    await tx.insertInto('attachments').values({ ...attachment, text_state: attachment.text_state === null ? null : 'pending', event_id: eventIds.get(attachment.event_id)! } as never).execute();
   }
   for (const { id: _id, ...relay } of rows.relays) {
     await tx.insertInto('mail_relays').values({ ...relay, conversation_id: conversationId, event_id: relay.event_id === null ? null : eventIds.get(relay.event_id)! } as never).onConflict((oc) => oc.doNothing()).execute();
